@@ -1,0 +1,118 @@
+package preimage
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Oracle answers preimage requests. Implementations verify what they return against the key.
+type Oracle interface {
+	Get(key Key) ([]byte, error)
+}
+
+// OracleFunc adapts a function to Oracle.
+type OracleFunc func(key Key) ([]byte, error)
+
+func (f OracleFunc) Get(key Key) ([]byte, error) { return f(key) }
+
+// maxPrealloc bounds the buffer allocated up front for an answer, so that a corrupt length prefix cannot
+// make a reader allocate gigabytes before it notices the stream is short.
+const maxPrealloc = 1 << 20
+
+// readSized reads exactly n bytes, growing the buffer only as data arrives.
+func readSized(r io.Reader, n uint64) ([]byte, error) {
+	if n <= maxPrealloc {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	var buf bytes.Buffer
+	buf.Grow(maxPrealloc)
+	got, err := io.Copy(&buf, io.LimitReader(r, int64(min(n, 1<<62))))
+	if err != nil {
+		return nil, err
+	}
+	if uint64(got) != n {
+		return nil, io.ErrUnexpectedEOF
+	}
+	return buf.Bytes(), nil
+}
+
+// OracleClient is the program side of the preimage channel: it writes a 32-byte key and reads back an
+// 8-byte big-endian length followed by that many bytes. Every answer is verified against its key.
+type OracleClient struct {
+	rw io.ReadWriter
+}
+
+// NewOracleClient returns a client over the program's end of a preimage channel.
+func NewOracleClient(rw io.ReadWriter) *OracleClient {
+	return &OracleClient{rw: rw}
+}
+
+// Get requests the preimage of key. Reading exactly the announced length matters: a VM refuses reads past
+// the end of a preimage.
+func (o *OracleClient) Get(key Key) ([]byte, error) {
+	k := key.PreimageKey()
+	if err := ValidateKey(k); err != nil {
+		return nil, err
+	}
+	if _, err := o.rw.Write(k[:]); err != nil {
+		return nil, fmt.Errorf("write preimage key %x: %w", k, err)
+	}
+	var lenBuf [8]byte
+	if _, err := io.ReadFull(o.rw, lenBuf[:]); err != nil {
+		return nil, fmt.Errorf("read preimage length of key %x: %w", k, err)
+	}
+	n := binary.BigEndian.Uint64(lenBuf[:])
+	value, err := readSized(o.rw, n)
+	if err != nil {
+		return nil, fmt.Errorf("read %d-byte preimage of key %x: %w", n, k, err)
+	}
+	if err := Verify(k, value); err != nil {
+		return nil, err
+	}
+	return value, nil
+}
+
+// OracleServer is the host side of the preimage channel.
+type OracleServer struct {
+	rw io.ReadWriter
+}
+
+// NewOracleServer returns a server over the host's end of a preimage channel.
+func NewOracleServer(rw io.ReadWriter) *OracleServer {
+	return &OracleServer{rw: rw}
+}
+
+// NextPreimageRequest reads one key, answers it with get and writes the answer. It returns io.EOF when the
+// program closed the channel cleanly between requests. An error from get is returned without an answer:
+// the program cannot go on without the preimage, and a host must not pretend it exists.
+func (o *OracleServer) NextPreimageRequest(get GetterFunc) error {
+	var key [32]byte
+	if _, err := io.ReadFull(o.rw, key[:]); err != nil {
+		if errors.Is(err, io.EOF) {
+			return io.EOF
+		}
+		return fmt.Errorf("read preimage key: %w", err)
+	}
+	if err := ValidateKey(key); err != nil {
+		return err
+	}
+	value, err := get(key)
+	if err != nil {
+		return fmt.Errorf("preimage of key %x: %w", key, err)
+	}
+	// One write for length and data keeps the answer atomic on a pipe for small values.
+	out := make([]byte, 8+len(value))
+	binary.BigEndian.PutUint64(out[:8], uint64(len(value)))
+	copy(out[8:], value)
+	if _, err := o.rw.Write(out); err != nil {
+		return fmt.Errorf("write preimage of key %x: %w", key, err)
+	}
+	return nil
+}
