@@ -16,6 +16,11 @@ type Hint interface {
 	Hint() string
 }
 
+// Hinter sends hints; it returns once the host has acknowledged the hint.
+type Hinter interface {
+	Hint(v Hint) error
+}
+
 // RawHint is a hint already in its string form.
 type RawHint string
 
