@@ -1,0 +1,48 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/ethereum/go-ethereum/log"
+	"github.com/urfave/cli/v2"
+
+	"github.com/faultproof/faultproof/host"
+)
+
+var hostCommand = &cli.Command{
+	Name:  "host",
+	Usage: "Serve preimages to the fault proof program (op-program host compatible)",
+	Description: `Serves the program's preimage requests: local keys from the flags, everything else from the
+datadir (offline) or fetched over RPC (online, with --l1, --l2 and --l1.beacon).
+
+Modes:
+  --server      serve a VM that started the host, on file descriptors 3-6
+                (e.g. faultproof vm run ... -- faultproof host --server ...)
+  --exec PATH   start the program at PATH with the channels on its fds 3-6 and exit with its code
+  (neither)     run the program in this process
+
+Flags may also be set through OP_PROGRAM_* environment variables, as for op-program.`,
+	Flags:  hostFlags,
+	Before: setupLogging,
+	Action: runHost,
+}
+
+func runHost(ctx *cli.Context) error {
+	if ctx.NArg() > 0 {
+		return fmt.Errorf("%w: %v", errNoArgs, ctx.Args().Slice())
+	}
+	warnUnknownEnv(hostFlags)
+	cfg, err := hostConfigFromCLI(ctx)
+	if err != nil {
+		return err
+	}
+	sigCtx, stop := signal.NotifyContext(ctx.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return host.New(log.Root(), cfg, inProcessProgram).Run(sigCtx)
+}
+
+// inProcessProgram is the fault proof program run in the host's process; nil until the client lands.
+var inProcessProgram host.ProgramFunc

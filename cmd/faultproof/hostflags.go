@@ -1,0 +1,212 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/log"
+	"github.com/ethereum/go-ethereum/superchain"
+	"github.com/urfave/cli/v2"
+
+	"github.com/faultproof/faultproof/host"
+	"github.com/faultproof/faultproof/host/kvstore"
+	"github.com/faultproof/faultproof/rollup"
+)
+
+// envPrefix is op-program's, so that deployments configured for op-program's host work unchanged.
+const envPrefix = "OP_PROGRAM_"
+
+func env(name string) []string { return []string{envPrefix + name} }
+
+// rpcKinds are op-program's --l1.rpckind values (how receipts are fetched).
+var rpcKinds = []string{"alchemy", "quicknode", "infura", "parity", "nethermind", "debug_geth", "erigon", "basic", "any", "standard"}
+
+var (
+	l1HeadFlag         = &cli.StringFlag{Name: "l1.head", Usage: "Hash of the L1 head block: derivation reads L1 up to this block", EnvVars: env("L1_HEAD")}
+	l2HeadFlag         = &cli.StringFlag{Name: "l2.head", Usage: "Hash of the agreed L2 block (the block of --l2.outputroot)", EnvVars: env("L2_HEAD")}
+	l2OutputRootFlag   = &cli.StringFlag{Name: "l2.outputroot", Usage: "Agreed L2 output root to start derivation from", EnvVars: env("L2_OUTPUT_ROOT")}
+	l2ClaimFlag        = &cli.StringFlag{Name: "l2.claim", Usage: "Claimed L2 output root to validate", EnvVars: env("L2_CLAIM")}
+	l2BlockNumFlag     = &cli.Uint64Flag{Name: "l2.blocknumber", Usage: "Number of the L2 block that the claimed output root is for", EnvVars: env("L2_BLOCK_NUM")}
+	networkFlag        = &cli.StringFlag{Name: "network", Usage: "Chain from the embedded superchain registry, by name (op-sepolia) or chain ID (see 'faultproof configs')", EnvVars: env("NETWORK")}
+	rollupConfigFlag   = &cli.StringFlag{Name: "rollup.config", Usage: "Rollup config file (op-node rollup.json) of a chain not given with --network", EnvVars: env("ROLLUP_CONFIG"), TakesFile: true}
+	l2GenesisFlag      = &cli.StringFlag{Name: "l2.genesis", Usage: "L2 genesis file (its chain config is used); required with --rollup.config", EnvVars: env("L2_GENESIS"), TakesFile: true}
+	l1ChainConfigFlag  = &cli.StringFlag{Name: "l1.chainconfig", Usage: "L1 genesis or chain config file, for custom chains on an L1 other than mainnet, sepolia, holesky or hoodi", EnvVars: env("L1_CHAIN_CONFIG"), TakesFile: true}
+	l2CustomFlag       = &cli.BoolFlag{Name: "l2.custom", Usage: "Serve the chain configs to the program as local keys (custom-chain indicator as chain ID); such a run cannot be disputed on chain", EnvVars: env("L2_CHAINID")}
+	dataDirFlag        = &cli.StringFlag{Name: "datadir", Usage: "Directory of the preimage store; offline it must already hold every preimage the program asks for", EnvVars: env("DATADIR"), TakesFile: true}
+	dataFormatFlag     = &cli.StringFlag{Name: "data.format", Usage: "Layout of a new datadir: file, directory or pebble (an existing datadir's kvformat file wins)", Value: string(kvstore.DefaultFormat), EnvVars: env("DATA_FORMAT")}
+	l1RPCFlag          = &cli.StringFlag{Name: "l1", Usage: "L1 execution RPC URL", EnvVars: env("L1_RPC")}
+	l1BeaconFlag       = &cli.StringFlag{Name: "l1.beacon", Usage: "L1 beacon API URL (blobs)", EnvVars: env("L1_BEACON_API")}
+	l1TrustRPCFlag     = &cli.BoolFlag{Name: "l1.trustrpc", Usage: "Trust the L1 RPC: skip checking its answers", EnvVars: env("L1_TRUST_RPC")}
+	l1RPCKindFlag      = &cli.StringFlag{Name: "l1.rpckind", Usage: "How to fetch L1 receipts: " + strings.Join(rpcKinds, ", "), Value: "standard", EnvVars: env("L1_RPC_KIND")}
+	l2RPCFlag          = &cli.StringSliceFlag{Name: "l2", Usage: "L2 RPC URL (eth and debug namespaces)", EnvVars: env("L2_RPC")}
+	l2ExperimentalFlag = &cli.StringSliceFlag{Name: "l2.experimental", Usage: "L2 RPC URL with debug_executionWitness / debug_executePayload", EnvVars: env("L2_RPC_EXPERIMENTAL_RPC")}
+	execFlag           = &cli.StringFlag{Name: "exec", Usage: "Run the fault proof program at this path as a child, with the channels on its fds 3-6", EnvVars: env("EXEC"), TakesFile: true}
+	serverFlag         = &cli.BoolFlag{Name: "server", Usage: "Only serve preimages on fds 3-6, to a VM that started the host", EnvVars: env("SERVER")}
+)
+
+var hostFlags = append([]cli.Flag{
+	l1HeadFlag, l2HeadFlag, l2OutputRootFlag, l2ClaimFlag, l2BlockNumFlag,
+	networkFlag, rollupConfigFlag, l2GenesisFlag, l1ChainConfigFlag, l2CustomFlag,
+	dataDirFlag, dataFormatFlag,
+	l1RPCFlag, l1BeaconFlag, l1TrustRPCFlag, l1RPCKindFlag, l2RPCFlag, l2ExperimentalFlag,
+	execFlag, serverFlag,
+}, logFlags...)
+
+// parseHash parses a 32-byte hash written as 64 hex digits, with or without 0x. Unlike a lenient parse,
+// garbage is an error rather than a hash nobody meant.
+func parseHash(flag, s string) (common.Hash, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return common.Hash{}, fmt.Errorf("--%s is required", flag)
+	}
+	h := s
+	if !strings.HasPrefix(h, "0x") && !strings.HasPrefix(h, "0X") {
+		h = "0x" + h
+	}
+	b, err := hexutil.Decode(h)
+	if err != nil || len(b) != common.HashLength {
+		return common.Hash{}, fmt.Errorf("--%s %q is not a 32-byte hex hash", flag, s)
+	}
+	return common.BytesToHash(b), nil
+}
+
+// parseNonZeroHash also rejects the zero hash, which is never a real block hash or output root.
+func parseNonZeroHash(flag, s string, zeroErr error) (common.Hash, error) {
+	h, err := parseHash(flag, s)
+	if err != nil {
+		return h, err
+	}
+	if h == (common.Hash{}) {
+		return h, fmt.Errorf("%w: --%s is the zero hash", zeroErr, flag)
+	}
+	return h, nil
+}
+
+// hostConfigFromCLI builds and checks the host configuration from flags and OP_PROGRAM_ variables.
+func hostConfigFromCLI(ctx *cli.Context) (*host.Config, error) {
+	cfg := &host.Config{
+		DataDir:        ctx.String(dataDirFlag.Name),
+		L1URL:          ctx.String(l1RPCFlag.Name),
+		L1BeaconURL:    ctx.String(l1BeaconFlag.Name),
+		L1TrustRPC:     ctx.Bool(l1TrustRPCFlag.Name),
+		L1RPCKind:      ctx.String(l1RPCKindFlag.Name),
+		L2URLs:         ctx.StringSlice(l2RPCFlag.Name),
+		L2Experimental: ctx.StringSlice(l2ExperimentalFlag.Name),
+		ExecCmd:        ctx.String(execFlag.Name),
+		ServerMode:     ctx.Bool(serverFlag.Name),
+	}
+	var err error
+	if cfg.L1Head, err = parseNonZeroHash(l1HeadFlag.Name, ctx.String(l1HeadFlag.Name), host.ErrInvalidL1Head); err != nil {
+		return nil, err
+	}
+	if cfg.L2Head, err = parseNonZeroHash(l2HeadFlag.Name, ctx.String(l2HeadFlag.Name), host.ErrInvalidL2Head); err != nil {
+		return nil, err
+	}
+	if cfg.L2OutputRoot, err = parseNonZeroHash(l2OutputRootFlag.Name, ctx.String(l2OutputRootFlag.Name), host.ErrInvalidL2OutputRoot); err != nil {
+		return nil, err
+	}
+	// The zero hash is a claim someone may make; it is only parsed strictly.
+	if cfg.L2Claim, err = parseHash(l2ClaimFlag.Name, ctx.String(l2ClaimFlag.Name)); err != nil {
+		return nil, err
+	}
+	if !ctx.IsSet(l2BlockNumFlag.Name) {
+		return nil, fmt.Errorf("--%s is required", l2BlockNumFlag.Name)
+	}
+	cfg.L2ClaimBlockNumber = ctx.Uint64(l2BlockNumFlag.Name)
+
+	format, err := kvstore.ParseFormat(ctx.String(dataFormatFlag.Name))
+	if err != nil {
+		return nil, fmt.Errorf("--%s: %w", dataFormatFlag.Name, err)
+	}
+	cfg.DataFormat = format
+	if !slices.Contains(rpcKinds, cfg.L1RPCKind) {
+		return nil, fmt.Errorf("--%s %q: want one of %s", l1RPCKindFlag.Name, cfg.L1RPCKind, strings.Join(rpcKinds, ", "))
+	}
+	if err := loadChainConfigs(ctx, cfg); err != nil {
+		return nil, err
+	}
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// loadChainConfigs fills the rollup and chain configs from --network, or from files for custom chains.
+func loadChainConfigs(ctx *cli.Context, cfg *host.Config) error {
+	network, rollupPath := ctx.String(networkFlag.Name), ctx.String(rollupConfigFlag.Name)
+	switch {
+	case network != "" && rollupPath != "":
+		return fmt.Errorf("--%s and --%s are mutually exclusive", networkFlag.Name, rollupConfigFlag.Name)
+	case network == "" && rollupPath == "":
+		return fmt.Errorf("one of --%s or --%s is required", networkFlag.Name, rollupConfigFlag.Name)
+	case network != "":
+		if strings.Contains(network, ",") {
+			return fmt.Errorf("--%s %q: several networks (interop) are not supported", networkFlag.Name, network)
+		}
+		for _, f := range []string{l2GenesisFlag.Name, l2CustomFlag.Name} {
+			if ctx.IsSet(f) {
+				return fmt.Errorf("--%s cannot be used with --%s: the registry has the chain's configs", f, networkFlag.Name)
+			}
+		}
+		id, err := rollup.ResolveNetwork(network)
+		if err != nil {
+			return err
+		}
+		if cfg.Rollup, cfg.L2ChainConfig, err = rollup.FromRegistry(id); err != nil {
+			return err
+		}
+		return nil
+	}
+	var err error
+	if cfg.Rollup, err = rollup.LoadConfig(rollupPath); err != nil {
+		return err
+	}
+	genesisPath := ctx.String(l2GenesisFlag.Name)
+	if genesisPath == "" {
+		return fmt.Errorf("--%s is required with --%s", l2GenesisFlag.Name, rollupConfigFlag.Name)
+	}
+	if cfg.L2ChainConfig, err = rollup.LoadChainConfig(genesisPath); err != nil {
+		return err
+	}
+	cfg.IsCustomChainConfig = ctx.Bool(l2CustomFlag.Name)
+	if _, known := superchain.Chains[cfg.Rollup.ChainID()]; !known && !cfg.IsCustomChainConfig {
+		// The program could not find this chain's configs in its registry: hand them over instead.
+		log.Info("Chain is not in the embedded registry: serving its configs as local keys", "chain", cfg.Rollup.ChainID())
+		cfg.IsCustomChainConfig = true
+	}
+	if !cfg.IsCustomChainConfig {
+		return nil
+	}
+	if path := ctx.String(l1ChainConfigFlag.Name); path != "" {
+		cfg.L1ChainConfig, err = rollup.LoadChainConfig(path)
+	} else {
+		cfg.L1ChainConfig, err = rollup.L1ChainConfig(cfg.Rollup.L1ChainID.Uint64())
+	}
+	return err
+}
+
+// warnUnknownEnv reports OP_PROGRAM_ variables that no flag reads: usually a typo that would otherwise be
+// silently ignored.
+func warnUnknownEnv(flags []cli.Flag) {
+	known := map[string]bool{}
+	for _, f := range flags {
+		if ef, ok := f.(interface{ GetEnvVars() []string }); ok {
+			for _, e := range ef.GetEnvVars() {
+				known[e] = true
+			}
+		}
+	}
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, envPrefix) && !known[name] {
+			log.Warn("Unknown environment variable", "name", name)
+		}
+	}
+}
+
+var errNoArgs = errors.New("unexpected arguments")

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/ethereum/go-ethereum/log"
+	"github.com/urfave/cli/v2"
+)
+
+var (
+	logLevelFlag = &cli.StringFlag{
+		Name:    "log.level",
+		Usage:   "Lowest log level to print: trace, debug, info, warn, error, crit",
+		Value:   "info",
+		EnvVars: []string{envPrefix + "LOG_LEVEL"},
+	}
+	logFormatFlag = &cli.StringFlag{
+		Name:    "log.format",
+		Usage:   "Log format: text, terminal, logfmt, json, json-pretty",
+		Value:   "text",
+		EnvVars: []string{envPrefix + "LOG_FORMAT"},
+	}
+	logColorFlag = &cli.BoolFlag{
+		Name:    "log.color",
+		Usage:   "Color the terminal log format",
+		EnvVars: []string{envPrefix + "LOG_COLOR"},
+	}
+	logFlags = []cli.Flag{logLevelFlag, logFormatFlag, logColorFlag}
+)
+
+// setupLogging installs the root logger. Logs go to stderr: stdout belongs to command output and, under a
+// VM, to the program.
+func setupLogging(ctx *cli.Context) error {
+	h, err := newLogHandler(os.Stderr, ctx.String(logLevelFlag.Name), ctx.String(logFormatFlag.Name), ctx.Bool(logColorFlag.Name))
+	if err != nil {
+		return err
+	}
+	log.SetDefault(log.NewLogger(h))
+	return nil
+}
+
+var logLevels = map[string]slog.Level{
+	"trace": log.LevelTrace,
+	"debug": log.LevelDebug,
+	"info":  log.LevelInfo,
+	"warn":  log.LevelWarn,
+	"error": log.LevelError,
+	"crit":  log.LevelCrit,
+}
+
+func newLogHandler(w io.Writer, levelName, format string, color bool) (slog.Handler, error) {
+	level, ok := logLevels[strings.ToLower(levelName)]
+	if !ok {
+		return nil, fmt.Errorf("invalid --%s %q: want trace, debug, info, warn, error or crit", logLevelFlag.Name, levelName)
+	}
+	switch strings.ToLower(format) {
+	case "text", "terminal":
+		return log.NewTerminalHandlerWithLevel(w, level, color), nil
+	case "logfmt":
+		return log.LogfmtHandlerWithLevel(w, level), nil
+	case "json":
+		return log.JSONHandlerWithLevel(w, level), nil
+	case "json-pretty":
+		return slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}), nil
+	}
+	return nil, fmt.Errorf("invalid --%s %q: want text, terminal, logfmt, json or json-pretty", logFormatFlag.Name, format)
+}
