@@ -5,12 +5,14 @@
 package rollup
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
 	"os"
+	"reflect"
+	"sort"
+	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -171,19 +173,53 @@ func (c *Config) Check() error {
 	return c.checkForkOrder()
 }
 
-// ParseConfig decodes a rollup.json. Unknown fields are an error: a field we do not know may be a fork we
-// would otherwise silently not activate.
+// ParseConfig decodes a rollup.json. Unknown fields are ignored, as op-node's newer files carry fields
+// derivation does not need, except unknown fork activations ("<name>_time" set to a time): a fork we do
+// not know would otherwise silently never activate.
 func ParseConfig(data []byte) (*Config, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var cfg Config
-	if err := dec.Decode(&cfg); err != nil {
+	if err := json.Unmarshal(data, &cfg); err != nil {
 		return nil, fmt.Errorf("decode rollup config: %w", err)
+	}
+	if err := checkUnknownForks(data); err != nil {
+		return nil, err
 	}
 	if err := cfg.Check(); err != nil {
 		return nil, fmt.Errorf("invalid rollup config: %w", err)
 	}
 	return &cfg, nil
+}
+
+// knownFields are the JSON names of Config's fields.
+var knownFields = func() map[string]bool {
+	known := map[string]bool{}
+	t := reflect.TypeFor[Config]()
+	for i := 0; i < t.NumField(); i++ {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		known[name] = true
+	}
+	return known
+}()
+
+// ErrUnknownFork is returned for a rollup config that schedules a fork this build does not implement.
+var ErrUnknownFork = errors.New("unknown fork")
+
+func checkUnknownForks(data []byte) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return fmt.Errorf("decode rollup config: %w", err)
+	}
+	var unknown []string
+	for name, v := range fields {
+		if !knownFields[name] && strings.HasSuffix(name, "_time") && string(v) != "null" {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return fmt.Errorf("%w scheduled in rollup config (%s): this build cannot derive it", ErrUnknownFork, strings.Join(unknown, ", "))
+	}
+	return nil
 }
 
 // LoadConfig reads and checks a rollup.json file.

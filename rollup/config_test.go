@@ -40,9 +40,9 @@ func TestParseConfigRejects(t *testing.T) {
 		edit   func(string) string
 		errSub string
 	}{
-		{"unknown field (a fork we do not know)", func(s string) string {
+		{"unknown fork scheduled", func(s string) string {
 			return strings.Replace(s, `"block_time": 2`, `"block_time": 2, "future_time": 5`, 1)
-		}, "unknown field"},
+		}, "unknown fork scheduled in rollup config (future_time)"},
 		{"zero block time", func(s string) string { return strings.Replace(s, `"block_time": 2`, `"block_time": 0`, 1) }, ErrBlockTimeZero.Error()},
 		{"fork before its predecessor", func(s string) string {
 			return strings.Replace(s, `"isthmus_time": 1744905600`, `"isthmus_time": 1`, 1)
@@ -64,6 +64,15 @@ func TestParseConfigRejects(t *testing.T) {
 			require.ErrorContains(t, err, tt.errSub)
 		})
 	}
+}
+
+func TestParseConfigIgnoresUnknownFields(t *testing.T) {
+	data, err := os.ReadFile("testdata/rollup.json")
+	require.NoError(t, err)
+	edited := strings.Replace(string(data), `"block_time": 2`, `"block_time": 2, "some_new_field": {"x": 1}, "interop_time": null`, 1)
+	cfg, err := ParseConfig([]byte(edited))
+	require.NoError(t, err)
+	require.Equal(t, uint64(2), cfg.BlockTime)
 }
 
 func TestForkActivation(t *testing.T) {
