@@ -1,0 +1,92 @@
+package l1
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/crypto/kzg4844"
+	"github.com/ethereum/go-ethereum/params"
+
+	"github.com/faultproof/faultproof/preimage"
+)
+
+// BlobRef says which blob to read and where a host finds it.
+type BlobRef struct {
+	// L1Timestamp is the timestamp of the L1 block that carried the blob: a host finds the blob sidecar
+	// by the beacon slot it implies.
+	L1Timestamp uint64
+	// Index is the blob's position in its block. It is not sent: only the legacy 48-byte hint carried it.
+	Index uint64
+	// VersionedHash identifies the blob: 0x01 ++ sha256(commitment)[1:].
+	VersionedHash common.Hash
+}
+
+// blobHintData is the l1-blob hint payload: versioned hash ++ L1 timestamp (8 bytes, big-endian). Hosts
+// also accept the legacy 48-byte form with the blob index between the two.
+func blobHintData(ref BlobRef) []byte {
+	data := make([]byte, 0, 40)
+	data = append(data, ref.VersionedHash[:]...)
+	return binary.BigEndian.AppendUint64(data, ref.L1Timestamp)
+}
+
+// FieldElementKey returns the oracle key of field element i of the blob committed to by commitment, and
+// the 80 bytes it is the keccak256 of: commitment ++ z_i, where z_i is the point the blob polynomial takes
+// that element's value at (RootOfUnity). The preimage of the key is the 32-byte field element; hosts
+// also store the 80 bytes under their keccak256 key, so a challenger can recover commitment and point.
+func FieldElementKey(commitment *kzg4844.Commitment, i int) (preimage.BlobKey, [80]byte) {
+	var in [80]byte
+	copy(in[:48], commitment[:])
+	z := RootOfUnity(i)
+	copy(in[48:], z[:])
+	return preimage.BlobKey(crypto.Keccak256Hash(in[:])), in
+}
+
+// GetBlob returns the blob with ref's versioned hash, checked against its KZG commitment, and the
+// commitment against the versioned hash.
+func (o *Oracle) GetBlob(ref BlobRef) (*kzg4844.Blob, error) {
+	h := ref.VersionedHash
+	if blob, ok := o.cache.blobs.Get(h); ok {
+		return blob, nil
+	}
+	if err := o.hint(preimage.HintL1Blob, blobHintData(ref)); err != nil {
+		return nil, fmt.Errorf("l1 blob %s: %w", h, err)
+	}
+	enc, err := o.oracle.Get(preimage.Sha256Key(h))
+	if err != nil {
+		return nil, fmt.Errorf("l1 blob %s: commitment: %w", h, err)
+	}
+	if len(enc) != len(kzg4844.Commitment{}) {
+		return nil, fmt.Errorf("l1 blob %s: commitment is %d bytes, want 48", h, len(enc))
+	}
+	commitment := kzg4844.Commitment(enc)
+	// The oracle checks bytes 1..31 only (byte 0 of a key is its type); this also checks the version byte.
+	if got := common.Hash(kzg4844.CalcBlobHashV1(sha256.New(), &commitment)); got != h {
+		return nil, fmt.Errorf("l1 blob %s: commitment %x has versioned hash %s", h, commitment, got)
+	}
+
+	blob := new(kzg4844.Blob)
+	for i := range params.BlobTxFieldElementsPerBlob {
+		key, _ := FieldElementKey(&commitment, i)
+		fe, err := o.oracle.Get(key)
+		if err != nil {
+			return nil, fmt.Errorf("l1 blob %s: field element %d: %w", h, i, err)
+		}
+		if len(fe) != params.BlobTxBytesPerFieldElement {
+			return nil, fmt.Errorf("l1 blob %s: field element %d (key %s) is %d bytes, want 32", h, i, key, len(fe))
+		}
+		copy(blob[i*params.BlobTxBytesPerFieldElement:], fe)
+	}
+	// Blob keys cannot be checked one by one; the whole blob is checked against the commitment instead.
+	got, err := kzg4844.BlobToCommitment(blob)
+	if err != nil {
+		return nil, fmt.Errorf("l1 blob %s: commit: %w", h, err)
+	}
+	if got != commitment {
+		return nil, fmt.Errorf("l1 blob %s: field elements commit to %x, not %x", h, got, commitment)
+	}
+	o.cache.blobs.Add(h, blob)
+	return blob, nil
+}

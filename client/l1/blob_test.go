@@ -1,0 +1,171 @@
+package l1
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/crypto/kzg4844"
+	"github.com/ethereum/go-ethereum/params"
+	"github.com/stretchr/testify/require"
+
+	"github.com/faultproof/faultproof/preimage"
+)
+
+func TestBlobHintGolden(t *testing.T) {
+	ref := BlobRef{
+		L1Timestamp:   0x0102030405060708,
+		Index:         5, // not sent
+		VersionedHash: common.HexToHash("0x01a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"),
+	}
+	hint := preimage.TypedHint{Type: preimage.HintL1Blob, Data: blobHintData(ref)}.Hint()
+	require.Equal(t, "l1-blob 0x01a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf0102030405060708", hint)
+}
+
+func TestFieldElementKeyGolden(t *testing.T) {
+	// The zero blob commits to the point at infinity, 0xc0 followed by 47 zero bytes.
+	var zero kzg4844.Blob
+	commitment, err := kzg4844.BlobToCommitment(&zero)
+	require.NoError(t, err)
+	var want kzg4844.Commitment
+	want[0] = 0xc0
+	require.Equal(t, want, commitment)
+
+	// z_1 = ω^reverse12(1) = ω^2048 = -1 = BLS modulus - 1.
+	z1, err := hex.DecodeString("73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000000")
+	require.NoError(t, err)
+	in := append(append([]byte{}, commitment[:]...), z1...)
+	require.Len(t, in, 80)
+
+	key, gotIn := FieldElementKey(&commitment, 1)
+	require.Equal(t, in, gotIn[:])
+	require.Equal(t, preimage.BlobKey(crypto.Keccak256Hash(in)), key)
+	pk := key.PreimageKey()
+	require.Equal(t, "0548a8b457e7d906d8d22e959da25e1162d6f70cfaf8fc55338f898581217adb", hex.EncodeToString(pk[:]))
+}
+
+func TestGetBlob(t *testing.T) {
+	blob := seededBlob(1)
+	host := newFakeHost()
+	commitment, vh := host.putBlob(t, blob)
+	o := NewOracle(host, host)
+	ref := BlobRef{L1Timestamp: 1_750_000_123, Index: 2, VersionedHash: vh}
+
+	got, err := o.GetBlob(ref)
+	require.NoError(t, err)
+	require.Equal(t, blob, got)
+
+	// One hint, then the commitment, then the 4096 field elements in order.
+	require.Equal(t, []string{"l1-blob " + hexutil(binary.BigEndian.AppendUint64(vh.Bytes(), 1_750_000_123))}, host.hints)
+	require.Len(t, host.gets, 1+params.BlobTxFieldElementsPerBlob)
+	require.Equal(t, preimage.Sha256Key(vh).PreimageKey(), host.gets[0])
+	for i := range params.BlobTxFieldElementsPerBlob {
+		key, _ := FieldElementKey(&commitment, i)
+		require.Equal(t, key.PreimageKey(), host.gets[1+i], "element %d", i)
+	}
+
+	host.reset()
+	again, err := o.GetBlob(ref)
+	require.NoError(t, err)
+	require.Same(t, got, again)
+	require.Empty(t, host.hints)
+	require.Empty(t, host.gets)
+}
+
+func hexutil(b []byte) string { return fmt.Sprintf("0x%x", b) }
+
+func TestGetBlobDetectsTampering(t *testing.T) {
+	blob := seededBlob(2)
+	commitment, err := kzg4844.BlobToCommitment(blob)
+	require.NoError(t, err)
+	vh := common.Hash(kzg4844.CalcBlobHashV1(sha256.New(), &commitment))
+	otherCommitment, err := kzg4844.BlobToCommitment(seededBlob(3))
+	require.NoError(t, err)
+
+	tamperedElement := func(i int, value []byte) func(h *fakeHost) {
+		return func(h *fakeHost) {
+			key, _ := FieldElementKey(&commitment, i)
+			h.lies[key.PreimageKey()] = value
+		}
+	}
+	flipped := append([]byte{}, blob[7*32:8*32]...)
+	flipped[31] ^= 1
+	overModulus := make([]byte, 32)
+	for i := range overModulus {
+		overModulus[i] = 0xff
+	}
+	wrongVersion := vh
+	wrongVersion[0] = 0x02
+
+	tests := []struct {
+		name    string
+		ref     common.Hash
+		tamper  func(h *fakeHost)
+		wantErr string
+	}{
+		{"tampered field element", vh, tamperedElement(7, flipped), "field elements commit to"},
+		{"tampered last element", vh, tamperedElement(4095, make([]byte, 32)), "field elements commit to"},
+		{"non-canonical field element", vh, tamperedElement(0, overModulus), ": commit: "},
+		{"short field element", vh, tamperedElement(9, make([]byte, 31)), "field element 9"},
+		{"missing field element", vh, func(h *fakeHost) {
+			key, _ := FieldElementKey(&commitment, 100)
+			delete(h.store, key.PreimageKey())
+		}, func() string {
+			key, _ := FieldElementKey(&commitment, 100)
+			return fmt.Sprintf("field element 100: no preimage for key %x", key.PreimageKey())
+		}()},
+		{"wrong commitment", vh, func(h *fakeHost) {
+			h.lies[preimage.Sha256Key(vh).PreimageKey()] = otherCommitment[:]
+		}, "has versioned hash"},
+		{"short commitment", vh, func(h *fakeHost) {
+			h.lies[preimage.Sha256Key(vh).PreimageKey()] = commitment[:47]
+		}, "commitment is 47 bytes"},
+		// The oracle only checks bytes 1..31 of a sha256 key; the version byte is ours to check.
+		{"wrong version byte", wrongVersion, func(h *fakeHost) {
+			h.store[preimage.Sha256Key(wrongVersion).PreimageKey()] = commitment[:]
+		}, "has versioned hash " + vh.Hex()},
+		{"missing commitment", vh, func(h *fakeHost) {
+			delete(h.store, preimage.Sha256Key(vh).PreimageKey())
+		}, fmt.Sprintf("%x", preimage.Sha256Key(vh).PreimageKey())},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			host := newFakeHost()
+			host.putBlob(t, blob)
+			tt.tamper(host)
+			o := NewOracle(host, host)
+			_, err := o.GetBlob(BlobRef{L1Timestamp: 1, VersionedHash: tt.ref})
+			require.ErrorContains(t, err, tt.wantErr)
+			// A rejected blob is not cached: the next read asks again.
+			host.reset()
+			_, err = o.GetBlob(BlobRef{L1Timestamp: 1, VersionedHash: tt.ref})
+			require.Error(t, err)
+			require.Len(t, host.hints, 1)
+		})
+	}
+}
+
+func BenchmarkGetBlob(b *testing.B) {
+	blob := seededBlob(4)
+	host := newFakeHost()
+	_, vh := host.putBlob(b, blob)
+	_, _ = kzg4844.BlobToCommitment(blob) // load the trusted setup outside the timer
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		o := NewOracle(host, host) // a fresh cache: measure the fetch and the verification
+		if _, err := o.GetBlob(BlobRef{VersionedHash: vh}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRootsOfUnity(b *testing.B) {
+	for b.Loop() {
+		computeRootsOfUnity()
+	}
+}
