@@ -1,0 +1,165 @@
+package l2
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/beacon/engine"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/vm"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/params"
+	"github.com/stretchr/testify/require"
+
+	"github.com/faultproof/faultproof/rollup"
+)
+
+const testChainLength = 20
+
+func TestRebuildEveryBlockThroughTheOracle(t *testing.T) {
+	tc := buildTestChain(t, testChainLength)
+	for n := 1; n < len(tc.blocks); n++ {
+		want := tc.blocks[n]
+		ts := want.Time()
+		t.Run(fmt.Sprintf("block %d (%s%s)", n, tc.rollup.ForkAt(ts), activationNote(tc.rollup, ts)), func(t *testing.T) {
+			oracle := tc.hostOracle()
+			chain, err := NewChain(tc.rollup, tc.config, NewOracle(oracle, oracle), tc.blocks[n-1].Hash())
+			require.NoError(t, err)
+			res, err := chain.BuildBlock(tc.blocks[n-1].Hash(), tc.attrs[n], vm.Config{})
+			require.NoError(t, err)
+			require.Equal(t, want.Header(), res.Block.Header())
+			require.Equal(t, want.Hash(), res.Block.Hash())
+		})
+	}
+}
+
+func activationNote(r *rollup.Config, ts uint64) string {
+	for _, f := range rollup.Forks {
+		if r.IsActivationBlock(f, ts) {
+			return ", activates " + string(f)
+		}
+	}
+	return ""
+}
+
+func TestBuildChainOnOwnState(t *testing.T) {
+	tc := buildTestChain(t, testChainLength)
+	oracle := tc.hostOracle()
+	chain, err := NewChain(tc.rollup, tc.config, NewOracle(oracle, oracle), tc.genesis.Hash())
+	require.NoError(t, err)
+	for n := 1; n < len(tc.blocks); n++ {
+		res, err := chain.BuildBlock(chain.Head().Hash(), tc.attrs[n], vm.Config{})
+		require.NoError(t, err, "block %d", n)
+		require.Equal(t, tc.blocks[n].Hash(), res.Block.Hash(), "block %d", n)
+		require.NoError(t, chain.SetHead(res.Block.Hash()))
+	}
+	// Outputs of our own blocks equal the outputs computed from op-geth's state.
+	for _, n := range []int{3, 11, 12, 13, testChainLength} {
+		out, err := chain.OutputAt(tc.blocks[n].Hash())
+		require.NoError(t, err)
+		st, err := tc.chain.StateAt(tc.blocks[n].Root())
+		require.NoError(t, err)
+		require.Equal(t, st.GetStorageRoot(params.OptimismL2ToL1MessagePasser), out.MessagePasserStorageRoot, "block %d", n)
+		require.Equal(t, tc.blocks[n].Root(), out.StateRoot)
+	}
+}
+
+func TestMissingNodeIsAnError(t *testing.T) {
+	tc := buildTestChain(t, 3)
+	oracle := tc.hostOracle()
+	// Drop the parent's state root node: nothing can be read.
+	delete(oracle.values, keccakKeyOf(tc.blocks[2].Root()))
+	chain, err := NewChain(tc.rollup, tc.config, NewOracle(oracle, oracle), tc.blocks[2].Hash())
+	require.NoError(t, err)
+	_, err = chain.BuildBlock(tc.blocks[2].Hash(), tc.attrs[3], vm.Config{})
+	require.Error(t, err)
+	require.ErrorContains(t, err, "missing preimage")
+	require.NotErrorIs(t, err, ErrInvalidAttributes, "missing data is not the attributes' fault")
+}
+
+func keccakKeyOf(h common.Hash) [32]byte {
+	k := h
+	k[0] = 2
+	return k
+}
+
+func TestOutputRootEncoding(t *testing.T) {
+	o := &Output{StateRoot: common.Hash{1}, MessagePasserStorageRoot: common.Hash{2}, BlockHash: common.Hash{3}}
+	enc := o.Marshal()
+	require.Len(t, enc, 128)
+	got, err := UnmarshalOutput(enc)
+	require.NoError(t, err)
+	require.Equal(t, o, got)
+	_, err = UnmarshalOutput(enc[:127])
+	require.Error(t, err)
+	enc[0] = 1
+	_, err = UnmarshalOutput(enc)
+	require.ErrorContains(t, err, "unsupported output version")
+}
+
+func TestMissingCodeIsAnError(t *testing.T) {
+	tc := buildTestChain(t, 3)
+	oracle := tc.hostOracle()
+	delete(oracle.values, keccakKeyOf(crypto.Keccak256Hash(storageCode)))
+	chain, err := NewChain(tc.rollup, tc.config, NewOracle(oracle, oracle), tc.blocks[2].Hash())
+	require.NoError(t, err)
+	// Block 3's user deposit calls the storage contract, whose code is now missing.
+	_, err = chain.BuildBlock(tc.blocks[2].Hash(), tc.attrs[3], vm.Config{})
+	require.ErrorContains(t, err, "missing preimage")
+	require.NotErrorIs(t, err, ErrInvalidAttributes)
+}
+
+func TestInvalidAttributes(t *testing.T) {
+	tc := buildTestChain(t, 12)
+	tests := []struct {
+		name string
+		edit func(a *engine.PayloadAttributes)
+	}{
+		{"timestamp not after parent", func(a *engine.PayloadAttributes) { a.Timestamp = tc.blocks[10].Time() }},
+		{"no gas limit", func(a *engine.PayloadAttributes) { a.GasLimit = nil }},
+		{"undecodable transaction", func(a *engine.PayloadAttributes) { a.Transactions = append(a.Transactions, []byte{0x02, 0xc0}) }},
+		{"transaction replayed (nonce too low)", func(a *engine.PayloadAttributes) {
+			a.Transactions = append(a.Transactions, tc.attrs[5].Transactions[len(tc.attrs[5].Transactions)-1])
+		}},
+		{"bad holocene eip1559 params", func(a *engine.PayloadAttributes) { a.EIP1559Params = []byte{1, 2, 3} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			oracle := tc.hostOracle()
+			chain, err := NewChain(tc.rollup, tc.config, NewOracle(oracle, oracle), tc.blocks[11].Hash())
+			require.NoError(t, err)
+			attrs := *tc.attrs[12]
+			attrs.Transactions = append([][]byte{}, attrs.Transactions...)
+			tt.edit(&attrs)
+			_, err = chain.BuildBlock(tc.blocks[11].Hash(), &attrs, vm.Config{})
+			require.ErrorIs(t, err, ErrInvalidAttributes)
+		})
+	}
+}
+
+// BenchmarkBuildBlock re-executes one block with eight transactions through the oracle, from a cold
+// start (no caches), and reports the oracle reads it took.
+func BenchmarkBuildBlock(b *testing.B) {
+	tc := buildTestChain(b, 15)
+	oracle := tc.hostOracle()
+	n := 15
+	b.ResetTimer()
+	var reads int
+	for i := 0; i < b.N; i++ {
+		oracle.reads = 0
+		chain, err := NewChain(tc.rollup, tc.config, NewOracle(oracle, oracle), tc.blocks[n-1].Hash())
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := chain.BuildBlock(tc.blocks[n-1].Hash(), tc.attrs[n], vm.Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Block.Hash() != tc.blocks[n].Hash() {
+			b.Fatal("wrong block")
+		}
+		reads = oracle.reads
+	}
+	b.ReportMetric(float64(reads), "reads/block")
+	b.ReportMetric(float64(len(tc.attrs[n].Transactions)), "txs/block")
+}
