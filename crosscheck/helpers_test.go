@@ -1,0 +1,178 @@
+package crosscheck
+
+import (
+	"bytes"
+	"debug/elf"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/log"
+
+	"github.com/ethereum-optimism/optimism/cannon/mipsevm"
+	"github.com/ethereum-optimism/optimism/cannon/mipsevm/multithreaded"
+	"github.com/ethereum-optimism/optimism/cannon/mipsevm/program"
+	"github.com/ethereum-optimism/optimism/cannon/mipsevm/versions"
+
+	"github.com/faultproof/faultproof/vm"
+)
+
+var (
+	guestOnce sync.Once
+	guestDir  string
+	guestErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if guestDir != "" {
+		os.RemoveAll(guestDir)
+	}
+	os.Exit(code)
+}
+
+// guestPath returns the path of a guest program of ../vm/testdata/guest,
+// compiled for the VM once per test binary.
+func guestPath(tb testing.TB, name string) string {
+	tb.Helper()
+	guestOnce.Do(func() {
+		guestDir, guestErr = os.MkdirTemp("", "crosscheck-guests")
+		if guestErr != nil {
+			return
+		}
+		cmd := exec.Command("go", "build", "-trimpath", "-o", guestDir+"/", "./hello", "./threads", "./oracle")
+		cmd.Dir = filepath.Join("..", "vm", "testdata", "guest")
+		cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=mips64", "GOMIPS64=softfloat", "CGO_ENABLED=0", "GOWORK=off", "GOFLAGS=", "GOTOOLCHAIN=local")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			guestErr = fmt.Errorf("%v: %s", err, out)
+		}
+	})
+	if guestErr != nil {
+		tb.Fatalf("building guests: %v", guestErr)
+	}
+	return filepath.Join(guestDir, name)
+}
+
+// cannonLoad does what "cannon load-elf --type multithreaded64-5" does and
+// returns the versioned state and the meta.json bytes.
+func cannonLoad(tb testing.TB, path string) (*versions.VersionedState, *program.Metadata) {
+	tb.Helper()
+	f, err := elf.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	st, err := program.LoadELF(f, multithreaded.CreateInitialState)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := program.PatchStack(st); err != nil {
+		tb.Fatal(err)
+	}
+	meta, err := program.MakeMetadata(f)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	vs, err := versions.NewFromState(versions.VersionMultiThreaded64_v5, st)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return vs, meta
+}
+
+// ourLoad loads a program with the vm package.
+func ourLoad(tb testing.TB, path string) (*vm.State, *vm.Metadata) {
+	tb.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, meta, err := vm.LoadProgram(data)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s, meta
+}
+
+// toCannon converts our state to Cannon's through the binary format.
+func toCannon(tb testing.TB, s *vm.State) *versions.VersionedState {
+	tb.Helper()
+	var buf bytes.Buffer
+	if err := s.Serialize(&buf); err != nil {
+		tb.Fatal(err)
+	}
+	var vs versions.VersionedState
+	if err := vs.Deserialize(&buf); err != nil {
+		tb.Fatal(err)
+	}
+	return &vs
+}
+
+func serializeCannon(tb testing.TB, vs *versions.VersionedState) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	if err := vs.Serialize(&buf); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func serializeOurs(tb testing.TB, s *vm.State) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	if err := s.Serialize(&buf); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// pair runs the same program in Cannon and in our VM.
+type pair struct {
+	cs       *versions.VersionedState
+	cvm      mipsevm.FPVM
+	os       *vm.State
+	ovm      *vm.VM
+	cOut     bytes.Buffer
+	oOut     bytes.Buffer
+	cOracle  *vm.MemoryOracle
+	ourOracl *vm.MemoryOracle
+}
+
+func newPair(tb testing.TB, name string, preimages map[[32]byte][]byte) *pair {
+	path := guestPath(tb, name)
+	cs, meta := cannonLoad(tb, path)
+	ours, _ := ourLoad(tb, path)
+	p := &pair{cs: cs, os: ours, cOracle: vm.NewMemoryOracle(), ourOracl: vm.NewMemoryOracle()}
+	for k, v := range preimages {
+		p.cOracle.Set(k, v)
+		p.ourOracl.Set(k, v)
+	}
+	logger := log.NewLogger(log.DiscardHandler())
+	p.cvm = cs.CreateVM(logger, p.cOracle, &p.cOut, io.Discard, meta)
+	p.ovm = vm.NewVM(ours, p.ourOracl, &p.oOut, io.Discard)
+	return p
+}
+
+// cannonStep steps Cannon, turning its panics into errors.
+func cannonStep(v mipsevm.FPVM, proof bool) (wit *mipsevm.StepWitness, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cannon panic: %v", r)
+		}
+	}()
+	return v.Step(proof)
+}
+
+func (p *pair) hashes() (cannon, ours [32]byte) {
+	_, ch := p.cs.EncodeWitness()
+	return ch, p.os.Hash()
+}
+
+func hashesOf(cs *versions.VersionedState, ours *vm.State) (cannon, our [32]byte) {
+	_, ch := cs.EncodeWitness()
+	return ch, ours.Hash()
+}

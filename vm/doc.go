@@ -1,0 +1,19 @@
+// Package vm is a MIPS64 fault-proof virtual machine that is state- and
+// proof-compatible with Cannon's "multithreaded64-5" VM (state version 8),
+// the VM whose on-chain twin is the MIPS64 contract of the OP Stack.
+//
+// Given the same program and pre-image oracle it produces the same states,
+// the same state hashes, the same step counts and the same step witnesses as
+// Cannon. The package contains:
+//
+//   - Memory: the paged, merkleized 64-bit memory (memory.go, merkle.go);
+//   - ELF loading, the initial stack and symbol metadata (program.go);
+//   - State and Thread with Cannon's binary/JSON encodings and witness
+//     hashing (state.go, thread.go, serialize.go);
+//   - the interpreter: instructions, syscalls and thread scheduling
+//     (instructions.go, syscalls.go, mips.go);
+//   - the pre-image oracle the VM talks to (oracle.go);
+//   - step witnesses for on-chain proofs (witness.go).
+//
+// A VM is not safe for concurrent use.
+package vm

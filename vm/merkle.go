@@ -1,0 +1,196 @@
+package vm
+
+import (
+	"math/bits"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// zeroHashes[h] is the root of an all-zero subtree of height h, where a
+// height-0 subtree is a single 32-byte zero leaf.
+var zeroHashes = func() (z [memTreeDepth + 1][32]byte) {
+	h := crypto.NewKeccakState()
+	for i := 1; i < len(z); i++ {
+		h.Reset()
+		h.Write(z[i-1][:])
+		h.Write(z[i-1][:])
+		h.Read(z[i][:])
+	}
+	return z
+}()
+
+// EmptyMemoryRoot is the merkle root of a memory that holds only zeroes.
+var EmptyMemoryRoot = zeroHashes[memTreeDepth]
+
+// hasher computes the keccak256 hashes of the memory tree.
+type hasher struct {
+	k   crypto.KeccakState
+	buf [64]byte
+}
+
+func newHasher() *hasher { return &hasher{k: crypto.NewKeccakState()} }
+
+// hash64 sets out to keccak256(data), with len(data) == 64.
+func (h *hasher) hash64(out *[32]byte, data []byte) {
+	h.k.Reset()
+	h.k.Write(data)
+	h.k.Read(out[:])
+}
+
+func (h *hasher) pair(out *[32]byte, left, right *[32]byte) {
+	copy(h.buf[:32], left[:])
+	copy(h.buf[32:], right[:])
+	h.hash64(out, h.buf[:])
+}
+
+// pageRoot brings the page's cached nodes up to date and returns its root.
+func (h *hasher) pageRoot(p *page) *[32]byte {
+	if p.isValid(1) {
+		return &p.nodes[1]
+	}
+	for k := uint64(PageSize/32 - 1); k >= PageSize/64; k-- {
+		if !p.isValid(k) {
+			off := (k - PageSize/64) * 64
+			h.hash64(&p.nodes[k], p.data[off:off+64])
+			p.setValid(k)
+		}
+	}
+	for k := uint64(PageSize/64 - 1); k >= 1; k-- {
+		if !p.isValid(k) {
+			h.pair(&p.nodes[k], &p.nodes[2*k], &p.nodes[2*k+1])
+			p.setValid(k)
+		}
+	}
+	return &p.nodes[1]
+}
+
+// parallelPages is the number of stale pages from which MerkleRoot hashes
+// pages on all CPUs.
+const parallelPages = 256
+
+// hashStalePages brings the roots of the pages written since the last call
+// up to date, in parallel when there are many.
+func (m *Memory) hashStalePages() {
+	stale := m.stale
+	m.stale = m.stale[:0]
+	for _, p := range stale {
+		p.queued = false
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(stale)/parallelPages+1)
+	if workers <= 1 {
+		for _, p := range stale {
+			m.hasher.pageRoot(p)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := newHasher()
+			for {
+				i := int(next.Add(64)) - 64
+				if i >= len(stale) {
+					return
+				}
+				for _, p := range stale[i:min(i+64, len(stale))] {
+					h.pageRoot(p)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// node returns the hash of the tree node with generalized index g (root 1,
+// children of g are 2g and 2g+1; the leaves are at depth 59).
+func (m *Memory) node(g uint64) [32]byte {
+	depth := uint(bits.Len64(g)) - 1
+	if depth > memTreeDepth {
+		panic("memory tree node too deep")
+	}
+	if depth < PageKeyBits {
+		b := m.branches[g]
+		if b == nil {
+			return zeroHashes[memTreeDepth-depth]
+		}
+		if !b.valid {
+			l, r := m.node(2*g), m.node(2*g+1)
+			m.hasher.pair(&b.hash, &l, &r)
+			b.valid = true
+		}
+		return b.hash
+	}
+	inPage := depth - PageKeyBits
+	p := m.pages[(g>>inPage)&(1<<PageKeyBits-1)]
+	if p == nil {
+		return zeroHashes[memTreeDepth-depth]
+	}
+	k := uint64(1)<<inPage | g&(1<<inPage-1)
+	if k >= PageSize/32 {
+		off := (k - PageSize/32) * 32
+		return [32]byte(p.data[off : off+32])
+	}
+	m.hasher.pageRoot(p)
+	return p.nodes[k]
+}
+
+// MerkleRoot returns the root of the memory merkle tree.
+func (m *Memory) MerkleRoot() [32]byte {
+	m.hashStalePages()
+	return m.node(1)
+}
+
+// MerkleProof returns the proof for the 32-byte leaf that contains addr: the
+// leaf itself followed by the 59 sibling hashes from the bottom of the tree
+// up to the children of the root. This is the layout the MIPS64 contract
+// reads.
+func (m *Memory) MerkleProof(addr uint64) (out [MemProofSize]byte) {
+	g := uint64(1)<<memTreeDepth | addr>>5
+	leaf := m.node(g)
+	copy(out[:32], leaf[:])
+	for i := 1; i < MemProofLeafCount; i++ {
+		sib := m.node(g ^ 1)
+		copy(out[i*32:], sib[:])
+		g >>= 1
+	}
+	return out
+}
+
+// VerifyMemoryProof checks proof (as produced by MerkleProof) against root
+// for addr and returns the 64-bit word at the 8-byte aligned addr.
+func VerifyMemoryProof(root [32]byte, addr uint64, proof []byte) (uint64, bool) {
+	if len(proof) != MemProofSize {
+		return 0, false
+	}
+	h := crypto.NewKeccakState()
+	node := [32]byte(proof[:32])
+	path := addr >> 5
+	for i := 1; i < MemProofLeafCount; i++ {
+		sib := proof[i*32 : i*32+32]
+		h.Reset()
+		if path&1 == 0 {
+			h.Write(node[:])
+			h.Write(sib)
+		} else {
+			h.Write(sib)
+			h.Write(node[:])
+		}
+		h.Read(node[:])
+		path >>= 1
+	}
+	if node != root {
+		return 0, false
+	}
+	off := addr & 31 &^ 7
+	var w uint64
+	for _, b := range proof[off : off+8] {
+		w = w<<8 | uint64(b)
+	}
+	return w, true
+}

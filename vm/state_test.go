@@ -1,0 +1,166 @@
+package vm
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+)
+
+// Hash of Cannon's empty multithreaded64 state (one thread at PC 0, empty
+// memory), as computed by Cannon.
+const cannonEmptyStateHash = "0x035b096e17d7b97f6bbaa13d179958e729b70813e931dc90dbf4193372f3dc71"
+
+func sampleState() *State {
+	s := NewState(0x10000, HeapStart)
+	s.Memory.SetWord(0x10000, 0x24020FA1_0000000C)
+	s.Memory.SetWord(HighMemoryStart, 1)
+	s.PreimageKey = common.Hash{2, 3, 4}
+	s.PreimageOffset = 17
+	s.LLReservationStatus = LLStatusActive64bit
+	s.LLAddress = 0x2008
+	s.LLOwnerThread = 1
+	s.Step = 123456
+	s.StepsSinceLastContextSwitch = 99
+	s.TraverseRight = true
+	s.RightThreadStack = append(s.RightThreadStack, &Thread{ThreadID: 1, ExitCode: 3, Exited: true, Cpu: Cpu{PC: 8, NextPC: 12, LO: 5, HI: 6}, Registers: [32]uint64{29: 0x7000}})
+	s.NextThreadID = 2
+	s.LastHint = []byte{0, 0, 0, 9, 'x'}
+	return s
+}
+
+func TestEmptyStateHash(t *testing.T) {
+	s := NewState(0, 0)
+	if h := s.Hash().Hex(); h != cannonEmptyStateHash {
+		t.Fatalf("empty state hash %s, want %s", h, cannonEmptyStateHash)
+	}
+	if EmptyThreadsRoot.Hex() != "0xad3228b676f7d3cd4284a5443f17f1962b36e491b30a40b2405849e597ba5fb5" {
+		t.Fatal("empty threads root")
+	}
+}
+
+func TestStateWitness(t *testing.T) {
+	s := sampleState()
+	w, h := s.EncodeWitness()
+	if len(w) != StateWitnessSize || StateWitnessSize != 188 {
+		t.Fatalf("witness size %d", len(w))
+	}
+	if h[0] != StatusUnfinished {
+		t.Fatal("status byte")
+	}
+	if got, err := StateHashFromWitness(w); err != nil || got != h {
+		t.Fatal("StateHashFromWitness")
+	}
+	for _, c := range []struct {
+		exitCode uint8
+		status   uint8
+	}{{0, StatusValid}, {1, StatusInvalid}, {2, StatusPanic}, {200, StatusPanic}} {
+		s.Exited, s.ExitCode = true, c.exitCode
+		if _, h := s.EncodeWitness(); h[0] != c.status {
+			t.Errorf("exit code %d: status %d", c.exitCode, h[0])
+		}
+	}
+	if ThreadEncodingSize != 298 || ThreadWitnessSize != 330 {
+		t.Fatal("thread sizes")
+	}
+	if ThreadStackRoot(s.RightThreadStack) != pushThreadRoot(EmptyThreadsRoot, s.RightThreadStack[0]) {
+		t.Fatal("thread stack root")
+	}
+}
+
+func TestStateBinaryRoundTrip(t *testing.T) {
+	s := sampleState()
+	var buf bytes.Buffer
+	if err := s.Serialize(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if buf.Bytes()[0] != StateVersion {
+		t.Fatal("version byte")
+	}
+	got, err := DeserializeState(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Hash() != s.Hash() || !bytes.Equal(got.LastHint, s.LastHint) || got.Memory.PageCount() != 2 {
+		t.Fatal("round trip changed the state")
+	}
+	var again bytes.Buffer
+	if err := got.Serialize(&again); err != nil || !bytes.Equal(again.Bytes(), buf.Bytes()) {
+		t.Fatal("re-serialization differs")
+	}
+
+	bad := append([]byte{}, buf.Bytes()...)
+	bad[0] = 7
+	if _, err := DeserializeState(bytes.NewReader(bad)); !errors.Is(err, ErrUnsupportedVersion) {
+		t.Fatalf("version 7: %v", err)
+	}
+	if _, err := DeserializeState(bytes.NewReader(buf.Bytes()[:buf.Len()-1])); err == nil {
+		t.Fatal("truncated state accepted")
+	}
+	// The exited flag must be 0 or 1.
+	exitedAt := 1 + 8 + 2*(8+PageSize) + 32 + 8 + 8 + 1 + 8 + 8 + 1
+	bad = append([]byte{}, buf.Bytes()...)
+	bad[exitedAt] = 2
+	if _, err := DeserializeState(bytes.NewReader(bad)); err == nil || !strings.Contains(err.Error(), "invalid boolean") {
+		t.Fatalf("bad bool: %v", err)
+	}
+}
+
+func TestStateJSONRoundTrip(t *testing.T) {
+	s := sampleState()
+	data, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, field := range []string{`"Memory":[{"index":16,"data":[`, `"NextThreadId":2`, `"LastHint":"0x0000000978"`, `"threadId":1`, `"cpu":{"pc":8,"nextPC":12,"lo":5,"hi":6}`} {
+		if !strings.Contains(string(data), field) {
+			t.Errorf("JSON lacks %s", field)
+		}
+	}
+	var got State
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Hash() != s.Hash() || !bytes.Equal(got.LastHint, s.LastHint) {
+		t.Fatal("JSON round trip changed the state")
+	}
+}
+
+func TestStateFiles(t *testing.T) {
+	s := sampleState()
+	for _, name := range []string{"s.bin", "s.bin.gz", "s.json", "s.json.gz"} {
+		path := filepath.Join(t.TempDir(), name)
+		if err := WriteStateFile(path, s); err != nil {
+			t.Fatal(err)
+		}
+		got, err := LoadStateFile(path)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got.Hash() != s.Hash() {
+			t.Fatalf("%s: hash changed", name)
+		}
+	}
+}
+
+func TestLoadProgramRejects(t *testing.T) {
+	if _, _, err := LoadProgram([]byte("not an elf")); err == nil {
+		t.Fatal("garbage accepted")
+	}
+}
+
+func TestMetadataLookup(t *testing.T) {
+	m := &Metadata{Symbols: []Symbol{{"a", 0x100, 0x10}, {"b", 0x200, 0x8}}}
+	for addr, want := range map[uint64]string{0x50: "!start", 0x100: "a", 0x110: "a", 0x150: "!gap", 0x204: "b"} {
+		if got := m.LookupSymbol(addr); got != want {
+			t.Errorf("%#x: %s, want %s", addr, got, want)
+		}
+	}
+	if (&Metadata{}).LookupSymbol(1) != "!unknown" {
+		t.Error("empty metadata")
+	}
+}

@@ -1,0 +1,3 @@
+module faultproof.test/guest
+
+go 1.26
