@@ -33,9 +33,16 @@ type Chain struct {
 	head     *types.Header                // the canonical head
 	byNumber map[uint64]common.Hash       // canonical hashes, filled on demand walking back from head
 
+	// precompiles, if set, answers the accelerated precompiles.
+	precompiles PrecompileOracle
+
 	// err keeps the first failed header read: op-geth's chain context cannot return errors.
 	err error
 }
+
+// SetPrecompileOracle makes the engine ask o for the accelerated precompiles (ecrecover, bn256 pairing,
+// KZG point evaluation, BLS12-381) instead of computing them.
+func (c *Chain) SetPrecompileOracle(o PrecompileOracle) { c.precompiles = o }
 
 // NewChain opens the chain at the agreed head block.
 func NewChain(rcfg *rollup.Config, config *params.ChainConfig, oracle *Oracle, head common.Hash) (*Chain, error) {

@@ -43,6 +43,9 @@ func (c *Chain) BuildBlock(parentHash common.Hash, attrs *engine.PayloadAttribut
 	if err != nil {
 		return nil, err
 	}
+	if c.precompiles != nil {
+		vmCfg.PrecompileOverrides = c.precompileOverrides(c.precompiles)
+	}
 	blockCtx := core.NewEVMBlockContext(header, c, nil, c.config, statedb)
 	evm := vm.NewEVM(blockCtx, statedb, c.config, vmCfg)
 

@@ -11,6 +11,7 @@ import (
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/stretchr/testify/require"
 
+	"github.com/faultproof/faultproof/client/l1"
 	"github.com/faultproof/faultproof/rollup"
 )
 
@@ -62,6 +63,37 @@ func TestBuildChainOnOwnState(t *testing.T) {
 		require.Equal(t, st.GetStorageRoot(params.OptimismL2ToL1MessagePasser), out.MessagePasserStorageRoot, "block %d", n)
 		require.Equal(t, tc.blocks[n].Root(), out.StateRoot)
 	}
+}
+
+func TestAcceleratedPrecompiles(t *testing.T) {
+	tc := buildTestChain(t, testChainLength)
+	oracle := tc.hostOracle()
+	chain, err := NewChain(tc.rollup, tc.config, NewOracle(oracle, oracle), tc.genesis.Hash())
+	require.NoError(t, err)
+	chain.SetPrecompileOracle(l1.NewOracle(oracle, oracle))
+	for n := 1; n < len(tc.blocks); n++ {
+		res, err := chain.BuildBlock(chain.Head().Hash(), tc.attrs[n], vm.Config{})
+		require.NoError(t, err, "block %d", n)
+		require.Equal(t, tc.blocks[n].Hash(), res.Block.Hash(), "block %d", n)
+		require.NoError(t, chain.SetHead(res.Block.Hash()))
+	}
+	// Valid ecrecover calls, bn256 pairings and BLS additions were answered by the oracle; malformed
+	// ecrecover inputs and sha256 never were.
+	require.Positive(t, oracle.precompileCalls[common.BytesToAddress([]byte{0x01})])
+	require.Positive(t, oracle.precompileCalls[common.BytesToAddress([]byte{0x08})])
+	require.Positive(t, oracle.precompileCalls[common.BytesToAddress([]byte{0x0b})])
+	require.Zero(t, oracle.precompileCalls[common.BytesToAddress([]byte{0x02})])
+	require.Equal(t, 4, oracle.precompileCalls[common.BytesToAddress([]byte{0x01})], "one valid signature per ecrecover block")
+}
+
+func TestPrecompileInputLimits(t *testing.T) {
+	jovian := params.Rules{IsOptimismGranite: true, IsOptimismIsthmus: true, IsOptimismJovian: true}
+	granite := params.Rules{IsOptimismGranite: true}
+	require.Equal(t, uint64(81984), maxInputSize(jovian, bn256PairingAddr))
+	require.Equal(t, uint64(112687), maxInputSize(granite, bn256PairingAddr))
+	require.Zero(t, maxInputSize(params.Rules{}, bn256PairingAddr))
+	require.Equal(t, uint64(513760), maxInputSize(params.Rules{IsOptimismIsthmus: true}, blsG1MSMAddr))
+	require.Zero(t, maxInputSize(jovian, ecrecoverAddr))
 }
 
 func TestMissingNodeIsAnError(t *testing.T) {

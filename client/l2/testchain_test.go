@@ -16,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/core/txpool"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/core/vm"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethdb"
 	"github.com/ethereum/go-ethereum/miner"
@@ -120,12 +121,12 @@ var (
 	// destructor: SELFDESTRUCT to the caller.
 	destructorCode = common.FromHex("0x33ff")
 
-	storageAddr    = common.HexToAddress("0x5707a9e")
-	ecrecoverAddr  = common.HexToAddress("0xec4ec0")
-	sha256Addr     = common.HexToAddress("0x54a256")
-	pairingAddr    = common.HexToAddress("0x9a141")
-	blsAddAddr     = common.HexToAddress("0xb15add")
-	destructorAddr = common.HexToAddress("0xde57")
+	storageAddr     = common.HexToAddress("0x5707a9e")
+	ecrecoverCaller = common.HexToAddress("0xec4ec0")
+	sha256Caller    = common.HexToAddress("0x54a256")
+	pairingCaller   = common.HexToAddress("0x9a141")
+	blsAddCaller    = common.HexToAddress("0xb15add")
+	destructorAddr  = common.HexToAddress("0xde57")
 
 	l1BlockAddr  = common.HexToAddress("0x4200000000000000000000000000000000000015")
 	depositorAcc = common.HexToAddress("0xdeaddeaddeaddeaddeaddeaddeaddeaddead0001")
@@ -170,10 +171,10 @@ func newTestChain(t testing.TB) *testChain {
 		Alloc: types.GenesisAlloc{
 			sender:                             {Balance: new(big.Int).Mul(big.NewInt(1000), big.NewInt(params.Ether))},
 			storageAddr:                        {Code: storageCode, Storage: map[common.Hash]common.Hash{{31: 1}: {31: 7}, {31: 2}: {31: 8}}},
-			ecrecoverAddr:                      {Code: precompileCaller(0x01)},
-			sha256Addr:                         {Code: precompileCaller(0x02)},
-			pairingAddr:                        {Code: precompileCaller(0x08)},
-			blsAddAddr:                         {Code: precompileCaller(0x0b)},
+			ecrecoverCaller:                    {Code: precompileCaller(0x01)},
+			sha256Caller:                       {Code: precompileCaller(0x02)},
+			pairingCaller:                      {Code: precompileCaller(0x08)},
+			blsAddCaller:                       {Code: precompileCaller(0x0b)},
 			destructorAddr:                     {Code: destructorCode, Balance: big.NewInt(12345)},
 			params.OptimismL2ToL1MessagePasser: {Code: []byte{0x00}, Storage: map[common.Hash]common.Hash{{31: 9}: {31: 1}}},
 		},
@@ -230,6 +231,15 @@ func (tc *testChain) deposit(source byte, from common.Address, to *common.Addres
 	return enc
 }
 
+// validEcrecoverInput is (hash, v, r, s) of a real signature.
+func validEcrecoverInput(n uint64) []byte {
+	key, _ := crypto.HexToECDSA("b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291")
+	hash := crypto.Keccak256(word(n))
+	sig, _ := crypto.Sign(hash, key)
+	in := append(append([]byte{}, hash...), word(uint64(sig[64])+27)...)
+	return append(append(in, sig[:32]...), sig[32:64]...)
+}
+
 func word(v uint64) []byte { return common.BigToHash(new(big.Int).SetUint64(v)).Bytes() }
 
 // userTxs are the sequencer transactions of block n: a different mix in every block.
@@ -246,14 +256,15 @@ func (tc *testChain) userTxs(n uint64) [][]byte {
 		txs = append(txs, tc.signed(nil, nil, 200_000, initCode(destructorCode))) // create then self-destruct later
 	case 2:
 		sig := make([]byte, 128) // an invalid signature: ecrecover returns nothing, the call succeeds
-		txs = append(txs, tc.signed(&ecrecoverAddr, nil, 100_000, sig))
-		txs = append(txs, tc.signed(&sha256Addr, nil, 100_000, []byte("faultproof")))
+		txs = append(txs, tc.signed(&ecrecoverCaller, nil, 100_000, sig))
+		txs = append(txs, tc.signed(&ecrecoverCaller, nil, 100_000, validEcrecoverInput(n)))
+		txs = append(txs, tc.signed(&sha256Caller, nil, 100_000, []byte("faultproof")))
 	case 3:
-		txs = append(txs, tc.signed(&pairingAddr, nil, 200_000, nil)) // empty pairing input is true
+		txs = append(txs, tc.signed(&pairingCaller, nil, 200_000, nil)) // empty pairing input is true
 		txs = append(txs, tc.signed(&destructorAddr, nil, 100_000, nil))
 	case 4:
 		if tc.config.IsPrague(new(big.Int).SetUint64(n), tc.rollup.TimestampForBlock(n)) {
-			txs = append(txs, tc.signed(&blsAddAddr, nil, 100_000, make([]byte, 256))) // infinity + infinity
+			txs = append(txs, tc.signed(&blsAddCaller, nil, 100_000, make([]byte, 256))) // infinity + infinity
 		}
 		txs = append(txs, tc.signed(&storageAddr, nil, 100_000, append(word(n), word(0)...)))
 	}
@@ -321,19 +332,45 @@ func (tc *testChain) addBlock() {
 // mapOracle is a preimage oracle over a map, filled the way a host fills its store. It checks every
 // answer against its key, as the real channel does, and counts reads.
 type mapOracle struct {
-	values map[[32]byte][]byte
-	hints  []string
-	reads  int
+	values          map[[32]byte][]byte
+	precompileCalls map[common.Address]int
+	hints           []string
+	reads           int
 }
 
 func (o *mapOracle) Get(key preimage.Key) ([]byte, error) {
 	k := key.PreimageKey()
 	o.reads++
 	v, ok := o.values[k]
+	if !ok && k[0] == byte(preimage.PrecompileKeyType) {
+		v, ok = o.runPrecompile(k)
+	}
 	if !ok {
 		return nil, &missingErr{k}
 	}
 	return v, preimage.Verify(k, v)
+}
+
+// runPrecompile answers a precompile key as a host does: from the last hint, with geth's precompile.
+func (o *mapOracle) runPrecompile(k [32]byte) ([]byte, bool) {
+	if len(o.hints) == 0 {
+		return nil, false
+	}
+	typ, data, err := preimage.ParseHint(o.hints[len(o.hints)-1])
+	if err != nil || typ != preimage.HintL1PrecompileV2 || len(data) < 28 || preimage.PrecompileKey(crypto.Keccak256Hash(data)).PreimageKey() != k {
+		return nil, false
+	}
+	addr, input := common.BytesToAddress(data[:20]), data[28:]
+	p, ok := vm.PrecompiledContractsPrague[addr]
+	if !ok {
+		return nil, false
+	}
+	o.precompileCalls[addr]++
+	out, err := p.Run(input)
+	if err != nil {
+		return []byte{0}, true
+	}
+	return append([]byte{1}, out...), true
 }
 
 func (o *mapOracle) Hint(h preimage.Hint) error { o.hints = append(o.hints, h.Hint()); return nil }
@@ -348,7 +385,7 @@ func (o *mapOracle) putKeccak(v []byte) {
 
 // hostOracle serves everything op-geth's database holds: headers, transaction tries, state and code.
 func (tc *testChain) hostOracle() *mapOracle {
-	o := &mapOracle{values: map[[32]byte][]byte{}}
+	o := &mapOracle{values: map[[32]byte][]byte{}, precompileCalls: map[common.Address]int{}}
 	for _, b := range tc.blocks {
 		enc, err := rlp.EncodeToBytes(b.Header())
 		require.NoError(tc.t, err)
