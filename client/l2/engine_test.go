@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/client/l1"
+	"github.com/faultproof/faultproof/devnet"
 	"github.com/faultproof/faultproof/rollup"
 )
 
@@ -58,7 +59,7 @@ func TestBuildChainOnOwnState(t *testing.T) {
 	for _, n := range []int{3, 11, 12, 13, testChainLength} {
 		out, err := chain.OutputAt(tc.blocks[n].Hash())
 		require.NoError(t, err)
-		st, err := tc.chain.StateAt(tc.blocks[n].Root())
+		st, err := tc.StateAt(tc.blocks[n].Root())
 		require.NoError(t, err)
 		require.Equal(t, st.GetStorageRoot(params.OptimismL2ToL1MessagePasser), out.MessagePasserStorageRoot, "block %d", n)
 		require.Equal(t, tc.blocks[n].Root(), out.StateRoot)
@@ -132,7 +133,7 @@ func TestOutputRootEncoding(t *testing.T) {
 func TestMissingCodeIsAnError(t *testing.T) {
 	tc := buildTestChain(t, 3)
 	oracle := tc.hostOracle()
-	delete(oracle.values, keccakKeyOf(crypto.Keccak256Hash(storageCode)))
+	delete(oracle.values, keccakKeyOf(crypto.Keccak256Hash(devnet.StorageCode)))
 	chain, err := NewChain(tc.rollup, tc.config, NewOracle(oracle, oracle), tc.blocks[2].Hash())
 	require.NoError(t, err)
 	// Block 3's user deposit calls the storage contract, whose code is now missing.

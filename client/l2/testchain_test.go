@@ -1,332 +1,32 @@
 package l2
 
 import (
-	"context"
-	"crypto/ecdsa"
-	"encoding/binary"
-	"math/big"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/consensus/beacon"
-	"github.com/ethereum/go-ethereum/consensus/ethash"
-	"github.com/ethereum/go-ethereum/consensus/misc/eip1559"
-	"github.com/ethereum/go-ethereum/core"
-	"github.com/ethereum/go-ethereum/core/rawdb"
-	"github.com/ethereum/go-ethereum/core/txpool"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/core/vm"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/ethdb"
-	"github.com/ethereum/go-ethereum/miner"
 	"github.com/ethereum/go-ethereum/params"
-	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/stretchr/testify/require"
 
-	"github.com/faultproof/faultproof/client/mpt"
+	"github.com/faultproof/faultproof/devnet"
 	"github.com/faultproof/faultproof/preimage"
 	"github.com/faultproof/faultproof/rollup"
 )
 
-// A test chain built by op-geth's own block builder from payload attributes, the way op-node drives it.
-// Our engine must rebuild every block, through the oracle alone, to the same hash.
-
-const (
-	genesisTime = 1_000_000
-	blockTime   = 2
-)
-
-// forkHeights activates each fork at its own block, so that every block before, at and after an
-// activation is built. Canyon, Delta and Ecotone come after genesis so their activation blocks exist.
-var forkHeights = []struct {
-	fork   rollup.Fork
-	height uint64
-}{
-	{rollup.Canyon, 2}, {rollup.Delta, 3}, {rollup.Ecotone, 4}, {rollup.Fjord, 6}, {rollup.Granite, 8},
-	{rollup.Holocene, 10}, {rollup.Isthmus, 12}, {rollup.Jovian, 14}, {rollup.Karst, 16},
-}
-
-func forkTime(f rollup.Fork) *uint64 {
-	for _, fh := range forkHeights {
-		if fh.fork == f {
-			t := uint64(genesisTime + fh.height*blockTime)
-			return &t
-		}
-	}
-	return nil
-}
-
-func testConfigs() (*params.ChainConfig, *rollup.Config) {
-	zero := uint64(0)
-	canyonDenominator := uint64(250)
-	cfg := &params.ChainConfig{
-		ChainID:                 big.NewInt(901),
-		HomesteadBlock:          common.Big0,
-		EIP150Block:             common.Big0,
-		EIP155Block:             common.Big0,
-		EIP158Block:             common.Big0,
-		ByzantiumBlock:          common.Big0,
-		ConstantinopleBlock:     common.Big0,
-		PetersburgBlock:         common.Big0,
-		IstanbulBlock:           common.Big0,
-		MuirGlacierBlock:        common.Big0,
-		BerlinBlock:             common.Big0,
-		LondonBlock:             common.Big0,
-		ArrowGlacierBlock:       common.Big0,
-		GrayGlacierBlock:        common.Big0,
-		MergeNetsplitBlock:      common.Big0,
-		TerminalTotalDifficulty: common.Big0,
-		BedrockBlock:            common.Big0,
-		RegolithTime:            &zero,
-		CanyonTime:              forkTime(rollup.Canyon),
-		ShanghaiTime:            forkTime(rollup.Canyon),
-		EcotoneTime:             forkTime(rollup.Ecotone),
-		CancunTime:              forkTime(rollup.Ecotone),
-		FjordTime:               forkTime(rollup.Fjord),
-		GraniteTime:             forkTime(rollup.Granite),
-		HoloceneTime:            forkTime(rollup.Holocene),
-		IsthmusTime:             forkTime(rollup.Isthmus),
-		PragueTime:              forkTime(rollup.Isthmus),
-		JovianTime:              forkTime(rollup.Jovian),
-		KarstTime:               forkTime(rollup.Karst),
-		Optimism:                &params.OptimismConfig{EIP1559Elasticity: 6, EIP1559Denominator: 50, EIP1559DenominatorCanyon: &canyonDenominator},
-	}
-	rcfg := &rollup.Config{
-		Genesis: rollup.Genesis{
-			L1:           rollup.BlockID{Hash: common.HexToHash("0x01"), Number: 0},
-			L2Time:       genesisTime,
-			SystemConfig: rollup.SystemConfig{BatcherAddr: common.HexToAddress("0xba7c4e5"), Scalar: common.HexToHash("0x01"), GasLimit: 30_000_000},
-		},
-		BlockTime: blockTime, MaxSequencerDrift: 600, SeqWindowSize: 100, ChannelTimeoutBedrock: 300,
-		L1ChainID: big.NewInt(900), L2ChainID: big.NewInt(901),
-		RegolithTime: &zero, CanyonTime: cfg.CanyonTime, DeltaTime: forkTime(rollup.Delta), EcotoneTime: cfg.EcotoneTime,
-		FjordTime: cfg.FjordTime, GraniteTime: cfg.GraniteTime, HoloceneTime: cfg.HoloceneTime, IsthmusTime: cfg.IsthmusTime,
-		JovianTime: cfg.JovianTime, KarstTime: cfg.KarstTime,
-		BatchInboxAddress: common.HexToAddress("0xff00000000000000000000000000000000000901"), DepositContractAddress: common.HexToAddress("0xdeadbeef"),
-		ChainOpConfig: cfg.Optimism,
-	}
-	return cfg, rcfg
-}
-
-// Hand-assembled contracts exercising storage writes and deletes, precompiles and self-destruct.
-var (
-	// storage: SSTORE(calldata[0:32], calldata[32:64]); a zero value deletes the slot.
-	storageCode = common.FromHex("0x602035600035550000")
-	// precompileCaller(addr): STATICCALL addr with the calldata, store the first output word in slot 0
-	// and the success flag in slot 1.
-	precompileCaller = func(addr byte) []byte {
-		return append(common.FromHex("0x3660006000376020600036600060"), append([]byte{addr}, common.FromHex("0x5afa600051600055600155")...)...)
-	}
-	// destructor: SELFDESTRUCT to the caller.
-	destructorCode = common.FromHex("0x33ff")
-
-	storageAddr     = common.HexToAddress("0x5707a9e")
-	ecrecoverCaller = common.HexToAddress("0xec4ec0")
-	sha256Caller    = common.HexToAddress("0x54a256")
-	pairingCaller   = common.HexToAddress("0x9a141")
-	blsAddCaller    = common.HexToAddress("0xb15add")
-	destructorAddr  = common.HexToAddress("0xde57")
-
-	l1BlockAddr  = common.HexToAddress("0x4200000000000000000000000000000000000015")
-	depositorAcc = common.HexToAddress("0xdeaddeaddeaddeaddeaddeaddeaddeaddead0001")
-)
-
-// initCode wraps runtime code in a constructor that returns it.
-func initCode(runtime []byte) []byte {
-	n := byte(len(runtime))
-	return append([]byte{0x60, n, 0x60, 0x0c, 0x60, 0x00, 0x39, 0x60, n, 0x60, 0x00, 0xf3}, runtime...)
-}
+// The test chain is built by op-geth's own block builder from payload attributes (devnet.L2Builder);
+// our engine must rebuild every block, through the oracle alone, to the same hash.
 
 type testChain struct {
+	*devnet.L2Builder
 	t       testing.TB
 	config  *params.ChainConfig
 	rollup  *rollup.Config
-	db      ethdb.Database
-	chain   *core.BlockChain
-	miner   *miner.Miner
-	key     *ecdsa.PrivateKey
-	sender  common.Address
-	nonce   uint64
-	blocks  []*types.Block // index = number
+	blocks  []*types.Block
 	attrs   []*engine.PayloadAttributes
 	genesis *types.Block
-}
-
-type minerBackend struct{ chain *core.BlockChain }
-
-func (b minerBackend) BlockChain() *core.BlockChain { return b.chain }
-func (b minerBackend) TxPool() *txpool.TxPool       { return nil } // NoTxPool: never read
-
-func newTestChain(t testing.TB) *testChain {
-	cfg, rcfg := testConfigs()
-	key, _ := crypto.HexToECDSA("8a1f9a8f95be41cd7ccb6168179afb4504aefe388d1e14474d32c45c72ce7b7a")
-	sender := crypto.PubkeyToAddress(key.PublicKey)
-	genesis := &core.Genesis{
-		Config:     cfg,
-		Timestamp:  genesisTime,
-		GasLimit:   30_000_000,
-		Difficulty: common.Big0,
-		BaseFee:    big.NewInt(params.InitialBaseFee),
-		Alloc: types.GenesisAlloc{
-			sender:                             {Balance: new(big.Int).Mul(big.NewInt(1000), big.NewInt(params.Ether))},
-			storageAddr:                        {Code: storageCode, Storage: map[common.Hash]common.Hash{{31: 1}: {31: 7}, {31: 2}: {31: 8}}},
-			ecrecoverCaller:                    {Code: precompileCaller(0x01)},
-			sha256Caller:                       {Code: precompileCaller(0x02)},
-			pairingCaller:                      {Code: precompileCaller(0x08)},
-			blsAddCaller:                       {Code: precompileCaller(0x0b)},
-			destructorAddr:                     {Code: destructorCode, Balance: big.NewInt(12345)},
-			params.OptimismL2ToL1MessagePasser: {Code: []byte{0x00}, Storage: map[common.Hash]common.Hash{{31: 9}: {31: 1}}},
-		},
-	}
-	db := rawdb.NewMemoryDatabase()
-	chain, err := core.NewBlockChain(db, genesis, beacon.New(ethash.NewFaker()), core.DefaultConfig().WithStateScheme(rawdb.HashScheme).WithArchive(true))
-	require.NoError(t, err)
-	t.Cleanup(chain.Stop)
-	m := miner.New(minerBackend{chain}, miner.Config{GasCeil: 30_000_000}, chain.Engine())
-	t.Cleanup(m.Close)
-	tc := &testChain{t: t, config: cfg, rollup: rcfg, db: db, chain: chain, miner: m, key: key, sender: sender}
-	tc.rollup.Genesis.L2 = rollup.BlockID{Hash: chain.Genesis().Hash(), Number: 0}
-	tc.genesis = chain.Genesis()
-	tc.blocks = []*types.Block{chain.Genesis()}
-	tc.attrs = []*engine.PayloadAttributes{nil}
-	return tc
-}
-
-// l1InfoData is an L1-info deposit's calldata in the shape the block's fork expects (op-geth reads the
-// Jovian DA footprint scalar from it). Values are arbitrary: the L1Block predeploy is not deployed here.
-func (tc *testChain) l1InfoData(n, ts uint64) []byte {
-	var data []byte
-	switch {
-	case tc.rollup.IsJovian(ts) && !tc.rollup.IsActivationBlock(rollup.Jovian, ts):
-		data = append(append([]byte{}, types.JovianL1AttributesSelector...), make([]byte, types.JovianL1AttributesLen-4)...)
-		binary.BigEndian.PutUint16(data[len(data)-2:], 400) // DA footprint gas scalar
-	case tc.rollup.IsIsthmus(ts) && !tc.rollup.IsActivationBlock(rollup.Isthmus, ts):
-		data = append(append([]byte{}, types.IsthmusL1AttributesSelector...), make([]byte, types.IsthmusL1AttributesLen-4)...)
-	case tc.rollup.IsEcotone(ts) && !tc.rollup.IsActivationBlock(rollup.Ecotone, ts):
-		data = append(append([]byte{}, types.EcotoneL1AttributesSelector...), make([]byte, 160)...)
-	default:
-		data = append(common.FromHex("0x015d8eb9"), make([]byte, 256)...)
-	}
-	binary.BigEndian.PutUint64(data[4:], n) // a different deposit in every block
-	return data
-}
-
-func (tc *testChain) signed(to *common.Address, value *big.Int, gas uint64, data []byte) []byte {
-	head := tc.blocks[len(tc.blocks)-1].Header()
-	tx := types.MustSignNewTx(tc.key, types.LatestSignerForChainID(tc.config.ChainID), &types.DynamicFeeTx{
-		ChainID: tc.config.ChainID, Nonce: tc.nonce, GasTipCap: big.NewInt(1), GasFeeCap: new(big.Int).Mul(head.BaseFee, big.NewInt(4)),
-		Gas: gas, To: to, Value: value, Data: data,
-	})
-	tc.nonce++
-	enc, err := tx.MarshalBinary()
-	require.NoError(tc.t, err)
-	return enc
-}
-
-func (tc *testChain) deposit(source byte, from common.Address, to *common.Address, mint, value *big.Int, gas uint64, data []byte) []byte {
-	tx := types.NewTx(&types.DepositTx{SourceHash: common.Hash{0: source, 31: byte(len(tc.blocks))}, From: from, To: to, Mint: mint, Value: value, Gas: gas, Data: data})
-	enc, err := tx.MarshalBinary()
-	require.NoError(tc.t, err)
-	return enc
-}
-
-// validEcrecoverInput is (hash, v, r, s) of a real signature.
-func validEcrecoverInput(n uint64) []byte {
-	key, _ := crypto.HexToECDSA("b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291")
-	hash := crypto.Keccak256(word(n))
-	sig, _ := crypto.Sign(hash, key)
-	in := append(append([]byte{}, hash...), word(uint64(sig[64])+27)...)
-	return append(append(in, sig[:32]...), sig[32:64]...)
-}
-
-func word(v uint64) []byte { return common.BigToHash(new(big.Int).SetUint64(v)).Bytes() }
-
-// userTxs are the sequencer transactions of block n: a different mix in every block.
-func (tc *testChain) userTxs(n uint64) [][]byte {
-	var txs [][]byte
-	recipient := common.Address{0xaa, byte(n)}
-	txs = append(txs, tc.signed(&recipient, big.NewInt(int64(1000+n)), 21000, nil))
-	switch n % 5 {
-	case 0:
-		txs = append(txs, tc.signed(&storageAddr, nil, 100_000, append(word(n), word(n*3)...))) // write
-		txs = append(txs, tc.signed(&storageAddr, nil, 100_000, append(word(1), word(0)...)))   // delete
-	case 1:
-		txs = append(txs, tc.signed(nil, nil, 200_000, initCode(storageCode)))    // create
-		txs = append(txs, tc.signed(nil, nil, 200_000, initCode(destructorCode))) // create then self-destruct later
-	case 2:
-		sig := make([]byte, 128) // an invalid signature: ecrecover returns nothing, the call succeeds
-		txs = append(txs, tc.signed(&ecrecoverCaller, nil, 100_000, sig))
-		txs = append(txs, tc.signed(&ecrecoverCaller, nil, 100_000, validEcrecoverInput(n)))
-		txs = append(txs, tc.signed(&sha256Caller, nil, 100_000, []byte("faultproof")))
-	case 3:
-		txs = append(txs, tc.signed(&pairingCaller, nil, 200_000, nil)) // empty pairing input is true
-		txs = append(txs, tc.signed(&destructorAddr, nil, 100_000, nil))
-	case 4:
-		if tc.config.IsPrague(new(big.Int).SetUint64(n), tc.rollup.TimestampForBlock(n)) {
-			txs = append(txs, tc.signed(&blsAddCaller, nil, 100_000, make([]byte, 256))) // infinity + infinity
-		}
-		txs = append(txs, tc.signed(&storageAddr, nil, 100_000, append(word(n), word(0)...)))
-	}
-	return txs
-}
-
-// addBlock builds block n with op-geth's builder from attributes and inserts it.
-func (tc *testChain) addBlock() {
-	parent := tc.blocks[len(tc.blocks)-1]
-	n := parent.NumberU64() + 1
-	ts := tc.rollup.TimestampForBlock(n)
-	gasLimit := uint64(30_000_000)
-	attrs := &engine.PayloadAttributes{
-		Timestamp:             ts,
-		Random:                common.Hash{0xee, byte(n)},
-		SuggestedFeeRecipient: common.HexToAddress("0x4200000000000000000000000000000000000011"),
-		NoTxPool:              true,
-		GasLimit:              &gasLimit,
-	}
-	if tc.rollup.IsCanyon(ts) {
-		attrs.Withdrawals = types.Withdrawals{}
-	}
-	if tc.rollup.IsEcotone(ts) {
-		attrs.BeaconRoot = &common.Hash{0xbe, byte(n)}
-	}
-	if tc.rollup.IsHolocene(ts) {
-		attrs.EIP1559Params = eip1559.EncodeHolocene1559Params(0, 0)
-		if n%2 == 1 {
-			attrs.EIP1559Params = eip1559.EncodeHolocene1559Params(100, 4)
-		}
-	}
-	if tc.rollup.IsJovian(ts) {
-		minBaseFee := uint64(n * 1000)
-		attrs.MinBaseFee = &minBaseFee
-	}
-	attrs.Transactions = append(attrs.Transactions, tc.deposit(0, depositorAcc, &l1BlockAddr, nil, big.NewInt(0), 1_000_000, tc.l1InfoData(n, ts)))
-	userDepositor := common.Address{0xd0}
-	attrs.Transactions = append(attrs.Transactions, tc.deposit(1, userDepositor, &storageAddr, big.NewInt(params.Ether), big.NewInt(5), 100_000, append(word(100+n), word(n)...)))
-	// The first Jovian block carries deposits only, as derivation makes it.
-	if !tc.rollup.IsActivationBlock(rollup.Jovian, ts) {
-		attrs.Transactions = append(attrs.Transactions, tc.userTxs(n)...)
-	}
-
-	txs := make([]*types.Transaction, len(attrs.Transactions))
-	for i, enc := range attrs.Transactions {
-		txs[i] = new(types.Transaction)
-		require.NoError(tc.t, txs[i].UnmarshalBinary(enc))
-	}
-	payload, err := tc.miner.BuildPayload(context.Background(), &miner.BuildPayloadArgs{
-		Parent: parent.Hash(), Timestamp: ts, FeeRecipient: attrs.SuggestedFeeRecipient, Random: attrs.Random,
-		Withdrawals: attrs.Withdrawals, BeaconRoot: attrs.BeaconRoot, NoTxPool: true, Transactions: txs,
-		GasLimit: attrs.GasLimit, EIP1559Params: attrs.EIP1559Params, MinBaseFee: attrs.MinBaseFee,
-	}, false)
-	require.NoError(tc.t, err, "op-geth builds block %d", n)
-	env := payload.ResolveFull()
-	block, err := engine.ExecutableDataToBlock(*env.ExecutionPayload, []common.Hash{}, attrs.BeaconRoot, env.Requests, tc.config)
-	require.NoError(tc.t, err)
-	require.Len(tc.t, block.Transactions(), len(txs), "every forced transaction is in block %d", n)
-	_, err = tc.chain.InsertChain(types.Blocks{block})
-	require.NoError(tc.t, err, "op-geth accepts block %d", n)
-	tc.blocks = append(tc.blocks, block)
-	tc.attrs = append(tc.attrs, attrs)
 }
 
 // mapOracle is a preimage oracle over a map, filled the way a host fills its store. It checks every
@@ -385,42 +85,20 @@ func (o *mapOracle) putKeccak(v []byte) {
 
 // hostOracle serves everything op-geth's database holds: headers, transaction tries, state and code.
 func (tc *testChain) hostOracle() *mapOracle {
-	o := &mapOracle{values: map[[32]byte][]byte{}, precompileCalls: map[common.Address]int{}}
-	for _, b := range tc.blocks {
-		enc, err := rlp.EncodeToBytes(b.Header())
-		require.NoError(tc.t, err)
-		o.putKeccak(enc)
-		var raw [][]byte
-		for _, tx := range b.Transactions() {
-			enc, err := tx.MarshalBinary()
-			require.NoError(tc.t, err)
-			raw = append(raw, enc)
-		}
-		_, nodes := mpt.WriteList(raw)
-		for _, n := range nodes {
-			o.putKeccak(n)
-		}
-	}
-	it := tc.db.NewIterator(nil, nil)
-	defer it.Release()
-	for it.Next() {
-		k, v := it.Key(), it.Value()
-		switch {
-		case len(k) == 32 && crypto.Keccak256Hash(v) == common.BytesToHash(k):
-			o.putKeccak(common.CopyBytes(v)) // a trie node
-		case len(k) == 33 && k[0] == 'c' && crypto.Keccak256Hash(v) == common.BytesToHash(k[1:]):
-			o.putKeccak(common.CopyBytes(v)) // code
-		}
-	}
-	return o
+	values, err := tc.Preimages()
+	require.NoError(tc.t, err)
+	return &mapOracle{values: values, precompileCalls: map[common.Address]int{}}
 }
 
 func buildTestChain(t testing.TB, n int) *testChain {
-	tc := newTestChain(t)
-	for i := 0; i < n; i++ {
-		tc.addBlock()
+	b, err := devnet.NewL2Builder()
+	require.NoError(t, err)
+	t.Cleanup(b.Close)
+	require.NoError(t, b.Build(n))
+	tc := &testChain{L2Builder: b, t: t, config: b.Config(), rollup: b.Rollup(), genesis: b.Block(0)}
+	for i := 0; i <= n; i++ {
+		tc.blocks = append(tc.blocks, b.Block(uint64(i)))
+		tc.attrs = append(tc.attrs, b.Attributes(uint64(i)))
 	}
 	return tc
 }
-
-var _ = binary.BigEndian
