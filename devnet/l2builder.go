@@ -18,6 +18,7 @@ import (
 	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/core/state"
+	"github.com/ethereum/go-ethereum/core/stateless"
 	"github.com/ethereum/go-ethereum/core/txpool"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -152,6 +153,8 @@ type L2Builder struct {
 	nonce  uint64
 	blocks []*types.Block // index = number
 	attrs  []*engine.PayloadAttributes
+	// witnesses holds the RLP of op-geth's stateless witness of each block after genesis.
+	witnesses [][]byte
 }
 
 type minerBackend struct{ chain *core.BlockChain }
@@ -349,7 +352,7 @@ func (b *L2Builder) AddBlock() error {
 		Parent: parent.Hash(), Timestamp: ts, FeeRecipient: attrs.SuggestedFeeRecipient, Random: attrs.Random,
 		Withdrawals: attrs.Withdrawals, BeaconRoot: attrs.BeaconRoot, NoTxPool: true, Transactions: txs,
 		GasLimit: attrs.GasLimit, EIP1559Params: attrs.EIP1559Params, MinBaseFee: attrs.MinBaseFee,
-	}, false)
+	}, true)
 	if err != nil {
 		return fmt.Errorf("op-geth builds block %d: %w", n, err)
 	}
@@ -366,7 +369,25 @@ func (b *L2Builder) AddBlock() error {
 	}
 	b.blocks = append(b.blocks, block)
 	b.attrs = append(b.attrs, attrs)
+	var witness []byte
+	if env.Witness != nil {
+		witness = *env.Witness
+	}
+	b.witnesses = append(b.witnesses, witness)
 	return nil
+}
+
+// ExecutionWitness is op-geth's stateless witness of block n (the debug_executionWitness shape): the
+// state nodes, code and ancestor headers its execution touched.
+func (b *L2Builder) ExecutionWitness(n uint64) (*stateless.ExtWitness, error) {
+	if n == 0 || int(n) >= len(b.blocks) {
+		return nil, fmt.Errorf("no witness for block %d", n)
+	}
+	var w stateless.Witness
+	if err := rlp.DecodeBytes(b.witnesses[n-1], &w); err != nil {
+		return nil, fmt.Errorf("decode witness of block %d: %w", n, err)
+	}
+	return w.ToExtWitness(), nil
 }
 
 // Build adds n blocks.
