@@ -38,13 +38,13 @@ const (
 )
 
 // ForkHeights activates each fork at its own block, so that every block before, at and after an
-// activation is built. Canyon, Delta and Ecotone come after genesis so their activation blocks exist.
+// activation is built; block 1 is a Bedrock block (before Regolith).
 var ForkHeights = []struct {
 	Fork   rollup.Fork
 	Height uint64
 }{
-	{rollup.Canyon, 2}, {rollup.Delta, 3}, {rollup.Ecotone, 4}, {rollup.Fjord, 6}, {rollup.Granite, 8},
-	{rollup.Holocene, 10}, {rollup.Isthmus, 12}, {rollup.Jovian, 14}, {rollup.Karst, 16},
+	{rollup.Regolith, 2}, {rollup.Canyon, 3}, {rollup.Delta, 4}, {rollup.Ecotone, 5}, {rollup.Fjord, 7}, {rollup.Granite, 9},
+	{rollup.Holocene, 11}, {rollup.Isthmus, 13}, {rollup.Jovian, 15}, {rollup.Karst, 17},
 }
 
 func forkTime(f rollup.Fork) *uint64 {
@@ -60,7 +60,6 @@ func forkTime(f rollup.Fork) *uint64 {
 // DefaultConfigs are the L2 chain config and rollup config of the devnet chain (chain ID 901 on L1 900):
 // every fork from Canyon to Karst activates at its own block (ForkHeights).
 func DefaultConfigs() (*params.ChainConfig, *rollup.Config) {
-	zero := uint64(0)
 	canyonDenominator := uint64(250)
 	cfg := &params.ChainConfig{
 		ChainID:                 big.NewInt(901),
@@ -80,7 +79,7 @@ func DefaultConfigs() (*params.ChainConfig, *rollup.Config) {
 		MergeNetsplitBlock:      common.Big0,
 		TerminalTotalDifficulty: common.Big0,
 		BedrockBlock:            common.Big0,
-		RegolithTime:            &zero,
+		RegolithTime:            forkTime(rollup.Regolith),
 		CanyonTime:              forkTime(rollup.Canyon),
 		ShanghaiTime:            forkTime(rollup.Canyon),
 		EcotoneTime:             forkTime(rollup.Ecotone),
@@ -102,7 +101,7 @@ func DefaultConfigs() (*params.ChainConfig, *rollup.Config) {
 		},
 		BlockTime: blockTime, MaxSequencerDrift: 600, SeqWindowSize: 100, ChannelTimeoutBedrock: 300,
 		L1ChainID: big.NewInt(900), L2ChainID: big.NewInt(901),
-		RegolithTime: &zero, CanyonTime: cfg.CanyonTime, DeltaTime: forkTime(rollup.Delta), EcotoneTime: cfg.EcotoneTime,
+		RegolithTime: forkTime(rollup.Regolith), CanyonTime: cfg.CanyonTime, DeltaTime: forkTime(rollup.Delta), EcotoneTime: cfg.EcotoneTime,
 		FjordTime: cfg.FjordTime, GraniteTime: cfg.GraniteTime, HoloceneTime: cfg.HoloceneTime, IsthmusTime: cfg.IsthmusTime,
 		JovianTime: cfg.JovianTime, KarstTime: cfg.KarstTime,
 		BatchInboxAddress: common.HexToAddress("0xff00000000000000000000000000000000000901"), DepositContractAddress: common.HexToAddress("0xdeadbeef"),
