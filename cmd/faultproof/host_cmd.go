@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -9,7 +11,9 @@ import (
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/urfave/cli/v2"
 
+	"github.com/faultproof/faultproof/client"
 	"github.com/faultproof/faultproof/host"
+	"github.com/faultproof/faultproof/preimage"
 )
 
 var hostCommand = &cli.Command{
@@ -44,5 +48,12 @@ func runHost(ctx *cli.Context) error {
 	return host.New(log.Root(), cfg, inProcessProgram).Run(sigCtx)
 }
 
-// inProcessProgram is the fault proof program run in the host's process; nil until the client lands.
-var inProcessProgram host.ProgramFunc
+// inProcessProgram runs the fault proof program in the host's process, over the same channels a child
+// would get.
+func inProcessProgram(ctx context.Context, preimageCh, hintCh io.ReadWriter) error {
+	err := client.Run(log.Root(), preimage.NewOracleClient(preimageCh), preimage.NewHintWriter(hintCh))
+	if code := client.ExitCode(err); code != client.ExitValid {
+		return &host.ExitError{Code: code, Err: err}
+	}
+	return nil
+}

@@ -1,0 +1,90 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/log"
+
+	"github.com/faultproof/faultproof/client/l1"
+	"github.com/faultproof/faultproof/client/l2"
+	"github.com/faultproof/faultproof/preimage"
+)
+
+// ErrClaimNotValid is the verdict that the claimed output root is wrong.
+var ErrClaimNotValid = errors.New("claim is not valid")
+
+// ErrDerivationUnavailable is returned for claims past the agreed block until the derivation pipeline is
+// part of the program: such claims cannot be decided yet, and must not be guessed.
+var ErrDerivationUnavailable = errors.New("deciding a claim past the agreed L2 block needs the derivation pipeline, which is not built into this program yet")
+
+// Exit codes of the program, as op-program's: the verdict, or a failure to reach one.
+const (
+	ExitValid   = 0
+	ExitInvalid = 1
+	ExitFailure = 2
+)
+
+// ExitCode maps the program's result to its exit code.
+func ExitCode(err error) int {
+	switch {
+	case err == nil:
+		return ExitValid
+	case errors.Is(err, ErrClaimNotValid):
+		return ExitInvalid
+	default:
+		return ExitFailure
+	}
+}
+
+// Run decides one claim: nil if it is valid, ErrClaimNotValid if not, any other error if no verdict could
+// be reached.
+func Run(logger log.Logger, oracle preimage.Oracle, hinter preimage.Hinter) error {
+	boot, err := ReadBootInfo(oracle)
+	if err != nil {
+		return fmt.Errorf("boot: %w", err)
+	}
+	logger.Info("Program bootstrapped", "l1Head", boot.L1Head, "agreedOutput", boot.L2OutputRoot, "claim", boot.L2Claim,
+		"claimBlock", boot.L2ClaimBlockNumber, "chain", boot.Rollup.ChainID())
+
+	l2Oracle := l2.NewOracle(oracle, hinter)
+	agreed, err := l2Oracle.OutputByRoot(boot.L2OutputRoot)
+	if err != nil {
+		return fmt.Errorf("agreed output: %w", err)
+	}
+	chain, err := l2.NewChain(boot.Rollup, boot.L2ChainConfig, l2Oracle, agreed.BlockHash)
+	if err != nil {
+		return err
+	}
+	chain.SetPrecompileOracle(l1.NewOracle(oracle, hinter))
+	head := chain.Head()
+	if head.Root != agreed.StateRoot {
+		return fmt.Errorf("agreed output's state root %s is not the state root %s of its block %s", agreed.StateRoot, head.Root, agreed.BlockHash)
+	}
+
+	target := boot.L2ClaimBlockNumber
+	if target > head.Number.Uint64() {
+		return ErrDerivationUnavailable
+	}
+	// The claim is about the agreed block or an older one (the dispute game repeats the last output past
+	// its block): no derivation, only the output of that canonical block.
+	h, err := chain.HeaderByNumber(target)
+	if err != nil {
+		return fmt.Errorf("l2 block %d: %w", target, err)
+	}
+	out, err := chain.OutputAt(h.Hash())
+	if err != nil {
+		return err
+	}
+	return validateClaim(logger, boot.L2Claim, out.Root(), target)
+}
+
+func validateClaim(logger log.Logger, claim, computed common.Hash, block uint64) error {
+	if claim != computed {
+		logger.Warn("Claim is not valid", "block", block, "claim", claim, "computed", computed)
+		return fmt.Errorf("%w: output root at block %d is %s, claim is %s", ErrClaimNotValid, block, computed, claim)
+	}
+	logger.Info("Claim is valid", "block", block, "output", computed)
+	return nil
+}
