@@ -33,8 +33,8 @@ func DecodeBlob(blob *kzg4844.Blob) ([]byte, error) {
 		return nil, fmt.Errorf("%w: length %d exceeds %d", ErrBlobEncoding, n, MaxBlobDataSize)
 	}
 	out := make([]byte, MaxBlobDataSize)
-	fe := 0    // field element being read
-	pos := 0   // write position in out
+	fe := 0  // field element being read
+	pos := 0 // write position in out
 	var hi [4]byte
 	for round := 0; round < blobRounds && (round == 0 || pos < n); round++ {
 		for j := 0; j < 4; j++ {
