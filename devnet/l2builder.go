@@ -37,29 +37,41 @@ const (
 	blockTime   = 2
 )
 
-// ForkHeights activates each fork at its own block, so that every block before, at and after an
-// activation is built; block 1 is a Bedrock block (before Regolith).
-var ForkHeights = []struct {
+// ForkSchedule lists the L2 block number at which each OP fork activates (Bedrock is active from genesis).
+type ForkSchedule = []struct {
 	Fork   rollup.Fork
 	Height uint64
-}{
+}
+
+// ForkHeights activates each fork at its own block, so that every block before, at and after an
+// activation is built; block 1 is a Bedrock block (before Regolith).
+var ForkHeights = ForkSchedule{
 	{rollup.Regolith, 2}, {rollup.Canyon, 3}, {rollup.Delta, 4}, {rollup.Ecotone, 5}, {rollup.Fjord, 7}, {rollup.Granite, 9},
 	{rollup.Holocene, 11}, {rollup.Isthmus, 13}, {rollup.Jovian, 15}, {rollup.Karst, 17},
 }
 
-func forkTime(f rollup.Fork) *uint64 {
-	for _, fh := range ForkHeights {
-		if fh.Fork == f {
-			t := uint64(genesisTime + fh.Height*blockTime)
-			return &t
+// forkTimes returns the activation time of a fork under a schedule for a chain starting at genesis with
+// 2-second blocks (nil: never).
+func forkTimes(genesis uint64, schedule ForkSchedule) func(rollup.Fork) *uint64 {
+	return func(f rollup.Fork) *uint64 {
+		for _, fh := range schedule {
+			if fh.Fork == f {
+				t := genesis + fh.Height*blockTime
+				return &t
+			}
 		}
+		return nil
 	}
-	return nil
 }
 
 // DefaultConfigs are the L2 chain config and rollup config of the devnet chain (chain ID 901 on L1 900):
 // every fork from Canyon to Karst activates at its own block (ForkHeights).
 func DefaultConfigs() (*params.ChainConfig, *rollup.Config) {
+	return forkConfigs(genesisTime, forkTimes(genesisTime, ForkHeights))
+}
+
+// forkConfigs are the chain 901 configs for an L2 genesis at time genesis and the given fork times.
+func forkConfigs(genesis uint64, forkTime func(rollup.Fork) *uint64) (*params.ChainConfig, *rollup.Config) {
 	canyonDenominator := uint64(250)
 	cfg := &params.ChainConfig{
 		ChainID:                 big.NewInt(901),
@@ -96,7 +108,7 @@ func DefaultConfigs() (*params.ChainConfig, *rollup.Config) {
 	rcfg := &rollup.Config{
 		Genesis: rollup.Genesis{
 			L1:           rollup.BlockID{Hash: common.HexToHash("0x01"), Number: 0},
-			L2Time:       genesisTime,
+			L2Time:       genesis,
 			SystemConfig: rollup.SystemConfig{BatcherAddr: common.HexToAddress("0xba7c4e5"), Scalar: common.HexToHash("0x01"), GasLimit: 30_000_000},
 		},
 		BlockTime: blockTime, MaxSequencerDrift: 600, SeqWindowSize: 100, ChannelTimeoutBedrock: 300,
@@ -340,40 +352,52 @@ func (b *L2Builder) AddBlock() error {
 		attrs.Transactions = append(attrs.Transactions, b.userTxs(n)...)
 	}
 
+	block, witness, err := buildBlock(b.miner, b.chain, b.config, parent, attrs, true)
+	if err != nil {
+		return err
+	}
+	b.blocks = append(b.blocks, block)
+	b.attrs = append(b.attrs, attrs)
+	b.witnesses = append(b.witnesses, witness)
+	return nil
+}
+
+// buildBlock has op-geth's block builder build the block of attrs on parent, as op-node drives it
+// (forced transactions, no transaction pool), checks that every forced transaction made it in, and inserts
+// the block into chain. With witness, it also returns the RLP of op-geth's stateless witness of the block.
+func buildBlock(m *miner.Miner, chain *core.BlockChain, config *params.ChainConfig, parent *types.Block, attrs *engine.PayloadAttributes, witness bool) (*types.Block, []byte, error) {
+	n := parent.NumberU64() + 1
 	txs := make([]*types.Transaction, len(attrs.Transactions))
 	for i, enc := range attrs.Transactions {
 		txs[i] = new(types.Transaction)
 		if err := txs[i].UnmarshalBinary(enc); err != nil {
-			return err
+			return nil, nil, err
 		}
 	}
-	payload, err := b.miner.BuildPayload(context.Background(), &miner.BuildPayloadArgs{
-		Parent: parent.Hash(), Timestamp: ts, FeeRecipient: attrs.SuggestedFeeRecipient, Random: attrs.Random,
+	payload, err := m.BuildPayload(context.Background(), &miner.BuildPayloadArgs{
+		Parent: parent.Hash(), Timestamp: attrs.Timestamp, FeeRecipient: attrs.SuggestedFeeRecipient, Random: attrs.Random,
 		Withdrawals: attrs.Withdrawals, BeaconRoot: attrs.BeaconRoot, NoTxPool: true, Transactions: txs,
 		GasLimit: attrs.GasLimit, EIP1559Params: attrs.EIP1559Params, MinBaseFee: attrs.MinBaseFee,
-	}, true)
+	}, witness)
 	if err != nil {
-		return fmt.Errorf("op-geth builds block %d: %w", n, err)
+		return nil, nil, fmt.Errorf("op-geth builds block %d: %w", n, err)
 	}
 	env := payload.ResolveFull()
-	block, err := engine.ExecutableDataToBlock(*env.ExecutionPayload, []common.Hash{}, attrs.BeaconRoot, env.Requests, b.config)
+	block, err := engine.ExecutableDataToBlock(*env.ExecutionPayload, []common.Hash{}, attrs.BeaconRoot, env.Requests, config)
 	if err != nil {
-		return fmt.Errorf("block %d from payload: %w", n, err)
+		return nil, nil, fmt.Errorf("block %d from payload: %w", n, err)
 	}
 	if len(block.Transactions()) != len(txs) {
-		return fmt.Errorf("block %d has %d of the %d forced transactions", n, len(block.Transactions()), len(txs))
+		return nil, nil, fmt.Errorf("block %d has %d of the %d forced transactions", n, len(block.Transactions()), len(txs))
 	}
-	if _, err := b.chain.InsertChain(types.Blocks{block}); err != nil {
-		return fmt.Errorf("op-geth rejects block %d: %w", n, err)
+	if _, err := chain.InsertChain(types.Blocks{block}); err != nil {
+		return nil, nil, fmt.Errorf("op-geth rejects block %d: %w", n, err)
 	}
-	b.blocks = append(b.blocks, block)
-	b.attrs = append(b.attrs, attrs)
-	var witness []byte
+	var w []byte
 	if env.Witness != nil {
-		witness = *env.Witness
+		w = *env.Witness
 	}
-	b.witnesses = append(b.witnesses, witness)
-	return nil
+	return block, w, nil
 }
 
 // ExecutionWitness is op-geth's stateless witness of block n (the debug_executionWitness shape): the
