@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/ethereum/go-ethereum/log"
+	"github.com/urfave/cli/v2"
+
+	"github.com/faultproof/faultproof/vm"
+)
+
+// prestateGoVersion is the toolchain the prestate is built with: the absolute prestate hash depends on
+// the exact compiler, so a different one must be a deliberate choice, not an accident.
+const prestateGoVersion = "go1.26.8"
+
+// prestateBuildEnv and prestateBuildFlags make the client ELF reproducible: no paths, build IDs or VCS
+// stamps from the machine that built it.
+var (
+	prestateBuildEnv   = []string{"GOOS=linux", "GOARCH=mips64", "GOMIPS64=softfloat", "CGO_ENABLED=0", "GOFLAGS=", "GOTOOLCHAIN=local"}
+	prestateBuildFlags = []string{"build", "-trimpath", "-buildvcs=false", "-ldflags=-buildid=", "-o"}
+)
+
+var prestateCommand = &cli.Command{
+	Name:  "prestate",
+	Usage: "Build the fault proof program for the VM and write its prestate and absolute prestate hash",
+	Description: `Builds cmd/fpp-client for GOOS=linux GOARCH=mips64 GOMIPS64=softfloat with fixed flags, loads it as
+'vm load-elf --type multithreaded64-5' does, and writes fpp-client.elf, prestate.bin.gz and meta.json into
+--out. Prints the absolute prestate hash (the state hash at step 0). Run it in a checkout of this repository;
+the Go toolchain must be ` + prestateGoVersion + `.`,
+	Flags: append([]cli.Flag{
+		&cli.PathFlag{Name: "out", Usage: "Directory to write into", Required: true},
+		&cli.PathFlag{Name: "src", Usage: "Checkout of the faultproof repository", Value: "."},
+		&cli.StringFlag{Name: "go", Usage: "Go toolchain binary", Value: "go"},
+	}, logFlags...),
+	Before: setupLogging,
+	Action: runPrestate,
+}
+
+func runPrestate(ctx *cli.Context) error {
+	if ctx.NArg() > 0 {
+		return fmt.Errorf("%w: %v", errNoArgs, ctx.Args().Slice())
+	}
+	src, out, goBin := ctx.Path("src"), ctx.Path("out"), ctx.String("go")
+	mod, err := os.ReadFile(filepath.Join(src, "go.mod"))
+	if err != nil || !bytes.HasPrefix(mod, []byte("module github.com/faultproof/faultproof\n")) {
+		return fmt.Errorf("--src %s is not a checkout of github.com/faultproof/faultproof", src)
+	}
+	version, err := exec.Command(goBin, "env", "GOVERSION").Output()
+	if err != nil {
+		return fmt.Errorf("run %s: %w", goBin, err)
+	}
+	if v := strings.TrimSpace(string(version)); v != prestateGoVersion {
+		return fmt.Errorf("the prestate is built with %s, but %s is %s: install %s (or pass --go)", prestateGoVersion, goBin, v, prestateGoVersion)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	elf, err := filepath.Abs(filepath.Join(out, "fpp-client.elf"))
+	if err != nil {
+		return err
+	}
+	build := exec.Command(goBin, append(prestateBuildFlags, elf, "./cmd/fpp-client")...)
+	build.Dir = src
+	build.Env = append(os.Environ(), prestateBuildEnv...)
+	build.Stderr = os.Stderr
+	log.Info("Building the program", "go", prestateGoVersion, "out", elf)
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("build cmd/fpp-client for mips64: %w", err)
+	}
+	data, err := os.ReadFile(elf)
+	if err != nil {
+		return err
+	}
+	state, meta, err := vm.LoadProgram(data)
+	if err != nil {
+		return fmt.Errorf("load %s: %w", elf, err)
+	}
+	if err := writeOutput(filepath.Join(out, "meta.json"), meta.WriteJSON); err != nil {
+		return fmt.Errorf("write metadata: %w", err)
+	}
+	if err := writeState(filepath.Join(out, "prestate.bin.gz"), state); err != nil {
+		return fmt.Errorf("write prestate: %w", err)
+	}
+	fmt.Println(state.Hash().Hex())
+	return nil
+}
