@@ -337,4 +337,3 @@ func captureStdout(t *testing.T, f func()) string {
 	r.Close()
 	return string(out)
 }
-
