@@ -15,10 +15,6 @@ import (
 // ErrClaimNotValid is the verdict that the claimed output root is wrong.
 var ErrClaimNotValid = errors.New("claim is not valid")
 
-// ErrDerivationUnavailable is returned for claims past the agreed block until the derivation pipeline is
-// part of the program: such claims cannot be decided yet, and must not be guessed.
-var ErrDerivationUnavailable = errors.New("deciding a claim past the agreed L2 block needs the derivation pipeline, which is not built into this program yet")
-
 // Exit codes of the program, as op-program's: the verdict, or a failure to reach one.
 const (
 	ExitValid   = 0
@@ -57,18 +53,25 @@ func Run(logger log.Logger, oracle preimage.Oracle, hinter preimage.Hinter) erro
 	if err != nil {
 		return err
 	}
-	chain.SetPrecompileOracle(l1.NewOracle(oracle, hinter))
+	l1Oracle := l1.NewOracle(oracle, hinter)
+	chain.SetPrecompileOracle(l1Oracle)
 	head := chain.Head()
 	if head.Root != agreed.StateRoot {
 		return fmt.Errorf("agreed output's state root %s is not the state root %s of its block %s", agreed.StateRoot, head.Root, agreed.BlockHash)
 	}
 
+	// A claim about the agreed block or an older one (the dispute game repeats the last output past its
+	// block) needs no derivation: only the output of that canonical block.
 	target := boot.L2ClaimBlockNumber
 	if target > head.Number.Uint64() {
-		return ErrDerivationUnavailable
+		safe, err := deriveUntil(logger, boot, chain, l1Oracle, target)
+		if err != nil {
+			return err
+		}
+		// If L1 ran out first, the claim is judged at the last safe block: a claim about a block that L1
+		// up to the L1 head does not produce is not valid.
+		target = min(target, safe.Number)
 	}
-	// The claim is about the agreed block or an older one (the dispute game repeats the last output past
-	// its block): no derivation, only the output of that canonical block.
 	h, err := chain.HeaderByNumber(target)
 	if err != nil {
 		return fmt.Errorf("l2 block %d: %w", target, err)

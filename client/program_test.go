@@ -93,7 +93,6 @@ func TestClaimsAtOrBeforeTheAgreedBlock(t *testing.T) {
 		{"older block, the agreed output instead", 14, 9, outputAt(t, b, 14).Root(), ErrClaimNotValid},
 		{"isthmus block: storage root from the header", 16, 15, outputAt(t, b, 15).Root(), nil},
 		{"genesis", 3, 0, outputAt(t, b, 0).Root(), nil},
-		{"past the agreed block needs derivation", 12, 13, outputAt(t, b, 13).Root(), ErrDerivationUnavailable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,7 +110,6 @@ func TestClaimsAtOrBeforeTheAgreedBlock(t *testing.T) {
 func TestExitCodes(t *testing.T) {
 	require.Equal(t, 0, ExitCode(nil))
 	require.Equal(t, 1, ExitCode(fmt.Errorf("wrapped: %w", ErrClaimNotValid)))
-	require.Equal(t, 2, ExitCode(ErrDerivationUnavailable))
 	require.Equal(t, 2, ExitCode(errors.New("missing preimage")))
 }
 

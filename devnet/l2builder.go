@@ -456,11 +456,3 @@ func (b *L2Builder) Preimages() (map[[32]byte][]byte, error) {
 	}
 	return out, it.Error()
 }
-
-// L1ChainConfig is the chain config of the devnet's L1 (chain 900): every Ethereum fork active from
-// genesis, so blobs and Prague rules apply.
-func L1ChainConfig() *params.ChainConfig {
-	cfg := *params.MergedTestChainConfig
-	cfg.ChainID = big.NewInt(900)
-	return &cfg
-}

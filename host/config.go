@@ -67,7 +67,10 @@ func (c *Config) FetchingEnabled() bool {
 }
 
 // Check validates the configuration as op-program's host does.
-func (c *Config) Check() error {
+func (c *Config) Check() error { return c.check(false) }
+
+// check validates the configuration; with a preloaded store there is no datadir to require.
+func (c *Config) check(preloaded bool) error {
 	if c.Rollup == nil {
 		return ErrMissingRollupConfig
 	}
@@ -103,7 +106,7 @@ func (c *Config) Check() error {
 	if (c.L1URL != "") != (len(c.L2URLs) > 0) {
 		return ErrL1AndL2Inconsistent
 	}
-	if !c.FetchingEnabled() && c.DataDir == "" {
+	if !c.FetchingEnabled() && c.DataDir == "" && !preloaded {
 		return ErrDataDirRequired
 	}
 	if c.ServerMode && c.ExecCmd != "" {

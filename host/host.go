@@ -45,6 +45,19 @@ type Host struct {
 	program ProgramFunc
 	// NewPrefetcher makes the online prefetcher; nil means online mode is not available.
 	NewPrefetcher func(ctx context.Context, logger log.Logger, cfg *Config, kv kvstore.KV) (Prefetcher, error)
+	// Store, if set, is the preimage store to serve from instead of opening the datadir (e.g. preimages a
+	// caller made in memory). The host does not close it.
+	Store kvstore.KV
+
+	srv *Server
+}
+
+// Stats reports what the last Run served.
+func (h *Host) Stats() (preimages, bytes, hints uint64) {
+	if h.srv == nil {
+		return 0, 0, 0
+	}
+	return h.srv.preimages.Load(), h.srv.bytes.Load(), h.srv.hints.Load()
 }
 
 // New returns a host for cfg. program runs the program in process; it may be nil when the host only
@@ -56,13 +69,13 @@ func New(logger log.Logger, cfg *Config, program ProgramFunc) *Host {
 // Run checks the configuration, opens the store and serves the program in the configured mode. Its error
 // is an *ExitError when the program itself ended with a non-zero code.
 func (h *Host) Run(ctx context.Context) error {
-	if err := h.cfg.Check(); err != nil {
+	if err := h.cfg.check(h.Store != nil); err != nil {
 		return fmt.Errorf("invalid config: %w", err)
 	}
 	if !h.cfg.ServerMode && h.cfg.ExecCmd == "" && h.program == nil {
 		return ErrInProcessUnavailable
 	}
-	if h.cfg.DataDir != "" {
+	if h.cfg.DataDir != "" && h.Store == nil {
 		if err := checkDataDir(h.cfg.DataDir, h.cfg.FetchingEnabled()); err != nil {
 			return err
 		}
@@ -72,16 +85,20 @@ func (h *Host) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	kv, format, err := kvstore.Open(h.cfg.DataDir, h.cfg.DataFormat)
-	if err != nil {
-		return fmt.Errorf("open preimage store: %w", err)
-	}
-	defer func() {
-		if err := kv.Close(); err != nil {
-			h.log.Error("Failed to close preimage store", "err", err)
+	kv := h.Store
+	if kv == nil {
+		opened, format, err := kvstore.Open(h.cfg.DataDir, h.cfg.DataFormat)
+		if err != nil {
+			return fmt.Errorf("open preimage store: %w", err)
 		}
-	}()
-	h.log.Info("Opened preimage store", "datadir", h.cfg.DataDir, "format", format)
+		defer func() {
+			if err := opened.Close(); err != nil {
+				h.log.Error("Failed to close preimage store", "err", err)
+			}
+		}()
+		h.log.Info("Opened preimage store", "datadir", h.cfg.DataDir, "format", format)
+		kv = opened
+	}
 
 	local, err := NewLocalSource(h.cfg)
 	if err != nil {
@@ -100,6 +117,7 @@ func (h *Host) Run(ctx context.Context) error {
 		global = NewOfflineSource(kv)
 	}
 	srv := NewServer(h.log, local, global)
+	h.srv = srv
 
 	switch {
 	case h.cfg.ServerMode:

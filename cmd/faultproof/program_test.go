@@ -72,9 +72,10 @@ func TestHostRunsTheProgram(t *testing.T) {
 			})
 		}
 	}
-	t.Run("past the agreed block fails loudly", func(t *testing.T) {
+	t.Run("past the agreed block, without the L1 data, fails loudly", func(t *testing.T) {
 		_, stderr, code := runCLI(t, devnetHostArgs(t, b, 11, right, 12)...)
 		require.Equal(t, 2, code)
-		require.Contains(t, stderr, "derivation pipeline")
+		require.Contains(t, stderr, "l1-block-header")
+		require.Contains(t, stderr, "missing preimage")
 	})
 }

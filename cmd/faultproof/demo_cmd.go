@@ -1,0 +1,207 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/log"
+	"github.com/urfave/cli/v2"
+
+	"github.com/faultproof/faultproof/devnet"
+	"github.com/faultproof/faultproof/host"
+	"github.com/faultproof/faultproof/host/kvstore"
+)
+
+var demoCommand = &cli.Command{
+	Name:  "demo",
+	Usage: "Make a devnet on the spot and settle disputes on it (no network)",
+	Description: `Builds an L1 chain and an OP Stack L2 chain derived from it (every fork from Regolith to Karst, batches
+in calldata and blobs), then runs the fault proof program, served by the host, on claims about it: honest and
+wrong output roots, a claim across a fork activation, one whose batches came in blobs, and one behind the
+agreed block. Exits 0 only if every verdict is the expected one.`,
+	Flags: append([]cli.Flag{
+		&cli.Uint64Flag{Name: "l2.blocks", Usage: "L2 blocks in the devnet", Value: devnet.DefaultL2Blocks},
+		&cli.PathFlag{Name: "datadir", Usage: "Keep the preimages (pebble) and configs here, with a command to replay each dispute"},
+	}, logFlags...),
+	Before: setupLogging,
+	Action: runDemo,
+}
+
+// dispute is one row of the demo.
+type dispute struct {
+	name       string
+	agreed     uint64
+	claimBlock uint64
+	claim      common.Hash
+	want       int // expected exit code
+}
+
+func demoDisputes(d *devnet.Devnet) ([]dispute, error) {
+	head := d.L2Head().NumberU64()
+	if head < 50 {
+		return nil, fmt.Errorf("the demo needs at least 50 L2 blocks, got %d", head)
+	}
+	blob := uint64(0)
+	for n := uint64(30); n <= head && blob == 0; n++ {
+		if d.Batch(n).Blob {
+			blob = n
+		}
+	}
+	if blob == 0 {
+		return nil, errors.New("no L2 block was batched in a blob")
+	}
+	holocene := fork(devnet.DevnetForkHeights, "holocene")
+	return []dispute{
+		{"honest output root", head - 6, head, d.OutputRoot(head), 0},
+		{"wrong output root", head - 6, head, d.OutputRoot(head - 1), 1},
+		{fmt.Sprintf("across Holocene's activation (block %d)", holocene), holocene - 3, holocene + 2, d.OutputRoot(holocene + 2), 0},
+		{fmt.Sprintf("batches posted in blobs (block %d)", blob), blob - 2, blob, d.OutputRoot(blob), 0},
+		{"behind the agreed block (trace extension)", 40, 35, d.OutputRoot(35), 0},
+	}, nil
+}
+
+func fork(s devnet.ForkSchedule, name string) uint64 {
+	for _, f := range s {
+		if string(f.Fork) == name {
+			return f.Height
+		}
+	}
+	return 0
+}
+
+func runDemo(ctx *cli.Context) error {
+	if !ctx.IsSet(logLevelFlag.Name) {
+		// The program logs every block it derives; the table is what the demo is for.
+		root := log.Root()
+		log.SetDefault(log.NewLogger(log.DiscardHandler()))
+		defer log.SetDefault(root)
+	}
+	start := time.Now()
+	fmt.Fprintf(os.Stderr, "Building the devnet (%d L2 blocks)...\n", ctx.Uint64("l2.blocks"))
+	d, err := devnet.New(devnet.Config{L2Blocks: ctx.Uint64("l2.blocks")})
+	if err != nil {
+		return fmt.Errorf("devnet: %w", err)
+	}
+	values := d.Preimages()
+	fmt.Fprintf(os.Stderr, "Devnet ready in %s: %d L1 blocks, %d L2 blocks, %d blobs, %d preimages\n",
+		time.Since(start).Round(time.Millisecond), d.L1Head().NumberU64()+1, d.L2Head().NumberU64()+1, len(d.BlobBlocks()), len(values))
+
+	var kv kvstore.KV = kvstore.NewMem()
+	datadir := ctx.Path("datadir")
+	if datadir != "" {
+		if kv, _, err = kvstore.Open(filepath.Join(datadir, "preimages"), kvstore.FormatPebble); err != nil {
+			return err
+		}
+		if err := writeDemoConfigs(datadir, d); err != nil {
+			return err
+		}
+	}
+	defer kv.Close()
+	for k, v := range values {
+		if err := kv.Put(k, v); err != nil {
+			return fmt.Errorf("store preimages: %w", err)
+		}
+	}
+	disputes, err := demoDisputes(d)
+	if err != nil {
+		return err
+	}
+
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "DISPUTE\tAGREED\tCLAIM BLOCK\tEXPECTED\tVERDICT\tTIME\tPREIMAGES")
+	var replay []string
+	allAsExpected := true
+	for i, dp := range disputes {
+		fmt.Fprintf(os.Stderr, "Dispute %d/%d: %s...\n", i+1, len(disputes), dp.name)
+		cfg := demoHostConfig(d, dp)
+		h := host.New(log.Root(), cfg, inProcessProgram)
+		h.Store = kv
+		t0 := time.Now()
+		err := h.Run(ctx.Context)
+		code := 0
+		var exitErr *host.ExitError
+		switch {
+		case errors.As(err, &exitErr):
+			code = exitErr.Code
+		case err != nil:
+			return fmt.Errorf("dispute %q: %w", dp.name, err)
+		}
+		preimages, _, _ := h.Stats()
+		if code != dp.want {
+			allAsExpected = false
+		}
+		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\t%s\t%d\n", dp.name, dp.agreed, dp.claimBlock, verdict(dp.want), verdict(code),
+			time.Since(t0).Round(time.Millisecond), preimages)
+		replay = append(replay, "faultproof "+strings.Join(demoReplayArgs(datadir, cfg), " "))
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	fmt.Printf("\n%d disputes in %s.\n", len(disputes), time.Since(start).Round(time.Millisecond))
+	if datadir != "" {
+		path := filepath.Join(datadir, "replay.txt")
+		if err := os.WriteFile(path, []byte(strings.Join(replay, "\n")+"\n"), 0o644); err != nil {
+			return err
+		}
+		fmt.Printf("Preimages and configs are in %s; %s replays each dispute offline.\n", datadir, path)
+	}
+	if !allAsExpected {
+		return &host.ExitError{Code: exitFailure, Err: errors.New("a verdict was not the expected one")}
+	}
+	return nil
+}
+
+func verdict(code int) string {
+	switch code {
+	case 0:
+		return "valid"
+	case 1:
+		return "invalid"
+	}
+	return fmt.Sprintf("failed (exit %d)", code)
+}
+
+func demoHostConfig(d *devnet.Devnet, dp dispute) *host.Config {
+	return &host.Config{
+		Rollup:              d.Rollup(),
+		L2ChainConfig:       d.L2ChainConfig(),
+		L1ChainConfig:       d.L1ChainConfig(),
+		IsCustomChainConfig: true,
+		L1Head:              d.L1Head().Hash(),
+		L2Head:              d.L2Block(dp.agreed).Hash(),
+		L2OutputRoot:        d.OutputRoot(dp.agreed),
+		L2Claim:             dp.claim,
+		L2ClaimBlockNumber:  dp.claimBlock,
+	}
+}
+
+func writeDemoConfigs(dir string, d *devnet.Devnet) error {
+	for name, v := range map[string]any{
+		"rollup.json":     d.Rollup(),
+		"genesis-l2.json": map[string]any{"config": d.L2ChainConfig()},
+		"genesis-l1.json": map[string]any{"config": d.L1ChainConfig()},
+	} {
+		data, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func demoReplayArgs(dir string, cfg *host.Config) []string {
+	return []string{"host", "--rollup.config", filepath.Join(dir, "rollup.json"), "--l2.genesis", filepath.Join(dir, "genesis-l2.json"),
+		"--l1.chainconfig", filepath.Join(dir, "genesis-l1.json"), "--datadir", filepath.Join(dir, "preimages"),
+		"--l1.head", cfg.L1Head.Hex(), "--l2.head", cfg.L2Head.Hex(), "--l2.outputroot", cfg.L2OutputRoot.Hex(),
+		"--l2.claim", cfg.L2Claim.Hex(), "--l2.blocknumber", fmt.Sprint(cfg.L2ClaimBlockNumber)}
+}

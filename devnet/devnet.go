@@ -1,0 +1,293 @@
+package devnet
+
+import (
+	"crypto/ecdsa"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/crypto/kzg4844"
+	"github.com/ethereum/go-ethereum/params"
+
+	"github.com/faultproof/faultproof/derive"
+	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/rollup"
+)
+
+// A Devnet is an L1 chain and an OP Stack L2 chain derivable from it, generated deterministically:
+//
+//   - L1 (chain 900, every Ethereum fork from genesis, 12-second blocks) is made with op-geth's chain maker.
+//     Its genesis holds two tiny contracts that emit exactly the logs derivation reads: a deposit contract
+//     (the OptimismPortal's TransactionDeposited) and a system config contract (ConfigUpdate). Users make
+//     deposits, the system config changes over time (batcher, gas limit, fee scalars, EIP-1559 parameters,
+//     operator fee, minimum base fee, DA footprint scalar), and a batcher posts every L2 block.
+//   - L2 (chain 901, 2-second blocks, every OP fork from Regolith to Karst at its own block, see
+//     DevnetForkHeights) is built by op-geth's block builder from payload attributes made by our derivation
+//     code (derive.BuildAttributes), with L1 origins chosen as op-node's sequencer chooses them and
+//     sequencer transactions of every kind: transfers of each transaction type, contract creations,
+//     storage writes and deletes, precompile calls, EIP-7702 delegations.
+//   - The batcher puts the blocks built since the previous L1 block in a channel (singular batches for
+//     blocks whose L1 origin is before Delta, span batches after; zlib, and brotli from Fjord) and posts its
+//     frames over two L1 blocks, in order, as calldata or, from Ecotone, as blobs.
+//   - L1 also holds what derivation must ignore: a frame look-alike sent to the batch inbox by another
+//     account (once before Holocene, once after), a call to the deposit contract that fails, and
+//     TransactionDeposited and ConfigUpdate logs emitted by an EIP-7702 account running the contracts' code.
+//
+// The same Config gives byte-identical chains. A Devnet is read-only once made.
+type Devnet struct {
+	cfg      Config
+	l1Config *params.ChainConfig
+	l2Config *params.ChainConfig
+	rollup   *rollup.Config
+
+	l1Genesis  *core.Genesis
+	l2Genesis  *core.Genesis
+	l1Blocks   []*types.Block // index = number
+	l1Receipts []types.Receipts
+	l2Blocks   []*types.Block // index = number
+	outputs    []Output       // index = L2 block number
+	blobs      map[common.Hash]*blobRecord
+	blobBlocks []uint64
+	batches    []BatchInfo // index = L2 block number - 1
+
+	preimages map[[32]byte][]byte
+}
+
+// Config sets what a Devnet holds. The zero value is the default devnet.
+type Config struct {
+	// L2Blocks is the number of L2 blocks after genesis (0: DefaultL2Blocks). Forks whose activation block
+	// is above it are scheduled but never reached.
+	L2Blocks uint64
+	// Seed derives the accounts' keys and the channel IDs.
+	Seed uint64
+}
+
+// DefaultL2Blocks reaches every fork and a few blocks after Karst: 11 L1 epochs.
+const DefaultL2Blocks = 70
+
+// DevnetForkHeights is the devnet's fork schedule: with 6 L2 blocks per L1 block, the activations are spread
+// over as many L1 blocks, so that what derivation decides by L1 time (span batches from Delta, blobs from
+// Ecotone, brotli from Fjord, Holocene's strict ordering) changes between the L1 blocks of one devnet.
+// Ecotone activates at the first block of an epoch (deposits and upgrade transactions in one block).
+var DevnetForkHeights = ForkSchedule{
+	{rollup.Regolith, 4}, {rollup.Canyon, 9}, {rollup.Delta, 15}, {rollup.Ecotone, 24}, {rollup.Fjord, 32},
+	{rollup.Granite, 39}, {rollup.Holocene, 45}, {rollup.Isthmus, 50}, {rollup.Jovian, 56}, {rollup.Karst, 62},
+}
+
+// Devnet constants.
+const (
+	// L1GenesisTime is the time of the L1 genesis block and of the L2 genesis block.
+	L1GenesisTime = 1_700_000_000
+	// L1BlockTime is the L1 block time in seconds.
+	L1BlockTime = 12
+)
+
+// Addresses of the devnet's rollup contracts on L1.
+var (
+	DepositContractAddress = common.HexToAddress("0x00000000000000000000000000000000deadbeef")
+	SystemConfigAddress    = common.HexToAddress("0x0000000000000000000000000000000000005c0f")
+	BatchInboxAddress      = common.HexToAddress("0xff00000000000000000000000000000000000901")
+)
+
+// devnetConfigs are the devnet's L2 chain config and rollup config, without the genesis blocks, with
+// the batcher of seed.
+func devnetConfigs(seed uint64) (*params.ChainConfig, *rollup.Config) {
+	l2, rcfg := forkConfigs(L1GenesisTime, forkTimes(L1GenesisTime, DevnetForkHeights))
+	rcfg.BatchInboxAddress = BatchInboxAddress
+	rcfg.DepositContractAddress = DepositContractAddress
+	rcfg.L1SystemConfigAddress = SystemConfigAddress
+	rcfg.SeqWindowSize = 100
+	rcfg.Genesis.SystemConfig = rollup.SystemConfig{
+		BatcherAddr: newAccounts(seed).batchers[0].addr,
+		Overhead:    common.BigToHash(big.NewInt(2100)),
+		Scalar:      common.BigToHash(big.NewInt(1_000_000)),
+		GasLimit:    l2GenesisGasLimit,
+	}
+	return l2, rcfg
+}
+
+// Output is a version-0 L2 output (the encoding of client/l2.Output, which this package cannot import).
+type Output struct {
+	StateRoot                common.Hash
+	MessagePasserStorageRoot common.Hash
+	BlockHash                common.Hash
+}
+
+// Marshal encodes the output: 32 zero bytes (version 0), state root, message passer storage root, block hash.
+func (o Output) Marshal() []byte {
+	out := make([]byte, 128)
+	copy(out[32:], o.StateRoot[:])
+	copy(out[64:], o.MessagePasserStorageRoot[:])
+	copy(out[96:], o.BlockHash[:])
+	return out
+}
+
+// Root is the output root.
+func (o Output) Root() common.Hash { return crypto.Keccak256Hash(o.Marshal()) }
+
+// BatchInfo says where the batch of an L2 block was posted.
+type BatchInfo struct {
+	Channel   derive.ChannelID // the channel holding it
+	Span      bool             // in a span batch (else a singular batch)
+	Blob      bool             // the channel's frames were posted in blobs (else calldata)
+	Brotli    bool             // the channel is brotli-compressed (else zlib)
+	FirstL1   uint64           // the L1 block with the channel's first frame
+	LastL1    uint64           // the L1 block with the channel's last frame
+	L1Origin  uint64           // the block's L1 origin
+	SeqNumber uint64           // the block's position in its epoch
+}
+
+// Config is what the devnet was made with (defaults filled in).
+func (d *Devnet) Config() Config { return d.cfg }
+
+// L1ChainConfig is the L1 chain config.
+func (d *Devnet) L1ChainConfig() *params.ChainConfig { return d.l1Config }
+
+// L2ChainConfig is the L2 chain config.
+func (d *Devnet) L2ChainConfig() *params.ChainConfig { return d.l2Config }
+
+// Rollup is the rollup config, with the L1 and L2 genesis blocks.
+func (d *Devnet) Rollup() *rollup.Config { return d.rollup }
+
+// L1Genesis is the L1 genesis specification (shared: do not modify).
+func (d *Devnet) L1Genesis() *core.Genesis { return d.l1Genesis }
+
+// L2Genesis is the L2 genesis specification (shared: do not modify).
+func (d *Devnet) L2Genesis() *core.Genesis { return d.l2Genesis }
+
+// L1Head is the newest L1 block: every L2 block's batch is in an L1 block before it.
+func (d *Devnet) L1Head() *types.Block { return d.l1Blocks[len(d.l1Blocks)-1] }
+
+// L1Block returns L1 block n (0 is genesis); nil past the head.
+func (d *Devnet) L1Block(n uint64) *types.Block {
+	if n >= uint64(len(d.l1Blocks)) {
+		return nil
+	}
+	return d.l1Blocks[n]
+}
+
+// L1Receipts returns the receipts of L1 block n, with the fields derived from the block filled in.
+func (d *Devnet) L1Receipts(n uint64) types.Receipts { return d.l1Receipts[n] }
+
+// L2Head is the newest L2 block.
+func (d *Devnet) L2Head() *types.Block { return d.l2Blocks[len(d.l2Blocks)-1] }
+
+// L2Block returns L2 block n (0 is genesis); nil past the head.
+func (d *Devnet) L2Block(n uint64) *types.Block {
+	if n >= uint64(len(d.l2Blocks)) {
+		return nil
+	}
+	return d.l2Blocks[n]
+}
+
+// Output returns the output of L2 block n.
+func (d *Devnet) Output(n uint64) Output { return d.outputs[n] }
+
+// OutputRoot returns the output root of L2 block n.
+func (d *Devnet) OutputRoot(n uint64) common.Hash { return d.outputs[n].Root() }
+
+// Batch says where the batch of L2 block n (n >= 1) was posted.
+func (d *Devnet) Batch(n uint64) BatchInfo { return d.batches[n-1] }
+
+// BlobBlocks are the numbers of the L1 blocks that carry blobs, in order.
+func (d *Devnet) BlobBlocks() []uint64 { return append([]uint64(nil), d.blobBlocks...) }
+
+// Blob returns the blob with a versioned hash, its KZG commitment and the L1 block that carried it.
+func (d *Devnet) Blob(versionedHash common.Hash) (*kzg4844.Blob, kzg4844.Commitment, uint64, bool) {
+	r, ok := d.blobs[versionedHash]
+	if !ok {
+		return nil, kzg4844.Commitment{}, 0, false
+	}
+	return r.blob, r.commitment, r.l1Block, true
+}
+
+// Preimages returns what a host stores to serve any claim on the devnet, by preimage key: L1 headers and
+// the nodes of their transaction and receipt tries; blobs as the oracle serves them (the KZG commitment
+// under the sha256 key of the versioned hash, every field element under its blob key and the 80 bytes that
+// key hashes); L2 headers, transaction trie nodes, state trie nodes and contract code; the output of every L2
+// block; and the results of the accelerated precompile calls of the L2 transactions. The map is a new copy;
+// the values are shared and must not be modified.
+func (d *Devnet) Preimages() map[[32]byte][]byte { return maps.Clone(d.preimages) }
+
+// LocalPreimages are the local keys of a program instance on the devnet (a custom chain: chain ID
+// preimage.CustomChainIDIndicator, configs as JSON): the L1 head, the output at agreedBlock as the agreed
+// output, claim as the claimed output at claimBlock.
+func (d *Devnet) LocalPreimages(agreedBlock uint64, claim common.Hash, claimBlock uint64) (map[[32]byte][]byte, error) {
+	enc := func(v any) ([]byte, error) { return json.Marshal(v) }
+	l2, err := enc(d.l2Config)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := enc(d.rollup)
+	if err != nil {
+		return nil, err
+	}
+	l1, err := enc(d.l1Config)
+	if err != nil {
+		return nil, err
+	}
+	if agreedBlock >= uint64(len(d.outputs)) {
+		return nil, fmt.Errorf("no L2 block %d (head %d)", agreedBlock, len(d.outputs)-1)
+	}
+	be := func(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+	out := map[[32]byte][]byte{}
+	for k, v := range map[preimage.LocalIndexKey][]byte{
+		preimage.L1HeadLocalIndex:             d.L1Head().Hash().Bytes(),
+		preimage.L2OutputRootLocalIndex:       d.OutputRoot(agreedBlock).Bytes(),
+		preimage.L2ClaimLocalIndex:            claim.Bytes(),
+		preimage.L2ClaimBlockNumberLocalIndex: be(claimBlock),
+		preimage.L2ChainIDLocalIndex:          be(preimage.CustomChainIDIndicator),
+		preimage.L2ChainConfigLocalIndex:      l2,
+		preimage.RollupConfigLocalIndex:       rc,
+		preimage.L1ChainConfigLocalIndex:      l1,
+	} {
+		out[k.PreimageKey()] = v
+	}
+	return out, nil
+}
+
+// account is a devnet key and its address.
+type account struct {
+	key  *ecdsa.PrivateKey
+	addr common.Address
+}
+
+// devKey derives the key of a named devnet account from the seed.
+func devKey(seed uint64, name string) account {
+	h := crypto.Keccak256(binary.BigEndian.AppendUint64([]byte("faultproof devnet "+name+"/"), seed))
+	for {
+		if key, err := crypto.ToECDSA(h); err == nil {
+			return account{key: key, addr: crypto.PubkeyToAddress(key.PublicKey)}
+		}
+		h = crypto.Keccak256(h) // not a valid scalar: practically never
+	}
+}
+
+// accounts are the devnet's actors.
+type accounts struct {
+	batchers   [2]account // the genesis batcher, and the one the system config switches to
+	sysOwner   account    // sends the system config updates
+	depositors [2]account // make deposits on L1
+	l1User     account    // other L1 traffic: transfers, EIP-7702 look-alike logs, spam to the batch inbox
+	alice      account    // L2 sequencer transactions
+	bob        account    // L2 legacy and access-list transactions
+	carol      account    // L2 EIP-7702 authority
+}
+
+func newAccounts(seed uint64) *accounts {
+	return &accounts{
+		batchers:   [2]account{devKey(seed, "batcher"), devKey(seed, "batcher-2")},
+		sysOwner:   devKey(seed, "system-config-owner"),
+		depositors: [2]account{devKey(seed, "depositor"), devKey(seed, "depositor-2")},
+		l1User:     devKey(seed, "l1-user"),
+		alice:      devKey(seed, "alice"),
+		bob:        devKey(seed, "bob"),
+		carol:      devKey(seed, "carol"),
+	}
+}

@@ -1,0 +1,125 @@
+package devnet
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/core/vm"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/params"
+	"github.com/ethereum/go-ethereum/rlp"
+
+	"github.com/faultproof/faultproof/client/l1"
+	"github.com/faultproof/faultproof/client/mpt"
+	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/rollup"
+)
+
+func rollupBlockID(b *types.Block) rollup.BlockID {
+	return rollup.BlockID{Hash: b.Hash(), Number: b.NumberU64()}
+}
+
+// preimages collects everything a host stores for claims on the devnet (see Devnet.Preimages).
+func (g *generator) preimages() (map[[32]byte][]byte, error) {
+	out := map[[32]byte][]byte{}
+	put := func(v []byte) { out[preimage.KeccakKeyOf(v).PreimageKey()] = v }
+	putList := func(what string, want common.Hash, values [][]byte) error {
+		root, nodes := mpt.WriteList(values)
+		if len(values) == 0 {
+			root = types.EmptyRootHash
+		}
+		if root != want {
+			return fmt.Errorf("%s: list trie root %s, header has %s", what, root, want)
+		}
+		for _, n := range nodes {
+			put(n)
+		}
+		return nil
+	}
+	header := func(b *types.Block) error {
+		enc, err := rlp.EncodeToBytes(b.Header())
+		if err != nil {
+			return err
+		}
+		put(enc)
+		txs := make([][]byte, len(b.Transactions()))
+		for i, tx := range b.Transactions() {
+			if txs[i], err = tx.MarshalBinary(); err != nil {
+				return err
+			}
+		}
+		return putList(fmt.Sprintf("transactions of block %d", b.NumberU64()), b.TxHash(), txs)
+	}
+
+	// L1: headers, transactions, receipts.
+	for n, b := range g.l1.blocks {
+		if err := header(b); err != nil {
+			return nil, fmt.Errorf("l1 block %d: %w", n, err)
+		}
+		recs := make([][]byte, len(g.l1.receipts[n]))
+		for i, r := range g.l1.receipts[n] {
+			enc, err := r.MarshalBinary()
+			if err != nil {
+				return nil, err
+			}
+			recs[i] = enc
+		}
+		if err := putList(fmt.Sprintf("receipts of l1 block %d", n), b.ReceiptHash(), recs); err != nil {
+			return nil, err
+		}
+	}
+	// Blobs, as the oracle reads them: the commitment by versioned hash, then every field element.
+	for vh, r := range g.blobs {
+		c := r.commitment
+		out[preimage.Sha256Key(vh).PreimageKey()] = c[:]
+		for i := range params.BlobTxFieldElementsPerBlob {
+			key, in := l1.FieldElementKey(&c, i)
+			out[key.PreimageKey()] = r.blob[i*32 : i*32+32]
+			put(in[:])
+		}
+	}
+
+	// L2: headers and transactions, state nodes and code, outputs.
+	for n, b := range g.l2.blocks {
+		if err := header(b); err != nil {
+			return nil, fmt.Errorf("l2 block %d: %w", n, err)
+		}
+		put(g.l2.outputs[n].Marshal())
+	}
+	it := g.l2.db.NewIterator(nil, nil)
+	for it.Next() {
+		k, v := it.Key(), it.Value()
+		switch {
+		case len(k) == 32 && crypto.Keccak256Hash(v) == common.BytesToHash(k):
+			put(common.CopyBytes(v)) // a trie node
+		case len(k) == 33 && k[0] == 'c' && crypto.Keccak256Hash(v) == common.BytesToHash(k[1:]):
+			put(common.CopyBytes(v)) // code
+		}
+	}
+	it.Release()
+	if err := it.Error(); err != nil {
+		return nil, err
+	}
+
+	// The accelerated precompiles' answers: status byte ++ result under the precompile key, and the call
+	// itself (address ++ required gas ++ input) under its keccak256 key, as op-program's host stores them.
+	for _, c := range g.l2.calls {
+		rules := g.l2.config.Rules(new(big.Int).SetUint64(c.number), true, c.time)
+		p, ok := vm.ActivePrecompiledContracts(rules)[c.addr]
+		if !ok {
+			return nil, fmt.Errorf("l2 block %d calls precompile %s, not active", c.number, c.addr)
+		}
+		call := append(append(append([]byte{}, c.addr[:]...), binary.BigEndian.AppendUint64(nil, p.RequiredGas(c.input))...), c.input...)
+		result, err := p.Run(c.input)
+		answer := []byte{1}
+		if err != nil {
+			answer, result = []byte{0}, nil
+		}
+		put(call)
+		out[preimage.PrecompileKey(crypto.Keccak256Hash(call)).PreimageKey()] = append(answer, result...)
+	}
+	return out, nil
+}
