@@ -34,9 +34,21 @@ func ExitCode(err error) int {
 	}
 }
 
+// Options tune how the program checks what it reads.
+type Options struct {
+	// SkipBlobCommitments trusts canonical blob field elements to the on-chain PreimageOracle's KZG proofs
+	// instead of recomputing each blob's commitment (see l1.Oracle.SkipBlobCommitmentCheck): the VM's choice.
+	SkipBlobCommitments bool
+}
+
 // Run decides one claim: nil if it is valid, ErrClaimNotValid if not, any other error if no verdict could
 // be reached.
 func Run(logger log.Logger, oracle preimage.Oracle, hinter preimage.Hinter) error {
+	return RunWithOptions(logger, oracle, hinter, Options{})
+}
+
+// RunWithOptions is Run with options.
+func RunWithOptions(logger log.Logger, oracle preimage.Oracle, hinter preimage.Hinter, opts Options) error {
 	boot, err := ReadBootInfo(oracle)
 	if err != nil {
 		return fmt.Errorf("boot: %w", err)
@@ -54,6 +66,9 @@ func Run(logger log.Logger, oracle preimage.Oracle, hinter preimage.Hinter) erro
 		return err
 	}
 	l1Oracle := l1.NewOracle(oracle, hinter)
+	if opts.SkipBlobCommitments {
+		l1Oracle.SkipBlobCommitmentCheck()
+	}
 	chain.SetPrecompileOracle(l1Oracle)
 	head := chain.Head()
 	if head.Root != agreed.StateRoot {

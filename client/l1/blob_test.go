@@ -1,6 +1,7 @@
 package l1
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -109,7 +110,7 @@ func TestGetBlobDetectsTampering(t *testing.T) {
 	}{
 		{"tampered field element", vh, tamperedElement(7, flipped), "field elements commit to"},
 		{"tampered last element", vh, tamperedElement(4095, make([]byte, 32)), "field elements commit to"},
-		{"non-canonical field element", vh, tamperedElement(0, overModulus), ": commit: "},
+		{"non-canonical field element", vh, tamperedElement(0, overModulus), "not below the BLS12-381 modulus"},
 		{"short field element", vh, tamperedElement(9, make([]byte, 31)), "field element 9"},
 		{"missing field element", vh, func(h *fakeHost) {
 			key, _ := FieldElementKey(&commitment, 100)
@@ -168,4 +169,24 @@ func BenchmarkRootsOfUnity(b *testing.B) {
 	for b.Loop() {
 		computeRootsOfUnity()
 	}
+}
+
+// TestSkipBlobCommitmentCheck: in the VM the program trusts canonical field elements to the on-chain
+// oracle's KZG proofs, and still refuses non-canonical ones.
+func TestSkipBlobCommitmentCheck(t *testing.T) {
+	blob := seededBlob(2)
+	host := newFakeHost()
+	commitment, vh := host.putBlob(t, blob)
+	o := NewOracle(host, host)
+	o.SkipBlobCommitmentCheck()
+	got, err := o.GetBlob(BlobRef{L1Timestamp: 1, VersionedHash: vh})
+	require.NoError(t, err)
+	require.Equal(t, blob, got)
+
+	key, _ := FieldElementKey(&commitment, 9)
+	host.lies[key.PreimageKey()] = bytes.Repeat([]byte{0xff}, 32)
+	o = NewOracle(host, host)
+	o.SkipBlobCommitmentCheck()
+	_, err = o.GetBlob(BlobRef{L1Timestamp: 1, VersionedHash: vh})
+	require.ErrorContains(t, err, "field element 9 is not below the BLS12-381 modulus")
 }

@@ -29,7 +29,15 @@ type Oracle struct {
 	oracle preimage.Oracle
 	hinter preimage.Hinter
 	cache  *caches
+	// skipBlobCommitment: see SkipBlobCommitmentCheck.
+	skipBlobCommitment bool
 }
+
+// SkipBlobCommitmentCheck stops GetBlob from recomputing each blob's KZG commitment. Inside the VM that
+// costs tens of billions of steps per blob and adds nothing: each field element is read under a key bound to
+// the commitment and its evaluation point, and the on-chain PreimageOracle accepts a field element only with
+// a KZG proof against that commitment. Field elements are still checked to be canonical.
+func (o *Oracle) SkipBlobCommitmentCheck() { o.skipBlobCommitment = true }
 
 // NewOracle returns an L1 reader over oracle, which must verify keccak256 and sha256 preimages (as
 // preimage.OracleClient does), and hinter.
