@@ -112,6 +112,9 @@ func (h *Host) Run(ctx context.Context) error {
 		if global, err = h.NewPrefetcher(ctx, h.log, h.cfg, kv); err != nil {
 			return fmt.Errorf("start prefetcher: %w", err)
 		}
+		if c, ok := global.(io.Closer); ok {
+			defer c.Close()
+		}
 	} else {
 		h.log.Info("Fetching disabled: serving preimages from the datadir only")
 		global = NewOfflineSource(kv)

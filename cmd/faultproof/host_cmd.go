@@ -16,6 +16,16 @@ import (
 	"github.com/faultproof/faultproof/preimage"
 )
 
+// runCommand is the main job: decide one claim, with the program in this process and the host serving it
+// from the datadir or, with --l1, --l2 and --l1.beacon, from RPC.
+var runCommand = &cli.Command{
+	Name:   "run",
+	Usage:  "Decide a claim: run the fault proof program in process, served by the host (same flags as host)",
+	Flags:  hostFlags,
+	Before: setupLogging,
+	Action: runHost,
+}
+
 var hostCommand = &cli.Command{
 	Name:  "host",
 	Usage: "Serve preimages to the fault proof program (op-program host compatible)",
@@ -45,7 +55,9 @@ func runHost(ctx *cli.Context) error {
 	}
 	sigCtx, stop := signal.NotifyContext(ctx.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return host.New(log.Root(), cfg, inProcessProgram).Run(sigCtx)
+	h := host.New(log.Root(), cfg, inProcessProgram)
+	h.NewPrefetcher = host.NewOnlinePrefetcher
+	return h.Run(sigCtx)
 }
 
 // inProcessProgram runs the fault proof program in the host's process, over the same channels a child

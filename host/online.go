@@ -1,0 +1,145 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/log"
+
+	"github.com/faultproof/faultproof/host/kvstore"
+	"github.com/faultproof/faultproof/host/prefetch"
+	"github.com/faultproof/faultproof/host/sources"
+)
+
+// OnlinePrefetcher is the prefetcher of an online host, with the clients it owns. Close releases them and
+// logs the statistics; it also happens by itself when the context given to NewOnlinePrefetcher ends.
+type OnlinePrefetcher struct {
+	*prefetch.Prefetcher
+	log       log.Logger
+	closers   []func()
+	closeOnce sync.Once
+}
+
+var _ io.Closer = (*OnlinePrefetcher)(nil)
+
+// Close closes the RPC clients and logs what was fetched. It is safe to call more than once.
+func (o *OnlinePrefetcher) Close() error {
+	o.closeOnce.Do(func() {
+		for _, c := range o.closers {
+			c()
+		}
+		o.log.Info("Prefetcher stopped", o.Stats().Snapshot().LogFields()...)
+	})
+	return nil
+}
+
+// NewOnlinePrefetcher connects to --l1, --l1.beacon, --l2 (and --l2.experimental) and returns a
+// prefetcher storing into kv. It matches Host.NewPrefetcher. Each L2 URL is asked for its chain ID and the
+// one of the rollup's L2 chain is used; the L1's chain ID must be the rollup's L1 chain.
+func NewOnlinePrefetcher(ctx context.Context, logger log.Logger, cfg *Config, kv kvstore.KV) (Prefetcher, error) {
+	kind, err := sources.ParseRPCKind(cfg.L1RPCKind)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Rollup == nil {
+		return nil, ErrMissingRollupConfig
+	}
+	stats := prefetch.NewStats()
+	opts := sources.Options{OnRequest: stats.CountRPC}
+	o := &OnlinePrefetcher{log: logger}
+	ok := false
+	defer func() {
+		if !ok {
+			for _, c := range o.closers {
+				c()
+			}
+		}
+	}()
+
+	l1RPC, err := sources.Dial(ctx, cfg.L1URL)
+	if err != nil {
+		return nil, fmt.Errorf("--l1: %w", err)
+	}
+	o.closers = append(o.closers, l1RPC.Close)
+	l1 := sources.NewL1Client(l1RPC, kind, opts)
+	l1ID, err := chainIDWithRetry(ctx, l1.ChainID)
+	if err != nil {
+		return nil, fmt.Errorf("--l1 %s: %w", cfg.L1URL, err)
+	}
+	if want := cfg.Rollup.L1ChainID; want != nil && want.IsUint64() && want.Uint64() != l1ID {
+		return nil, fmt.Errorf("--l1 %s is chain %d, but the rollup's L1 is chain %d", cfg.L1URL, l1ID, want.Uint64())
+	}
+	beacon, err := sources.NewBeaconClient(cfg.L1BeaconURL, cfg.L1TrustRPC, opts)
+	if err != nil {
+		return nil, fmt.Errorf("--l1.beacon: %w", err)
+	}
+
+	l2ID := cfg.Rollup.ChainID()
+	pick := func(flag string, urls []string) (*sources.L2Client, error) {
+		var seen []string
+		for _, url := range urls {
+			c, err := sources.Dial(ctx, url)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", flag, err)
+			}
+			o.closers = append(o.closers, c.Close)
+			l2 := sources.NewL2Client(c, opts)
+			id, err := chainIDWithRetry(ctx, l2.ChainID)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %w", flag, url, err)
+			}
+			if id == l2ID {
+				return l2, nil
+			}
+			seen = append(seen, fmt.Sprintf("%s is chain %d", url, id))
+		}
+		return nil, fmt.Errorf("no %s URL serves L2 chain %d: %v", flag, l2ID, seen)
+	}
+	l2, err := pick("--l2", cfg.L2URLs)
+	if err != nil {
+		return nil, err
+	}
+	src := prefetch.Sources{L1: l1, Blobs: beacon, L2: l2}
+	if len(cfg.L2Experimental) > 0 {
+		exp, err := pick("--l2.experimental", cfg.L2Experimental)
+		if err != nil {
+			return nil, err
+		}
+		src.L2Experimental = exp
+	}
+
+	p, err := prefetch.New(logger, kv, src, prefetch.Config{
+		L2Head: cfg.L2Head, L2ChainID: l2ID, Rollup: cfg.Rollup, Stats: stats,
+	})
+	if err != nil {
+		return nil, err
+	}
+	o.Prefetcher = p
+	ok = true
+	go func() {
+		<-ctx.Done()
+		o.Close()
+	}()
+	logger.Info("Online prefetching enabled", "l1", cfg.L1URL, "l1_chain", l1ID, "l1_rpckind", kind, "beacon", cfg.L1BeaconURL,
+		"trust_rpc", cfg.L1TrustRPC, "l2", len(cfg.L2URLs), "l2_chain", l2ID, "l2_experimental", src.L2Experimental != nil)
+	return o, nil
+}
+
+// chainIDWithRetry asks a node for its chain ID, a few times, so that a node still starting up does not
+// fail the run.
+func chainIDWithRetry(ctx context.Context, get func(context.Context) (uint64, error)) (uint64, error) {
+	var id uint64
+	err := prefetch.RetryPolicy{MaxAttempts: 3, InitialBackoff: time.Second}.Do(ctx, nil, func(ctx context.Context) error {
+		var err error
+		id, err = get(ctx)
+		return err
+	})
+	if err != nil {
+		return 0, errors.Join(errors.New("cannot read the chain ID"), err)
+	}
+	return id, nil
+}

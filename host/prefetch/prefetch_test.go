@@ -1,0 +1,915 @@
+package prefetch_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/log"
+	"github.com/ethereum/go-ethereum/params"
+	"github.com/ethereum/go-ethereum/rlp"
+
+	"github.com/faultproof/faultproof/client/l1"
+	"github.com/faultproof/faultproof/client/l2"
+	"github.com/faultproof/faultproof/client/mpt"
+	"github.com/faultproof/faultproof/devnet"
+	"github.com/faultproof/faultproof/host"
+	"github.com/faultproof/faultproof/host/kvstore"
+	"github.com/faultproof/faultproof/host/prefetch"
+	"github.com/faultproof/faultproof/host/sources"
+	"github.com/faultproof/faultproof/host/sources/testnode"
+	"github.com/faultproof/faultproof/preimage"
+)
+
+// fakeClock records the waits between attempts and does not wait.
+type fakeClock struct {
+	mu    sync.Mutex
+	waits []time.Duration
+}
+
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	c.waits = append(c.waits, d)
+	c.mu.Unlock()
+	return ctx.Err()
+}
+
+// recordingKV is a memory store that remembers the order of writes.
+type recordingKV struct {
+	*kvstore.Mem
+	mu   sync.Mutex
+	puts []common.Hash
+}
+
+func (r *recordingKV) Put(k common.Hash, v []byte) error {
+	r.mu.Lock()
+	r.puts = append(r.puts, k)
+	r.mu.Unlock()
+	return r.Mem.Put(k, v)
+}
+
+// keys returns the distinct keys written, sorted.
+func (r *recordingKV) keys() []common.Hash {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	seen := map[common.Hash]bool{}
+	var out []common.Hash
+	for _, k := range r.puts {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i][:], out[j][:]) < 0 })
+	return out
+}
+
+type env struct {
+	l1     *testnode.L1Chain
+	l1Node *testnode.Node
+	beacon *testnode.Beacon
+	l2     *testnode.L2Backend
+	l2Node *testnode.Node
+	exp    *testnode.Node
+	kv     *recordingKV
+	clock  *fakeClock
+	p      *prefetch.Prefetcher
+}
+
+type envOpts struct {
+	experimental bool
+	// l2FromL1 serves the L1 chain as the L2 source (for receipts, which the L2 test chain lacks).
+	l2FromL1    bool
+	maxAttempts int
+	trust       bool
+}
+
+func newEnv(t *testing.T, o envOpts) *env {
+	t.Helper()
+	chain, err := testnode.L1()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := testnode.L2()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2be, err := testnode.NewL2Backend(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{l1: chain, l2: l2be, kv: &recordingKV{Mem: kvstore.NewMem()}, clock: &fakeClock{}}
+	if e.l1Node, err = testnode.NewNode(testnode.L1Backend{C: chain}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.l1Node.Close)
+	if e.beacon, err = testnode.NewBeacon(chain); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.beacon.Close)
+	var l2Backend testnode.Backend = l2be
+	if o.l2FromL1 {
+		l2Backend = testnode.L1Backend{C: chain}
+	}
+	if e.l2Node, err = testnode.NewNode(l2Backend); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.l2Node.Close)
+
+	stats := prefetch.NewStats()
+	opts := sources.Options{OnRequest: stats.CountRPC, Timeout: 20 * time.Second}
+	dial := func(url string) *sources.L2Client {
+		rc, err := sources.Dial(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := sources.NewL2Client(rc, opts)
+		t.Cleanup(c.Close)
+		return c
+	}
+	rc, err := sources.Dial(context.Background(), e.l1Node.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l1c := sources.NewL1Client(rc, sources.RPCKindStandard, opts)
+	t.Cleanup(l1c.Close)
+	bc, err := sources.NewBeaconClient(e.beacon.URL, o.trust, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := prefetch.Sources{L1: l1c, Blobs: bc, L2: dial(e.l2Node.URL)}
+	if o.experimental {
+		if e.exp, err = testnode.NewNode(l2be); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(e.exp.Close)
+		src.L2Experimental = dial(e.exp.URL)
+	}
+	if o.maxAttempts == 0 {
+		o.maxAttempts = 4
+	}
+	e.p, err = prefetch.New(log.NewLogger(log.DiscardHandler()), e.kv, src, prefetch.Config{
+		L2Head: b.Head().Hash(), L2ChainID: b.Config().ChainID.Uint64(), Rollup: b.Rollup(), Stats: stats,
+		Retry: prefetch.RetryPolicy{MaxAttempts: o.maxAttempts, Clock: e.clock},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func hint(typ string, data []byte) string { return preimage.TypedHint{Type: typ, Data: data}.Hint() }
+
+func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+
+// get hints and then asks for key, failing the test on error.
+func (e *env) get(t *testing.T, h string, key preimage.Key) []byte {
+	t.Helper()
+	if h != "" {
+		if err := e.p.Hint(h); err != nil {
+			t.Fatalf("hint %s: %v", h, err)
+		}
+	}
+	v, err := e.p.GetPreimage(context.Background(), key.PreimageKey())
+	if err != nil {
+		t.Fatalf("get %x: %v", key.PreimageKey(), err)
+	}
+	if err := preimage.Verify(key.PreimageKey(), v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// keySet is a set of store keys.
+type keySet map[common.Hash]bool
+
+func (s keySet) add(k preimage.Key) { s[common.Hash(k.PreimageKey())] = true }
+func (s keySet) addNode(v []byte)   { s.add(preimage.KeccakKeyOf(v)) }
+func (s keySet) addList(vals [][]byte) {
+	if len(vals) > 0 {
+		_, nodes := mpt.WriteList(vals)
+		addAll(s, nodes)
+	}
+}
+
+func addAll(s keySet, nodes [][]byte) {
+	for _, n := range nodes {
+		s.addNode(n)
+	}
+}
+
+// checkStored asserts the store holds exactly want and every value matches its key.
+func (e *env) checkStored(t *testing.T, want keySet) {
+	t.Helper()
+	got := e.kv.keys()
+	if len(got) != len(want) {
+		t.Fatalf("%d keys stored, want %d", len(got), len(want))
+	}
+	for _, k := range got {
+		if !want[k] {
+			t.Fatalf("unexpected key %s stored", k)
+		}
+		v, err := e.kv.Get(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := preimage.Verify(k, v); err != nil {
+			t.Fatalf("stored value of %s: %v", k, err)
+		}
+	}
+}
+
+func encodeTxs(t *testing.T, txs types.Transactions) [][]byte {
+	out := make([][]byte, len(txs))
+	for i, tx := range txs {
+		enc, err := tx.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = enc
+	}
+	return out
+}
+
+func headerRLP(t *testing.T, h *types.Header) []byte {
+	enc, err := rlp.EncodeToBytes(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return enc
+}
+
+func TestL1BlockHeader(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	b := e.l1.Blocks[2]
+	v := e.get(t, hint(preimage.HintL1BlockHeader, b.Hash().Bytes()), preimage.Keccak256Key(b.Hash()))
+	if !bytes.Equal(v, headerRLP(t, b.Header())) {
+		t.Fatal("header RLP differs")
+	}
+	want := keySet{}
+	want.add(preimage.Keccak256Key(b.Hash()))
+	e.checkStored(t, want)
+	// A second request is served from the store.
+	before := e.l1Node.Requests("eth_getBlockByHash")
+	e.get(t, "", preimage.Keccak256Key(b.Hash()))
+	if e.l1Node.Requests("eth_getBlockByHash") != before {
+		t.Fatal("stored header fetched again")
+	}
+	s := e.p.Stats().Snapshot()
+	if s.RPCCalls["eth_getBlockByHash"] != 1 || s.Preimages != 1 || s.Bytes != uint64(len(v)) || s.Hints[preimage.HintL1BlockHeader] != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+func TestL1TransactionsAndReceipts(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	want := keySet{}
+	for _, n := range []int{1, testnode.ManyTxBlock, 4} {
+		b := e.l1.Blocks[n]
+		txs := encodeTxs(t, b.Transactions())
+		if len(txs) > 0 {
+			e.get(t, hint(preimage.HintL1Transactions, b.Hash().Bytes()), preimage.Keccak256Key(b.TxHash()))
+		} else {
+			e.get(t, hint(preimage.HintL1Transactions, b.Hash().Bytes()), preimage.Keccak256Key(b.Hash()))
+		}
+		want.add(preimage.Keccak256Key(b.Hash()))
+		want.addList(txs)
+		e.checkStored(t, want)
+
+		recs := make([][]byte, len(e.l1.Receipts[n]))
+		for i := range recs {
+			var buf bytes.Buffer
+			e.l1.Receipts[n].EncodeIndex(i, &buf)
+			recs[i] = buf.Bytes()
+		}
+		if len(recs) == 0 {
+			continue
+		}
+		e.get(t, hint(preimage.HintL1Receipts, b.Hash().Bytes()), preimage.Keccak256Key(b.ReceiptHash()))
+		want.addList(recs)
+		e.checkStored(t, want)
+	}
+}
+
+// adapter lets the program's oracles read through the prefetcher, as the host's server would serve them.
+type adapter struct {
+	p *prefetch.Prefetcher
+}
+
+func (a adapter) Get(key preimage.Key) ([]byte, error) {
+	k := key.PreimageKey()
+	v, err := a.p.GetPreimage(context.Background(), k)
+	if err != nil {
+		return nil, err
+	}
+	return v, preimage.Verify(k, v)
+}
+
+func (a adapter) Hint(h preimage.Hint) error { return a.p.Hint(h.Hint()) }
+
+// TestProgramReadsL1 reads every L1 block, its transactions, receipts and blobs with the program's own L1
+// oracle over the prefetcher.
+func TestProgramReadsL1(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	o := l1.NewOracle(adapter{e.p}, adapter{e.p})
+	for n, b := range e.l1.Blocks {
+		h, txs, err := o.TransactionsByHash(b.Hash())
+		if err != nil {
+			t.Fatalf("block %d txs: %v", n, err)
+		}
+		if h.Hash() != b.Hash() || len(txs) != len(b.Transactions()) {
+			t.Fatalf("block %d: %d txs", n, len(txs))
+		}
+		_, rs, err := o.ReceiptsByHash(b.Hash())
+		if err != nil {
+			t.Fatalf("block %d receipts: %v", n, err)
+		}
+		if len(rs) != len(b.Transactions()) {
+			t.Fatalf("block %d: %d receipts", n, len(rs))
+		}
+	}
+	for _, ref := range e.l1.Blobs {
+		blob, err := o.GetBlob(l1.BlobRef{L1Timestamp: e.l1.Blocks[ref.Block].Time(), VersionedHash: ref.VersionedHash})
+		if err != nil {
+			t.Fatalf("blob %s: %v", ref.VersionedHash, err)
+		}
+		if *blob != *ref.Blob {
+			t.Fatalf("blob %s differs", ref.VersionedHash)
+		}
+	}
+}
+
+func blobKeys(ref testnode.BlobRef) keySet {
+	want := keySet{}
+	want.add(preimage.Sha256Key(ref.VersionedHash))
+	for i := range params.BlobTxFieldElementsPerBlob {
+		key, in := l1.FieldElementKey(&ref.Commitment, i)
+		want.add(key)
+		want.addNode(in[:])
+	}
+	return want
+}
+
+func TestL1Blob(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		legacy  bool
+		sidecar bool
+	}{{"blobs endpoint", false, false}, {"legacy hint over sidecars", true, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, envOpts{})
+			if tc.sidecar {
+				e.beacon.DisableBlobsEndpoint()
+			}
+			ref := e.l1.Blobs[1]
+			ts := e.l1.Blocks[ref.Block].Time()
+			data := cat(ref.VersionedHash[:], u64(ts))
+			if tc.legacy {
+				data = cat(ref.VersionedHash[:], u64(uint64(ref.Index)), u64(ts))
+			}
+			v := e.get(t, hint(preimage.HintL1Blob, data), preimage.Sha256Key(ref.VersionedHash))
+			if !bytes.Equal(v, ref.Commitment[:]) {
+				t.Fatal("commitment differs")
+			}
+			e.checkStored(t, blobKeys(ref))
+			for i := range params.BlobTxFieldElementsPerBlob {
+				key, _ := l1.FieldElementKey(&ref.Commitment, i)
+				fe, err := e.kv.Get(common.Hash(key.PreimageKey()))
+				if err != nil || !bytes.Equal(fe, ref.Blob[i*32:i*32+32]) {
+					t.Fatalf("field element %d: %x, %v", i, fe, err)
+				}
+			}
+			if tc.sidecar != (e.beacon.Requests("blob_sidecars") > 0) {
+				t.Fatalf("sidecars asked %d times", e.beacon.Requests("blob_sidecars"))
+			}
+		})
+	}
+}
+
+func TestL1BlobLyingBeacon(t *testing.T) {
+	e := newEnv(t, envOpts{maxAttempts: 2})
+	e.beacon.DisableBlobsEndpoint()
+	e.beacon.SetTamper(func(_ uint64, scs []testnode.Sidecar) []testnode.Sidecar {
+		for i := range scs {
+			scs[i].Blob[40] ^= 1
+		}
+		return scs
+	})
+	ref := e.l1.Blobs[0]
+	if err := e.p.Hint(hint(preimage.HintL1Blob, cat(ref.VersionedHash[:], u64(e.l1.Blocks[ref.Block].Time())))); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.p.GetPreimage(context.Background(), preimage.Sha256Key(ref.VersionedHash).PreimageKey())
+	if !errors.Is(err, sources.ErrInvalidResponse) || !errors.Is(err, prefetch.ErrRetriesExhausted) {
+		t.Fatalf("corrupt blob: %v", err)
+	}
+	e.checkStored(t, keySet{})
+}
+
+func TestL1BlobTrusted(t *testing.T) {
+	e := newEnv(t, envOpts{trust: true})
+	e.beacon.DisableBlobsEndpoint()
+	ref := e.l1.Blobs[2]
+	e.get(t, hint(preimage.HintL1Blob, cat(ref.VersionedHash[:], u64(e.l1.Blocks[ref.Block].Time()))), preimage.Sha256Key(ref.VersionedHash))
+	e.checkStored(t, blobKeys(ref))
+}
+
+func TestPrecompiles(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	// ecrecover of a real signature.
+	key, _ := crypto.HexToECDSA("b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291")
+	msg := crypto.Keccak256([]byte("faultproof"))
+	sig, _ := crypto.Sign(msg, key)
+	input := cat(msg, common.LeftPadBytes([]byte{sig[64] + 27}, 32), sig[:64])
+	ecrecover := common.BytesToAddress([]byte{0x01})
+	want := keySet{}
+
+	data := cat(ecrecover[:], u64(3000), input)
+	v := e.get(t, hint(preimage.HintL1PrecompileV2, data), preimage.PrecompileKey(crypto.Keccak256Hash(data)))
+	wantAddr := crypto.PubkeyToAddress(key.PublicKey)
+	if v[0] != 1 || common.BytesToAddress(v[1:]) != wantAddr {
+		t.Fatalf("ecrecover answer %x", v)
+	}
+	if stored := e.get(t, "", preimage.Keccak256Key(crypto.Keccak256Hash(data))); !bytes.Equal(stored, data) {
+		t.Fatal("call preimage differs")
+	}
+	want.add(preimage.PrecompileKey(crypto.Keccak256Hash(data)))
+	want.add(preimage.Keccak256Key(crypto.Keccak256Hash(data)))
+
+	// The program's own reader agrees.
+	o := l1.NewOracle(adapter{e.p}, adapter{e.p})
+	out, ok, err := o.Precompile(ecrecover, 3000, input)
+	if err != nil || !ok || common.BytesToAddress(out) != wantAddr {
+		t.Fatalf("program precompile: %x %v %v", out, ok, err)
+	}
+
+	// A failing KZG point evaluation: status 0.
+	kzg := common.BytesToAddress([]byte{0x0a})
+	bad := cat(kzg[:], u64(50000), make([]byte, 192))
+	if v := e.get(t, hint(preimage.HintL1PrecompileV2, bad), preimage.PrecompileKey(crypto.Keccak256Hash(bad))); v[0] != 0 {
+		t.Fatalf("bad point evaluation answer %x", v)
+	}
+	want.add(preimage.PrecompileKey(crypto.Keccak256Hash(bad)))
+	want.add(preimage.Keccak256Key(crypto.Keccak256Hash(bad)))
+
+	// Legacy hint: address ++ input.
+	legacy := cat(ecrecover[:], input)
+	if v := e.get(t, hint(preimage.HintL1Precompile, legacy), preimage.PrecompileKey(crypto.Keccak256Hash(legacy))); v[0] != 1 {
+		t.Fatalf("legacy answer %x", v)
+	}
+	want.add(preimage.PrecompileKey(crypto.Keccak256Hash(legacy)))
+	want.add(preimage.Keccak256Key(crypto.Keccak256Hash(legacy)))
+	e.checkStored(t, want)
+
+	// sha256 is not accelerated: a permanent error, not retried.
+	sha := common.BytesToAddress([]byte{0x02})
+	call := cat(sha[:], u64(100), []byte("x"))
+	_ = e.p.Hint(hint(preimage.HintL1PrecompileV2, call))
+	if _, err := e.p.GetPreimage(context.Background(), preimage.PrecompileKey(crypto.Keccak256Hash(call)).PreimageKey()); err == nil || !strings.Contains(err.Error(), "not accelerated") {
+		t.Fatalf("sha256: %v", err)
+	}
+	if e.p.Stats().Snapshot().Retries != 0 {
+		t.Fatal("unsupported precompile retried")
+	}
+	e.checkStored(t, want)
+}
+
+func TestL2BlocksAndChainID(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	b := e.l2.B
+	want := keySet{}
+	for _, n := range []uint64{0, 1, 13, 15, testnode.L2Blocks} {
+		blk := b.Block(n)
+		typ := preimage.HintL2BlockHeader
+		data := blk.Hash().Bytes()
+		if n%2 == 1 {
+			typ = preimage.HintL2Transactions
+			data = cat(data, u64(b.Config().ChainID.Uint64()))
+		}
+		e.get(t, hint(typ, data), preimage.Keccak256Key(blk.Hash()))
+		want.add(preimage.Keccak256Key(blk.Hash()))
+		want.addList(encodeTxs(t, blk.Transactions()))
+		e.checkStored(t, want)
+	}
+	// Another chain's hint is refused at once.
+	blk := b.Block(2)
+	_ = e.p.Hint(hint(preimage.HintL2BlockHeader, cat(blk.Hash().Bytes(), u64(10))))
+	_, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key(blk.Hash()).PreimageKey())
+	if !errors.Is(err, prefetch.ErrInteropUnsupported) || e.p.Stats().Snapshot().Retries != 0 {
+		t.Fatalf("other chain: %v", err)
+	}
+	e.checkStored(t, want)
+}
+
+// TestProgramReadsL2 reads blocks, state and output with the program's L2 oracle over the prefetcher.
+func TestProgramReadsL2(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	b := e.l2.B
+	o := l2.NewOracle(adapter{e.p}, adapter{e.p})
+	for n := uint64(0); n <= testnode.L2Blocks; n++ {
+		blk, err := o.BlockByHash(b.Block(n).Hash())
+		if err != nil {
+			t.Fatalf("L2 block %d: %v", n, err)
+		}
+		if blk.Hash() != b.Block(n).Hash() {
+			t.Fatalf("L2 block %d hash %s", n, blk.Hash())
+		}
+	}
+	head := b.Head()
+	node, err := o.NodeByHash(head.Root())
+	if err != nil || crypto.Keccak256Hash(node) != head.Root() {
+		t.Fatalf("state root: %v", err)
+	}
+	code, err := o.CodeByHash(crypto.Keccak256Hash(devnet.StorageCode))
+	if err != nil || !bytes.Equal(code, devnet.StorageCode) {
+		t.Fatalf("code: %v", err)
+	}
+	st, _ := b.StateAt(head.Root())
+	want := &l2.Output{StateRoot: head.Root(), MessagePasserStorageRoot: st.GetStorageRoot(params.OptimismL2ToL1MessagePasser), BlockHash: head.Hash()}
+	out, err := o.OutputByRoot(want.Root())
+	if err != nil || *out != *want {
+		t.Fatalf("output %+v, %v", out, err)
+	}
+}
+
+func TestL2CodeStateNodeOutput(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	b := e.l2.B
+	head := b.Head()
+	codeHash := crypto.Keccak256Hash(devnet.StorageCode)
+	want := keySet{}
+
+	e.get(t, hint(preimage.HintL2Code, codeHash[:]), preimage.Keccak256Key(codeHash))
+	want.add(preimage.Keccak256Key(codeHash))
+	e.get(t, hint(preimage.HintL2StateNode, cat(head.Root().Bytes(), u64(901))), preimage.Keccak256Key(head.Root()))
+	want.add(preimage.Keccak256Key(head.Root()))
+	e.checkStored(t, want)
+
+	st, _ := b.StateAt(head.Root())
+	out := &l2.Output{StateRoot: head.Root(), MessagePasserStorageRoot: st.GetStorageRoot(params.OptimismL2ToL1MessagePasser), BlockHash: head.Hash()}
+	root := out.Root()
+	if v := e.get(t, hint(preimage.HintL2Output, root[:]), preimage.Keccak256Key(root)); !bytes.Equal(v, out.Marshal()) {
+		t.Fatal("output encoding differs")
+	}
+	want.add(preimage.Keccak256Key(root))
+	e.checkStored(t, want)
+
+	// A root that is not the head's output: a permanent error, asked once.
+	e.l2Node.ResetRequests()
+	other := common.Hash{0x0b, 0xad}
+	_ = e.p.Hint(hint(preimage.HintL2Output, other[:]))
+	_, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key(other).PreimageKey())
+	if err == nil || !strings.Contains(err.Error(), "not the requested") {
+		t.Fatalf("wrong output root: %v", err)
+	}
+	if n := e.l2Node.Requests("eth_getProof"); n != 1 {
+		t.Fatalf("eth_getProof asked %d times, want 1", n)
+	}
+	e.checkStored(t, want)
+}
+
+func TestL2OutputBadProof(t *testing.T) {
+	e := newEnv(t, envOpts{maxAttempts: 2})
+	e.l2Node.SetTamper(func(method string, _ []any, res json.RawMessage) json.RawMessage {
+		if method != "eth_getProof" {
+			return res
+		}
+		var m map[string]any
+		_ = json.Unmarshal(res, &m)
+		m["storageHash"] = common.Hash{0x51}.Hex()
+		out, _ := json.Marshal(m)
+		return out
+	})
+	root := common.Hash{0x01}
+	_ = e.p.Hint(hint(preimage.HintL2Output, root[:]))
+	_, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key(root).PreimageKey())
+	if !errors.Is(err, sources.ErrInvalidResponse) {
+		t.Fatalf("bad proof: %v", err)
+	}
+	e.checkStored(t, keySet{})
+}
+
+func TestL2Receipts(t *testing.T) {
+	e := newEnv(t, envOpts{l2FromL1: true})
+	b := e.l1.Blocks[1]
+	recs := make([][]byte, len(e.l1.Receipts[1]))
+	for i := range recs {
+		var buf bytes.Buffer
+		e.l1.Receipts[1].EncodeIndex(i, &buf)
+		recs[i] = buf.Bytes()
+	}
+	e.get(t, hint(preimage.HintL2Receipts, b.Hash().Bytes()), preimage.Keccak256Key(b.ReceiptHash()))
+	want := keySet{}
+	want.addList(recs)
+	e.checkStored(t, want)
+}
+
+// accountProofNodes is every node of the proof of addr (and its slot 0) at block n.
+func accountProofNodes(t *testing.T, e *env, n uint64, addr common.Address) [][]byte {
+	blk := e.l2.B.Block(n)
+	c, err := sources.Dial(context.Background(), e.l2Node.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	p, err := sources.NewL2Client(c, sources.Options{}).GetProof(context.Background(), addr, []common.Hash{{}}, blk.Hash())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := append([][]byte{}, p.AccountProof...)
+	return append(nodes, p.StorageProof[0].Proof...)
+}
+
+func TestL2AccountProofBulk(t *testing.T) {
+	for _, experimental := range []bool{false, true} {
+		t.Run(fmt.Sprintf("experimental=%v", experimental), func(t *testing.T) {
+			e := newEnv(t, envOpts{experimental: experimental})
+			head := e.l2.B.Head()
+			mp := params.OptimismL2ToL1MessagePasser
+			nodes := accountProofNodes(t, e, head.NumberU64(), mp)
+			e.l2Node.ResetRequests()
+
+			if err := e.p.Hint(hint(preimage.HintL2AccountProof, cat(head.Hash().Bytes(), mp[:], u64(901)))); err != nil {
+				t.Fatal(err)
+			}
+			// The program then walks to the account from the state root.
+			e.get(t, hint(preimage.HintL2StateNode, head.Root().Bytes()), preimage.Keccak256Key(head.Root()))
+			want := keySet{}
+			addAll(want, nodes)
+			e.checkStored(t, want)
+			// The deepest node of the path is there without another request.
+			e.get(t, hint(preimage.HintL2StateNode, crypto.Keccak256(nodes[len(nodes)-1])), preimage.KeccakKeyOf(nodes[len(nodes)-1]))
+
+			proofNode, dbNode := e.l2Node, e.l2Node
+			if experimental {
+				proofNode = e.exp
+			}
+			if proofNode.Requests("eth_getProof") != 1 || dbNode.Requests("debug_dbGet") != 0 {
+				t.Fatalf("eth_getProof %d, debug_dbGet %d", proofNode.Requests("eth_getProof"), dbNode.Requests("debug_dbGet"))
+			}
+			// The bulk hint is used once: a later miss goes node by node.
+			other := crypto.Keccak256Hash(devnet.StorageCode)
+			e.get(t, hint(preimage.HintL2Code, other[:]), preimage.Keccak256Key(other))
+			if proofNode.Requests("eth_getProof") != 1 || e.l2Node.Requests("debug_dbGet") != 1 {
+				t.Fatalf("after bulk: eth_getProof %d, debug_dbGet %d", proofNode.Requests("eth_getProof"), e.l2Node.Requests("debug_dbGet"))
+			}
+		})
+	}
+}
+
+func TestL2AccountProofBadProofFallsBack(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	head := e.l2.B.Head()
+	mp := params.OptimismL2ToL1MessagePasser
+	e.l2Node.SetTamper(func(method string, _ []any, res json.RawMessage) json.RawMessage {
+		if method != "eth_getProof" {
+			return res
+		}
+		var m map[string]any
+		_ = json.Unmarshal(res, &m)
+		m["balance"] = "0x1"
+		out, _ := json.Marshal(m)
+		return out
+	})
+	_ = e.p.Hint(hint(preimage.HintL2AccountProof, cat(head.Hash().Bytes(), mp[:], u64(901))))
+	e.get(t, hint(preimage.HintL2StateNode, head.Root().Bytes()), preimage.Keccak256Key(head.Root()))
+	// Nothing from the bad proof, just the node fetched by hash.
+	want := keySet{}
+	want.add(preimage.Keccak256Key(head.Root()))
+	e.checkStored(t, want)
+	if e.l2Node.Requests("debug_dbGet") != 1 {
+		t.Fatal("no fallback to debug_dbGet")
+	}
+}
+
+func TestL2PayloadWitness(t *testing.T) {
+	for _, experimental := range []bool{false, true} {
+		t.Run(fmt.Sprintf("experimental=%v", experimental), func(t *testing.T) {
+			e := newEnv(t, envOpts{experimental: experimental})
+			b := e.l2.B
+			const n = 12
+			attrs, err := json.Marshal(b.Attributes(n))
+			if err != nil {
+				t.Fatal(err)
+			}
+			hintJSON, _ := json.Marshal(map[string]any{
+				"parentBlockHash": b.Block(n - 1).Hash(), "payloadAttributes": json.RawMessage(attrs), "chainID": "901",
+			})
+			if err := e.p.Hint(hint(preimage.HintL2PayloadWitness, hintJSON)); err != nil {
+				t.Fatal(err)
+			}
+			parentRoot := b.Block(n - 1).Root()
+			e.get(t, hint(preimage.HintL2StateNode, parentRoot[:]), preimage.Keccak256Key(parentRoot))
+			if !experimental {
+				want := keySet{}
+				want.add(preimage.Keccak256Key(parentRoot))
+				e.checkStored(t, want)
+				return
+			}
+			w, err := b.ExecutionWitness(n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := keySet{}
+			for _, v := range append(append([]hexutil.Bytes{}, w.State...), w.Codes...) {
+				want.addNode(v)
+			}
+			e.checkStored(t, want)
+			if e.exp.Requests("debug_executePayload") != 1 || e.l2Node.Requests("debug_dbGet") != 0 {
+				t.Fatalf("executePayload %d, dbGet %d", e.exp.Requests("debug_executePayload"), e.l2Node.Requests("debug_dbGet"))
+			}
+		})
+	}
+}
+
+func TestRetriesThenSuccess(t *testing.T) {
+	e := newEnv(t, envOpts{maxAttempts: 5})
+	b := e.l1.Blocks[1]
+	e.l1Node.FailHTTP(3)
+	e.get(t, hint(preimage.HintL1BlockHeader, b.Hash().Bytes()), preimage.Keccak256Key(b.Hash()))
+	s := e.p.Stats().Snapshot()
+	if s.Retries != 3 || s.RPCCalls["eth_getBlockByHash"] != 4 {
+		t.Fatalf("stats %+v", s)
+	}
+	want := []time.Duration{prefetch.DefaultInitialBackoff, 2 * prefetch.DefaultInitialBackoff, 4 * prefetch.DefaultInitialBackoff}
+	if fmt.Sprint(e.clock.waits) != fmt.Sprint(want) {
+		t.Fatalf("waits %v, want %v", e.clock.waits, want)
+	}
+
+	// The beacon fails too, then answers.
+	e.beacon.FailHTTP(2)
+	ref := e.l1.Blobs[0]
+	e.get(t, hint(preimage.HintL1Blob, cat(ref.VersionedHash[:], u64(e.l1.Blocks[ref.Block].Time()))), preimage.Sha256Key(ref.VersionedHash))
+}
+
+func TestRetriesExhausted(t *testing.T) {
+	e := newEnv(t, envOpts{maxAttempts: 3})
+	b := e.l1.Blocks[1]
+	e.l1Node.FailHTTP(1000)
+	h := hint(preimage.HintL1BlockHeader, b.Hash().Bytes())
+	_ = e.p.Hint(h)
+	key := preimage.Keccak256Key(b.Hash()).PreimageKey()
+	_, err := e.p.GetPreimage(context.Background(), key)
+	if !errors.Is(err, prefetch.ErrRetriesExhausted) {
+		t.Fatalf("err %v", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, common.Hash(key).Hex()) || !strings.Contains(msg, h) || !strings.Contains(msg, "500") {
+		t.Fatalf("error does not name key, hint and cause: %v", err)
+	}
+	if s := e.p.Stats().Snapshot(); s.Retries != 2 || s.Failures != 1 || s.RPCCalls["eth_getBlockByHash"] != 3 {
+		t.Fatalf("stats %+v", s)
+	}
+	e.checkStored(t, keySet{})
+}
+
+func TestLyingHeaderNothingStored(t *testing.T) {
+	e := newEnv(t, envOpts{maxAttempts: 2})
+	e.l1Node.SetTamper(func(method string, _ []any, res json.RawMessage) json.RawMessage {
+		if method != "eth_getBlockByHash" {
+			return res
+		}
+		var m map[string]any
+		_ = json.Unmarshal(res, &m)
+		m["timestamp"] = "0x1"
+		out, _ := json.Marshal(m)
+		return out
+	})
+	b := e.l1.Blocks[1]
+	for _, typ := range []string{preimage.HintL1BlockHeader, preimage.HintL1Transactions, preimage.HintL1Receipts} {
+		_ = e.p.Hint(hint(typ, b.Hash().Bytes()))
+		if _, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key(b.Hash()).PreimageKey()); !errors.Is(err, sources.ErrInvalidResponse) {
+			t.Fatalf("%s: %v", typ, err)
+		}
+	}
+	e.checkStored(t, keySet{})
+}
+
+func TestMissWithoutHint(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	_, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key{0x01}.PreimageKey())
+	if !errors.Is(err, prefetch.ErrNoHint) {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestUnknownAndInteropHints(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	if err := e.p.Hint("made-up-hint 0x01"); err != nil {
+		t.Fatalf("unknown hint refused when received: %v", err)
+	}
+	_, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key{0x01}.PreimageKey())
+	if !errors.Is(err, prefetch.ErrUnknownHint) || !strings.Contains(err.Error(), "made-up-hint") {
+		t.Fatalf("unknown hint: %v", err)
+	}
+	if err := e.p.Hint("malformed"); err == nil {
+		t.Fatal("malformed hint accepted")
+	}
+	if err := e.p.Hint(hint(preimage.HintL2BlockData, make([]byte, 72))); !errors.Is(err, prefetch.ErrInteropUnsupported) {
+		t.Fatalf("block data: %v", err)
+	}
+	_ = e.p.Hint(hint(preimage.HintAgreedPreState, common.Hash{1}.Bytes()))
+	if _, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key{0x01}.PreimageKey()); !errors.Is(err, prefetch.ErrInteropUnsupported) {
+		t.Fatalf("agreed prestate: %v", err)
+	}
+	// A hint that does not provide the key.
+	b := e.l1.Blocks[1]
+	_ = e.p.Hint(hint(preimage.HintL1BlockHeader, b.Hash().Bytes()))
+	if _, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key{0x02}.PreimageKey()); err == nil || !strings.Contains(err.Error(), "did not provide") {
+		t.Fatalf("unrelated key: %v", err)
+	}
+	// Malformed hint data is permanent.
+	_ = e.p.Hint(hint(preimage.HintL1BlockHeader, []byte{1, 2, 3}))
+	if _, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key{0x03}.PreimageKey()); err == nil || !prefetch.IsPermanent(err) {
+		t.Fatalf("short hint: %v", err)
+	}
+	if e.p.Stats().Snapshot().Retries != 0 {
+		t.Fatal("permanent errors were retried")
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			for n := 0; n < len(e.l1.Blocks); n++ {
+				b := e.l1.Blocks[(n+i)%len(e.l1.Blocks)]
+				_ = e.p.Hint(hint(preimage.HintL1BlockHeader, b.Hash().Bytes()))
+				// Another goroutine's hint may be the last one: the error then is "did not provide".
+				_, _ = e.p.GetPreimage(context.Background(), preimage.Keccak256Key(b.Hash()).PreimageKey())
+				_ = e.p.Stats().Snapshot()
+			}
+		}(i)
+	}
+	wg.Wait()
+}
+
+func TestOnlinePrefetcher(t *testing.T) {
+	e := newEnv(t, envOpts{experimental: true})
+	b := e.l2.B
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logger := log.NewLogger(log.DiscardHandler())
+	cfg := &host.Config{
+		Rollup: b.Rollup(), L2Head: b.Head().Hash(), L1URL: e.l1Node.URL, L1BeaconURL: e.beacon.URL, L1RPCKind: "debug_geth",
+		L2URLs: []string{e.l1Node.URL, e.l2Node.URL}, L2Experimental: []string{e.exp.URL},
+	}
+	kv := kvstore.NewMem()
+	p, err := host.NewOnlinePrefetcher(ctx, logger, cfg, kv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l1b, l2b := e.l1.Blocks[1], b.Block(3)
+	for _, c := range []struct {
+		hint string
+		key  common.Hash
+	}{
+		{hint(preimage.HintL1Receipts, l1b.Hash().Bytes()), l1b.ReceiptHash()},
+		{hint(preimage.HintL2BlockHeader, l2b.Hash().Bytes()), l2b.Hash()},
+	} {
+		if err := p.Hint(c.hint); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.GetPreimage(ctx, preimage.Keccak256Key(c.key).PreimageKey()); err != nil {
+			t.Fatalf("%s: %v", c.hint, err)
+		}
+	}
+	if e.l1Node.Requests("debug_getRawReceipts") != 1 {
+		t.Fatal("--l1.rpckind debug_geth not used")
+	}
+	if err := p.(io.Closer).Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	for name, mutate := range map[string]func(c *host.Config){
+		"L1 is the L2":     func(c *host.Config) { c.L1URL = e.l2Node.URL },
+		"no L2 of chain":   func(c *host.Config) { c.L2URLs = []string{e.l1Node.URL} },
+		"bad rpc kind":     func(c *host.Config) { c.L1RPCKind = "carrier-pigeon" },
+		"bad beacon URL":   func(c *host.Config) { c.L1BeaconURL = "ftp://x" },
+		"L1 unreachable":   func(c *host.Config) { c.L1URL = "http://127.0.0.1:1" },
+		"experimental off": func(c *host.Config) { c.L2Experimental = []string{e.l1Node.URL} },
+	} {
+		bad := *cfg
+		mutate(&bad)
+		if _, err := host.NewOnlinePrefetcher(ctx, logger, &bad, kv); err == nil {
+			t.Fatalf("%s: accepted", name)
+		}
+	}
+}

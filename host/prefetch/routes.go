@@ -1,0 +1,399 @@
+package prefetch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/core/vm"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/crypto/kzg4844"
+	"github.com/ethereum/go-ethereum/params"
+	"github.com/ethereum/go-ethereum/rlp"
+
+	"github.com/faultproof/faultproof/client/l1"
+	"github.com/faultproof/faultproof/client/mpt"
+	"github.com/faultproof/faultproof/preimage"
+)
+
+// ErrUnknownHint is returned when a missing preimage was announced by a hint type this host does not know.
+var ErrUnknownHint = errors.New("unknown hint type")
+
+// route fetches what a hint announces into b.
+func (p *Prefetcher) route(ctx context.Context, typ string, data []byte, b *batch) error {
+	switch typ {
+	case preimage.HintL1BlockHeader:
+		return p.l1Header(ctx, data, b)
+	case preimage.HintL1Transactions:
+		return p.l1Transactions(ctx, data, b)
+	case preimage.HintL1Receipts:
+		return p.l1Receipts(ctx, data, b)
+	case preimage.HintL1Blob:
+		return p.l1Blob(ctx, data, b)
+	case preimage.HintL1PrecompileV2:
+		return p.precompile(data, true, b)
+	case preimage.HintL1Precompile:
+		return p.precompile(data, false, b)
+	case preimage.HintL2BlockHeader, preimage.HintL2Transactions:
+		return p.l2Block(ctx, data, b)
+	case preimage.HintL2Receipts:
+		return p.l2Receipts(ctx, data, b)
+	case preimage.HintL2Code:
+		return p.l2Code(ctx, data, b)
+	case preimage.HintL2StateNode:
+		return p.l2StateNode(ctx, data, b)
+	case preimage.HintL2Output:
+		return p.l2Output(ctx, data, b)
+	case preimage.HintL2AccountProof:
+		return p.l2AccountProof(ctx, data, b)
+	case preimage.HintL2PayloadWitness:
+		return p.l2PayloadWitness(ctx, data, b)
+	case preimage.HintL2BlockData, preimage.HintAgreedPreState:
+		return Permanent(fmt.Errorf("hint %s: %w", typ, ErrInteropUnsupported))
+	default:
+		return Permanent(fmt.Errorf("%w %q", ErrUnknownHint, typ))
+	}
+}
+
+func blockHash(typ string, data []byte) (common.Hash, error) {
+	if len(data) != 32 {
+		return common.Hash{}, Permanent(fmt.Errorf("%s hint: %d bytes of data, want a 32-byte block hash", typ, len(data)))
+	}
+	return common.Hash(data), nil
+}
+
+// l2HashHint reads an L2 hint's hash and optional chain ID (32 or 40 bytes).
+func (p *Prefetcher) l2HashHint(typ string, data []byte) (common.Hash, error) {
+	switch len(data) {
+	case 32:
+		return common.Hash(data), nil
+	case 40:
+		if err := p.checkChainID(typ, binary.BigEndian.Uint64(data[32:])); err != nil {
+			return common.Hash{}, err
+		}
+		return common.Hash(data[:32]), nil
+	default:
+		return common.Hash{}, Permanent(fmt.Errorf("%s hint: %d bytes of data, want a hash with an optional 8-byte chain ID", typ, len(data)))
+	}
+}
+
+func (p *Prefetcher) checkChainID(typ string, id uint64) error {
+	if p.cfg.L2ChainID != 0 && id != p.cfg.L2ChainID {
+		return Permanent(fmt.Errorf("%s hint for chain %d, but the L2 source is chain %d (%w)", typ, id, p.cfg.L2ChainID, ErrInteropUnsupported))
+	}
+	return nil
+}
+
+// addList adds the nodes of an ordered list trie after checking its root against the header's.
+func addList(b *batch, what string, values [][]byte, want common.Hash) error {
+	if len(values) == 0 {
+		if want != types.EmptyRootHash {
+			return fmt.Errorf("%s: empty, but the header's root is %s", what, want)
+		}
+		return nil
+	}
+	root, nodes := mpt.WriteList(values)
+	if root != want {
+		return fmt.Errorf("%s: root %s, header has %s", what, root, want)
+	}
+	for _, n := range nodes {
+		b.addNode(n)
+	}
+	return nil
+}
+
+func (p *Prefetcher) l1Header(ctx context.Context, data []byte, b *batch) error {
+	hash, err := blockHash(preimage.HintL1BlockHeader, data)
+	if err != nil {
+		return err
+	}
+	header, err := p.src.L1.HeaderByHash(ctx, hash)
+	if err != nil {
+		return err
+	}
+	enc, err := rlp.EncodeToBytes(header)
+	if err != nil {
+		return err
+	}
+	b.add(preimage.Keccak256Key(hash), enc) // commit checks keccak(enc) == hash
+	return nil
+}
+
+func (p *Prefetcher) l1Transactions(ctx context.Context, data []byte, b *batch) error {
+	hash, err := blockHash(preimage.HintL1Transactions, data)
+	if err != nil {
+		return err
+	}
+	blk, err := p.src.L1.BlockByHash(ctx, hash)
+	if err != nil {
+		return err
+	}
+	b.add(preimage.Keccak256Key(hash), blk.HeaderRLP)
+	return addList(b, fmt.Sprintf("transactions of L1 block %s", hash), blk.Transactions, blk.Header.TxHash)
+}
+
+func (p *Prefetcher) l1Receipts(ctx context.Context, data []byte, b *batch) error {
+	hash, err := blockHash(preimage.HintL1Receipts, data)
+	if err != nil {
+		return err
+	}
+	r, err := p.src.L1.ReceiptsByHash(ctx, hash)
+	if err != nil {
+		return err
+	}
+	if r.Header.Hash() != hash {
+		return fmt.Errorf("receipts of L1 block %s came with the header of block %s", hash, r.Header.Hash())
+	}
+	return addList(b, fmt.Sprintf("receipts of L1 block %s", hash), r.Encoded, r.Header.ReceiptHash)
+}
+
+func (p *Prefetcher) l1Blob(ctx context.Context, data []byte, b *batch) error {
+	var vh common.Hash
+	var ts uint64
+	switch len(data) {
+	case 40:
+		vh, ts = common.Hash(data[:32]), binary.BigEndian.Uint64(data[32:])
+	case 48: // legacy: the blob index sits between the two and is not needed
+		vh, ts = common.Hash(data[:32]), binary.BigEndian.Uint64(data[40:])
+	default:
+		return Permanent(fmt.Errorf("%s hint: %d bytes of data, want 40 (or legacy 48)", preimage.HintL1Blob, len(data)))
+	}
+	blob, err := p.src.Blobs.BlobByHash(ctx, ts, vh)
+	if err != nil {
+		return err
+	}
+	c := blob.Commitment
+	if got := common.Hash(kzg4844.CalcBlobHashV1(sha256.New(), &c)); got != vh {
+		return fmt.Errorf("blob %s: commitment %x has versioned hash %s", vh, c, got)
+	}
+	b.add(preimage.Sha256Key(vh), c[:])
+	for i := range params.BlobTxFieldElementsPerBlob {
+		key, in := l1.FieldElementKey(&c, i)
+		b.add(key, blob.Blob[i*32:(i+1)*32])
+		b.addNode(in[:])
+	}
+	return nil
+}
+
+// acceleratedPrecompiles are the precompiles the program may ask the host to run: op-program's set.
+var acceleratedPrecompiles = map[common.Address]bool{
+	common.BytesToAddress([]byte{0x01}): true, // ecrecover
+	common.BytesToAddress([]byte{0x08}): true, // bn256 pairing
+	common.BytesToAddress([]byte{0x0a}): true, // KZG point evaluation
+	common.BytesToAddress([]byte{0x0b}): true, // BLS12-381 G1 add
+	common.BytesToAddress([]byte{0x0c}): true, // BLS12-381 G1 MSM
+	common.BytesToAddress([]byte{0x0d}): true, // BLS12-381 G2 add
+	common.BytesToAddress([]byte{0x0e}): true, // BLS12-381 G2 MSM
+	common.BytesToAddress([]byte{0x0f}): true, // BLS12-381 pairing
+	common.BytesToAddress([]byte{0x10}): true, // BLS12-381 map to G1
+	common.BytesToAddress([]byte{0x11}): true, // BLS12-381 map to G2
+}
+
+// precompile runs an accelerated precompile with op-geth's Prague implementation. v2 data is address ++
+// required gas (8 bytes) ++ input; legacy data is address ++ input. The required gas is the on-chain
+// oracle's concern: the result does not depend on it.
+func (p *Prefetcher) precompile(data []byte, v2 bool, b *batch) error {
+	head := common.AddressLength
+	typ := preimage.HintL1Precompile
+	if v2 {
+		head += 8
+		typ = preimage.HintL1PrecompileV2
+	}
+	if len(data) < head {
+		return Permanent(fmt.Errorf("%s hint: %d bytes of data, want at least %d", typ, len(data), head))
+	}
+	addr := common.BytesToAddress(data[:common.AddressLength])
+	contract, ok := vm.PrecompiledContractsPrague[addr]
+	if !ok || !acceleratedPrecompiles[addr] {
+		return Permanent(fmt.Errorf("%s hint: precompile %s is not accelerated", typ, addr))
+	}
+	out, err := contract.Run(data[head:])
+	status := byte(1)
+	if err != nil {
+		status = 0
+	}
+	answer := append([]byte{status}, out...)
+	keyHash := crypto.Keccak256Hash(data)
+	b.add(preimage.Keccak256Key(keyHash), common.CopyBytes(data))
+	b.add(preimage.PrecompileKey(keyHash), answer)
+	return nil
+}
+
+func (p *Prefetcher) l2Block(ctx context.Context, data []byte, b *batch) error {
+	hash, err := p.l2HashHint("L2 block", data)
+	if err != nil {
+		return err
+	}
+	blk, err := p.src.L2.BlockByHash(ctx, hash)
+	if err != nil {
+		return err
+	}
+	b.add(preimage.Keccak256Key(hash), blk.HeaderRLP)
+	return addList(b, fmt.Sprintf("transactions of L2 block %s", hash), blk.Transactions, blk.Header.TxHash)
+}
+
+func (p *Prefetcher) l2Receipts(ctx context.Context, data []byte, b *batch) error {
+	hash, err := p.l2HashHint(preimage.HintL2Receipts, data)
+	if err != nil {
+		return err
+	}
+	r, err := p.src.L2.ReceiptsByHash(ctx, hash)
+	if err != nil {
+		return err
+	}
+	if r.Header.Hash() != hash {
+		return fmt.Errorf("receipts of L2 block %s came with the header of block %s", hash, r.Header.Hash())
+	}
+	return addList(b, fmt.Sprintf("receipts of L2 block %s", hash), r.Encoded, r.Header.ReceiptHash)
+}
+
+func (p *Prefetcher) l2Code(ctx context.Context, data []byte, b *batch) error {
+	hash, err := p.l2HashHint(preimage.HintL2Code, data)
+	if err != nil {
+		return err
+	}
+	code, err := p.src.L2.CodeByHash(ctx, hash)
+	if err != nil {
+		return err
+	}
+	b.add(preimage.Keccak256Key(hash), code)
+	return nil
+}
+
+func (p *Prefetcher) l2StateNode(ctx context.Context, data []byte, b *batch) error {
+	hash, err := p.l2HashHint(preimage.HintL2StateNode, data)
+	if err != nil {
+		return err
+	}
+	node, err := p.src.L2.NodeByHash(ctx, hash)
+	if err != nil {
+		return err
+	}
+	b.add(preimage.Keccak256Key(hash), node)
+	return nil
+}
+
+// l2Output answers with the output of the agreed L2 head; it must be the requested root.
+func (p *Prefetcher) l2Output(ctx context.Context, data []byte, b *batch) error {
+	root, err := p.l2HashHint(preimage.HintL2Output, data)
+	if err != nil {
+		return err
+	}
+	if p.cfg.L2Head == (common.Hash{}) {
+		return Permanent(errors.New("l2-output hint, but no L2 head is configured"))
+	}
+	out, header, err := p.src.L2.OutputAt(ctx, p.cfg.L2Head)
+	if err != nil {
+		return err
+	}
+	// From Isthmus the header commits to the message passer's storage root as its withdrawals root.
+	if r := p.cfg.Rollup; r != nil && r.IsIsthmus(header.Time) && header.WithdrawalsHash != nil &&
+		*header.WithdrawalsHash != out.MessagePasserStorageRoot {
+		return fmt.Errorf("L2 block %s: message passer storage root %s, but the header's withdrawals root is %s",
+			p.cfg.L2Head, out.MessagePasserStorageRoot, *header.WithdrawalsHash)
+	}
+	if got := out.Root(); got != root {
+		return Permanent(fmt.Errorf("output root of the L2 head %s is %s, not the requested %s", p.cfg.L2Head, got, root))
+	}
+	b.add(preimage.Keccak256Key(root), out.Marshal())
+	return nil
+}
+
+// l2AccountProof stores the proof of an account and of its storage slot 0: the account's path in the
+// state trie and the root of its storage trie, which is what the program walks first.
+func (p *Prefetcher) l2AccountProof(ctx context.Context, data []byte, b *batch) error {
+	if len(data) != 32+20+8 {
+		return Permanent(fmt.Errorf("%s hint: %d bytes of data, want 60", preimage.HintL2AccountProof, len(data)))
+	}
+	block := common.Hash(data[:32])
+	addr := common.BytesToAddress(data[32:52])
+	if err := p.checkChainID(preimage.HintL2AccountProof, binary.BigEndian.Uint64(data[52:])); err != nil {
+		return err
+	}
+	src := p.src.L2
+	if p.src.L2Experimental != nil {
+		src = p.src.L2Experimental
+	}
+	proof, err := src.GetProof(ctx, addr, []common.Hash{{}}, block)
+	if err != nil {
+		return err
+	}
+	for _, n := range proof.AccountProof {
+		b.addNode(n)
+	}
+	for _, sp := range proof.StorageProof {
+		for _, n := range sp.Proof {
+			b.addNode(n)
+		}
+	}
+	return nil
+}
+
+// errNoExperimental is returned for a payload witness hint without an experimental L2 source.
+var errNoExperimental = errors.New("no experimental L2 source (--l2.experimental) to execute payloads")
+
+// payloadWitnessHint is the l2-payload-witness data: a JSON object.
+type payloadWitnessHint struct {
+	ParentBlockHash   common.Hash     `json:"parentBlockHash"`
+	PayloadAttributes json.RawMessage `json:"payloadAttributes"`
+	ChainID           json.RawMessage `json:"chainID,omitempty"`
+}
+
+// parseChainID reads a JSON chain ID: a number, or a decimal or 0x-hex string.
+func parseChainID(raw json.RawMessage) (uint64, error) {
+	s := strings.Trim(string(raw), `"`)
+	var v *big.Int
+	var ok bool
+	if strings.HasPrefix(s, "0x") {
+		b, err := hexutil.DecodeBig(s)
+		v, ok = b, err == nil
+	} else {
+		v, ok = new(big.Int).SetString(s, 10)
+	}
+	if !ok || !v.IsUint64() {
+		return 0, fmt.Errorf("chain ID %s", raw)
+	}
+	return v.Uint64(), nil
+}
+
+func (p *Prefetcher) l2PayloadWitness(ctx context.Context, data []byte, b *batch) error {
+	var h payloadWitnessHint
+	if err := json.Unmarshal(data, &h); err != nil {
+		return Permanent(fmt.Errorf("%s hint: %w", preimage.HintL2PayloadWitness, err))
+	}
+	if len(h.PayloadAttributes) == 0 || string(h.PayloadAttributes) == "null" {
+		return Permanent(fmt.Errorf("%s hint: no payload attributes", preimage.HintL2PayloadWitness))
+	}
+	if len(h.ChainID) > 0 && string(h.ChainID) != "null" {
+		id, err := parseChainID(h.ChainID)
+		if err != nil {
+			return Permanent(fmt.Errorf("%s hint: %w", preimage.HintL2PayloadWitness, err))
+		}
+		if err := p.checkChainID(preimage.HintL2PayloadWitness, id); err != nil {
+			return err
+		}
+	}
+	if p.src.L2Experimental == nil {
+		return Permanent(errNoExperimental)
+	}
+	w, err := p.src.L2Experimental.ExecutePayload(ctx, h.ParentBlockHash, h.PayloadAttributes)
+	if err != nil {
+		return err
+	}
+	for _, list := range [][][]byte{w.State, w.Codes} {
+		for _, v := range list {
+			if len(v) > 0 {
+				b.addNode(v)
+			}
+		}
+	}
+	return nil
+}

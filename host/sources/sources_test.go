@@ -1,0 +1,508 @@
+package sources_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/params"
+	"github.com/ethereum/go-ethereum/trie"
+
+	"github.com/faultproof/faultproof/devnet"
+	"github.com/faultproof/faultproof/host/sources"
+	"github.com/faultproof/faultproof/host/sources/testnode"
+)
+
+func l1Node(t *testing.T) (*testnode.L1Chain, *testnode.Node) {
+	t.Helper()
+	c, err := testnode.L1()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := testnode.NewNode(testnode.L1Backend{C: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.Close)
+	return c, n
+}
+
+func l2Node(t *testing.T) (*testnode.L2Backend, *testnode.Node) {
+	t.Helper()
+	b, err := testnode.L2()
+	if err != nil {
+		t.Fatal(err)
+	}
+	be, err := testnode.NewL2Backend(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := testnode.NewNode(be)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.Close)
+	return be, n
+}
+
+// counter records OnRequest calls.
+type counter struct {
+	mu sync.Mutex
+	m  map[string]int
+}
+
+func (c *counter) hook(method string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]int{}
+	}
+	c.m[method]++
+}
+
+func (c *counter) get(method string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[method]
+}
+
+func dialL1(t *testing.T, url string, kind sources.RPCKind, cnt *counter) *sources.L1Client {
+	t.Helper()
+	rc, err := sources.Dial(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := sources.Options{}
+	if cnt != nil {
+		opts.OnRequest = cnt.hook
+	}
+	c := sources.NewL1Client(rc, kind, opts)
+	t.Cleanup(c.Close)
+	return c
+}
+
+func dialL2(t *testing.T, url string) *sources.L2Client {
+	t.Helper()
+	rc, err := sources.Dial(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := sources.NewL2Client(rc, sources.Options{})
+	t.Cleanup(c.Close)
+	return c
+}
+
+func TestL1HeadersAndBlocks(t *testing.T) {
+	chain, node := l1Node(t)
+	c := dialL1(t, node.URL, sources.RPCKindStandard, nil)
+	ctx := context.Background()
+	if id, err := c.ChainID(ctx); err != nil || id != testnode.L1ChainID {
+		t.Fatalf("chain ID %d, %v", id, err)
+	}
+	for n, b := range chain.Blocks {
+		h, err := c.HeaderByHash(ctx, b.Hash())
+		if err != nil {
+			t.Fatalf("block %d header: %v", n, err)
+		}
+		if h.Hash() != b.Hash() {
+			t.Fatalf("block %d: header hash %s", n, h.Hash())
+		}
+		blk, err := c.BlockByHash(ctx, b.Hash())
+		if err != nil {
+			t.Fatalf("block %d: %v", n, err)
+		}
+		if crypto.Keccak256Hash(blk.HeaderRLP) != b.Hash() || len(blk.Transactions) != len(b.Transactions()) {
+			t.Fatalf("block %d: hash %s, %d txs", n, blk.Hash(), len(blk.Transactions))
+		}
+		for i, tx := range b.Transactions() {
+			enc, _ := tx.MarshalBinary()
+			if string(enc) != string(blk.Transactions[i]) {
+				t.Fatalf("block %d tx %d encoding differs", n, i)
+			}
+		}
+	}
+	if _, err := c.HeaderByHash(ctx, common.Hash{0xde, 0xad}); !errors.Is(err, sources.ErrNotFound) {
+		t.Fatalf("unknown block: %v, want ErrNotFound", err)
+	}
+}
+
+// setJSON rewrites one field of a JSON object.
+func setJSON(t *testing.T, raw json.RawMessage, f func(m map[string]any)) json.RawMessage {
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+		return raw
+	}
+	f(m)
+	out, err := json.Marshal(m)
+	if err != nil {
+		t.Error(err)
+	}
+	return out
+}
+
+func TestL1LyingNode(t *testing.T) {
+	chain, node := l1Node(t)
+	c := dialL1(t, node.URL, sources.RPCKindStandard, nil)
+	ctx := context.Background()
+	b := chain.Blocks[1]
+
+	// A header field changed: the header no longer hashes to the requested hash.
+	node.SetTamper(func(method string, _ []any, res json.RawMessage) json.RawMessage {
+		if method != "eth_getBlockByHash" {
+			return res
+		}
+		return setJSON(t, res, func(m map[string]any) { m["gasUsed"] = "0x1" })
+	})
+	if _, err := c.HeaderByHash(ctx, b.Hash()); !errors.Is(err, sources.ErrInvalidResponse) {
+		t.Fatalf("tampered header: %v", err)
+	}
+	// Another block's header and body served under this hash.
+	other, _ := testnode.BlockJSON(chain.Blocks[2], true)
+	otherJSON, _ := json.Marshal(other)
+	node.SetTamper(func(method string, _ []any, res json.RawMessage) json.RawMessage {
+		if method == "eth_getBlockByHash" {
+			return otherJSON
+		}
+		return res
+	})
+	if _, err := c.BlockByHash(ctx, b.Hash()); !errors.Is(err, sources.ErrInvalidResponse) {
+		t.Fatalf("other block: %v", err)
+	}
+	// Transactions dropped: the header is right, the list is not.
+	node.SetTamper(func(method string, _ []any, res json.RawMessage) json.RawMessage {
+		if method != "eth_getBlockByHash" {
+			return res
+		}
+		return setJSON(t, res, func(m map[string]any) {
+			txs := m["transactions"].([]any)
+			m["transactions"] = txs[:len(txs)-1]
+		})
+	})
+	if _, err := c.BlockByHash(ctx, b.Hash()); !errors.Is(err, sources.ErrInvalidResponse) {
+		t.Fatalf("dropped transaction: %v", err)
+	}
+	// A receipt's status flipped.
+	node.SetTamper(func(method string, _ []any, res json.RawMessage) json.RawMessage {
+		if method != "eth_getBlockReceipts" {
+			return res
+		}
+		var rs []map[string]any
+		_ = json.Unmarshal(res, &rs)
+		rs[0]["status"] = "0x0"
+		out, _ := json.Marshal(rs)
+		return out
+	})
+	if _, err := c.ReceiptsByHash(ctx, b.Hash()); !errors.Is(err, sources.ErrInvalidResponse) {
+		t.Fatalf("tampered receipt: %v", err)
+	}
+}
+
+func TestL1ReceiptsByKind(t *testing.T) {
+	chain, _ := l1Node(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name        string
+		kind        sources.RPCKind
+		unsupported []string
+		wantMethod  string
+	}{
+		{"standard", sources.RPCKindStandard, nil, "eth_getBlockReceipts"},
+		{"alchemy maps to block receipts", sources.RPCKindAlchemy, nil, "eth_getBlockReceipts"},
+		{"debug_geth", sources.RPCKindDebugGeth, nil, "debug_getRawReceipts"},
+		{"basic", sources.RPCKindBasic, nil, "eth_getTransactionReceipt"},
+		{"standard falls back per transaction", sources.RPCKindStandard, []string{"eth_getBlockReceipts"}, "eth_getTransactionReceipt"},
+		{"debug_geth falls back to block receipts", sources.RPCKindDebugGeth, []string{"debug_getRawReceipts"}, "eth_getBlockReceipts"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			node, err := testnode.NewNode(testnode.L1Backend{C: chain})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer node.Close()
+			for _, m := range tc.unsupported {
+				node.Unsupported(m)
+			}
+			cnt := &counter{}
+			c := dialL1(t, node.URL, tc.kind, cnt)
+			for n, b := range chain.Blocks {
+				r, err := c.ReceiptsByHash(ctx, b.Hash())
+				if err != nil {
+					t.Fatalf("block %d: %v", n, err)
+				}
+				if r.Header.Hash() != b.Hash() || len(r.Encoded) != len(b.Transactions()) {
+					t.Fatalf("block %d: %d receipts", n, len(r.Encoded))
+				}
+			}
+			if cnt.get(tc.wantMethod) == 0 {
+				t.Fatalf("no %s requests: %v", tc.wantMethod, cnt.m)
+			}
+			if tc.wantMethod == "eth_getTransactionReceipt" && node.Requests("eth_getTransactionReceipt") < testnode.ManyTxCount {
+				t.Fatalf("only %d receipt requests", node.Requests("eth_getTransactionReceipt"))
+			}
+			// An unsupported method is asked once, then remembered.
+			for _, m := range tc.unsupported {
+				if got := node.Requests(m); got != 1 {
+					t.Fatalf("%s asked %d times, want 1", m, got)
+				}
+			}
+		})
+	}
+}
+
+func TestParseRPCKind(t *testing.T) {
+	if k, err := sources.ParseRPCKind(""); err != nil || k != sources.RPCKindStandard {
+		t.Fatalf("empty: %v %v", k, err)
+	}
+	if k, err := sources.ParseRPCKind("debug_geth"); err != nil || k != sources.RPCKindDebugGeth {
+		t.Fatalf("debug_geth: %v %v", k, err)
+	}
+	if _, err := sources.ParseRPCKind("bogus"); err == nil {
+		t.Fatal("bogus kind accepted")
+	}
+}
+
+func beaconFor(t *testing.T) (*testnode.L1Chain, *testnode.Beacon) {
+	t.Helper()
+	chain, err := testnode.L1()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := testnode.NewBeacon(chain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	return chain, b
+}
+
+func TestBeaconBlobs(t *testing.T) {
+	chain, beacon := beaconFor(t)
+	ctx := context.Background()
+	for _, disableBlobs := range []bool{false, true} {
+		if disableBlobs {
+			beacon.DisableBlobsEndpoint()
+		}
+		c, err := sources.NewBeaconClient(beacon.URL+"/", false, sources.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ref := range chain.Blobs {
+			ts := chain.Blocks[ref.Block].Time()
+			blob, err := c.BlobByHash(ctx, ts, ref.VersionedHash)
+			if err != nil {
+				t.Fatalf("blob %s (blobs endpoint disabled: %v): %v", ref.VersionedHash, disableBlobs, err)
+			}
+			if *blob.Blob != *ref.Blob || blob.Commitment != ref.Commitment {
+				t.Fatalf("blob %s differs", ref.VersionedHash)
+			}
+		}
+		if _, err := c.BlobByHash(ctx, chain.Blocks[1].Time(), common.Hash{0x01, 0x02}); !errors.Is(err, sources.ErrNotFound) {
+			t.Fatalf("unknown blob: %v", err)
+		}
+	}
+	if beacon.Requests("genesis") != 2 || beacon.Requests("spec") != 2 {
+		t.Fatalf("genesis/spec asked %d/%d times, want once per client", beacon.Requests("genesis"), beacon.Requests("spec"))
+	}
+	if beacon.Requests("blob_sidecars") == 0 {
+		t.Fatal("sidecars never asked")
+	}
+}
+
+func TestBeaconLyingBlob(t *testing.T) {
+	chain, beacon := beaconFor(t)
+	beacon.DisableBlobsEndpoint()
+	ref := chain.Blobs[0]
+	ts := chain.Blocks[ref.Block].Time()
+	// The sidecar keeps its commitment but carries a different blob.
+	beacon.SetTamper(func(_ uint64, scs []testnode.Sidecar) []testnode.Sidecar {
+		for i := range scs {
+			scs[i].Blob[100] ^= 1
+		}
+		return scs
+	})
+	ctx := context.Background()
+	c, _ := sources.NewBeaconClient(beacon.URL, false, sources.Options{})
+	if _, err := c.BlobByHash(ctx, ts, ref.VersionedHash); !errors.Is(err, sources.ErrInvalidResponse) {
+		t.Fatalf("corrupt blob: %v", err)
+	}
+	// Trusted: the blob is not checked against the commitment.
+	trusted, _ := sources.NewBeaconClient(beacon.URL, true, sources.Options{})
+	blob, err := trusted.BlobByHash(ctx, ts, ref.VersionedHash)
+	if err != nil {
+		t.Fatalf("trusted: %v", err)
+	}
+	if *blob.Blob == *ref.Blob {
+		t.Fatal("trusted client got the untampered blob")
+	}
+}
+
+func TestBeaconErrors(t *testing.T) {
+	chain, beacon := beaconFor(t)
+	ctx := context.Background()
+	c, _ := sources.NewBeaconClient(beacon.URL, false, sources.Options{})
+	beacon.FailHTTP(1)
+	var statusErr *sources.HTTPStatusError
+	if _, err := c.BlobByHash(ctx, chain.Blocks[1].Time(), chain.Blobs[0].VersionedHash); !errors.As(err, &statusErr) || statusErr.Status != 500 {
+		t.Fatalf("500: %v", err)
+	}
+	if _, err := c.BlobByHash(ctx, testnode.L1GenesisTime-1, chain.Blobs[0].VersionedHash); err == nil {
+		t.Fatal("timestamp before genesis accepted")
+	}
+	if _, err := sources.NewBeaconClient("ftp://x", false, sources.Options{}); err == nil {
+		t.Fatal("ftp URL accepted")
+	}
+}
+
+func TestL2BlocksAllForks(t *testing.T) {
+	be, node := l2Node(t)
+	c := dialL2(t, node.URL)
+	ctx := context.Background()
+	for n := uint64(0); n <= testnode.L2Blocks; n++ {
+		b := be.B.Block(n)
+		blk, err := c.BlockByHash(ctx, b.Hash())
+		if err != nil {
+			t.Fatalf("L2 block %d: %v", n, err)
+		}
+		if len(blk.Transactions) != len(b.Transactions()) {
+			t.Fatalf("L2 block %d: %d txs", n, len(blk.Transactions))
+		}
+	}
+}
+
+func TestL2CodeAndNodes(t *testing.T) {
+	be, node := l2Node(t)
+	c := dialL2(t, node.URL)
+	ctx := context.Background()
+	code := testStorageCode()
+	h := crypto.Keccak256Hash(code)
+	got, err := c.CodeByHash(ctx, h)
+	if err != nil || string(got) != string(code) {
+		t.Fatalf("code: %x, %v", got, err)
+	}
+	be.LegacyCode[h] = true // only under the bare hash now
+	node.ResetRequests()
+	if got, err = c.CodeByHash(ctx, h); err != nil || string(got) != string(code) {
+		t.Fatalf("legacy code: %x, %v", got, err)
+	}
+	if node.Requests("debug_dbGet") != 2 {
+		t.Fatalf("legacy code took %d requests, want 2", node.Requests("debug_dbGet"))
+	}
+	root := be.B.Head().Root()
+	nd, err := c.NodeByHash(ctx, root)
+	if err != nil || crypto.Keccak256Hash(nd) != root {
+		t.Fatalf("state root node: %v", err)
+	}
+	node.SetTamper(func(method string, _ []any, res json.RawMessage) json.RawMessage {
+		if method == "debug_dbGet" {
+			return json.RawMessage(`"0x1234"`)
+		}
+		return res
+	})
+	if _, err := c.NodeByHash(ctx, root); !errors.Is(err, sources.ErrInvalidResponse) {
+		t.Fatalf("wrong node: %v", err)
+	}
+	if _, err := c.CodeByHash(ctx, h); !errors.Is(err, sources.ErrInvalidResponse) {
+		t.Fatalf("wrong code: %v", err)
+	}
+}
+
+// testStorageCode is devnet's storage contract, deployed at genesis.
+func testStorageCode() []byte { return common.CopyBytes(devnet.StorageCode) }
+
+func TestL2Proofs(t *testing.T) {
+	be, node := l2Node(t)
+	c := dialL2(t, node.URL)
+	ctx := context.Background()
+	head := be.B.Head()
+	st, err := be.B.StateAt(head.Root())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp := params.OptimismL2ToL1MessagePasser
+	p, err := c.GetProof(ctx, mp, []common.Hash{{}, {31: 9}}, head.Hash())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.StorageHash != st.GetStorageRoot(mp) || p.StorageProof[1].Value.Uint64() != 1 || p.StorageProof[0].Value.Sign() != 0 {
+		t.Fatalf("proof: storage root %s, values %v %v", p.StorageHash, p.StorageProof[0].Value, p.StorageProof[1].Value)
+	}
+	// An absent account proves absence.
+	if p, err := c.GetProof(ctx, common.Address{0x99, 0x99}, []common.Hash{{}}, head.Hash()); err != nil || p.StorageHash != types.EmptyRootHash {
+		t.Fatalf("absent account: %v", err)
+	}
+	out, hdr, err := c.OutputAt(ctx, head.Hash())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.StateRoot != head.Root() || out.BlockHash != head.Hash() || out.MessagePasserStorageRoot != st.GetStorageRoot(mp) {
+		t.Fatalf("output %+v", out)
+	}
+	if hdr.WithdrawalsHash == nil || *hdr.WithdrawalsHash != out.MessagePasserStorageRoot {
+		t.Fatalf("Isthmus header withdrawals root %v, storage root %s", hdr.WithdrawalsHash, out.MessagePasserStorageRoot)
+	}
+
+	for name, f := range map[string]func(m map[string]any){
+		"balance":      func(m map[string]any) { m["balance"] = "0x12345" },
+		"storage hash": func(m map[string]any) { m["storageHash"] = common.Hash{1}.Hex() },
+		"proof node": func(m map[string]any) {
+			p := m["accountProof"].([]any)
+			m["accountProof"] = p[:len(p)-1]
+		},
+		"slot value": func(m map[string]any) {
+			sp := m["storageProof"].([]any)
+			sp[1].(map[string]any)["value"] = "0x2"
+		},
+	} {
+		node.SetTamper(func(method string, _ []any, res json.RawMessage) json.RawMessage {
+			if method != "eth_getProof" {
+				return res
+			}
+			return setJSON(t, res, f)
+		})
+		if _, err := c.GetProof(ctx, mp, []common.Hash{{}, {31: 9}}, head.Hash()); !errors.Is(err, sources.ErrInvalidResponse) {
+			t.Fatalf("lying proof (%s): %v", name, err)
+		}
+	}
+}
+
+func TestL2ExecutePayload(t *testing.T) {
+	be, node := l2Node(t)
+	c := dialL2(t, node.URL)
+	attrs, err := json.Marshal(be.B.Attributes(5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := c.ExecutePayload(context.Background(), be.B.Block(4).Hash(), attrs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w.State) == 0 {
+		t.Fatal("empty witness")
+	}
+}
+
+func TestDepositReceiptRoundTrip(t *testing.T) {
+	// A post-Canyon deposit receipt survives JSON (as an L2 node sends it) with its trie encoding.
+	nonce, version := uint64(7), uint64(1)
+	r := &types.Receipt{Type: types.DepositTxType, Status: 1, CumulativeGasUsed: 50_000, Logs: []*types.Log{},
+		DepositNonce: &nonce, DepositReceiptVersion: &version, TxHash: common.Hash{1}, GasUsed: 50_000}
+	r.Bloom = types.CreateBloom(r)
+	enc, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back types.Receipt
+	if err := json.Unmarshal(enc, &back); err != nil {
+		t.Fatal(err)
+	}
+	want := types.DeriveSha(types.Receipts{r}, trie.NewStackTrie(nil))
+	got := types.DeriveSha(types.Receipts{&back}, trie.NewStackTrie(nil))
+	if got != want {
+		t.Fatalf("deposit receipt root %s after JSON, want %s", got, want)
+	}
+}

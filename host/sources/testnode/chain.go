@@ -1,0 +1,221 @@
+// Package testnode serves small chains over real JSON-RPC and beacon-API HTTP servers on 127.0.0.1, for
+// the tests of the host's sources and prefetcher: an L1 made with op-geth's chain maker (with blob
+// transactions and their blobs), and an L2 made with devnet's builder. Servers can be told to fail
+// requests, to refuse methods, or to lie.
+package testnode
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"math/big"
+	"sync"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/consensus/beacon"
+	"github.com/ethereum/go-ethereum/consensus/ethash"
+	"github.com/ethereum/go-ethereum/consensus/misc/eip4844"
+	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/rawdb"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/crypto/kzg4844"
+	"github.com/ethereum/go-ethereum/params"
+	"github.com/ethereum/go-ethereum/triedb"
+	"github.com/holiman/uint256"
+
+	"github.com/faultproof/faultproof/devnet"
+)
+
+// L1 timing: the beacon genesis is the L1 genesis, slots are 12 seconds and so are blocks, so block n is
+// in slot n.
+const (
+	L1GenesisTime  = 1_700_000_000
+	SecondsPerSlot = 12
+	L1ChainID      = 900
+)
+
+// BlobRef is a blob of the L1 chain.
+type BlobRef struct {
+	Block         uint64
+	Slot          uint64
+	Index         int
+	VersionedHash common.Hash
+	Commitment    kzg4844.Commitment
+	Blob          *kzg4844.Blob
+}
+
+// L1Chain is an L1 with transactions of every kind, blob transactions and receipts with logs.
+type L1Chain struct {
+	Config   *params.ChainConfig
+	Blocks   []*types.Block
+	Receipts []types.Receipts
+	Blobs    []BlobRef
+}
+
+// ManyTxBlock is the L1 block holding more transactions than one receipts batch.
+const ManyTxBlock = 3
+
+// ManyTxCount is how many transactions it holds.
+const ManyTxCount = 130
+
+// logEmitter logs its calldata with one topic: LOG1(0, CALLDATASIZE, 0xfa17) after copying the calldata.
+var logEmitter = common.FromHex("0x366000600037611a17366000a100")
+
+var (
+	l1Once sync.Once
+	l1     *L1Chain
+	l1Err  error
+)
+
+// L1 returns the test L1, made once per test binary.
+func L1() (*L1Chain, error) {
+	l1Once.Do(func() { l1, l1Err = makeL1() })
+	return l1, l1Err
+}
+
+// testBlob is a blob whose field elements are small and distinct (valid field elements).
+func testBlob(seed byte) *kzg4844.Blob {
+	var b kzg4844.Blob
+	for i := 0; i < len(b)/32; i++ {
+		b[i*32+31] = seed
+		b[i*32+30] = byte(i)
+		b[i*32+29] = byte(i >> 8)
+	}
+	return &b
+}
+
+func makeL1() (*L1Chain, error) {
+	cfg := *params.MergedTestChainConfig
+	cfg.ChainID = big.NewInt(L1ChainID)
+	key, _ := crypto.HexToECDSA("b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291")
+	sender := crypto.PubkeyToAddress(key.PublicKey)
+	emitter := common.HexToAddress("0x10e")
+	g := &core.Genesis{
+		Config: &cfg, Timestamp: L1GenesisTime, GasLimit: 30_000_000, Difficulty: common.Big0, BaseFee: big.NewInt(params.InitialBaseFee),
+		Alloc: types.GenesisAlloc{
+			sender:                           {Balance: new(big.Int).Mul(big.NewInt(1_000_000), big.NewInt(params.Ether))},
+			emitter:                          {Code: logEmitter},
+			params.BeaconRootsAddress:        {Nonce: 1, Code: params.BeaconRootsCode},
+			params.HistoryStorageAddress:     {Nonce: 1, Code: params.HistoryStorageCode},
+			params.WithdrawalQueueAddress:    {Nonce: 1, Code: params.WithdrawalQueueCode},
+			params.ConsolidationQueueAddress: {Nonce: 1, Code: params.ConsolidationQueueCode},
+		},
+	}
+	db := rawdb.NewMemoryDatabase()
+	tdb := triedb.NewDatabase(db, triedb.HashDefaults)
+	genesis, err := g.Commit(db, tdb, nil)
+	tdb.Close()
+	if err != nil {
+		return nil, fmt.Errorf("l1 genesis: %w", err)
+	}
+
+	// Blobs: two in block 1, one in block 2.
+	type blobSpec struct {
+		block uint64
+		seed  byte
+	}
+	specs := []blobSpec{{1, 1}, {1, 2}, {2, 3}}
+	chain := &L1Chain{Config: &cfg}
+	for _, s := range specs {
+		b := testBlob(s.seed)
+		c, err := kzg4844.BlobToCommitment(b)
+		if err != nil {
+			return nil, err
+		}
+		chain.Blobs = append(chain.Blobs, BlobRef{Block: s.block, Slot: s.block, VersionedHash: kzg4844.CalcBlobHashV1(sha256.New(), &c), Commitment: c, Blob: b})
+	}
+	signer := types.LatestSigner(&cfg)
+	sign := func(inner types.TxData) *types.Transaction { return types.MustSignNewTx(key, signer, inner) }
+	to := common.Address{0xaa}
+	blocks, receipts := core.GenerateChain(&cfg, genesis, beacon.New(ethash.NewFaker()), db, 4, func(i int, b *core.BlockGen) {
+		n := uint64(i + 1)
+		b.OffsetTime(SecondsPerSlot - 10) // the chain maker's blocks are 10 seconds apart
+		b.SetParentBeaconRoot(common.Hash{0xbe, byte(n)})
+		tip := big.NewInt(params.GWei)
+		feeCap := new(big.Int).Add(new(big.Int).Mul(b.BaseFee(), big.NewInt(2)), tip)
+		dyn := func(to common.Address, data []byte, gas uint64) *types.Transaction {
+			return sign(&types.DynamicFeeTx{ChainID: cfg.ChainID, Nonce: b.TxNonce(sender), GasTipCap: tip, GasFeeCap: feeCap, Gas: gas, To: &to, Value: big.NewInt(1), Data: data})
+		}
+		switch n {
+		case 1, 2:
+			b.AddTx(sign(&types.LegacyTx{Nonce: b.TxNonce(sender), GasPrice: feeCap, Gas: 21000, To: &to, Value: big.NewInt(7)}))
+			b.AddTx(dyn(emitter, []byte("faultproof log"), 100_000))
+			b.AddTx(sign(&types.AccessListTx{ChainID: cfg.ChainID, Nonce: b.TxNonce(sender), GasPrice: feeCap, Gas: 30_000, To: &to,
+				AccessList: types.AccessList{{Address: to, StorageKeys: []common.Hash{{}}}}}))
+			var hashes []common.Hash
+			for _, ref := range chain.Blobs {
+				if ref.Block == n {
+					hashes = append(hashes, ref.VersionedHash)
+				}
+			}
+			b.AddTx(sign(&types.BlobTx{ChainID: uint256.MustFromBig(cfg.ChainID), Nonce: b.TxNonce(sender), GasTipCap: uint256.MustFromBig(tip),
+				GasFeeCap: uint256.MustFromBig(feeCap), Gas: 21000, To: to, BlobFeeCap: uint256.NewInt(params.GWei), BlobHashes: hashes}))
+		case ManyTxBlock:
+			for j := 0; j < ManyTxCount; j++ {
+				b.AddTx(dyn(common.Address{0xbb, byte(j)}, nil, 21000))
+			}
+		case 4: // no transactions
+		}
+	})
+	chain.Blocks = append([]*types.Block{genesis}, blocks...)
+	chain.Receipts = append([]types.Receipts{nil}, receipts...)
+	for n, b := range chain.Blocks {
+		if n == 0 {
+			continue
+		}
+		var blobFee *big.Int
+		if b.ExcessBlobGas() != nil {
+			blobFee = eip4844.CalcBlobFee(&cfg, b.Header())
+		}
+		if err := chain.Receipts[n].DeriveFields(&cfg, b.Hash(), b.NumberU64(), b.Time(), b.BaseFee(), blobFee, b.Transactions()); err != nil {
+			return nil, fmt.Errorf("l1 block %d receipts: %w", n, err)
+		}
+		for _, r := range chain.Receipts[n] {
+			if r.Logs == nil {
+				r.Logs = []*types.Log{} // nodes send [] for no logs
+			}
+		}
+	}
+	for i := range chain.Blobs {
+		ref := &chain.Blobs[i]
+		for j, h := range chain.Blocks[ref.Block].Transactions()[3].BlobHashes() {
+			if h == ref.VersionedHash {
+				ref.Index = j
+			}
+		}
+		if got, want := chain.Blocks[ref.Block].Time(), uint64(L1GenesisTime+SecondsPerSlot*ref.Slot); got != want {
+			return nil, fmt.Errorf("l1 block %d at %d, want %d", ref.Block, got, want)
+		}
+	}
+	return chain, nil
+}
+
+// ByHash finds an L1 block.
+func (c *L1Chain) ByHash(h common.Hash) (int, bool) {
+	for n, b := range c.Blocks {
+		if b.Hash() == h {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+var (
+	l2Once sync.Once
+	l2b    *devnet.L2Builder
+	l2Err  error
+)
+
+// L2Blocks is how many blocks the test L2 has after genesis: through Jovian (block 15) and one more.
+const L2Blocks = 16
+
+// L2 returns the test L2 builder with L2Blocks blocks, made once per test binary. Do not add blocks.
+func L2() (*devnet.L2Builder, error) {
+	l2Once.Do(func() {
+		l2b, l2Err = devnet.NewL2Builder()
+		if l2Err == nil {
+			l2Err = l2b.Build(L2Blocks)
+		}
+	})
+	return l2b, l2Err
+}
