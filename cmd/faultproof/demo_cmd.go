@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -17,6 +19,7 @@ import (
 	"github.com/faultproof/faultproof/devnet"
 	"github.com/faultproof/faultproof/host"
 	"github.com/faultproof/faultproof/host/kvstore"
+	"github.com/faultproof/faultproof/vm"
 )
 
 var demoCommand = &cli.Command{
@@ -29,6 +32,8 @@ agreed block. Exits 0 only if every verdict is the expected one.`,
 	Flags: append([]cli.Flag{
 		&cli.Uint64Flag{Name: "l2.blocks", Usage: "L2 blocks in the devnet", Value: devnet.DefaultL2Blocks},
 		&cli.PathFlag{Name: "datadir", Usage: "Keep the preimages (pebble) and configs here, with a command to replay each dispute"},
+		&cli.BoolFlag{Name: "vm", Usage: "Also settle each dispute inside the VM (builds the prestate from the checkout in --src)"},
+		&cli.PathFlag{Name: "src", Usage: "With --vm: checkout of the faultproof repository to build the program from", Value: "."},
 	}, logFlags...),
 	Before: setupLogging,
 	Action: runDemo,
@@ -95,6 +100,25 @@ func runDemo(ctx *cli.Context) error {
 
 	var kv kvstore.KV = kvstore.NewMem()
 	datadir := ctx.Path("datadir")
+	useVM := ctx.Bool("vm")
+	var prestate string
+	if useVM {
+		if datadir == "" { // the VM's host is another process: it needs the preimages on disk
+			tmp, err := os.MkdirTemp("", "faultproof-demo-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(tmp)
+			datadir = tmp
+		}
+		prestate = filepath.Join(datadir, "prestate")
+		fmt.Fprintln(os.Stderr, "Building the program for the VM...")
+		hash, err := buildPrestate(ctx.Path("src"), prestate, "go")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "Absolute prestate %s\n", hash)
+	}
 	if datadir != "" {
 		if kv, _, err = kvstore.Open(filepath.Join(datadir, "preimages"), kvstore.FormatPebble); err != nil {
 			return err
@@ -103,7 +127,7 @@ func runDemo(ctx *cli.Context) error {
 			return err
 		}
 	}
-	defer kv.Close()
+	defer func() { _ = kv.Close() }() // closing twice is harmless
 	for k, v := range values {
 		if err := kv.Put(k, v); err != nil {
 			return fmt.Errorf("store preimages: %w", err)
@@ -115,8 +139,13 @@ func runDemo(ctx *cli.Context) error {
 	}
 
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "DISPUTE\tAGREED\tCLAIM BLOCK\tEXPECTED\tVERDICT\tTIME\tPREIMAGES")
-	var replay []string
+	header := "DISPUTE\tAGREED\tCLAIM BLOCK\tEXPECTED\tVERDICT\tTIME\tPREIMAGES"
+	if useVM {
+		header += "\tVM VERDICT\tVM STEPS\tVM TIME"
+	}
+	fmt.Fprintln(w, header)
+	var replay, rows []string
+	var hostArgs [][]string
 	allAsExpected := true
 	for i, dp := range disputes {
 		fmt.Fprintf(os.Stderr, "Dispute %d/%d: %s...\n", i+1, len(disputes), dp.name)
@@ -137,15 +166,37 @@ func runDemo(ctx *cli.Context) error {
 		if code != dp.want {
 			allAsExpected = false
 		}
-		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\t%s\t%d\n", dp.name, dp.agreed, dp.claimBlock, verdict(dp.want), verdict(code),
+		row := fmt.Sprintf("%s\t%d\t%d\t%s\t%s\t%s\t%d", dp.name, dp.agreed, dp.claimBlock, verdict(dp.want), verdict(code),
 			time.Since(t0).Round(time.Millisecond), preimages)
+		rows = append(rows, row)
+		hostArgs = append(hostArgs, demoReplayArgs(datadir, cfg))
 		replay = append(replay, "faultproof "+strings.Join(demoReplayArgs(datadir, cfg), " "))
+	}
+	if useVM {
+		// The VM's host opens the datadir itself: release it.
+		if err := kv.Close(); err != nil {
+			return err
+		}
+		for i, dp := range disputes {
+			fmt.Fprintf(os.Stderr, "Dispute %d/%d inside the VM: %s...\n", i+1, len(disputes), dp.name)
+			vmCode, steps, elapsed, err := runDisputeInVM(prestate, hostArgs[i])
+			if err != nil {
+				return fmt.Errorf("dispute %q in the VM: %w", dp.name, err)
+			}
+			if vmCode != dp.want {
+				allAsExpected = false
+			}
+			rows[i] += fmt.Sprintf("\t%s\t%d\t%s", verdict(vmCode), steps, elapsed.Round(time.Millisecond))
+		}
+	}
+	for _, row := range rows {
+		fmt.Fprintln(w, row)
 	}
 	if err := w.Flush(); err != nil {
 		return err
 	}
 	fmt.Printf("\n%d disputes in %s.\n", len(disputes), time.Since(start).Round(time.Millisecond))
-	if datadir != "" {
+	if ctx.Path("datadir") != "" {
 		path := filepath.Join(datadir, "replay.txt")
 		if err := os.WriteFile(path, []byte(strings.Join(replay, "\n")+"\n"), 0o644); err != nil {
 			return err
@@ -204,4 +255,38 @@ func demoReplayArgs(dir string, cfg *host.Config) []string {
 		"--l1.chainconfig", filepath.Join(dir, "genesis-l1.json"), "--datadir", filepath.Join(dir, "preimages"),
 		"--l1.head", cfg.L1Head.Hex(), "--l2.head", cfg.L2Head.Hex(), "--l2.outputroot", cfg.L2OutputRoot.Hex(),
 		"--l2.claim", cfg.L2Claim.Hex(), "--l2.blocknumber", fmt.Sprint(cfg.L2ClaimBlockNumber)}
+}
+
+// runDisputeInVM runs 'faultproof vm run -- faultproof host --server ...' on the prestate and returns the
+// program's exit code and step count.
+func runDisputeInVM(prestate string, hostArgs []string) (int, uint64, time.Duration, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	final := filepath.Join(prestate, "final.bin.gz")
+	args := []string{"vm", "run", "--input", filepath.Join(prestate, "prestate.bin.gz"), "--meta", filepath.Join(prestate, "meta.json"),
+		"--output", final, "--info-at", "never", "--", exe}
+	args = append(append(args, hostArgs...), "--server")
+	cmd := exec.Command(exe, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	t0 := time.Now()
+	if err := cmd.Run(); err != nil {
+		return 0, 0, 0, fmt.Errorf("%w: %s", err, lastOutputLine(stderr.String()))
+	}
+	elapsed := time.Since(t0)
+	state, err := vm.LoadStateFile(final)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if !state.Exited {
+		return 0, 0, 0, fmt.Errorf("the program did not exit (step %d)", state.Step)
+	}
+	return int(state.ExitCode), state.Step, elapsed, nil
+}
+
+func lastOutputLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }

@@ -29,3 +29,15 @@ func TestDemo(t *testing.T) {
 	_, stderr, code = runCLI(t, strings.Fields(lines[0])[1:]...)
 	require.Equal(t, 0, code, stderr)
 }
+
+// TestDemoInsideTheVM settles the demo's disputes natively and inside our VM; the verdicts must agree.
+// It takes about a minute on 2 cores: run with FAULTPROOF_E2E=full.
+func TestDemoInsideTheVM(t *testing.T) {
+	if os.Getenv("FAULTPROOF_E2E") != "full" {
+		t.Skip("set FAULTPROOF_E2E=full to run the demo inside the VM")
+	}
+	stdout, stderr, code := runCLI(t, "demo", "--vm", "--src", "../..")
+	require.Equal(t, 0, code, stderr)
+	require.Regexp(t, `wrong output root\s+\d+\s+\d+\s+invalid\s+invalid\s+\S+\s+\d+\s+invalid\s+\d+`, stdout)
+	t.Log("\n" + stdout)
+}

@@ -59,7 +59,7 @@ func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	require.NoError(t, cmd.Start())
-	code = exitCode(waitTimeout(cmd, 60*time.Second))
+	code = exitCode(waitTimeout(cmd, 300*time.Second))
 	return out.String(), errOut.String(), code
 }
 

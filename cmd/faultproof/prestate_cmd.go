@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/urfave/cli/v2"
 
@@ -45,24 +46,34 @@ func runPrestate(ctx *cli.Context) error {
 	if ctx.NArg() > 0 {
 		return fmt.Errorf("%w: %v", errNoArgs, ctx.Args().Slice())
 	}
-	src, out, goBin := ctx.Path("src"), ctx.Path("out"), ctx.String("go")
+	hash, err := buildPrestate(ctx.Path("src"), ctx.Path("out"), ctx.String("go"))
+	if err != nil {
+		return err
+	}
+	fmt.Println(hash.Hex())
+	return nil
+}
+
+// buildPrestate builds the program from the checkout src into out (fpp-client.elf, prestate.bin.gz,
+// meta.json) and returns the absolute prestate hash.
+func buildPrestate(src, out, goBin string) (common.Hash, error) {
 	mod, err := os.ReadFile(filepath.Join(src, "go.mod"))
 	if err != nil || !bytes.HasPrefix(mod, []byte("module github.com/faultproof/faultproof\n")) {
-		return fmt.Errorf("--src %s is not a checkout of github.com/faultproof/faultproof", src)
+		return common.Hash{}, fmt.Errorf("%s is not a checkout of github.com/faultproof/faultproof (the prestate is built from source)", src)
 	}
 	version, err := exec.Command(goBin, "env", "GOVERSION").Output()
 	if err != nil {
-		return fmt.Errorf("run %s: %w", goBin, err)
+		return common.Hash{}, fmt.Errorf("run %s: %w", goBin, err)
 	}
 	if v := strings.TrimSpace(string(version)); v != prestateGoVersion {
-		return fmt.Errorf("the prestate is built with %s, but %s is %s: install %s (or pass --go)", prestateGoVersion, goBin, v, prestateGoVersion)
+		return common.Hash{}, fmt.Errorf("the prestate is built with %s, but %s is %s: install %s (or pass --go)", prestateGoVersion, goBin, v, prestateGoVersion)
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
-		return err
+		return common.Hash{}, err
 	}
 	elf, err := filepath.Abs(filepath.Join(out, "fpp-client.elf"))
 	if err != nil {
-		return err
+		return common.Hash{}, err
 	}
 	build := exec.Command(goBin, append(prestateBuildFlags, elf, "./cmd/fpp-client")...)
 	build.Dir = src
@@ -70,22 +81,21 @@ func runPrestate(ctx *cli.Context) error {
 	build.Stderr = os.Stderr
 	log.Info("Building the program", "go", prestateGoVersion, "out", elf)
 	if err := build.Run(); err != nil {
-		return fmt.Errorf("build cmd/fpp-client for mips64: %w", err)
+		return common.Hash{}, fmt.Errorf("build cmd/fpp-client for mips64: %w", err)
 	}
 	data, err := os.ReadFile(elf)
 	if err != nil {
-		return err
+		return common.Hash{}, err
 	}
 	state, meta, err := vm.LoadProgram(data)
 	if err != nil {
-		return fmt.Errorf("load %s: %w", elf, err)
+		return common.Hash{}, fmt.Errorf("load %s: %w", elf, err)
 	}
 	if err := writeOutput(filepath.Join(out, "meta.json"), meta.WriteJSON); err != nil {
-		return fmt.Errorf("write metadata: %w", err)
+		return common.Hash{}, fmt.Errorf("write metadata: %w", err)
 	}
 	if err := writeState(filepath.Join(out, "prestate.bin.gz"), state); err != nil {
-		return fmt.Errorf("write prestate: %w", err)
+		return common.Hash{}, fmt.Errorf("write prestate: %w", err)
 	}
-	fmt.Println(state.Hash().Hex())
-	return nil
+	return state.Hash(), nil
 }
