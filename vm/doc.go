@@ -11,7 +11,9 @@
 //   - State and Thread with Cannon's binary/JSON encodings and witness
 //     hashing (state.go, thread.go, serialize.go);
 //   - the interpreter: instructions, syscalls and thread scheduling
-//     (instructions.go, syscalls.go, mips.go);
+//     (instructions.go, syscalls.go, mips.go), and Run's fast path, which
+//     executes the common instructions of a thread's batch inline and
+//     leaves everything else to the reference step (run_fast.go);
 //   - the pre-image oracle the VM talks to (oracle.go);
 //   - step witnesses for on-chain proofs (witness.go).
 //

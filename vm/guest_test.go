@@ -36,7 +36,7 @@ func guestELF(tb testing.TB, name string) []byte {
 		if guestErr != nil {
 			return
 		}
-		guestErr = BuildGuests(filepath.Join("testdata", "guest"), guestDir, "hello", "threads", "oracle")
+		guestErr = BuildGuests(filepath.Join("testdata", "guest"), guestDir, guestPrograms...)
 	})
 	if guestErr != nil {
 		tb.Fatalf("building guest programs: %v", guestErr)

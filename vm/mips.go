@@ -74,14 +74,7 @@ func (m *VM) PreimageStats() (requests, totalBytes int) {
 // Run steps the VM until it exits or maxSteps steps were executed (0 means
 // no limit), on the fast path without witnesses.
 func (m *VM) Run(maxSteps uint64) error {
-	m.proof = false
-	for n := uint64(0); !m.state.Exited && (maxSteps == 0 || n < maxSteps); n++ {
-		m.oracle.readOffset = ^uint64(0)
-		if err := m.step(); err != nil {
-			return err
-		}
-	}
-	return nil
+	return m.runFast(maxSteps) // run_fast.go
 }
 
 // step executes one step of the VM.

@@ -29,6 +29,8 @@ the process's peak memory.`,
 	}, logFlags...),
 	Before: setupLogging,
 	Action: runBench,
+
+	Subcommands: []*cli.Command{benchVMCommand}, // faultproof bench vm (benchvm.go)
 }
 
 func runBench(ctx *cli.Context) error {

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// benchVMRow returns the fields of the row of vm in bench vm's table.
+func benchVMRow(t *testing.T, stdout, vm string) []string {
+	t.Helper()
+	for _, l := range strings.Split(stdout, "\n") {
+		if f := strings.Fields(l); len(f) > 0 && f[0] == vm {
+			return f
+		}
+	}
+	t.Fatalf("no row %q in:\n%s", vm, stdout)
+	return nil
+}
+
+func TestBenchVM(t *testing.T) {
+	guests := vmGuests(t, t.TempDir())
+	hello := filepath.Join(guests, "hello")
+	final, _ := libState(t, hello, nil, 0)
+
+	t.Run("to the end", func(t *testing.T) {
+		stdout, stderr := vmCLIOK(t, "bench", "vm", "--elf", hello, "--rounds", "2")
+		t.Log("\n" + stdout)
+		ours := benchVMRow(t, stdout, "ours")
+		require.Equal(t, fmt.Sprint(final.Step), ours[1], "steps")
+		for _, f := range ours[2:7] { // seconds, min, max, steps/s, peak RSS
+			v, err := strconv.ParseFloat(f, 64)
+			require.NoError(t, err)
+			require.Positive(t, v)
+		}
+		require.Equal(t, "exit 0", strings.Join(ours[7:], " "))
+		require.NotContains(t, stdout, "cannon")
+		require.Equal(t, 2, strings.Count(stderr, "Ran the program"))
+	})
+
+	t.Run("stop at a step", func(t *testing.T) {
+		stdout, _ := vmCLIOK(t, "bench", "vm", "--elf", hello, "--rounds", "1", "--steps", "12345")
+		ours := benchVMRow(t, stdout, "ours")
+		require.Equal(t, "12345", ours[1])
+		require.Equal(t, "stopped", ours[7])
+	})
+
+	// The comparison with a "cannon" that is our own vm subcommand (they take Cannon's flags): the same
+	// steps, the same final state. A wrapper that stops earlier than asked must make bench vm fail.
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	fake := func(extra string) string {
+		path := filepath.Join(t.TempDir(), "cannon")
+		script := fmt.Sprintf("#!/bin/sh\nexport %s=1\ncase \"$*\" in\n  run*\"=0 --info-at\"*) exec %q vm \"$@\" ;;\n  run*) exec %q vm \"$@\" %s ;;\nesac\nexec %q vm \"$@\"\n",
+			runMainEnv, exe, exe, extra, exe)
+		require.NoError(t, os.WriteFile(path, []byte(script), 0o755))
+		return path
+	}
+
+	t.Run("against a cannon", func(t *testing.T) {
+		stdout, _ := vmCLIOK(t, "bench", "vm", "--elf", hello, "--rounds", "1", "--cannon", fake(""))
+		t.Log("\n" + stdout)
+		require.Equal(t, benchVMRow(t, stdout, "ours")[1], benchVMRow(t, stdout, "cannon")[1])
+		require.Contains(t, stdout, "cannon process fixed cost")
+		require.Contains(t, stdout, "ratio ours/cannon steps/s: ")
+	})
+
+	t.Run("a cannon that disagrees", func(t *testing.T) {
+		_, stderr, code := vmCLI(t, "bench", "vm", "--elf", hello, "--rounds", "1", "--cannon", fake("--stop-at =1000"))
+		require.Equal(t, 2, code, stderr)
+		require.Contains(t, lastLine(stderr), fmt.Sprintf("cannon and ours disagree: cannon ran 1000 steps (exited false, exit code 0), ours %d steps (exited true, exit code 0)", final.Step))
+	})
+
+	t.Run("bad input", func(t *testing.T) {
+		for _, tt := range []struct {
+			args    []string
+			errText string
+		}{
+			{[]string{"bench", "vm"}, `Required flag "elf" not set`},
+			{[]string{"bench", "vm", "--elf", hello, "--rounds", "0"}, "invalid --rounds 0"},
+			{[]string{"bench", "vm", "--elf", filepath.Join(guests, "nope")}, "failed to open ELF file"},
+			{[]string{"bench", "vm", "--elf", exe}, "ELF is not big-endian MIPS"},
+			{[]string{"bench", "vm", "--elf", hello, "--cannon", filepath.Join(guests, "no-cannon")}, "invalid --cannon"},
+			{[]string{"bench", "vm", "--elf", filepath.Join(guests, "oracle")}, "bench vm serves no pre-images"},
+			{[]string{"bench", "vm", "--elf", hello, "extra"}, "extra"},
+		} {
+			_, stderr, code := vmCLI(t, tt.args...)
+			require.Equal(t, 2, code, stderr)
+			require.NotContains(t, stderr, "panic")
+			require.True(t, strings.HasPrefix(lastLine(stderr), "faultproof: "), stderr)
+			require.Contains(t, lastLine(stderr), tt.errText)
+		}
+	})
+}
