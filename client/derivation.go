@@ -105,7 +105,7 @@ func deriveUntil(logger log.Logger, boot *BootInfo, chain *l2.Chain, l1Oracle *l
 			return safe, err
 		}
 		logger.Info("Derived block", "number", safe.Number, "hash", safe.Hash, "origin", safe.L1Origin.Number,
-			"txs", len(block.Transactions()), "l1", attrs.DerivedFrom.Number)
+			"txs", len(block.Transactions()), "l1", attrs.DerivedFrom.Number, "target", target)
 	}
 	return safe, nil
 }
