@@ -1,0 +1,270 @@
+package devnet
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/crypto/kzg4844"
+)
+
+// SecondsPerSlot is the beacon chain's slot time: the L1 block time, so L1 block n is in slot n.
+const SecondsPerSlot = L1BlockTime
+
+// kzgInclusionProofDepth is the length of a sidecar's commitment inclusion proof (Deneb).
+const kzgInclusionProofDepth = 17
+
+// beaconAPI serves the devnet's blobs over the beacon node REST API. The devnet has no consensus layer:
+// its genesis is the L1 genesis, slot s holds the L1 block at genesis + 12s, and a sidecar's signed block
+// header and inclusion proof are placeholders (the header has the slot and, as parent root, the L1
+// block's parent beacon block root; roots, proof and signature are zero). Blobs, commitments, KZG proofs
+// and indices are real.
+type beaconAPI struct {
+	d           *Devnet
+	genesisTime uint64
+	slots       map[uint64]uint64 // slot → L1 block number
+	headSlot    uint64
+
+	mu     sync.Mutex
+	proofs map[common.Hash]kzg4844.Proof // by versioned hash, computed on first use
+}
+
+func newBeaconAPI(d *Devnet) *beaconAPI {
+	b := &beaconAPI{d: d, genesisTime: d.L1Block(0).Time(), slots: map[uint64]uint64{}, proofs: map[common.Hash]kzg4844.Proof{}}
+	for n := uint64(0); n <= d.L1Head().NumberU64(); n++ {
+		slot := (d.L1Block(n).Time() - b.genesisTime) / SecondsPerSlot
+		b.slots[slot] = n
+		b.headSlot = max(b.headSlot, slot)
+	}
+	return b
+}
+
+func (b *beaconAPI) handler(counter *requestCounter) http.Handler {
+	mux := http.NewServeMux()
+	handle := func(pattern, name string, h http.HandlerFunc) {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			counter.add(name)
+			h(w, r)
+		})
+	}
+	handle("GET /eth/v1/beacon/genesis", "genesis", b.genesis)
+	handle("GET /eth/v1/config/spec", "spec", b.spec)
+	handle("GET /eth/v1/node/version", "version", b.version)
+	handle("GET /eth/v1/beacon/blob_sidecars/{block_id}", "blob_sidecars", b.blobSidecars)
+	handle("GET /eth/v1/beacon/blobs/{block_id}", "blobs", b.blobs)
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeError answers with the beacon API's error object.
+func writeError(w http.ResponseWriter, status int, format string, args ...any) {
+	writeJSON(w, status, map[string]any{"code": status, "message": fmt.Sprintf(format, args...)})
+}
+
+func quoted(v uint64) string { return strconv.FormatUint(v, 10) }
+
+func (b *beaconAPI) genesis(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]string{
+		"genesis_time":            quoted(b.genesisTime),
+		"genesis_validators_root": common.Hash{}.Hex(),
+		"genesis_fork_version":    "0x00000000",
+	}})
+}
+
+func (b *beaconAPI) spec(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]string{
+		"CONFIG_NAME":      "faultproof-devnet",
+		"PRESET_BASE":      "mainnet",
+		"SECONDS_PER_SLOT": quoted(SecondsPerSlot),
+		"SLOTS_PER_EPOCH":  "32",
+		"DEPOSIT_CHAIN_ID": b.d.L1ChainConfig().ChainID.String(),
+	}})
+}
+
+func (b *beaconAPI) version(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]string{"version": "faultproof-devnet"}})
+}
+
+// l1Block resolves a block ID (a slot, head, finalized, justified or genesis) to an L1 block number,
+// or writes the error: 400 for a malformed ID, 404 for a slot without a block or a block root.
+func (b *beaconAPI) l1Block(w http.ResponseWriter, r *http.Request) (uint64, bool) {
+	id := r.PathValue("block_id")
+	var slot uint64
+	switch {
+	case id == "head" || id == "finalized" || id == "justified":
+		slot = b.headSlot
+	case id == "genesis":
+		slot = 0
+	case strings.HasPrefix(id, "0x"):
+		if len(id) != 66 {
+			writeError(w, http.StatusBadRequest, "invalid block ID %q", id)
+			return 0, false
+		}
+		writeError(w, http.StatusNotFound, "block %s not found: the devnet serves blocks by slot only", id)
+		return 0, false
+	default:
+		s, err := strconv.ParseUint(id, 10, 64)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "invalid block ID %q", id)
+			return 0, false
+		}
+		slot = s
+	}
+	n, ok := b.slots[slot]
+	if !ok {
+		writeError(w, http.StatusNotFound, "block not found: no block at slot %d (head slot %d)", slot, b.headSlot)
+		return 0, false
+	}
+	return n, true
+}
+
+// blobRef is a blob of an L1 block, at its index among the block's blobs.
+type blobRef struct {
+	index         uint64
+	versionedHash common.Hash
+	blob          *kzg4844.Blob
+	commitment    kzg4844.Commitment
+}
+
+// blockBlobs lists the blobs of L1 block n, in the order of the block's transactions and their hashes.
+func (b *beaconAPI) blockBlobs(n uint64) []blobRef {
+	var out []blobRef
+	for _, tx := range b.d.L1Block(n).Transactions() {
+		for _, vh := range tx.BlobHashes() {
+			blob, c, _, ok := b.d.Blob(vh)
+			if !ok {
+				continue // not a blob of the devnet's: never the case
+			}
+			out = append(out, blobRef{index: uint64(len(out)), versionedHash: vh, blob: blob, commitment: c})
+		}
+	}
+	return out
+}
+
+func (b *beaconAPI) proof(ref blobRef) (kzg4844.Proof, error) {
+	b.mu.Lock()
+	p, ok := b.proofs[ref.versionedHash]
+	b.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	p, err := kzg4844.ComputeBlobProof(ref.blob, ref.commitment)
+	if err != nil {
+		return kzg4844.Proof{}, err
+	}
+	b.mu.Lock()
+	b.proofs[ref.versionedHash] = p
+	b.mu.Unlock()
+	return p, nil
+}
+
+// queryList reads a repeatable query parameter whose values may also be comma-separated.
+func queryList(r *http.Request, name string) []string {
+	var out []string
+	for _, v := range r.URL.Query()[name] {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+type beaconHeaderJSON struct {
+	Slot          string      `json:"slot"`
+	ProposerIndex string      `json:"proposer_index"`
+	ParentRoot    common.Hash `json:"parent_root"`
+	StateRoot     common.Hash `json:"state_root"`
+	BodyRoot      common.Hash `json:"body_root"`
+}
+
+type signedBeaconHeaderJSON struct {
+	Message   beaconHeaderJSON `json:"message"`
+	Signature hexutil.Bytes    `json:"signature"`
+}
+
+type sidecarJSON struct {
+	Index                       string                 `json:"index"`
+	Blob                        *kzg4844.Blob          `json:"blob"`
+	KZGCommitment               kzg4844.Commitment     `json:"kzg_commitment"`
+	KZGProof                    kzg4844.Proof          `json:"kzg_proof"`
+	SignedBlockHeader           signedBeaconHeaderJSON `json:"signed_block_header"`
+	KZGCommitmentInclusionProof []common.Hash          `json:"kzg_commitment_inclusion_proof"`
+}
+
+// blobSidecars is GET /eth/v1/beacon/blob_sidecars/{block_id}[?indices=i,j].
+func (b *beaconAPI) blobSidecars(w http.ResponseWriter, r *http.Request) {
+	n, ok := b.l1Block(w, r)
+	if !ok {
+		return
+	}
+	want := map[uint64]bool{}
+	for _, s := range queryList(r, "indices") {
+		i, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "invalid blob index %q", s)
+			return
+		}
+		want[i] = true
+	}
+	block := b.d.L1Block(n)
+	header := signedBeaconHeaderJSON{
+		Message:   beaconHeaderJSON{Slot: quoted((block.Time() - b.genesisTime) / SecondsPerSlot), ProposerIndex: "0"},
+		Signature: make([]byte, 96),
+	}
+	if root := block.BeaconRoot(); root != nil {
+		header.Message.ParentRoot = *root
+	}
+	data := []sidecarJSON{}
+	for _, ref := range b.blockBlobs(n) {
+		if len(want) > 0 && !want[ref.index] {
+			continue
+		}
+		proof, err := b.proof(ref)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "KZG proof of blob %s: %v", ref.versionedHash, err)
+			return
+		}
+		data = append(data, sidecarJSON{
+			Index: quoted(ref.index), Blob: ref.blob, KZGCommitment: ref.commitment, KZGProof: proof,
+			SignedBlockHeader: header, KZGCommitmentInclusionProof: make([]common.Hash, kzgInclusionProofDepth),
+		})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"version": "fulu", "execution_optimistic": false, "finalized": true, "data": data})
+}
+
+// blobs is GET /eth/v1/beacon/blobs/{block_id}[?versioned_hashes=h1,h2]: the blobs of the block, in index
+// order, only those with the given versioned hashes if any are given.
+func (b *beaconAPI) blobs(w http.ResponseWriter, r *http.Request) {
+	n, ok := b.l1Block(w, r)
+	if !ok {
+		return
+	}
+	want := map[common.Hash]bool{}
+	for _, s := range queryList(r, "versioned_hashes") {
+		raw, err := hexutil.Decode(s)
+		if err != nil || len(raw) != common.HashLength {
+			writeError(w, http.StatusBadRequest, "invalid versioned hash %q", s)
+			return
+		}
+		want[common.Hash(raw)] = true
+	}
+	data := []*kzg4844.Blob{}
+	for _, ref := range b.blockBlobs(n) {
+		if len(want) == 0 || want[ref.versionedHash] {
+			data = append(data, ref.blob)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"version": "fulu", "execution_optimistic": false, "finalized": true, "data": data})
+}
