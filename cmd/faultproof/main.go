@@ -45,9 +45,12 @@ func run(args []string) int {
 	}
 	var exitErr *host.ExitError
 	if errors.As(err, &exitErr) {
-		if exitErr.Code == exitInvalid {
+		switch {
+		case exitErr.Code == exitInvalid && exitErr.Err != nil:
+			log.Warn("Exiting", "exit", exitErr.Code, "reason", exitErr.Err)
+		case exitErr.Code == exitInvalid:
 			log.Warn("Claim is invalid", "exit", exitErr.Code)
-		} else {
+		default:
 			log.Error("Program failed", "exit", exitErr.Code, "err", exitErr)
 		}
 		return exitErr.Code

@@ -23,7 +23,7 @@ state version ` + vm.StateVersionName + `), so that tools driving Cannon can dri
   run        run a state, writing proofs, snapshots and the final state; a pre-image server is started
              from the command after "--" (e.g. -- faultproof host --server ...)
   witness    print a state's witness and hash`,
-	Subcommands: []*cli.Command{vmLoadELFCommand, vmRunCommand, vmWitnessCommand},
+	Subcommands: []*cli.Command{vmLoadELFCommand, vmRunCommand, vmWitnessCommand, vmVerifyCommand},
 }
 
 var (

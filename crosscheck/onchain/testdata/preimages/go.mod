@@ -1,0 +1,3 @@
+module faultproof.test/onchainguest
+
+go 1.26.0
