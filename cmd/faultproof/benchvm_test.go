@@ -97,3 +97,14 @@ func TestBenchVM(t *testing.T) {
 		}
 	})
 }
+
+// TestBenchProgram reports steps per claim and per block inside the VM (about a minute): FAULTPROOF_E2E=full.
+func TestBenchProgram(t *testing.T) {
+	if os.Getenv("FAULTPROOF_E2E") != "full" {
+		t.Skip("set FAULTPROOF_E2E=full to run the program benchmark inside the VM")
+	}
+	stdout, stderr, code := runCLI(t, "bench", "program", "--src", "../..")
+	require.Equal(t, 0, code, stderr)
+	require.Regexp(t, `honest output root\s+6\s+\d+\s+\d+`, stdout)
+	t.Log("\n" + stdout)
+}

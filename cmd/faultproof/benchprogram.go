@@ -1,0 +1,87 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/ethereum/go-ethereum/log"
+	"github.com/urfave/cli/v2"
+
+	"github.com/faultproof/faultproof/devnet"
+	"github.com/faultproof/faultproof/host/kvstore"
+)
+
+var benchProgramCommand = &cli.Command{
+	Name:  "program",
+	Usage: "VM steps of the fault proof program per claim and per derived L2 block, on the devnet",
+	Description: `Builds the prestate from the checkout in --src and the devnet, then runs the demo's disputes inside
+the VM, served by the host, and reports steps, steps per L2 block derived, VM time and steps per second.`,
+	Flags: append([]cli.Flag{
+		&cli.PathFlag{Name: "src", Usage: "Checkout of the faultproof repository", Value: "."},
+	}, logFlags...),
+	Before: setupLogging,
+	Action: runBenchProgram,
+}
+
+func runBenchProgram(ctx *cli.Context) error {
+	if !ctx.IsSet(logLevelFlag.Name) {
+		root := log.Root()
+		log.SetDefault(log.NewLogger(log.DiscardHandler()))
+		defer log.SetDefault(root)
+	}
+	dir, err := os.MkdirTemp("", "faultproof-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	prestate := filepath.Join(dir, "prestate")
+	if _, err := buildPrestate(ctx.Path("src"), prestate, "go"); err != nil {
+		return err
+	}
+	d, err := devnet.New(devnet.Config{})
+	if err != nil {
+		return err
+	}
+	kv, _, err := kvstore.Open(filepath.Join(dir, "preimages"), kvstore.FormatPebble)
+	if err != nil {
+		return err
+	}
+	for k, v := range d.Preimages() {
+		if err := kv.Put(k, v); err != nil {
+			kv.Close()
+			return err
+		}
+	}
+	if err := kv.Close(); err != nil {
+		return err
+	}
+	if err := writeDemoConfigs(dir, d); err != nil {
+		return err
+	}
+	disputes, err := demoDisputes(d)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "CLAIM\tBLOCKS DERIVED\tSTEPS\tSTEPS/BLOCK\tVM TIME\tSTEPS/S\tVERDICT")
+	for _, dp := range disputes {
+		fmt.Fprintf(os.Stderr, "%s...\n", dp.name)
+		code, steps, elapsed, err := runDisputeInVM(prestate, demoReplayArgs(dir, demoHostConfig(d, dp)))
+		if err != nil {
+			return fmt.Errorf("%s: %w", dp.name, err)
+		}
+		blocks := uint64(0)
+		if dp.claimBlock > dp.agreed {
+			blocks = dp.claimBlock - dp.agreed
+		}
+		perBlock := "-"
+		if blocks > 0 {
+			perBlock = fmt.Sprint(steps / blocks)
+		}
+		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\t%.0f\t%s\n", dp.name, blocks, steps, perBlock, elapsed.Round(1e6),
+			float64(steps)/elapsed.Seconds(), verdict(code))
+	}
+	return w.Flush()
+}
