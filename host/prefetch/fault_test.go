@@ -1,0 +1,527 @@
+package prefetch_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/log"
+
+	"github.com/faultproof/faultproof/host/kvstore"
+	"github.com/faultproof/faultproof/host/prefetch"
+	"github.com/faultproof/faultproof/host/sources"
+	"github.com/faultproof/faultproof/host/sources/testnode"
+	"github.com/faultproof/faultproof/preimage"
+)
+
+// crashChildEnv, when set to a datadir, makes the test binary run a prefetcher writing into it until killed.
+const crashChildEnv = "FAULTPROOF_PREFETCH_CRASH_CHILD"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(crashChildEnv); dir != "" {
+		if err := runCrashChild(dir); err != nil {
+			fmt.Fprintln(os.Stderr, "crash child:", err)
+			os.Exit(2)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// hookClock does not wait; it records the waits and calls onSleep with the number of waits so far.
+type hookClock struct {
+	mu      sync.Mutex
+	waits   int
+	onSleep func(n int)
+}
+
+func (c *hookClock) Sleep(ctx context.Context, _ time.Duration) error {
+	c.mu.Lock()
+	c.waits++
+	n, f := c.waits, c.onSleep
+	c.mu.Unlock()
+	if f != nil {
+		f(n)
+	}
+	return ctx.Err()
+}
+
+// clientTimeout is the per-request timeout of the clients behind the proxies: short, so the delay fault
+// times out quickly.
+const clientTimeout = 300 * time.Millisecond
+
+type faultEnv struct {
+	chain       *testnode.L1Chain
+	l1Proxy     *faultProxy
+	beaconProxy *faultProxy
+	kv          *recordingKV
+	clock       *hookClock
+	p           *prefetch.Prefetcher
+}
+
+// newFaultEnv serves the test L1 and its beacon node through fault proxies; the L2 source (unused) is direct.
+func newFaultEnv(t *testing.T, maxAttempts int) *faultEnv {
+	t.Helper()
+	chain, err := testnode.L1()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l1Node, err := testnode.NewNode(testnode.L1Backend{C: chain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l1Node.Close)
+	l2Node, err := testnode.NewNode(testnode.L1Backend{C: chain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l2Node.Close)
+	beacon, err := testnode.NewBeacon(chain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(beacon.Close)
+	e := &faultEnv{chain: chain, l1Proxy: newFaultProxy(t, l1Node.URL), beaconProxy: newFaultProxy(t, beacon.URL),
+		kv: &recordingKV{Mem: kvstore.NewMem()}, clock: &hookClock{}}
+
+	stats := prefetch.NewStats()
+	opts := sources.Options{OnRequest: stats.CountRPC, Timeout: clientTimeout}
+	rc, err := sources.Dial(context.Background(), e.l1Proxy.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	l1c := sources.NewL1Client(rc, sources.RPCKindStandard, opts)
+	t.Cleanup(l1c.Close)
+	rc2, err := sources.Dial(context.Background(), l2Node.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2c := sources.NewL2Client(rc2, opts)
+	t.Cleanup(l2c.Close)
+	bc, err := sources.NewBeaconClient(e.beaconProxy.URL(), false, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.p, err = prefetch.New(log.NewLogger(log.DiscardHandler()), e.kv, prefetch.Sources{L1: l1c, Blobs: bc, L2: l2c},
+		prefetch.Config{Stats: stats, Retry: prefetch.RetryPolicy{MaxAttempts: maxAttempts, Clock: e.clock}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// fetch hints h and asks for key.
+func (e *faultEnv) fetch(h string, key preimage.Key) ([]byte, error) {
+	if err := e.p.Hint(h); err != nil {
+		return nil, err
+	}
+	return e.p.GetPreimage(context.Background(), key.PreimageKey())
+}
+
+// checkServedAndStored checks that v is key's preimage and that the store holds it, and that every
+// stored value verifies against its key.
+func (e *faultEnv) checkServedAndStored(t *testing.T, key preimage.Key, v []byte) {
+	t.Helper()
+	k := key.PreimageKey()
+	if err := preimage.Verify(k, v); err != nil {
+		t.Fatalf("served value: %v", err)
+	}
+	stored, err := e.kv.Get(common.Hash(k))
+	if err != nil || string(stored) != string(v) {
+		t.Fatalf("stored value of %x: %x, %v", k, stored, err)
+	}
+	for _, sk := range e.kv.keys() {
+		sv, _ := e.kv.Get(sk)
+		if err := preimage.Verify(sk, sv); err != nil {
+			t.Fatalf("stored %s: %v", sk, err)
+		}
+	}
+}
+
+func TestFaultProxyTransientL1(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		hint   string
+		script []fault
+		method string // the faults hit only this method ("" any)
+	}{
+		{"500", preimage.HintL1BlockHeader, []fault{fail500}, ""},
+		{"502", preimage.HintL1BlockHeader, []fault{fail502}, ""},
+		{"truncated", preimage.HintL1BlockHeader, []fault{truncateBody}, ""},
+		{"timeout", preimage.HintL1BlockHeader, []fault{delayPastLimit}, ""},
+		{"all", preimage.HintL1BlockHeader, []fault{fail500, truncateBody, fail502, delayPastLimit}, ""},
+		{"transactions", preimage.HintL1Transactions, []fault{delayPastLimit, fail502, truncateBody, fail500}, ""},
+		// Receipts are fetched with the header in parallel: fault each of the two requests in turn.
+		{"receipts", preimage.HintL1Receipts, []fault{truncateBody, fail500, delayPastLimit}, "eth_getBlockReceipts"},
+		{"receipts header", preimage.HintL1Receipts, []fault{fail502, truncateBody, delayPastLimit, wrongData}, "eth_getBlockByHash"},
+		// A wrong answer is retried like a failure (the node may be behind a load balancer); the right one is kept.
+		{"wrong data once", preimage.HintL1BlockHeader, []fault{wrongData, fail502}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newFaultEnv(t, len(tc.script)+2)
+			b := e.chain.Blocks[testnode.ManyTxBlock]
+			e.l1Proxy.ScriptFor(tc.method, tc.script...)
+			key := preimage.Keccak256Key(b.Hash())
+			if tc.hint == preimage.HintL1Receipts {
+				key = preimage.Keccak256Key(b.ReceiptHash()) // the root node of the receipts trie
+			}
+			v, err := e.fetch(hint(tc.hint, b.Hash().Bytes()), key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.checkServedAndStored(t, key, v)
+			s := e.p.Stats().Snapshot()
+			_, injected := e.l1Proxy.counts()
+			if injected != len(tc.script) || s.Retries != uint64(len(tc.script)) || s.Failures != 0 || e.clock.waits != len(tc.script) {
+				t.Fatalf("injected %d, waits %d, stats %+v", injected, e.clock.waits, s)
+			}
+			if tc.hint == preimage.HintL1BlockHeader && s.RPCCalls["eth_getBlockByHash"] != uint64(len(tc.script)+1) {
+				t.Fatalf("requests %v", s.RPCCalls)
+			}
+		})
+	}
+}
+
+func TestFaultProxyTransientBeacon(t *testing.T) {
+	script := []fault{fail502, truncateBody, delayPastLimit, fail500}
+	e := newFaultEnv(t, len(script)+1)
+	ref := e.chain.Blobs[0]
+	e.beaconProxy.Script(script...)
+	key := preimage.Sha256Key(ref.VersionedHash)
+	v, err := e.fetch(hint(preimage.HintL1Blob, cat(ref.VersionedHash[:], u64(e.chain.Blocks[ref.Block].Time()))), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.checkServedAndStored(t, key, v)
+	if s := e.p.Stats().Snapshot(); s.Retries != uint64(len(script)) || s.Failures != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+	if _, injected := e.beaconProxy.counts(); injected != len(script) {
+		t.Fatalf("injected %d", injected)
+	}
+}
+
+func TestFaultProxyWrongDataRejected(t *testing.T) {
+	for _, typ := range []string{preimage.HintL1BlockHeader, preimage.HintL1Transactions, preimage.HintL1Receipts} {
+		t.Run(typ, func(t *testing.T) {
+			const attempts = 3
+			e := newFaultEnv(t, attempts)
+			b := e.chain.Blocks[testnode.ManyTxBlock]
+			e.l1Proxy.ScriptFor("eth_getBlockByHash", wrongData, wrongData, wrongData)
+			h := hint(typ, b.Hash().Bytes())
+			key := preimage.Keccak256Key(b.Hash())
+			if typ == preimage.HintL1Receipts {
+				key = preimage.Keccak256Key(b.ReceiptHash())
+			}
+			v, err := e.fetch(h, key)
+			if err == nil {
+				t.Fatalf("served %x from a lying node", v)
+			}
+			if !errors.Is(err, sources.ErrInvalidResponse) || !errors.Is(err, prefetch.ErrRetriesExhausted) {
+				t.Fatalf("err %v", err)
+			}
+			if msg := err.Error(); !strings.Contains(msg, common.Hash(key.PreimageKey()).Hex()) || !strings.Contains(msg, h) {
+				t.Fatalf("error does not name key and hint: %v", err)
+			}
+			if got := e.kv.keys(); len(got) != 0 {
+				t.Fatalf("stored %v from a lying node", got)
+			}
+			if _, err := e.kv.Get(common.Hash(key.PreimageKey())); !errors.Is(err, kvstore.ErrNotFound) {
+				t.Fatalf("key stored: %v", err)
+			}
+			s := e.p.Stats().Snapshot()
+			if _, injected := e.l1Proxy.counts(); injected != attempts || s.Retries != attempts-1 || s.Failures != 1 || s.Preimages != 0 {
+				t.Fatalf("injected %d, stats %+v", injected, s)
+			}
+		})
+	}
+}
+
+func TestFaultProxyNodeRestart(t *testing.T) {
+	e := newFaultEnv(t, 6)
+	// A first fetch leaves a keep-alive connection to the node.
+	b1 := e.chain.Blocks[1]
+	key1 := preimage.Keccak256Key(b1.Hash())
+	v, err := e.fetch(hint(preimage.HintL1BlockHeader, b1.Hash().Bytes()), key1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.checkServedAndStored(t, key1, v)
+
+	// The node goes down; it is back after three failed attempts.
+	const down = 3
+	e.l1Proxy.Down()
+	e.clock.onSleep = func(n int) {
+		if n == down {
+			e.l1Proxy.Up()
+		}
+	}
+	b2 := e.chain.Blocks[2]
+	key2 := preimage.Keccak256Key(b2.Hash())
+	v, err = e.fetch(hint(preimage.HintL1BlockHeader, b2.Hash().Bytes()), key2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.checkServedAndStored(t, key2, v)
+	s := e.p.Stats().Snapshot()
+	served, injected := e.l1Proxy.counts()
+	if s.Retries != down || s.Failures != 0 || s.RPCCalls["eth_getBlockByHash"] != 2+down || served != 2 || injected != 0 {
+		t.Fatalf("served %d, stats %+v", served, s)
+	}
+}
+
+// forgetfulKV forgets, for Get, what was not put since the last reset, so that the prefetcher fetches and
+// writes the same keys again and again.
+type forgetfulKV struct {
+	kvstore.KV
+	mu  sync.Mutex
+	put map[common.Hash]bool
+}
+
+func (f *forgetfulKV) Put(k common.Hash, v []byte) error {
+	if err := f.KV.Put(k, v); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.put[k] = true
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *forgetfulKV) Get(k common.Hash) ([]byte, error) {
+	f.mu.Lock()
+	ok := f.put[k]
+	f.mu.Unlock()
+	if !ok {
+		return nil, kvstore.ErrNotFound
+	}
+	return f.KV.Get(k)
+}
+
+func (f *forgetfulKV) reset() {
+	f.mu.Lock()
+	f.put = map[common.Hash]bool{}
+	f.mu.Unlock()
+}
+
+// runCrashChild fetches L1 headers, transactions, receipts and blobs into a directory store in dir, over
+// and over, printing a line after each round, until it is killed.
+func runCrashChild(dir string) error {
+	chain, err := testnode.L1()
+	if err != nil {
+		return err
+	}
+	node, err := testnode.NewNode(testnode.L1Backend{C: chain})
+	if err != nil {
+		return err
+	}
+	beacon, err := testnode.NewBeacon(chain)
+	if err != nil {
+		return err
+	}
+	store, format, err := kvstore.Open(dir, kvstore.FormatDirectory)
+	if err != nil {
+		return err
+	}
+	if format != kvstore.FormatDirectory {
+		return fmt.Errorf("format %s", format)
+	}
+	kv := &forgetfulKV{KV: store, put: map[common.Hash]bool{}}
+	opts := sources.Options{Timeout: 10 * time.Second}
+	rc, err := sources.Dial(context.Background(), node.URL)
+	if err != nil {
+		return err
+	}
+	l1c := sources.NewL1Client(rc, sources.RPCKindStandard, opts)
+	rc2, err := sources.Dial(context.Background(), node.URL)
+	if err != nil {
+		return err
+	}
+	bc, err := sources.NewBeaconClient(beacon.URL, false, opts)
+	if err != nil {
+		return err
+	}
+	p, err := prefetch.New(log.NewLogger(log.DiscardHandler()), kv,
+		prefetch.Sources{L1: l1c, Blobs: bc, L2: sources.NewL2Client(rc2, opts)}, prefetch.Config{})
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	get := func(h string, key preimage.Key) error {
+		if err := p.Hint(h); err != nil {
+			return err
+		}
+		_, err := p.GetPreimage(ctx, key.PreimageKey())
+		return err
+	}
+	for round := 1; ; round++ {
+		kv.reset()
+		for _, ref := range chain.Blobs {
+			if err := get(hint(preimage.HintL1Blob, cat(ref.VersionedHash[:], u64(chain.Blocks[ref.Block].Time()))), preimage.Sha256Key(ref.VersionedHash)); err != nil {
+				return err
+			}
+		}
+		for _, b := range chain.Blocks {
+			for _, typ := range []string{preimage.HintL1BlockHeader, preimage.HintL1Transactions, preimage.HintL1Receipts} {
+				kv.reset() // each hint writes its whole batch again
+				key := preimage.Keccak256Key(b.Hash())
+				if typ == preimage.HintL1Receipts {
+					if b.ReceiptHash() == types.EmptyReceiptsHash {
+						continue
+					}
+					key = preimage.Keccak256Key(b.ReceiptHash())
+				}
+				if err := get(hint(typ, b.Hash().Bytes()), key); err != nil {
+					return err
+				}
+			}
+		}
+		fmt.Printf("round %d\n", round)
+	}
+}
+
+var (
+	valueFile = regexp.MustCompile(`^[0-9a-f]{60}\.txt$`)
+	tempFile  = regexp.MustCompile(`^[0-9a-f]{60}\.txt\.tmp-[0-9]+$`)
+	shardDir  = regexp.MustCompile(`^[0-9a-f]{4}$`)
+)
+
+func TestCrashMidWriteDirectoryStore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, 0))
+	t.Logf("seed %d", seed)
+	const kills = 3
+	for i := 0; i < kills; i++ {
+		cmd := exec.Command(exe, "-test.run=^$")
+		cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Wait for a complete round, so that the store is busy overwriting values, then kill at a random point.
+		line := make(chan string, 1)
+		go func() {
+			s := bufio.NewScanner(out)
+			if s.Scan() {
+				line <- s.Text()
+			}
+			close(line)
+			for s.Scan() {
+			}
+		}()
+		select {
+		case l, ok := <-line:
+			if !ok {
+				_ = cmd.Wait()
+				t.Fatalf("child exited: %s", stderr.String())
+			}
+			t.Logf("child %d: %s", i, l)
+		case <-time.After(2 * time.Minute):
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			t.Fatal("child made no progress")
+		}
+		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
+		if err := cmd.Process.Kill(); err != nil { // SIGKILL
+			t.Fatal(err)
+		}
+		err = cmd.Wait()
+		if err == nil || cmd.ProcessState.Exited() {
+			t.Fatalf("child was not killed (%v): %s", err, stderr.String())
+		}
+	}
+
+	store, err := kvstore.NewDirectory(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	var values, temps int
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || path == dir {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		parts := strings.Split(filepath.ToSlash(rel), "/")
+		switch {
+		case d.IsDir():
+			if len(parts) != 1 || !shardDir.MatchString(parts[0]) {
+				t.Errorf("unexpected directory %s", rel)
+				return fs.SkipDir
+			}
+		case len(parts) == 1 && parts[0] == "kvformat":
+			data, err := os.ReadFile(path)
+			if err != nil || strings.TrimSpace(string(data)) != string(kvstore.FormatDirectory) {
+				t.Errorf("format marker %q, %v", data, err)
+			}
+		case len(parts) == 2 && valueFile.MatchString(parts[1]):
+			values++
+			key := common.HexToHash(parts[0] + strings.TrimSuffix(parts[1], ".txt"))
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Errorf("%s: %v", rel, err)
+				return nil
+			}
+			v, err := hex.DecodeString(string(data))
+			if err != nil || len(data) == 0 {
+				t.Errorf("torn value file %s (%d bytes): %v", rel, len(data), err)
+				return nil
+			}
+			if err := preimage.Verify(key, v); err != nil {
+				t.Errorf("%s: %v", rel, err)
+			}
+			if preimage.KeyType(key[0]) == preimage.BlobKeyType && len(v) != 32 {
+				t.Errorf("%s: blob field element of %d bytes", rel, len(v))
+			}
+			if got, err := store.Get(key); err != nil || string(got) != string(v) {
+				t.Errorf("%s: store reads %x, %v", rel, got, err)
+			}
+		case len(parts) == 2 && tempFile.MatchString(parts[1]):
+			temps++
+			// A temp file is never read as a value: without its .txt, the key is absent.
+			key := common.HexToHash(parts[0] + parts[1][:60])
+			if _, err := os.Stat(filepath.Join(dir, parts[0], parts[1][:64])); errors.Is(err, fs.ErrNotExist) {
+				if _, err := store.Get(key); !errors.Is(err, kvstore.ErrNotFound) {
+					t.Errorf("%s: key of a temp file reads %v", rel, err)
+				}
+			}
+		default:
+			t.Errorf("unexpected file %s", rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if values == 0 {
+		t.Fatal("no values were written")
+	}
+	t.Logf("%d values verified, %d temp files left by %d kills", values, temps, kills)
+}
