@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
 	"syscall"
 
 	"github.com/ethereum/go-ethereum/log"
@@ -20,8 +23,8 @@ import (
 // from the datadir or, with --l1, --l2 and --l1.beacon, from RPC.
 var runCommand = &cli.Command{
 	Name:   "run",
-	Usage:  "Decide a claim: run the fault proof program in process, served by the host (same flags as host)",
-	Flags:  hostFlags,
+	Usage:  "Decide a claim: run the fault proof program in process, served by the host (same flags as host, or --bundle)",
+	Flags:  append(slices.Clone(hostFlags), bundleFlag),
 	Before: setupLogging,
 	Action: runHost,
 }
@@ -49,15 +52,36 @@ func runHost(ctx *cli.Context) error {
 		return fmt.Errorf("%w: %v", errNoArgs, ctx.Args().Slice())
 	}
 	warnUnknownEnv(hostFlags)
+	if ctx.IsSet(bundleFlag.Name) {
+		return runBundle(ctx)
+	}
 	cfg, err := hostConfigFromCLI(ctx)
 	if err != nil {
 		return err
 	}
-	sigCtx, stop := signal.NotifyContext(ctx.Context, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	h := host.New(log.Root(), cfg, inProcessProgram)
 	h.NewPrefetcher = host.NewOnlinePrefetcher
-	return h.Run(sigCtx)
+	return runHostWithMetrics(ctx, h)
+}
+
+// runHostWithMetrics runs h until it is done or interrupted, serving its metrics with --metrics.enabled.
+func runHostWithMetrics(ctx *cli.Context, h *host.Host) error {
+	sigCtx, stop := signal.NotifyContext(ctx.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if !ctx.Bool(metricsEnabledFlag.Name) {
+		return h.Run(sigCtx)
+	}
+	m := host.NewMetrics()
+	addr := net.JoinHostPort(ctx.String(metricsAddrFlag.Name), strconv.Itoa(ctx.Int(metricsPortFlag.Name)))
+	srv, err := host.StartMetricsServer(log.Root(), addr, m)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	m.Instrument(h)
+	err = h.Run(sigCtx)
+	m.Finish(h)
+	return err
 }
 
 // inProcessProgram runs the fault proof program in the host's process, over the same channels a child

@@ -47,6 +47,9 @@ var (
 	l2ExperimentalFlag = &cli.StringSliceFlag{Name: "l2.experimental", Usage: "L2 RPC URL with debug_executionWitness / debug_executePayload", EnvVars: env("L2_RPC_EXPERIMENTAL_RPC")}
 	execFlag           = &cli.StringFlag{Name: "exec", Usage: "Run the fault proof program at this path as a child, with the channels on its fds 3-6", EnvVars: env("EXEC"), TakesFile: true}
 	serverFlag         = &cli.BoolFlag{Name: "server", Usage: "Only serve preimages on fds 3-6, to a VM that started the host", EnvVars: env("SERVER")}
+	metricsEnabledFlag = &cli.BoolFlag{Name: "metrics.enabled", Usage: "Serve Prometheus metrics on http://<metrics.addr>:<metrics.port>/metrics", EnvVars: env("METRICS_ENABLED")}
+	metricsAddrFlag    = &cli.StringFlag{Name: "metrics.addr", Usage: "Address of the metrics server", Value: "127.0.0.1", EnvVars: env("METRICS_ADDR")}
+	metricsPortFlag    = &cli.IntFlag{Name: "metrics.port", Usage: "Port of the metrics server (0 picks a free one)", Value: 7300, EnvVars: env("METRICS_PORT")}
 )
 
 var hostFlags = append([]cli.Flag{
@@ -55,6 +58,7 @@ var hostFlags = append([]cli.Flag{
 	dataDirFlag, dataFormatFlag,
 	l1RPCFlag, l1BeaconFlag, l1TrustRPCFlag, l1RPCKindFlag, l2RPCFlag, l2ExperimentalFlag,
 	execFlag, serverFlag,
+	metricsEnabledFlag, metricsAddrFlag, metricsPortFlag,
 }, logFlags...)
 
 // parseHash parses a 32-byte hash written as 64 hex digits, with or without 0x. Unlike a lenient parse,

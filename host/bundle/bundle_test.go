@@ -1,0 +1,153 @@
+package bundle
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/json"
+	"io"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/stretchr/testify/require"
+
+	"github.com/faultproof/faultproof/host/kvstore"
+	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/rollup"
+)
+
+func testPreimages() map[common.Hash][]byte {
+	m := map[common.Hash][]byte{}
+	for i := range 20 {
+		v := bytes.Repeat([]byte{byte(i)}, i*7)
+		m[preimage.Keccak256Key(crypto.Keccak256Hash(v)).PreimageKey()] = v
+	}
+	v := []byte("sha")
+	m[preimage.Sha256Key(sha256.Sum256(v)).PreimageKey()] = v
+	return m
+}
+
+func testRun(t *testing.T) *Run {
+	rcfg, l2, err := rollup.FromRegistry(11155420)
+	require.NoError(t, err)
+	return &Run{
+		L1Head: common.Hash{1}, L2Head: common.Hash{2}, L2OutputRoot: common.Hash{3}, L2Claim: common.Hash{4},
+		L2ClaimBlockNumber: 77,
+		Rollup:             mustJSON(t, rcfg), L2ChainConfig: mustJSON(t, l2),
+	}
+}
+
+func TestExportImportEveryFormat(t *testing.T) {
+	want := testPreimages()
+	for _, format := range kvstore.Formats {
+		t.Run(string(format), func(t *testing.T) {
+			dir := t.TempDir()
+			kv, _, err := kvstore.Open(dir, format)
+			require.NoError(t, err)
+			for k, v := range want {
+				require.NoError(t, kv.Put(k, v))
+			}
+			require.NoError(t, kv.Close())
+
+			var buf bytes.Buffer
+			w, err := NewWriter(&buf, Manifest{Source: dir, Run: testRun(t)})
+			require.NoError(t, err)
+			require.NoError(t, Iterate(dir, w.Add))
+			require.NoError(t, w.Close())
+			require.EqualValues(t, len(want), w.Count())
+
+			mem := kvstore.NewMem()
+			m, n, err := Read(&buf, mem)
+			require.NoError(t, err)
+			require.EqualValues(t, len(want), n)
+			require.Equal(t, Version, m.Version)
+			for k, v := range want {
+				got, err := mem.Get(k)
+				require.NoError(t, err)
+				require.Equal(t, v, got)
+			}
+			cfg, err := m.Run.HostConfig()
+			require.NoError(t, err)
+			require.EqualValues(t, 77, cfg.L2ClaimBlockNumber)
+			require.Equal(t, common.Hash{4}, cfg.L2Claim)
+			require.Equal(t, uint64(11155420), cfg.Rollup.ChainID())
+			require.Nil(t, cfg.L1ChainConfig)
+		})
+	}
+}
+
+func writeBundle(t *testing.T, records func(w *Writer)) []byte {
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, Manifest{Run: testRun(t)})
+	require.NoError(t, err)
+	records(w)
+	require.NoError(t, w.Close())
+	return buf.Bytes()
+}
+
+func gunzip(t *testing.T, b []byte) []byte {
+	r, err := gzip.NewReader(bytes.NewReader(b))
+	require.NoError(t, err)
+	out, err := io.ReadAll(r)
+	require.NoError(t, err)
+	return out
+}
+
+func regzip(raw []byte) []byte {
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	w.Write(raw)
+	w.Close()
+	return buf.Bytes()
+}
+
+func TestReadRejectsCorruptBundles(t *testing.T) {
+	v := []byte("value")
+	key := preimage.Keccak256Key(crypto.Keccak256Hash(v)).PreimageKey()
+	good := writeBundle(t, func(w *Writer) { require.NoError(t, w.Add(key, v)) })
+	_, _, err := Read(bytes.NewReader(good), kvstore.NewMem())
+	require.NoError(t, err)
+
+	raw := gunzip(t, good)
+	cases := map[string][]byte{
+		"not gzip":      []byte("plain text"),
+		"truncated":     good[:len(good)/2],
+		"bad magic":     regzip(append([]byte("XXBUNDLE"), raw[8:]...)),
+		"no trailer":    regzip(raw[:len(raw)-9]),
+		"trailing data": regzip(append(bytes.Clone(raw), 0xff)),
+		"value changed": func() []byte {
+			b := bytes.Clone(raw)
+			b[len(b)-9-1] ^= 1 // last byte of the value
+			return regzip(b)
+		}(),
+		"count changed": func() []byte {
+			b := bytes.Clone(raw)
+			b[len(b)-1]++
+			return regzip(b)
+		}(),
+		"flipped compressed byte": func() []byte {
+			b := bytes.Clone(good)
+			b[len(b)/2] ^= 0x55
+			return b
+		}(),
+	}
+	for name, b := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := Read(bytes.NewReader(b), kvstore.NewMem())
+			require.ErrorIs(t, err, ErrCorrupt)
+		})
+	}
+
+	// A well-formed record whose value does not hash to its key.
+	bad := writeBundle(t, func(w *Writer) { require.NoError(t, w.Add(key, []byte("other"))) })
+	_, _, err = Read(bytes.NewReader(bad), kvstore.NewMem())
+	require.ErrorIs(t, err, ErrCorrupt)
+	require.ErrorIs(t, err, preimage.ErrPreimageMismatch)
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return b
+}
