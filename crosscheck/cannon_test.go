@@ -5,15 +5,10 @@ package crosscheck
 
 import (
 	"bytes"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/ethereum-optimism/optimism/cannon/mipsevm/memory"
 	"github.com/ethereum-optimism/optimism/cannon/mipsevm/multithreaded"
-	"github.com/ethereum-optimism/optimism/op-service/ioutil"
-	"github.com/ethereum-optimism/optimism/op-service/jsonutil"
 
 	"github.com/faultproof/faultproof/vm"
 )
@@ -44,45 +39,7 @@ func TestEmptyRoots(t *testing.T) {
 // TestLoadELF compares the state and metadata of load-elf.
 func TestLoadELF(t *testing.T) {
 	for _, name := range programs {
-		t.Run(name, func(t *testing.T) {
-			path := guestPath(t, name)
-			cs, cmeta := cannonLoad(t, path)
-			ours, ometa := ourLoad(t, path)
-
-			cw, ch := cs.EncodeWitness()
-			ow, oh := ours.EncodeWitness()
-			if !bytes.Equal(cw, ow) || ch != oh {
-				t.Fatalf("state witness differs: cannon %s, ours %s", ch, oh)
-			}
-			t.Logf("%s: load-elf state hash %s (%d pages)", name, oh, ours.Memory.PageCount())
-			if !bytes.Equal(serializeCannon(t, cs), serializeOurs(t, ours)) {
-				t.Fatal("binary serialization differs")
-			}
-			cj, err := json.Marshal(cs.FPVMState)
-			if err != nil {
-				t.Fatal(err)
-			}
-			oj, err := json.Marshal(ours)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(cj, oj) {
-				t.Fatal("JSON encoding differs")
-			}
-
-			metaPath := filepath.Join(t.TempDir(), "meta.json")
-			if err := jsonutil.WriteJSON(cmeta, ioutil.ToAtomicFile(metaPath, 0o644)); err != nil {
-				t.Fatal(err)
-			}
-			cm, _ := os.ReadFile(metaPath)
-			var om bytes.Buffer
-			if err := ometa.WriteJSON(&om); err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(cm, om.Bytes()) {
-				t.Fatal("meta.json differs")
-			}
-		})
+		t.Run(name, func(t *testing.T) { compareLoad(t, guestPath(t, name)) })
 	}
 }
 

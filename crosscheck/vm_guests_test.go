@@ -60,6 +60,7 @@ func compareLoad(t *testing.T, path string) {
 	if !bytes.Equal(cw, ow) || ch != oh {
 		t.Fatalf("load-elf state differs: cannon %s, ours %s", ch, oh)
 	}
+	t.Logf("load-elf state hash %s (%d pages)", oh, ours.Memory.PageCount())
 	if !bytes.Equal(serializeCannon(t, cs), serializeOurs(t, ours)) {
 		t.Fatal("load-elf binary state differs")
 	}
