@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"github.com/ethereum/go-ethereum/beacon/engine"
 	"maps"
 	"math/big"
 
@@ -51,7 +52,8 @@ type Devnet struct {
 	l1Blocks   []*types.Block // index = number
 	l1Receipts []types.Receipts
 	l2Blocks   []*types.Block // index = number
-	outputs    []Output       // index = L2 block number
+	l2Attrs    []*engine.PayloadAttributes
+	outputs    []Output // index = L2 block number
 	blobs      map[common.Hash]*blobRecord
 	blobBlocks []uint64
 	batches    []BatchInfo // index = L2 block number - 1
@@ -184,6 +186,15 @@ func (d *Devnet) L2Block(n uint64) *types.Block {
 		return nil
 	}
 	return d.l2Blocks[n]
+}
+
+// L2Attributes returns the payload attributes L2 block n was built from (nil for genesis and past the
+// head): what derivation makes of its batch.
+func (d *Devnet) L2Attributes(n uint64) *engine.PayloadAttributes {
+	if n >= uint64(len(d.l2Attrs)) {
+		return nil
+	}
+	return d.l2Attrs[n]
 }
 
 // Output returns the output of L2 block n.

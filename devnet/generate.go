@@ -74,7 +74,7 @@ func New(cfg Config) (*Devnet, error) {
 
 	d := &Devnet{
 		cfg: cfg, l1Config: g.l1.config, l2Config: l2Config, rollup: rcfg, l1Genesis: g.l1.genesis, l2Genesis: g.l2.genesis,
-		l1Blocks: g.l1.blocks, l1Receipts: g.l1.receipts, l2Blocks: g.l2.blocks, outputs: g.l2.outputs,
+		l1Blocks: g.l1.blocks, l1Receipts: g.l1.receipts, l2Blocks: g.l2.blocks, l2Attrs: g.l2.attrs, outputs: g.l2.outputs,
 		blobs: g.blobs, blobBlocks: g.blobBlocks, batches: g.batcher.infos,
 	}
 	if d.preimages, err = g.preimages(); err != nil {

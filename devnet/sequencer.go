@@ -3,6 +3,7 @@ package devnet
 import (
 	"crypto/sha256"
 	"fmt"
+	"github.com/ethereum/go-ethereum/beacon/engine"
 	"math/big"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -38,6 +39,7 @@ type l2Chain struct {
 	miner   *miner.Miner
 
 	blocks  []*types.Block
+	attrs   []*engine.PayloadAttributes // index = number (nil for genesis)
 	outputs []Output
 	nonces  map[common.Address]uint64
 	created []common.Address // contracts created by sequencer transactions
@@ -100,6 +102,7 @@ func newL2Chain(cfg *params.ChainConfig, rcfg *rollup.Config, acc *accounts) (*l
 		return nil, err
 	}
 	c.outputs = []Output{out}
+	c.attrs = []*engine.PayloadAttributes{nil}
 	return c, nil
 }
 
@@ -170,6 +173,7 @@ func (c *l2Chain) addBlock(l1 *l1Chain) (*l2Built, error) {
 		return nil, err
 	}
 	c.blocks = append(c.blocks, block)
+	c.attrs = append(c.attrs, attrs)
 	c.outputs = append(c.outputs, out)
 
 	batch := &derive.SingularBatch{ParentHash: parent.Hash(), EpochNum: origin, EpochHash: l1Origin.Hash(), Timestamp: t}

@@ -22,8 +22,8 @@ import (
 //     eth_getTransactionByBlockHashAndIndex, eth_getTransactionByBlockNumberAndIndex,
 //     eth_getTransactionReceipt, eth_getBalance, eth_getTransactionCount, eth_getCode, eth_getStorageAt,
 //     eth_getProof, debug_dbGet, debug_getRawReceipts and debug_executionWitness;
-//   - on the L2 endpoint also op-node's optimism_outputAtBlock, optimism_syncStatus and
-//     optimism_rollupConfig;
+//   - on the L2 endpoint also debug_executePayload (an "experimental" node for the host's witness fast
+//     path) and op-node's optimism_outputAtBlock, optimism_syncStatus and optimism_rollupConfig;
 //   - an L1 beacon node (REST): /eth/v1/beacon/genesis, /eth/v1/config/spec, /eth/v1/node/version,
 //     /eth/v1/beacon/blob_sidecars/{block_id} and /eth/v1/beacon/blobs/{block_id}, slot n holding L1
 //     block n.
@@ -35,6 +35,7 @@ import (
 // already batched on L1, so the sync status has everything at the head.
 type Server struct {
 	l1, l2  *execNode
+	l2Debug *l2DebugAPI
 	beacon  *beaconAPI
 	servers []*http.Server
 	rpcs    []*rpc.Server
@@ -74,7 +75,8 @@ func Serve(ctx context.Context, d *Devnet, addr string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	l2RPC, err := s.newRPCServer(1, map[string]any{"eth": &ethAPI{s.l2}, "debug": &debugAPI{s.l2}, "optimism": &rollupAPI{d: d, l2: s.l2}})
+	s.l2Debug = newL2DebugAPI(s.l2)
+	l2RPC, err := s.newRPCServer(1, map[string]any{"eth": &ethAPI{s.l2}, "debug": s.l2Debug, "optimism": &rollupAPI{d: d, l2: s.l2}})
 	if err != nil {
 		return nil, err
 	}
@@ -173,6 +175,9 @@ func (s *Server) Close() error {
 		}
 		for _, r := range s.rpcs {
 			r.Stop()
+		}
+		if s.l2Debug != nil {
+			s.l2Debug.close()
 		}
 		for _, n := range []*execNode{s.l1, s.l2} {
 			if n != nil {

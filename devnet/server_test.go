@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/stateless"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/core/vm"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/crypto/kzg4844"
 	"github.com/ethereum/go-ethereum/ethclient"
@@ -29,8 +31,10 @@ import (
 	"github.com/ethereum/go-ethereum/trie"
 	"github.com/stretchr/testify/require"
 
+	"github.com/faultproof/faultproof/client/l2"
 	"github.com/faultproof/faultproof/devnet"
 	"github.com/faultproof/faultproof/host/sources"
+	"github.com/faultproof/faultproof/preimage"
 )
 
 var sharedServer = sync.OnceValues(func() (*devnet.Server, error) {
@@ -804,4 +808,84 @@ func TestServerLifecycle(t *testing.T) {
 	_, err = http.Get(s.BeaconURL() + "/eth/v1/beacon/genesis")
 	require.Error(t, err)
 	require.NoError(t, s.Close(), "closing again is harmless")
+}
+
+// witnessOracle answers the program's reads from a payload witness, falling back to all of the devnet's
+// preimages, and counts the state nodes and code the witness lacked.
+type witnessOracle struct {
+	witness  map[[32]byte][]byte // by preimage key
+	all      map[[32]byte][]byte
+	lastHint string
+	reads    int // state nodes and code read
+	missing  int // of which not in the witness
+}
+
+func (o *witnessOracle) Hint(h preimage.Hint) error {
+	o.lastHint, _, _ = strings.Cut(h.Hint(), " ")
+	return nil
+}
+
+func (o *witnessOracle) Get(key preimage.Key) ([]byte, error) {
+	k := key.PreimageKey()
+	node := o.lastHint == preimage.HintL2StateNode || o.lastHint == preimage.HintL2Code
+	if node {
+		o.reads++
+		if v, ok := o.witness[k]; ok {
+			return v, nil
+		}
+		o.missing++
+	}
+	if v, ok := o.all[k]; ok {
+		return v, nil
+	}
+	return nil, fmt.Errorf("no preimage %x", k)
+}
+
+// TestServerExecutePayload checks debug_executePayload: for blocks of every era, op-geth's builder executes
+// the block's attributes on its parent and the witness it returns lets the program's engine rebuild the
+// same block, with every state node and code read but the few that prove an account absent (op-geth's
+// witnesses leave those out) coming from the witness.
+func TestServerExecutePayload(t *testing.T) {
+	d, s := testServer(t)
+	ctx := context.Background()
+	l2c := sources.NewL2Client(dialRPC(t, s.L2URL()), sources.Options{})
+	all := d.Preimages()
+	for _, n := range []uint64{1, 3, 6, 12, 31, 61, d.L2Head().NumberU64()} {
+		attrs := d.L2Attributes(n)
+		require.NotNil(t, attrs, "block %d", n)
+		raw, err := json.Marshal(attrs)
+		require.NoError(t, err)
+		parent := d.L2Block(n - 1)
+		w, err := l2c.ExecutePayload(ctx, parent.Hash(), raw)
+		require.NoError(t, err, "block %d", n)
+		o := &witnessOracle{witness: map[[32]byte][]byte{}, all: all}
+		for _, v := range append(w.State, w.Codes...) {
+			o.witness[preimage.KeccakKeyOf(v).PreimageKey()] = v
+		}
+		require.Contains(t, o.witness, preimage.Keccak256Key(parent.Root()).PreimageKey(), "block %d: the witness holds the parent's state root", n)
+
+		chain, err := l2.NewChain(d.Rollup(), d.L2ChainConfig(), l2.NewOracle(o, o), parent.Hash())
+		require.NoError(t, err)
+		res, err := chain.BuildBlock(parent.Hash(), attrs, vm.Config{})
+		require.NoError(t, err, "block %d", n)
+		require.Equal(t, d.L2Block(n).Hash(), res.Block.Hash(), "block %d rebuilt", n)
+		require.Positive(t, o.reads)
+		require.Less(t, o.missing*4, o.reads, "block %d: %d of %d state reads not in the witness", n, o.missing, o.reads)
+		t.Logf("block %3d: %3d state nodes and codes in the witness, %3d read, %2d not in it", n, len(o.witness), o.reads, o.missing)
+	}
+
+	// Errors: an unknown parent, no attributes, a transaction that does not decode.
+	var res json.RawMessage
+	c := dialRPC(t, s.L2URL())
+	err := c.CallContext(ctx, &res, "debug_executePayload", common.Hash{1}, d.L2Attributes(2))
+	require.ErrorContains(t, err, "not found")
+	err = c.CallContext(ctx, &res, "debug_executePayload", d.L2Block(1).Hash(), nil)
+	require.ErrorContains(t, err, "missing payload attributes")
+	bad := *d.L2Attributes(2)
+	bad.Transactions = [][]byte{{0x7f, 0x01}}
+	err = c.CallContext(ctx, &res, "debug_executePayload", d.L2Block(1).Hash(), &bad)
+	require.ErrorContains(t, err, "transaction 0")
+	// The L1 node is not an experimental node.
+	err = dialRPC(t, s.L1URL()).CallContext(ctx, &res, "debug_executePayload", d.L1Block(1).Hash(), d.L2Attributes(2))
+	require.ErrorContains(t, err, "does not exist")
 }

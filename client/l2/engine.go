@@ -31,6 +31,9 @@ type BuildResult struct {
 // parent, with exactly the attributes' transactions (as a rollup's sequencer-forced list), and keeps its
 // state in memory. It does not make the block canonical: SetHead does.
 func (c *Chain) BuildBlock(parentHash common.Hash, attrs *engine.PayloadAttributes, vmCfg vm.Config) (*BuildResult, error) {
+	if err := c.oracle.PayloadWitnessHint(parentHash, attrs, c.rollup.ChainID()); err != nil {
+		return nil, err
+	}
 	parent, err := c.HeaderByHash(parentHash)
 	if err != nil {
 		return nil, fmt.Errorf("parent block: %w", err)

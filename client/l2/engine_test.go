@@ -1,6 +1,7 @@
 package l2
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/faultproof/faultproof/client/l1"
 	"github.com/faultproof/faultproof/devnet"
+	"github.com/faultproof/faultproof/preimage"
 	"github.com/faultproof/faultproof/rollup"
 )
 
@@ -31,6 +33,31 @@ func TestRebuildEveryBlockThroughTheOracle(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, want.Header(), res.Block.Header())
 			require.Equal(t, want.Hash(), res.Block.Hash())
+
+			// Before any state read, the engine announced the block it builds (an online host turns this
+			// into one debug_executePayload), once.
+			var data []byte
+			for _, h := range oracle.hints {
+				typ, d, err := preimage.ParseHint(h)
+				require.NoError(t, err)
+				if typ == preimage.HintL2StateNode || typ == preimage.HintL2Code {
+					require.NotNil(t, data, "state read before the payload witness hint")
+				}
+				if typ == preimage.HintL2PayloadWitness {
+					require.Nil(t, data, "a second payload witness hint")
+					data = d
+				}
+			}
+			require.NotNil(t, data, "no payload witness hint")
+			var hint struct {
+				ParentBlockHash   common.Hash               `json:"parentBlockHash"`
+				PayloadAttributes *engine.PayloadAttributes `json:"payloadAttributes"`
+				ChainID           string                    `json:"chainID"`
+			}
+			require.NoError(t, json.Unmarshal(data, &hint))
+			require.Equal(t, tc.blocks[n-1].Hash(), hint.ParentBlockHash)
+			require.Equal(t, tc.rollup.L2ChainID.String(), hint.ChainID)
+			require.Equal(t, tc.attrs[n], hint.PayloadAttributes)
 		})
 	}
 }

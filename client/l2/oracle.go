@@ -5,9 +5,13 @@ package l2
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
+	"strconv"
 
+	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/common/lru"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rlp"
@@ -163,4 +167,58 @@ func (o *Oracle) AccountProofHint(block common.Hash, addr common.Address, chainI
 	data = append(data, addr[:]...)
 	data = binary.BigEndian.AppendUint64(data, chainID)
 	return o.hinter.Hint(preimage.TypedHint{Type: preimage.HintL2AccountProof, Data: data})
+}
+
+// payloadWitnessHint is the data of an l2-payload-witness hint: JSON in the shape op-program's client sends
+// (the op-node engine API attributes; the chain ID as a decimal string).
+type payloadWitnessHint struct {
+	ParentBlockHash   common.Hash       `json:"parentBlockHash"`
+	PayloadAttributes *hintedAttributes `json:"payloadAttributes"`
+	ChainID           string            `json:"chainID,omitempty"`
+}
+
+// hintedAttributes are payload attributes as op-node encodes them for the engine API: only the fields it
+// knows, empty optional ones left out.
+type hintedAttributes struct {
+	Timestamp             hexutil.Uint64     `json:"timestamp"`
+	PrevRandao            common.Hash        `json:"prevRandao"`
+	SuggestedFeeRecipient common.Address     `json:"suggestedFeeRecipient"`
+	Withdrawals           *types.Withdrawals `json:"withdrawals,omitempty"`
+	ParentBeaconBlockRoot *common.Hash       `json:"parentBeaconBlockRoot,omitempty"`
+	Transactions          []hexutil.Bytes    `json:"transactions,omitempty"`
+	NoTxPool              bool               `json:"noTxPool,omitempty"`
+	GasLimit              *hexutil.Uint64    `json:"gasLimit,omitempty"`
+	EIP1559Params         *hexutil.Bytes     `json:"eip1559Params,omitempty"`
+	MinBaseFee            *uint64            `json:"minBaseFee,omitempty"`
+}
+
+// PayloadWitnessHint announces that the program will build a block from attrs on top of parent, so that an
+// online host with an experimental L2 node can fetch everything the block's execution reads in one call
+// (debug_executePayload) instead of one request per trie node.
+func (o *Oracle) PayloadWitnessHint(parent common.Hash, attrs *engine.PayloadAttributes, chainID uint64) error {
+	a := &hintedAttributes{
+		Timestamp:             hexutil.Uint64(attrs.Timestamp),
+		PrevRandao:            attrs.Random,
+		SuggestedFeeRecipient: attrs.SuggestedFeeRecipient,
+		ParentBeaconBlockRoot: attrs.BeaconRoot,
+		NoTxPool:              attrs.NoTxPool,
+		GasLimit:              (*hexutil.Uint64)(attrs.GasLimit),
+		MinBaseFee:            attrs.MinBaseFee,
+	}
+	if attrs.Withdrawals != nil {
+		w := types.Withdrawals(attrs.Withdrawals)
+		a.Withdrawals = &w
+	}
+	for _, tx := range attrs.Transactions {
+		a.Transactions = append(a.Transactions, tx)
+	}
+	if attrs.EIP1559Params != nil {
+		p := hexutil.Bytes(attrs.EIP1559Params)
+		a.EIP1559Params = &p
+	}
+	data, err := json.Marshal(payloadWitnessHint{ParentBlockHash: parent, PayloadAttributes: a, ChainID: strconv.FormatUint(chainID, 10)})
+	if err != nil {
+		return fmt.Errorf("hint %s: %w", preimage.HintL2PayloadWitness, err)
+	}
+	return o.hinter.Hint(preimage.TypedHint{Type: preimage.HintL2PayloadWitness, Data: data})
 }

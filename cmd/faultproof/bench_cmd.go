@@ -30,7 +30,7 @@ the process's peak memory.`,
 	Before: setupLogging,
 	Action: runBench,
 
-	Subcommands: []*cli.Command{benchVMCommand, benchProgramCommand}, // faultproof bench vm (benchvm.go)
+	Subcommands: []*cli.Command{benchVMCommand, benchProgramCommand, benchOnlineCommand},
 }
 
 func runBench(ctx *cli.Context) error {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -106,5 +107,28 @@ func TestBenchProgram(t *testing.T) {
 	stdout, stderr, code := runCLI(t, "bench", "program", "--src", "../..")
 	require.Equal(t, 0, code, stderr)
 	require.Regexp(t, `honest output root\s+6\s+\d+\s+\d+`, stdout)
+	t.Log("\n" + stdout)
+}
+
+// TestBenchOnline runs the online host benchmark once per mode: the witness fast path must bring one
+// debug_executePayload per derived block and fewer L2 requests than fetching state node by node.
+func TestBenchOnline(t *testing.T) {
+	stdout, stderr, code := runCLI(t, "bench", "online", "--rounds", "1")
+	require.Equal(t, 0, code, stderr)
+	row := regexp.MustCompile(`(?m)^honest output root\s+6\s+(no|yes)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s`)
+	rows := row.FindAllStringSubmatch(stdout, -1)
+	require.Len(t, rows, 2, stdout)
+	num := func(s string) int {
+		n, err := strconv.Atoi(s)
+		require.NoError(t, err)
+		return n
+	}
+	slow, fast := rows[0], rows[1]
+	require.Equal(t, []string{"no", "yes"}, []string{slow[1], fast[1]})
+	require.Zero(t, num(slow[5]), "no payload executions without --l2.experimental")
+	require.Equal(t, 6, num(fast[5]), "one payload execution per derived block")
+	require.Less(t, num(fast[3]), num(slow[3]), "fewer L2 requests with the witness fast path")
+	require.Less(t, num(fast[4]), num(slow[4]), "fewer debug_dbGet requests with the witness fast path")
+	require.Contains(t, stdout, "honest output root: without/with: L2 requests")
 	t.Log("\n" + stdout)
 }

@@ -213,7 +213,10 @@ func formatCounts(m map[string]uint64) string {
 
 // TestOnlineDemoDisputes is the online host's end-to-end check: the demo's disputes, decided by
 // 'faultproof run' fetching everything from a devnet server (L1, L2 and beacon) into an empty datadir, then
-// decided again offline from that datadir alone. Both verdicts must be the expected ones.
+// decided again offline from that datadir alone. Both verdicts must be the expected ones. Each dispute runs
+// twice: with --l2 only (state node by node, debug_dbGet) and with the same node as --l2.experimental, where
+// the program's l2-payload-witness hint before each block becomes one debug_executePayload that brings the
+// block's state reads at once.
 func TestOnlineDemoDisputes(t *testing.T) {
 	start := time.Now()
 	d, err := devnet.New(devnet.Config{})
@@ -236,28 +239,48 @@ func TestOnlineDemoDisputes(t *testing.T) {
 
 	var report []string
 	for i, dp := range disputes {
-		args := onlineRunArgs(dir, filepath.Join(dir, fmt.Sprintf("dispute-%d", i)), demoHostConfig(d, dp))
-		online := append(slices.Clone(args), "--l1", srv.L1URL(), "--l2", srv.L2URL(), "--l1.beacon", srv.BeaconURL())
+		blocks := uint64(0)
+		if dp.claimBlock > dp.agreed {
+			blocks = dp.claimBlock - dp.agreed
+		}
+		var dbGets [2]uint64
+		for mode, fast := range []bool{false, true} {
+			args := onlineRunArgs(dir, filepath.Join(dir, fmt.Sprintf("dispute-%d-%d", i, mode)), demoHostConfig(d, dp))
+			online := append(slices.Clone(args), "--l1", srv.L1URL(), "--l2", srv.L2URL(), "--l1.beacon", srv.BeaconURL())
+			if fast {
+				online = append(online, "--l2.experimental", srv.L2URL())
+			}
+			name := fmt.Sprintf("%s (witness fast path: %v)", dp.name, fast)
 
-		before := srv.Requests()
-		t0 := time.Now()
-		_, stderr, code := runCLI(t, online...)
-		onlineTime := time.Since(t0)
-		require.Equal(t, dp.want, code, "%s, online:\n%s", dp.name, lastLines(stderr, 20))
-		counts, preimages := prefetcherStats(t, stderr)
-		after := srv.Requests()
-		require.Equal(t, counts, serverCounts(before, after), "%s: the host counts the requests the server received", dp.name)
+			before := srv.Requests()
+			t0 := time.Now()
+			_, stderr, code := runCLI(t, online...)
+			onlineTime := time.Since(t0)
+			require.Equal(t, dp.want, code, "%s, online:\n%s", name, lastLines(stderr, 20))
+			counts, preimages := prefetcherStats(t, stderr)
+			after := srv.Requests()
+			require.Equal(t, counts, serverCounts(before, after), "%s: the host counts the requests the server received", name)
+			dbGets[mode] = counts["debug_dbGet"]
+			if fast {
+				require.Equal(t, blocks, counts["debug_executePayload"], "%s: one payload execution per derived block", name)
+				if blocks > 0 {
+					require.Less(t, 4*dbGets[1], dbGets[0], "%s: the witnesses replace most single node reads", name)
+				}
+			} else {
+				require.Zero(t, counts["debug_executePayload"], name)
+			}
 
-		t0 = time.Now()
-		_, stderr, code = runCLI(t, args...)
-		offlineTime := time.Since(t0)
-		require.Equal(t, dp.want, code, "%s, offline from the online run's datadir:\n%s", dp.name, lastLines(stderr, 20))
-		require.NotContains(t, stderr, "Prefetcher stopped", "offline runs fetch nothing")
+			t0 = time.Now()
+			_, stderr, code = runCLI(t, args...)
+			offlineTime := time.Since(t0)
+			require.Equal(t, dp.want, code, "%s, offline from the online run's datadir:\n%s", name, lastLines(stderr, 20))
+			require.NotContains(t, stderr, "Prefetcher stopped", "offline runs fetch nothing")
 
-		report = append(report, fmt.Sprintf("%-45s %-7s online %6s offline %6s  %6d preimages  %s\n%48s L1: %s\n%48s L2: %s",
-			dp.name, verdict(code), onlineTime.Round(time.Millisecond), offlineTime.Round(time.Millisecond), preimages,
-			formatCounts(counts), "", formatCounts(serverCounts(devnet.RequestCounts{}, devnet.RequestCounts{L1: diff(before.L1, after.L1)})),
-			"", formatCounts(serverCounts(devnet.RequestCounts{}, devnet.RequestCounts{L2: diff(before.L2, after.L2)}))))
+			report = append(report, fmt.Sprintf("%-62s %-7s online %6s offline %6s  %6d preimages  %s\n%65s L1: %s\n%65s L2: %s",
+				name, verdict(code), onlineTime.Round(time.Millisecond), offlineTime.Round(time.Millisecond), preimages,
+				formatCounts(counts), "", formatCounts(serverCounts(devnet.RequestCounts{}, devnet.RequestCounts{L1: diff(before.L1, after.L1)})),
+				"", formatCounts(serverCounts(devnet.RequestCounts{}, devnet.RequestCounts{L2: diff(before.L2, after.L2)}))))
+		}
 	}
 	t.Logf("devnet and server ready in %s; total %s\n%s", setup.Round(time.Millisecond), time.Since(start).Round(time.Millisecond),
 		strings.Join(report, "\n"))

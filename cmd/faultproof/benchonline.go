@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ethereum/go-ethereum/log"
+	"github.com/urfave/cli/v2"
+
+	"github.com/faultproof/faultproof/devnet"
+	"github.com/faultproof/faultproof/host"
+	"github.com/faultproof/faultproof/host/kvstore"
+)
+
+var benchOnlineCommand = &cli.Command{
+	Name:  "online",
+	Usage: "RPC calls and wall time per derived L2 block of the online host, with and without the witness fast path",
+	Description: `Serves the devnet over JSON-RPC and the beacon API on 127.0.0.1 and decides the demo's disputes online
+into an empty datadir each time, once with --l2 only (every state node is a debug_dbGet) and once with the
+same node as --l2.experimental (the program's l2-payload-witness hint becomes one debug_executePayload per
+block). Reports requests and wall time per derived L2 block, medians over --rounds, and their ratio.
+--rpc.latency delays every request, as a node across a network would.`,
+	Flags: append([]cli.Flag{
+		&cli.IntFlag{Name: "rounds", Usage: "Runs of each dispute in each mode; the median is reported", Value: 3},
+		&cli.DurationFlag{Name: "rpc.latency", Usage: "Delay added to every request to the devnet's nodes", Value: 0},
+	}, logFlags...),
+	Before: setupLogging,
+	Action: runBenchOnline,
+}
+
+// onlineRun is what one online run of a dispute cost.
+type onlineRun struct {
+	code     int
+	elapsed  time.Duration
+	total    uint64 // requests to L1, L2 and beacon
+	l2       uint64 // requests to L2
+	dbGet    uint64
+	executes uint64 // debug_executePayload
+}
+
+func runBenchOnline(ctx *cli.Context) error {
+	rounds, latency := ctx.Int("rounds"), ctx.Duration("rpc.latency")
+	if rounds < 1 || latency < 0 {
+		return errors.New("--rounds must be at least 1 and --rpc.latency not negative")
+	}
+	if !ctx.IsSet(logLevelFlag.Name) {
+		root := log.Root()
+		log.SetDefault(log.NewLogger(log.DiscardHandler()))
+		defer log.SetDefault(root)
+	}
+	dir, err := os.MkdirTemp("", "faultproof-bench-online-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	d, err := devnet.New(devnet.Config{})
+	if err != nil {
+		return err
+	}
+	srv, err := devnet.Serve(ctx.Context, d, "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	urls := []string{srv.L1URL(), srv.L2URL(), srv.BeaconURL()}
+	if latency > 0 {
+		for i, u := range urls {
+			p, err := startDelayProxy(u, latency)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			urls[i] = "http://" + p.Addr
+		}
+	}
+	disputes, err := demoDisputes(d)
+	if err != nil {
+		return err
+	}
+
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "CLAIM\tBLOCKS\tWITNESS\tREQUESTS\tL2\tdbGet\texecutePayload\tREQ/BLOCK\tL2/BLOCK\tTIME\tTIME/BLOCK\tVERDICT\n")
+	var ratios []string
+	runs := 0
+	for _, dp := range disputes {
+		blocks := uint64(0)
+		if dp.claimBlock > dp.agreed {
+			blocks = dp.claimBlock - dp.agreed
+		}
+		var med [2]onlineRun
+		for mode, fast := range []bool{false, true} {
+			var all []onlineRun
+			for r := 0; r < rounds; r++ {
+				runs++
+				fmt.Fprintf(os.Stderr, "%s, witness fast path %v, round %d...\n", dp.name, fast, r+1)
+				cfg := demoHostConfig(d, dp)
+				cfg.L1URL, cfg.L2URLs, cfg.L1BeaconURL = urls[0], []string{urls[1]}, urls[2]
+				if fast {
+					cfg.L2Experimental = []string{urls[1]}
+				}
+				cfg.DataDir, cfg.DataFormat = filepath.Join(dir, fmt.Sprintf("run-%d", runs)), kvstore.FormatPebble
+				run, err := runOnline(ctx.Context, srv, cfg)
+				if err != nil {
+					return fmt.Errorf("%s: %w", dp.name, err)
+				}
+				if run.code != dp.want {
+					return fmt.Errorf("%s: verdict %s, want %s", dp.name, verdict(run.code), verdict(dp.want))
+				}
+				all = append(all, run)
+				_ = os.RemoveAll(cfg.DataDir)
+			}
+			m := medianRun(all)
+			med[mode] = m
+			perBlock := func(v float64) string {
+				if blocks == 0 {
+					return "-"
+				}
+				return fmt.Sprintf("%.1f", v/float64(blocks))
+			}
+			timePerBlock := "-"
+			if blocks > 0 {
+				timePerBlock = (m.elapsed / time.Duration(blocks)).Round(time.Microsecond * 100).String()
+			}
+			fmt.Fprintf(w, "%s\t%d\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", dp.name, blocks, yesNo(fast),
+				m.total, m.l2, m.dbGet, m.executes, perBlock(float64(m.total)), perBlock(float64(m.l2)),
+				m.elapsed.Round(time.Millisecond), timePerBlock, verdict(m.code))
+		}
+		if blocks > 0 {
+			ratios = append(ratios, fmt.Sprintf("%s: without/with: L2 requests %.2f, all requests %.2f, wall time %.2f",
+				dp.name, float64(med[0].l2)/float64(med[1].l2), float64(med[0].total)/float64(med[1].total),
+				med[0].elapsed.Seconds()/med[1].elapsed.Seconds()))
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	fmt.Printf("\nwitness fast path, ratios without/with (medians of %d, rpc latency %s):\n", rounds, latency)
+	for _, r := range ratios {
+		fmt.Println("  " + r)
+	}
+	fmt.Printf("peak memory (max RSS, devnet + server + host + program): %.1f MiB\n", float64(ru.Maxrss)/1024)
+	return nil
+}
+
+// runOnline decides one dispute with the host online against srv, the program in process, and counts the
+// requests srv received.
+func runOnline(ctx context.Context, srv *devnet.Server, cfg *host.Config) (onlineRun, error) {
+	h := host.New(log.Root(), cfg, inProcessProgram)
+	h.NewPrefetcher = host.NewOnlinePrefetcher
+	before := srv.Requests()
+	start := time.Now()
+	err := h.Run(ctx)
+	run := onlineRun{elapsed: time.Since(start)}
+	var exit *host.ExitError
+	switch {
+	case errors.As(err, &exit) && exit.Code == 1:
+		run.code = 1
+	case err != nil:
+		return run, err
+	}
+	after := srv.Requests()
+	for _, side := range []struct {
+		b, a map[string]uint64
+		l2   bool
+	}{{before.L1, after.L1, false}, {before.L2, after.L2, true}, {before.Beacon, after.Beacon, false}} {
+		for k, v := range side.a {
+			n := v - side.b[k]
+			run.total += n
+			if side.l2 {
+				run.l2 += n
+			}
+		}
+	}
+	run.dbGet = after.L2["debug_dbGet"] - before.L2["debug_dbGet"]
+	run.executes = after.L2["debug_executePayload"] - before.L2["debug_executePayload"]
+	return run, nil
+}
+
+// medianRun is the run with the median wall time; the request counts are the same in every round.
+func medianRun(runs []onlineRun) onlineRun {
+	s := slices.Clone(runs)
+	slices.SortFunc(s, func(a, b onlineRun) int { return int(a.elapsed - b.elapsed) })
+	return s[len(s)/2]
+}
+
+// delayProxy forwards HTTP requests to a node after a fixed delay, standing in for a network.
+type delayProxy struct {
+	Addr string
+	srv  *http.Server
+}
+
+func startDelayProxy(target string, delay time.Duration) (*delayProxy, error) {
+	u, err := url.Parse(target)
+	if err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(delay)
+		rp.ServeHTTP(w, r)
+	})}
+	go func() { _ = srv.Serve(l) }()
+	return &delayProxy{Addr: l.Addr().String(), srv: srv}, nil
+}
+
+func (p *delayProxy) Close() error { return p.srv.Close() }
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/log"
+
+	"github.com/faultproof/faultproof/devnet"
+	"github.com/faultproof/faultproof/host/kvstore"
+)
+
+// BenchmarkOnlineClaim decides the demo's 6-block honest claim online against the devnet server, into an
+// empty datadir each time, with and without the witness fast path (--l2.experimental), and reports the
+// requests per derived L2 block beside the time.
+func BenchmarkOnlineClaim(b *testing.B) {
+	root := log.Root()
+	log.SetDefault(log.NewLogger(log.DiscardHandler()))
+	defer log.SetDefault(root)
+	d, err := devnet.New(devnet.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv, err := devnet.Serve(ctx, d, "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	disputes, err := demoDisputes(d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	dp := disputes[0]
+	blocks := float64(dp.claimBlock - dp.agreed)
+	for _, fast := range []bool{false, true} {
+		b.Run(fmt.Sprintf("witness=%v", fast), func(b *testing.B) {
+			dir := b.TempDir()
+			var total, l2 uint64
+			for i := 0; b.Loop(); i++ {
+				cfg := demoHostConfig(d, dp)
+				cfg.L1URL, cfg.L2URLs, cfg.L1BeaconURL = srv.L1URL(), []string{srv.L2URL()}, srv.BeaconURL()
+				if fast {
+					cfg.L2Experimental = []string{srv.L2URL()}
+				}
+				cfg.DataDir, cfg.DataFormat = filepath.Join(dir, fmt.Sprint(i)), kvstore.FormatPebble
+				run, err := runOnline(ctx, srv, cfg)
+				if err != nil || run.code != dp.want {
+					b.Fatalf("run %d: exit %d, %v", i, run.code, err)
+				}
+				total, l2 = run.total, run.l2
+			}
+			b.ReportMetric(float64(total)/blocks, "requests/block")
+			b.ReportMetric(float64(l2)/blocks, "l2-requests/block")
+		})
+	}
+}
