@@ -21,7 +21,8 @@ type batcher struct {
 	rollup  *rollup.Config
 	seed    uint64
 	pending []*l2Built
-	queue   []*channel // channels with frames still to post, oldest first
+	cuts    [][]*l2Built // groups of blocks that must end a channel, to open before pending
+	queue   []*channel   // channels with frames still to post, oldest first
 	opened  uint64
 	infos   []BatchInfo // of every L2 block batched, by number - 1
 }
@@ -45,14 +46,22 @@ type batcherTx struct {
 
 func (b *batcher) add(blk *l2Built) { b.pending = append(b.pending, blk) }
 
-func (b *batcher) idle() bool { return len(b.pending) == 0 && len(b.queue) == 0 }
+// cut ends the channel with the blocks added so far: they go in a channel of their own.
+func (b *batcher) cut() {
+	if len(b.pending) > 0 {
+		b.cuts = append(b.cuts, b.pending)
+		b.pending = nil
+	}
+}
 
-// openChannel puts the pending blocks in a new channel, to be posted from the L1 block at time l1Time on:
+func (b *batcher) idle() bool { return len(b.pending) == 0 && len(b.cuts) == 0 && len(b.queue) == 0 }
+
+// openChannel puts blocks in a new channel, to be posted from the L1 block at time l1Time on:
 // singular batches for the blocks whose L1 origin is before Delta (span batches are dropped below that),
 // then one span batch, or two if there are four blocks or more. Channels alternate between calldata and,
 // from Ecotone, blobs; two in three are brotli-compressed from Fjord. The channel is cut in about three
 // frames.
-func (b *batcher) openChannel(l1Number, l1Time uint64) error {
+func (b *batcher) openChannel(blocks []*l2Built, l1Number, l1Time uint64) error {
 	idx := b.opened
 	b.opened++
 	var id derive.ChannelID
@@ -67,8 +76,6 @@ func (b *batcher) openChannel(l1Number, l1Time uint64) error {
 	if err != nil {
 		return err
 	}
-	blocks := b.pending
-	b.pending = nil
 	i := 0
 	for ; i < len(blocks) && !b.rollup.IsDelta(blocks[i].origin.Time); i++ {
 		if err := co.AddBatch(derive.NewSingularBatchData(blocks[i].batch)); err != nil {
@@ -109,7 +116,7 @@ func (b *batcher) openChannel(l1Number, l1Time uint64) error {
 		ch.blocks = append(ch.blocks, blk.block.NumberU64())
 		b.infos = append(b.infos, BatchInfo{
 			Channel: id, Span: j >= spanFrom, Blob: ch.blob, Brotli: ch.brotli, FirstL1: l1Number,
-			L1Origin: blk.origin.Number.Uint64(), SeqNumber: blk.seq,
+			L1Origin: blk.origin.Number.Uint64(), SeqNumber: blk.seq, Invalid: blk.invalid,
 		})
 	}
 	b.queue = append(b.queue, ch)
@@ -122,8 +129,13 @@ func (b *batcher) openChannel(l1Number, l1Time uint64) error {
 // block and the next: about two thirds now, the rest then, unless the next L1 block activates Holocene,
 // which drops channels still incomplete (holocene/derivation.md).
 func (b *batcher) post(l1Number, l1Time uint64, spam bool) (txs []batcherTx, spamPayload []byte, err error) {
+	groups := b.cuts
 	if len(b.pending) > 0 {
-		if err := b.openChannel(l1Number, l1Time); err != nil {
+		groups = append(groups, b.pending)
+	}
+	b.cuts, b.pending = nil, nil
+	for _, blocks := range groups {
+		if err := b.openChannel(blocks, l1Number, l1Time); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -68,6 +68,11 @@ type Config struct {
 	L2Blocks uint64
 	// Seed derives the accounts' keys and the channel IDs.
 	Seed uint64
+	// InvalidBatchAt lists L2 blocks, from Holocene on, whose batch carries a transaction the engine rejects
+	// (a nonce far ahead) instead of the sequencer's transactions, as a faulty batcher could post. Derivation
+	// replaces each by a deposit-only block (holocene/derivation.md), which is what the devnet's chain holds
+	// there; each such batch ends its channel.
+	InvalidBatchAt []uint64
 }
 
 // DefaultL2Blocks reaches every fork and a few blocks after Karst: 11 L1 epochs.
@@ -143,6 +148,7 @@ type BatchInfo struct {
 	LastL1    uint64           // the L1 block with the channel's last frame
 	L1Origin  uint64           // the block's L1 origin
 	SeqNumber uint64           // the block's position in its epoch
+	Invalid   bool             // the batch's transactions are rejected: the block is deposit-only (Config.InvalidBatchAt)
 }
 
 // Config is what the devnet was made with (defaults filled in).

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/big"
+	"slices"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -33,6 +34,11 @@ func New(cfg Config) (*Devnet, error) {
 	if cfg.L2Blocks == 0 {
 		cfg.L2Blocks = DefaultL2Blocks
 	}
+	for _, n := range cfg.InvalidBatchAt {
+		if n == 0 || n > cfg.L2Blocks {
+			return nil, fmt.Errorf("invalid batch at L2 block %d: not a block of the devnet (1..%d)", n, cfg.L2Blocks)
+		}
+	}
 	g := &generator{cfg: cfg, acc: newAccounts(cfg.Seed), blobs: map[common.Hash]*blobRecord{}}
 	var err error
 	if g.l1, err = newL1Chain(g.acc); err != nil {
@@ -53,11 +59,14 @@ func New(cfg Config) (*Devnet, error) {
 		// The L2 blocks before the next L1 block.
 		nextL1 := g.l1.head().Time() + L1BlockTime
 		for uint64(len(g.l2.blocks)) <= cfg.L2Blocks && rcfg.TimestampForBlock(uint64(len(g.l2.blocks))) < nextL1 {
-			built, err := g.l2.addBlock(g.l1)
+			built, err := g.l2.addBlock(g.l1, slices.Contains(cfg.InvalidBatchAt, uint64(len(g.l2.blocks))))
 			if err != nil {
 				return nil, err
 			}
 			g.batcher.add(built)
+			if built.invalid {
+				g.batcher.cut() // derivation flushes the rest of the channel: nothing may follow in it
+			}
 		}
 		sequencing := uint64(len(g.l2.blocks)) <= cfg.L2Blocks
 		if !sequencing && g.batcher.idle() {

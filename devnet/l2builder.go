@@ -374,11 +374,9 @@ func buildBlock(m *miner.Miner, chain *core.BlockChain, config *params.ChainConf
 			return nil, nil, err
 		}
 	}
-	payload, err := m.BuildPayload(context.Background(), &miner.BuildPayloadArgs{
-		Parent: parent.Hash(), Timestamp: attrs.Timestamp, FeeRecipient: attrs.SuggestedFeeRecipient, Random: attrs.Random,
-		Withdrawals: attrs.Withdrawals, BeaconRoot: attrs.BeaconRoot, NoTxPool: true, Transactions: txs,
-		GasLimit: attrs.GasLimit, EIP1559Params: attrs.EIP1559Params, MinBaseFee: attrs.MinBaseFee,
-	}, witness)
+	args := payloadArgs(parent.Hash(), attrs)
+	args.Transactions = txs
+	payload, err := m.BuildPayload(context.Background(), args, witness)
 	if err != nil {
 		return nil, nil, fmt.Errorf("op-geth builds block %d: %w", n, err)
 	}
@@ -398,6 +396,23 @@ func buildBlock(m *miner.Miner, chain *core.BlockChain, config *params.ChainConf
 		w = *env.Witness
 	}
 	return block, w, nil
+}
+
+// payloadArgs are op-geth's builder arguments for attrs on parent, as op-node drives it: the attributes'
+// transactions forced, none from a pool. Transactions that do not decode are left out.
+func payloadArgs(parent common.Hash, attrs *engine.PayloadAttributes) *miner.BuildPayloadArgs {
+	args := &miner.BuildPayloadArgs{
+		Parent: parent, Timestamp: attrs.Timestamp, FeeRecipient: attrs.SuggestedFeeRecipient, Random: attrs.Random,
+		Withdrawals: attrs.Withdrawals, BeaconRoot: attrs.BeaconRoot, NoTxPool: true,
+		GasLimit: attrs.GasLimit, EIP1559Params: attrs.EIP1559Params, MinBaseFee: attrs.MinBaseFee,
+	}
+	for _, enc := range attrs.Transactions {
+		tx := new(types.Transaction)
+		if tx.UnmarshalBinary(enc) == nil {
+			args.Transactions = append(args.Transactions, tx)
+		}
+	}
+	return args
 }
 
 // ExecutionWitness is op-geth's stateless witness of block n (the debug_executionWitness shape): the

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/stretchr/testify/require"
 
@@ -135,4 +136,59 @@ func forkBlock(t *testing.T, d *devnet.Devnet, ft uint64) uint64 {
 	r := d.Rollup()
 	require.Zero(t, (ft-r.Genesis.L2Time)%r.BlockTime)
 	return (ft - r.Genesis.L2Time) / r.BlockTime
+}
+
+// TestProgramReplacesInvalidBatches: a faulty batcher posts, for blocks after Holocene, batches whose
+// transaction the engine rejects. The program must derive the deposit-only replacement of each
+// (holocene/derivation.md), which op-geth built independently from the attributes' deposits, and judge
+// claims on it: the replacement's output is valid, anything else is not.
+func TestProgramReplacesInvalidBatches(t *testing.T) {
+	if testing.Short() {
+		t.Skip("derives and executes L2 blocks")
+	}
+	holocene := uint64(45) // DevnetForkHeights
+	bad := []uint64{holocene + 2, holocene + 8}
+	d, err := devnet.New(devnet.Config{L2Blocks: holocene + 12, InvalidBatchAt: bad})
+	require.NoError(t, err)
+	require.Equal(t, holocene, forkBlock(t, d, *d.Rollup().HoloceneTime))
+	for _, n := range bad {
+		require.True(t, d.Batch(n).Invalid)
+		require.NotEqual(t, d.Batch(n).Channel, d.Batch(n+1).Channel, "block %d ends its channel", n)
+		for _, tx := range d.L2Block(n).Transactions() {
+			require.Equal(t, uint8(types.DepositTxType), tx.Type(), "block %d holds deposits only", n)
+		}
+	}
+	require.False(t, d.Batch(holocene+3).Invalid)
+	require.Greater(t, len(d.L2Block(holocene+3).Transactions()), 1, "other blocks carry the sequencer's transactions")
+
+	for _, tt := range []struct {
+		name          string
+		agreed, claim uint64
+	}{
+		{"the replaced block", bad[0] - 1, bad[0]},
+		{"across a replaced block", bad[0] - 2, bad[0] + 2},
+		{"a replaced block whose batch came after another replaced one", bad[0], bad[1]},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := runProgram(t, d, tt.agreed, d.OutputRoot(tt.claim), tt.claim, nil)
+			require.NoError(t, err, "honest claim at %d from %d", tt.claim, tt.agreed)
+			witnesses := 0
+			for _, h := range o.hints {
+				if strings.HasPrefix(h, preimage.HintL2PayloadWitness+" ") {
+					witnesses++
+				}
+			}
+			replaced := 0
+			for n := tt.agreed + 1; n <= tt.claim; n++ {
+				if d.Batch(n).Invalid {
+					replaced++
+				}
+			}
+			require.Positive(t, replaced)
+			// Each replaced block is built twice: the batch's attributes, rejected, then the deposits alone.
+			require.Equal(t, int(tt.claim-tt.agreed)+replaced, witnesses, "blocks built")
+			_, err = runProgram(t, d, tt.agreed, common.Hash{0xba, 0xd}, tt.claim, nil)
+			require.ErrorIs(t, err, client.ErrClaimNotValid)
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package devnet
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"github.com/ethereum/go-ethereum/beacon/engine"
@@ -127,12 +128,17 @@ type l2Built struct {
 	batch  *derive.SingularBatch
 	seq    uint64 // sequence number in its epoch
 	origin *types.Header
+	// invalid says the batch's transactions are rejected and the block holds the deposits only.
+	invalid bool
 }
 
 // addBlock sequences the next L2 block on l1 (the L1 blocks made so far) as op-node's sequencer does: the L1
 // origin is the parent's, or the next L1 block once the L2 block's time reaches it; the payload attributes
 // come from derive.BuildAttributes with the sequencer's transactions; op-geth builds the block.
-func (c *l2Chain) addBlock(l1 *l1Chain) (*l2Built, error) {
+//
+// With invalid, the batch carries a transaction the engine rejects instead of the sequencer's, and the
+// block is what derivation makes of it from Holocene: the attributes' deposits alone.
+func (c *l2Chain) addBlock(l1 *l1Chain, invalid bool) (*l2Built, error) {
 	parent := c.head()
 	n := parent.NumberU64() + 1
 	t := c.rollup.TimestampForBlock(n)
@@ -153,7 +159,15 @@ func (c *l2Chain) addBlock(l1 *l1Chain) (*l2Built, error) {
 		return nil, fmt.Errorf("l2 block %d at %d is past the sequencer drift of its L1 origin %d at %d", n, t, origin, l1Origin.Time)
 	}
 	var txs [][]byte
-	if c.userTxsAllowed(t) {
+	switch {
+	case invalid:
+		if !c.rollup.IsHolocene(t) || !c.userTxsAllowed(t) {
+			return nil, fmt.Errorf("l2 block %d: an invalid batch needs a block from Holocene on that may carry transactions", n)
+		}
+		if txs, err = c.rejectedTx(); err != nil {
+			return nil, fmt.Errorf("l2 block %d: %w", n, err)
+		}
+	case c.userTxsAllowed(t):
 		if txs, err = c.sequencerTxs(parent, n, t); err != nil {
 			return nil, fmt.Errorf("l2 block %d: %w", n, err)
 		}
@@ -164,6 +178,13 @@ func (c *l2Chain) addBlock(l1 *l1Chain) (*l2Built, error) {
 	if err != nil {
 		return nil, fmt.Errorf("l2 block %d: attributes: %w", n, err)
 	}
+	if invalid {
+		// op-geth's builder must refuse the batch's attributes, or the block would not be replaced.
+		if _, err := c.miner.BuildPayload(context.Background(), payloadArgs(parent.Hash(), attrs), false); err == nil {
+			return nil, fmt.Errorf("l2 block %d: op-geth accepts the invalid batch's transaction", n)
+		}
+		attrs = depositsOnly(attrs)
+	}
 	block, _, err := buildBlock(c.miner, c.chain, c.config, parent, attrs, false)
 	if err != nil {
 		return nil, err
@@ -173,7 +194,7 @@ func (c *l2Chain) addBlock(l1 *l1Chain) (*l2Built, error) {
 		return nil, err
 	}
 	c.blocks = append(c.blocks, block)
-	c.attrs = append(c.attrs, attrs)
+	c.attrs = append(c.attrs, attrs) // what derivation builds the block from
 	c.outputs = append(c.outputs, out)
 
 	batch := &derive.SingularBatch{ParentHash: parent.Hash(), EpochNum: origin, EpochHash: l1Origin.Hash(), Timestamp: t}
@@ -184,7 +205,34 @@ func (c *l2Chain) addBlock(l1 *l1Chain) (*l2Built, error) {
 	if origin == p.L1Origin.Number {
 		seq = p.SequenceNumber + 1
 	}
-	return &l2Built{block: block, batch: batch, seq: seq, origin: l1Origin}, nil
+	return &l2Built{block: block, batch: batch, seq: seq, origin: l1Origin, invalid: invalid}, nil
+}
+
+// rejectedTx is a well-formed, signed transfer whose nonce is far ahead of its sender's: batch checks take
+// it, the engine rejects it. The sender's nonce is not used up.
+func (c *l2Chain) rejectedTx() ([][]byte, error) {
+	from := c.acc.alice
+	tx, err := types.SignNewTx(from.key, types.LatestSignerForChainID(c.config.ChainID), &types.DynamicFeeTx{
+		ChainID: c.config.ChainID, Nonce: c.nonces[from.addr] + 1<<20, GasTipCap: big.NewInt(params.GWei / 100),
+		GasFeeCap: big.NewInt(100 * params.GWei), Gas: params.TxGas, To: &common.Address{0xde, 0xad}, Value: big.NewInt(1),
+	})
+	if err != nil {
+		return nil, err
+	}
+	enc, err := tx.MarshalBinary()
+	return [][]byte{enc}, err
+}
+
+// depositsOnly is attrs with its deposit transactions only: Holocene's replacement of a rejected payload.
+func depositsOnly(attrs *engine.PayloadAttributes) *engine.PayloadAttributes {
+	out := *attrs
+	out.Transactions = nil
+	for _, tx := range attrs.Transactions {
+		if len(tx) > 0 && tx[0] == types.DepositTxType {
+			out.Transactions = append(out.Transactions, tx)
+		}
+	}
+	return &out
 }
 
 // userTxsAllowed says whether the sequencer puts transactions in the block at t: not in the activation

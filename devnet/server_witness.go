@@ -60,11 +60,9 @@ func (a *l2DebugAPI) ExecutePayload(parent common.Hash, attrs *engine.PayloadAtt
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	payload, err := a.miner.BuildPayload(context.Background(), &miner.BuildPayloadArgs{
-		Parent: parent, Timestamp: attrs.Timestamp, FeeRecipient: attrs.SuggestedFeeRecipient, Random: attrs.Random,
-		Withdrawals: attrs.Withdrawals, BeaconRoot: attrs.BeaconRoot, NoTxPool: true, Transactions: txs,
-		GasLimit: attrs.GasLimit, EIP1559Params: attrs.EIP1559Params, MinBaseFee: attrs.MinBaseFee,
-	}, true)
+	args := payloadArgs(parent, attrs)
+	args.Transactions = txs
+	payload, err := a.miner.BuildPayload(context.Background(), args, true)
 	if err != nil {
 		return nil, fmt.Errorf("execute payload on %s: %w", parent, err)
 	}

@@ -34,9 +34,22 @@ agreed block. Exits 0 only if every verdict is the expected one.`,
 		&cli.PathFlag{Name: "datadir", Usage: "Keep the preimages (pebble) and configs here, with a command to replay each dispute"},
 		&cli.BoolFlag{Name: "vm", Usage: "Also settle each dispute inside the VM (builds the prestate from the checkout in --src)"},
 		&cli.PathFlag{Name: "src", Usage: "With --vm: checkout of the faultproof repository to build the program from", Value: "."},
+		invalidBatchFlag,
 	}, logFlags...),
 	Before: setupLogging,
 	Action: runDemo,
+}
+
+// invalidBatchFlag makes a faulty batcher: the batches of these L2 blocks carry a transaction the engine
+// rejects, and derivation replaces the blocks by deposit-only ones.
+var invalidBatchFlag = &cli.Uint64SliceFlag{
+	Name:  "invalid-batch",
+	Usage: "L2 block (from Holocene on, may repeat) whose batch carries a transaction the engine rejects; the demo adds a dispute about each",
+}
+
+// devnetConfig is the devnet the demo and 'devnet serve' flags ask for.
+func devnetConfig(ctx *cli.Context) devnet.Config {
+	return devnet.Config{L2Blocks: ctx.Uint64("l2.blocks"), InvalidBatchAt: ctx.Uint64Slice(invalidBatchFlag.Name)}
 }
 
 // dispute is one row of the demo.
@@ -63,13 +76,17 @@ func demoDisputes(d *devnet.Devnet) ([]dispute, error) {
 		return nil, errors.New("no L2 block was batched in a blob")
 	}
 	holocene := fork(devnet.DevnetForkHeights, "holocene")
-	return []dispute{
+	disputes := []dispute{
 		{"honest output root", head - 6, head, d.OutputRoot(head), 0},
 		{"wrong output root", head - 6, head, d.OutputRoot(head - 1), 1},
 		{fmt.Sprintf("across Holocene's activation (block %d)", holocene), holocene - 3, holocene + 2, d.OutputRoot(holocene + 2), 0},
 		{fmt.Sprintf("batches posted in blobs (block %d)", blob), blob - 2, blob, d.OutputRoot(blob), 0},
 		{"behind the agreed block (trace extension)", 40, 35, d.OutputRoot(35), 0},
-	}, nil
+	}
+	for _, n := range d.Config().InvalidBatchAt {
+		disputes = append(disputes, dispute{fmt.Sprintf("invalid batch replaced by deposits only (block %d)", n), n - 1, n, d.OutputRoot(n), 0})
+	}
+	return disputes, nil
 }
 
 func fork(s devnet.ForkSchedule, name string) uint64 {
@@ -90,7 +107,7 @@ func runDemo(ctx *cli.Context) error {
 	}
 	start := time.Now()
 	fmt.Fprintf(os.Stderr, "Building the devnet (%d L2 blocks)...\n", ctx.Uint64("l2.blocks"))
-	d, err := devnet.New(devnet.Config{L2Blocks: ctx.Uint64("l2.blocks")})
+	d, err := devnet.New(devnetConfig(ctx))
 	if err != nil {
 		return fmt.Errorf("devnet: %w", err)
 	}

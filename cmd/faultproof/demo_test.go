@@ -36,8 +36,27 @@ func TestDemoInsideTheVM(t *testing.T) {
 	if os.Getenv("FAULTPROOF_E2E") != "full" {
 		t.Skip("set FAULTPROOF_E2E=full to run the demo inside the VM")
 	}
-	stdout, stderr, code := runCLI(t, "demo", "--vm", "--src", "../..")
+	stdout, stderr, code := runCLI(t, "demo", "--vm", "--src", "../..", "--invalid-batch", "47")
 	require.Equal(t, 0, code, stderr)
 	require.Regexp(t, `wrong output root\s+\d+\s+\d+\s+invalid\s+invalid\s+\S+\s+\d+\s+invalid\s+\d+`, stdout)
+	require.Regexp(t, `invalid batch replaced by deposits only \(block 47\)\s+46\s+47\s+valid\s+valid\s+\S+\s+\d+\s+valid\s+\d+`, stdout)
 	t.Log("\n" + stdout)
+}
+
+// TestDemoInvalidBatches: with --invalid-batch the demo adds a dispute about each replaced block; blocks it
+// cannot make invalid are refused with a message.
+func TestDemoInvalidBatches(t *testing.T) {
+	stdout, stderr, code := runCLI(t, "demo", "--l2.blocks", "50", "--invalid-batch", "48")
+	require.Equal(t, 0, code, stderr)
+	require.Regexp(t, `invalid batch replaced by deposits only \(block 48\)\s+47\s+48\s+valid\s+valid`, stdout)
+	for _, tc := range []struct{ block, errText string }{
+		{"20", "needs a block from Holocene on"},
+		{"50", "needs a block from Holocene on"}, // Isthmus activation: upgrade transactions only
+		{"0", "not a block of the devnet"},
+		{"51", "not a block of the devnet"},
+	} {
+		_, stderr, code := runCLI(t, "demo", "--l2.blocks", "50", "--invalid-batch", tc.block)
+		require.Equal(t, 2, code, "block %s: %s", tc.block, stderr)
+		require.Contains(t, lastLine(stderr), tc.errText, "block %s", tc.block)
+	}
 }

@@ -36,6 +36,7 @@ example 'faultproof run' command go to stderr. With --addr HOST:P the endpoints 
 		&cli.PathFlag{Name: "dir", Usage: "Write the chain configs here (created if missing)", Required: true},
 		&cli.Uint64Flag{Name: "l2.blocks", Usage: "L2 blocks in the devnet", Value: devnet.DefaultL2Blocks},
 		&cli.StringFlag{Name: "addr", Usage: "Listen address: 127.0.0.1 or localhost, port 0 for free ports", Value: "127.0.0.1:0"},
+		invalidBatchFlag,
 	}, logFlags...),
 	Before: setupLogging,
 	Action: runDevnetServe,
@@ -61,7 +62,7 @@ func runDevnetServe(ctx *cli.Context) error {
 
 	start := time.Now()
 	fmt.Fprintf(os.Stderr, "Building the devnet (%d L2 blocks)...\n", ctx.Uint64("l2.blocks"))
-	d, err := devnet.New(devnet.Config{L2Blocks: ctx.Uint64("l2.blocks")})
+	d, err := devnet.New(devnetConfig(ctx))
 	if err != nil {
 		return fmt.Errorf("devnet: %w", err)
 	}
