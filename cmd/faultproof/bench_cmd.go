@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/core/vm"
-	"github.com/ethereum/go-ethereum/log"
 	"github.com/urfave/cli/v2"
 
 	"github.com/faultproof/faultproof/client/l2"
@@ -38,12 +37,7 @@ func runBench(ctx *cli.Context) error {
 	if blocks < 1 || rounds < 1 {
 		return fmt.Errorf("--l2.blocks and --rounds must be at least 1")
 	}
-	// op-geth logs every block it builds and imports; the numbers are what this command is for.
-	if !ctx.IsSet(logLevelFlag.Name) {
-		root := log.Root()
-		log.SetDefault(log.NewLogger(log.DiscardHandler()))
-		defer log.SetDefault(root)
-	}
+	defer quietLogs(ctx)()
 	b, err := devnet.NewL2Builder()
 	if err != nil {
 		return err

@@ -54,11 +54,7 @@ func runBenchOnline(ctx *cli.Context) error {
 	if rounds < 1 || latency < 0 {
 		return errors.New("--rounds must be at least 1 and --rpc.latency not negative")
 	}
-	if !ctx.IsSet(logLevelFlag.Name) {
-		root := log.Root()
-		log.SetDefault(log.NewLogger(log.DiscardHandler()))
-		defer log.SetDefault(root)
-	}
+	defer quietLogs(ctx)()
 	dir, err := os.MkdirTemp("", "faultproof-bench-online-")
 	if err != nil {
 		return err

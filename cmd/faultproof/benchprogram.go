@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"text/tabwriter"
 
-	"github.com/ethereum/go-ethereum/log"
 	"github.com/urfave/cli/v2"
 
 	"github.com/faultproof/faultproof/devnet"
@@ -26,11 +25,7 @@ the VM, served by the host, and reports steps, steps per L2 block derived, VM ti
 }
 
 func runBenchProgram(ctx *cli.Context) error {
-	if !ctx.IsSet(logLevelFlag.Name) {
-		root := log.Root()
-		log.SetDefault(log.NewLogger(log.DiscardHandler()))
-		defer log.SetDefault(root)
-	}
+	defer quietLogs(ctx)()
 	dir, err := os.MkdirTemp("", "faultproof-bench-")
 	if err != nil {
 		return err

@@ -99,12 +99,7 @@ func fork(s devnet.ForkSchedule, name string) uint64 {
 }
 
 func runDemo(ctx *cli.Context) error {
-	if !ctx.IsSet(logLevelFlag.Name) {
-		// The program logs every block it derives; the table is what the demo is for.
-		root := log.Root()
-		log.SetDefault(log.NewLogger(log.DiscardHandler()))
-		defer log.SetDefault(root)
-	}
+	defer quietLogs(ctx)()
 	start := time.Now()
 	fmt.Fprintf(os.Stderr, "Building the devnet (%d L2 blocks)...\n", ctx.Uint64("l2.blocks"))
 	d, err := devnet.New(devnetConfig(ctx))

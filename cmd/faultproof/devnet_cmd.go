@@ -8,7 +8,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ethereum/go-ethereum/log"
 	"github.com/urfave/cli/v2"
 
 	"github.com/faultproof/faultproof/devnet"
@@ -55,10 +54,7 @@ func runDevnetServe(ctx *cli.Context) error {
 	}
 	sigCtx, stop := signal.NotifyContext(ctx.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if !ctx.IsSet(logLevelFlag.Name) {
-		// op-geth logs every block it builds and imports; the endpoints are what this command is for.
-		log.SetDefault(log.NewLogger(log.DiscardHandler()))
-	}
+	defer quietLogs(ctx)()
 
 	start := time.Now()
 	fmt.Fprintf(os.Stderr, "Building the devnet (%d L2 blocks)...\n", ctx.Uint64("l2.blocks"))

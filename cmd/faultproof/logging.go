@@ -69,3 +69,14 @@ func newLogHandler(w io.Writer, levelName, format string, color bool) (slog.Hand
 	}
 	return nil, fmt.Errorf("invalid --%s %q: want text, terminal, logfmt, json or json-pretty", logFormatFlag.Name, format)
 }
+
+// quietLogs discards log output unless --log.level was given, for commands whose output is a table or a
+// list (op-geth and the program log every block). The returned function restores the logger.
+func quietLogs(ctx *cli.Context) (restore func()) {
+	if ctx.IsSet(logLevelFlag.Name) {
+		return func() {}
+	}
+	root := log.Root()
+	log.SetDefault(log.NewLogger(log.DiscardHandler()))
+	return func() { log.SetDefault(root) }
+}
