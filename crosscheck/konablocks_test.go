@@ -41,9 +41,9 @@ const opSepoliaChainID = 11155420
 // konaFixture is one block of kona's executor fixtures.
 type konaFixture struct {
 	Name        string
-	Parent      *types.Header              `json:"parent_header"`
+	Parent      *types.Header             `json:"parent_header"`
 	Attributes  *engine.PayloadAttributes `json:"executing_payload"`
-	Expected    common.Hash                `json:"expected_block_hash"`
+	Expected    common.Hash               `json:"expected_block_hash"`
 	RollupChain struct {
 		L2ChainID uint64 `json:"l2_chain_id"`
 	} `json:"rollup_config"`

@@ -21,21 +21,22 @@ import (
 // both served by `faultproof host --server`. Cannon's load-elf must give our prestate, and both runs must end in the
 // same state (step count, exit code, witness and state file) with the expected verdict. With -short
 // (which needs CANNON_BIN) only the trace-extension dispute (~34M steps) runs; without it also the
-// dispute whose batches came in blobs (~845M steps).
+// dispute whose batches came in blobs (~845M steps) and the one about a block whose batch the engine rejects
+// (a faulty batcher: the Holocene deposit-only replacement, ~1.16G steps).
 func TestProgramUnderCannonAndOurVM(t *testing.T) {
 	cannon, ours, _ := vmCLIBinaries(t)
 	dir := t.TempDir()
 
 	datadir := filepath.Join(dir, "demo")
 	t0 := time.Now()
-	vmCLI(t, ours, "demo", "--datadir", datadir)
+	vmCLI(t, ours, "demo", "--datadir", datadir, "--invalid-batch", "47")
 	replay, err := os.ReadFile(filepath.Join(datadir, "replay.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(replay)), "\n")
-	if len(lines) != 5 {
-		t.Fatalf("replay.txt has %d lines, want 5", len(lines))
+	if len(lines) != 6 {
+		t.Fatalf("replay.txt has %d lines, want 6", len(lines))
 	}
 	t.Logf("demo datadir ready in %s", time.Since(t0).Round(time.Millisecond))
 
@@ -78,7 +79,10 @@ func TestProgramUnderCannonAndOurVM(t *testing.T) {
 		disputes = append(disputes, struct {
 			name string
 			line int
-		}{"batches posted in blobs", 3})
+		}{"batches posted in blobs", 3}, struct {
+			name string
+			line int
+		}{"invalid batch replaced by deposits only", 5})
 	}
 	for _, d := range disputes {
 		t.Run(d.name, func(t *testing.T) {
