@@ -20,8 +20,8 @@ import (
 
 func main() {
 	logger := log.NewLogger(log.LogfmtHandlerWithLevel(os.Stdout, log.LevelInfo))
-	oracle := preimage.NewOracleClient(preimage.ClientPreimageChannel())
-	hinter := preimage.NewHintWriter(preimage.ClientHinterChannel())
+	oracle := preimage.NewOracleClient(preimageChannel())
+	hinter := preimage.NewHintWriter(hintChannel())
 	// Inside the VM (mips64) recomputing blob commitments would cost tens of billions of steps; the on-chain
 	// oracle already proves each field element against its commitment. Natively the check is cheap.
 	err := client.RunWithOptions(logger, oracle, hinter, client.Options{SkipBlobCommitments: runtime.GOARCH == "mips64"})
