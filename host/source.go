@@ -22,6 +22,10 @@ type Prefetcher interface {
 // ErrMissingPreimage is returned offline for a key the datadir does not hold.
 var ErrMissingPreimage = errors.New("missing preimage")
 
+// ErrCorruptPreimage is returned offline for a key whose stored value fails its check (see
+// kvstore.CheckValue), e.g. a file torn by a crash during an earlier online run.
+var ErrCorruptPreimage = errors.New("corrupt preimage")
+
 // OfflineSource serves global keys from a store and fetches nothing. It keeps the last hint to say, when a
 // key is missing, what the program was looking for.
 type OfflineSource struct {
@@ -43,9 +47,17 @@ func (s *OfflineSource) Hint(hint string) error {
 	return nil
 }
 
-// GetPreimage reads the key from the store.
+// GetPreimage reads the key from the store and checks the value against it as far as the key allows.
 func (s *OfflineSource) GetPreimage(_ context.Context, key [32]byte) ([]byte, error) {
 	v, err := s.kv.Get(common.Hash(key))
+	if err == nil {
+		err = kvstore.CheckValue(key, v)
+	}
+	if errors.Is(err, kvstore.ErrCorrupt) {
+		return nil, fmt.Errorf("%w: the value stored for %s key %s in the datadir is corrupt (%w); delete it, or run "+
+			"online (--l1, --l2, --l1.beacon) with this datadir, which fetches it again and replaces it",
+			ErrCorruptPreimage, preimage.KeyType(key[0]), common.Hash(key), err)
+	}
 	if errors.Is(err, kvstore.ErrNotFound) {
 		s.mu.Lock()
 		hint := s.lastHint

@@ -14,6 +14,7 @@ import (
 // op-program and kona, and the default.
 type Directory struct {
 	dir    string
+	sync   bool // as File.sync: off
 	closed atomic.Bool
 }
 
@@ -40,7 +41,7 @@ func (s *Directory) Put(key common.Hash, value []byte) error {
 	}
 	shard, name := s.locate(key)
 	// writeHexFile creates the shard directory when the temp file can't be made.
-	return writeHexFile(shard, name, value)
+	return writeHexFile(shard, name, value, s.sync)
 }
 
 func (s *Directory) Get(key common.Hash) ([]byte, error) {

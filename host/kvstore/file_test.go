@@ -203,6 +203,7 @@ func TestHexInvalidContent(t *testing.T) {
 				_, err = kv.Get(goldenKey)
 				require.Error(t, err)
 				require.NotErrorIs(t, err, ErrNotFound)
+				require.ErrorIs(t, err, ErrCorrupt)
 				require.ErrorContains(t, err, path)
 			})
 		}

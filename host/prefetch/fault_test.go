@@ -96,7 +96,7 @@ func newFaultEnv(t *testing.T, maxAttempts int) *faultEnv {
 	}
 	t.Cleanup(beacon.Close)
 	e := &faultEnv{chain: chain, l1Proxy: newFaultProxy(t, l1Node.URL), beaconProxy: newFaultProxy(t, beacon.URL),
-		kv: &recordingKV{Mem: kvstore.NewMem()}, clock: &hookClock{}}
+		kv: &recordingKV{KV: kvstore.NewMem()}, clock: &hookClock{}}
 
 	stats := prefetch.NewStats()
 	opts := sources.Options{OnRequest: stats.CountRPC, Timeout: clientTimeout}

@@ -47,9 +47,9 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	return ctx.Err()
 }
 
-// recordingKV is a memory store that remembers the order of writes.
+// recordingKV is a store (memory unless a test picks another) that remembers the order of writes.
 type recordingKV struct {
-	*kvstore.Mem
+	kvstore.KV
 	mu   sync.Mutex
 	puts []common.Hash
 }
@@ -58,7 +58,7 @@ func (r *recordingKV) Put(k common.Hash, v []byte) error {
 	r.mu.Lock()
 	r.puts = append(r.puts, k)
 	r.mu.Unlock()
-	return r.Mem.Put(k, v)
+	return r.KV.Put(k, v)
 }
 
 // keys returns the distinct keys written, sorted.
@@ -78,6 +78,7 @@ func (r *recordingKV) keys() []common.Hash {
 }
 
 type env struct {
+	opts   envOpts
 	l1     *testnode.L1Chain
 	l1Node *testnode.Node
 	beacon *testnode.Beacon
@@ -95,6 +96,14 @@ type envOpts struct {
 	l2FromL1    bool
 	maxAttempts int
 	trust       bool
+	// l1Kind is the --l1.rpckind (standard if empty).
+	l1Kind sources.RPCKind
+	// blobInbox makes the test L1's blob transactions batch inbox transactions.
+	blobInbox bool
+	// store, if set, is the store under the recording (a memory store otherwise).
+	store kvstore.KV
+	// logger, if set, receives the prefetcher's log.
+	logger log.Logger
 }
 
 func newEnv(t *testing.T, o envOpts) *env {
@@ -111,7 +120,11 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{l1: chain, l2: l2be, kv: &recordingKV{Mem: kvstore.NewMem()}, clock: &fakeClock{}}
+	var store kvstore.KV = kvstore.NewMem()
+	if o.store != nil {
+		store = o.store
+	}
+	e := &env{l1: chain, l2: l2be, kv: &recordingKV{KV: store}, clock: &fakeClock{}}
 	if e.l1Node, err = testnode.NewNode(testnode.L1Backend{C: chain}); err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +142,16 @@ func newEnv(t *testing.T, o envOpts) *env {
 	}
 	t.Cleanup(e.l2Node.Close)
 
+	e.opts = o
+	e.restart(t)
+	return e
+}
+
+// restart gives e a new prefetcher over the same nodes and store, with new clients (whose caches are
+// empty), as a host started again on the same datadir would have.
+func (e *env) restart(t *testing.T) {
+	t.Helper()
+	o := e.opts
 	stats := prefetch.NewStats()
 	opts := sources.Options{OnRequest: stats.CountRPC, Timeout: 20 * time.Second}
 	dial := func(url string) *sources.L2Client {
@@ -144,7 +167,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l1c := sources.NewL1Client(rc, sources.RPCKindStandard, opts)
+	l1c := sources.NewL1Client(rc, o.l1Kind, opts)
 	t.Cleanup(l1c.Close)
 	bc, err := sources.NewBeaconClient(e.beacon.URL, o.trust, opts)
 	if err != nil {
@@ -152,23 +175,34 @@ func newEnv(t *testing.T, o envOpts) *env {
 	}
 	src := prefetch.Sources{L1: l1c, Blobs: bc, L2: dial(e.l2Node.URL)}
 	if o.experimental {
-		if e.exp, err = testnode.NewNode(l2be); err != nil {
-			t.Fatal(err)
+		if e.exp == nil {
+			if e.exp, err = testnode.NewNode(e.l2); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(e.exp.Close)
 		}
-		t.Cleanup(e.exp.Close)
 		src.L2Experimental = dial(e.exp.URL)
 	}
 	if o.maxAttempts == 0 {
 		o.maxAttempts = 4
 	}
-	e.p, err = prefetch.New(log.NewLogger(log.DiscardHandler()), e.kv, src, prefetch.Config{
-		L2Head: b.Head().Hash(), L2ChainID: b.Config().ChainID.Uint64(), Rollup: b.Rollup(), Stats: stats,
+	rollupCfg := e.l2.B.Rollup()
+	if o.blobInbox {
+		r := *rollupCfg
+		r.BatchInboxAddress = testnode.BlobTxTo
+		rollupCfg = &r
+	}
+	logger := o.logger
+	if logger == nil {
+		logger = log.NewLogger(log.DiscardHandler())
+	}
+	e.p, err = prefetch.New(logger, e.kv, src, prefetch.Config{
+		L2Head: e.l2.B.Head().Hash(), L2ChainID: e.l2.B.Config().ChainID.Uint64(), Rollup: rollupCfg, Stats: stats,
 		Retry: prefetch.RetryPolicy{MaxAttempts: o.maxAttempts, Clock: e.clock},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e
 }
 
 func hint(typ string, data []byte) string { return preimage.TypedHint{Type: typ, Data: data}.Hint() }

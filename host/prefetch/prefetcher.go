@@ -32,17 +32,22 @@ type L1Source interface {
 	HeaderByHash(ctx context.Context, hash common.Hash) (*types.Header, error)
 	BlockByHash(ctx context.Context, hash common.Hash) (*sources.Block, error)
 	ReceiptsByHash(ctx context.Context, hash common.Hash) (*sources.Receipts, error)
+	// ReceiptsOf is ReceiptsByHash for a block whose header is known (and checked against its hash).
+	ReceiptsOf(ctx context.Context, header *types.Header) (*sources.Receipts, error)
 }
 
 // BlobSource is a beacon node (sources.BeaconClient).
 type BlobSource interface {
-	BlobByHash(ctx context.Context, l1Timestamp uint64, versionedHash common.Hash) (*sources.Blob, error)
+	// BlobsByHashes returns the blobs of the L1 block at l1Timestamp with the given versioned hashes, each
+	// checked against its hash, in one request; hashes the node does not have are left out.
+	BlobsByHashes(ctx context.Context, l1Timestamp uint64, versionedHashes []common.Hash) ([]*sources.Blob, error)
 }
 
 // L2Source is an L2 execution node whose answers are checked (sources.L2Client).
 type L2Source interface {
 	BlockByHash(ctx context.Context, hash common.Hash) (*sources.Block, error)
 	ReceiptsByHash(ctx context.Context, hash common.Hash) (*sources.Receipts, error)
+	ReceiptsOf(ctx context.Context, header *types.Header) (*sources.Receipts, error)
 	CodeByHash(ctx context.Context, hash common.Hash) ([]byte, error)
 	NodeByHash(ctx context.Context, hash common.Hash) ([]byte, error)
 	GetProof(ctx context.Context, addr common.Address, slots []common.Hash, blockHash common.Hash) (*sources.AccountProof, error)
@@ -86,6 +91,7 @@ type Prefetcher struct {
 	lastBulkHint string
 
 	fetchMu sync.Mutex // one fetch at a time: the program asks for one preimage at a time anyway
+	blobs   blobCache  // guarded by fetchMu, as everything the routes keep between fetches
 }
 
 // New returns a prefetcher that stores into kv. L1, Blobs and L2 must be set.
@@ -159,10 +165,12 @@ func bulkServes(lastHint string) bool {
 	return err == nil && (typ == preimage.HintL2StateNode || typ == preimage.HintL2Code)
 }
 
-// GetPreimage answers key from the store, fetching on a miss what the hints announced.
+// GetPreimage answers key from the store, fetching on a miss what the hints announced. A stored value
+// that fails its check (kvstore.CheckValue: e.g. a file torn by a crash) is logged and handled as a miss:
+// the fetch stores the good value over it.
 func (p *Prefetcher) GetPreimage(ctx context.Context, key [32]byte) ([]byte, error) {
-	v, err := p.kv.Get(common.Hash(key))
-	if !errors.Is(err, kvstore.ErrNotFound) {
+	v, err := p.stored(key, false)
+	if !missing(err) {
 		return v, err
 	}
 	p.stats.misses.Add(1)
@@ -170,9 +178,10 @@ func (p *Prefetcher) GetPreimage(ctx context.Context, key [32]byte) ([]byte, err
 	p.fetchMu.Lock()
 	defer p.fetchMu.Unlock()
 	// The fetch for an earlier request may have brought this key.
-	if v, err := p.kv.Get(common.Hash(key)); !errors.Is(err, kvstore.ErrNotFound) {
+	if v, err = p.stored(key, true); !missing(err) {
 		return v, err
 	}
+	corrupt := errors.Is(err, kvstore.ErrCorrupt)
 
 	hint, bulk := p.hints()
 	if bulk != "" && bulkServes(hint) {
@@ -182,20 +191,43 @@ func (p *Prefetcher) GetPreimage(ctx context.Context, key [32]byte) ([]byte, err
 		} else if err != nil {
 			// The last hint fetches the same data one node at a time.
 			p.log.Warn("Bulk prefetch failed, fetching one by one", "hint", truncate(bulk), "err", err)
-		} else if v, err := p.kv.Get(common.Hash(key)); !errors.Is(err, kvstore.ErrNotFound) {
+		} else if v, err := p.stored(key, false); !missing(err) {
 			return v, err
 		}
 	}
 	keyName := fmt.Sprintf("%s key %s", preimage.KeyType(key[0]), common.Hash(key))
+	if corrupt {
+		keyName += " (its stored value is corrupt)"
+	}
 	if hint == "" {
 		return nil, fmt.Errorf("preimage %s is missing and %w", keyName, ErrNoHint)
 	}
 	if err := p.fetch(ctx, hint, true); err != nil {
 		return nil, fmt.Errorf("preimage %s: prefetch for hint %q: %w", keyName, truncate(hint), err)
 	}
-	v, err = p.kv.Get(common.Hash(key))
-	if errors.Is(err, kvstore.ErrNotFound) {
+	v, err = p.stored(key, false)
+	if missing(err) {
 		return nil, fmt.Errorf("preimage %s: hint %q was fetched but did not provide it", keyName, truncate(hint))
+	}
+	return v, err
+}
+
+// missing reports whether a stored read found nothing usable: no value, or a corrupt one.
+func missing(err error) bool {
+	return errors.Is(err, kvstore.ErrNotFound) || errors.Is(err, kvstore.ErrCorrupt)
+}
+
+// stored reads key from the store and checks the value against it. A corrupt value is returned as an
+// error wrapping kvstore.ErrCorrupt, and with report it is logged and counted.
+func (p *Prefetcher) stored(key [32]byte, report bool) ([]byte, error) {
+	v, err := p.kv.Get(common.Hash(key))
+	if err == nil {
+		err = kvstore.CheckValue(key, v)
+	}
+	if report && errors.Is(err, kvstore.ErrCorrupt) {
+		p.stats.corrupt.Add(1)
+		p.log.Warn("Stored preimage is corrupt, fetching it again", "type", preimage.KeyType(key[0]), "key", common.Hash(key), "err", err)
+		return nil, err
 	}
 	return v, err
 }

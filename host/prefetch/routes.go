@@ -21,6 +21,7 @@ import (
 
 	"github.com/faultproof/faultproof/client/l1"
 	"github.com/faultproof/faultproof/client/mpt"
+	"github.com/faultproof/faultproof/host/sources"
 	"github.com/faultproof/faultproof/preimage"
 )
 
@@ -137,7 +138,11 @@ func (p *Prefetcher) l1Transactions(ctx context.Context, data []byte, b *batch) 
 		return err
 	}
 	b.add(preimage.Keccak256Key(hash), blk.HeaderRLP)
-	return addList(b, fmt.Sprintf("transactions of L1 block %s", hash), blk.Transactions, blk.Header.TxHash)
+	if err := addList(b, fmt.Sprintf("transactions of L1 block %s", hash), blk.Transactions, blk.Header.TxHash); err != nil {
+		return err
+	}
+	p.blobs.plan(p.cfg.Rollup, blk.Header.Time, blk.Transactions)
+	return nil
 }
 
 func (p *Prefetcher) l1Receipts(ctx context.Context, data []byte, b *batch) error {
@@ -145,14 +150,39 @@ func (p *Prefetcher) l1Receipts(ctx context.Context, data []byte, b *batch) erro
 	if err != nil {
 		return err
 	}
-	r, err := p.src.L1.ReceiptsByHash(ctx, hash)
+	var r *sources.Receipts
+	header := p.storedHeader(hash)
+	if header != nil {
+		r, err = p.src.L1.ReceiptsOf(ctx, header)
+	} else {
+		r, err = p.src.L1.ReceiptsByHash(ctx, hash)
+	}
 	if err != nil {
 		return err
 	}
+	return addReceipts(b, "L1", hash, r)
+}
+
+// addReceipts adds a block's receipts trie after checking that they came for the block asked for.
+func addReceipts(b *batch, chain string, hash common.Hash, r *sources.Receipts) error {
 	if r.Header.Hash() != hash {
-		return fmt.Errorf("receipts of L1 block %s came with the header of block %s", hash, r.Header.Hash())
+		return fmt.Errorf("receipts of %s block %s came with the header of block %s", chain, hash, r.Header.Hash())
 	}
-	return addList(b, fmt.Sprintf("receipts of L1 block %s", hash), r.Encoded, r.Header.ReceiptHash)
+	return addList(b, fmt.Sprintf("receipts of %s block %s", chain, hash), r.Encoded, r.Header.ReceiptHash)
+}
+
+// storedHeader returns the header stored as the preimage of a block hash, or nil if it is not stored
+// intact (or does not decode to a header with that hash).
+func (p *Prefetcher) storedHeader(hash common.Hash) *types.Header {
+	enc, err := p.stored(preimage.Keccak256Key(hash).PreimageKey(), true)
+	if err != nil {
+		return nil
+	}
+	var h types.Header
+	if err := rlp.DecodeBytes(enc, &h); err != nil || h.Hash() != hash {
+		return nil
+	}
+	return &h
 }
 
 func (p *Prefetcher) l1Blob(ctx context.Context, data []byte, b *batch) error {
@@ -166,7 +196,7 @@ func (p *Prefetcher) l1Blob(ctx context.Context, data []byte, b *batch) error {
 	default:
 		return Permanent(fmt.Errorf("%s hint: %d bytes of data, want 40 (or legacy 48)", preimage.HintL1Blob, len(data)))
 	}
-	blob, err := p.src.Blobs.BlobByHash(ctx, ts, vh)
+	blob, err := p.blob(ctx, ts, vh)
 	if err != nil {
 		return err
 	}
@@ -245,14 +275,17 @@ func (p *Prefetcher) l2Receipts(ctx context.Context, data []byte, b *batch) erro
 	if err != nil {
 		return err
 	}
-	r, err := p.src.L2.ReceiptsByHash(ctx, hash)
+	var r *sources.Receipts
+	header := p.storedHeader(hash)
+	if header != nil {
+		r, err = p.src.L2.ReceiptsOf(ctx, header)
+	} else {
+		r, err = p.src.L2.ReceiptsByHash(ctx, hash)
+	}
 	if err != nil {
 		return err
 	}
-	if r.Header.Hash() != hash {
-		return fmt.Errorf("receipts of L2 block %s came with the header of block %s", hash, r.Header.Hash())
-	}
-	return addList(b, fmt.Sprintf("receipts of L2 block %s", hash), r.Encoded, r.Header.ReceiptHash)
+	return addReceipts(b, "L2", hash, r)
 }
 
 func (p *Prefetcher) l2Code(ctx context.Context, data []byte, b *batch) error {

@@ -18,6 +18,7 @@ type Stats struct {
 	retries   atomic.Uint64
 	failures  atomic.Uint64
 	misses    atomic.Uint64
+	corrupt   atomic.Uint64
 	preimages atomic.Uint64
 	bytes     atomic.Uint64
 }
@@ -50,6 +51,8 @@ type StatsSnapshot struct {
 	Failures uint64
 	// Misses counts preimage requests the store could not answer at first.
 	Misses uint64
+	// Corrupt counts reads of stored values that failed their check (and were fetched again).
+	Corrupt uint64
 	// Preimages and Bytes count what was written to the store.
 	Preimages uint64
 	Bytes     uint64
@@ -62,6 +65,7 @@ func (s *Stats) Snapshot() StatsSnapshot {
 	return StatsSnapshot{
 		RPCCalls: maps.Clone(s.rpcCalls), Hints: maps.Clone(s.hints), Fetches: maps.Clone(s.fetches),
 		Retries: s.retries.Load(), Failures: s.failures.Load(), Misses: s.misses.Load(),
+		Corrupt:   s.corrupt.Load(),
 		Preimages: s.preimages.Load(), Bytes: s.bytes.Load(),
 	}
 }
@@ -77,7 +81,7 @@ func (s StatsSnapshot) TotalRPCCalls() uint64 {
 
 // LogFields are key-value pairs for a log line; requests by method come as "rpc_<method>" keys, sorted.
 func (s StatsSnapshot) LogFields() []any {
-	fields := []any{"preimages", s.Preimages, "bytes", s.Bytes, "misses", s.Misses, "retries", s.Retries,
+	fields := []any{"preimages", s.Preimages, "bytes", s.Bytes, "misses", s.Misses, "corrupt", s.Corrupt, "retries", s.Retries,
 		"failures", s.Failures, "requests", s.TotalRPCCalls()}
 	for _, m := range slices.Sorted(maps.Keys(s.RPCCalls)) {
 		fields = append(fields, "rpc_"+m, s.RPCCalls[m])

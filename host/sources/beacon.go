@@ -157,32 +157,77 @@ func versionedHash(c *kzg4844.Commitment) common.Hash {
 // BlobByHash returns the blob with versioned hash vh from the L1 block at the given timestamp. It asks the
 // blobs endpoint first and falls back to blob sidecars when the node does not serve it.
 func (c *BeaconClient) BlobByHash(ctx context.Context, timestamp uint64, vh common.Hash) (*Blob, error) {
+	blobs, err := c.BlobsByHashes(ctx, timestamp, []common.Hash{vh})
+	if err != nil {
+		return nil, err
+	}
+	return blobs[0], nil
+}
+
+// BlobsByHashes returns, in one request, the blobs of the L1 block at the given timestamp that have the
+// versioned hashes vhs (duplicates are asked once), each checked as BlobByHash checks it. Hashes the node
+// does not have are left out; an error wrapping ErrNotFound says that none was found.
+func (c *BeaconClient) BlobsByHashes(ctx context.Context, timestamp uint64, vhs []common.Hash) ([]*Blob, error) {
+	want := make(map[common.Hash]bool, len(vhs))
+	var uniq []common.Hash
+	for _, vh := range vhs {
+		if !want[vh] {
+			want[vh] = true
+			uniq = append(uniq, vh)
+		}
+	}
+	if len(uniq) == 0 {
+		return nil, errors.New("no versioned hashes to fetch")
+	}
+	name := "blob " + uniq[0].Hex()
+	if len(uniq) > 1 {
+		name = fmt.Sprintf("blobs %s and %d more", uniq[0], len(uniq)-1)
+	}
 	slot, err := c.SlotAt(ctx, timestamp)
 	if err != nil {
-		return nil, fmt.Errorf("blob %s: %w", vh, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	blob, err := c.blobFromBlobs(ctx, slot, vh)
+	blobs, err := c.blobsFromBlobs(ctx, slot, uniq, want)
 	var statusErr *HTTPStatusError
 	if errors.As(err, &statusErr) && (statusErr.Status == http.StatusNotFound || statusErr.Status == http.StatusBadRequest ||
 		statusErr.Status == http.StatusMethodNotAllowed || statusErr.Status == http.StatusNotImplemented) {
-		blob, err = c.blobFromSidecars(ctx, slot, vh)
+		blobs, err = c.blobsFromSidecars(ctx, slot, want)
+	}
+	if err == nil && len(blobs) == 0 {
+		err = fmt.Errorf("no blob served has the versioned hash asked for: %w", ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("blob %s at slot %d (L1 time %d): %w", vh, slot, timestamp, err)
+		return nil, fmt.Errorf("%s at slot %d (L1 time %d): %w", name, slot, timestamp, err)
 	}
-	return blob, nil
+	// In the order asked for.
+	byHash := make(map[common.Hash]*Blob, len(blobs))
+	for _, b := range blobs {
+		byHash[b.VersionedHash] = b
+	}
+	out := make([]*Blob, 0, len(blobs))
+	for _, vh := range uniq {
+		if b := byHash[vh]; b != nil {
+			out = append(out, b)
+		}
+	}
+	return out, nil
 }
 
-// blobFromBlobs uses GET /eth/v1/beacon/blobs/{slot}?versioned_hashes=vh. The answer carries no
-// commitment, so each blob's commitment is computed and must hash to vh.
-func (c *BeaconClient) blobFromBlobs(ctx context.Context, slot uint64, vh common.Hash) (*Blob, error) {
+// blobsFromBlobs uses GET /eth/v1/beacon/blobs/{slot}?versioned_hashes=vh1&versioned_hashes=vh2... The
+// answer carries no commitments, so each blob's commitment is computed and must hash to a wanted vh.
+func (c *BeaconClient) blobsFromBlobs(ctx context.Context, slot uint64, vhs []common.Hash, want map[common.Hash]bool) ([]*Blob, error) {
 	var resp struct {
 		Data []*kzg4844.Blob `json:"data"`
 	}
-	q := url.Values{"versioned_hashes": []string{vh.Hex()}}
+	q := url.Values{}
+	for _, vh := range vhs {
+		q.Add("versioned_hashes", vh.Hex())
+	}
 	if err := c.get(ctx, "beacon_blobs", "eth/v1/beacon/blobs/"+strconv.FormatUint(slot, 10), q, &resp); err != nil {
 		return nil, err
 	}
+	var out []*Blob
+	found := map[common.Hash]bool{}
 	for i, b := range resp.Data {
 		if b == nil {
 			return nil, invalid("blobs: entry %d is null", i)
@@ -191,16 +236,20 @@ func (c *BeaconClient) blobFromBlobs(ctx context.Context, slot uint64, vh common
 		if err != nil {
 			return nil, invalid("blobs: entry %d: commit: %v", i, err)
 		}
-		if versionedHash(&commitment) == vh {
-			return &Blob{VersionedHash: vh, Commitment: commitment, Blob: b}, nil
+		if vh := versionedHash(&commitment); want[vh] && !found[vh] {
+			found[vh] = true
+			out = append(out, &Blob{VersionedHash: vh, Commitment: commitment, Blob: b})
 		}
 	}
-	return nil, fmt.Errorf("none of the %d blobs served has this versioned hash: %w", len(resp.Data), ErrNotFound)
+	if len(out) == 0 {
+		return nil, fmt.Errorf("none of the %d blobs served has a versioned hash asked for: %w", len(resp.Data), ErrNotFound)
+	}
+	return out, nil
 }
 
-// blobFromSidecars uses GET /eth/v1/beacon/blob_sidecars/{slot} and picks the sidecar whose commitment
-// hashes to vh; its blob is checked against the commitment unless the client trusts the node.
-func (c *BeaconClient) blobFromSidecars(ctx context.Context, slot uint64, vh common.Hash) (*Blob, error) {
+// blobsFromSidecars uses GET /eth/v1/beacon/blob_sidecars/{slot} and picks the sidecars whose commitment
+// hashes to a wanted vh; their blobs are checked against the commitments unless the client trusts the node.
+func (c *BeaconClient) blobsFromSidecars(ctx context.Context, slot uint64, want map[common.Hash]bool) ([]*Blob, error) {
 	var resp struct {
 		Data []struct {
 			Index      quotedUint64       `json:"index"`
@@ -211,8 +260,11 @@ func (c *BeaconClient) blobFromSidecars(ctx context.Context, slot uint64, vh com
 	if err := c.get(ctx, "beacon_blob_sidecars", "eth/v1/beacon/blob_sidecars/"+strconv.FormatUint(slot, 10), nil, &resp); err != nil {
 		return nil, err
 	}
+	var out []*Blob
+	found := map[common.Hash]bool{}
 	for _, sc := range resp.Data {
-		if versionedHash(&sc.Commitment) != vh {
+		vh := versionedHash(&sc.Commitment)
+		if !want[vh] || found[vh] {
 			continue
 		}
 		if sc.Blob == nil {
@@ -227,7 +279,11 @@ func (c *BeaconClient) blobFromSidecars(ctx context.Context, slot uint64, vh com
 				return nil, invalid("sidecar %d: blob commits to %x, not to the sidecar's commitment %x", sc.Index, got, sc.Commitment)
 			}
 		}
-		return &Blob{VersionedHash: vh, Commitment: sc.Commitment, Blob: sc.Blob}, nil
+		found[vh] = true
+		out = append(out, &Blob{VersionedHash: vh, Commitment: sc.Commitment, Blob: sc.Blob})
 	}
-	return nil, fmt.Errorf("none of the %d sidecars has this versioned hash: %w", len(resp.Data), ErrNotFound)
+	if len(out) == 0 {
+		return nil, fmt.Errorf("none of the %d sidecars has a versioned hash asked for: %w", len(resp.Data), ErrNotFound)
+	}
+	return out, nil
 }

@@ -196,22 +196,36 @@ func (f *receiptFetcher) markUnsupported(m receiptsMethod) {
 }
 
 // receiptsByHash returns the receipts of the block with the given hash, checked against its header's
-// receipts root. The header is fetched alongside.
-func (s *ethSource) receiptsByHash(ctx context.Context, f *receiptFetcher, hash common.Hash) (*Receipts, error) {
+// receipts root. The header is known's when known is not nil (the caller checked that it hashes to hash),
+// else a header this source checked earlier, else it is fetched alongside the receipts. Receipts fetched
+// per transaction need the block's transaction hashes, which always come with a fresh header.
+func (s *ethSource) receiptsByHash(ctx context.Context, f *receiptFetcher, hash common.Hash, known *types.Header) (*Receipts, error) {
+	if known != nil && known.Hash() != hash {
+		return nil, fmt.Errorf("%s block %s: the header given for its receipts has hash %s", s.name, hash, known.Hash())
+	}
+	if known == nil {
+		known, _ = s.headers.Get(hash)
+	}
 	type headerResult struct {
 		header *types.Header
 		txs    []json.RawMessage
 		err    error
 	}
-	hc := make(chan headerResult, 1)
-	go func() {
-		h, _, txs, err := s.getBlock(ctx, hash, false)
-		hc <- headerResult{h, txs, err}
-	}()
+	var hc chan headerResult
+	fetchHeader := func() {
+		hc = make(chan headerResult, 1)
+		go func() {
+			h, _, txs, err := s.getBlock(ctx, hash, false)
+			hc <- headerResult{h, txs, err}
+		}()
+	}
 	hdr := func() (headerResult, error) {
 		r := <-hc
 		hc <- r // later readers see it too
 		return r, r.err
+	}
+	if known == nil {
+		fetchHeader() // in parallel with the receipts
 	}
 
 	var (
@@ -242,6 +256,9 @@ func (s *ethSource) receiptsByHash(ctx context.Context, f *receiptFetcher, hash 
 		}
 	}
 	if !fetched {
+		if hc == nil {
+			fetchHeader()
+		}
 		h, err := hdr()
 		if err != nil {
 			return nil, err
@@ -257,9 +274,13 @@ func (s *ethSource) receiptsByHash(ctx context.Context, f *receiptFetcher, hash 
 		}
 	}
 
-	h, err := hdr()
-	if err != nil {
-		return nil, err
+	header := known
+	if header == nil {
+		h, err := hdr()
+		if err != nil {
+			return nil, err
+		}
+		header = h.header
 	}
 	enc := make([][]byte, len(receipts))
 	for i := range receipts {
@@ -270,10 +291,10 @@ func (s *ethSource) receiptsByHash(ctx context.Context, f *receiptFetcher, hash 
 		}
 		enc[i] = buf.Bytes()
 	}
-	if root := listRoot(enc); root != h.header.ReceiptHash {
-		return nil, invalid("%s block %s: %d receipts have root %s, header has %s", s.name, hash, len(enc), root, h.header.ReceiptHash)
+	if root := listRoot(enc); root != header.ReceiptHash {
+		return nil, invalid("%s block %s: %d receipts have root %s, header has %s", s.name, hash, len(enc), root, header.ReceiptHash)
 	}
-	return &Receipts{Header: h.header, Encoded: enc}, nil
+	return &Receipts{Header: types.CopyHeader(header), Encoded: enc}, nil
 }
 
 func (s *ethSource) blockReceipts(ctx context.Context, hash common.Hash) (types.Receipts, error) {

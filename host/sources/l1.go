@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rpc"
 )
 
@@ -81,7 +82,15 @@ func NewL1Client(c *rpc.Client, kind RPCKind, opts Options) *L1Client {
 // Kind is the RPC kind the client was made with.
 func (c *L1Client) Kind() RPCKind { return c.kind }
 
-// ReceiptsByHash returns the receipts of a block, checked against its header's receipts root.
+// ReceiptsByHash returns the receipts of a block, checked against its header's receipts root. A header
+// this client fetched before is not fetched again.
 func (c *L1Client) ReceiptsByHash(ctx context.Context, hash common.Hash) (*Receipts, error) {
-	return c.receiptsByHash(ctx, c.receipts, hash)
+	return c.receiptsByHash(ctx, c.receipts, hash, nil)
+}
+
+// ReceiptsOf returns the receipts of the block with the given header, checked against its receipts root.
+// The caller vouches for the header (e.g. it hashes to a block hash the caller asked for); only receipts
+// fetched per transaction (--l1.rpckind basic, or a node without block receipts) ask for the block too.
+func (c *L1Client) ReceiptsOf(ctx context.Context, header *types.Header) (*Receipts, error) {
+	return c.receiptsByHash(ctx, c.receipts, header.Hash(), header)
 }

@@ -32,9 +32,16 @@ func NewL2Client(c *rpc.Client, opts Options) *L2Client {
 	return &L2Client{ethSource: newEthSource(c, "L2", opts), receipts: &receiptFetcher{method: byBlockReceipts}}
 }
 
-// ReceiptsByHash returns the receipts of a block, checked against its header's receipts root.
+// ReceiptsByHash returns the receipts of a block, checked against its header's receipts root. A header
+// this client fetched before is not fetched again.
 func (c *L2Client) ReceiptsByHash(ctx context.Context, hash common.Hash) (*Receipts, error) {
-	return c.receiptsByHash(ctx, c.receipts, hash)
+	return c.receiptsByHash(ctx, c.receipts, hash, nil)
+}
+
+// ReceiptsOf returns the receipts of the block with the given header (which the caller vouches for),
+// checked against its receipts root, without fetching the header.
+func (c *L2Client) ReceiptsOf(ctx context.Context, header *types.Header) (*Receipts, error) {
+	return c.receiptsByHash(ctx, c.receipts, header.Hash(), header)
 }
 
 // DBGet returns the raw database value under key (debug_dbGet). The caller checks it.

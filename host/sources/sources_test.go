@@ -254,6 +254,67 @@ func TestL1ReceiptsByKind(t *testing.T) {
 	}
 }
 
+// TestL1ReceiptsKnownHeader: receipts of a block whose header the client has (fetched before, or given
+// with ReceiptsOf) cost no block request, with every RPC kind but basic, whose per-transaction receipts
+// need the block's transaction hashes. The receipts are still checked against the header.
+func TestL1ReceiptsKnownHeader(t *testing.T) {
+	chain, node := l1Node(t)
+	ctx := context.Background()
+	for _, kind := range []sources.RPCKind{sources.RPCKindStandard, sources.RPCKindDebugGeth, sources.RPCKindBasic} {
+		t.Run(string(kind), func(t *testing.T) {
+			perReceipts := 0
+			if kind == sources.RPCKindBasic {
+				perReceipts = 1
+			}
+			cnt := &counter{}
+			c := dialL1(t, node.URL, kind, cnt)
+			for n, b := range chain.Blocks {
+				if _, err := c.HeaderByHash(ctx, b.Hash()); err != nil {
+					t.Fatal(err)
+				}
+				before := cnt.get("eth_getBlockByHash")
+				r, err := c.ReceiptsByHash(ctx, b.Hash())
+				if err != nil {
+					t.Fatalf("block %d: %v", n, err)
+				}
+				if got := cnt.get("eth_getBlockByHash") - before; got != perReceipts || len(r.Encoded) != len(b.Transactions()) {
+					t.Fatalf("block %d after its header: %d block requests, %d receipts", n, got, len(r.Encoded))
+				}
+			}
+			// A new client knows no header: ReceiptsOf is given it.
+			cnt2 := &counter{}
+			c2 := dialL1(t, node.URL, kind, cnt2)
+			for n, b := range chain.Blocks {
+				r, err := c2.ReceiptsOf(ctx, b.Header())
+				if err != nil {
+					t.Fatalf("block %d: %v", n, err)
+				}
+				if r.Header.Hash() != b.Hash() || len(r.Encoded) != len(b.Transactions()) {
+					t.Fatalf("block %d: %d receipts", n, len(r.Encoded))
+				}
+			}
+			if got := cnt2.get("eth_getBlockByHash"); got != perReceipts*len(chain.Blocks) {
+				t.Fatalf("ReceiptsOf: %d block requests", got)
+			}
+		})
+	}
+	// Receipts that do not match the given header's root are refused.
+	node.SetTamper(func(method string, _ []any, res json.RawMessage) json.RawMessage {
+		if method != "eth_getBlockReceipts" {
+			return res
+		}
+		var rs []map[string]any
+		_ = json.Unmarshal(res, &rs)
+		rs[0]["status"] = "0x0"
+		out, _ := json.Marshal(rs)
+		return out
+	})
+	c := dialL1(t, node.URL, sources.RPCKindStandard, nil)
+	if _, err := c.ReceiptsOf(ctx, chain.Blocks[1].Header()); !errors.Is(err, sources.ErrInvalidResponse) {
+		t.Fatalf("tampered receipts: %v", err)
+	}
+}
+
 func TestParseRPCKind(t *testing.T) {
 	if k, err := sources.ParseRPCKind(""); err != nil || k != sources.RPCKindStandard {
 		t.Fatalf("empty: %v %v", k, err)
@@ -310,6 +371,44 @@ func TestBeaconBlobs(t *testing.T) {
 	}
 	if beacon.Requests("blob_sidecars") == 0 {
 		t.Fatal("sidecars never asked")
+	}
+}
+
+// TestBeaconBlobsByHashes: the blobs of one block come in one request, in the order asked, each checked;
+// hashes the node does not have are left out.
+func TestBeaconBlobsByHashes(t *testing.T) {
+	chain, beacon := beaconFor(t)
+	ctx := context.Background()
+	var refs []testnode.BlobRef
+	for _, ref := range chain.Blobs {
+		if ref.Block == 1 {
+			refs = append(refs, ref)
+		}
+	}
+	ts := chain.Blocks[1].Time()
+	for _, endpoint := range []string{"blobs", "blob_sidecars"} {
+		if endpoint == "blob_sidecars" {
+			beacon.DisableBlobsEndpoint()
+		}
+		c, err := sources.NewBeaconClient(beacon.URL, false, sources.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := beacon.Requests(endpoint)
+		blobs, err := c.BlobsByHashes(ctx, ts, []common.Hash{refs[1].VersionedHash, {0x01, 0x02}, refs[0].VersionedHash, refs[1].VersionedHash})
+		if err != nil {
+			t.Fatalf("%s: %v", endpoint, err)
+		}
+		if len(blobs) != 2 || blobs[0].VersionedHash != refs[1].VersionedHash || blobs[1].VersionedHash != refs[0].VersionedHash ||
+			*blobs[0].Blob != *refs[1].Blob || *blobs[1].Blob != *refs[0].Blob || blobs[1].Commitment != refs[0].Commitment {
+			t.Fatalf("%s: wrong blobs", endpoint)
+		}
+		if got := beacon.Requests(endpoint) - before; got != 1 {
+			t.Fatalf("%s: %d requests", endpoint, got)
+		}
+		if _, err := c.BlobsByHashes(ctx, ts, []common.Hash{{0x01, 0x02}}); !errors.Is(err, sources.ErrNotFound) {
+			t.Fatalf("%s: unknown blob: %v", endpoint, err)
+		}
 	}
 }
 

@@ -52,6 +52,9 @@ type L1Chain struct {
 	Blobs    []BlobRef
 }
 
+// BlobTxTo is the recipient of the L1 chain's transactions, the blob transactions among them.
+var BlobTxTo = common.Address{0xaa}
+
 // ManyTxBlock is the L1 block holding more transactions than one receipts batch.
 const ManyTxBlock = 3
 
@@ -126,7 +129,7 @@ func makeL1() (*L1Chain, error) {
 	}
 	signer := types.LatestSigner(&cfg)
 	sign := func(inner types.TxData) *types.Transaction { return types.MustSignNewTx(key, signer, inner) }
-	to := common.Address{0xaa}
+	to := BlobTxTo
 	blocks, receipts := core.GenerateChain(&cfg, genesis, beacon.New(ethash.NewFaker()), db, 4, func(i int, b *core.BlockGen) {
 		n := uint64(i + 1)
 		b.OffsetTime(SecondsPerSlot - 10) // the chain maker's blocks are 10 seconds apart

@@ -1,0 +1,162 @@
+package prefetch_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/log"
+
+	"github.com/faultproof/faultproof/client/l1"
+	"github.com/faultproof/faultproof/host/kvstore"
+	"github.com/faultproof/faultproof/preimage"
+)
+
+// syncBuffer is a log sink safe for concurrent writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// storePath is the file a file or directory store keeps key in.
+func storePath(format kvstore.Format, dir string, key common.Hash) string {
+	h := hex.EncodeToString(key[:])
+	if format == kvstore.FormatFile {
+		return filepath.Join(dir, "0x"+h+".txt")
+	}
+	return filepath.Join(dir, h[:4], h[4:]+".txt")
+}
+
+// TestCorruptStoredValueRefetched writes bad values into file and directory stores, as a crash during an
+// earlier run may leave them (a wrong value, a torn hex file, an empty file, a precompile result without
+// status byte; a short blob field element in a memory store, as a blob is 8193 files), then asks for them
+// through the hints: each is logged with its key, fetched again and served right, and the good value
+// replaces the bad one in the store.
+func TestCorruptStoredValueRefetched(t *testing.T) {
+	for _, format := range []kvstore.Format{kvstore.FormatFile, kvstore.FormatDirectory, "memory"} {
+		t.Run(string(format), func(t *testing.T) {
+			dir := t.TempDir()
+			var store kvstore.KV = kvstore.NewMem()
+			if format != "memory" {
+				var err error
+				if store, _, err = kvstore.Open(dir, format); err != nil {
+					t.Fatal(err)
+				}
+			}
+			t.Cleanup(func() { store.Close() })
+			logs := &syncBuffer{}
+			e := newEnv(t, envOpts{store: store, logger: log.NewLogger(log.JSONHandler(logs))})
+
+			blk := e.l1.Blocks[1]
+			ref := e.l1.Blobs[0]
+			fe0, _ := l1.FieldElementKey(&ref.Commitment, 0)
+			call := cat(common.BytesToAddress([]byte{0x01}).Bytes(), u64(3000), make([]byte, 128)) // ecrecover of zeros
+			blobHint := hint(preimage.HintL1Blob, cat(ref.VersionedHash[:], u64(e.l1.Blocks[ref.Block].Time())))
+			type testCase struct {
+				name  string
+				hint  string
+				key   preimage.Key
+				write func(path string, key common.Hash) // the corruption
+				want  []byte
+			}
+			cases := []testCase{
+				{"wrong value", hint(preimage.HintL1BlockHeader, blk.Hash().Bytes()), preimage.Keccak256Key(blk.Hash()),
+					func(_ string, k common.Hash) { must(t, store.Put(k, []byte("not the header"))) }, headerRLP(t, blk.Header())},
+				{"torn hex file", hint(preimage.HintL1Transactions, blk.Hash().Bytes()), preimage.Keccak256Key(blk.TxHash()),
+					func(p string, _ common.Hash) { writeFile(t, p, "f8b1a") }, nil},
+				{"empty file", hint(preimage.HintL1Receipts, blk.Hash().Bytes()), preimage.Keccak256Key(blk.ReceiptHash()),
+					func(p string, _ common.Hash) { writeFile(t, p, "") }, nil},
+				{"precompile result without status", hint(preimage.HintL1PrecompileV2, call), preimage.PrecompileKey(crypto.Keccak256Hash(call)),
+					func(_ string, k common.Hash) { must(t, store.Put(k, []byte{7})) }, []byte{1}},
+			}
+			if format == "memory" { // a blob is 8193 preimages: too many files for a unit test
+				cases = append(cases, testCase{"short blob field element", blobHint, fe0,
+					func(_ string, k common.Hash) { must(t, store.Put(k, ref.Blob[:31])) }, ref.Blob[:32]})
+			}
+			for _, tc := range cases {
+				k := common.Hash(tc.key.PreimageKey())
+				path := storePath(format, dir, k)
+				if format == "memory" {
+					if strings.Contains(tc.name, "file") {
+						continue // no files
+					}
+				} else {
+					must(t, os.MkdirAll(filepath.Dir(path), 0o755))
+				}
+				tc.write(path, k)
+				corruptBefore := e.p.Stats().Snapshot().Corrupt
+				if err := e.p.Hint(tc.hint); err != nil {
+					t.Fatal(err)
+				}
+				v, err := e.p.GetPreimage(context.Background(), k)
+				if err != nil {
+					t.Fatalf("%s: %v", tc.name, err)
+				}
+				if err := kvstore.CheckValue(k, v); err != nil {
+					t.Fatalf("%s: served %v", tc.name, err)
+				}
+				if tc.want != nil && !bytes.Equal(v, tc.want) {
+					t.Fatalf("%s: served %x, want %x", tc.name, v, tc.want)
+				}
+				stored, err := store.Get(k)
+				if err != nil || !bytes.Equal(stored, v) {
+					t.Fatalf("%s: the store holds %x (%v), not the fetched value", tc.name, stored, err)
+				}
+				if e.p.Stats().Snapshot().Corrupt != corruptBefore+1 {
+					t.Fatalf("%s: corruption counted %d times", tc.name, e.p.Stats().Snapshot().Corrupt-corruptBefore)
+				}
+				if !strings.Contains(logs.String(), k.Hex()) || !strings.Contains(logs.String(), "Stored preimage is corrupt") {
+					t.Fatalf("%s: no warning naming key %s in the log:\n%s", tc.name, k, logs)
+				}
+			}
+			if format == "memory" {
+				checkFieldElements(t, e, ref) // the whole blob was fetched again and is intact
+			}
+		})
+	}
+}
+
+// TestCorruptStoredValueNotRefetchable: a corrupt value that the last hint does not provide is an error
+// that says the stored value is corrupt.
+func TestCorruptStoredValueNotRefetchable(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	blk, other := e.l1.Blocks[1], e.l1.Blocks[2]
+	k := common.Hash(preimage.Keccak256Key(other.Hash()).PreimageKey())
+	must(t, e.kv.Put(k, []byte("torn")))
+	_ = e.p.Hint(hint(preimage.HintL1BlockHeader, blk.Hash().Bytes()))
+	_, err := e.p.GetPreimage(context.Background(), k)
+	if err == nil || !strings.Contains(err.Error(), "corrupt") || !strings.Contains(err.Error(), k.Hex()) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	must(t, os.WriteFile(path, []byte(content), 0o644))
+}
