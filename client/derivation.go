@@ -62,6 +62,18 @@ func (s l2Source) SystemConfigByL2Hash(hash common.Hash) (rollup.SystemConfig, e
 	return derive.SystemConfigFromL2Block(s.cfg, b)
 }
 
+// criticalSigner turns an oracle failure while recovering a batcher transaction's sender into a critical
+// derivation error: the program cannot decide without the data, and must not skip the transaction.
+type criticalSigner struct{ types.Signer }
+
+func (s criticalSigner) Sender(tx *types.Transaction) (common.Address, error) {
+	addr, err := s.Signer.Sender(tx)
+	if errors.Is(err, l1.ErrSenderUnavailable) {
+		return addr, fmt.Errorf("%w: %w", derive.ErrCritical, err)
+	}
+	return addr, err
+}
+
 // deriveUntil derives and executes L2 blocks on top of the chain's head until the block numbered target
 // is safe, or L1 up to the L1 head has nothing more. It returns the final safe head. It never builds the
 // block after target: every block costs steps, and the host need not have its data.
@@ -79,6 +91,7 @@ func deriveUntil(logger log.Logger, boot *BootInfo, chain *l2.Chain, l1Oracle *l
 	if err != nil {
 		return safe, err
 	}
+	pipeline.SetL1Signer(criticalSigner{l1.NewSenderSigner(types.LatestSignerForChainID(boot.Rollup.L1ChainID), l1Oracle)})
 	if err := pipeline.Reset(safe); err != nil {
 		return safe, err
 	}

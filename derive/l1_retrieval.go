@@ -1,6 +1,7 @@
 package derive
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
@@ -15,12 +16,18 @@ import (
 // derivation.md "L1 Retrieval", ecotone/derivation.md "Blob Retrieval"): transactions to the batch inbox,
 // of type 0-3 or a deposit (nested chains), sent by the batcher. From Ecotone (by the L1 block's time) a
 // blob transaction contributes its blobs instead of its calldata; a blob that does not decode is skipped.
-func BatcherData(cfg *rollup.Config, l1 L1Fetcher, blobs BlobFetcher, block L1BlockRef, batcher common.Address, logger log.Logger) ([][]byte, error) {
+//
+// signer recovers senders (nil: types.LatestSignerForChainID of the L1 chain, as op-node). An error of
+// the signer that wraps ErrCritical (data to recover a sender was unavailable) stops derivation; any other
+// marks the transaction as not the batcher's.
+func BatcherData(cfg *rollup.Config, l1 L1Fetcher, blobs BlobFetcher, block L1BlockRef, batcher common.Address, signer types.Signer, logger log.Logger) ([][]byte, error) {
 	_, txs, err := l1.TransactionsByHash(block.Hash)
 	if err != nil {
 		return nil, fmt.Errorf("transactions of l1 block %s: %w", block, err)
 	}
-	signer := types.LatestSignerForChainID(cfg.L1ChainID)
+	if signer == nil {
+		signer = types.LatestSignerForChainID(cfg.L1ChainID)
+	}
 	blobSource := cfg.IsEcotone(block.Time)
 	var out [][]byte
 	blobIndex := uint64(0) // position among all of the block's blobs
@@ -28,7 +35,9 @@ func BatcherData(cfg *rollup.Config, l1 L1Fetcher, blobs BlobFetcher, block L1Bl
 		hashes := tx.BlobHashes()
 		first := blobIndex
 		blobIndex += uint64(len(hashes))
-		if !isBatcherTx(tx, signer, cfg.BatchInboxAddress, batcher, logger) {
+		if ok, err := isBatcherTx(tx, signer, cfg.BatchInboxAddress, batcher, logger); err != nil {
+			return nil, fmt.Errorf("l1 block %s: %w", block, err)
+		} else if !ok {
 			continue
 		}
 		if !blobSource || tx.Type() != types.BlobTxType {
@@ -54,24 +63,27 @@ func BatcherData(cfg *rollup.Config, l1 L1Fetcher, blobs BlobFetcher, block L1Bl
 	return out, nil
 }
 
-func isBatcherTx(tx *types.Transaction, signer types.Signer, inbox, batcher common.Address, logger log.Logger) bool {
+func isBatcherTx(tx *types.Transaction, signer types.Signer, inbox, batcher common.Address, logger log.Logger) (bool, error) {
 	if tx.Type() > types.BlobTxType && tx.Type() != types.DepositTxType {
-		return false
+		return false, nil
 	}
 	if to := tx.To(); to == nil || *to != inbox {
-		return false
+		return false, nil
 	}
 	// Recovering the sender is costly: only for transactions to the inbox.
 	sender, err := types.Sender(signer, tx)
+	if errors.Is(err, ErrCritical) {
+		return false, fmt.Errorf("sender of batch inbox transaction %s: %w", tx.Hash(), err)
+	}
 	if err != nil {
 		logger.Warn("Batch inbox transaction with an invalid signature", "tx", tx.Hash(), "err", err)
-		return false
+		return false, nil
 	}
 	if sender != batcher {
 		logger.Debug("Batch inbox transaction from another sender", "tx", tx.Hash(), "sender", sender)
-		return false
+		return false, nil
 	}
-	return true
+	return true, nil
 }
 
 // L1Retrieval hands out the batcher data of the traversal's current L1 block, one transaction at a time.
@@ -82,7 +94,8 @@ type L1Retrieval struct {
 	l1        L1Fetcher
 	blobs     BlobFetcher
 	data      [][]byte
-	loaded    bool // whether data holds the current origin's batcher data
+	loaded    bool         // whether data holds the current origin's batcher data
+	signer    types.Signer // recovers batcher transaction senders; nil: the L1 chain's latest signer
 }
 
 // NewL1Retrieval reads batcher data from the blocks traversal visits.
@@ -96,7 +109,7 @@ func (r *L1Retrieval) Origin() L1BlockRef { return r.traversal.Origin() }
 // NextData returns the next batcher transaction's data; io.EOF when the current L1 block has no more.
 func (r *L1Retrieval) NextData() ([]byte, error) {
 	if !r.loaded {
-		data, err := BatcherData(r.cfg, r.l1, r.blobs, r.traversal.Origin(), r.traversal.SystemConfig().BatcherAddr, r.log)
+		data, err := BatcherData(r.cfg, r.l1, r.blobs, r.traversal.Origin(), r.traversal.SystemConfig().BatcherAddr, r.signer, r.log)
 		if err != nil {
 			return nil, err
 		}

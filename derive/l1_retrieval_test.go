@@ -119,7 +119,7 @@ func TestBatcherData(t *testing.T) {
 		blobTx(t, f, batcherK, 2, []byte("blob one"), nil, []byte("blob three")),
 		calldataTx(batcherK, 3, inbox, []byte("last")),
 	}
-	data, err := BatcherData(cfg, f, f, L1BlockRefOf(h), batcher, log.New())
+	data, err := BatcherData(cfg, f, f, L1BlockRefOf(h), batcher, nil, log.New())
 	require.NoError(t, err)
 	require.Equal(t, [][]byte{[]byte("first"), []byte("blob one"), []byte("blob three"), []byte("last")}, data,
 		"batcher data in block order; the blob tx's calldata and its undecodable blob are skipped")
@@ -127,16 +127,24 @@ func TestBatcherData(t *testing.T) {
 	t.Run("before Ecotone a blob transaction counts by its calldata", func(t *testing.T) {
 		pre := *cfg
 		pre.EcotoneTime = nil
-		data, err := BatcherData(&pre, f, f, L1BlockRefOf(h), batcher, log.New())
+		data, err := BatcherData(&pre, f, f, L1BlockRefOf(h), batcher, nil, log.New())
 		require.NoError(t, err)
 		require.Equal(t, []byte("ignored calldata"), data[1])
+	})
+	t.Run("a signer that cannot recover a sender stops derivation; a bad signature skips", func(t *testing.T) {
+		inner := types.LatestSignerForChainID(l1Chain)
+		_, err := BatcherData(cfg, f, f, L1BlockRefOf(h), batcher, failingSigner{inner, fmt.Errorf("%w: no data", ErrCritical)}, log.New())
+		require.ErrorIs(t, err, ErrCritical)
+		data, err := BatcherData(cfg, f, f, L1BlockRefOf(h), batcher, failingSigner{inner, types.ErrInvalidSig}, log.New())
+		require.NoError(t, err)
+		require.Empty(t, data)
 	})
 	t.Run("a missing blob is an error, not an empty block", func(t *testing.T) {
 		g := newFakeL1()
 		h := g.chainOf(1, 1000)[0]
 		g.txs[h.Hash()] = types.Transactions{blobTx(t, g, batcherK, 0, []byte("x"))}
 		g.blobs = map[common.Hash]*kzg4844.Blob{}
-		_, err := BatcherData(cfg, g, g, L1BlockRefOf(h), batcher, log.New())
+		_, err := BatcherData(cfg, g, g, L1BlockRefOf(h), batcher, nil, log.New())
 		require.ErrorContains(t, err, "no blob")
 	})
 }
@@ -164,3 +172,13 @@ func TestL1TraversalAndChain(t *testing.T) {
 }
 
 func sha256New() hash.Hash { return sha256.New() }
+
+// failingSigner fails every sender recovery with err.
+type failingSigner struct {
+	types.Signer
+	err error
+}
+
+func (s failingSigner) Sender(*types.Transaction) (common.Address, error) {
+	return common.Address{}, s.err
+}

@@ -71,6 +71,10 @@ func NewPipeline(cfg *rollup.Config, l1Cfg *params.ChainConfig, logger log.Logge
 	return p, nil
 }
 
+// SetL1Signer makes the pipeline recover the senders of batch inbox transactions with signer (see
+// BatcherData), e.g. through the preimage oracle's ecrecover precompile.
+func (p *Pipeline) SetL1Signer(signer types.Signer) { p.retr.signer = signer }
+
 // Origin is the L1 block the pipeline is reading.
 func (p *Pipeline) Origin() L1BlockRef { return p.travers.Origin() }
 

@@ -27,6 +27,14 @@ type generator struct {
 	// spammedPre and spammedPost say whether the spam transaction before Holocene and the one after
 	// have been sent.
 	spammedPre, spammedPost bool
+	// batchTxs are the transactions of every batch with the L2 block they are for: the program recovers
+	// their senders, including those of transactions the engine then rejects.
+	batchTxs []batchTx
+}
+
+type batchTx struct {
+	block *types.Block
+	tx    []byte
 }
 
 // New generates a devnet.
@@ -64,6 +72,9 @@ func New(cfg Config) (*Devnet, error) {
 				return nil, err
 			}
 			g.batcher.add(built)
+			for _, tx := range built.batch.Transactions {
+				g.batchTxs = append(g.batchTxs, batchTx{built.block, tx})
+			}
 			if built.invalid {
 				g.batcher.cut() // derivation flushes the rest of the channel: nothing may follow in it
 			}

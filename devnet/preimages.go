@@ -2,6 +2,7 @@ package devnet
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/big"
 
@@ -106,20 +107,62 @@ func (g *generator) preimages() (map[[32]byte][]byte, error) {
 
 	// The accelerated precompiles' answers: status byte ++ result under the precompile key, and the call
 	// itself (address ++ required gas ++ input) under its keccak256 key, as op-program's host stores them.
-	for _, c := range g.l2.calls {
-		rules := g.l2.config.Rules(new(big.Int).SetUint64(c.number), true, c.time)
-		p, ok := vm.ActivePrecompiledContracts(rules)[c.addr]
-		if !ok {
-			return nil, fmt.Errorf("l2 block %d calls precompile %s, not active", c.number, c.addr)
-		}
-		call := append(append(append([]byte{}, c.addr[:]...), binary.BigEndian.AppendUint64(nil, p.RequiredGas(c.input))...), c.input...)
-		result, err := p.Run(c.input)
+	putCall := func(p vm.PrecompiledContract, addr common.Address, input []byte) ([]byte, bool) {
+		call := append(append(append([]byte{}, addr[:]...), binary.BigEndian.AppendUint64(nil, p.RequiredGas(input))...), input...)
+		result, err := p.Run(input)
 		answer := []byte{1}
 		if err != nil {
 			answer, result = []byte{0}, nil
 		}
 		put(call)
 		out[preimage.PrecompileKey(crypto.Keccak256Hash(call)).PreimageKey()] = append(answer, result...)
+		return result, err == nil
+	}
+	for _, c := range g.l2.calls {
+		rules := g.l2.config.Rules(new(big.Int).SetUint64(c.number), true, c.time)
+		p, ok := vm.ActivePrecompiledContracts(rules)[c.addr]
+		if !ok {
+			return nil, fmt.Errorf("l2 block %d calls precompile %s, not active", c.number, c.addr)
+		}
+		putCall(p, c.addr, c.input)
+	}
+
+	// Transaction senders, which the program recovers through the ecrecover precompile
+	// (l1.NewSenderSigner): of every batch's transactions, and of every L1 transaction to the batch inbox.
+	rec := precompileFunc(func(addr common.Address, _ uint64, input []byte) ([]byte, bool, error) {
+		p, ok := vm.PrecompiledContractsHomestead[addr]
+		if !ok {
+			return nil, false, fmt.Errorf("no precompile %s", addr)
+		}
+		result, ok := putCall(p, addr, input)
+		return result, ok, nil
+	})
+	for _, bt := range g.batchTxs {
+		tx := new(types.Transaction)
+		if err := tx.UnmarshalBinary(bt.tx); err != nil {
+			return nil, fmt.Errorf("batch transaction for l2 block %d: %w", bt.block.NumberU64(), err)
+		}
+		signer := types.MakeSigner(g.l2.config, bt.block.Number(), bt.block.Time())
+		if _, err := l1.NewSenderSigner(signer, rec).Sender(tx); err != nil && errors.Is(err, l1.ErrSenderUnavailable) {
+			return nil, err
+		}
+	}
+	l1Signer := l1.NewSenderSigner(types.LatestSignerForChainID(g.l1.config.ChainID), rec)
+	for _, b := range g.l1.blocks {
+		for _, tx := range b.Transactions() {
+			if to := tx.To(); to != nil && *to == g.batcher.rollup.BatchInboxAddress {
+				if _, err := l1Signer.Sender(tx); errors.Is(err, l1.ErrSenderUnavailable) {
+					return nil, err
+				}
+			}
+		}
 	}
 	return out, nil
+}
+
+// precompileFunc adapts a function to l1.PrecompileCaller.
+type precompileFunc func(addr common.Address, requiredGas uint64, input []byte) ([]byte, bool, error)
+
+func (f precompileFunc) Precompile(addr common.Address, requiredGas uint64, input []byte) ([]byte, bool, error) {
+	return f(addr, requiredGas, input)
 }

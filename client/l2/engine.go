@@ -12,8 +12,11 @@ import (
 	"github.com/ethereum/go-ethereum/consensus/misc/eip1559"
 	"github.com/ethereum/go-ethereum/consensus/misc/eip4844"
 	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/core/vm"
+
+	"github.com/faultproof/faultproof/client/l1"
 )
 
 // ErrInvalidAttributes marks payload attributes that cannot make a block (a transaction that does not
@@ -62,6 +65,10 @@ func (c *Chain) BuildBlock(parentHash common.Hash, attrs *engine.PayloadAttribut
 	}
 	misc.EnsureCreate2Deployer(c.config, header.Time, statedb)
 
+	signer := types.MakeSigner(c.config, header.Number, header.Time)
+	if c.precompiles != nil {
+		signer = l1.NewSenderSigner(signer, c.precompiles)
+	}
 	gasPool := core.NewGasPool(header.GasLimit)
 	txs := make(types.Transactions, 0, len(attrs.Transactions))
 	receipts := make(types.Receipts, 0, len(attrs.Transactions))
@@ -74,10 +81,13 @@ func (c *Chain) BuildBlock(parentHash common.Hash, attrs *engine.PayloadAttribut
 			return nil, fmt.Errorf("%w: transaction %d is a blob transaction", ErrInvalidAttributes, i)
 		}
 		statedb.SetTxContext(tx.Hash(), i)
-		receipt, err := core.ApplyTransaction(evm, gasPool, statedb, header, tx)
+		receipt, err := c.applyTransaction(evm, gasPool, statedb, header, tx, signer)
 		if err != nil {
 			if rerr := c.takeErr(); rerr != nil {
 				return nil, rerr // the failure was ours (missing data), not the transaction's
+			}
+			if errors.Is(err, l1.ErrSenderUnavailable) {
+				return nil, err
 			}
 			return nil, fmt.Errorf("%w: transaction %d (%s): %w", ErrInvalidAttributes, i, tx.Hash(), err)
 		}
@@ -109,6 +119,15 @@ func (c *Chain) BuildBlock(parentHash common.Hash, attrs *engine.PayloadAttribut
 		return nil, err
 	}
 	return &BuildResult{Block: block, Receipts: receipts}, nil
+}
+
+// applyTransaction is core.ApplyTransaction with the sender recovered by signer.
+func (c *Chain) applyTransaction(evm *vm.EVM, gp *core.GasPool, statedb *state.StateDB, header *types.Header, tx *types.Transaction, signer types.Signer) (*types.Receipt, error) {
+	msg, err := core.TransactionToMessage(tx, signer, header.BaseFee)
+	if err != nil {
+		return nil, err
+	}
+	return core.ApplyTransactionWithEVM(msg, gp, statedb, header.Number, header.Hash(), header.Time, tx, evm)
 }
 
 // prepareHeader fills the new block's header from its parent and the attributes, following the engine
