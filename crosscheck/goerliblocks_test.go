@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,9 +23,7 @@ import (
 // real block must be accepted with its hash, transactions and header fields as sent; every block whose
 // header no longer hashes to its hash, or whose transactions are not the header's, must be refused.
 func TestRealL1BlocksChecked(t *testing.T) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/ethereum-optimism/optimism").Output()
-	require.NoError(t, err)
-	dir := filepath.Join(strings.TrimSpace(string(out)), "op-service", "sources", "testdata", "data", "blocks")
+	dir := filepath.Join(optimismDir(t), "op-service", "sources", "testdata", "data", "blocks")
 	files, err := filepath.Glob(filepath.Join(dir, "*_data.json"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -175,4 +176,15 @@ func (p *pair) hashes() (cannon, ours [32]byte) {
 func hashesOf(cs *versions.VersionedState, ours *vm.State) (cannon, our [32]byte) {
 	_, ch := cs.EncodeWitness()
 	return ch, ours.Hash()
+}
+
+// optimismDir is the directory of this module's optimism dependency in the module cache, where test
+// vectors of Optimism's own repository (op-service, kona) are read from.
+func optimismDir(tb testing.TB) string {
+	tb.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/ethereum-optimism/optimism").Output()
+	if err != nil {
+		tb.Fatalf("go list -m github.com/ethereum-optimism/optimism: %v", err)
+	}
+	return strings.TrimSpace(string(out))
 }

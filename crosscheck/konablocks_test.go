@@ -17,7 +17,6 @@ import (
 	"io"
 	"math/big"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
@@ -56,9 +55,7 @@ type konaFixture struct {
 // konaFixtureFiles lists the fixture archives in the optimism module of this test module.
 func konaFixtureFiles(t *testing.T) []string {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/ethereum-optimism/optimism").Output()
-	require.NoError(t, err, "go list -m github.com/ethereum-optimism/optimism")
-	files, err := filepath.Glob(filepath.Join(strings.TrimSpace(string(out)), "rust", "kona", "crates", "proof", "executor", "testdata", "block-*.tar.gz"))
+	files, err := filepath.Glob(filepath.Join(optimismDir(t), "rust", "kona", "crates", "proof", "executor", "testdata", "block-*.tar.gz"))
 	require.NoError(t, err)
 	if len(files) == 0 {
 		t.Fatal("the optimism module has no kona executor fixtures (rust/kona/crates/proof/executor/testdata)")
