@@ -7,7 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/stretchr/testify/require"
+
+	opderive "github.com/ethereum-optimism/optimism/op-node/rollup/derive"
 
 	"github.com/faultproof/faultproof/derive"
 )
@@ -73,4 +76,45 @@ func TestRealSpanBatchMatchesOpNode(t *testing.T) {
 	opLong, err := opDecode(t, long)
 	require.NoError(t, err)
 	require.Equal(t, enc, opMarshal(t, opLong))
+}
+
+// TestRealBatcherTransactionFrames parses the frames of a real calldata batcher transaction (kona's vector:
+// rust/kona/crates/protocol/derive/testdata/raw_batcher_tx.hex, binary, an EIP-2718 transaction) with ours
+// and op-node's frame parsers: the same frames, whose data is the 119,823 bytes kona expects.
+func TestRealBatcherTransactionFrames(t *testing.T) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/ethereum-optimism/optimism").Output()
+	require.NoError(t, err)
+	raw, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "rust", "kona", "crates", "protocol", "derive", "testdata", "raw_batcher_tx.hex"))
+	require.NoError(t, err)
+	var tx types.Transaction
+	require.NoError(t, tx.UnmarshalBinary(raw))
+	require.Len(t, tx.Data(), 119823)
+	ours, err := derive.ParseFrames(tx.Data())
+	require.NoError(t, err)
+	op, err := opderive.ParseFrames(tx.Data())
+	require.NoError(t, err)
+	requireSameFrames(t, ours, op)
+	total := 0
+	for _, f := range ours {
+		total += len(f.Data)
+	}
+	t.Logf("real batcher transaction %s: %d frame(s), %d bytes of channel data, first frame of channel %x number %d last %v",
+		tx.Hash(), len(ours), total, ours[0].ID, ours[0].FrameNumber, ours[0].IsLast)
+
+	// A whole channel in one frame: both readers get the same batches out of it, under the Bedrock and the
+	// Fjord size limits.
+	require.Len(t, ours, 1)
+	require.True(t, ours[0].IsLast)
+	for _, fjord := range []bool{false, true} {
+		limit := uint64(10_000_000)
+		if fjord {
+			limit = 100_000_000
+		}
+		compareChannel(t, ours[0].Data, limit, fjord)
+		batches, clean, err := readOurs(ours[0].Data, limit, fjord)
+		require.NoError(t, err)
+		require.True(t, clean)
+		require.NotEmpty(t, batches)
+		t.Logf("fjord %v: %d batches read by both", fjord, len(batches))
+	}
 }
