@@ -44,9 +44,14 @@ func readSized(r io.Reader, n uint64) ([]byte, error) {
 }
 
 // OracleClient is the program side of the preimage channel: it writes a 32-byte key and reads back an
-// 8-byte big-endian length followed by that many bytes. Every answer is verified against its key.
+// 8-byte big-endian length followed by that many bytes. Every answer is verified against its key. Like the
+// channel, it serves one request at a time.
 type OracleClient struct {
 	rw io.ReadWriter
+	// Buffers reused across requests: inside the VM a claim makes ~10^5 of them, and each allocation
+	// costs steps.
+	key    [32]byte
+	length [8]byte
 }
 
 // NewOracleClient returns a client over the program's end of a preimage channel.
@@ -57,18 +62,18 @@ func NewOracleClient(rw io.ReadWriter) *OracleClient {
 // Get requests the preimage of key. Reading exactly the announced length matters: a VM refuses reads past
 // the end of a preimage.
 func (o *OracleClient) Get(key Key) ([]byte, error) {
-	k := key.PreimageKey()
+	o.key = key.PreimageKey()
+	k := o.key
 	if err := ValidateKey(k); err != nil {
 		return nil, err
 	}
-	if _, err := o.rw.Write(k[:]); err != nil {
+	if _, err := o.rw.Write(o.key[:]); err != nil {
 		return nil, fmt.Errorf("write preimage key %x: %w", k, err)
 	}
-	var lenBuf [8]byte
-	if _, err := io.ReadFull(o.rw, lenBuf[:]); err != nil {
+	if _, err := io.ReadFull(o.rw, o.length[:]); err != nil {
 		return nil, fmt.Errorf("read preimage length of key %x: %w", k, err)
 	}
-	n := binary.BigEndian.Uint64(lenBuf[:])
+	n := binary.BigEndian.Uint64(o.length[:])
 	value, err := readSized(o.rw, n)
 	if err != nil {
 		return nil, fmt.Errorf("read %d-byte preimage of key %x: %w", n, k, err)
