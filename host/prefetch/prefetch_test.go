@@ -732,8 +732,12 @@ func TestL2AccountProofBadProofFallsBack(t *testing.T) {
 }
 
 func TestL2PayloadWitness(t *testing.T) {
-	for _, experimental := range []bool{false, true} {
-		t.Run(fmt.Sprintf("experimental=%v", experimental), func(t *testing.T) {
+	for _, tc := range []struct {
+		experimental bool
+		form         string // op-program's JSON object, or kona's parent hash ++ JSON attributes [++ chain ID]
+	}{{false, "op-program"}, {true, "op-program"}, {true, "kona"}, {true, "kona with chain ID"}} {
+		experimental := tc.experimental
+		t.Run(fmt.Sprintf("experimental=%v/%s", experimental, tc.form), func(t *testing.T) {
 			e := newEnv(t, envOpts{experimental: experimental})
 			b := e.l2.B
 			const n = 12
@@ -744,6 +748,12 @@ func TestL2PayloadWitness(t *testing.T) {
 			hintJSON, _ := json.Marshal(map[string]any{
 				"parentBlockHash": b.Block(n - 1).Hash(), "payloadAttributes": json.RawMessage(attrs), "chainID": "901",
 			})
+			switch tc.form {
+			case "kona":
+				hintJSON = cat(b.Block(n-1).Hash().Bytes(), attrs)
+			case "kona with chain ID":
+				hintJSON = cat(b.Block(n-1).Hash().Bytes(), attrs, u64(901))
+			}
 			if err := e.p.Hint(hint(preimage.HintL2PayloadWitness, hintJSON)); err != nil {
 				t.Fatal(err)
 			}
@@ -768,6 +778,29 @@ func TestL2PayloadWitness(t *testing.T) {
 				t.Fatalf("executePayload %d, dbGet %d", e.exp.Requests("debug_executePayload"), e.l2Node.Requests("debug_dbGet"))
 			}
 		})
+	}
+	// Kona's form naming another chain is refused; trailing bytes that are no chain ID, or no attributes,
+	// are malformed. Each time the node is then fetched by itself.
+	for i, bad := range []func(b *testnode.L2Backend) []byte{
+		func(b *testnode.L2Backend) []byte {
+			attrs, _ := json.Marshal(b.B.Attributes(12))
+			return cat(b.B.Block(11).Hash().Bytes(), attrs, u64(10))
+		},
+		func(b *testnode.L2Backend) []byte {
+			attrs, _ := json.Marshal(b.B.Attributes(12))
+			return cat(b.B.Block(11).Hash().Bytes(), attrs, []byte{1, 2, 3})
+		},
+		func(b *testnode.L2Backend) []byte { return b.B.Block(11).Hash().Bytes() },
+	} {
+		e := newEnv(t, envOpts{experimental: true})
+		if err := e.p.Hint(hint(preimage.HintL2PayloadWitness, bad(e.l2))); err != nil {
+			t.Fatal(err)
+		}
+		parentRoot := e.l2.B.Block(11).Root()
+		e.get(t, hint(preimage.HintL2StateNode, parentRoot[:]), preimage.Keccak256Key(parentRoot))
+		if e.exp.Requests("debug_executePayload") != 0 || e.l2Node.Requests("debug_dbGet") != 1 {
+			t.Fatalf("bad hint %d: executePayload %d, dbGet %d", i, e.exp.Requests("debug_executePayload"), e.l2Node.Requests("debug_dbGet"))
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package prefetch
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -397,9 +399,37 @@ func parseChainID(raw json.RawMessage) (uint64, error) {
 	return v.Uint64(), nil
 }
 
-func (p *Prefetcher) l2PayloadWitness(ctx context.Context, data []byte, b *batch) error {
+// parsePayloadWitnessHint reads the hint in op-program's form (a JSON object) or in kona's: the parent
+// block hash (32 bytes), the JSON payload attributes, and optionally the chain ID (8 bytes, big-endian).
+func parsePayloadWitnessHint(data []byte) (*payloadWitnessHint, error) {
 	var h payloadWitnessHint
-	if err := json.Unmarshal(data, &h); err != nil {
+	if len(data) > 0 && data[0] == '{' {
+		if err := json.Unmarshal(data, &h); err != nil {
+			return nil, err
+		}
+		return &h, nil
+	}
+	if len(data) < common.HashLength+2 {
+		return nil, fmt.Errorf("%d bytes: neither a JSON object nor a parent hash with attributes", len(data))
+	}
+	h.ParentBlockHash = common.BytesToHash(data[:common.HashLength])
+	dec := json.NewDecoder(bytes.NewReader(data[common.HashLength:]))
+	if err := dec.Decode(&h.PayloadAttributes); err != nil {
+		return nil, fmt.Errorf("payload attributes: %w", err)
+	}
+	switch rest := data[common.HashLength+int(dec.InputOffset()):]; len(rest) {
+	case 0:
+	case 8:
+		h.ChainID = json.RawMessage(strconv.FormatUint(binary.BigEndian.Uint64(rest), 10))
+	default:
+		return nil, fmt.Errorf("%d bytes after the payload attributes, want none or an 8-byte chain ID", len(rest))
+	}
+	return &h, nil
+}
+
+func (p *Prefetcher) l2PayloadWitness(ctx context.Context, data []byte, b *batch) error {
+	h, err := parsePayloadWitnessHint(data)
+	if err != nil {
 		return Permanent(fmt.Errorf("%s hint: %w", preimage.HintL2PayloadWitness, err))
 	}
 	if len(h.PayloadAttributes) == 0 || string(h.PayloadAttributes) == "null" {
