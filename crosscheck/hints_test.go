@@ -10,11 +10,13 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/client/l2"
 	"github.com/faultproof/faultproof/devnet"
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/rollup"
 )
 
 // opProgramPayloadWitnessHint is the data of op-program's l2-payload-witness hint (its client/l2 package,
@@ -96,4 +98,25 @@ func TestPayloadWitnessHintMatchesOpProgram(t *testing.T) {
 		}
 	}
 	require.Len(t, seen, 5, "the devnet's attributes exercise every optional field: %v", seen)
+}
+
+// TestOutputRootMatchesOpService: our version-0 output encoding and root are op-service's, and our decoder
+// reads its encoding back.
+func TestOutputRootMatchesOpService(t *testing.T) {
+	for i := 0; i < 50; i++ {
+		var o rollup.Output
+		copy(o.StateRoot[:], crypto.Keccak256([]byte{byte(i), 1}))
+		copy(o.MessagePasserStorageRoot[:], crypto.Keccak256([]byte{byte(i), 2}))
+		copy(o.BlockHash[:], crypto.Keccak256([]byte{byte(i), 3}))
+		theirs := &eth.OutputV0{StateRoot: eth.Bytes32(o.StateRoot), MessagePasserStorageRoot: eth.Bytes32(o.MessagePasserStorageRoot), BlockHash: o.BlockHash}
+		require.Equal(t, theirs.Marshal(), o.Marshal())
+		require.Equal(t, common.Hash(eth.OutputRoot(theirs)), o.Root())
+		back, err := rollup.UnmarshalOutput(theirs.Marshal())
+		require.NoError(t, err)
+		require.Equal(t, o, *back)
+	}
+	bad := make([]byte, 128)
+	bad[31] = 1
+	_, err := rollup.UnmarshalOutput(bad)
+	require.ErrorContains(t, err, "unsupported output version")
 }

@@ -119,24 +119,8 @@ func devnetConfigs(seed uint64) (*params.ChainConfig, *rollup.Config) {
 	return l2, rcfg
 }
 
-// Output is a version-0 L2 output (the encoding of client/l2.Output, which this package cannot import).
-type Output struct {
-	StateRoot                common.Hash
-	MessagePasserStorageRoot common.Hash
-	BlockHash                common.Hash
-}
-
-// Marshal encodes the output: 32 zero bytes (version 0), state root, message passer storage root, block hash.
-func (o Output) Marshal() []byte {
-	out := make([]byte, 128)
-	copy(out[32:], o.StateRoot[:])
-	copy(out[64:], o.MessagePasserStorageRoot[:])
-	copy(out[96:], o.BlockHash[:])
-	return out
-}
-
-// Root is the output root.
-func (o Output) Root() common.Hash { return crypto.Keccak256Hash(o.Marshal()) }
+// Output is a version-0 L2 output.
+type Output = rollup.Output
 
 // BatchInfo says where the batch of an L2 block was posted.
 type BatchInfo struct {

@@ -19,7 +19,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/client/l1"
-	"github.com/faultproof/faultproof/client/l2"
 	"github.com/faultproof/faultproof/derive"
 	"github.com/faultproof/faultproof/devnet"
 	"github.com/faultproof/faultproof/preimage"
@@ -89,9 +88,6 @@ func TestShape(t *testing.T) {
 		out := d.Output(n)
 		require.Equal(t, blk.Hash(), out.BlockHash)
 		require.Equal(t, blk.Root(), out.StateRoot)
-		lo := l2.Output{StateRoot: out.StateRoot, MessagePasserStorageRoot: out.MessagePasserStorageRoot, BlockHash: out.BlockHash}
-		require.Equal(t, lo.Marshal(), out.Marshal())
-		require.Equal(t, lo.Root(), d.OutputRoot(n))
 		if cfg.IsIsthmus(blk.Time()) {
 			require.Equal(t, out.MessagePasserStorageRoot, *blk.Header().WithdrawalsHash, "isthmus header of block %d", n)
 		}
