@@ -22,6 +22,34 @@ type OnlinePrefetcher struct {
 	log       log.Logger
 	closers   []func()
 	closeOnce sync.Once
+	stop      chan struct{} // ends the progress log
+}
+
+// ProgressInterval is how often an online host logs what it has fetched so far while a run goes on.
+var ProgressInterval = 10 * time.Second
+
+// logProgress logs the fetch counters every interval while they change, until stop is closed: a claim on
+// a real chain can fetch for minutes.
+func (o *OnlinePrefetcher) logProgress(interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	start := time.Now()
+	var last prefetch.StatsSnapshot
+	for {
+		select {
+		case <-o.stop:
+			return
+		case <-t.C:
+			s := o.Stats().Snapshot()
+			if s.Preimages == last.Preimages && s.TotalRPCCalls() == last.TotalRPCCalls() {
+				continue
+			}
+			rate := float64(s.Preimages-last.Preimages) / interval.Seconds()
+			o.log.Info("Fetching preimages", "stored", s.Preimages, "bytes", s.Bytes, "requests", s.TotalRPCCalls(),
+				"retries", s.Retries, "stored_per_second", int(rate), "elapsed", time.Since(start).Round(time.Second))
+			last = s
+		}
+	}
 }
 
 var _ io.Closer = (*OnlinePrefetcher)(nil)
@@ -29,6 +57,9 @@ var _ io.Closer = (*OnlinePrefetcher)(nil)
 // Close closes the RPC clients and logs what was fetched. It is safe to call more than once.
 func (o *OnlinePrefetcher) Close() error {
 	o.closeOnce.Do(func() {
+		if o.stop != nil {
+			close(o.stop)
+		}
 		for _, c := range o.closers {
 			c()
 		}
@@ -120,6 +151,8 @@ func NewOnlinePrefetcher(ctx context.Context, logger log.Logger, cfg *Config, kv
 	}
 	o.Prefetcher = p
 	ok = true
+	o.stop = make(chan struct{})
+	go o.logProgress(ProgressInterval)
 	go func() {
 		<-ctx.Done()
 		o.Close()

@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/log"
 
 	"github.com/faultproof/faultproof/devnet"
+	"github.com/faultproof/faultproof/host"
 	"github.com/faultproof/faultproof/host/kvstore"
 )
 
@@ -56,5 +59,50 @@ func BenchmarkOnlineClaim(b *testing.B) {
 			b.ReportMetric(float64(total)/blocks, "requests/block")
 			b.ReportMetric(float64(l2)/blocks, "l2-requests/block")
 		})
+	}
+}
+
+// TestOnlineProgressLog: while an online run fetches, the host logs its progress (stored preimages,
+// requests) at the progress interval.
+func TestOnlineProgressLog(t *testing.T) {
+	d, err := devnet.New(devnet.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv, err := devnet.Serve(ctx, d, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	disputes, err := demoDisputes(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf syncBuffer
+	root := log.Root()
+	log.SetDefault(log.NewLogger(log.NewTerminalHandlerWithLevel(&buf, log.LevelInfo, false)))
+	defer log.SetDefault(root)
+	interval := host.ProgressInterval
+	host.ProgressInterval = 20 * time.Millisecond
+	defer func() { host.ProgressInterval = interval }()
+
+	cfg := demoHostConfig(d, disputes[0])
+	cfg.L1URL, cfg.L2URLs, cfg.L1BeaconURL = srv.L1URL(), []string{srv.L2URL()}, srv.BeaconURL()
+	cfg.DataDir, cfg.DataFormat = t.TempDir(), kvstore.FormatPebble
+	run, err := runOnline(ctx, srv, cfg)
+	if err != nil || run.code != 0 {
+		t.Fatalf("exit %d, %v", run.code, err)
+	}
+	out := buf.String()
+	n := strings.Count(out, "Fetching preimages")
+	if n < 2 || !strings.Contains(out, "stored=") || !strings.Contains(out, "requests=") {
+		t.Fatalf("want progress lines, got %d in:\n%s", n, out)
+	}
+	// After the run, no more progress lines.
+	time.Sleep(100 * time.Millisecond)
+	if strings.Count(buf.String(), "Fetching preimages") != n {
+		t.Fatal("progress logged after the prefetcher closed")
 	}
 }
