@@ -108,6 +108,18 @@ func TestBenchProgram(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	require.Regexp(t, `honest output root\s+6\s+\d+\s+\d+`, stdout)
 	t.Log("\n" + stdout)
+	// Step budgets, about 10% above what the program takes now (1.20 G, 421 M): a change that makes every
+	// claim dearer must say so here.
+	for _, b := range []struct {
+		row    string
+		budget uint64
+	}{{"honest output root", 1_320_000_000}, {"batches posted in blobs", 465_000_000}} {
+		m := regexp.MustCompile(regexp.QuoteMeta(b.row) + `[^\n]*?\s+\d+\s+(\d+)\s+`).FindStringSubmatch(stdout)
+		require.NotNil(t, m, b.row)
+		steps, err := strconv.ParseUint(m[1], 10, 64)
+		require.NoError(t, err)
+		require.LessOrEqual(t, steps, b.budget, "%s: %d steps", b.row, steps)
+	}
 }
 
 // TestBenchOnline runs the online host benchmark once per mode: the witness fast path must bring one
