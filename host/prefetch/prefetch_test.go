@@ -980,3 +980,48 @@ func TestOnlinePrefetcher(t *testing.T) {
 		}
 	}
 }
+
+// TestL2PayloadWitnessFaults: an experimental node that does not serve debug_executePayload, fails it, or
+// answers with nodes that are not the block's, never stops a run nor gets anything unverified stored: the
+// node is then fetched by itself with debug_dbGet.
+func TestL2PayloadWitnessFaults(t *testing.T) {
+	for _, fault := range []string{"unsupported", "failing", "wrong nodes"} {
+		t.Run(fault, func(t *testing.T) {
+			e := newEnv(t, envOpts{experimental: true, maxAttempts: 2})
+			switch fault {
+			case "unsupported":
+				e.exp.Unsupported("debug_executePayload")
+			case "failing":
+				e.exp.FailCalls("debug_executePayload", 1000)
+			case "wrong nodes":
+				e.exp.SetTamper(func(method string, _ []any, result json.RawMessage) json.RawMessage {
+					if method != "debug_executePayload" {
+						return result
+					}
+					return json.RawMessage(`{"state":["0x01020304","0xc0"],"codes":["0x6000"],"keys":[]}`)
+				})
+			}
+			b := e.l2.B
+			attrs, _ := json.Marshal(b.Attributes(12))
+			hintJSON, _ := json.Marshal(map[string]any{"parentBlockHash": b.Block(11).Hash(), "payloadAttributes": json.RawMessage(attrs)})
+			if err := e.p.Hint(hint(preimage.HintL2PayloadWitness, hintJSON)); err != nil {
+				t.Fatal(err)
+			}
+			parentRoot := b.Block(11).Root()
+			e.get(t, hint(preimage.HintL2StateNode, parentRoot[:]), preimage.Keccak256Key(parentRoot))
+			if e.l2Node.Requests("debug_dbGet") != 1 {
+				t.Fatalf("dbGet %d, want the node fetched by itself", e.l2Node.Requests("debug_dbGet"))
+			}
+			// Whatever was stored is stored under its own hash (the wrong nodes included, harmlessly).
+			for _, k := range e.kv.keys() {
+				v, err := e.kv.Get(k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if preimage.KeyType(k[0]) == preimage.Keccak256KeyType && preimage.Keccak256Key(crypto.Keccak256Hash(v)).PreimageKey() != k {
+					t.Fatalf("value under %x does not hash to its key", k)
+				}
+			}
+		})
+	}
+}
