@@ -21,9 +21,7 @@ import (
 // re-encoding gives the original bytes. A non-minimal block_count varint, which a byzantine batcher could
 // post, decodes to the same batch in both.
 func TestRealSpanBatchMatchesOpNode(t *testing.T) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/ethereum-optimism/optimism").Output()
-	require.NoError(t, err)
-	raw, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "rust", "kona", "crates", "protocol", "protocol", "src", "batch", "testdata", "raw_batch.hex"))
+	raw, err := os.ReadFile(filepath.Join(optimismDir(t), "rust", "kona", "crates", "protocol", "protocol", "src", "batch", "testdata", "raw_batch.hex"))
 	require.NoError(t, err)
 	enc := append([]byte{byte(derive.SpanBatchType)}, raw...)
 
@@ -82,9 +80,7 @@ func TestRealSpanBatchMatchesOpNode(t *testing.T) {
 // rust/kona/crates/protocol/derive/testdata/raw_batcher_tx.hex, binary, an EIP-2718 transaction) with ours
 // and op-node's frame parsers: the same frames, whose data is the 119,823 bytes kona expects.
 func TestRealBatcherTransactionFrames(t *testing.T) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/ethereum-optimism/optimism").Output()
-	require.NoError(t, err)
-	raw, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "rust", "kona", "crates", "protocol", "derive", "testdata", "raw_batcher_tx.hex"))
+	raw, err := os.ReadFile(filepath.Join(optimismDir(t), "rust", "kona", "crates", "protocol", "derive", "testdata", "raw_batcher_tx.hex"))
 	require.NoError(t, err)
 	var tx types.Transaction
 	require.NoError(t, tx.UnmarshalBinary(raw))
@@ -117,4 +113,13 @@ func TestRealBatcherTransactionFrames(t *testing.T) {
 		require.NotEmpty(t, batches)
 		t.Logf("fjord %v: %d batches read by both", fjord, len(batches))
 	}
+}
+
+// optimismDir is the directory of this module's optimism dependency in the module cache, where Optimism's
+// test vectors are read from.
+func optimismDir(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/ethereum-optimism/optimism").Output()
+	require.NoError(t, err, "go list -m github.com/ethereum-optimism/optimism")
+	return strings.TrimSpace(string(out))
 }

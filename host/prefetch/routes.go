@@ -152,17 +152,31 @@ func (p *Prefetcher) l1Receipts(ctx context.Context, data []byte, b *batch) erro
 	if err != nil {
 		return err
 	}
-	var r *sources.Receipts
-	header := p.storedHeader(hash)
-	if header != nil {
-		r, err = p.src.L1.ReceiptsOf(ctx, header)
+	return p.receipts(ctx, p.src.L1, "L1", hash, b)
+}
+
+// receiptSource is what the L1 and L2 sources offer for receipts.
+type receiptSource interface {
+	ReceiptsByHash(ctx context.Context, hash common.Hash) (*sources.Receipts, error)
+	ReceiptsOf(ctx context.Context, header *types.Header) (*sources.Receipts, error)
+}
+
+// receipts fetches a block's receipts, with the header already stored (and intact) when there is one, so
+// that the node is not asked for the block again.
+func (p *Prefetcher) receipts(ctx context.Context, src receiptSource, chain string, hash common.Hash, b *batch) error {
+	var (
+		r   *sources.Receipts
+		err error
+	)
+	if header := p.storedHeader(hash); header != nil {
+		r, err = src.ReceiptsOf(ctx, header)
 	} else {
-		r, err = p.src.L1.ReceiptsByHash(ctx, hash)
+		r, err = src.ReceiptsByHash(ctx, hash)
 	}
 	if err != nil {
 		return err
 	}
-	return addReceipts(b, "L1", hash, r)
+	return addReceipts(b, chain, hash, r)
 }
 
 // addReceipts adds a block's receipts trie after checking that they came for the block asked for.
@@ -277,17 +291,7 @@ func (p *Prefetcher) l2Receipts(ctx context.Context, data []byte, b *batch) erro
 	if err != nil {
 		return err
 	}
-	var r *sources.Receipts
-	header := p.storedHeader(hash)
-	if header != nil {
-		r, err = p.src.L2.ReceiptsOf(ctx, header)
-	} else {
-		r, err = p.src.L2.ReceiptsByHash(ctx, hash)
-	}
-	if err != nil {
-		return err
-	}
-	return addReceipts(b, "L2", hash, r)
+	return p.receipts(ctx, p.src.L2, "L2", hash, b)
 }
 
 func (p *Prefetcher) l2Code(ctx context.Context, data []byte, b *batch) error {
