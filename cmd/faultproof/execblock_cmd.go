@@ -114,7 +114,7 @@ func runExecBlock(ctx *cli.Context) error {
 	if expect != (common.Hash{}) && b.Hash() != expect {
 		err := fmt.Errorf("built block %s, expected %s", b.Hash(), expect)
 		if job.want != nil && job.want.Hash() == expect {
-			err = fmt.Errorf("%w: %s differ", err, strings.Join(headerDiff(b.Header(), job.want), ", "))
+			err = fmt.Errorf("%w; header fields that differ: %s", err, strings.Join(headerDiff(b.Header(), job.want), ", "))
 		}
 		return &host.ExitError{Code: exitInvalid, Err: err}
 	}
@@ -254,7 +254,7 @@ func headerDiff(built, want *types.Header) []string {
 	add("excessBlobGas", equalPtr(built.ExcessBlobGas, want.ExcessBlobGas))
 	add("requestsHash", equalPtr(built.RequestsHash, want.RequestsHash))
 	if len(diff) == 0 {
-		diff = append(diff, "other header fields")
+		diff = append(diff, "none of the above (another field)")
 	}
 	return diff
 }

@@ -330,7 +330,7 @@ func TestExecBlockFromBlockFile(t *testing.T) {
 	stdout, stderr, code := runCLI(t, append([]string{"exec-block", "--block", changed, "--witness", witness, "--datadir", datadir}, cfg...)...)
 	require.Equal(t, 1, code, stderr)
 	require.Contains(t, stdout, "hash "+d.L2Block(n).Hash().Hex())
-	require.Contains(t, lastError(stderr), "stateRoot, gasUsed differ")
+	require.Contains(t, lastError(stderr), "header fields that differ: stateRoot, gasUsed")
 }
 
 // TestExecBlockAttributesFromBlock derives each devnet block's attributes from its RPC JSON and compares
