@@ -1,7 +1,8 @@
 // Package rollup holds the rollup configuration of an OP Stack chain (op-node's rollup.json format), its fork
-// schedule and the protocol parameters that change with forks, and the lookup of public chains in the
-// superchain registry that op-geth embeds. Both the host (flags, local keys) and the client (boot info,
-// derivation) read chains through it.
+// schedule and the protocol parameters that change with forks, and the lookup of chains by chain ID: the
+// public chains of the superchain registry (generated into registry_gen.go) and custom chains built into
+// the program. Both the host (flags, local keys) and the client (boot info, derivation) read chains
+// through it.
 package rollup
 
 import (
@@ -13,6 +14,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -190,8 +192,9 @@ func ParseConfig(data []byte) (*Config, error) {
 	return &cfg, nil
 }
 
-// knownFields are the JSON names of Config's fields.
-var knownFields = func() map[string]bool {
+// knownFields are the JSON names of Config's fields, computed when a config is first parsed rather than at
+// start-up (the program inside the VM pays for every step of its init).
+var knownFields = sync.OnceValue(func() map[string]bool {
 	known := map[string]bool{}
 	t := reflect.TypeFor[Config]()
 	for i := 0; i < t.NumField(); i++ {
@@ -199,7 +202,7 @@ var knownFields = func() map[string]bool {
 		known[name] = true
 	}
 	return known
-}()
+})
 
 // ErrUnknownFork is returned for a rollup config that schedules a fork this build does not implement.
 var ErrUnknownFork = errors.New("unknown fork")
@@ -211,7 +214,7 @@ func checkUnknownForks(data []byte) error {
 	}
 	var unknown []string
 	for name, v := range fields {
-		if !knownFields[name] && strings.HasSuffix(name, "_time") && string(v) != "null" {
+		if !knownFields()[name] && strings.HasSuffix(name, "_time") && string(v) != "null" {
 			unknown = append(unknown, name)
 		}
 	}

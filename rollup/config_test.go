@@ -10,8 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func u64(v uint64) *uint64 { return &v }
-
 func TestParseOpNodeRollupJSON(t *testing.T) {
 	data, err := os.ReadFile("testdata/rollup.json")
 	require.NoError(t, err)

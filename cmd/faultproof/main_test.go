@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"os"
 	"os/exec"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/stretchr/testify/require"
+
+	"github.com/faultproof/faultproof/rollup"
 )
 
 // The test binary doubles as the faultproof binary: with runMainEnv set it runs main's logic on its
@@ -217,6 +220,8 @@ func TestBadInput(t *testing.T) {
 		{"claim block zero", replace(base, "--l2.blocknumber", "0"), "invalid l2 claim block number"},
 		{"unknown network", replace(base, "--network", "no-such-chain"), "unknown network"},
 		{"unknown chain id", replace(base, "--network", "424242"), "unknown network"},
+		{"alt-DA registry chain", replace(base, "--network", "redstone"), "alt-DA (plasma) is not supported by fault proofs"},
+		{"interop registry chain", replace(base, "--network", "420130015"), "interop dependency sets are not supported"},
 		{"both --server and --exec", append(append([]string(nil), base...), "--exec", "/bin/true"), "exec command must not be set when in server mode"},
 		{"missing datadir", replace(base, "--datadir", filepath.Join(datadir, "missing")), "does not exist"},
 		{"no datadir offline", replace(base, "--datadir", ""), "datadir must be specified"},
@@ -297,9 +302,36 @@ func TestExecPropagatesExitCode(t *testing.T) {
 func TestConfigsListsRegistry(t *testing.T) {
 	out, err := faultproofCmd(t, "configs").Output()
 	require.NoError(t, err)
-	require.Contains(t, string(out), "op-sepolia")
-	require.Contains(t, string(out), "11155420")
+	list := string(out)
+	require.True(t, strings.HasPrefix(list, "Chain registry: "+rollup.RegistryVersion+"\n"), list)
+	require.Contains(t, list, "op-sepolia")
+	require.Contains(t, list, "11155420")
+	require.Regexp(t, `(?m)^redstone-mainnet +690 +1 .*unsupported: alt-DA \(plasma\) is not supported by fault proofs$`, list)
+	require.Regexp(t, `(?m)^worldchain-mainnet +480 +1 +karst +permissioned`, list)
 	out, err = faultproofCmd(t, "configs", "--network", "11155420").Output()
 	require.NoError(t, err)
 	require.Contains(t, string(out), `"batch_inbox_address": "0xff00000000000000000000000000000011155420"`)
+}
+
+// TestConfigsKeepKarstUpgradeGas: OP Mainnet's rollup config has the flag that op-geth's older registry
+// lacked, and the registry version is printed beside it (on stderr, so stdout stays JSON).
+func TestConfigsKeepKarstUpgradeGas(t *testing.T) {
+	cmd := faultproofCmd(t, "configs", "--network", "10")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, stderr.String())
+	var cfg map[string]any
+	require.NoError(t, json.Unmarshal(out, &cfg), "stdout is the rollup config as JSON")
+	require.Equal(t, true, cfg["keep_karst_upgrade_gas"])
+	require.Equal(t, float64(1783526401), cfg["karst_time"])
+	require.Equal(t, "Chain registry: "+rollup.RegistryVersion+"\n", stderr.String())
+
+	cmd = faultproofCmd(t, "configs", "--network", "redstone")
+	stderr.Reset()
+	cmd.Stderr = &stderr
+	out, err = cmd.Output()
+	require.NoError(t, err, "an unsupported chain's configs can still be printed")
+	require.NoError(t, json.Unmarshal(out, &cfg))
+	require.Contains(t, stderr.String(), "Warning: fault proofs cannot run on redstone-mainnet: alt-DA (plasma) is not supported by fault proofs")
 }
