@@ -7,6 +7,7 @@ package client
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -27,10 +28,26 @@ type BootInfo struct {
 	Rollup        *rollup.Config
 	L2ChainConfig *params.ChainConfig
 	L1ChainConfig *params.ChainConfig
+	// ConfigsFrom says where the chain configs came from.
+	ConfigsFrom ConfigsSource
 }
 
-// ReadBootInfo reads local keys 1-5, then the chain configs: from the embedded registry by chain ID, or,
-// for the custom-chain indicator, from local keys 6, 7 and 9.
+// ConfigsSource is where the program found a chain's configs.
+type ConfigsSource int
+
+const (
+	// ConfigsKnown: the embedded registry, or a custom chain built into the program.
+	ConfigsKnown ConfigsSource = iota
+	// ConfigsCustomIndicator: local keys 6, 7 and 9, because the host announced the custom-chain indicator.
+	ConfigsCustomIndicator
+	// ConfigsLocalFallback: local keys 6, 7 and 9, because the program does not know the chain ID. The
+	// host, not the program, then decides the chain's rules: such a run cannot be disputed on chain.
+	ConfigsLocalFallback
+)
+
+// ReadBootInfo reads local keys 1-5, then the chain configs: by chain ID from the embedded registry or the
+// custom chains built into the program; for the custom-chain indicator, or a chain ID the program does not
+// know, from local keys 6, 7 and 9.
 func ReadBootInfo(oracle preimage.Oracle) (*BootInfo, error) {
 	var b BootInfo
 	for _, h := range []struct {
@@ -57,35 +74,48 @@ func ReadBootInfo(oracle preimage.Oracle) (*BootInfo, error) {
 	}
 	b.L2ChainID = binary.BigEndian.Uint64(v)
 
+	b.ConfigsFrom = ConfigsCustomIndicator
 	if b.L2ChainID != preimage.CustomChainIDIndicator {
-		if b.Rollup, b.L2ChainConfig, err = rollup.FromRegistry(b.L2ChainID); err != nil {
+		known, err := rollup.KnownChain(b.L2ChainID)
+		switch {
+		case err == nil:
+			b.Rollup, b.L2ChainConfig, b.L1ChainConfig = known.Rollup, known.L2, known.L1
+			b.ConfigsFrom = ConfigsKnown
+			return &b, nil
+		case !errors.Is(err, rollup.ErrUnknownNetwork):
 			return nil, fmt.Errorf("chain %d: %w", b.L2ChainID, err)
 		}
-		if b.L1ChainConfig, err = rollup.L1ChainConfig(b.Rollup.L1ChainID.Uint64()); err != nil {
-			return nil, err
-		}
-		return &b, nil
+		b.ConfigsFrom = ConfigsLocalFallback
 	}
-	if b.L2ChainConfig, err = readChainConfig(oracle, preimage.L2ChainConfigLocalIndex); err != nil {
+	if err := readLocalChainConfigs(oracle, &b); err != nil {
+		if b.ConfigsFrom == ConfigsLocalFallback {
+			return nil, fmt.Errorf("chain %d is neither in the embedded registry nor built into this program, and the host does not serve its configs: %w", b.L2ChainID, err)
+		}
 		return nil, err
+	}
+	if b.ConfigsFrom == ConfigsLocalFallback && b.Rollup.ChainID() != b.L2ChainID {
+		return nil, fmt.Errorf("the rollup config (local key 7) is for chain %d, the host announced chain %d", b.Rollup.ChainID(), b.L2ChainID)
+	}
+	return &b, nil
+}
+
+// readLocalChainConfigs reads the chain configs the host serves as local keys 6, 7 and 9.
+func readLocalChainConfigs(oracle preimage.Oracle, b *BootInfo) error {
+	var err error
+	if b.L2ChainConfig, err = readChainConfig(oracle, preimage.L2ChainConfigLocalIndex); err != nil {
+		return err
 	}
 	data, err := oracle.Get(preimage.RollupConfigLocalIndex)
 	if err != nil {
-		return nil, fmt.Errorf("read rollup config: %w", err)
+		return fmt.Errorf("read rollup config: %w", err)
 	}
 	if b.Rollup, err = rollup.ParseConfig(data); err != nil {
-		return nil, err
+		return err
 	}
 	if b.L1ChainConfig, err = readChainConfig(oracle, preimage.L1ChainConfigLocalIndex); err != nil {
-		return nil, err
+		return err
 	}
-	if b.L2ChainConfig.ChainID.Cmp(b.Rollup.L2ChainID) != 0 {
-		return nil, fmt.Errorf("l2 chain config is for chain %v, rollup config for chain %v", b.L2ChainConfig.ChainID, b.Rollup.L2ChainID)
-	}
-	if b.L1ChainConfig.ChainID.Cmp(b.Rollup.L1ChainID) != 0 {
-		return nil, fmt.Errorf("l1 chain config is for chain %v, rollup config's L1 is chain %v", b.L1ChainConfig.ChainID, b.Rollup.L1ChainID)
-	}
-	return &b, nil
+	return (&rollup.ChainConfigs{Rollup: b.Rollup, L2: b.L2ChainConfig, L1: b.L1ChainConfig}).Check()
 }
 
 func readLocal(oracle preimage.Oracle, key preimage.LocalIndexKey, size int) ([]byte, error) {

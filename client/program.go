@@ -55,6 +55,10 @@ func RunWithOptions(logger log.Logger, oracle preimage.Oracle, hinter preimage.H
 	}
 	logger.Info("Program bootstrapped", "l1Head", boot.L1Head, "agreedOutput", boot.L2OutputRoot, "claim", boot.L2Claim,
 		"claimBlock", boot.L2ClaimBlockNumber, "chain", boot.Rollup.ChainID())
+	if boot.ConfigsFrom == ConfigsLocalFallback {
+		logger.Warn("Chain is neither in the registry nor built into this program: its configs come from the host (local keys 6, 7, 9), so this run cannot be disputed on chain",
+			"chain", boot.L2ChainID)
+	}
 
 	l2Oracle := l2.NewOracle(oracle, hinter)
 	agreed, err := l2Oracle.OutputByRoot(boot.L2OutputRoot)

@@ -141,9 +141,9 @@ func TestBootFailures(t *testing.T) {
 		{"claim block number of the wrong size", func(o *testOracle) {
 			o.values[preimage.L2ClaimBlockNumberLocalIndex.PreimageKey()] = []byte{1}
 		}, "l2-claim-block-number (local key 4) is 1 bytes"},
-		{"unknown chain ID", func(o *testOracle) {
+		{"unknown chain ID, configs of another chain", func(o *testOracle) {
 			o.values[preimage.L2ChainIDLocalIndex.PreimageKey()] = binary.BigEndian.AppendUint64(nil, 424242)
-		}, "unknown network"},
+		}, "the host announced chain 424242"},
 		{"L1 chain config for another chain", func(o *testOracle) {
 			d, _ := json.Marshal(params.MainnetChainConfig)
 			o.values[preimage.L1ChainConfigLocalIndex.PreimageKey()] = d

@@ -33,10 +33,13 @@ var (
 type Config struct {
 	Rollup        *rollup.Config
 	L2ChainConfig *params.ChainConfig
-	// L1ChainConfig is served to custom chains (local key 9); public chains' programs embed it.
+	// L1ChainConfig, when set, makes the host serve the three chain configs as local keys 6, 7 and 9, which
+	// the program reads for the custom-chain indicator or for a chain ID it does not know. Programs embed
+	// the configs of registry chains and of custom chains built in with --chain-config.
 	L1ChainConfig *params.ChainConfig
-	// IsCustomChainConfig makes the host announce the custom-chain indicator as chain ID, so that the
-	// program reads its configs from local keys 6, 7 and 9. Such a run cannot be disputed on chain.
+	// IsCustomChainConfig makes the host announce the custom-chain indicator as chain ID instead of the
+	// rollup config's, so that the program reads its configs from local keys 6, 7 and 9 (which requires
+	// L1ChainConfig). Such a run cannot be disputed on chain.
 	IsCustomChainConfig bool
 
 	L1Head             common.Hash
@@ -83,10 +86,10 @@ func (c *Config) check(preloaded bool) error {
 	if c.L2ChainConfig.ChainID == nil || c.L2ChainConfig.ChainID.Cmp(c.Rollup.L2ChainID) != 0 {
 		return fmt.Errorf("l2 chain config is for chain %v but the rollup config is for chain %v", c.L2ChainConfig.ChainID, c.Rollup.L2ChainID)
 	}
-	if c.IsCustomChainConfig {
-		if c.L1ChainConfig == nil {
-			return ErrMissingL1ChainCfg
-		}
+	if c.IsCustomChainConfig && c.L1ChainConfig == nil {
+		return ErrMissingL1ChainCfg
+	}
+	if c.L1ChainConfig != nil {
 		if c.L1ChainConfig.ChainID == nil || c.L1ChainConfig.ChainID.Cmp(c.Rollup.L1ChainID) != 0 {
 			return fmt.Errorf("l1 chain config is for chain %v but the rollup config's L1 is chain %v", c.L1ChainConfig.ChainID, c.Rollup.L1ChainID)
 		}

@@ -32,7 +32,9 @@ func NewLocalSource(cfg *Config) (*LocalSource, error) {
 		preimage.L2ClaimBlockNumberLocalIndex: be64(cfg.L2ClaimBlockNumber),
 		preimage.L2ChainIDLocalIndex:          be64(chainID),
 	}
-	if cfg.IsCustomChainConfig {
+	// The chain configs are served whenever the host has all three: for the custom-chain indicator, and for
+	// a program that does not know the chain it is told about (it then falls back to these keys).
+	if cfg.L1ChainConfig != nil {
 		for idx, v := range map[preimage.LocalIndexKey]any{
 			preimage.L2ChainConfigLocalIndex: cfg.L2ChainConfig,
 			preimage.RollupConfigLocalIndex:  cfg.Rollup,
@@ -60,7 +62,7 @@ func (s *LocalSource) Get(key [32]byte) ([]byte, error) {
 	idx := preimage.LocalIndexKey(binary.BigEndian.Uint64(key[24:]))
 	switch idx {
 	case preimage.L2ChainConfigLocalIndex, preimage.RollupConfigLocalIndex, preimage.L1ChainConfigLocalIndex:
-		return nil, fmt.Errorf("%w %d (%s): served only for custom chains (--l2.custom)", ErrUnknownLocalKey, idx, preimage.LocalIndexName(idx))
+		return nil, fmt.Errorf("%w %d (%s): chain configs are served only when given as files (--rollup.config, --l2.genesis, and --l1.chainconfig for an L1 other than mainnet, sepolia, holesky or hoodi)", ErrUnknownLocalKey, idx, preimage.LocalIndexName(idx))
 	case preimage.DependencySetLocalIndex:
 		return nil, fmt.Errorf("%w %d (%s): interop is not supported", ErrUnknownLocalKey, idx, preimage.LocalIndexName(idx))
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/log"
-	"github.com/ethereum/go-ethereum/superchain"
 	"github.com/urfave/cli/v2"
 
 	"github.com/faultproof/faultproof/host"
@@ -36,7 +35,7 @@ var (
 	rollupConfigFlag   = &cli.StringFlag{Name: "rollup.config", Usage: "Rollup config file (op-node rollup.json) of a chain not given with --network", EnvVars: env("ROLLUP_CONFIG"), TakesFile: true}
 	l2GenesisFlag      = &cli.StringFlag{Name: "l2.genesis", Usage: "L2 genesis file (its chain config is used); required with --rollup.config", EnvVars: env("L2_GENESIS"), TakesFile: true}
 	l1ChainConfigFlag  = &cli.StringFlag{Name: "l1.chainconfig", Usage: "L1 genesis or chain config file, for custom chains on an L1 other than mainnet, sepolia, holesky or hoodi", EnvVars: env("L1_CHAIN_CONFIG"), TakesFile: true}
-	l2CustomFlag       = &cli.BoolFlag{Name: "l2.custom", Usage: "Serve the chain configs to the program as local keys (custom-chain indicator as chain ID); such a run cannot be disputed on chain", EnvVars: env("L2_CHAINID")}
+	l2CustomFlag       = &cli.BoolFlag{Name: "l2.custom", Usage: "Announce the custom-chain indicator as chain ID, so that the program takes the chain configs from the host (local keys 6, 7, 9); such a run cannot be disputed on chain", EnvVars: env("L2_CHAINID")}
 	dataDirFlag        = &cli.StringFlag{Name: "datadir", Usage: "Directory of the preimage store; offline it must already hold every preimage the program asks for", EnvVars: env("DATADIR"), TakesFile: true}
 	dataFormatFlag     = &cli.StringFlag{Name: "data.format", Usage: "Layout of a new datadir: file, directory or pebble (an existing datadir's kvformat file wins)", Value: string(kvstore.DefaultFormat), EnvVars: env("DATA_FORMAT")}
 	l1RPCFlag          = &cli.StringFlag{Name: "l1", Usage: "L1 execution RPC URL", EnvVars: env("L1_RPC")}
@@ -177,19 +176,27 @@ func loadChainConfigs(ctx *cli.Context, cfg *host.Config) error {
 	if cfg.L2ChainConfig, err = rollup.LoadChainConfig(genesisPath); err != nil {
 		return err
 	}
+	// The host announces the chain's real chain ID unless told otherwise (op-program's rule): a program
+	// that knows the chain (registry, or built in with 'faultproof prestate --chain-config') uses its own
+	// configs; one that does not reads them from local keys 6, 7 and 9, served below when the L1 chain
+	// config is at hand.
 	cfg.IsCustomChainConfig = ctx.Bool(l2CustomFlag.Name)
-	if _, known := superchain.Chains[cfg.Rollup.ChainID()]; !known && !cfg.IsCustomChainConfig {
-		// The program could not find this chain's configs in its registry: hand them over instead.
-		log.Info("Chain is not in the embedded registry: serving its configs as local keys", "chain", cfg.Rollup.ChainID())
-		cfg.IsCustomChainConfig = true
+	if id := cfg.Rollup.ChainID(); !cfg.IsCustomChainConfig {
+		if n, _, _, err := rollup.RegistryChain(id); err == nil {
+			if n.Unsupported != "" {
+				return fmt.Errorf("%w %s (chain %d): %s; --%s runs it with these files, off chain only", rollup.ErrUnsupportedChain, n.Name, id, n.Unsupported, l2CustomFlag.Name)
+			}
+			log.Info("Chain is in the embedded registry: the program uses the registry's configs, not the files", "chain", id, "network", n.Name)
+		}
 	}
-	if !cfg.IsCustomChainConfig {
-		return nil
-	}
-	if path := ctx.String(l1ChainConfigFlag.Name); path != "" {
+	switch path := ctx.String(l1ChainConfigFlag.Name); {
+	case path != "":
 		cfg.L1ChainConfig, err = rollup.LoadChainConfig(path)
-	} else {
+	case cfg.IsCustomChainConfig:
 		cfg.L1ChainConfig, err = rollup.L1ChainConfig(cfg.Rollup.L1ChainID.Uint64())
+	default:
+		// Without it the configs are not served: fine for a program that knows the chain.
+		cfg.L1ChainConfig, _ = rollup.L1ChainConfig(cfg.Rollup.L1ChainID.Uint64())
 	}
 	return err
 }
