@@ -32,7 +32,7 @@ func runBenchProgram(ctx *cli.Context) error {
 	}
 	defer os.RemoveAll(dir)
 	prestate := filepath.Join(dir, "prestate")
-	if _, err := buildPrestate(ctx.Path("src"), prestate, "go"); err != nil {
+	if _, err := buildPrestate(ctx.Path("src"), prestate, "go", nil); err != nil {
 		return err
 	}
 	d, err := devnet.New(devnet.Config{})

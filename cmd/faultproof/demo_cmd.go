@@ -125,7 +125,7 @@ func runDemo(ctx *cli.Context) error {
 		}
 		prestate = filepath.Join(datadir, "prestate")
 		fmt.Fprintln(os.Stderr, "Building the program for the VM...")
-		hash, err := buildPrestate(ctx.Path("src"), prestate, "go")
+		hash, err := buildPrestate(ctx.Path("src"), prestate, "go", nil)
 		if err != nil {
 			return err
 		}

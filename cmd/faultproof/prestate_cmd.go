@@ -31,12 +31,21 @@ var prestateCommand = &cli.Command{
 	Usage: "Build the fault proof program for the VM and write its prestate and absolute prestate hash",
 	Description: `Builds cmd/fpp-client for GOOS=linux GOARCH=mips64 GOMIPS64=softfloat with fixed flags, loads it as
 'vm load-elf --type multithreaded64-5' does, and writes fpp-client.elf, prestate.bin.gz and meta.json into
---out. Prints the absolute prestate hash (the state hash at step 0). Run it in a checkout of this repository;
-the Go toolchain must be ` + prestateGoVersion + `.`,
+--out. Prints the absolute prestate hash (the state hash at step 0) on stdout, and the chain registry it
+embeds on stderr: the hash changes with the registry. Run it in a checkout of this repository; the Go
+toolchain must be ` + prestateGoVersion + `.
+
+--chain-config ROLLUP.json,GENESIS.json[,L1GENESIS.json] (repeatable) builds a chain that is not in the
+registry into the program, as op-program's custom chain configs: the program then finds it by chain ID,
+without local keys 6, 7 and 9, so its claims can be disputed on chain with this prestate. The L1 genesis is
+needed for an L1 other than mainnet, sepolia, holesky or hoodi. The checkout is not changed: the configs go
+into a generated file (written to --out as builtin_chains.go) that replaces rollup/builtin_chains.go in the
+build.`,
 	Flags: append([]cli.Flag{
 		&cli.PathFlag{Name: "out", Usage: "Directory to write into", Required: true},
 		&cli.PathFlag{Name: "src", Usage: "Checkout of the faultproof repository", Value: "."},
 		&cli.StringFlag{Name: "go", Usage: "Go toolchain binary", Value: "go"},
+		&cli.GenericFlag{Name: "chain-config", Usage: "ROLLUP.json,GENESIS.json[,L1GENESIS.json] of a custom chain to build into the program (repeatable)", Value: new(chainConfigFlag)},
 	}, logFlags...),
 	Before: setupLogging,
 	Action: runPrestate,
@@ -46,20 +55,44 @@ func runPrestate(ctx *cli.Context) error {
 	if ctx.NArg() > 0 {
 		return fmt.Errorf("%w: %v", errNoArgs, ctx.Args().Slice())
 	}
-	hash, err := buildPrestate(ctx.Path("src"), ctx.Path("out"), ctx.String("go"))
+	src := ctx.Path("src")
+	if err := checkSource(src); err != nil {
+		return err
+	}
+	reg, err := readSourceRegistry(src)
 	if err != nil {
 		return err
+	}
+	chains, err := loadCustomChains(*ctx.Generic("chain-config").(*chainConfigFlag), reg)
+	if err != nil {
+		return err
+	}
+	hash, err := buildPrestate(src, ctx.Path("out"), ctx.String("go"), chains)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "Chain registry: %s\n", reg.version)
+	for _, c := range chains {
+		fmt.Fprintf(os.Stderr, "Custom chain built in: %d (L1 chain %v)\n", c.chainID(), c.configs.Rollup.L1ChainID)
 	}
 	fmt.Println(hash.Hex())
 	return nil
 }
 
-// buildPrestate builds the program from the checkout src into out (fpp-client.elf, prestate.bin.gz,
-// meta.json) and returns the absolute prestate hash.
-func buildPrestate(src, out, goBin string) (common.Hash, error) {
+func checkSource(src string) error {
 	mod, err := os.ReadFile(filepath.Join(src, "go.mod"))
 	if err != nil || !bytes.HasPrefix(mod, []byte("module github.com/faultproof/faultproof\n")) {
-		return common.Hash{}, fmt.Errorf("%s is not a checkout of github.com/faultproof/faultproof (the prestate is built from source)", src)
+		return fmt.Errorf("%s is not a checkout of github.com/faultproof/faultproof (the prestate is built from source)", src)
+	}
+	return nil
+}
+
+// buildPrestate builds the program from the checkout src, with the custom chains built in, into out
+// (fpp-client.elf, prestate.bin.gz, meta.json, and builtin_chains.go if there are custom chains) and
+// returns the absolute prestate hash.
+func buildPrestate(src, out, goBin string, chains []*customChain) (common.Hash, error) {
+	if err := checkSource(src); err != nil {
+		return common.Hash{}, err
 	}
 	version, err := exec.Command(goBin, "env", "GOVERSION").Output()
 	if err != nil {
@@ -75,7 +108,31 @@ func buildPrestate(src, out, goBin string) (common.Hash, error) {
 	if err != nil {
 		return common.Hash{}, err
 	}
-	build := exec.Command(goBin, append(prestateBuildFlags, elf, "./cmd/fpp-client")...)
+	args := append([]string{}, prestateBuildFlags...)
+	if err := os.Remove(filepath.Join(out, "builtin_chains.go")); err != nil && !os.IsNotExist(err) {
+		return common.Hash{}, err
+	}
+	if len(chains) > 0 {
+		tmp, err := os.MkdirTemp("", "faultproof-prestate-")
+		if err != nil {
+			return common.Hash{}, err
+		}
+		defer os.RemoveAll(tmp)
+		overlay, err := writeBuiltInChainsOverlay(src, tmp, chains)
+		if err != nil {
+			return common.Hash{}, err
+		}
+		// Keep the generated file beside the prestate, for whoever checks what was built in.
+		code, err := os.ReadFile(filepath.Join(tmp, "builtin_chains.go"))
+		if err != nil {
+			return common.Hash{}, err
+		}
+		if err := os.WriteFile(filepath.Join(out, "builtin_chains.go"), code, 0o644); err != nil {
+			return common.Hash{}, err
+		}
+		args = append([]string{args[0], "-overlay", overlay}, args[1:]...)
+	}
+	build := exec.Command(goBin, append(args, elf, "./cmd/fpp-client")...)
 	build.Dir = src
 	build.Env = append(os.Environ(), prestateBuildEnv...)
 	build.Stderr = os.Stderr
