@@ -28,7 +28,4 @@ var exceptions = map[uint64]exception{
 	// (bobanetwork/boba#363, #364: "not yet merged into the superchain-registry"); a registry entry
 	// without Isthmus derives those blocks with the wrong rules.
 	28882: {reason: reasonStale, applies: func(c *chain) bool { return c.Hardforks.IsthmusTime == nil }},
-	// sepolia-devnet-2: the superchain registry's sepolia-devnet-2.toml has an [interop] dependency set,
-	// which kona's configs.json leaves out.
-	420130015: {reason: reasonInterop},
 }

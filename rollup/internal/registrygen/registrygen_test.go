@@ -74,6 +74,16 @@ func TestGenerate(t *testing.T) {
 	require.Less(t, strings.Index(code, "case 10:"), strings.Index(code, "case 690:"), "cases sorted by chain ID")
 }
 
+// TestGenerateInteropMember: a chain that declares its own dependency set (sepolia-devnet-2 does) is
+// unsupported, even a set of one.
+func TestGenerateInteropMember(t *testing.T) {
+	code, err := generateFrom(t, func(cfg map[string]any) {
+		chainAt(cfg, 0, 1)["interop"] = map[string]any{"dependencies": map[string]any{"690": map[string]any{}}}
+	})
+	require.NoError(t, err)
+	require.Contains(t, code, `DisplayName: "Redstone", FaultProofs: "none", Unsupported: "alt-DA (plasma) is not supported by fault proofs; interop dependency sets are not supported by fault proofs yet"}`)
+}
+
 func TestGenerateRefuses(t *testing.T) {
 	for _, tc := range []struct {
 		name string
