@@ -262,11 +262,17 @@ func writeDemoConfigs(dir string, d *devnet.Devnet) error {
 	return nil
 }
 
+// demoReplayArgs are the 'faultproof run' flags of a dispute's host config; the devnet chain is a custom
+// chain, announced with the custom-chain indicator (--l2.custom) as the demo does.
 func demoReplayArgs(dir string, cfg *host.Config) []string {
-	return []string{"run", "--rollup.config", filepath.Join(dir, "rollup.json"), "--l2.genesis", filepath.Join(dir, "genesis-l2.json"),
+	args := []string{"run", "--rollup.config", filepath.Join(dir, "rollup.json"), "--l2.genesis", filepath.Join(dir, "genesis-l2.json"),
 		"--l1.chainconfig", filepath.Join(dir, "genesis-l1.json"), "--datadir", filepath.Join(dir, "preimages"),
 		"--l1.head", cfg.L1Head.Hex(), "--l2.head", cfg.L2Head.Hex(), "--l2.outputroot", cfg.L2OutputRoot.Hex(),
 		"--l2.claim", cfg.L2Claim.Hex(), "--l2.blocknumber", fmt.Sprint(cfg.L2ClaimBlockNumber)}
+	if cfg.IsCustomChainConfig {
+		args = append(args, "--l2.custom")
+	}
+	return args
 }
 
 // runDisputeInVM runs 'faultproof vm run -- faultproof host --server ...' on the prestate and returns the
