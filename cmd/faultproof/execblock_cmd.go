@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -14,7 +15,6 @@ import (
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rlp"
-	"github.com/ethereum/go-ethereum/superchain"
 	"github.com/urfave/cli/v2"
 
 	"github.com/faultproof/faultproof/client/l2"
@@ -291,9 +291,9 @@ func execBlockConfigs(ctx *cli.Context) (*rollup.Config, *params.ChainConfig, er
 		}
 		return rcfg, l2cfg, nil
 	}
-	if _, ok := superchain.Chains[rcfg.ChainID()]; !ok {
+	_, l2cfg, err := rollup.FromRegistry(rcfg.ChainID())
+	if errors.Is(err, rollup.ErrUnknownNetwork) {
 		return nil, nil, fmt.Errorf("--%s is required: chain %d is not in the embedded registry", execGenesisFlag.Name, rcfg.ChainID())
 	}
-	_, l2cfg, err := rollup.FromRegistry(rcfg.ChainID())
 	return rcfg, l2cfg, err
 }
