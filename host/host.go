@@ -117,7 +117,7 @@ func (h *Host) Run(ctx context.Context) error {
 		}
 	} else {
 		h.log.Info("Fetching disabled: serving preimages from the datadir only")
-		global = NewOfflineSource(kv)
+		global = NewOfflineSource(h.log, kv)
 	}
 	srv := NewServer(h.log, local, global)
 	h.srv = srv

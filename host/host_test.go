@@ -168,7 +168,7 @@ func TestLocalSourceCustomChain(t *testing.T) {
 func serveInMemory(t *testing.T, cfg *Config, kv kvstore.KV) (*preimage.OracleClient, *preimage.HintWriter, func() error) {
 	local, err := NewLocalSource(cfg)
 	require.NoError(t, err)
-	srv := NewServer(log.New(), local, NewOfflineSource(kv))
+	srv := NewServer(log.New(), local, NewOfflineSource(log.New(), kv))
 	hostHint, progHint, err := preimage.CreateBidirectionalChannel()
 	require.NoError(t, err)
 	hostPre, progPre, err := preimage.CreateBidirectionalChannel()

@@ -93,7 +93,7 @@ func TestMetricsReportPrefetcherStats(t *testing.T) {
 	h := New(log.New(), testConfig(t), nil)
 	stats := prefetch.NewStats()
 	h.NewPrefetcher = func(ctx context.Context, logger log.Logger, cfg *Config, kv kvstore.KV) (Prefetcher, error) {
-		return statsPrefetcher{Prefetcher: NewOfflineSource(kv), stats: stats}, nil
+		return statsPrefetcher{Prefetcher: NewOfflineSource(log.New(), kv), stats: stats}, nil
 	}
 	m.Instrument(h)
 	_, err := h.NewPrefetcher(context.Background(), log.New(), testConfig(t), kvstore.NewMem())

@@ -7,8 +7,10 @@ import (
 	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/log"
 
 	"github.com/faultproof/faultproof/host/kvstore"
+	"github.com/faultproof/faultproof/host/prefetch"
 	"github.com/faultproof/faultproof/preimage"
 )
 
@@ -27,16 +29,21 @@ var ErrMissingPreimage = errors.New("missing preimage")
 var ErrCorruptPreimage = errors.New("corrupt preimage")
 
 // OfflineSource serves global keys from a store and fetches nothing. It keeps the last hint to say, when a
-// key is missing, what the program was looking for.
+// key is missing, what the program was looking for, and to answer precompile keys the store lacks: a
+// datadir written by op-program or kona has no answers for the precompile calls our program makes
+// (op-program recovers transaction senders inside the VM, we ask the oracle's ecrecover), and the host
+// computes them itself as it does online, without a network.
 type OfflineSource struct {
+	log      log.Logger
 	kv       kvstore.KV
 	mu       sync.Mutex
 	lastHint string
+	computed int // precompile answers computed so far
 }
 
 // NewOfflineSource serves from kv.
-func NewOfflineSource(kv kvstore.KV) *OfflineSource {
-	return &OfflineSource{kv: kv}
+func NewOfflineSource(logger log.Logger, kv kvstore.KV) *OfflineSource {
+	return &OfflineSource{log: logger, kv: kv}
 }
 
 // Hint records the hint; offline there is nothing to fetch.
@@ -58,17 +65,63 @@ func (s *OfflineSource) GetPreimage(_ context.Context, key [32]byte) ([]byte, er
 			"online (--l1, --l2, --l1.beacon) with this datadir, which fetches it again and replaces it",
 			ErrCorruptPreimage, preimage.KeyType(key[0]), common.Hash(key), err)
 	}
-	if errors.Is(err, kvstore.ErrNotFound) {
-		s.mu.Lock()
-		hint := s.lastHint
-		s.mu.Unlock()
-		if hint == "" {
-			hint = "none"
-		}
-		return nil, fmt.Errorf("%w: %s key %s is not in the datadir and fetching is disabled (no --l1/--l2/--l1.beacon); last hint: %s",
-			ErrMissingPreimage, preimage.KeyType(key[0]), common.Hash(key), truncateHint(hint))
+	if !errors.Is(err, kvstore.ErrNotFound) {
+		return v, err
 	}
-	return v, err
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	hint := s.lastHint
+	if v, ok, err := s.precompile(key, hint); ok || err != nil {
+		return v, err
+	}
+	if hint == "" {
+		hint = "none"
+	}
+	return nil, fmt.Errorf("%w: %s key %s is not in the datadir and fetching is disabled (no --l1/--l2/--l1.beacon); last hint: %s",
+		ErrMissingPreimage, preimage.KeyType(key[0]), common.Hash(key), truncateHint(hint))
+}
+
+// precompile answers a precompile key the store lacks when the last hint is the precompile call that
+// the key names (ok), with the answer computed by the online route's code and stored. A call to a
+// precompile the host does not run is an error. It must be called with s.mu held.
+func (s *OfflineSource) precompile(key [32]byte, hint string) (v []byte, ok bool, err error) {
+	if preimage.KeyType(key[0]) != preimage.PrecompileKeyType {
+		return nil, false, nil
+	}
+	typ, data, err := preimage.ParseHint(hint)
+	if err != nil || (typ != preimage.HintL1Precompile && typ != preimage.HintL1PrecompileV2) {
+		return nil, false, nil
+	}
+	res, err := prefetch.RunPrecompile(typ, data)
+	if err != nil {
+		return nil, false, fmt.Errorf("precompile key %s is not in the datadir, and its hint cannot be answered offline: %w", common.Hash(key), err)
+	}
+	if res.Key.PreimageKey() != key {
+		return nil, false, nil // the hint announced another call: this key stays missing
+	}
+	if err := kvstore.CheckValue(key, res.Answer); err != nil {
+		return nil, false, err
+	}
+	callKey := preimage.Keccak256Key(common.Hash(res.Key)).PreimageKey()
+	if err := preimage.Verify(callKey, res.Call); err != nil {
+		return nil, false, err
+	}
+	// Stored, so that the datadir is complete for the next replay or a bundle; a read-only datadir still
+	// gets its answer.
+	for _, kv := range []struct {
+		key   [32]byte
+		value []byte
+	}{{callKey, res.Call}, {key, res.Answer}} {
+		if err := s.kv.Put(common.Hash(kv.key), kv.value); err != nil {
+			s.log.Warn("Cannot store a computed precompile answer", "key", common.Hash(kv.key), "err", err)
+		}
+	}
+	if s.computed == 0 {
+		s.log.Info("Computing precompile answers the datadir lacks", "first", common.Hash(key), "hint", typ)
+	}
+	s.computed++
+	s.log.Debug("Computed precompile answer", "key", common.Hash(key), "address", common.BytesToAddress(res.Call[:common.AddressLength]))
+	return res.Answer, true, nil
 }
 
 func truncateHint(h string) string {

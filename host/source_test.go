@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/log"
 	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/host/kvstore"
@@ -54,7 +55,7 @@ func TestOfflineCorruptPreimageNamesKey(t *testing.T) {
 				require.ErrorContains(t, err, "delete it")
 
 				// The source on its own says the same.
-				_, err = NewOfflineSource(kv).GetPreimage(context.Background(), tc.key)
+				_, err = NewOfflineSource(log.New(), kv).GetPreimage(context.Background(), tc.key)
 				require.ErrorIs(t, err, ErrCorruptPreimage)
 			})
 		}

@@ -15,8 +15,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/core/vm"
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/crypto/kzg4844"
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rlp"
@@ -41,10 +39,8 @@ func (p *Prefetcher) route(ctx context.Context, typ string, data []byte, b *batc
 		return p.l1Receipts(ctx, data, b)
 	case preimage.HintL1Blob:
 		return p.l1Blob(ctx, data, b)
-	case preimage.HintL1PrecompileV2:
-		return p.precompile(data, true, b)
-	case preimage.HintL1Precompile:
-		return p.precompile(data, false, b)
+	case preimage.HintL1Precompile, preimage.HintL1PrecompileV2:
+		return p.precompile(typ, data, b)
 	case preimage.HintL2BlockHeader, preimage.HintL2Transactions:
 		return p.l2Block(ctx, data, b)
 	case preimage.HintL2Receipts:
@@ -229,47 +225,15 @@ func (p *Prefetcher) l1Blob(ctx context.Context, data []byte, b *batch) error {
 	return nil
 }
 
-// acceleratedPrecompiles are the precompiles the program may ask the host to run: op-program's set.
-var acceleratedPrecompiles = map[common.Address]bool{
-	common.BytesToAddress([]byte{0x01}): true, // ecrecover
-	common.BytesToAddress([]byte{0x08}): true, // bn256 pairing
-	common.BytesToAddress([]byte{0x0a}): true, // KZG point evaluation
-	common.BytesToAddress([]byte{0x0b}): true, // BLS12-381 G1 add
-	common.BytesToAddress([]byte{0x0c}): true, // BLS12-381 G1 MSM
-	common.BytesToAddress([]byte{0x0d}): true, // BLS12-381 G2 add
-	common.BytesToAddress([]byte{0x0e}): true, // BLS12-381 G2 MSM
-	common.BytesToAddress([]byte{0x0f}): true, // BLS12-381 pairing
-	common.BytesToAddress([]byte{0x10}): true, // BLS12-381 map to G1
-	common.BytesToAddress([]byte{0x11}): true, // BLS12-381 map to G2
-}
-
-// precompile runs an accelerated precompile with op-geth's Prague implementation. v2 data is address ++
-// required gas (8 bytes) ++ input; legacy data is address ++ input. The required gas is the on-chain
-// oracle's concern: the result does not depend on it.
-func (p *Prefetcher) precompile(data []byte, v2 bool, b *batch) error {
-	head := common.AddressLength
-	typ := preimage.HintL1Precompile
-	if v2 {
-		head += 8
-		typ = preimage.HintL1PrecompileV2
-	}
-	if len(data) < head {
-		return Permanent(fmt.Errorf("%s hint: %d bytes of data, want at least %d", typ, len(data), head))
-	}
-	addr := common.BytesToAddress(data[:common.AddressLength])
-	contract, ok := vm.PrecompiledContractsPrague[addr]
-	if !ok || !acceleratedPrecompiles[addr] {
-		return Permanent(fmt.Errorf("%s hint: precompile %s is not accelerated", typ, addr))
-	}
-	out, err := contract.Run(data[head:])
-	status := byte(1)
+// precompile answers an l1-precompile(-v2) hint with the precompile run here (RunPrecompile); the call
+// is stored too, as the preimage of the key's hash, for loading the call into the on-chain oracle.
+func (p *Prefetcher) precompile(typ string, data []byte, b *batch) error {
+	res, err := RunPrecompile(typ, data)
 	if err != nil {
-		status = 0
+		return Permanent(err)
 	}
-	answer := append([]byte{status}, out...)
-	keyHash := crypto.Keccak256Hash(data)
-	b.add(preimage.Keccak256Key(keyHash), common.CopyBytes(data))
-	b.add(preimage.PrecompileKey(keyHash), answer)
+	b.add(preimage.Keccak256Key(common.Hash(res.Key)), res.Call)
+	b.add(res.Key, res.Answer)
 	return nil
 }
 

@@ -1,0 +1,75 @@
+package prefetch
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/vm"
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/faultproof/faultproof/preimage"
+)
+
+// ErrUnknownPrecompile is returned for a precompile hint naming an address that is not one of the
+// accelerated precompiles.
+var ErrUnknownPrecompile = errors.New("not an accelerated precompile")
+
+// acceleratedPrecompiles are the precompiles the program may ask the host to run: op-program's set.
+var acceleratedPrecompiles = map[common.Address]bool{
+	common.BytesToAddress([]byte{0x01}): true, // ecrecover
+	common.BytesToAddress([]byte{0x08}): true, // bn256 pairing
+	common.BytesToAddress([]byte{0x0a}): true, // KZG point evaluation
+	common.BytesToAddress([]byte{0x0b}): true, // BLS12-381 G1 add
+	common.BytesToAddress([]byte{0x0c}): true, // BLS12-381 G1 MSM
+	common.BytesToAddress([]byte{0x0d}): true, // BLS12-381 G2 add
+	common.BytesToAddress([]byte{0x0e}): true, // BLS12-381 G2 MSM
+	common.BytesToAddress([]byte{0x0f}): true, // BLS12-381 pairing
+	common.BytesToAddress([]byte{0x10}): true, // BLS12-381 map to G1
+	common.BytesToAddress([]byte{0x11}): true, // BLS12-381 map to G2
+}
+
+// PrecompileAnswer is the answer to a precompile hint.
+type PrecompileAnswer struct {
+	// Key is the precompile key the hint announces: keccak256 of the hint's data.
+	Key preimage.PrecompileKey
+	// Call is the hint's data, the preimage of Key's hash: address ++ [required gas (8 bytes) ++] input.
+	Call []byte
+	// Answer is the key's preimage: a status byte (1 success, 0 failure) ++ the return data.
+	Answer []byte
+}
+
+// RunPrecompile computes the answer to an l1-precompile or l1-precompile-v2 hint (typ) with op-geth's
+// Prague precompiles, as op-program's host does: v2 data is address ++ required gas (8 bytes) ++ input,
+// legacy data is address ++ input. Only the accelerated precompiles run (ErrUnknownPrecompile otherwise).
+// The required gas is the on-chain oracle's concern (it runs the call with that much gas); the answer
+// does not depend on it, and the program checked the call's gas against its own rules before asking. It
+// needs no network, so online and offline hosts give the same answer.
+func RunPrecompile(typ string, data []byte) (*PrecompileAnswer, error) {
+	head := common.AddressLength
+	switch typ {
+	case preimage.HintL1Precompile:
+	case preimage.HintL1PrecompileV2:
+		head += 8
+	default:
+		return nil, fmt.Errorf("%s hint is not a precompile hint", typ)
+	}
+	if len(data) < head {
+		return nil, fmt.Errorf("%s hint: %d bytes of data, want at least %d", typ, len(data), head)
+	}
+	addr := common.BytesToAddress(data[:common.AddressLength])
+	contract, ok := vm.PrecompiledContractsPrague[addr]
+	if !ok || !acceleratedPrecompiles[addr] {
+		return nil, fmt.Errorf("%s hint: precompile %s is %w (the host runs 0x01, 0x08, 0x0a-0x11)", typ, addr, ErrUnknownPrecompile)
+	}
+	out, err := contract.Run(data[head:])
+	status := byte(1)
+	if err != nil {
+		status = 0
+	}
+	return &PrecompileAnswer{
+		Key:    preimage.PrecompileKey(crypto.Keccak256Hash(data)),
+		Call:   common.CopyBytes(data),
+		Answer: append([]byte{status}, out...),
+	}, nil
+}
