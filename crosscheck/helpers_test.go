@@ -33,7 +33,57 @@ func TestMain(m *testing.M) {
 	if guestDir != "" {
 		os.RemoveAll(guestDir)
 	}
+	if tools.dir != "" {
+		os.RemoveAll(tools.dir)
+	}
 	os.Exit(code)
+}
+
+// tools are the binaries built once per test binary (the faultproof CLI, cannon), shared by its tests.
+var tools struct {
+	sync.Mutex
+	dir   string
+	built map[string]string
+}
+
+// buildTool builds pkg in the module at dir (relative to this one) as name, once per test binary, and
+// returns the binary's path.
+func buildTool(tb testing.TB, name, dir, pkg string) string {
+	tb.Helper()
+	tools.Lock()
+	defer tools.Unlock()
+	if path, ok := tools.built[name]; ok {
+		return path
+	}
+	if tools.dir == "" {
+		d, err := os.MkdirTemp("", "crosscheck-tools")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tools.dir, tools.built = d, map[string]string{}
+	}
+	path := filepath.Join(tools.dir, name)
+	cmd := exec.Command("go", "build", "-o", path, pkg)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=", "GOTOOLCHAIN=local")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("go build %s: %v: %s", pkg, err, out)
+	}
+	tools.built[name] = path
+	return path
+}
+
+// faultproofBinary is the faultproof CLI built from the root module.
+func faultproofBinary(tb testing.TB) string {
+	return buildTool(tb, "faultproof", "..", "./cmd/faultproof")
+}
+
+// cannonBinary is $CANNON_BIN, or Cannon built from this module's optimism version (about a minute).
+func cannonBinary(tb testing.TB) string {
+	if c := os.Getenv("CANNON_BIN"); c != "" {
+		return c
+	}
+	return buildTool(tb, "cannon", ".", "github.com/ethereum-optimism/optimism/cannon")
 }
 
 // guestPath returns the path of a guest program of ../vm/testdata/guest,

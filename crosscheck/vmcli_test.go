@@ -21,33 +21,21 @@ import (
 )
 
 // vmCLIBinaries returns the cannon binary ($CANNON_BIN, or built from this module), the faultproof binary
-// (built from the root module) and a directory with the guest programs, bootinfo included, all in a
-// temporary directory of the test.
+// (built from the root module), both built once per test binary, and a directory of the test with the
+// guest programs, bootinfo included.
 func vmCLIBinaries(t *testing.T) (cannon, ours, guests string) {
 	t.Helper()
-	cannon = os.Getenv("CANNON_BIN")
-	if cannon == "" && testing.Short() {
+	if os.Getenv("CANNON_BIN") == "" && testing.Short() {
 		t.Skip("builds the cannon binary: set CANNON_BIN or run without -short")
 	}
-	dir := t.TempDir()
-	build := func(dir string, env []string, args ...string) {
-		t.Helper()
-		cmd := exec.Command("go", append([]string{"build"}, args...)...)
-		cmd.Dir = dir
-		cmd.Env = append(append(os.Environ(), "GOWORK=off", "GOFLAGS=", "GOTOOLCHAIN=local"), env...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build %v: %v: %s", args, err, out)
-		}
+	cannon, ours = cannonBinary(t), faultproofBinary(t)
+	guests = filepath.Join(t.TempDir(), "guests")
+	cmd := exec.Command("go", "build", "-o", guests+string(filepath.Separator), "./hello", "./threads", "./bootinfo")
+	cmd.Dir = filepath.Join("..", "vm", "testdata", "guest")
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=", "GOTOOLCHAIN=local", "GOOS=linux", "GOARCH=mips64", "GOMIPS64=softfloat", "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the guests: %v: %s", err, out)
 	}
-	if cannon == "" {
-		cannon = filepath.Join(dir, "cannon")
-		build(".", nil, "-o", cannon, "github.com/ethereum-optimism/optimism/cannon")
-	}
-	ours = filepath.Join(dir, "faultproof")
-	build("..", nil, "-o", ours, "./cmd/faultproof")
-	guests = filepath.Join(dir, "guests")
-	build(filepath.Join("..", "vm", "testdata", "guest"), []string{"GOOS=linux", "GOARCH=mips64", "GOMIPS64=softfloat", "CGO_ENABLED=0"},
-		"-o", guests+string(filepath.Separator), "./hello", "./threads", "./bootinfo")
 	return cannon, ours, guests
 }
 
