@@ -132,15 +132,17 @@ func runFaultproof(t *testing.T, bin string, args ...string) hostRun {
 	return runHost(t, bin, append([]string{"run"}, args...)...)
 }
 
-// runOpProgram runs op-program's host with its client in process. It exits 1 on any error, so its verdict
-// is 1 only when the program said the claim is invalid, and 2 for any other failure.
+// runOpProgram runs op-program's host, with its client in process or the program of --exec. It exits 1 on
+// any error, so its verdict is 1 only when the program said the claim is invalid (op-program's client in
+// process) or exited 1 (a child), and 2 for any other failure.
 func runOpProgram(t *testing.T, bin string, args ...string) hostRun {
 	t.Helper()
 	r := runHost(t, bin, append([]string{"--l2.custom"}, args...)...)
+	invalid := strings.Contains(r.log, "invalid claim") || strings.Contains(r.log, "failed to wait for child program: exit status 1")
 	switch {
 	case r.verdict == 0 && !strings.Contains(r.log, "Claim successfully verified"):
 		t.Fatalf("op-program exited 0 without verifying the claim:\n%s", r.tail())
-	case r.verdict == 1 && !strings.Contains(r.log, "invalid claim"):
+	case r.verdict == 1 && !invalid:
 		r.verdict = 2
 	case r.verdict > 1:
 		r.verdict = 2
@@ -171,11 +173,12 @@ var replayClaims = []struct {
 // replays each datadir offline in the other host: the honest claim valid (exit 0), a wrong claim invalid
 // (exit 1), the same verdicts from both. faultproof replays op-program's datadirs although they hold no
 // answers for its precompile calls (op-program recovers transaction senders inside the VM): the offline
-// host computes them.
+// host computes them. The parts swap too: op-program's client runs under our host (--exec), ours under
+// op-program's host, each reading the other's local keys (the custom chain's configs among them).
 func TestOpProgramDatadirsReplayBothWays(t *testing.T) {
 	skipOpProgramInShort(t)
-	opHost, _, _ := refbuild.OpProgram(t, opProgramVersion)
-	fp := faultproofBinary(t)
+	opHost, opClient, _ := refbuild.OpProgram(t, opProgramVersion)
+	fp, fpClient := faultproofBinary(t), buildTool(t, "fpp-client", "..", "./cmd/fpp-client")
 	n := serveDevnet(t)
 
 	for _, c := range replayClaims {
@@ -212,6 +215,17 @@ func TestOpProgramDatadirsReplayBothWays(t *testing.T) {
 			}
 			check("op-program offline on faultproof's datadir, honest", runOpProgram(t, opHost, n.claimArgs(c.block, honest, fpDir)...), 0)
 			check("op-program offline on faultproof's datadir, wrong", runOpProgram(t, opHost, n.claimArgs(c.block, wrong, fpDir)...), 1)
+
+			// Swapped parts, each host serving the datadir it can read offline.
+			for _, claim := range []struct {
+				root common.Hash
+				want int
+			}{{honest, 0}, {wrong, 1}} {
+				args := append([]string{"host", "--exec", opClient}, n.claimArgs(c.block, claim.root, opDir)...)
+				check(fmt.Sprintf("op-program's client under faultproof's host (claim exit %d)", claim.want), runHost(t, fp, args...), claim.want)
+				args = append([]string{"--exec", fpClient}, n.claimArgs(c.block, claim.root, fpDir)...)
+				check(fmt.Sprintf("faultproof's client under op-program's host (claim exit %d)", claim.want), runOpProgram(t, opHost, args...), claim.want)
+			}
 		})
 	}
 }
