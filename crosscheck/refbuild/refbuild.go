@@ -53,11 +53,11 @@ type Binary struct {
 // place; any package of it builds with `go build` run inside the directory (use GoEnv).
 func Module(tb testing.TB, version string) string {
 	tb.Helper()
-	m, err := module(tb.Logf, version)
+	dir, err := module(tb.Logf, version)
 	if err != nil {
 		tb.Fatalf("refbuild: optimism %s: %v", version, err)
 	}
-	return m.dir
+	return dir
 }
 
 // Build builds bin from optimism@version (once: later calls and later test runs reuse the cached
@@ -95,35 +95,29 @@ func GoEnv(extra ...string) []string {
 	return append(env, extra...)
 }
 
-// moduleCopy is a prepared copy of the module.
-type moduleCopy struct {
-	version  string
-	dir      string
-	registry *Registry
-}
-
 // inProcess serializes refbuild's work in one test process (a build uses every core anyway); the file locks
 // of makeOnce do the same between processes.
 var inProcess sync.Mutex
 
-func module(logf func(string, ...any), version string) (*moduleCopy, error) {
+func module(logf func(string, ...any), version string) (string, error) {
 	inProcess.Lock()
 	defer inProcess.Unlock()
 	return moduleLocked(logf, version)
 }
 
-func moduleLocked(logf func(string, ...any), version string) (*moduleCopy, error) {
+// moduleLocked returns the directory of the module copy of version, made if missing.
+func moduleLocked(logf func(string, ...any), version string) (string, error) {
 	src, err := download(OptimismModule, version)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	reg, err := registryFor(src)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	root, err := cacheRoot()
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	name := version
 	if reg != nil {
@@ -146,15 +140,15 @@ func moduleLocked(logf func(string, ...any), version string) (*moduleCopy, error
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("module copy: %w", err)
+		return "", fmt.Errorf("module copy: %w", err)
 	}
-	return &moduleCopy{version: version, dir: dir, registry: reg}, nil
+	return dir, nil
 }
 
 func build(logf func(string, ...any), version string, bin Binary) (string, error) {
 	inProcess.Lock()
 	defer inProcess.Unlock()
-	m, err := moduleLocked(logf, version)
+	modDir, err := moduleLocked(logf, version)
 	if err != nil {
 		return "", err
 	}
@@ -164,7 +158,7 @@ func build(logf func(string, ...any), version string, bin Binary) (string, error
 	}
 	// Everything that changes the binary is in its cache key.
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%s\n%s\n%s\n%q\n", filepath.Base(m.dir), goVersion, bin.Package, bin.LDFlags, bin.Env)
+	fmt.Fprintf(h, "%s\n%s\n%s\n%s\n%q\n", filepath.Base(modDir), goVersion, bin.Package, bin.LDFlags, bin.Env)
 	key := hex.EncodeToString(h.Sum(nil))[:16]
 	root, err := cacheRoot()
 	if err != nil {
@@ -178,7 +172,7 @@ func build(logf func(string, ...any), version string, bin Binary) (string, error
 			args = append(args, "-ldflags", bin.LDFlags)
 		}
 		cmd := exec.Command("go", append(args, bin.Package)...)
-		cmd.Dir = m.dir
+		cmd.Dir = modDir
 		cmd.Env = GoEnv(bin.Env...)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("go build %s %v: %w\n%s", bin.Package, bin.Env, err, out)
