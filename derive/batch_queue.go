@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/ethereum/go-ethereum/log"
+
 	"github.com/faultproof/faultproof/rollup"
 )
 
@@ -33,10 +35,11 @@ type bqEntry struct {
 
 var _ SingularBatchProvider = (*BatchQueue)(nil)
 
-// NewBatchQueue reads batches from prev; l2 reads the safe chain for span batches that overlap it. Reset
-// must be called before NextBatch.
-func NewBatchQueue(cfg *rollup.Config, prev BatchProvider, l2 SafeL2Fetcher) *BatchQueue {
-	return &BatchQueue{batchStageBase: newBatchStageBase(cfg, nil, prev, l2)}
+// NewBatchQueue reads batches from prev; l2 reads the safe chain for span batches that overlap it. Each
+// verdict is logged to logger at debug level with the rule that decided it. Reset must be called before
+// NextBatch.
+func NewBatchQueue(cfg *rollup.Config, logger log.Logger, prev BatchProvider, l2 SafeL2Fetcher) *BatchQueue {
+	return &BatchQueue{batchStageBase: batchStageBase{cfg: cfg, log: logger, prev: prev, l2: l2}}
 }
 
 // Reset restarts from base (see batchStageBase.reset), dropping every buffered batch.
@@ -132,9 +135,9 @@ func (q *BatchQueue) add(data *BatchData, parent L2BlockRef) error {
 
 func (q *BatchQueue) check(e *bqEntry, parent L2BlockRef) (BatchVerdict, error) {
 	if e.singular != nil {
-		return JudgeSingularBatch(q.cfg, q.l1Blocks, parent, e.singular, e.inclusion), nil
+		return CheckSingularBatch(q.cfg, q.l1Blocks, parent, e.singular, e.inclusion), nil
 	}
-	return JudgeSpanBatch(q.cfg, q.l1Blocks, parent, e.span, e.inclusion, q.l2)
+	return CheckSpanBatch(q.cfg, q.l1Blocks, parent, e.span, e.inclusion, q.l2)
 }
 
 func (q *BatchQueue) logVerdict(e *bqEntry, v BatchVerdict, parent L2BlockRef) {

@@ -49,15 +49,15 @@ func btEmpties(from, to uint64) []btWant {
 type btStageCtor func(cfg *rollup.Config, src *btSource, chain *btChain) derive.SingularBatchProvider
 
 func btNewQueue(cfg *rollup.Config, src *btSource, chain *btChain) derive.SingularBatchProvider {
-	return derive.NewBatchQueue(cfg, src, chain)
+	return derive.NewBatchQueue(cfg, btLog, src, chain)
 }
 
 func btNewStage(cfg *rollup.Config, src *btSource, chain *btChain) derive.SingularBatchProvider {
-	return derive.NewBatchStage(cfg, src, chain)
+	return derive.NewBatchStage(cfg, btLog, src, chain)
 }
 
 func btNewMux(cfg *rollup.Config, src *btSource, chain *btChain) derive.SingularBatchProvider {
-	return derive.NewBatchMux(cfg, src, chain)
+	return derive.NewBatchMux(cfg, btLog, src, chain)
 }
 
 // btScenario runs a stage from the fixture's safe head over L1 blocks 2..last with the batches post
@@ -124,7 +124,7 @@ func TestBatchQueueEmptyBatches(t *testing.T) {
 		btWithL1Time(5, 180), btWithL1Time(6, 190), btWithL1Time(7, 200)})
 	src.resetTo(2)
 	chain := newBTChain(10)
-	q := derive.NewBatchQueue(cfg, src, chain)
+	q := derive.NewBatchQueue(cfg, btLog, src, chain)
 	q.Reset(btL1(2))
 	out, _ := btRun(t, q, src, chain, btL2(10))
 	var want []btWant
@@ -146,7 +146,7 @@ func TestBatchQueueEmptyBatchFirstOfEpoch(t *testing.T) {
 		btWithL1Time(5, 150), btWithL1Time(6, 160), btWithL1Time(7, 170), btWithL1Time(8, 180)})
 	src.resetTo(2)
 	chain := newBTChain(10)
-	q := derive.NewBatchQueue(cfg, src, chain)
+	q := derive.NewBatchQueue(cfg, btLog, src, chain)
 	q.Reset(btL1(2))
 	out, _ := btRun(t, q, src, chain, btL2(10))
 	btRequireOut(t, []btWant{
@@ -204,7 +204,7 @@ func TestBatchQueueSpanRestDroppedOnParentMismatch(t *testing.T) {
 		btSingular(btL2Hash(10), 122, 2), btSingular(btL2Hash(11), 124, 2), btSingular(btL2Hash(12), 126, 2)))
 	src.resetTo(3)
 	chain := newBTChain(10)
-	q := derive.NewBatchQueue(cfg, src, chain)
+	q := derive.NewBatchQueue(cfg, btLog, src, chain)
 	q.Reset(btL1(2))
 	var b *derive.SingularBatch
 	var last bool
@@ -256,7 +256,7 @@ func TestBatchQueueResetOnEpochMismatch(t *testing.T) {
 	cfg := btConfig()
 	src := newBTSource(btL1s(0, 6))
 	src.resetTo(2)
-	q := derive.NewBatchQueue(cfg, src, newBTChain(10))
+	q := derive.NewBatchQueue(cfg, btLog, src, newBTChain(10))
 	q.Reset(btL1(2))
 	parent := btL2(10)
 	parent.L1Origin.Hash = btWrongHash
@@ -275,7 +275,7 @@ func TestBatchQueueL2SourceError(t *testing.T) {
 	src.resetTo(3)
 	chain := newBTChain(10)
 	chain.fail = true
-	q := derive.NewBatchQueue(cfg, src, chain)
+	q := derive.NewBatchQueue(cfg, btLog, src, chain)
 	q.Reset(btL1(2))
 	var err error
 	for range 10 {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 
 	"github.com/ethereum/go-ethereum/log"
 
@@ -28,10 +27,11 @@ type BatchStage struct {
 
 var _ SingularBatchProvider = (*BatchStage)(nil)
 
-// NewBatchStage reads batches from prev; l2 reads the safe chain for span batches that overlap it. Reset
-// must be called before NextBatch.
-func NewBatchStage(cfg *rollup.Config, prev BatchProvider, l2 SafeL2Fetcher) *BatchStage {
-	return &BatchStage{batchStageBase: newBatchStageBase(cfg, nil, prev, l2)}
+// NewBatchStage reads batches from prev; l2 reads the safe chain for span batches that overlap it. Each
+// verdict is logged to logger at debug level with the rule that decided it. Reset must be called before
+// NextBatch.
+func NewBatchStage(cfg *rollup.Config, logger log.Logger, prev BatchProvider, l2 SafeL2Fetcher) *BatchStage {
+	return &BatchStage{batchStageBase: batchStageBase{cfg: cfg, log: logger, prev: prev, l2: l2}}
 }
 
 // Reset restarts from base (see batchStageBase.reset).
@@ -87,7 +87,7 @@ func (s *BatchStage) NextBatch(parent L2BlockRef) (*SingularBatch, bool, error) 
 		return nil, false, err
 	}
 
-	v := JudgeSingularBatch(s.cfg, s.l1Blocks, parent, b, s.origin)
+	v := CheckSingularBatch(s.cfg, s.l1Blocks, parent, b, s.origin)
 	s.log.Debug("Batch verdict", "kind", "singular", "timestamp", b.Timestamp, "inclusion", s.origin,
 		"parent", parent, "validity", v.Validity, "rule", v.Rule)
 	switch v.Validity {
@@ -134,7 +134,7 @@ func (s *BatchStage) candidate(parent L2BlockRef) (*SingularBatch, error) {
 		inclusion = s.origin
 	}
 
-	v, err := JudgeHoloceneSpanBatch(s.cfg, s.l1Blocks, parent, span, inclusion, s.l2)
+	v, err := CheckHoloceneSpanBatch(s.cfg, s.l1Blocks, parent, span, inclusion, s.l2)
 	if err != nil {
 		s.pending, s.pendingInclusion = span, inclusion
 		return nil, err
@@ -168,108 +168,4 @@ func (s *BatchStage) candidate(parent L2BlockRef) (*SingularBatch, error) {
 	}
 	s.span = blocks
 	return s.popSpan(parent), nil
-}
-
-// BatchMux is the batch stage of the pipeline: the BatchQueue before Holocene and the BatchStage from
-// Holocene, by the L1 origin being read. Reset picks the stage by the time of the L1 block it resets to.
-// When the previous stage moves to the first L1 block at or after Holocene, the queue is replaced by the
-// Holocene stage, which keeps the L1 blocks the queue had gathered (the first Holocene channel may hold
-// batches for epochs read before Holocene) but none of its batches (holocene/derivation.md "Activation").
-//
-// op-node swaps the stages the same way, but through the pipeline, which only reports the earliest fork
-// that activates between two L1 origins: where an earlier fork activates in the same L1 step as
-// Holocene, op-node keeps its pre-Holocene stages. Here the switch depends on Holocene alone.
-type BatchMux struct {
-	cfg  *rollup.Config
-	log  log.Logger
-	prev BatchProvider
-	l2   SafeL2Fetcher
-
-	queue *BatchQueue // active before Holocene
-	stage *BatchStage // active from Holocene
-}
-
-var _ SingularBatchProvider = (*BatchMux)(nil)
-
-// NewBatchMux reads batches from prev; l2 reads the safe chain for span batches that overlap it. Reset
-// must be called before NextBatch.
-func NewBatchMux(cfg *rollup.Config, prev BatchProvider, l2 SafeL2Fetcher) *BatchMux {
-	return newBatchStage(cfg, nil, prev, l2)
-}
-
-// newBatchStage is the pipeline's batch stage, a BatchMux logging to logger.
-func newBatchStage(cfg *rollup.Config, logger log.Logger, prev BatchProvider, l2 SafeL2Fetcher) *BatchMux {
-	if logger == nil {
-		logger = log.Root()
-	}
-	return &BatchMux{cfg: cfg, log: logger, prev: prev, l2: l2}
-}
-
-// Origin is the L1 block being read.
-func (m *BatchMux) Origin() L1BlockRef { return m.prev.Origin() }
-
-// SetLogger sets the logger of the mux and of its stages; each verdict is logged at debug level with the
-// rule that decided it.
-func (m *BatchMux) SetLogger(logger log.Logger) {
-	m.log = logger
-	if m.queue != nil {
-		m.queue.SetLogger(logger)
-	}
-	if m.stage != nil {
-		m.stage.SetLogger(logger)
-	}
-}
-
-// Reset restarts from base with the stage of base's fork.
-func (m *BatchMux) Reset(base L1BlockRef) {
-	if m.cfg.IsHolocene(base.Time) {
-		m.queue = nil
-		if m.stage == nil {
-			m.log.Info("Batch stage: Holocene stage at reset", "base", base)
-			m.stage = &BatchStage{batchStageBase: newBatchStageBase(m.cfg, m.log, m.prev, m.l2)}
-		}
-		m.stage.Reset(base)
-		return
-	}
-	m.stage = nil
-	if m.queue == nil {
-		m.log.Info("Batch stage: pre-Holocene queue at reset", "base", base)
-		m.queue = &BatchQueue{batchStageBase: newBatchStageBase(m.cfg, m.log, m.prev, m.l2)}
-	}
-	m.queue.Reset(base)
-}
-
-// NextBatch returns the batch of the L2 block after parent from the active stage, switching to the Holocene
-// stage first if the L1 origin has reached Holocene.
-func (m *BatchMux) NextBatch(parent L2BlockRef) (*SingularBatch, bool, error) {
-	if m.queue != nil && m.cfg.IsHolocene(m.prev.Origin().Time) {
-		m.log.Info("Batch stage: switching to the Holocene stage", "origin", m.prev.Origin())
-		st := &BatchStage{batchStageBase: newBatchStageBase(m.cfg, m.log, m.prev, m.l2)}
-		st.origin = m.queue.origin
-		st.l1Blocks = slices.Clone(m.queue.l1Blocks)
-		m.queue, m.stage = nil, st
-	}
-	switch {
-	case m.stage != nil:
-		return m.stage.NextBatch(parent)
-	case m.queue != nil:
-		return m.queue.NextBatch(parent)
-	}
-	return nil, false, fmt.Errorf("%w: batch stage used before reset", ErrReset)
-}
-
-// FlushSpan drops the rest of the current span batch (Holocene: the engine replaced one of its blocks with
-// a deposit-only block; the caller flushes the channel). Before Holocene there is nothing to flush: an
-// invalid payload there does not touch the batch stage.
-func (m *BatchMux) FlushSpan() {
-	if m.stage != nil {
-		m.stage.FlushSpan()
-	}
-}
-
-// FlushChannel drops the rest of the current span batch and channel (Holocene only, as FlushSpan).
-func (m *BatchMux) FlushChannel() {
-	if m.stage != nil {
-		m.stage.FlushChannel()
-	}
 }

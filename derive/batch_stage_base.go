@@ -28,18 +28,8 @@ type batchStageBase struct {
 	span []*SingularBatch
 }
 
-func newBatchStageBase(cfg *rollup.Config, logger log.Logger, prev BatchProvider, l2 SafeL2Fetcher) batchStageBase {
-	if logger == nil {
-		logger = log.Root()
-	}
-	return batchStageBase{cfg: cfg, log: logger, prev: prev, l2: l2}
-}
-
 // Origin is the L1 block being read.
 func (s *batchStageBase) Origin() L1BlockRef { return s.prev.Origin() }
-
-// SetLogger sets the logger; each verdict is logged at debug level with the rule that decided it.
-func (s *batchStageBase) SetLogger(logger log.Logger) { s.log = logger }
 
 // reset restarts from base, the L1 origin the pipeline restarts reading at. base is kept as the first L1
 // block: when derivation starts at the safe head's own L1 origin it is the current epoch; otherwise the

@@ -13,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/log"
 	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/derive"
@@ -32,6 +33,9 @@ const (
 )
 
 func btU64(v uint64) *uint64 { return &v }
+
+// btLog is the stages' logger in tests: nothing is written.
+var btLog = log.NewLogger(log.DiscardHandler())
 
 func btConfig() *rollup.Config {
 	return &rollup.Config{

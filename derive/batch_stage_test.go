@@ -116,7 +116,7 @@ func TestBatchStageEmptyBatches(t *testing.T) {
 func TestBatchStageTooFewL1Blocks(t *testing.T) {
 	src := newBTSource(btL1s(0, 6))
 	src.resetTo(3)
-	st := derive.NewBatchStage(btHoloceneConfig(), src, newBTChain(10))
+	st := derive.NewBatchStage(btHoloceneConfig(), btLog, src, newBTChain(10))
 	st.Reset(btL1(3))
 	_, _, err := st.NextBatch(btL2(10))
 	require.ErrorIs(t, err, derive.ErrCritical)
@@ -129,7 +129,7 @@ func TestBatchStageFlushSpan(t *testing.T) {
 		btSingularData(btSingular(btL2Hash(11), 124, 2, btLegacyTx)))
 	src.resetTo(3)
 	chain := newBTChain(10)
-	st := derive.NewBatchStage(cfg, src, chain)
+	st := derive.NewBatchStage(cfg, btLog, src, chain)
 	st.Reset(btL1(2))
 	b := btNext(t, st, btL2(10))
 	require.Equal(t, uint64(122), b.Timestamp)
@@ -164,7 +164,7 @@ func TestBatchStageL2SourceErrorRetries(t *testing.T) {
 	src.resetTo(3)
 	chain := newBTChain(10)
 	chain.fail = true
-	st := derive.NewBatchStage(cfg, src, chain)
+	st := derive.NewBatchStage(cfg, btLog, src, chain)
 	st.Reset(btL1(2))
 	_, _, err := st.NextBatch(btL2(10))
 	require.ErrorIs(t, err, errBTChain)
@@ -219,7 +219,7 @@ func TestBatchMuxResetPicksStage(t *testing.T) {
 	src = newBTSource(btL1s(0, 6))
 	future(src)
 	chain := newBTChain(10)
-	m := derive.NewBatchMux(cfg, src, chain)
+	m := derive.NewBatchMux(cfg, btLog, src, chain)
 	src.resetTo(3)
 	m.Reset(btL1(3))
 	m.Reset(btL1(2))
@@ -231,7 +231,7 @@ func TestBatchMuxResetPicksStage(t *testing.T) {
 
 func TestBatchMuxBeforeReset(t *testing.T) {
 	src := newBTSource(btL1s(0, 3))
-	m := derive.NewBatchMux(btConfig(), src, newBTChain(10))
+	m := derive.NewBatchMux(btConfig(), btLog, src, newBTChain(10))
 	_, _, err := m.NextBatch(btL2(10))
 	require.ErrorIs(t, err, derive.ErrReset)
 	m.FlushSpan() // nothing to flush

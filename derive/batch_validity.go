@@ -137,14 +137,8 @@ func bvVerdict(v BatchValidity, r BatchRule) BatchVerdict { return BatchVerdict{
 // The rules are those of derivation.md "Batch Queue", in their order, with Holocene's changes when the
 // inclusion block is at or after Holocene (future batches are dropped; batches at or before the safe head
 // are past) and the fork activation block rule of Jovian (also enforced by op-node at Karst and at Lagoon,
-// op-node's interop).
+// op-node's interop). The verdict carries the rule that decided it.
 func CheckSingularBatch(cfg *rollup.Config, l1Blocks []L1BlockRef, l2SafeHead L2BlockRef, batch *SingularBatch,
-	inclusionBlock L1BlockRef) BatchValidity {
-	return JudgeSingularBatch(cfg, l1Blocks, l2SafeHead, batch, inclusionBlock).Validity
-}
-
-// JudgeSingularBatch is CheckSingularBatch with the deciding rule.
-func JudgeSingularBatch(cfg *rollup.Config, l1Blocks []L1BlockRef, l2SafeHead L2BlockRef, batch *SingularBatch,
 	inclusionBlock L1BlockRef) BatchVerdict {
 	if batch == nil {
 		return bvVerdict(BatchDrop, RuleNoBatch)
@@ -286,15 +280,9 @@ func bvCheckTransactions(cfg *rollup.Config, t uint64, txs []hexutil.Bytes) (Bat
 // block after the safe head are past. l1Blocks are as for CheckSingularBatch.
 //
 // The Holocene batch stage does not run these checks but CheckHoloceneSpanBatch, and checks the blocks one
-// by one as singular batches. An error is a failure of l2: no verdict.
+// by one as singular batches. The verdict carries the rule that decided it; an error is a failure of l2: no
+// verdict.
 func CheckSpanBatch(cfg *rollup.Config, l1Blocks []L1BlockRef, l2SafeHead L2BlockRef, batch *SpanBatch,
-	inclusionBlock L1BlockRef, l2 SafeL2Fetcher) (BatchValidity, error) {
-	v, err := JudgeSpanBatch(cfg, l1Blocks, l2SafeHead, batch, inclusionBlock, l2)
-	return v.Validity, err
-}
-
-// JudgeSpanBatch is CheckSpanBatch with the deciding rule.
-func JudgeSpanBatch(cfg *rollup.Config, l1Blocks []L1BlockRef, l2SafeHead L2BlockRef, batch *SpanBatch,
 	inclusionBlock L1BlockRef, l2 SafeL2Fetcher) (BatchVerdict, error) {
 	v, parent, err := bvSpanPrefix(cfg, l1Blocks, l2SafeHead, batch, inclusionBlock, l2)
 	if err != nil || v.Validity != BatchAccept {
@@ -314,15 +302,8 @@ func JudgeSpanBatch(cfg *rollup.Config, l1Blocks []L1BlockRef, l2SafeHead L2Bloc
 //
 // The Holocene specs list only the L1 origin check, the parent check and the timestamp rules; op-node
 // v1.19.6 also keeps the other whole-span rules of Delta and the overlap match, and so does this function:
-// the specs do not say they are dropped.
+// the specs do not say they are dropped. The verdict and error are as for CheckSpanBatch.
 func CheckHoloceneSpanBatch(cfg *rollup.Config, l1Blocks []L1BlockRef, l2SafeHead L2BlockRef, batch *SpanBatch,
-	inclusionBlock L1BlockRef, l2 SafeL2Fetcher) (BatchValidity, error) {
-	v, err := JudgeHoloceneSpanBatch(cfg, l1Blocks, l2SafeHead, batch, inclusionBlock, l2)
-	return v.Validity, err
-}
-
-// JudgeHoloceneSpanBatch is CheckHoloceneSpanBatch with the deciding rule.
-func JudgeHoloceneSpanBatch(cfg *rollup.Config, l1Blocks []L1BlockRef, l2SafeHead L2BlockRef, batch *SpanBatch,
 	inclusionBlock L1BlockRef, l2 SafeL2Fetcher) (BatchVerdict, error) {
 	v, parent, err := bvSpanPrefix(cfg, l1Blocks, l2SafeHead, batch, inclusionBlock, l2)
 	if err != nil || v.Validity != BatchAccept {

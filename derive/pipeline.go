@@ -23,12 +23,6 @@ type L2Source interface {
 	SystemConfigByL2Hash(hash common.Hash) (rollup.SystemConfig, error)
 }
 
-// batchStage is the batch queue (pre-Holocene) or batch stage (Holocene).
-type batchStage interface {
-	NextBatch(parent L2BlockRef) (*SingularBatch, bool, error)
-	Reset(base L1BlockRef)
-}
-
 // DerivedAttributes are the payload attributes of the next L2 block, with where they came from.
 type DerivedAttributes struct {
 	Attributes  *engine.PayloadAttributes
@@ -52,7 +46,7 @@ type Pipeline struct {
 	frames  *FrameQueue
 	bank    *ChannelBank
 	reader  *ChannelInReader
-	batches batchStage
+	batches *BatchMux
 }
 
 // NewPipeline builds the pipeline over L1 up to l1Head.
@@ -67,7 +61,7 @@ func NewPipeline(cfg *rollup.Config, l1Cfg *params.ChainConfig, logger log.Logge
 	p.frames = NewFrameQueue(cfg, logger, p.retr)
 	p.bank = NewChannelBank(cfg, logger, p.frames)
 	p.reader = NewChannelInReader(cfg, logger, p.bank)
-	p.batches = newBatchStage(cfg, logger, p.reader, l2)
+	p.batches = NewBatchMux(cfg, logger, p.reader, l2)
 	return p, nil
 }
 
@@ -136,9 +130,7 @@ func (p *Pipeline) NextAttributes(parent L2BlockRef) (*DerivedAttributes, error)
 // FlushChannel drops the rest of the current span batch and channel (Holocene: the engine replaced a block
 // of theirs with a deposit-only one).
 func (p *Pipeline) FlushChannel() {
-	if f, ok := p.batches.(interface{ FlushSpan() }); ok {
-		f.FlushSpan()
-	}
+	p.batches.FlushSpan()
 	p.reader.FlushChannel()
 }
 

@@ -156,7 +156,7 @@ func TestCheckSingularBatchMatchesOpNode(t *testing.T) {
 			txs := pool.txs(rng, rng.Intn(4), 25)
 			b := &derive.SingularBatch{ParentHash: parent, EpochNum: uint64(epoch), EpochHash: epochHash, Timestamp: ts, Transactions: txs}
 
-			got := derive.JudgeSingularBatch(ours, ourL1s(win), ourL2(safe), b, ourL1(inc))
+			got := derive.CheckSingularBatch(ours, ourL1s(win), ourL2(safe), b, ourL1(inc))
 			want := opCheckSingular(op, win, safe, b, inc)
 			outcomes[fmt.Sprintf("%-9s %s", got.Validity, got.Rule)]++
 			if int(got.Validity) == int(want) {
@@ -166,7 +166,7 @@ func TestCheckSingularBatchMatchesOpNode(t *testing.T) {
 			if got.Rule == derive.RuleFutureTransactionType {
 				b2 := *b
 				b2.Transactions = replaceFutureTypes(b.Transactions, pool.signed[0])
-				if again := derive.JudgeSingularBatch(ours, ourL1s(win), ourL2(safe), &b2, ourL1(inc)); int(again.Validity) == int(want) {
+				if again := derive.CheckSingularBatch(ours, ourL1s(win), ourL2(safe), &b2, ourL1(inc)); int(again.Validity) == int(want) {
 					diffs[diffFutureTxType]++
 					continue
 				}
@@ -220,7 +220,7 @@ func TestCheckSpanBatchMatchesOpNode(t *testing.T) {
 			safe := chain.refs[n]
 			win, inc := l1Window(rng, p, l1, safe)
 			span := randomSpan(rng, p, chain, l1, pool, n)
-			got, err := derive.JudgeSpanBatch(ours, ourL1s(win), ourL2(safe), span, ourL1(inc), ourFetcher{chain})
+			got, err := derive.CheckSpanBatch(ours, ourL1s(win), ourL2(safe), span, ourL1(inc), ourFetcher{chain})
 			if err != nil {
 				t.Fatalf("case %d: %v", cases, err)
 			}
@@ -335,7 +335,7 @@ func explainSpanDiff(t *testing.T, p *chainParams, win []eth.L1BlockRef, safe et
 	chain *l2Chain, pool *txPool, got derive.BatchVerdict, want opderive.BatchValidity) string {
 	ours := p.ours()
 	judge := func(cfg *rollup.Config, s *derive.SpanBatch) derive.BatchVerdict {
-		v, err := derive.JudgeSpanBatch(cfg, ourL1s(win), ourL2(safe), s, ourL1(inc), ourFetcher{chain})
+		v, err := derive.CheckSpanBatch(cfg, ourL1s(win), ourL2(safe), s, ourL1(inc), ourFetcher{chain})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -379,8 +379,7 @@ type ourRunner struct {
 func newOurRunner(s *stream) *ourRunner {
 	r := &ourRunner{src: &ourSource{cursor{s: s}}, chain: newL2Chain(s.p, s.l1)}
 	r.rules = &ruleLog{output: new(int)}
-	r.m = derive.NewBatchMux(s.p.ours(), r.src, ourFetcher{r.chain})
-	r.m.SetLogger(log.NewLogger(r.rules))
+	r.m = derive.NewBatchMux(s.p.ours(), log.NewLogger(r.rules), r.src, ourFetcher{r.chain})
 	r.m.Reset(ourL1(s.l1[0]))
 	r.safe = r.chain.head()
 	return r

@@ -1,0 +1,95 @@
+package derive
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/ethereum/go-ethereum/log"
+
+	"github.com/faultproof/faultproof/rollup"
+)
+
+// BatchMux is the batch stage of the pipeline: the BatchQueue before Holocene and the BatchStage from
+// Holocene, by the L1 origin being read. Reset picks the stage by the time of the L1 block it resets to.
+// When the previous stage moves to the first L1 block at or after Holocene, the queue is replaced by the
+// Holocene stage, which keeps the L1 blocks the queue had gathered (the first Holocene channel may hold
+// batches for epochs read before Holocene) but none of its batches (holocene/derivation.md "Activation").
+//
+// op-node swaps the stages the same way, but through the pipeline, which only reports the earliest fork
+// that activates between two L1 origins: where an earlier fork activates in the same L1 step as
+// Holocene, op-node keeps its pre-Holocene stages. Here the switch depends on Holocene alone.
+type BatchMux struct {
+	cfg  *rollup.Config
+	log  log.Logger
+	prev BatchProvider
+	l2   SafeL2Fetcher
+
+	queue *BatchQueue // active before Holocene
+	stage *BatchStage // active from Holocene
+}
+
+var _ SingularBatchProvider = (*BatchMux)(nil)
+
+// NewBatchMux reads batches from prev; l2 reads the safe chain for span batches that overlap it. Each
+// verdict is logged to logger at debug level with the rule that decided it. Reset must be called before
+// NextBatch.
+func NewBatchMux(cfg *rollup.Config, logger log.Logger, prev BatchProvider, l2 SafeL2Fetcher) *BatchMux {
+	return &BatchMux{cfg: cfg, log: logger, prev: prev, l2: l2}
+}
+
+// Origin is the L1 block being read.
+func (m *BatchMux) Origin() L1BlockRef { return m.prev.Origin() }
+
+// Reset restarts from base with the stage of base's fork.
+func (m *BatchMux) Reset(base L1BlockRef) {
+	if m.cfg.IsHolocene(base.Time) {
+		m.queue = nil
+		if m.stage == nil {
+			m.log.Info("Batch stage: Holocene stage at reset", "base", base)
+			m.stage = NewBatchStage(m.cfg, m.log, m.prev, m.l2)
+		}
+		m.stage.Reset(base)
+		return
+	}
+	m.stage = nil
+	if m.queue == nil {
+		m.log.Info("Batch stage: pre-Holocene queue at reset", "base", base)
+		m.queue = NewBatchQueue(m.cfg, m.log, m.prev, m.l2)
+	}
+	m.queue.Reset(base)
+}
+
+// NextBatch returns the batch of the L2 block after parent from the active stage, switching to the Holocene
+// stage first if the L1 origin has reached Holocene.
+func (m *BatchMux) NextBatch(parent L2BlockRef) (*SingularBatch, bool, error) {
+	if m.queue != nil && m.cfg.IsHolocene(m.prev.Origin().Time) {
+		m.log.Info("Batch stage: switching to the Holocene stage", "origin", m.prev.Origin())
+		st := NewBatchStage(m.cfg, m.log, m.prev, m.l2)
+		st.origin = m.queue.origin
+		st.l1Blocks = slices.Clone(m.queue.l1Blocks)
+		m.queue, m.stage = nil, st
+	}
+	switch {
+	case m.stage != nil:
+		return m.stage.NextBatch(parent)
+	case m.queue != nil:
+		return m.queue.NextBatch(parent)
+	}
+	return nil, false, fmt.Errorf("%w: batch stage used before reset", ErrReset)
+}
+
+// FlushSpan drops the rest of the current span batch (Holocene: the engine replaced one of its blocks with
+// a deposit-only block; the caller flushes the channel). Before Holocene there is nothing to flush: an
+// invalid payload there does not touch the batch stage.
+func (m *BatchMux) FlushSpan() {
+	if m.stage != nil {
+		m.stage.FlushSpan()
+	}
+}
+
+// FlushChannel drops the rest of the current span batch and channel (Holocene only, as FlushSpan).
+func (m *BatchMux) FlushChannel() {
+	if m.stage != nil {
+		m.stage.FlushChannel()
+	}
+}
