@@ -97,7 +97,7 @@ func TestBatchQueueDropsInvalidBatches(t *testing.T) {
 		src.post(3,
 			btSingularData(btSingular(btWrongHash, 122, 2, btDynTx)),              // wrong parent
 			btSingularData(btSingular(btL2Hash(9), 120, 2, btDynTx)),              // old
-			btSingularData(btSingular(btL2Hash(10), 122, 2, btTypedTx(3))),        // future type
+			btSingularData(btSingular(btL2Hash(10), 122, 2, btSetCodeTx)),         // set-code before Isthmus
 			btSingularData(btSingular(btL2Hash(10), 122, 2, btLegacyTx)),          // valid
 			btSingularData(btSingular(btL2Hash(11), 124, 2, btTypedTx(0x7E))),     // deposit
 			btSingularData(btSingular(btL2Hash(11), 124, 3, btDynTx)),             // before its origin's time

@@ -113,7 +113,6 @@ const (
 	RuleDepositTransaction    BatchRule = "deposit transaction"
 	RuleSetCodeBeforeIsthmus  BatchRule = "set-code transaction before Isthmus"
 	RulePostExecBeforeLagoon  BatchRule = "post-exec transaction before Lagoon" // op-node (SDM)
-	RuleFutureTransactionType BatchRule = "transaction of a future type > 2"    // specs; op-node accepts
 	RuleOverlapTxCount        BatchRule = "overlapped block's transaction count differs"
 	RuleOverlapTransaction    BatchRule = "overlapped block's transaction differs"
 	RuleOverlapOrigin         BatchRule = "overlapped block's L1 origin differs"
@@ -237,37 +236,33 @@ const (
 	bvSetCodeTxType  = types.SetCodeTxType // 4, from Isthmus
 	bvPostExecTxType = 0x7D                // op-node's post-exec transactions (SDM), from Lagoon
 	bvDepositTxType  = types.DepositTxType // 0x7E, never in a batch
-	bvMaxTypedTxByte = 0x7F                // EIP-2718 types are 0..0x7f; legacy transactions start at 0xc0
 )
 
-// bvCheckTransactions applies the transaction rules to the transactions of the L2 block at timestamp t:
-// no empty transaction, no deposit, no transaction of a type after EIP-1559 that the forks active at t do
-// not allow (derivation.md "Batch Queue": "any transaction of a future type > 2"; isthmus/derivation.md
-// "Activation" for type 4, by the block's own timestamp also in span batches).
+// bvCheckTransactions applies the transaction rules to the transactions of the L2 block at timestamp t: no
+// empty transaction, no deposit, no set-code transaction before Isthmus (isthmus/derivation.md
+// "Activation", by the block's own timestamp also in span batches), no post-exec transaction before Lagoon.
 //
-// op-node v1.19.6 only drops set-code transactions before Isthmus and post-exec transactions before Lagoon:
-// it accepts blob transactions (type 3) and every other unknown type, and leaves them to the engine. The
-// specs are explicit, so other types after 2 are dropped here. Post-exec transactions follow op-node: they
-// belong to Lagoon, which the specs do not describe yet. First bytes 0x80..0xbf and 0xff, which are neither
-// a type nor a legacy transaction, are left to the engine, as op-node does.
+// op-node: these are the only type rules. The specs also drop "any transaction of a future type > 2"
+// (derivation.md "Batch Queue"); op-node v1.19.6 accepts blob transactions (type 3), every type it does not
+// know (0x05..0x7c, 0x7f) and first bytes that are no type (0x80..0xbf, 0xff), and leaves them to the engine,
+// which refuses the payload (dropped before Holocene, replaced by a deposit-only block from Holocene). We do
+// what op-node does. Post-exec transactions (0x7d) belong to Lagoon, which the specs do not describe yet.
 func bvCheckTransactions(cfg *rollup.Config, t uint64, txs []hexutil.Bytes) (BatchRule, bool) {
 	for _, tx := range txs {
 		if len(tx) == 0 {
 			return RuleEmptyTransaction, false
 		}
-		switch typ := tx[0]; {
-		case typ == bvDepositTxType:
+		switch tx[0] {
+		case bvDepositTxType:
 			return RuleDepositTransaction, false
-		case typ == bvSetCodeTxType:
+		case bvSetCodeTxType:
 			if !cfg.IsIsthmus(t) {
 				return RuleSetCodeBeforeIsthmus, false
 			}
-		case typ == bvPostExecTxType:
+		case bvPostExecTxType:
 			if !cfg.IsLagoon(t) {
 				return RulePostExecBeforeLagoon, false
 			}
-		case typ > types.DynamicFeeTxType && typ <= bvMaxTypedTxByte:
-			return RuleFutureTransactionType, false
 		}
 	}
 	return RuleValid, true

@@ -22,7 +22,6 @@ var quiet = log.NewLogger(log.DiscardHandler())
 
 // Known differences, each where faultproof follows the specs (see derive/batch_validity.go):
 const (
-	diffFutureTxType     = "future tx type > 2: specs drop, op-node accepts"
 	diffMisalignedPast   = "Holocene, safe.time < timestamp < next: specs drop, op-node past"
 	diffSpanNoParent     = "span starts at L2 genesis: specs drop, op-node undecided"
 	diffSpanOriginOld    = "span end epoch before the safe head's origin: specs drop, op-node undecided"
@@ -163,14 +162,6 @@ func TestCheckSingularBatchMatchesOpNode(t *testing.T) {
 				continue
 			}
 			// Known differences.
-			if got.Rule == derive.RuleFutureTransactionType {
-				b2 := *b
-				b2.Transactions = replaceFutureTypes(b.Transactions, pool.signed[0])
-				if again := derive.CheckSingularBatch(ours, ourL1s(win), ourL2(safe), &b2, ourL1(inc)); int(again.Validity) == int(want) {
-					diffs[diffFutureTxType]++
-					continue
-				}
-			}
 			if got.Rule == derive.RuleMisalignedTimestamp && want == opderive.BatchPast {
 				diffs[diffMisalignedPast]++
 				continue
@@ -189,19 +180,6 @@ func opCheckSingular(cfg *oprollup.Config, win []eth.L1BlockRef, safe eth.L2Bloc
 		Timestamp: b.Timestamp, Transactions: b.Transactions}
 	return opderive.CheckBatch(context.Background(), cfg, quiet, win, safe,
 		&opderive.BatchWithL1InclusionBlock{Batch: ob, L1InclusionBlock: inc}, nil)
-}
-
-// replaceFutureTypes replaces the transactions the specs' future-type rule drops by with (a type op-node
-// treats alike).
-func replaceFutureTypes(txs []hexutil.Bytes, with hexutil.Bytes) []hexutil.Bytes {
-	out := make([]hexutil.Bytes, len(txs))
-	for i, tx := range txs {
-		out[i] = tx
-		if isFutureType(tx) {
-			out[i] = with
-		}
-	}
-	return out
 }
 
 func TestCheckSpanBatchMatchesOpNode(t *testing.T) {
@@ -365,13 +343,6 @@ func explainSpanDiff(t *testing.T, p *chainParams, win []eth.L1BlockRef, safe et
 	cur.Blocks = append([]derive.SpanBatchElement(nil), s.Blocks...)
 	for range 3 {
 		switch got.Rule {
-		case derive.RuleFutureTransactionType:
-			for i := range cur.Blocks {
-				if cur.Blocks[i].Timestamp > safe.Time {
-					cur.Blocks[i].Transactions = replaceFutureTypes(cur.Blocks[i].Transactions, pool.signed[0])
-				}
-			}
-			tags = append(tags, diffFutureTxType)
 		case derive.RuleActivationBlockTxs:
 			ours.JovianTime, ours.KarstTime = nil, nil
 			tags = append(tags, diffSpanActivation)

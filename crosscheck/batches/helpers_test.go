@@ -199,11 +199,6 @@ func (p *txPool) txs(rng *rand.Rand, n int, oddPct int) []hexutil.Bytes {
 // signedOnly are transactions with geth-decodable ones only.
 func (p *txPool) signedTxs(rng *rand.Rand, n int) []hexutil.Bytes { return p.txs(rng, n, 0) }
 
-// isFutureType reports whether the specs' "future type > 2" rule drops tx (not a type op-node knows).
-func isFutureType(tx []byte) bool {
-	return len(tx) > 0 && tx[0] > 2 && tx[0] <= 0x7f && tx[0] != 0x04 && tx[0] != 0x7D && tx[0] != 0x7E
-}
-
 // l2Chain is an L2 chain both sides read: block refs and user transactions, and the L1 blocks for the
 // L1-info deposits op-node reads L1 origins from.
 type l2Chain struct {
