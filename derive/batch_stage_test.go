@@ -48,13 +48,16 @@ func TestBatchStagePastBatchSkipped(t *testing.T) {
 	require.Zero(t, src.flushes)
 }
 
-// TestBatchStageMisalignedBatchDropped: a batch between the safe head's timestamp and the next one is not
-// past but invalid (holocene/derivation.md; op-node skips it as past).
-func TestBatchStageMisalignedBatchDropped(t *testing.T) {
-	_, src := btScenario(t, btHoloceneConfig(), btNewStage, 6, func(src *btSource) {
-		src.post(3, btSingularData(btSingular(btL2Hash(10), 121, 2, btDynTx)), btSingularData(btSingular(btL2Hash(10), 122, 2, btDynTx)))
+// TestBatchStageMisalignedBatchSkipped: a batch between the safe head's timestamp and the next one is past
+// (RuleMisalignedTimestamp, op-node; the specs would drop it and its channel): skipped, and the next batch
+// of its channel is read.
+func TestBatchStageMisalignedBatchSkipped(t *testing.T) {
+	out, src := btScenario(t, btHoloceneConfig(), btNewStage, 6, func(src *btSource) {
+		src.post(3, btSingularData(btSingular(btL2Hash(10), 121, 2, btDynTx)), btSingularData(btSingular(btL2Hash(10), 122, 2, btLegacyTx)))
 	})
-	require.Equal(t, 1, src.flushes)
+	require.Zero(t, src.flushes)
+	btRequireOut(t, append([]btWant{{122, 2, 1, true, 3}}, btEmpties(124, 130)...), out)
+	require.Equal(t, btLegacyTx, out[0].batch.Transactions[0])
 }
 
 // TestBatchStageSpanBatchPartialValidity: from Holocene the valid blocks of a span batch before an invalid

@@ -61,8 +61,9 @@ const (
 	RuleFutureTimestamp BatchRule = "batch.timestamp > next_timestamp"  // future; Holocene: drop
 	RuleOldTimestamp    BatchRule = "batch.timestamp < next_timestamp"  // drop
 	RulePastTimestamp   BatchRule = "batch.timestamp <= safe_head.time" // Holocene: past
-	// RuleMisalignedTimestamp (Holocene): safe_head.time < batch.timestamp < next_timestamp is not past
-	// (specs: past is "before or equal to the safe head's timestamp") but still too old: drop. op-node: past.
+	// RuleMisalignedTimestamp (Holocene): safe_head.time < batch.timestamp < next_timestamp. The specs make
+	// only timestamps at or before the safe head's past, so this would stay a drop (which flushes the
+	// channel). op-node: past, like every timestamp before next_timestamp; we follow op-node.
 	RuleMisalignedTimestamp BatchRule = "safe_head.time < batch.timestamp < next_timestamp"
 	RuleSpanNoNewBlock      BatchRule = "span_end.timestamp < next_timestamp" // drop; Holocene: past
 	RuleSpanMisaligned      BatchRule = "span_start.timestamp not aligned with the safe chain"
@@ -156,14 +157,12 @@ func CheckSingularBatch(cfg *rollup.Config, l1Blocks []L1BlockRef, l2SafeHead L2
 		return bvVerdict(BatchFuture, RuleFutureTimestamp)
 	}
 	if batch.Timestamp < next {
-		// Holocene's past validity is for timestamps at or before the safe head's (holocene/derivation.md
-		// "Batch Queue"); a timestamp between the safe head's and the next one stays a drop. op-node
-		// counts every timestamp before the next one as past.
+		// op-node: from Holocene every timestamp before the next one is past (see RuleMisalignedTimestamp).
 		if holocene {
 			if batch.Timestamp <= l2SafeHead.Time {
 				return bvVerdict(BatchPast, RulePastTimestamp)
 			}
-			return bvVerdict(BatchDrop, RuleMisalignedTimestamp)
+			return bvVerdict(BatchPast, RuleMisalignedTimestamp)
 		}
 		return bvVerdict(BatchDrop, RuleOldTimestamp)
 	}

@@ -22,7 +22,6 @@ var quiet = log.NewLogger(log.DiscardHandler())
 
 // Known differences, each where faultproof follows the specs (see derive/batch_validity.go):
 const (
-	diffMisalignedPast   = "Holocene, safe.time < timestamp < next: specs drop, op-node past"
 	diffSpanNoParent     = "span starts at L2 genesis: specs drop, op-node undecided"
 	diffSpanOriginOld    = "span end epoch before the safe head's origin: specs drop, op-node undecided"
 	diffSpanOriginPopped = "span end epoch no longer buffered, wrong hash: specs drop, op-node undecided"
@@ -162,10 +161,6 @@ func TestCheckSingularBatchMatchesOpNode(t *testing.T) {
 				continue
 			}
 			// Known differences.
-			if got.Rule == derive.RuleMisalignedTimestamp && want == opderive.BatchPast {
-				diffs[diffMisalignedPast]++
-				continue
-			}
 			t.Fatalf("case %d: ours %s, op-node %d\nforks%s bt=%d sws=%d drift=%d\nsafe %+v\nl1 %v\ninclusion %v\nbatch ts=%d epoch=%d txs=%x",
 				cases, got, want, p.forks, p.blockTime, p.seqWindow, p.drift, safe, win, inc, ts, epoch, txs)
 		}

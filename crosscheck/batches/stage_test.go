@@ -357,7 +357,6 @@ func (h *ruleLog) Handle(_ context.Context, r slog.Record) error {
 // knownDiffRule maps the rules where faultproof follows the specs rather than op-node to their differences.
 var knownDiffRule = map[string]string{
 	string(derive.RuleSpanNoParent):         diffSpanNoParent,
-	string(derive.RuleMisalignedTimestamp):  diffMisalignedPast,
 	string(derive.RuleSpanOriginTooOld):     diffSpanOriginOld,
 	string(derive.RuleSpanOriginPoppedHash): diffSpanOriginPopped,
 	string(derive.RuleActivationBlockTxs):   diffSpanActivation,
