@@ -180,6 +180,8 @@ func (q *BatchQueue) deriveNext(outOfData bool, parent L2BlockRef) (*bqEntry, er
 			q.clearTail()
 			return e, nil
 		case BatchUndecided:
+			// The batch waits for more L1 blocks, and every later one behind it. op-node: where no L1
+			// block can decide (see RuleSpanNoParent) the queue stalls until a reset.
 			q.batches = append(kept, q.batches[i:]...)
 			q.clearTail()
 			return nil, io.EOF

@@ -150,8 +150,9 @@ func (s *BatchStage) candidate(parent L2BlockRef) (*SingularBatch, error) {
 		s.FlushChannel()
 		return nil, ErrNotEnoughData
 	case BatchUndecided:
-		// Only for an L1 origin the stage no longer holds, outside the sequencing window of any batch
-		// it reads; skipped, as op-node does.
+		// op-node: the span was read, so it is skipped, without dropping the rest of its channel (a span
+		// from the L2 genesis, or whose last L1 origin is not among the stage's L1 blocks).
+		s.log.Warn("Skipping undecided span batch", "timestamp", span.Timestamp(), "rule", v.Rule)
 		return nil, ErrNotEnoughData
 	default:
 		return nil, fmt.Errorf("%w: span batch validity %s in the Holocene batch stage", ErrCritical, v.Validity)

@@ -111,6 +111,29 @@ func TestBatchStageSpanOriginBehindSafeHead(t *testing.T) {
 	btRequireOut(t, btEmpties(122, 130), out)
 }
 
+// TestBatchStagesOnUndecidedSpan: a span batch from the L2 genesis (RuleSpanNoParent) is undecided forever.
+// Before Holocene it stays first in the queue, which derives nothing more, not even empty batches (op-node:
+// the queue stalls until a reset); from Holocene the stage skips it and reads on in its channel.
+func TestBatchStagesOnUndecidedSpan(t *testing.T) {
+	var fromGenesis []*derive.SingularBatch
+	for n := uint64(0); n <= 11; n++ {
+		fromGenesis = append(fromGenesis, btSingular(btL2Hash(n-1), btGenesisTime+2*n, n/5))
+	}
+	post := func(cfg *rollup.Config) func(src *btSource) {
+		return func(src *btSource) {
+			src.post(3, btSpan(t, cfg, false, fromGenesis...), btSingularData(btSingular(btL2Hash(10), 122, 2, btLegacyTx)))
+		}
+	}
+	out, src := btScenario(t, btConfig(), btNewQueue, 10, post(btConfig()))
+	require.Empty(t, out, "the queue stalls")
+	require.Equal(t, 10, src.idx, "every L1 block is read")
+
+	cfg := btHoloceneConfig()
+	out, src = btScenario(t, cfg, btNewStage, 10, post(cfg))
+	require.Zero(t, src.flushes)
+	btRequireOut(t, append([]btWant{{122, 2, 1, true, 3}}, btEmpties(124, 170)...), out)
+}
+
 func TestBatchStageEmptyBatches(t *testing.T) {
 	out, _ := btScenario(t, btHoloceneConfig(), btNewStage, 10, func(*btSource) {})
 	btRequireOut(t, btEmpties(122, 170), out)

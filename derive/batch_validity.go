@@ -67,8 +67,11 @@ const (
 	RuleMisalignedTimestamp BatchRule = "safe_head.time < batch.timestamp < next_timestamp"
 	RuleSpanNoNewBlock      BatchRule = "span_end.timestamp < next_timestamp" // drop; Holocene: past
 	RuleSpanMisaligned      BatchRule = "span_start.timestamp not aligned with the safe chain"
-	// RuleSpanNoParent: the span starts at the L2 genesis or before, so prev_l2_block does not exist.
-	// Specs: drop. op-node asks its L2 source for the block, fails, and answers undecided.
+	// RuleSpanNoParent: the span starts at the L2 genesis (rel_timestamp 0), so prev_l2_block does not exist.
+	// The specs drop it. op-node: it asks its L2 source for block genesis-1 (underflowing at genesis 0),
+	// fails, and answers undecided; we follow op-node. Before Holocene the undecided batch stays first in
+	// the queue and stalls it for good (op-program then reaches the L1 head on the safe head it has); from
+	// Holocene the stage skips it.
 	RuleSpanNoParent BatchRule = "no prev_l2_block in the safe chain"
 
 	// Parent.
@@ -83,21 +86,23 @@ const (
 	RuleEpochHash        BatchRule = "batch.epoch_hash != batch_origin.hash"
 	RuleSpanBeforeDelta  BatchRule = "batch_origin.timestamp < delta_time"
 	RuleSpanOriginCheck  BatchRule = "l1_origin_check does not match the L1 chain at end_epoch_num"
-	// RuleSpanOriginUnknown: end_epoch_num is past the L1 blocks known to the stage. Before Holocene:
-	// undecided (op-node; the specs do not say what to do while the block is unknown). Holocene: the origin
-	// check is "not part of the canonical L1 chain", so drop (specs); op-node still answers undecided,
-	// and its batch stage then skips the span batch without dropping the rest of the channel.
+	// The L1 origin of the span's last block (end_epoch_num) is not among the L1 blocks the stage holds, the
+	// only ones whose hashes it has to check l1_origin_check. op-node: undecided in every case (see
+	// RuleSpanNoParent for what the stages do with it); we follow op-node. The specs would drop the span
+	// where the answer is already known, as the rules' comments say.
+	//
+	// RuleSpanOriginUnknown: end_epoch_num is past the known L1 blocks. Specs: undecided before Holocene;
+	// from Holocene the origin is "not part of the canonical L1 chain": drop.
 	RuleSpanOriginUnknown BatchRule = "end_epoch_num after the known L1 blocks"
 	// RuleSpanOriginTooOld: end_epoch_num is older than the safe head's L1 origin, so the last block, which
-	// is after the safe head, goes back in L1 origin: drop (specs). op-node finds no L1 block to check the
-	// hash against and answers undecided, which stalls its pre-Holocene batch queue.
+	// is after the safe head, goes back in L1 origin. Specs: drop.
 	RuleSpanOriginTooOld BatchRule = "end_epoch_num < safe_head.l1_origin.number"
 	// RuleSpanOriginPopped: end_epoch_num is the safe head's L1 origin after the stage moved past it (all
-	// empty batches of that epoch generated): the L1 block's time is no longer known. op-node: undecided.
-	// Not reachable through the stages (such a batch is outside its sequencing window).
+	// empty batches of that epoch generated). Not reachable through the stages (such a batch is outside its
+	// sequencing window).
 	RuleSpanOriginPopped BatchRule = "end_epoch_num no longer buffered"
-	// RuleSpanOriginPoppedHash: as RuleSpanOriginPopped, but l1_origin_check does not match the safe head's
-	// L1 origin hash, which is known: drop (specs). op-node: undecided.
+	// RuleSpanOriginPoppedHash: as RuleSpanOriginPopped, and l1_origin_check does not match the safe head's
+	// L1 origin hash, which is known. Specs: drop.
 	RuleSpanOriginPoppedHash BatchRule = "l1_origin_check does not match the safe head's L1 origin"
 	RuleSpanEpochTooNew      BatchRule = "start_epoch_num > prev_l2_block.l1_origin.number + 1"
 	RuleSpanEpochTooOld      BatchRule = "start_epoch_num < prev_l2_block.l1_origin.number"
@@ -353,7 +358,7 @@ func bvSpanPrefix(cfg *rollup.Config, l1Blocks []L1BlockRef, safe L2BlockRef, ba
 		}
 		back := (safe.Time-batch.Timestamp())/cfg.BlockTime + 1 // blocks from the parent to the safe head
 		if safe.Number < cfg.Genesis.L2.Number || back > safe.Number-cfg.Genesis.L2.Number {
-			return bvVerdict(BatchDrop, RuleSpanNoParent), L2BlockRef{}, nil
+			return bvVerdict(BatchUndecided, RuleSpanNoParent), L2BlockRef{}, nil // op-node
 		}
 		var err error
 		if parent, err = l2.L2BlockRefByNumber(safe.Number - back); err != nil {
@@ -382,16 +387,14 @@ func bvSpanPrefix(cfg *rollup.Config, l1Blocks []L1BlockRef, safe L2BlockRef, ba
 		}
 	}
 	if !found {
+		// op-node: undecided, whichever side of the known L1 blocks end_epoch_num is on; the rule names it.
 		switch {
 		case end >= l1Blocks[0].Number:
-			if holocene {
-				return bvVerdict(BatchDrop, RuleSpanOriginUnknown), parent, nil
-			}
 			return bvVerdict(BatchUndecided, RuleSpanOriginUnknown), parent, nil
 		case end < safe.L1Origin.Number:
-			return bvVerdict(BatchDrop, RuleSpanOriginTooOld), parent, nil
+			return bvVerdict(BatchUndecided, RuleSpanOriginTooOld), parent, nil
 		case end == safe.L1Origin.Number && !batch.CheckOriginHash(safe.L1Origin.Hash):
-			return bvVerdict(BatchDrop, RuleSpanOriginPoppedHash), parent, nil
+			return bvVerdict(BatchUndecided, RuleSpanOriginPoppedHash), parent, nil
 		default:
 			return bvVerdict(BatchUndecided, RuleSpanOriginPopped), parent, nil
 		}

@@ -22,12 +22,8 @@ var quiet = log.NewLogger(log.DiscardHandler())
 
 // Known differences, each where faultproof follows the specs (see derive/batch_validity.go):
 const (
-	diffSpanNoParent     = "span starts at L2 genesis: specs drop, op-node undecided"
-	diffSpanOriginOld    = "span end epoch before the safe head's origin: specs drop, op-node undecided"
-	diffSpanOriginPopped = "span end epoch no longer buffered, wrong hash: specs drop, op-node undecided"
-	diffSpanOriginAhead  = "Holocene, span end epoch after the known L1: specs drop, op-node undecided"
-	diffSpanOriginBit    = "span first block past drift: specs read origin_bits[0], op-node the parent"
-	diffSpanActivation   = "span block is a Jovian/Karst activation block with txs: specs drop, op-node accepts"
+	diffSpanOriginBit  = "span first block past drift: specs read origin_bits[0], op-node the parent"
+	diffSpanActivation = "span block is a Jovian/Karst activation block with txs: specs drop, op-node accepts"
 )
 
 // tally counts outcomes by name.
@@ -313,24 +309,6 @@ func explainSpanDiff(t *testing.T, p *chainParams, win []eth.L1BlockRef, safe et
 			t.Fatal(err)
 		}
 		return v
-	}
-	// Terminal rules.
-	end := s.LastEpochNum()
-	buffered := false
-	for _, b := range win {
-		buffered = buffered || b.Number == end
-	}
-	if want == opderive.BatchUndecided && got.Validity == derive.BatchDrop {
-		switch {
-		case got.Rule == derive.RuleSpanNoParent:
-			return diffSpanNoParent
-		case got.Rule == derive.RuleSpanOriginTooOld:
-			return diffSpanOriginOld
-		case got.Rule == derive.RuleSpanOriginPoppedHash && !buffered:
-			return diffSpanOriginPopped
-		case got.Rule == derive.RuleSpanOriginUnknown && ours.IsHolocene(inc.Time):
-			return diffSpanOriginAhead
-		}
 	}
 	// Rules per block: undo each difference in turn (op-node's verdict does not depend on them).
 	var tags []string

@@ -356,10 +356,7 @@ func (h *ruleLog) Handle(_ context.Context, r slog.Record) error {
 
 // knownDiffRule maps the rules where faultproof follows the specs rather than op-node to their differences.
 var knownDiffRule = map[string]string{
-	string(derive.RuleSpanNoParent):         diffSpanNoParent,
-	string(derive.RuleSpanOriginTooOld):     diffSpanOriginOld,
-	string(derive.RuleSpanOriginPoppedHash): diffSpanOriginPopped,
-	string(derive.RuleActivationBlockTxs):   diffSpanActivation,
+	string(derive.RuleActivationBlockTxs): diffSpanActivation,
 }
 
 const maxSteps = 100_000
@@ -556,10 +553,6 @@ func TestBatchStagesMatchOpNode(t *testing.T) {
 		for j, r := range rules.rules {
 			if d, ok := knownDiffRule[r]; ok && rules.at[j] <= first {
 				known = d
-				break
-			}
-			if r == string(derive.RuleSpanOriginUnknown) && s.p.forks.holocene != nil && rules.at[j] <= first {
-				known = diffSpanOriginAhead
 				break
 			}
 		}
