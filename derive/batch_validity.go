@@ -287,7 +287,7 @@ func CheckSpanBatch(cfg *rollup.Config, l1Blocks []L1BlockRef, l2SafeHead L2Bloc
 	if err != nil || v.Validity != BatchAccept {
 		return v, err
 	}
-	if v := bvSpanBlocks(cfg, l1Blocks, l2SafeHead, batch); v.Validity != BatchAccept {
+	if v := bvSpanBlocks(cfg, l1Blocks, l2SafeHead, parent, batch); v.Validity != BatchAccept {
 		return v, nil
 	}
 	return bvSpanOverlap(batch, parent, l2SafeHead, l2)
@@ -409,7 +409,7 @@ func bvSpanPrefix(cfg *rollup.Config, l1Blocks []L1BlockRef, safe L2BlockRef, ba
 // Sequencer time-drift & other L1 origin checks" and the transaction rules), and the fork activation block
 // rule, which op-node v1.19.6 only applies to singular batches (jovian/derivation.md: "if the batch for the
 // activation block contains any transactions, it must be DROPped").
-func bvSpanBlocks(cfg *rollup.Config, l1Blocks []L1BlockRef, safe L2BlockRef, batch *SpanBatch) BatchVerdict {
+func bvSpanBlocks(cfg *rollup.Config, l1Blocks []L1BlockRef, safe, parent L2BlockRef, batch *SpanBatch) BatchVerdict {
 	originIdx := 0
 	for i := range batch.Blocks {
 		blk := &batch.Blocks[i]
@@ -440,10 +440,15 @@ func bvSpanBlocks(cfg *rollup.Config, l1Blocks []L1BlockRef, safe L2BlockRef, ba
 			if len(blk.Transactions) > 0 {
 				return bvVerdict(BatchDrop, RuleDriftWithTransactions)
 			}
-			// The exemption is for blocks whose origin bit is 0 (specs). For the first block that is
-			// origin_bits[0] as the batch carries it; op-node instead compares the first block's origin
-			// with its parent's, which differs only if the batcher set the bit wrongly.
-			if !batch.OriginBit(i) {
+			// An empty block that adopts a new L1 origin may exceed the drift. op-node: a block adopts a
+			// new origin if its origin is after the previous block's, for the first block after
+			// prev_l2_block's; the specs read origin_bits[i], which for the first block is the batcher's
+			// word and can disagree. We follow op-node.
+			advanced := blk.EpochNum == parent.L1Origin.Number+1
+			if i > 0 {
+				advanced = blk.EpochNum > batch.Blocks[i-1].EpochNum
+			}
+			if !advanced {
 				if originIdx+1 >= len(l1Blocks) {
 					return bvVerdict(BatchUndecided, RuleDriftNextEpochUnknown)
 				}

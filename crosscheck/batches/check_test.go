@@ -324,13 +324,6 @@ func explainSpanDiff(t *testing.T, p *chainParams, win []eth.L1BlockRef, safe et
 		}
 		got = judge(ours, &cur)
 	}
-	if int(got.Validity) != int(want) && len(cur.Blocks) > 0 && safe.Time < cur.Blocks[0].Timestamp {
-		cur.OriginChangedBit = cur.Blocks[0].EpochNum == safe.L1Origin.Number+1
-		if again := judge(ours, &cur); int(again.Validity) == int(want) {
-			tags = append(tags, diffSpanOriginBit)
-			got = again
-		}
-	}
 	if int(got.Validity) == int(want) && len(tags) > 0 {
 		return tags[len(tags)-1]
 	}
