@@ -406,9 +406,13 @@ func bvSpanPrefix(cfg *rollup.Config, l1Blocks []L1BlockRef, safe L2BlockRef, ba
 }
 
 // bvSpanBlocks applies the rules per block to the blocks after the safe head (delta/span-batches.md "Max
-// Sequencer time-drift & other L1 origin checks" and the transaction rules), and the fork activation block
-// rule, which op-node v1.19.6 only applies to singular batches (jovian/derivation.md: "if the batch for the
-// activation block contains any transactions, it must be DROPped").
+// Sequencer time-drift & other L1 origin checks" and the transaction rules).
+//
+// op-node: not the fork activation block rule (RuleActivationBlockTxs), which v1.19.6 applies to singular
+// batches only, so before Holocene a span batch may carry user transactions in a Jovian, Karst or Lagoon
+// activation block (jovian/derivation.md: "if the batch for the activation block contains any transactions,
+// it must be DROPped"). We follow op-node. From Holocene each block of a span is checked as a singular batch,
+// with the rule.
 func bvSpanBlocks(cfg *rollup.Config, l1Blocks []L1BlockRef, safe, parent L2BlockRef, batch *SpanBatch) BatchVerdict {
 	originIdx := 0
 	for i := range batch.Blocks {
@@ -432,9 +436,6 @@ func bvSpanBlocks(cfg *rollup.Config, l1Blocks []L1BlockRef, safe, parent L2Bloc
 		origin := l1Blocks[originIdx]
 		if blk.Timestamp < origin.Time {
 			return bvVerdict(BatchDrop, RuleTimestampBeforeOrigin)
-		}
-		if len(blk.Transactions) > 0 && bvActivationBlockNoUserTxs(cfg, blk.Timestamp) {
-			return bvVerdict(BatchDrop, RuleActivationBlockTxs)
 		}
 		if blk.Timestamp > origin.Time+cfg.MaxSequencerDriftAt(origin.Time) {
 			if len(blk.Transactions) > 0 {

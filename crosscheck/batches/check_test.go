@@ -15,16 +15,9 @@ import (
 	"github.com/ethereum-optimism/optimism/op-service/eth"
 
 	"github.com/faultproof/faultproof/derive"
-	"github.com/faultproof/faultproof/rollup"
 )
 
 var quiet = log.NewLogger(log.DiscardHandler())
-
-// Known differences, each where faultproof follows the specs (see derive/batch_validity.go):
-const (
-	diffSpanOriginBit  = "span first block past drift: specs read origin_bits[0], op-node the parent"
-	diffSpanActivation = "span block is a Jovian/Karst activation block with txs: specs drop, op-node accepts"
-)
 
 // tally counts outcomes by name.
 type tally map[string]int
@@ -42,7 +35,7 @@ func (t tally) log(tb testing.TB, what string) {
 
 // randomParams draws a chain: block time, sequencing window, drift, and forks off, at genesis, or at a
 // time among the first L2 blocks (so that cases fall on both sides of each activation).
-func randomParams(rng *rand.Rand, l1 []eth.L1BlockRef, spanCase bool) *chainParams {
+func randomParams(rng *rand.Rand, l1 []eth.L1BlockRef) *chainParams {
 	p := &chainParams{
 		blockTime: []uint64{1, 2, 2, 3}[rng.Intn(4)],
 		seqWindow: uint64(2 + rng.Intn(5)),
@@ -64,9 +57,6 @@ func randomParams(rng *rand.Rand, l1 []eth.L1BlockRef, spanCase bool) *chainPara
 		jovian: when(), karst: when(), lagoon: when()}
 	if rng.Intn(5) < 3 {
 		p.forks.delta = u64p(0) // most span cases after Delta
-	}
-	if spanCase && p.forks.lagoon != nil {
-		p.forks.lagoon = u64p(0) // no Lagoon activation block in span cases: see diffSpanActivation
 	}
 	return p
 }
@@ -106,11 +96,11 @@ func l1Window(rng *rand.Rand, p *chainParams, l1 []eth.L1BlockRef, safe eth.L2Bl
 func TestCheckSingularBatchMatchesOpNode(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	pool := newTxPool(2)
-	outcomes, diffs := tally{}, tally{}
+	outcomes := tally{}
 	cases := 0
 	for range iterations(10000) {
 		l1 := randomL1(rng, 40, []int{2, 6, 14, 30}[rng.Intn(4)])
-		p := randomParams(rng, l1, false)
+		p := randomParams(rng, l1)
 		ours, op := p.ours(), p.op()
 		chain := randomChain(rng, p, l1, pool, 60)
 		for range 6 {
@@ -156,14 +146,12 @@ func TestCheckSingularBatchMatchesOpNode(t *testing.T) {
 			if int(got.Validity) == int(want) {
 				continue
 			}
-			// Known differences.
 			t.Fatalf("case %d: ours %s, op-node %d\nforks%s bt=%d sws=%d drift=%d\nsafe %+v\nl1 %v\ninclusion %v\nbatch ts=%d epoch=%d txs=%x",
 				cases, got, want, p.forks, p.blockTime, p.seqWindow, p.drift, safe, win, inc, ts, epoch, txs)
 		}
 	}
 	t.Logf("%d singular batch cases", cases)
 	outcomes.log(t, "verdict")
-	diffs.log(t, "known difference")
 }
 
 func opCheckSingular(cfg *oprollup.Config, win []eth.L1BlockRef, safe eth.L2BlockRef, b *derive.SingularBatch, inc eth.L1BlockRef) opderive.BatchValidity {
@@ -176,11 +164,11 @@ func opCheckSingular(cfg *oprollup.Config, win []eth.L1BlockRef, safe eth.L2Bloc
 func TestCheckSpanBatchMatchesOpNode(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
 	pool := newTxPool(4)
-	outcomes, diffs := tally{}, tally{}
+	outcomes := tally{}
 	cases := 0
 	for range iterations(10000) {
 		l1 := randomL1(rng, 40, []int{2, 6, 14, 30}[rng.Intn(4)])
-		p := randomParams(rng, l1, true)
+		p := randomParams(rng, l1)
 		ours, op := p.ours(), p.op()
 		chain := randomChain(rng, p, l1, pool, 60)
 		for range 6 {
@@ -198,17 +186,12 @@ func TestCheckSpanBatchMatchesOpNode(t *testing.T) {
 			if int(got.Validity) == int(want) {
 				continue
 			}
-			if d := explainSpanDiff(t, p, win, safe, span, inc, chain, pool, got, want); d != "" {
-				diffs[d]++
-				continue
-			}
 			t.Fatalf("case %d: ours %s, op-node %d\nforks%s bt=%d sws=%d drift=%d\nsafe %+v\nl1 %v\ninclusion %v\nspan %s",
 				cases, got, want, p.forks, p.blockTime, p.seqWindow, p.drift, safe, win, inc, spanString(span))
 		}
 	}
 	t.Logf("%d span batch cases", cases)
 	outcomes.log(t, "verdict")
-	diffs.log(t, "known difference")
 }
 
 func spanString(s *derive.SpanBatch) string {
@@ -297,35 +280,4 @@ func opSpan(s *derive.SpanBatch) *opderive.SpanBatch {
 func opCheckSpan(cfg *oprollup.Config, win []eth.L1BlockRef, safe eth.L2BlockRef, s *derive.SpanBatch, inc eth.L1BlockRef, chain *l2Chain) opderive.BatchValidity {
 	return opderive.CheckBatch(context.Background(), cfg, quiet, win, safe,
 		&opderive.BatchWithL1InclusionBlock{Batch: opSpan(s), L1InclusionBlock: inc}, opFetcher{chain})
-}
-
-// explainSpanDiff names the known difference that explains ours != op-node, or "".
-func explainSpanDiff(t *testing.T, p *chainParams, win []eth.L1BlockRef, safe eth.L2BlockRef, s *derive.SpanBatch, inc eth.L1BlockRef,
-	chain *l2Chain, pool *txPool, got derive.BatchVerdict, want opderive.BatchValidity) string {
-	ours := p.ours()
-	judge := func(cfg *rollup.Config, s *derive.SpanBatch) derive.BatchVerdict {
-		v, err := derive.CheckSpanBatch(cfg, ourL1s(win), ourL2(safe), s, ourL1(inc), ourFetcher{chain})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-	// Rules per block: undo each difference in turn (op-node's verdict does not depend on them).
-	var tags []string
-	cur := *s
-	cur.Blocks = append([]derive.SpanBatchElement(nil), s.Blocks...)
-	for range 3 {
-		switch got.Rule {
-		case derive.RuleActivationBlockTxs:
-			ours.JovianTime, ours.KarstTime = nil, nil
-			tags = append(tags, diffSpanActivation)
-		default:
-			continue
-		}
-		got = judge(ours, &cur)
-	}
-	if int(got.Validity) == int(want) && len(tags) > 0 {
-		return tags[len(tags)-1]
-	}
-	return ""
 }

@@ -1,7 +1,7 @@
 // Package batches_test checks faultproof's batch validity rules and batch stages (derive/batch_*.go) against
 // op-node's (op-node/rollup/derive: CheckBatch, BatchQueue, BatchStage, BatchMux) on seeded random inputs
-// around the rule boundaries. Where faultproof follows the specs and op-node does not, the difference is
-// expected and classified; any other difference fails.
+// around the rule boundaries, and on the inputs where the specs and op-node disagree (divergence_test.go).
+// faultproof follows op-node: any difference fails.
 package batches_test
 
 import (
