@@ -47,8 +47,11 @@ func (v BatchValidity) String() string {
 // BatchRule names the rule that decided a verdict, for logs and tests.
 type BatchRule string
 
-// The rules, in the words of the specs. Where a rule follows the specs rather than op-node v1.19.6, or
-// op-node where the specs say nothing, its comment says so ("op-node:").
+// The rules, in the words of the specs. The verdicts are op-node v1.19.6's: where they differ from the
+// specs' (and where the specs say nothing), the rule's comment says so with "op-node:". The spec texts
+// that op-node does not follow are listed at RuleMisalignedTimestamp, RuleSpanNoParent, the
+// RuleSpanOrigin* rules, bvCheckTransactions (types > 2), bvSpanBlocks (activation blocks, first-block
+// drift exemption).
 const (
 	RuleValid BatchRule = "valid"
 
@@ -111,8 +114,8 @@ const (
 	RuleBlockEpochTooOld      BatchRule = "block l1_origin.number < safe_head.l1_origin.number"
 	RuleBlockOriginNotFound   BatchRule = "block L1 origin not among the known L1 blocks" // op-node: drop
 	RuleTimestampBeforeOrigin BatchRule = "timestamp < batch_origin.time"
-	RuleActivationBlockTxs    BatchRule = "user transactions in a fork activation block"
-	RuleDriftNextEpochUnknown BatchRule = "drift exceeded, empty, next_epoch unknown" // undecided
+	RuleActivationBlockTxs    BatchRule = "user transactions in a fork activation block" // op-node: singular batches only
+	RuleDriftNextEpochUnknown BatchRule = "drift exceeded, empty, next_epoch unknown"    // undecided
 	RuleDriftCouldAdoptNext   BatchRule = "drift exceeded, empty, timestamp >= next_epoch.time"
 	RuleDriftWithTransactions BatchRule = "drift exceeded with transactions"
 	RuleEmptyTransaction      BatchRule = "empty transaction"
@@ -273,9 +276,9 @@ func bvCheckTransactions(cfg *rollup.Config, t uint64, txs []hexutil.Bytes) (Bat
 }
 
 // CheckSpanBatch decides whether a span batch, first fully read in L1 block inclusionBlock, holds the batch
-// of the L2 block after l2SafeHead, with every rule of delta/span-batches.md "Batch Queue": the checks on
-// the whole span, on each block after the safe head and on the blocks that overlap the safe chain (read
-// through l2). With an inclusion block at or after Holocene, future spans are dropped and spans without a
+// of the L2 block after l2SafeHead, with the rules of delta/span-batches.md "Batch Queue" as op-node applies
+// them: the checks on the whole span, on each block after the safe head and on the blocks that overlap the
+// safe chain (read through l2). With an inclusion block at or after Holocene, future spans are dropped and spans without a
 // block after the safe head are past. l1Blocks are as for CheckSingularBatch.
 //
 // The Holocene batch stage does not run these checks but CheckHoloceneSpanBatch, and checks the blocks one
