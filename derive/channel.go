@@ -39,7 +39,7 @@ type Channel struct {
 	inOrder   bool
 
 	frames map[uint16]Frame
-	// size is the spec's channel size: the buffered frame data plus FrameOverhead per frame.
+	// size is the channel size the channel bank prunes on (see Size).
 	size uint64
 
 	closed  bool
@@ -57,8 +57,13 @@ func (ch *Channel) ID() ChannelID { return ch.id }
 // OpenBlock is the L1 block the channel was opened in (channel.open_l1_block in the spec).
 func (ch *Channel) OpenBlock() rollup.BlockID { return ch.openBlock }
 
-// Size is the sum over buffered frames of their data length plus FrameOverhead: the size the channel bank
-// prunes on, and from Holocene compares with MAX_RLP_BYTES_PER_CHANNEL.
+// Size is the size the channel bank prunes on, and from Holocene compares with MAX_RLP_BYTES_PER_CHANNEL:
+// the sum over the frames added of their data length plus FrameOverhead.
+//
+// op-node: when a closing frame removes frames numbered above it (before Holocene), the size of every
+// buffered frame is subtracted, not only of the removed ones, so the size restarts from the closing frame
+// and forgets the frames kept below it. The specs size a channel by all its buffered frames. We follow
+// op-node: its channel bank keeps channels that the specs' size would prune.
 func (ch *Channel) Size() uint64 { return ch.size }
 
 // FrameCount is the number of buffered frames.
@@ -89,11 +94,15 @@ func (ch *Channel) AddFrame(f Frame) error {
 		ch.closed = true
 		ch.lastNum = f.FrameNumber
 		// Drop the frames numbered above the closing one. Never happens with in-order frames.
-		for n, old := range ch.frames {
+		pruned := false
+		for n := range ch.frames {
 			if n > f.FrameNumber {
 				delete(ch.frames, n)
-				ch.size -= channelFrameSize(old)
+				pruned = true
 			}
+		}
+		if pruned {
+			ch.size = 0 // op-node: every buffered frame's size is subtracted (see Size)
 		}
 	}
 	ch.frames[f.FrameNumber] = f

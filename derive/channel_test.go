@@ -27,7 +27,7 @@ func TestChannelPreHoloceneSpecRules(t *testing.T) {
 		steps []channelStep
 		ready bool
 		data  string
-		size  uint64 // frame data plus 200 per buffered frame
+		size  uint64 // frame data plus 200 per frame counted (see derive.Channel.Size)
 	}{
 		{
 			name:  "single closing frame is ready",
@@ -70,12 +70,27 @@ func TestChannelPreHoloceneSpecRules(t *testing.T) {
 			size:  1 + 200,
 		},
 		{
-			name: "closing frame removes higher-numbered frames",
+			// op-node: the size then restarts from the closing frame (the specs: 2 + 2*200, frames 0 and 1).
+			name: "closing frame removes higher-numbered frames, and the size of every frame before it",
 			steps: []channelStep{
 				{fr(3, "dddd", false), nil}, {fr(5, "ffffff", false), nil}, {fr(0, "a", false), nil},
 				{fr(1, "b", true), nil},
 			},
-			ready: true, data: "ab", size: 2 + 2*200,
+			ready: true, data: "ab", size: 1 + 200,
+		},
+		{
+			name: "after such a close, frames below it count again",
+			steps: []channelStep{
+				{fr(3, "dddd", false), nil}, {fr(0, "a", false), nil}, {fr(2, "cc", true), nil}, {fr(1, "b", false), nil},
+			},
+			ready: true, data: "abcc", size: 2 + 200 + 1 + 200,
+		},
+		{
+			name: "a closing frame above every frame keeps the size",
+			steps: []channelStep{
+				{fr(0, "a", false), nil}, {fr(1, "b", false), nil}, {fr(3, "dddd", true), nil},
+			},
+			size: 6 + 3*200,
 		},
 		{
 			name:  "frame past the closing frame is dropped",
