@@ -104,7 +104,7 @@ func deriveUntil(logger log.Logger, boot *BootInfo, chain *l2.Chain, l1Oracle *l
 		if err != nil {
 			return safe, fmt.Errorf("derive block %d: %w", safe.Number+1, err)
 		}
-		block, err := buildSafeBlock(logger, boot.Rollup, chain, pipeline, attrs)
+		block, err := buildSafeBlock(logger, chain, pipeline, attrs)
 		if err != nil {
 			return safe, err
 		}
@@ -123,10 +123,10 @@ func deriveUntil(logger log.Logger, boot *BootInfo, chain *l2.Chain, l1Oracle *l
 	return safe, nil
 }
 
-// buildSafeBlock executes derived attributes. Attributes the engine rejects are dropped before Holocene
-// (nil block) and replaced by their deposits alone from Holocene, with the rest of their span batch and
-// channel.
-func buildSafeBlock(logger log.Logger, cfg *rollup.Config, chain *l2.Chain, pipeline *derive.Pipeline, attrs *derive.DerivedAttributes) (*types.Block, error) {
+// buildSafeBlock executes derived attributes. Attributes the engine rejects are dropped (nil block) or
+// replaced by their deposits alone, with the rest of their span batch and channel, as derive.Pipeline's
+// InvalidPayload decides.
+func buildSafeBlock(logger log.Logger, chain *l2.Chain, pipeline *derive.Pipeline, attrs *derive.DerivedAttributes) (*types.Block, error) {
 	res, err := chain.BuildBlock(attrs.Parent.Hash, attrs.Attributes, vm.Config{})
 	if err == nil {
 		return res.Block, nil
@@ -134,20 +134,16 @@ func buildSafeBlock(logger log.Logger, cfg *rollup.Config, chain *l2.Chain, pipe
 	if !errors.Is(err, l2.ErrInvalidAttributes) {
 		return nil, err
 	}
-	if !cfg.IsHolocene(attrs.Attributes.Timestamp) {
+	depositsOnly, rerr := pipeline.InvalidPayload(attrs)
+	if rerr != nil {
+		return nil, fmt.Errorf("invalid payload on %s (%w): %w", attrs.Parent, err, rerr)
+	}
+	if depositsOnly == nil {
 		logger.Warn("Dropping invalid payload attributes", "parent", attrs.Parent, "err", err)
 		return nil, nil
 	}
 	logger.Warn("Replacing invalid payload with a deposit-only block", "parent", attrs.Parent, "err", err)
-	depositsOnly := *attrs.Attributes
-	depositsOnly.Transactions = nil
-	for _, enc := range attrs.Attributes.Transactions {
-		if len(enc) > 0 && enc[0] == types.DepositTxType {
-			depositsOnly.Transactions = append(depositsOnly.Transactions, enc)
-		}
-	}
-	pipeline.FlushChannel()
-	res, err = chain.BuildBlock(attrs.Parent.Hash, &depositsOnly, vm.Config{})
+	res, err = chain.BuildBlock(attrs.Parent.Hash, depositsOnly, vm.Config{})
 	if err != nil {
 		return nil, fmt.Errorf("%w: deposit-only block on %s: %w", derive.ErrCritical, attrs.Parent, err)
 	}

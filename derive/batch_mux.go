@@ -10,14 +10,10 @@ import (
 )
 
 // BatchMux is the batch stage of the pipeline: the BatchQueue before Holocene and the BatchStage from
-// Holocene, by the L1 origin being read. Reset picks the stage by the time of the L1 block it resets to.
-// When the previous stage moves to the first L1 block at or after Holocene, the queue is replaced by the
+// Holocene. Reset picks the stage by the time of the L1 block it resets to; TransformHolocene, which the
+// pipeline calls when its L1 origin moves into Holocene (see HoloceneTransform), replaces the queue by the
 // Holocene stage, which keeps the L1 blocks the queue had gathered (the first Holocene channel may hold
 // batches for epochs read before Holocene) but none of its batches (holocene/derivation.md "Activation").
-//
-// op-node swaps the stages the same way, but through the pipeline, which only reports the earliest fork
-// that activates between two L1 origins: where an earlier fork activates in the same L1 step as
-// Holocene, op-node keeps its pre-Holocene stages. Here the switch depends on Holocene alone.
 type BatchMux struct {
 	cfg  *rollup.Config
 	log  log.Logger
@@ -59,16 +55,23 @@ func (m *BatchMux) Reset(base L1BlockRef) {
 	m.queue.Reset(base)
 }
 
-// NextBatch returns the batch of the L2 block after parent from the active stage, switching to the Holocene
-// stage first if the L1 origin has reached Holocene.
-func (m *BatchMux) NextBatch(parent L2BlockRef) (*SingularBatch, bool, error) {
-	if m.queue != nil && m.cfg.IsHolocene(m.prev.Origin().Time) {
-		m.log.Info("Batch stage: switching to the Holocene stage", "origin", m.prev.Origin())
-		st := NewBatchStage(m.cfg, m.log, m.prev, m.l2)
-		st.origin = m.queue.origin
-		st.l1Blocks = slices.Clone(m.queue.l1Blocks)
-		m.queue, m.stage = nil, st
+// TransformHolocene replaces the pre-Holocene queue by the Holocene stage.
+func (m *BatchMux) TransformHolocene() {
+	if m.queue == nil {
+		return
 	}
+	m.log.Info("Batch stage: switching to the Holocene stage", "origin", m.prev.Origin())
+	st := NewBatchStage(m.cfg, m.log, m.prev, m.l2)
+	st.origin = m.queue.origin
+	st.l1Blocks = slices.Clone(m.queue.l1Blocks)
+	m.queue, m.stage = nil, st
+}
+
+// Holocene reports whether the Holocene stage is active.
+func (m *BatchMux) Holocene() bool { return m.stage != nil }
+
+// NextBatch returns the batch of the L2 block after parent from the active stage.
+func (m *BatchMux) NextBatch(parent L2BlockRef) (*SingularBatch, bool, error) {
 	switch {
 	case m.stage != nil:
 		return m.stage.NextBatch(parent)

@@ -172,9 +172,14 @@ func (q *BatchQueue) deriveNext(outOfData bool, parent L2BlockRef) (*bqEntry, er
 		switch v.Validity {
 		case BatchFuture:
 			kept = append(kept, e)
-		case BatchDrop, BatchPast:
-			// Past only comes with Holocene inclusion blocks, which the queue never sees (BatchMux
-			// switches to BatchStage first); it drops such a batch all the same.
+		case BatchDrop:
+		case BatchPast:
+			// Past only comes with Holocene inclusion blocks, which the queue only reads when op-node's
+			// pipeline missed the Holocene activation (see HoloceneTransform). op-node: its queue does
+			// not know the verdict and fails (op-program stops without a verdict).
+			q.batches = append(kept, q.batches[i:]...)
+			q.clearTail()
+			return nil, fmt.Errorf("%w: past batch in the pre-Holocene batch queue", ErrCritical)
 		case BatchAccept:
 			q.batches = append(kept, q.batches[i+1:]...)
 			q.clearTail()

@@ -65,6 +65,7 @@ func btNewMux(cfg *rollup.Config, src *btSource, chain *btChain) derive.Singular
 func btScenario(t *testing.T, cfg *rollup.Config, ctor btStageCtor, last uint64, post func(src *btSource)) ([]btOut, *btSource) {
 	t.Helper()
 	src := newBTSource(btL1s(0, last))
+	src.cfg = cfg
 	post(src)
 	src.resetTo(2)
 	chain := newBTChain(10)
@@ -106,6 +107,33 @@ func TestBatchQueueDropsInvalidBatches(t *testing.T) {
 	})
 	want := []btWant{{122, 2, 1, true, 3}, {124, 2, 2, true, 3}}
 	btRequireOut(t, append(want, btEmpties(126, 130)...), out)
+}
+
+// TestBatchQueueHoloceneBatches: the queue kept past Holocene (op-node's pipeline missed the activation,
+// see derive.HoloceneTransform) judges batches by Holocene's rules: a future batch is dropped, and a past
+// one is a verdict the queue does not know, a critical error (op-node: "unknown batch validity type").
+func TestBatchQueueHoloceneBatches(t *testing.T) {
+	out, _ := btScenario(t, btHoloceneConfig(), btNewQueue, 6, func(src *btSource) {
+		src.post(3, btSingularData(btSingular(btL2Hash(11), 124, 2, btDynTx)), btSingularData(btSingular(btL2Hash(10), 122, 2, btLegacyTx)),
+			btSingularData(btSingular(btL2Hash(11), 124, 2, btAccessTx)))
+	})
+	btRequireOut(t, append([]btWant{{122, 2, 1, true, 3}, {124, 2, 1, true, 3}}, btEmpties(126, 130)...), out)
+	require.Equal(t, btAccessTx, out[1].batch.Transactions[0], "the future batch was dropped, not kept")
+
+	src := newBTSource(btL1s(0, 6))
+	src.post(3, btSingularData(btSingular(btL2Hash(9), 120, 2, btDynTx)))
+	src.resetTo(2)
+	q := derive.NewBatchQueue(btHoloceneConfig(), btLog, src, newBTChain(10))
+	q.Reset(btL1(2))
+	var err error
+	for range 20 {
+		if _, _, err = q.NextBatch(btL2(10)); errors.Is(err, io.EOF) {
+			src.advance()
+		} else if !errors.Is(err, derive.ErrNotEnoughData) {
+			break
+		}
+	}
+	require.ErrorIs(t, err, derive.ErrCritical)
 }
 
 // TestBatchQueueEmptyBatches checks empty batch generation: nothing before the whole sequencing window of

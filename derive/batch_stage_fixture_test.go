@@ -172,6 +172,8 @@ type btSource struct {
 	ch, pos  int                    // position in the current L1 block's channels
 	flushes  int
 	read     int
+	// cfg, if set, makes btRun switch a BatchMux to the Holocene stage as the pipeline does.
+	cfg *rollup.Config
 }
 
 func newBTSource(l1 []derive.L1BlockRef) *btSource {
@@ -247,8 +249,12 @@ func btRun(t *testing.T, stage derive.SingularBatchProvider, src *btSource, chai
 			safe = chain.add(safe, b)
 		case errors.Is(err, derive.ErrNotEnoughData):
 		case errors.Is(err, io.EOF):
+			prev := src.Origin()
 			if !src.advance() {
 				return out, safe
+			}
+			if m, ok := stage.(*derive.BatchMux); ok && src.cfg != nil && derive.HoloceneTransform(src.cfg, prev, src.Origin()) {
+				m.TransformHolocene()
 			}
 		default:
 			t.Fatalf("NextBatch: %v", err)

@@ -243,6 +243,7 @@ func TestBatchMuxResetPicksStage(t *testing.T) {
 	// One mux, reset on both sides of Holocene.
 	cfg.HoloceneTime = btU64(btL1(3).Time)
 	src = newBTSource(btL1s(0, 6))
+	src.cfg = cfg
 	future(src)
 	chain := newBTChain(10)
 	m := derive.NewBatchMux(cfg, btLog, src, chain)

@@ -15,12 +15,18 @@ type FrameProvider interface {
 // ChannelBank assembles frames into channels and hands out the data of ready channels (specs:
 // derivation.md "Channel Bank"). Before Holocene it buffers any number of channels in FIFO order, times
 // them out, prunes them by total size, and reads the first ready one (from Canyon, scanning the queue);
-// from Holocene it holds a single staging channel whose frames must arrive in order.
+// from Holocene (op-node's channel assembler) it holds a single staging channel whose frames must arrive in
+// order.
+//
+// The rules in force are those of the stage's mode, not of the L1 origin's time: Reset picks the mode of the
+// L1 block it resets to, and TransformHolocene switches to Holocene's, as op-node swaps its channel stages
+// (see HoloceneTransform).
 type ChannelBank struct {
 	cfg  *rollup.Config
 	log  log.Logger
 	prev FrameProvider
 
+	holocene bool                   // the Holocene rules are in force
 	channels map[ChannelID]*Channel // pre-Holocene: open channels
 	queue    []ChannelID            // pre-Holocene: channels in the order they were opened
 	staging  *Channel               // Holocene: the single channel being assembled
@@ -34,11 +40,23 @@ func NewChannelBank(cfg *rollup.Config, logger log.Logger, prev FrameProvider) *
 // Origin is the L1 block being read.
 func (b *ChannelBank) Origin() L1BlockRef { return b.prev.Origin() }
 
-// Reset drops every channel.
-func (b *ChannelBank) Reset() {
+// Reset drops every channel and takes the rules of base's fork.
+func (b *ChannelBank) Reset(base L1BlockRef) {
+	b.holocene = b.cfg.IsHolocene(base.Time)
 	b.channels = map[ChannelID]*Channel{}
 	b.queue = nil
 	b.staging = nil
+}
+
+// TransformHolocene switches to the Holocene rules, dropping the channels buffered before
+// (holocene/derivation.md "Activation").
+func (b *ChannelBank) TransformHolocene() {
+	if b.holocene {
+		return
+	}
+	b.log.Info("Channel bank: switching to the Holocene rules", "origin", b.Origin(), "dropped", len(b.queue))
+	b.holocene = true
+	b.channels, b.queue, b.staging = map[ChannelID]*Channel{}, nil, nil
 }
 
 // FlushChannel drops the channel being assembled (Holocene: a batch of the previous channel was invalid,
@@ -53,14 +71,9 @@ func (b *ChannelBank) timedOut(ch *Channel) bool {
 // NextChannel returns the data of the next ready channel: io.EOF when the current L1 block has no more
 // frames, ErrNotEnoughData after progress that produced no channel yet.
 func (b *ChannelBank) NextChannel() ([]byte, error) {
-	if b.cfg.IsHolocene(b.Origin().Time) {
-		// Channels left from before Holocene are dropped at the switch.
-		if len(b.queue) > 0 {
-			b.channels, b.queue = map[ChannelID]*Channel{}, nil
-		}
+	if b.holocene {
 		return b.nextHoloceneChannel()
 	}
-	b.staging = nil
 	if data, ok := b.readPreHolocene(); ok {
 		return data, nil
 	}

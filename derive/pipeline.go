@@ -97,7 +97,7 @@ func (p *Pipeline) Reset(safe L2BlockRef) error {
 	p.log.Info("Pipeline reset", "safe", safe, "base", base, "origin", origin)
 	p.retr.Reset(origin, sysCfg)
 	p.frames.Reset()
-	p.bank.Reset()
+	p.bank.Reset(origin)
 	p.reader.Reset()
 	p.batches.Reset(origin)
 	return nil
@@ -118,8 +118,15 @@ func (p *Pipeline) NextAttributes(parent L2BlockRef) (*DerivedAttributes, error)
 		case errors.Is(err, ErrNotEnoughData):
 			continue
 		case errors.Is(err, io.EOF):
+			prev := p.Origin()
 			if err := p.retr.Advance(); err != nil {
 				return nil, err // io.EOF: the L1 head is reached
+			}
+			if HoloceneTransform(p.cfg, prev, p.Origin()) {
+				p.log.Info("Pipeline: Holocene stages", "origin", p.Origin())
+				p.frames.Reset()
+				p.bank.TransformHolocene()
+				p.batches.TransformHolocene()
 			}
 		default:
 			return nil, err
@@ -127,11 +134,55 @@ func (p *Pipeline) NextAttributes(parent L2BlockRef) (*DerivedAttributes, error)
 	}
 }
 
-// FlushChannel drops the rest of the current span batch and channel (Holocene: the engine replaced a block
-// of theirs with a deposit-only one).
-func (p *Pipeline) FlushChannel() {
+// HoloceneTransform reports whether the pipeline switches its channel bank and batch stage to Holocene's
+// when its L1 origin moves from prev to next.
+//
+// op-node: its pipeline looks for the first fork, in fork order, that activates between the two origins'
+// times, and transforms its stages for that fork only. When an earlier fork (Regolith to Granite) activates
+// in the same L1 step as Holocene, it keeps the pre-Holocene channel bank and batch queue, with the Holocene
+// frame queue and batch rules (by time), until the next reset; op-program resets only at its start. The
+// specs switch at Holocene. We follow op-node.
+func HoloceneTransform(cfg *rollup.Config, prev, next L1BlockRef) bool {
+	for _, f := range rollup.Forks {
+		if cfg.IsActive(f, next.Time) && !cfg.IsActive(f, prev.Time) {
+			return f == rollup.Holocene
+		}
+	}
+	return false
+}
+
+// InvalidPayload says what derivation does when the engine refuses the payload of attrs (op-node's engine
+// controller; holocene/derivation.md "Engine Queue"):
+//   - attributes with deposits only cannot be replaced: ErrCritical;
+//   - attributes derived from an L1 block at or after Holocene are replaced by their deposits alone
+//     (returned), and the rest of their span batch and channel is dropped;
+//   - before Holocene they are dropped (nil, nil), and derivation goes on from the same parent.
+//
+// op-node: Holocene is judged by the time of the L1 block the attributes were derived from (not by the L2
+// block's timestamp), and where its pipeline kept the pre-Holocene batch queue past Holocene (see
+// HoloceneTransform) the flush panics in the queue: ErrCritical here, a failure of op-program alike.
+func (p *Pipeline) InvalidPayload(attrs *DerivedAttributes) (*engine.PayloadAttributes, error) {
+	depositsOnly := &engine.PayloadAttributes{}
+	*depositsOnly = *attrs.Attributes
+	depositsOnly.Transactions = nil
+	for _, tx := range attrs.Attributes.Transactions {
+		if len(tx) > 0 && tx[0] == types.DepositTxType {
+			depositsOnly.Transactions = append(depositsOnly.Transactions, tx)
+		}
+	}
+	if len(depositsOnly.Transactions) == len(attrs.Attributes.Transactions) {
+		return nil, fmt.Errorf("%w: the engine refused a payload with deposits only on %s", ErrCritical, attrs.Parent)
+	}
+	if !p.cfg.IsHolocene(attrs.DerivedFrom.Time) {
+		return nil, nil
+	}
+	if !p.batches.Holocene() {
+		return nil, fmt.Errorf("%w: deposit-only replacement with the pre-Holocene batch queue (derived from %s)",
+			ErrCritical, attrs.DerivedFrom)
+	}
 	p.batches.FlushSpan()
 	p.reader.FlushChannel()
+	return depositsOnly, nil
 }
 
 // attributes builds the payload attributes of a batch on parent.

@@ -70,6 +70,13 @@ func drain(t *testing.T, b *ChannelBank) [][]byte {
 	return nil
 }
 
+// newBank is a channel bank reset to the feed's origin.
+func newBank(cfg *rollup.Config, feed *frameFeed) *ChannelBank {
+	b := NewChannelBank(cfg, log.New(), feed)
+	b.Reset(feed.origin)
+	return b
+}
+
 func bankConfig(canyon, holocene *uint64) *rollup.Config {
 	return &rollup.Config{ChannelTimeoutBedrock: 2, CanyonTime: canyon, HoloceneTime: holocene, GraniteTime: nil}
 }
@@ -78,22 +85,22 @@ func TestChannelBankPreHolocene(t *testing.T) {
 	zero := uint64(0)
 	t.Run("frames out of order assemble", func(t *testing.T) {
 		feed := &frameFeed{origin: L1BlockRef{Number: 10, Time: 100}, frames: []Frame{fr(1, 1, true), fr(1, 0, false)}}
-		b := NewChannelBank(bankConfig(nil, nil), log.New(), feed)
+		b := newBank(bankConfig(nil, nil), feed)
 		require.Equal(t, [][]byte{{1, 0, 1, 1}}, drain(t, b))
 	})
 	t.Run("before Canyon only the first channel is read", func(t *testing.T) {
 		feed := &frameFeed{origin: L1BlockRef{Number: 10, Time: 100}, frames: []Frame{fr(1, 0, false), fr(2, 0, true)}}
-		b := NewChannelBank(bankConfig(nil, nil), log.New(), feed)
+		b := newBank(bankConfig(nil, nil), feed)
 		require.Empty(t, drain(t, b), "channel 2 is ready but channel 1 blocks it")
 	})
 	t.Run("from Canyon the first ready channel is read", func(t *testing.T) {
 		feed := &frameFeed{origin: L1BlockRef{Number: 10, Time: 100}, frames: []Frame{fr(1, 0, false), fr(2, 0, true)}}
-		b := NewChannelBank(bankConfig(&zero, nil), log.New(), feed)
+		b := newBank(bankConfig(&zero, nil), feed)
 		require.Equal(t, [][]byte{{2, 0}}, drain(t, b))
 	})
 	t.Run("a timed-out channel drops its late frames", func(t *testing.T) {
 		feed := &frameFeed{origin: L1BlockRef{Number: 10, Time: 100}, frames: []Frame{fr(1, 0, false)}}
-		b := NewChannelBank(bankConfig(nil, nil), log.New(), feed)
+		b := newBank(bankConfig(nil, nil), feed)
 		require.Empty(t, drain(t, b))
 		feed.origin = L1BlockRef{Number: 13, Time: 130} // open at 10, timeout 2: timed out after 12
 		feed.frames = []Frame{fr(1, 1, true)}
@@ -101,7 +108,7 @@ func TestChannelBankPreHolocene(t *testing.T) {
 	})
 	t.Run("a channel still in time completes", func(t *testing.T) {
 		feed := &frameFeed{origin: L1BlockRef{Number: 10, Time: 100}, frames: []Frame{fr(1, 0, false)}}
-		b := NewChannelBank(bankConfig(nil, nil), log.New(), feed)
+		b := newBank(bankConfig(nil, nil), feed)
 		require.Empty(t, drain(t, b))
 		feed.origin = L1BlockRef{Number: 12, Time: 120}
 		feed.frames = []Frame{fr(1, 1, true)}
@@ -114,19 +121,19 @@ func TestChannelBankHolocene(t *testing.T) {
 	cfg := bankConfig(&zero, &zero)
 	t.Run("a first frame replaces the unfinished channel", func(t *testing.T) {
 		feed := &frameFeed{origin: L1BlockRef{Number: 10}, frames: []Frame{fr(1, 0, false), fr(2, 0, false), fr(2, 1, true)}}
-		require.Equal(t, [][]byte{{2, 0, 2, 1}}, drain(t, NewChannelBank(cfg, log.New(), feed)))
+		require.Equal(t, [][]byte{{2, 0, 2, 1}}, drain(t, newBank(cfg, feed)))
 	})
 	t.Run("a frame without a channel is dropped", func(t *testing.T) {
 		feed := &frameFeed{origin: L1BlockRef{Number: 10}, frames: []Frame{fr(1, 1, true)}}
-		require.Empty(t, drain(t, NewChannelBank(cfg, log.New(), feed)))
+		require.Empty(t, drain(t, newBank(cfg, feed)))
 	})
 	t.Run("an out-of-order frame is dropped and the channel waits", func(t *testing.T) {
 		feed := &frameFeed{origin: L1BlockRef{Number: 10}, frames: []Frame{fr(1, 0, false), fr(1, 2, true), fr(1, 1, true)}}
-		require.Equal(t, [][]byte{{1, 0, 1, 1}}, drain(t, NewChannelBank(cfg, log.New(), feed)))
+		require.Equal(t, [][]byte{{1, 0, 1, 1}}, drain(t, newBank(cfg, feed)))
 	})
 	t.Run("a flushed channel is gone", func(t *testing.T) {
 		feed := &frameFeed{origin: L1BlockRef{Number: 10}, frames: []Frame{fr(1, 0, false)}}
-		b := NewChannelBank(cfg, log.New(), feed)
+		b := newBank(cfg, feed)
 		require.Empty(t, drain(t, b))
 		b.FlushChannel()
 		feed.frames = []Frame{fr(1, 1, true)}
@@ -134,10 +141,37 @@ func TestChannelBankHolocene(t *testing.T) {
 	})
 	t.Run("a timed-out staging channel is dropped", func(t *testing.T) {
 		feed := &frameFeed{origin: L1BlockRef{Number: 10}, frames: []Frame{fr(1, 0, false)}}
-		b := NewChannelBank(cfg, log.New(), feed)
+		b := newBank(cfg, feed)
 		require.Empty(t, drain(t, b))
 		feed.origin = L1BlockRef{Number: 13}
 		feed.frames = []Frame{fr(1, 1, true)}
 		require.Empty(t, drain(t, b))
 	})
+}
+
+// TestChannelBankHoloceneTransform: the rules are the stage's mode, set at reset and switched by
+// TransformHolocene (which drops the channels buffered before), not the L1 origin's time.
+func TestChannelBankHoloceneTransform(t *testing.T) {
+	at := uint64(100)
+	cfg := bankConfig(nil, &at)
+	feed := &frameFeed{origin: L1BlockRef{Number: 9, Time: 90}, frames: []Frame{fr(1, 1, true)}}
+	b := newBank(cfg, feed)
+	require.Empty(t, drain(t, b), "pre-Holocene: frame 1 waits for frame 0")
+
+	// Holocene by time, without the transform (op-node's pipeline missed it): the pre-Holocene rules stay,
+	// and the channel is read out of order.
+	feed.origin = L1BlockRef{Number: 10, Time: 100}
+	feed.frames = []Frame{fr(1, 0, false)}
+	require.Equal(t, [][]byte{{1, 0, 1, 1}}, drain(t, b))
+
+	// The transform drops what the bank holds and takes frames in order only.
+	feed.frames = []Frame{fr(2, 1, true)}
+	require.Empty(t, drain(t, b))
+	b.TransformHolocene()
+	feed.frames = []Frame{fr(2, 0, false), fr(3, 1, true), fr(2, 1, true)}
+	require.Equal(t, [][]byte{{2, 0, 2, 1}}, drain(t, b))
+
+	// A reset at a Holocene origin starts with the Holocene rules.
+	b = newBank(cfg, &frameFeed{origin: L1BlockRef{Number: 10, Time: 100}, frames: []Frame{fr(4, 1, true), fr(4, 0, true)}})
+	require.Equal(t, [][]byte{{4, 0}}, drain(t, b))
 }

@@ -388,6 +388,15 @@ func (r *ourRunner) toEOF(t *testing.T) {
 	t.Fatal("ours: no progress")
 }
 
+// advance moves to the next L1 block, switching to the Holocene stage as derive.Pipeline does.
+func (r *ourRunner) advance() {
+	prev := r.src.Origin()
+	r.src.advance()
+	if derive.HoloceneTransform(r.src.s.p.ours(), prev, r.src.Origin()) {
+		r.m.TransformHolocene()
+	}
+}
+
 // opRunner drives op-node's BatchMux as its pipeline does.
 type opRunner struct {
 	cfg   *oprollup.Config
@@ -453,15 +462,15 @@ func runBoth(t *testing.T, s *stream, post func(k int, safe eth.L2BlockRef, chai
 			return our, op
 		}
 		post(k+1, op.safe, op.chain)
-		our.src.advance()
+		our.advance()
 		op.advance()
 	}
 }
 
-// TestOpNodeMissesHoloceneNextToAnotherFork shows the one difference of the stage switch: op-node's
-// pipeline reports only the earliest fork activating between two L1 origins, so with Granite and Holocene
-// in the same L1 step its BatchMux keeps the pre-Holocene queue. Ours switches on Holocene alone.
-func TestOpNodeMissesHoloceneNextToAnotherFork(t *testing.T) {
+// TestHoloceneNextToAnotherForkFollowsOpNode: op-node's pipeline reports only the earliest fork activating
+// between two L1 origins, so with Granite and Holocene in the same L1 step its BatchMux keeps the
+// pre-Holocene queue (derive.HoloceneTransform). Ours does the same.
+func TestHoloceneNextToAnotherForkFollowsOpNode(t *testing.T) {
 	for _, granite := range []string{"at genesis", "with Holocene"} {
 		t.Run(granite, func(t *testing.T) {
 			rng := rand.New(rand.NewSource(7))
@@ -485,16 +494,17 @@ func TestOpNodeMissesHoloceneNextToAnotherFork(t *testing.T) {
 				}
 			})
 			require.NoError(t, op.err)
-			// Ours: the future batch is invalid from Holocene and drops the rest of its channel.
-			require.Equal(t, "[]", our.out[0].txs)
-			require.Equal(t, 1, our.src.flushes)
+			requireSameDerived(t, op.out, our.out)
+			require.Equal(t, op.src.flushes, our.src.flushes)
 			if granite == "at genesis" {
-				require.Equal(t, our.out, op.out)
+				// The Holocene stage: the future batch is invalid and drops the rest of its channel.
+				require.Equal(t, "[]", our.out[0].txs)
+				require.Equal(t, 1, our.src.flushes)
 				return
 			}
-			// op-node's pre-Holocene queue drops the future batch alone and takes the next.
-			require.Equal(t, fmt.Sprint(b1.Transactions), op.out[0].txs)
-			require.Zero(t, op.src.flushes)
+			// The pre-Holocene queue stays: it drops the future batch alone (Holocene rules) and takes the next.
+			require.Equal(t, fmt.Sprint(b1.Transactions), our.out[0].txs)
+			require.Zero(t, our.src.flushes)
 		})
 	}
 }
