@@ -81,18 +81,14 @@ func (m *BatchMux) NextBatch(parent L2BlockRef) (*SingularBatch, bool, error) {
 	return nil, false, fmt.Errorf("%w: batch stage used before reset", ErrReset)
 }
 
-// FlushSpan drops the rest of the current span batch (Holocene: the engine replaced one of its blocks with
-// a deposit-only block; the caller flushes the channel). Before Holocene there is nothing to flush: an
-// invalid payload there does not touch the batch stage.
-func (m *BatchMux) FlushSpan() {
-	if m.stage != nil {
-		m.stage.FlushSpan()
+// FlushChannel drops the rest of the current span batch and channel: the engine replaced one of its blocks
+// with a deposit-only block (holocene/derivation.md "Engine Queue"). Only the Holocene stage does this.
+// op-node: its pre-Holocene queue panics on a flush, which its pipeline asks for where it kept the queue past
+// Holocene (see HoloceneTransform); ErrCritical here, a failure of op-program alike.
+func (m *BatchMux) FlushChannel() error {
+	if m.stage == nil {
+		return fmt.Errorf("%w: channel flush with the pre-Holocene batch queue", ErrCritical)
 	}
-}
-
-// FlushChannel drops the rest of the current span batch and channel (Holocene only, as FlushSpan).
-func (m *BatchMux) FlushChannel() {
-	if m.stage != nil {
-		m.stage.FlushChannel()
-	}
+	m.stage.FlushChannel()
+	return nil
 }

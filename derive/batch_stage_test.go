@@ -261,8 +261,7 @@ func TestBatchMuxBeforeReset(t *testing.T) {
 	m := derive.NewBatchMux(btConfig(), btLog, src, newBTChain(10))
 	_, _, err := m.NextBatch(btL2(10))
 	require.ErrorIs(t, err, derive.ErrReset)
-	m.FlushSpan() // nothing to flush
-	m.FlushChannel()
+	require.ErrorIs(t, m.FlushChannel(), derive.ErrCritical, "no Holocene stage to flush")
 	require.Zero(t, src.flushes)
 	require.Equal(t, btL1(0), m.Origin())
 }

@@ -176,12 +176,9 @@ func (p *Pipeline) InvalidPayload(attrs *DerivedAttributes) (*engine.PayloadAttr
 	if !p.cfg.IsHolocene(attrs.DerivedFrom.Time) {
 		return nil, nil
 	}
-	if !p.batches.Holocene() {
-		return nil, fmt.Errorf("%w: deposit-only replacement with the pre-Holocene batch queue (derived from %s)",
-			ErrCritical, attrs.DerivedFrom)
+	if err := p.batches.FlushChannel(); err != nil {
+		return nil, fmt.Errorf("deposit-only replacement (derived from %s): %w", attrs.DerivedFrom, err)
 	}
-	p.batches.FlushSpan()
-	p.reader.FlushChannel()
 	return depositsOnly, nil
 }
 
