@@ -60,34 +60,36 @@ func (q *FrameQueue) NextFrame() (Frame, error) {
 func (q *FrameQueue) Reset() { q.frames = nil }
 
 // pruneHoloceneFrames applies Holocene's frame queue rules to the frames of one transaction, comparing each
-// frame with the one kept before it:
+// frame with the one kept before it (holocene/derivation.md "Frame Queue"):
 //   - a non-first frame is dropped unless it is the next frame of the previous frame's open channel;
-//   - a first frame after a frame that did not close its channel drops that channel's frames kept so far.
+//   - a first frame of the previous frame's channel is dropped (out of order);
+//   - a first frame after an unclosed channel's frame drops that frame, and is then compared with the frame
+//     kept before it, and so on (op-node: the pair is checked again after a backward drop, so a first frame
+//     can meet, and be dropped as a duplicate of, the closed channel before the dropped one).
 func pruneHoloceneFrames(frames []Frame) []Frame {
 	kept := make([]Frame, 0, len(frames))
 	for _, f := range frames {
-		if len(kept) == 0 {
-			kept = append(kept, f)
-			continue
-		}
-		prev := kept[len(kept)-1]
-		if f.FrameNumber > 0 {
-			if f.ID == prev.ID && !prev.IsLast && f.FrameNumber == prev.FrameNumber+1 {
+		for {
+			if len(kept) == 0 {
 				kept = append(kept, f)
+				break
 			}
-			continue // out of order: dropped
-		}
-		// A first frame. If it reopens the same channel it is also out of order (not prev+1).
-		if f.ID == prev.ID {
-			continue
-		}
-		if !prev.IsLast {
-			// Drop the unclosed channel's frames, which sit contiguously at the end of kept.
-			for len(kept) > 0 && kept[len(kept)-1].ID == prev.ID {
-				kept = kept[:len(kept)-1]
+			prev := kept[len(kept)-1]
+			if f.FrameNumber > 0 {
+				if f.ID == prev.ID && !prev.IsLast && f.FrameNumber == prev.FrameNumber+1 {
+					kept = append(kept, f)
+				}
+				break // else out of order: dropped
 			}
+			if f.ID == prev.ID {
+				break // the channel again from its first frame: out of order, dropped
+			}
+			if prev.IsLast {
+				kept = append(kept, f)
+				break
+			}
+			kept = kept[:len(kept)-1] // the unclosed channel's frame goes; compare again
 		}
-		kept = append(kept, f)
 	}
 	return kept
 }

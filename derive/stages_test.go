@@ -28,6 +28,12 @@ func TestHoloceneFramePruning(t *testing.T) {
 		{"a first frame after a closed channel starts the next one", []Frame{fr(1, 0, true), fr(2, 0, false)}, []Frame{fr(1, 0, true), fr(2, 0, false)}},
 		{"the same channel reopened is out of order", []Frame{fr(1, 0, false), fr(1, 0, false)}, []Frame{fr(1, 0, false)}},
 		{"a leading non-first frame is kept (the channel bank decides)", []Frame{fr(1, 3, false), fr(1, 4, true)}, []Frame{fr(1, 3, false), fr(1, 4, true)}},
+		// Found by the differential fuzzer (crosscheck/batches): after the unclosed channel is dropped, the
+		// first frame is compared with the frame now before it, here the same closed channel.
+		{"a first frame that drops an unclosed channel is checked against the frame before it",
+			[]Frame{fr(1, 0, true), fr(2, 0, false), fr(1, 0, true)}, []Frame{fr(1, 0, true)}},
+		{"... and kept after another closed channel",
+			[]Frame{fr(1, 0, true), fr(2, 0, false), fr(2, 1, false), fr(3, 0, true)}, []Frame{fr(1, 0, true), fr(3, 0, true)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,8 +2,12 @@ package derive_test
 
 import (
 	"bytes"
+	"context"
+	"io"
 	"math/rand"
 	"testing"
+
+	"github.com/ethereum/go-ethereum/log"
 
 	"github.com/stretchr/testify/require"
 
@@ -151,4 +155,72 @@ func TestChannelSizeAfterPruneMatchesOpNode(t *testing.T) {
 	require.True(t, ours.IsReady())
 	require.True(t, op.IsReady())
 	require.Equal(t, uint64(20+200), ours.Size(), "op-node: only the closing frame (the specs: frames 0 and 1)")
+}
+
+// frameFeed is one batcher transaction's data as both frame queues read it.
+type frameFeed struct {
+	data []byte
+	done bool
+}
+
+func (f *frameFeed) Origin() eth.L1BlockRef                   { return eth.L1BlockRef{Time: 10} }
+func (f *frameFeed) ourOrigin() derive.L1BlockRef             { return derive.L1BlockRef{Time: 10} }
+func (f *frameFeed) next() ([]byte, error)                    { return f.nextData() }
+func (f *frameFeed) NextData(context.Context) ([]byte, error) { return f.nextData() }
+func (f *frameFeed) nextData() ([]byte, error) {
+	if f.done {
+		return nil, io.EOF
+	}
+	f.done = true
+	return f.data, nil
+}
+
+type ourFrameFeed struct{ *frameFeed }
+
+func (f ourFrameFeed) Origin() derive.L1BlockRef { return f.ourOrigin() }
+func (f ourFrameFeed) NextData() ([]byte, error) { return f.next() }
+
+// Holocene's frame queue: the frames of one batcher transaction, pruned to ordered and contiguous channels,
+// by both frame queues. Frames of three channels, numbered 0 to 3, closing or not, in any order.
+func TestHoloceneFrameQueueMatchesOpNode(t *testing.T) {
+	rng := rand.New(rand.NewSource(102))
+	holocene := u64p(0)
+	ours := ourConfig()
+	ours.HoloceneTime = holocene
+	op := opConfig()
+	op.HoloceneTime = holocene
+	quiet := log.NewLogger(log.DiscardHandler())
+	pruned := 0
+	for range iterations(20000) {
+		frames := make([]derive.Frame, 1+rng.Intn(7))
+		for i := range frames {
+			frames[i] = derive.Frame{ID: derive.ChannelID{byte(rng.Intn(3))}, FrameNumber: uint16(rng.Intn(4)),
+				IsLast: rng.Intn(3) == 0, Data: []byte{byte(i)}}
+		}
+		data, err := derive.BatcherTxData(frames...)
+		require.NoError(t, err)
+		ourQ := derive.NewFrameQueue(ours, quiet, ourFrameFeed{&frameFeed{data: data}})
+		opQ := opderive.NewFrameQueue(quiet, op, &frameFeed{data: data})
+		var got []derive.Frame
+		var want []opderive.Frame
+		for {
+			f, err := ourQ.NextFrame()
+			if err != nil {
+				break
+			}
+			got = append(got, f)
+		}
+		for {
+			f, err := opQ.NextFrame(context.Background())
+			if err != nil {
+				break
+			}
+			want = append(want, f)
+		}
+		requireSameFrames(t, got, want)
+		if len(got) < len(frames) {
+			pruned++
+		}
+	}
+	t.Logf("%d transactions pruned alike", pruned)
 }
