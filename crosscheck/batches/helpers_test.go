@@ -1,7 +1,8 @@
 // Package batches_test checks faultproof's batch validity rules and batch stages (derive/batch_*.go) against
 // op-node's (op-node/rollup/derive: CheckBatch, BatchQueue, BatchStage, BatchMux) on seeded random inputs
-// around the rule boundaries, and on the inputs where the specs and op-node disagree (divergence_test.go).
-// faultproof follows op-node: any difference fails.
+// around the rule boundaries, and on the inputs where the specs and op-node disagree (divergence_test.go);
+// and the pipeline from batcher data to batches, both sides in lockstep on mutated streams (pipeline*_test.go,
+// the differential fuzzer FuzzPipelineDiff). faultproof follows op-node: any difference fails.
 package batches_test
 
 import (
@@ -88,17 +89,54 @@ type chainParams struct {
 	forks                       forkTimes
 	genesisL1                   eth.BlockID
 	genesisL2                   common.Hash
+
+	// Optional: the channel timeout before Granite (0: 50), the L2 chain ID (nil: chainID) and the L2
+	// genesis time (0: genesisTime).
+	channelTimeout uint64
+	l2ChainID      *big.Int
+	l2Time         uint64
+	// canyon is Canyon's activation time (nil: genesis). Regolith and Ecotone are active at genesis.
+	canyon *uint64
+}
+
+func (p *chainParams) canyonTime() *uint64 {
+	if p.canyon == nil {
+		return u64p(0)
+	}
+	return p.canyon
+}
+
+func (p *chainParams) chainTimes() (channelTimeout uint64, id *big.Int, l2Time uint64) {
+	channelTimeout, id, l2Time = p.channelTimeout, p.l2ChainID, p.l2Time
+	if channelTimeout == 0 {
+		channelTimeout = 50
+	}
+	if id == nil {
+		id = chainID
+	}
+	if l2Time == 0 {
+		l2Time = genesisTime
+	}
+	return channelTimeout, id, l2Time
+}
+
+// genesisTime is the L2 genesis time.
+func (p *chainParams) genesisTime() uint64 {
+	_, _, t := p.chainTimes()
+	return t
 }
 
 func (p *chainParams) ours() *rollup.Config {
+	timeout, id, l2Time := p.chainTimes()
 	return &rollup.Config{
-		BlockTime: p.blockTime, SeqWindowSize: p.seqWindow, MaxSequencerDrift: p.drift, L2ChainID: chainID,
+		BlockTime: p.blockTime, SeqWindowSize: p.seqWindow, MaxSequencerDrift: p.drift, L2ChainID: id,
+		ChannelTimeoutBedrock: timeout, L1ChainID: big.NewInt(1),
 		Genesis: rollup.Genesis{
 			L1:     rollup.BlockID{Hash: p.genesisL1.Hash, Number: p.genesisL1.Number},
 			L2:     rollup.BlockID{Hash: p.genesisL2, Number: 0},
-			L2Time: genesisTime,
+			L2Time: l2Time,
 		},
-		RegolithTime: u64p(0), CanyonTime: u64p(0), EcotoneTime: u64p(0),
+		RegolithTime: u64p(0), CanyonTime: p.canyonTime(), EcotoneTime: u64p(0),
 		DeltaTime: p.forks.delta, FjordTime: p.forks.fjord, GraniteTime: p.forks.granite,
 		HoloceneTime: p.forks.holocene, IsthmusTime: p.forks.isthmus, JovianTime: p.forks.jovian,
 		KarstTime: p.forks.karst, LagoonTime: p.forks.lagoon,
@@ -106,15 +144,16 @@ func (p *chainParams) ours() *rollup.Config {
 }
 
 func (p *chainParams) op() *oprollup.Config {
+	timeout, id, l2Time := p.chainTimes()
 	return &oprollup.Config{
-		BlockTime: p.blockTime, SeqWindowSize: p.seqWindow, MaxSequencerDrift: p.drift, L2ChainID: chainID,
-		L1ChainID: big.NewInt(1),
+		BlockTime: p.blockTime, SeqWindowSize: p.seqWindow, MaxSequencerDrift: p.drift, L2ChainID: id,
+		ChannelTimeoutBedrock: timeout, L1ChainID: big.NewInt(1),
 		Genesis: oprollup.Genesis{
 			L1:     p.genesisL1,
 			L2:     eth.BlockID{Hash: p.genesisL2, Number: 0},
-			L2Time: genesisTime,
+			L2Time: l2Time,
 		},
-		RegolithTime: u64p(0), CanyonTime: u64p(0), EcotoneTime: u64p(0),
+		RegolithTime: u64p(0), CanyonTime: p.canyonTime(), EcotoneTime: u64p(0),
 		DeltaTime: p.forks.delta, FjordTime: p.forks.fjord, GraniteTime: p.forks.granite,
 		HoloceneTime: p.forks.holocene, IsthmusTime: p.forks.isthmus, JovianTime: p.forks.jovian,
 		KarstTime: p.forks.karst, LagoonTime: p.forks.lagoon,
@@ -207,6 +246,9 @@ type l2Chain struct {
 	l1     map[uint64]eth.L1BlockRef
 	refs   []eth.L2BlockRef
 	txs    [][]hexutil.Bytes
+	// known maps the content hash of a block (blockHash) to its real hash, for chains whose batches were
+	// made on real blocks (the devnet's).
+	known map[common.Hash]common.Hash
 }
 
 // blockHash is the hash of an L2 block of the given content (as the sequencer and the engine compute it).
@@ -223,7 +265,7 @@ func newL2Chain(p *chainParams, l1 []eth.L1BlockRef) *l2Chain {
 	for _, b := range l1 {
 		c.l1[b.Number] = b
 	}
-	c.refs = []eth.L2BlockRef{{Hash: p.genesisL2, Number: 0, Time: genesisTime, L1Origin: p.genesisL1}}
+	c.refs = []eth.L2BlockRef{{Hash: p.genesisL2, Number: 0, Time: p.genesisTime(), L1Origin: p.genesisL1}}
 	c.txs = [][]hexutil.Bytes{nil}
 	return c
 }
@@ -237,7 +279,11 @@ func (c *l2Chain) add(parent eth.L2BlockRef, ts uint64, epoch eth.BlockID, txs [
 	if epoch.Number == parent.L1Origin.Number {
 		seq = parent.SequenceNumber + 1
 	}
-	ref := eth.L2BlockRef{Hash: blockHash(parent.Hash, ts, epoch, txs), Number: parent.Number + 1, ParentHash: parent.Hash,
+	h := blockHash(parent.Hash, ts, epoch, txs)
+	if real, ok := c.known[h]; ok {
+		h = real
+	}
+	ref := eth.L2BlockRef{Hash: h, Number: parent.Number + 1, ParentHash: parent.Hash,
 		Time: ts, L1Origin: epoch, SequenceNumber: seq}
 	c.refs = append(c.refs, ref)
 	c.txs = append(c.txs, txs)
