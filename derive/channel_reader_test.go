@@ -216,3 +216,26 @@ func FuzzChannelReader(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkChannelReader reads every batch of a channel of 400 blocks, zlib and brotli; bytes/s are of the
+// compressed channel.
+func BenchmarkChannelReader(b *testing.B) {
+	_, batches := benchBatches(b, 400)
+	for _, algo := range []derive.CompressionAlgo{derive.Zlib, derive.Brotli} {
+		data := benchChannel(b, algo, batches)
+		b.Run(algo.String(), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				r, err := derive.NewBatchReader(data, 100_000_000, true)
+				if err != nil {
+					b.Fatal(err)
+				}
+				got, err := readAll(r)
+				if err != nil || len(got) != len(batches) {
+					b.Fatalf("%d batches, %v", len(got), err)
+				}
+			}
+		})
+	}
+}

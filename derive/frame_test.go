@@ -3,6 +3,7 @@ package derive_test
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -130,4 +131,30 @@ func FuzzParseFrames(f *testing.F) {
 		require.NoError(t, err)
 		require.Equal(t, data, again)
 	})
+}
+
+// BenchmarkParseFrames parses a batcher transaction of 120 kB (a full calldata transaction) as one frame and
+// as 60 frames.
+func BenchmarkParseFrames(b *testing.B) {
+	_, batches := benchBatches(b, 400)
+	data := benchChannel(b, derive.Zlib, batches)
+	for _, n := range []int{1, 60} {
+		b.Run(fmt.Sprintf("%d frames", n), func(b *testing.B) {
+			var frames []derive.Frame
+			size := (len(data) + n - 1) / n
+			for i := 0; i*size < len(data); i++ {
+				end := min(len(data), (i+1)*size)
+				frames = append(frames, derive.Frame{ID: derive.ChannelID{1}, FrameNumber: uint16(i), Data: data[i*size : end], IsLast: end == len(data)})
+			}
+			tx, err := derive.BatcherTxData(frames...)
+			require.NoError(b, err)
+			b.SetBytes(int64(len(tx)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := derive.ParseFrames(tx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -137,3 +137,25 @@ func requireSameBatch(t testing.TB, want, got *derive.SingularBatch) {
 	}
 	require.Equal(t, w, g)
 }
+
+// benchBatches are the blocks of a busy batcher channel for the benchmarks: n consecutive blocks with up to
+// four transactions of every kind each.
+func benchBatches(b *testing.B, n int) (*rollup.Config, []*derive.SingularBatch) {
+	b.Helper()
+	cfg := testConfig()
+	return cfg, randomBatches(rand.New(rand.NewSource(7)), cfg, n, false)
+}
+
+// benchChannel is the compressed channel of batches, as singular batches.
+func benchChannel(b *testing.B, algo derive.CompressionAlgo, batches []*derive.SingularBatch) []byte {
+	b.Helper()
+	co, err := derive.NewChannelOut(derive.ChannelID{1}, algo, 100_000_000)
+	require.NoError(b, err)
+	for _, sb := range batches {
+		require.NoError(b, co.AddBatch(derive.NewSingularBatchData(sb)))
+	}
+	require.NoError(b, co.Close())
+	data, err := co.Data()
+	require.NoError(b, err)
+	return data
+}

@@ -507,3 +507,37 @@ func FuzzSpanBatch(f *testing.F) {
 		require.Equal(t, sb.Blocks, sb3.Blocks)
 	})
 }
+
+// BenchmarkSpanBatch decodes a span batch of 400 blocks (the batch's bytes as the channel reader hands them
+// out) and derives its blocks and transactions.
+func BenchmarkSpanBatch(b *testing.B) {
+	cfg, batches := benchBatches(b, 400)
+	raw, err := derive.EncodeSpanBatch(cfg, batches, false)
+	require.NoError(b, err)
+	enc, err := derive.NewSpanBatchData(raw).MarshalBinary()
+	require.NoError(b, err)
+	b.Run("decode", func(b *testing.B) {
+		b.SetBytes(int64(len(enc)))
+		b.ReportAllocs()
+		for b.Loop() {
+			var bd derive.BatchData
+			if err := bd.UnmarshalBinary(enc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("derive", func(b *testing.B) {
+		b.SetBytes(int64(len(enc)))
+		b.ReportAllocs()
+		for b.Loop() {
+			var bd derive.BatchData
+			if err := bd.UnmarshalBinary(enc); err != nil {
+				b.Fatal(err)
+			}
+			r, _ := bd.Span()
+			if _, err := derive.DeriveSpanBatch(cfg, r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
