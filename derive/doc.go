@@ -21,13 +21,16 @@
 //   - attributes (attributes.go, l1_info.go, deposit*.go, upgrade*.go): the L1 info deposit, user deposits,
 //     network upgrade transactions and the batch's transactions.
 //
-// pipeline.go strings the stages together and implements the reset walk-back; channel_out.go and the
-// encoders are the batcher's side, for tests, the devnet and `faultproof batches`.
+// pipeline.go strings the stages together: the reset walk-back, the loop that advances L1, the switch to
+// the Holocene stages (HoloceneTransform), and what happens to a payload the engine refuses
+// (InvalidPayload). channel_out.go and the encoders are the batcher's side, for tests, the devnet and
+// `faultproof batches`.
 //
 // The chain is what op-node v1.19.6 derives. Where op-node and the specs disagree, this package does what
 // op-node does, and where op-node stalls or errors it reaches the outcome op-program would; each such rule
-// says so in a comment that starts with "op-node:" at the rule (see BatchRule), and crosscheck/ runs both
-// implementations side by side.
+// says so in a comment with "op-node:" at the rule (BatchRule's list, Channel.Size, pruneHoloceneFrames,
+// HoloceneTransform, InvalidPayload), and crosscheck/ runs both implementations side by side
+// (crosscheck/batches: a differential fuzzer of the pipeline).
 //
 // The pipeline runs inside the fault proof VM on data a batcher posted: it is deterministic, never panics on
 // input, and checks every length against the remaining input or a protocol bound before it allocates.
