@@ -332,14 +332,14 @@ func TestKonaExecBlock(t *testing.T) {
 			args := []string{"exec-block", "--network", fmt.Sprint(opSepoliaChainID),
 				"--parent", write("parent.json", fx.raw.Parent), "--attributes", write("attributes.json", fx.raw.Attributes),
 				"--witness", write("witness.json", witness), "--expect", fx.Expected.Hex()}
-			stdout := runFaultproof(t, bin, args...)
+			stdout := runExecBlock(t, bin, args...)
 			require.Contains(t, stdout, "hash "+fx.Expected.Hex()+"\nexpected "+fx.Expected.Hex())
 
 			// The block itself, as a node serves it; the parent header comes with the witness.
 			block := konaBlockJSON(t, rcfg, l2cfg, fx)
 			witness, err = json.Marshal(map[string]any{"state": state, "headers": []json.RawMessage{fx.raw.Parent}})
 			require.NoError(t, err)
-			stdout = runFaultproof(t, bin, "exec-block", "--network", fmt.Sprint(opSepoliaChainID),
+			stdout = runExecBlock(t, bin, "exec-block", "--network", fmt.Sprint(opSepoliaChainID),
 				"--block", write("block.json", block), "--witness", write("witness-headers.json", witness))
 			require.Contains(t, stdout, "hash "+fx.Expected.Hex()+"\nexpected "+fx.Expected.Hex())
 			built++
@@ -382,21 +382,8 @@ func konaBlockJSON(t *testing.T, rcfg *rollup.Config, l2cfg *params.ChainConfig,
 	return out
 }
 
-// faultproofBinary builds the faultproof command of the root module into a temporary directory.
-func faultproofBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "faultproof")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/faultproof")
-	cmd.Dir = ".."
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=", "GOTOOLCHAIN=local")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/faultproof: %v: %s", err, out)
-	}
-	return bin
-}
-
-// runFaultproof runs the binary and returns its stdout; it fails the test unless the binary exits 0.
-func runFaultproof(t *testing.T, bin string, args ...string) string {
+// runExecBlock runs the binary and returns its stdout; it fails the test unless the binary exits 0.
+func runExecBlock(t *testing.T, bin string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	var stdout, stderr strings.Builder
