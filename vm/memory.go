@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"sort"
 )
 
 // pageCacheSize is the number of slots of the direct-mapped page lookup
@@ -58,15 +59,30 @@ type treeNode struct {
 	valid bool
 }
 
+// pageRun is a run of page indexes, start to end (exclusive).
+type pageRun struct{ start, end uint64 }
+
 // Memory is the VM's sparse 64-bit byte-addressed big-endian memory. It is
 // organised in 4 KiB pages, allocated on first write, and merkleized as a
 // binary tree of depth 59 over 32-byte leaves, exactly as Cannon does. Hashes
 // of unchanged subtrees are cached, so re-hashing after a few writes only
 // rehashes the touched paths.
 //
+// Pages that exist for Cannon but hold only zeroes (a program's bss, the zero
+// pages of a decoded state) can be kept as runs of page indexes that take no
+// page memory: they are counted and serialized like any page, read as zero,
+// hash as absent pages do (an all-zero page hashes as a missing subtree), and
+// get a real page on their first write.
+//
 // The zero value is not usable; create memories with NewMemory.
 type Memory struct {
 	pages map[uint64]*page
+	// zero holds the runs of existing all-zero pages, in ascending order,
+	// neither overlapping nor touching. A page of a run that is written gets
+	// an entry in pages, which then holds its contents: it shadows the run.
+	zero      []pageRun
+	zeroPages uint64 // pages in zero
+	shadowed  uint64 // entries of pages that lie in zero
 	// branches holds the tree nodes above page level, keyed by generalized
 	// index (root = 1). A missing node means an all-zero subtree.
 	branches map[uint64]*treeNode
@@ -110,6 +126,9 @@ func (m *Memory) lookup(idx uint64) *page {
 func (m *Memory) allocPage(idx uint64) *page {
 	p := new(page)
 	m.pages[idx] = p
+	if len(m.zero) > 0 && m.inZeroRun(idx) {
+		m.shadowed++
+	}
 	m.markStale(p)
 	// Make the path to the root exist and be stale.
 	for g := (uint64(1)<<PageKeyBits | idx) >> 1; g > 0; g >>= 1 {
@@ -240,34 +259,189 @@ func (m *Memory) visitRange(addr, n uint64, fn func([]byte)) {
 	}
 }
 
-// PageCount returns the number of allocated pages.
-func (m *Memory) PageCount() int { return len(m.pages) }
+// PageCount returns the number of allocated pages, zero runs included.
+func (m *Memory) PageCount() int {
+	return len(m.pages) + int(m.zeroPages-m.shadowed)
+}
 
 // PageIndexes returns the indexes of the allocated pages in ascending order.
 func (m *Memory) PageIndexes() []uint64 {
-	return slices.Sorted(maps.Keys(m.pages))
+	out := make([]uint64, 0, m.PageCount())
+	m.forEachPage(func(idx uint64, _ *[PageSize]byte) error {
+		out = append(out, idx)
+		return nil
+	})
+	return out
 }
 
 // PageData returns a copy of the page with index idx, and whether it exists.
 func (m *Memory) PageData(idx uint64) ([PageSize]byte, bool) {
-	p := m.pages[idx]
-	if p == nil {
-		return [PageSize]byte{}, false
+	if p := m.pages[idx]; p != nil {
+		return p.data, true
 	}
-	return p.data, true
+	return [PageSize]byte{}, m.inZeroRun(idx)
 }
 
-// setPage creates page idx with the given contents.
-func (m *Memory) setPage(idx uint64, data []byte) error {
+// forEachPage calls fn with every allocated page in ascending index order,
+// pages of zero runs as a shared zero page that fn must not modify. It stops
+// at the first error.
+func (m *Memory) forEachPage(fn func(idx uint64, data *[PageSize]byte) error) error {
+	keys := slices.Sorted(maps.Keys(m.pages))
+	i := 0
+	for _, r := range m.zero {
+		for ; i < len(keys) && keys[i] < r.start; i++ {
+			if err := fn(keys[i], &m.pages[keys[i]].data); err != nil {
+				return err
+			}
+		}
+		for idx := r.start; idx < r.end; idx++ {
+			data := &zeroPage
+			if i < len(keys) && keys[i] == idx {
+				data = &m.pages[idx].data
+				i++
+			}
+			if err := fn(idx, data); err != nil {
+				return err
+			}
+		}
+	}
+	for ; i < len(keys); i++ {
+		if err := fn(keys[i], &m.pages[keys[i]].data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inZeroRun reports whether page idx lies in a zero run.
+func (m *Memory) inZeroRun(idx uint64) bool {
+	i := sort.Search(len(m.zero), func(i int) bool { return m.zero[i].end > idx })
+	return i < len(m.zero) && m.zero[i].start <= idx
+}
+
+// ZeroRange sets n bytes from addr to zero. Every page the range touches
+// exists afterwards, as after SetRange with zero bytes, but whole pages that
+// were not allocated take no memory until they are written. addr+n must not
+// wrap around.
+func (m *Memory) ZeroRange(addr, n uint64) {
+	if n == 0 {
+		return
+	}
+	end := addr + n
+	if end < addr {
+		panic(fmt.Errorf("memory range %#x+%#x wraps around", addr, n))
+	}
+	first := (addr + pageAddrMask) >> PageAddrBits // first whole page
+	last := end >> PageAddrBits                    // end of the whole pages
+	if first >= last {
+		m.setZeroBytes(addr, n)
+		return
+	}
+	if head := first<<PageAddrBits - addr; head > 0 {
+		m.setZeroBytes(addr, head)
+	}
+	if tail := end - last<<PageAddrBits; tail > 0 {
+		m.setZeroBytes(last<<PageAddrBits, tail)
+	}
+	// Clear the pages of the range that hold data, visiting whichever is
+	// fewer: the range's indexes or the allocated pages.
+	clear := func(idx uint64, p *page) {
+		p.data = [PageSize]byte{}
+		if p.invalidateAll() {
+			m.invalidateBranches(idx)
+			m.markStale(p)
+		}
+	}
+	if last-first <= uint64(len(m.pages)) {
+		for idx := first; idx < last; idx++ {
+			if p := m.pages[idx]; p != nil {
+				clear(idx, p)
+			}
+		}
+	} else {
+		for idx, p := range m.pages {
+			if idx >= first && idx < last {
+				clear(idx, p)
+			}
+		}
+	}
+	m.addZeroRun(first, last)
+}
+
+// setZeroBytes writes n zero bytes at addr, allocating the pages.
+func (m *Memory) setZeroBytes(addr, n uint64) {
+	for n > 0 {
+		l := min(n, PageSize)
+		m.SetRange(addr, zeroPage[:l])
+		addr += l
+		n -= l
+	}
+}
+
+// addZeroRun adds the pages start to end (exclusive) to the zero runs,
+// merging runs that overlap or touch, and recounts the shadowed pages.
+func (m *Memory) addZeroRun(start, end uint64) {
+	i := sort.Search(len(m.zero), func(i int) bool { return m.zero[i].end >= start })
+	j := i
+	for j < len(m.zero) && m.zero[j].start <= end {
+		start = min(start, m.zero[j].start)
+		end = max(end, m.zero[j].end)
+		m.zeroPages -= m.zero[j].end - m.zero[j].start
+		j++
+	}
+	m.zero = slices.Replace(m.zero, i, j, pageRun{start, end})
+	m.zeroPages += end - start
+	m.shadowed = 0
+	for idx := range m.pages {
+		if m.inZeroRun(idx) {
+			m.shadowed++
+		}
+	}
+}
+
+// appendZeroPage adds page idx, all zero and above every allocated page, as
+// part of a zero run.
+func (m *Memory) appendZeroPage(idx uint64) {
+	if n := len(m.zero); n > 0 && m.zero[n-1].end == idx {
+		m.zero[n-1].end++
+	} else {
+		m.zero = append(m.zero, pageRun{idx, idx + 1})
+	}
+	m.zeroPages++
+}
+
+// setPage creates page idx with the given contents. With above set, idx is
+// above every allocated page, and an all-zero page joins the zero runs
+// instead of taking memory.
+func (m *Memory) setPage(idx uint64, data []byte, above bool) error {
 	if idx >= 1<<PageKeyBits {
 		return fmt.Errorf("page index %#x out of range", idx)
 	}
-	if _, ok := m.pages[idx]; ok {
+	if _, ok := m.pages[idx]; ok || m.inZeroRun(idx) {
 		return fmt.Errorf("duplicate page %#x", idx)
+	}
+	if above && isZero(data) {
+		m.appendZeroPage(idx)
+		return nil
 	}
 	p := m.allocPage(idx)
 	copy(p.data[:], data)
 	return nil
+}
+
+func isZero(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b) != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Copy returns a deep copy of the memory, hash caches included.
@@ -285,5 +459,7 @@ func (m *Memory) Copy() *Memory {
 		cb := *b
 		out.branches[g] = &cb
 	}
+	out.zero = slices.Clone(m.zero)
+	out.zeroPages, out.shadowed = m.zeroPages, m.shadowed
 	return out
 }

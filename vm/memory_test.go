@@ -95,7 +95,7 @@ func TestMemoryRootCaching(t *testing.T) {
 		fresh := NewMemory()
 		for _, idx := range m.PageIndexes() {
 			d, _ := m.PageData(idx)
-			if err := fresh.setPage(idx, d[:]); err != nil {
+			if err := fresh.setPage(idx, d[:], false); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -4,16 +4,35 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
 )
+
+// MaxProgramMemory bounds the memory the segments of an ELF program may span
+// (whole pages, summed over segments). Cannon's load-elf accepts any segment
+// below the heap and holds every page in memory (over 8 KiB per 4 KiB page),
+// so programs above this bound, far beyond any real fault proof program,
+// would need more than 34 GB to load there; refusing them keeps a crafted
+// 120-byte ELF from producing a state file of terabytes.
+const MaxProgramMemory = 16 << 30
+
+// ErrBadELF is wrapped by the errors of LoadELF about a malformed program.
+var ErrBadELF = errors.New("invalid ELF program")
 
 // LoadELF creates the initial state for a big-endian MIPS64 ELF program:
 // thread 0 starts at the entry point, the heap at HeapStart, and every
 // program segment (except PT_MIPS_ABIFLAGS) is copied into memory, with
 // PT_LOAD segments zero-filled up to their memory size. Like Cannon's
 // load-elf it does not set up the stack: call PatchStack for that.
+//
+// Sizes are checked before anything is allocated: a segment must lie below
+// the heap, its file data within the file, and all segments together within
+// MaxProgramMemory. File data is copied a chunk at a time and zero-filled
+// pages take no memory until written, so loading costs memory in proportion
+// to the file, whatever the segments' memory sizes. For a well-formed ELF the
+// state is Cannon's, page for page.
 func LoadELF(f *elf.File) (*State, error) {
 	if f.Machine != elf.EM_MIPS {
 		return nil, fmt.Errorf("ELF is not big-endian MIPS R3000, but got %q", f.Machine.String())
@@ -22,16 +41,17 @@ func LoadELF(f *elf.File) (*State, error) {
 		return nil, fmt.Errorf("ELF is not 64-bit big-endian (class %v, data %v)", f.Class, f.Data)
 	}
 	s := NewState(f.Entry, HeapStart)
+	var total uint64 // pages spanned by the segments so far
 	for i, prog := range f.Progs {
 		if prog.Type == elf.PT_MIPS_ABIFLAGS {
 			continue
 		}
 		if prog.Filesz != prog.Memsz {
 			if prog.Type != elf.PT_LOAD {
-				return nil, fmt.Errorf("program segment %d has different file size (%d) than mem size (%d): filling for non PT_LOAD segments is not supported", i, prog.Filesz, prog.Memsz)
+				return nil, fmt.Errorf("%w: program segment %d has different file size (%d) than mem size (%d): filling for non PT_LOAD segments is not supported", ErrBadELF, i, prog.Filesz, prog.Memsz)
 			}
 			if prog.Filesz > prog.Memsz {
-				return nil, fmt.Errorf("invalid PT_LOAD program segment %d, file size (%d) > mem size (%d)", i, prog.Filesz, prog.Memsz)
+				return nil, fmt.Errorf("%w: invalid PT_LOAD program segment %d, file size (%d) > mem size (%d)", ErrBadELF, i, prog.Filesz, prog.Memsz)
 			}
 		}
 		if prog.Memsz == 0 {
@@ -39,18 +59,46 @@ func LoadELF(f *elf.File) (*State, error) {
 		}
 		last := prog.Vaddr + prog.Memsz - 1
 		if last > lastLoadableAddr || last < prog.Vaddr {
-			return nil, fmt.Errorf("program %d out of memory range: %x - %x (size: %x)", i, prog.Vaddr, last, prog.Memsz)
+			return nil, fmt.Errorf("%w: program %d out of memory range: %x - %x (size: %x)", ErrBadELF, i, prog.Vaddr, last, prog.Memsz)
 		}
 		if last >= HeapStart {
-			return nil, fmt.Errorf("program %d overlaps with heap: %x - %x (size: %x)", i, prog.Vaddr, last, prog.Memsz)
+			return nil, fmt.Errorf("%w: program %d overlaps with heap: %x - %x (size: %x)", ErrBadELF, i, prog.Vaddr, last, prog.Memsz)
 		}
-		data := make([]byte, prog.Memsz)
-		if _, err := io.ReadFull(prog.Open(), data[:prog.Filesz]); err != nil {
-			return nil, fmt.Errorf("failed to read program segment %d: %w", i, err)
+		total += last>>PageAddrBits - prog.Vaddr>>PageAddrBits + 1
+		if total > MaxProgramMemory/PageSize {
+			return nil, fmt.Errorf("%w: program segments span more than %d GiB of memory (segment %d: %x - %x)", ErrBadELF, MaxProgramMemory>>30, i, prog.Vaddr, last)
 		}
-		s.Memory.SetRange(prog.Vaddr, data)
+		if err := loadSegment(s.Memory, prog); err != nil {
+			return nil, fmt.Errorf("%w: program segment %d: %w", ErrBadELF, i, err)
+		}
 	}
 	return s, nil
+}
+
+// loadSegment copies a segment's file data into memory a chunk at a time and
+// zero-fills the rest of its memory size.
+func loadSegment(mem *Memory, prog *elf.Prog) error {
+	if prog.Filesz > 0 {
+		// The file must hold the segment's last byte: checked before
+		// anything is copied.
+		var b [1]byte
+		if _, err := prog.ReadAt(b[:], int64(prog.Filesz-1)); err != nil {
+			return fmt.Errorf("file data (%d bytes at offset %#x) extends past the end of the file", prog.Filesz, prog.Off)
+		}
+	}
+	r := io.NewSectionReader(prog, 0, int64(prog.Filesz))
+	buf := make([]byte, min(prog.Filesz, 1<<16))
+	for addr, left := prog.Vaddr, prog.Filesz; left > 0; {
+		n, err := io.ReadFull(r, buf[:min(left, uint64(len(buf)))])
+		if err != nil {
+			return fmt.Errorf("reading file data at offset %#x: %w", prog.Off+prog.Filesz-left, err)
+		}
+		mem.SetRange(addr, buf[:n])
+		addr += uint64(n)
+		left -= uint64(n)
+	}
+	mem.ZeroRange(prog.Vaddr+prog.Filesz, prog.Memsz-prog.Filesz)
+	return nil
 }
 
 // PatchStack sets up the initial stack the way Cannon's load-elf does for

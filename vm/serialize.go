@@ -2,6 +2,7 @@ package vm
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"encoding/binary"
 	"encoding/json"
@@ -31,13 +32,15 @@ func (s *State) Serialize(w io.Writer) error {
 	if _, err := bw.Write(b); err != nil {
 		return err
 	}
-	for _, idx := range s.Memory.PageIndexes() {
-		var hdr [8]byte
+	var hdr [8]byte
+	err := s.Memory.forEachPage(func(idx uint64, data *[PageSize]byte) error {
 		binary.BigEndian.PutUint64(hdr[:], idx)
 		bw.Write(hdr[:])
-		if _, err := bw.Write(s.Memory.pages[idx].data[:]); err != nil {
-			return err
-		}
+		_, err := bw.Write(data[:])
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	b = b[:0]
 	b = append(b, s.PreimageKey[:]...)
@@ -65,97 +68,140 @@ func (s *State) Serialize(w io.Writer) error {
 	return bw.Flush()
 }
 
-// binReader reads the fields of the binary state format.
+// ErrTruncatedState is returned when a state ends before its last field.
+var ErrTruncatedState = errors.New("state is truncated")
+
+// binReader reads the fields of the binary state format. The first error
+// sticks; it names the field that could not be read.
 type binReader struct {
 	r   io.Reader
 	buf [8]byte
 	err error
 }
 
-func (br *binReader) read(p []byte) {
-	if br.err == nil {
-		_, br.err = io.ReadFull(br.r, p)
+func (br *binReader) read(what string, p []byte) {
+	if br.err != nil {
+		return
+	}
+	if _, err := io.ReadFull(br.r, p); err != nil {
+		br.fail(what, err)
 	}
 }
 
-func (br *binReader) u8() uint8 {
-	br.read(br.buf[:1])
+func (br *binReader) fail(what string, err error) {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		br.err = fmt.Errorf("%w: input ends in the %s", ErrTruncatedState, what)
+	} else {
+		br.err = fmt.Errorf("reading the %s: %w", what, err)
+	}
+}
+
+func (br *binReader) u8(what string) uint8 {
+	br.read(what, br.buf[:1])
 	return br.buf[0]
 }
 
-func (br *binReader) u32() uint32 {
-	br.read(br.buf[:4])
+func (br *binReader) u32(what string) uint32 {
+	br.read(what, br.buf[:4])
 	return binary.BigEndian.Uint32(br.buf[:4])
 }
 
-func (br *binReader) u64() uint64 {
-	br.read(br.buf[:8])
+func (br *binReader) u64(what string) uint64 {
+	br.read(what, br.buf[:8])
 	return binary.BigEndian.Uint64(br.buf[:8])
 }
 
-func (br *binReader) boolean() bool {
-	v := br.u8()
+func (br *binReader) boolean(what string) bool {
+	v := br.u8(what)
 	if v > 1 && br.err == nil {
-		br.err = fmt.Errorf("invalid boolean value: %v", v)
+		br.err = fmt.Errorf("invalid boolean value %d for %s", v, what)
 	}
 	return v == 1
 }
 
-func (br *binReader) threads() []*Thread {
-	n := br.u64()
-	if br.err != nil {
-		return nil
-	}
-	if n > 1<<24 {
-		br.err = fmt.Errorf("implausible thread stack size %d", n)
-		return nil
-	}
-	out := make([]*Thread, 0, n)
+// threads reads a thread stack. The count in the input only bounds the loop:
+// the stack grows with the threads actually read, so a count that the input
+// cannot back costs nothing.
+func (br *binReader) threads(side string) []*Thread {
+	n := br.u64(side + " thread stack size")
+	out := []*Thread{}
 	var enc [ThreadEncodingSize]byte
 	for i := uint64(0); i < n && br.err == nil; i++ {
-		br.read(enc[:])
+		br.read(fmt.Sprintf("thread %d of %d of the %s thread stack", i, n, side), enc[:])
 		if br.err != nil {
 			break
 		}
-		t, _ := decodeThread(enc[:])
+		t, err := decodeThread(enc[:])
+		if err != nil {
+			br.err = err
+			break
+		}
 		out = append(out, t)
 	}
 	return out
 }
 
+// bytes reads n bytes, growing the buffer with the data actually read rather
+// than allocating n bytes up front.
+func (br *binReader) bytes(what string, n uint64) []byte {
+	if br.err != nil {
+		return nil
+	}
+	var buf bytes.Buffer
+	got, err := io.CopyN(&buf, br.r, int64(n))
+	if err != nil {
+		br.fail(fmt.Sprintf("%s (%d of %d bytes)", what, got, n), err)
+		return nil
+	}
+	return buf.Bytes()
+}
+
 // DeserializeState reads a state in the binary format written by Serialize.
+// Counts in the input are never trusted for allocations: memory grows only
+// with the data read, all-zero pages (as a program's bss) take no page
+// memory, and a state that ends early is an ErrTruncatedState naming the
+// field.
 func DeserializeState(r io.Reader) (*State, error) {
 	br := &binReader{r: bufio.NewReaderSize(r, 1<<16)}
-	if v := br.u8(); br.err == nil && v != StateVersion {
+	if v := br.u8("version byte"); br.err == nil && v != StateVersion {
 		return nil, fmt.Errorf("%w: %d", ErrUnsupportedVersion, v)
 	}
 	s := &State{Memory: NewMemory()}
-	pages := br.u64()
+	pages := br.u64("page count")
 	var data [PageSize]byte
+	var top uint64 // highest page index read so far
 	for i := uint64(0); i < pages && br.err == nil; i++ {
-		idx := br.u64()
-		br.read(data[:])
-		if br.err == nil {
-			br.err = s.Memory.setPage(idx, data[:])
+		// Read directly: naming the field costs a Sprintf, so only on failure.
+		if _, err := io.ReadFull(br.r, br.buf[:]); err != nil {
+			br.fail(fmt.Sprintf("index of page %d of %d", i, pages), err)
+			break
 		}
+		idx := binary.BigEndian.Uint64(br.buf[:])
+		if _, err := io.ReadFull(br.r, data[:]); err != nil {
+			br.fail(fmt.Sprintf("page %d of %d (index %#x)", i, pages, idx), err)
+			break
+		}
+		if err := s.Memory.setPage(idx, data[:], i == 0 || idx > top); err != nil {
+			br.err = fmt.Errorf("page %d of %d: %w", i, pages, err)
+		}
+		top = max(top, idx)
 	}
-	br.read(s.PreimageKey[:])
-	s.PreimageOffset = br.u64()
-	s.Heap = br.u64()
-	s.LLReservationStatus = br.u8()
-	s.LLAddress = br.u64()
-	s.LLOwnerThread = br.u64()
-	s.ExitCode = br.u8()
-	s.Exited = br.boolean()
-	s.Step = br.u64()
-	s.StepsSinceLastContextSwitch = br.u64()
-	s.TraverseRight = br.boolean()
-	s.NextThreadID = br.u64()
-	s.LeftThreadStack = br.threads()
-	s.RightThreadStack = br.threads()
-	if n := br.u32(); br.err == nil && n > 0 {
-		s.LastHint = make([]byte, n)
-		br.read(s.LastHint)
+	br.read("preimage key", s.PreimageKey[:])
+	s.PreimageOffset = br.u64("preimage offset")
+	s.Heap = br.u64("heap")
+	s.LLReservationStatus = br.u8("LL reservation status")
+	s.LLAddress = br.u64("LL address")
+	s.LLOwnerThread = br.u64("LL owner thread")
+	s.ExitCode = br.u8("exit code")
+	s.Exited = br.boolean("exited flag")
+	s.Step = br.u64("step")
+	s.StepsSinceLastContextSwitch = br.u64("steps since the last context switch")
+	s.TraverseRight = br.boolean("traverse-right flag")
+	s.NextThreadID = br.u64("next thread ID")
+	s.LeftThreadStack = br.threads("left")
+	s.RightThreadStack = br.threads("right")
+	if n := br.u32("last hint length"); br.err == nil && n > 0 {
+		s.LastHint = br.bytes("last hint", uint64(n))
 	}
 	if br.err != nil {
 		return nil, fmt.Errorf("decoding state: %w", br.err)
@@ -193,8 +239,21 @@ type jsonState struct {
 // MarshalJSON encodes the state in the JSON form Cannon's Go state type
 // has (pages as arrays of byte values).
 func (s *State) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	if err := s.writeJSON(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// jsonMemoryPrefix is how the JSON encoding of jsonState starts when its
+// Memory is nil; writeJSON puts the pages in place of the null.
+const jsonMemoryPrefix = `{"Memory":null`
+
+// writeJSON writes what MarshalJSON returns, one page at a time, so that a
+// large memory is never held as JSON text as a whole.
+func (s *State) writeJSON(w io.Writer) error {
 	js := jsonState{
-		Memory:                      make([]jsonPage, 0, s.Memory.PageCount()),
 		PreimageKey:                 s.PreimageKey,
 		PreimageOffset:              s.PreimageOffset,
 		Heap:                        s.Heap,
@@ -211,10 +270,37 @@ func (s *State) MarshalJSON() ([]byte, error) {
 		NextThreadId:                s.NextThreadID,
 		LastHint:                    s.LastHint,
 	}
-	for _, idx := range s.Memory.PageIndexes() {
-		js.Memory = append(js.Memory, jsonPage{Index: idx, Data: &s.Memory.pages[idx].data})
+	rest, err := json.Marshal(&js)
+	if err != nil {
+		return err
 	}
-	return json.Marshal(&js)
+	rest, ok := bytes.CutPrefix(rest, []byte(jsonMemoryPrefix))
+	if !ok {
+		return fmt.Errorf("unexpected JSON encoding of the state: %.40s", rest)
+	}
+	bw := bufio.NewWriterSize(w, 1<<16)
+	bw.WriteString(`{"Memory":[`)
+	first := true
+	err = s.Memory.forEachPage(func(idx uint64, data *[PageSize]byte) error {
+		if !first {
+			bw.WriteByte(',')
+		}
+		first = false
+		b, err := json.Marshal(jsonPage{Index: idx, Data: data})
+		if err != nil {
+			return err
+		}
+		_, err = bw.Write(b)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	bw.WriteByte(']')
+	if _, err := bw.Write(rest); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 // UnmarshalJSON decodes the form written by MarshalJSON.
@@ -224,13 +310,15 @@ func (s *State) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	mem := NewMemory()
-	for _, p := range js.Memory {
+	var top uint64
+	for i, p := range js.Memory {
 		if p.Data == nil {
 			return fmt.Errorf("page %#x has no data", p.Index)
 		}
-		if err := mem.setPage(p.Index, p.Data[:]); err != nil {
+		if err := mem.setPage(p.Index, p.Data[:], i == 0 || p.Index > top); err != nil {
 			return err
 		}
+		top = max(top, p.Index)
 	}
 	*s = State{
 		Memory:                      mem,
@@ -284,8 +372,8 @@ func WriteStateFile(path string, s *State) (err error) {
 	}
 	if isBinaryPath(path) {
 		err = s.Serialize(w)
-	} else {
-		err = json.NewEncoder(w).Encode(s)
+	} else if err = s.writeJSON(w); err == nil {
+		_, err = w.Write([]byte{'\n'}) // as json.Encoder ends a value
 	}
 	if err == nil && gz != nil {
 		err = gz.Close()
