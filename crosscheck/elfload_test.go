@@ -1,0 +1,171 @@
+package crosscheck
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/ethereum-optimism/optimism/cannon/mipsevm/multithreaded"
+	"github.com/ethereum-optimism/optimism/cannon/mipsevm/program"
+	"github.com/ethereum-optimism/optimism/cannon/mipsevm/versions"
+
+	"github.com/faultproof/faultproof/vm"
+)
+
+// craftELF returns a 64-bit big-endian MIPS executable with the given program headers followed by body
+// (file offset 64+56*len(progs)), without sections.
+func craftELF(progs []elf.Prog64, body []byte) []byte {
+	ident := [elf.EI_NIDENT]byte{0x7f, 'E', 'L', 'F', byte(elf.ELFCLASS64), byte(elf.ELFDATA2MSB), byte(elf.EV_CURRENT)}
+	h := elf.Header64{Ident: ident, Type: uint16(elf.ET_EXEC), Machine: uint16(elf.EM_MIPS), Version: uint32(elf.EV_CURRENT),
+		Entry: 0x10000, Phoff: 64, Ehsize: 64, Phentsize: 56, Phnum: uint16(len(progs)), Shentsize: 64}
+	var buf bytes.Buffer
+	binary.Write(&buf, binary.BigEndian, &h)
+	for _, p := range progs {
+		binary.Write(&buf, binary.BigEndian, &p)
+	}
+	buf.Write(body)
+	return buf.Bytes()
+}
+
+// loadBoth loads an ELF (and patches the stack) with Cannon's loader and ours.
+func loadBoth(t *testing.T, data []byte) (*versions.VersionedState, error, *vm.State, error) {
+	t.Helper()
+	cf, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cs *versions.VersionedState
+	st, cerr := program.LoadELF(cf, multithreaded.CreateInitialState)
+	if cerr == nil {
+		if err := program.PatchStack(st); err != nil {
+			t.Fatal(err)
+		}
+		if cs, err = versions.NewFromState(versions.VersionMultiThreaded64_v5, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	of, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours, oerr := vm.LoadELF(of)
+	if oerr == nil {
+		if err := vm.PatchStack(ours); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return cs, cerr, ours, oerr
+}
+
+// requireSameLoad requires both loaders to accept the ELF and give the same state: hash, binary and
+// JSON encodings.
+func requireSameLoad(t *testing.T, data []byte) *vm.State {
+	t.Helper()
+	cs, cerr, ours, oerr := loadBoth(t, data)
+	if cerr != nil || oerr != nil {
+		t.Fatalf("cannon: %v, ours: %v", cerr, oerr)
+	}
+	_, ch := cs.EncodeWitness()
+	if oh := ours.Hash(); oh != ch {
+		t.Fatalf("state hash: cannon %s, ours %s", ch, oh)
+	}
+	if !bytes.Equal(serializeCannon(t, cs), serializeOurs(t, ours)) {
+		t.Fatal("binary state differs")
+	}
+	cj, err := json.Marshal(cs.FPVMState)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oj, err := json.Marshal(ours)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(cj, oj) {
+		t.Fatal("JSON state differs")
+	}
+	return ours
+}
+
+// TestLoadELFZeroFillMatchesCannon loads ELFs whose segments have bss (kept as zero runs by our loader,
+// allocated page by page by Cannon's) in every arrangement: mid-page starts and ends, bss over another
+// segment's data and data over another segment's bss, and a guest program with 64 MiB more bss. The
+// states must be Cannon's, page for page.
+func TestLoadELFZeroFillMatchesCannon(t *testing.T) {
+	load := uint32(elf.PT_LOAD)
+	body := bytes.Repeat([]byte("faultproof segment data, not zero. "), 600) // 21000 bytes
+	const off = 64 + 56*3                                                    // body offset with three segments
+	cases := map[string][]elf.Prog64{
+		"bss from mid-page to mid-page": {
+			{Type: load, Off: off, Vaddr: 0x10000 + 100, Filesz: 5000, Memsz: 5000 + 9*4096 + 1234},
+			{Type: uint32(elf.PT_NOTE), Off: off, Vaddr: 0x80000, Filesz: 40, Memsz: 40},
+			{Type: load, Off: off, Vaddr: 0x90000, Filesz: 0, Memsz: 10},
+		},
+		"bss over earlier data": {
+			{Type: load, Off: off, Vaddr: 0x20000, Filesz: 20000, Memsz: 20000},
+			{Type: load, Off: off, Vaddr: 0x1f000, Filesz: 100, Memsz: 3 * 4096},
+			{Type: load, Off: off, Vaddr: 0x22010, Filesz: 8, Memsz: 8 + 2*4096},
+		},
+		"data over earlier bss": {
+			{Type: load, Off: off, Vaddr: 0x40000, Filesz: 1, Memsz: 64 * 4096},
+			{Type: load, Off: off + 7, Vaddr: 0x40000 + 5*4096 + 3, Filesz: 9000, Memsz: 9000},
+			{Type: load, Off: off, Vaddr: 0x40000 + 63*4096, Filesz: 4096, Memsz: 3 * 4096},
+		},
+	}
+	for name, progs := range cases {
+		t.Run(name, func(t *testing.T) { requireSameLoad(t, craftELF(progs, body)) })
+	}
+
+	t.Run("guest with 64 MiB more bss", func(t *testing.T) {
+		data, err := os.ReadFile(guestPath(t, "hello"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		phoff := binary.BigEndian.Uint64(data[32:])
+		last := -1
+		for i := range int(binary.BigEndian.Uint16(data[56:])) {
+			if o := int(phoff) + 56*i; binary.BigEndian.Uint32(data[o:]) == load {
+				last = o
+			}
+		}
+		binary.BigEndian.PutUint64(data[last+40:], binary.BigEndian.Uint64(data[last+40:])+64<<20)
+		s := requireSameLoad(t, data)
+		t.Logf("%d pages", s.Memory.PageCount())
+	})
+}
+
+// TestLoadELFRejectsTruncatedFiles pins where we refuse what Cannon takes: a segment whose file data
+// extends past the end of the file. Cannon copies what the file has and goes on (with a bss, the zeroes
+// then start where the file ended, so the segment's data is not where its header says); we refuse the
+// ELF as broken. Both refuse the other malformed segments alike.
+func TestLoadELFRejectsTruncatedFiles(t *testing.T) {
+	load := uint32(elf.PT_LOAD)
+	body := bytes.Repeat([]byte{0xab}, 1000)
+	const off = 64 + 56
+	truncated := craftELF([]elf.Prog64{{Type: load, Off: off, Vaddr: 0x10000, Filesz: 5000, Memsz: 8192}}, body)
+	cs, cerr, _, oerr := loadBoth(t, truncated)
+	if cerr != nil {
+		t.Fatalf("cannon now refuses a truncated segment (%v): drop this divergence", cerr)
+	}
+	if !errors.Is(oerr, vm.ErrBadELF) {
+		t.Fatalf("ours: %v", oerr)
+	}
+	t.Logf("cannon loads it (state %s); ours: %v", must(cs.EncodeWitness()), oerr)
+
+	for name, prog := range map[string]elf.Prog64{
+		"file size above memory size": {Type: load, Off: off, Vaddr: 0x10000, Filesz: 64, Memsz: 32},
+		"into the heap":               {Type: load, Off: off, Vaddr: vm.HeapStart - 4096, Memsz: 8192},
+		"above 48 bits":               {Type: load, Off: off, Vaddr: 1 << 48, Memsz: 8},
+		"non-load with bss":           {Type: uint32(elf.PT_NOTE), Off: off, Vaddr: 0x10000, Filesz: 8, Memsz: 16},
+	} {
+		_, cerr, _, oerr := loadBoth(t, craftELF([]elf.Prog64{prog}, body))
+		if cerr == nil || oerr == nil {
+			t.Errorf("%s: cannon %v, ours %v", name, cerr, oerr)
+		}
+	}
+}
+
+func must[T any](_ []byte, v T) T { return v }
