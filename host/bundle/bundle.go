@@ -11,8 +11,19 @@
 //	records   any number of: tag byte 0x01, 32-byte key, uint32 value length (big endian), value
 //	trailer   tag byte 0x00, uint64 record count (big endian)
 //
-// The trailer makes a truncated file an error rather than a smaller store. Every record is checked against
-// its key (preimage.Verify) when the bundle is read.
+// The trailer makes a truncated file an error rather than a smaller store.
+//
+// # Reading untrusted bundles
+//
+// A bundle comes from someone else, so Read trusts none of it. Every record is checked against its key
+// as the host checks a stored value (kvstore.CheckValue): keccak256 and sha256 preimages must hash to
+// their key, a blob key's preimage is one 32-byte field element, a precompile answer starts with a
+// status byte 0 or 1. Local keys are refused: they come from the run's configuration (the manifest or
+// the command line), and a bundle that carried them could change the claim being decided. A value
+// above MaxValueSize is refused, and the decompressed stream may not exceed the reader's size limit
+// (DefaultMaxSize unless set), so a small file cannot decompress into gigabytes. Reader.Import streams
+// the records into a new datadir that appears under its name only once the whole bundle has been read
+// and checked.
 package bundle
 
 import (
@@ -23,6 +34,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -43,11 +57,37 @@ const (
 	tagEnd    = 0x00
 
 	maxManifest = 64 << 20
-	maxValue    = 1 << 30
 )
 
-// ErrCorrupt is wrapped by every error about a malformed bundle.
-var ErrCorrupt = errors.New("corrupt bundle")
+// DefaultMaxSize is the decompressed size a bundle may have when the reader sets no limit: several times
+// the preimages of a long dispute, and bounded so that a small file cannot fill a disk.
+const DefaultMaxSize uint64 = 4 << 30
+
+// MaxValueSize bounds one preimage in a bundle. The largest preimages the program asks for are
+// transactions and contract code, a few MB at most; the bound keeps one record from making the reader
+// hold gigabytes.
+const MaxValueSize = 64 << 20
+
+var (
+	// ErrCorrupt is wrapped by every error about a malformed bundle.
+	ErrCorrupt = errors.New("corrupt bundle")
+	// ErrTooLarge is returned for a bundle that decompresses to more than the reader's size limit.
+	ErrTooLarge = errors.New("bundle too large")
+)
+
+// checkRecord checks one preimage for a bundle, on writing and on reading.
+func checkRecord(key common.Hash, value []byte) error {
+	if len(value) > MaxValueSize {
+		return fmt.Errorf("key %s: value of %d bytes, more than the %d MiB of any preimage", key, len(value), MaxValueSize>>20)
+	}
+	if preimage.KeyType(key[0]) == preimage.LocalKeyType {
+		return fmt.Errorf("local key %s: local keys come from the run's configuration, not from a bundle", key)
+	}
+	if err := kvstore.CheckValue(key, value); err != nil {
+		return fmt.Errorf("key %s: %w", key, err)
+	}
+	return nil
+}
 
 // Manifest is the JSON section: what the run needs besides the preimages. Without a Run the bundle only
 // carries preimages, and the run's flags must be given on the command line.
@@ -154,8 +194,12 @@ func NewWriter(w io.Writer, m Manifest) (*Writer, error) {
 	return &Writer{gz: gz, bw: bw}, nil
 }
 
-// Add writes one record.
+// Add writes one record. Values that Read would refuse (see checkRecord) are refused here, so that every
+// bundle written can be read back.
 func (w *Writer) Add(key common.Hash, value []byte) error {
+	if err := checkRecord(key, value); err != nil {
+		return err
+	}
 	w.buf[0] = tagRecord
 	copy(w.buf[1:], key[:])
 	binary.BigEndian.PutUint32(w.buf[33:], uint32(len(value)))
@@ -190,83 +234,217 @@ func corrupt(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, args...))
 }
 
-// Read reads a bundle into kv, verifying every record against its key, and returns its manifest and the
-// number of records loaded.
-func Read(r io.Reader, kv kvstore.KV) (*Manifest, uint64, error) {
+// sizeCap passes on at most max bytes of r; reading past them fails with ErrTooLarge.
+type sizeCap struct {
+	r         io.Reader
+	left, max uint64
+	exceeded  bool
+}
+
+func (c *sizeCap) Read(p []byte) (int, error) {
+	if c.left == 0 {
+		// At the limit: any more data is too much.
+		var b [1]byte
+		for {
+			n, err := c.r.Read(b[:])
+			if n > 0 {
+				c.exceeded = true
+				return 0, c.err()
+			}
+			if err != nil {
+				return 0, err
+			}
+		}
+	}
+	if uint64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= uint64(n)
+	return n, err
+}
+
+func (c *sizeCap) err() error {
+	return fmt.Errorf("%w: it decompresses to more than %d bytes (the limit)", ErrTooLarge, c.max)
+}
+
+// Reader reads a bundle: NewReader reads the header and manifest, ReadRecords the preimages. Nothing in
+// the bundle is trusted (see the package documentation).
+type Reader struct {
+	gz       *gzip.Reader
+	capped   *sizeCap
+	br       *bufio.Reader
+	manifest Manifest
+	maxSize  uint64
+}
+
+// NewReader opens a bundle and reads its manifest. maxSize bounds the decompressed size of the whole
+// bundle (0: DefaultMaxSize).
+func NewReader(r io.Reader, maxSize uint64) (*Reader, error) {
+	if maxSize == 0 {
+		maxSize = DefaultMaxSize
+	}
 	gz, err := gzip.NewReader(r)
 	if err != nil {
-		return nil, 0, corrupt("not a gzip stream: %v", err)
+		return nil, corrupt("not a gzip stream: %v", err)
 	}
-	defer gz.Close()
-	br := bufio.NewReaderSize(gz, 1<<16)
+	capped := &sizeCap{r: gz, left: maxSize, max: maxSize}
+	br := &Reader{gz: gz, capped: capped, br: bufio.NewReaderSize(capped, 1<<16), maxSize: maxSize}
+	if err := br.readHeader(); err != nil {
+		gz.Close()
+		return nil, err
+	}
+	return br, nil
+}
+
+// Manifest returns the bundle's manifest.
+func (r *Reader) Manifest() *Manifest { return &r.manifest }
+
+// Close releases the decompressor; it does not close the underlying reader.
+func (r *Reader) Close() error { return r.gz.Close() }
+
+// fail reports a read error: the size limit if that is what stopped the read, else damage.
+func (r *Reader) fail(format string, args ...any) error {
+	if r.capped.exceeded {
+		return r.capped.err()
+	}
+	return corrupt(format, args...)
+}
+
+func (r *Reader) readHeader() error {
 	var hdr [16]byte
-	if _, err := io.ReadFull(br, hdr[:]); err != nil {
-		return nil, 0, corrupt("header: %v", err)
+	if _, err := io.ReadFull(r.br, hdr[:]); err != nil {
+		return r.fail("header: %v", err)
 	}
 	if string(hdr[:8]) != Magic {
-		return nil, 0, corrupt("bad magic %q", hdr[:8])
+		return corrupt("bad magic %q", hdr[:8])
 	}
 	if v := binary.BigEndian.Uint32(hdr[8:]); v != Version {
-		return nil, 0, fmt.Errorf("unsupported bundle version %d (this build reads version %d)", v, Version)
+		return fmt.Errorf("unsupported bundle version %d (this build reads version %d)", v, Version)
 	}
 	n := binary.BigEndian.Uint32(hdr[12:])
 	if n > maxManifest {
-		return nil, 0, corrupt("manifest of %d bytes", n)
+		return corrupt("manifest of %d bytes", n)
 	}
 	js := make([]byte, n)
-	if _, err := io.ReadFull(br, js); err != nil {
-		return nil, 0, corrupt("manifest: %v", err)
+	if _, err := io.ReadFull(r.br, js); err != nil {
+		return r.fail("manifest: %v", err)
 	}
-	var m Manifest
-	if err := json.Unmarshal(js, &m); err != nil {
-		return nil, 0, corrupt("manifest: %v", err)
+	if err := json.Unmarshal(js, &r.manifest); err != nil {
+		return corrupt("manifest: %v", err)
 	}
+	return nil
+}
+
+// ReadRecords reads every record into kv, checking each, up to the trailer, and returns how many it
+// read. Memory use is bounded by one record, whatever the bundle holds; kv decides where records go.
+func (r *Reader) ReadRecords(kv kvstore.KV) (uint64, error) {
+	br := r.br
 	var count uint64
 	var rec [1 + 32 + 4]byte
 	for {
 		if _, err := io.ReadFull(br, rec[:1]); err != nil {
-			return nil, count, corrupt("record %d: %v (truncated?)", count, err)
+			return count, r.fail("record %d: %v (truncated?)", count, err)
 		}
 		if rec[0] == tagEnd {
 			var t [8]byte
 			if _, err := io.ReadFull(br, t[:]); err != nil {
-				return nil, count, corrupt("trailer: %v", err)
+				return count, r.fail("trailer: %v", err)
 			}
 			if want := binary.BigEndian.Uint64(t[:]); want != count {
-				return nil, count, corrupt("trailer says %d records, read %d", want, count)
+				return count, corrupt("trailer says %d records, read %d", want, count)
 			}
 			break
 		}
 		if rec[0] != tagRecord {
-			return nil, count, corrupt("record %d: bad tag %#x", count, rec[0])
+			return count, corrupt("record %d: bad tag %#x", count, rec[0])
 		}
 		if _, err := io.ReadFull(br, rec[1:]); err != nil {
-			return nil, count, corrupt("record %d: %v", count, err)
+			return count, r.fail("record %d: %v", count, err)
 		}
 		var key common.Hash
 		copy(key[:], rec[1:33])
 		size := binary.BigEndian.Uint32(rec[33:])
-		if size > maxValue {
-			return nil, count, corrupt("record %d: value of %d bytes", count, size)
+		if size > MaxValueSize {
+			return count, corrupt("record %d (key %s): value of %d bytes, more than the %d MiB of any preimage", count, key, size, MaxValueSize>>20)
+		}
+		// Decompressed bytes not yet read, buffered ones included.
+		if left := r.capped.left + uint64(br.Buffered()); uint64(size) > left {
+			return count, fmt.Errorf("%w: record %d (key %s) of %d bytes goes past the limit of %d bytes", ErrTooLarge, count, key, size, r.maxSize)
 		}
 		value := make([]byte, size)
 		if _, err := io.ReadFull(br, value); err != nil {
-			return nil, count, corrupt("record %d (key %s): %v", count, key, err)
+			return count, r.fail("record %d (key %s): %v", count, key, err)
 		}
-		if err := preimage.Verify(key, value); err != nil {
-			return nil, count, fmt.Errorf("%w: record %d: %w", ErrCorrupt, count, err)
+		if err := checkRecord(key, value); err != nil {
+			return count, fmt.Errorf("%w: record %d: %w", ErrCorrupt, count, err)
 		}
 		if err := kv.Put(key, value); err != nil {
-			return nil, count, err
+			return count, err
 		}
 		count++
 	}
 	// Anything after the trailer (other than the gzip end) is damage too.
 	if _, err := br.ReadByte(); err != io.EOF {
 		if err == nil {
-			return nil, count, corrupt("data after the trailer")
+			return count, corrupt("data after the trailer")
 		}
-		return nil, count, corrupt("after the trailer: %v", err)
+		return count, r.fail("after the trailer: %v", err)
 	}
-	return &m, count, nil
+	return count, nil
+}
+
+// Read reads a whole bundle into kv (NewReader, then ReadRecords) and returns its manifest and the number
+// of records loaded.
+func Read(r io.Reader, kv kvstore.KV, maxSize uint64) (*Manifest, uint64, error) {
+	br, err := NewReader(r, maxSize)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer br.Close()
+	n, err := br.ReadRecords(kv)
+	if err != nil {
+		return nil, n, err
+	}
+	return br.Manifest(), n, nil
+}
+
+// Import reads the records of a bundle (as ReadRecords) into a new datadir dir in the given format, which
+// must not exist yet. The records go to a temporary directory next to dir, renamed to dir only after
+// the whole bundle was read and checked: dir is complete or absent, never half-written.
+func (r *Reader) Import(dir string, format kvstore.Format) (uint64, error) {
+	if _, err := os.Lstat(dir); err == nil {
+		return 0, fmt.Errorf("datadir %s already exists: unpack a bundle into a new directory", dir)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return 0, err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), filepath.Base(dir)+".partial-*")
+	if err != nil {
+		return 0, fmt.Errorf("create datadir: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			os.RemoveAll(tmp)
+		}
+	}()
+	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes it 0700; match a datadir the host makes
+		return 0, err
+	}
+	kv, _, err := kvstore.Open(tmp, format)
+	if err != nil {
+		return 0, err
+	}
+	n, err := r.ReadRecords(kv)
+	if cerr := kv.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close datadir: %w", cerr)
+	}
+	if err != nil {
+		return n, err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return n, fmt.Errorf("move the unpacked datadir into place: %w", err)
+	}
+	done = true
+	return n, nil
 }

@@ -58,7 +58,7 @@ func TestExportImportEveryFormat(t *testing.T) {
 			require.EqualValues(t, len(want), w.Count())
 
 			mem := kvstore.NewMem()
-			m, n, err := Read(&buf, mem)
+			m, n, err := Read(&buf, mem, 0)
 			require.NoError(t, err)
 			require.EqualValues(t, len(want), n)
 			require.Equal(t, Version, m.Version)
@@ -106,7 +106,7 @@ func TestReadRejectsCorruptBundles(t *testing.T) {
 	v := []byte("value")
 	key := preimage.Keccak256Key(crypto.Keccak256Hash(v)).PreimageKey()
 	good := writeBundle(t, func(w *Writer) { require.NoError(t, w.Add(key, v)) })
-	_, _, err := Read(bytes.NewReader(good), kvstore.NewMem())
+	_, _, err := Read(bytes.NewReader(good), kvstore.NewMem(), 0)
 	require.NoError(t, err)
 
 	raw := gunzip(t, good)
@@ -134,14 +134,17 @@ func TestReadRejectsCorruptBundles(t *testing.T) {
 	}
 	for name, b := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, _, err := Read(bytes.NewReader(b), kvstore.NewMem())
+			_, _, err := Read(bytes.NewReader(b), kvstore.NewMem(), 0)
 			require.ErrorIs(t, err, ErrCorrupt)
 		})
 	}
 
-	// A well-formed record whose value does not hash to its key.
-	bad := writeBundle(t, func(w *Writer) { require.NoError(t, w.Add(key, []byte("other"))) })
-	_, _, err = Read(bytes.NewReader(bad), kvstore.NewMem())
+	// A well-formed record whose value does not hash to its key: the writer refuses it, the reader too.
+	w, err := NewWriter(io.Discard, Manifest{})
+	require.NoError(t, err)
+	require.ErrorIs(t, w.Add(key, []byte("other")), preimage.ErrPreimageMismatch)
+	bad := rawBundle(t, []byte(`{"version":1}`), record{key, []byte("other")})
+	_, _, err = Read(bytes.NewReader(bad), kvstore.NewMem(), 0)
 	require.ErrorIs(t, err, ErrCorrupt)
 	require.ErrorIs(t, err, preimage.ErrPreimageMismatch)
 }
