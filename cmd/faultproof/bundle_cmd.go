@@ -3,8 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -14,9 +16,45 @@ import (
 	"github.com/faultproof/faultproof/host"
 	"github.com/faultproof/faultproof/host/bundle"
 	"github.com/faultproof/faultproof/host/kvstore"
+	"github.com/faultproof/faultproof/preimage"
 )
 
-var bundleFlag = &cli.StringFlag{Name: "bundle", Usage: "Replay offline from a bundle made by 'faultproof bundle export' (preimages and run configuration in one file); replaces the claim, chain and datadir flags", EnvVars: env("BUNDLE"), TakesFile: true}
+var (
+	bundleFlag        = &cli.StringFlag{Name: "bundle", Usage: "Replay offline from a bundle made by 'faultproof bundle export' (preimages and run configuration in one file); replaces the claim and chain flags. Its preimages are checked and unpacked into --datadir (a new directory, kept) or a temporary one", EnvVars: env("BUNDLE"), TakesFile: true}
+	bundleMaxSizeFlag = &cli.StringFlag{Name: "bundle.maxsize", Usage: "Largest decompressed size of a --bundle (e.g. 500MiB, 8GiB): a bundle that decompresses to more is refused", Value: formatSize(bundle.DefaultMaxSize), EnvVars: env("BUNDLE_MAXSIZE")}
+)
+
+// parseSize parses a byte count with an optional binary unit: 1000, 64KiB, 500MiB, 4GiB, 1TiB.
+func parseSize(flag, s string) (uint64, error) {
+	num, shift := strings.TrimSpace(s), 0
+	for _, u := range []struct {
+		suffix string
+		shift  int
+	}{{"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"TiB", 40}, {"B", 0}} {
+		if n, ok := strings.CutSuffix(num, u.suffix); ok {
+			num, shift = strings.TrimSpace(n), u.shift
+			break
+		}
+	}
+	v, err := strconv.ParseUint(num, 10, 64)
+	if err != nil || v == 0 || v > math.MaxUint64>>shift {
+		return 0, fmt.Errorf("--%s %q: want a size such as 500MiB or 8GiB", flag, s)
+	}
+	return v << shift, nil
+}
+
+// formatSize writes a size as parseSize reads it, in the largest unit that divides it.
+func formatSize(v uint64) string {
+	for _, u := range []struct {
+		suffix string
+		shift  int
+	}{{"TiB", 40}, {"GiB", 30}, {"MiB", 20}, {"KiB", 10}} {
+		if v != 0 && v&(1<<u.shift-1) == 0 {
+			return strconv.FormatUint(v>>u.shift, 10) + u.suffix
+		}
+	}
+	return strconv.FormatUint(v, 10)
+}
 
 var bundleCommand = &cli.Command{
 	Name:  "bundle",
@@ -122,8 +160,16 @@ func exportBundle(ctx *cli.Context) error {
 	if err == nil {
 		w, err = bundle.NewWriter(f, m)
 	}
+	skipped := 0
 	if err == nil {
-		err = bundle.Iterate(datadir, func(key common.Hash, value []byte) error { return w.Add(key, value) })
+		err = bundle.Iterate(datadir, func(key common.Hash, value []byte) error {
+			// Local keys come from the run's flags on replay; a bundle never carries them.
+			if preimage.KeyType(key[0]) == preimage.LocalKeyType {
+				skipped++
+				return nil
+			}
+			return w.Add(key, value)
+		})
 	}
 	if err == nil {
 		err = w.Close()
@@ -137,6 +183,9 @@ func exportBundle(ctx *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("export bundle: %w", err)
 	}
+	if skipped > 0 {
+		log.Warn("Left out local keys found in the datadir", "count", skipped)
+	}
 	log.Info("Wrote bundle", "out", out, "preimages", w.Count(), "datadir", datadir, "run", m.Run != nil)
 	fmt.Printf("Wrote %d preimages to %s\n", w.Count(), out)
 	return nil
@@ -145,15 +194,31 @@ func exportBundle(ctx *cli.Context) error {
 // bundleExclusive are the flags whose values come from the bundle.
 var bundleExclusive = []cli.Flag{
 	l1HeadFlag, l2HeadFlag, l2OutputRootFlag, l2ClaimFlag, l2BlockNumFlag, networkFlag, rollupConfigFlag,
-	l2GenesisFlag, l1ChainConfigFlag, l2CustomFlag, dataDirFlag, l1RPCFlag, l1BeaconFlag, l2RPCFlag, l2ExperimentalFlag,
+	l2GenesisFlag, l1ChainConfigFlag, l2CustomFlag, l1RPCFlag, l1BeaconFlag, l2RPCFlag, l2ExperimentalFlag,
 }
 
-// runBundle replays a bundle: its preimages in a memory store, its configuration for the host.
+func bundleError(path string, err error) error {
+	if errors.Is(err, bundle.ErrTooLarge) {
+		return fmt.Errorf("bundle %s: %w (raise --%s to accept it)", path, err, bundleMaxSizeFlag.Name)
+	}
+	return fmt.Errorf("bundle %s: %w", path, err)
+}
+
+// runBundle replays a bundle: its preimages, checked, are unpacked into a datadir (--datadir, which must
+// be new and is kept, or a temporary one), and its configuration drives the host.
 func runBundle(ctx *cli.Context) error {
 	for _, fl := range bundleExclusive {
 		if name := fl.Names()[0]; ctx.IsSet(name) {
 			return fmt.Errorf("--%s cannot be used with --%s: the bundle carries the run's configuration and preimages", name, bundleFlag.Name)
 		}
+	}
+	maxSize, err := parseSize(bundleMaxSizeFlag.Name, ctx.String(bundleMaxSizeFlag.Name))
+	if err != nil {
+		return err
+	}
+	format, err := kvstore.ParseFormat(ctx.String(dataFormatFlag.Name))
+	if err != nil {
+		return fmt.Errorf("--%s: %w", dataFormatFlag.Name, err)
 	}
 	path := ctx.String(bundleFlag.Name)
 	f, err := os.Open(path)
@@ -161,12 +226,13 @@ func runBundle(ctx *cli.Context) error {
 		return fmt.Errorf("--%s: %w", bundleFlag.Name, err)
 	}
 	defer f.Close()
-	store := kvstore.NewMem()
-	defer store.Close()
-	m, n, err := bundle.Read(f, store)
+	r, err := bundle.NewReader(f, maxSize)
 	if err != nil {
-		return fmt.Errorf("bundle %s: %w", path, err)
+		return bundleError(path, err)
 	}
+	defer r.Close()
+	// The configuration first: a bundle that cannot be replayed is refused before its records are read.
+	m := r.Manifest()
 	if m.Run == nil {
 		return fmt.Errorf("bundle %s has no run configuration (export it with --run-args)", path)
 	}
@@ -174,10 +240,29 @@ func runBundle(ctx *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("bundle %s: %w", path, err)
 	}
+	datadir := ctx.String(dataDirFlag.Name)
+	if datadir == "" {
+		tmp, err := os.MkdirTemp("", "faultproof-bundle-*")
+		if err != nil {
+			return fmt.Errorf("--%s: %w", bundleFlag.Name, err)
+		}
+		defer os.RemoveAll(tmp)
+		datadir = filepath.Join(tmp, "preimages")
+	}
+	n, err := r.Import(datadir, format)
+	if err != nil {
+		return bundleError(path, err)
+	}
+	cfg.DataDir, cfg.DataFormat = datadir, format
 	cfg.ExecCmd = ctx.String(execFlag.Name)
 	cfg.ServerMode = ctx.Bool(serverFlag.Name)
-	log.Info("Loaded bundle", "path", path, "preimages", n, "source", m.Source)
+	log.Info("Loaded bundle", "path", path, "preimages", n, "source", m.Source, "datadir", datadir)
 	h := host.New(log.Root(), cfg, inProcessProgram)
-	h.Store = store
 	return runHostWithMetrics(ctx, h)
+}
+
+func init() {
+	for _, c := range bundleCommand.Subcommands {
+		c.OnUsageError = oneLineUsageError(c.Flags)
+	}
 }

@@ -24,7 +24,7 @@ import (
 var runCommand = &cli.Command{
 	Name:   "run",
 	Usage:  "Decide a claim: run the fault proof program in process, served by the host (same flags as host, or --bundle)",
-	Flags:  append(slices.Clone(hostFlags), bundleFlag),
+	Flags:  append(slices.Clone(hostFlags), bundleFlag, bundleMaxSizeFlag),
 	Before: setupLogging,
 	Action: runHost,
 }
@@ -66,6 +66,9 @@ func runHost(ctx *cli.Context) error {
 
 // runHostWithMetrics runs h until it is done or interrupted, serving its metrics with --metrics.enabled.
 func runHostWithMetrics(ctx *cli.Context, h *host.Host) error {
+	if port := ctx.Int(metricsPortFlag.Name); port < 0 || port > 65535 {
+		return fmt.Errorf("--%s %d: want a port from 0 to 65535", metricsPortFlag.Name, port)
+	}
 	sigCtx, stop := signal.NotifyContext(ctx.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if !ctx.Bool(metricsEnabledFlag.Name) {

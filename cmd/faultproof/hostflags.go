@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -221,3 +223,57 @@ func warnUnknownEnv(flags []cli.Flag) {
 }
 
 var errNoArgs = errors.New("unexpected arguments")
+
+// Usage errors as the flag package and urfave/cli word them (they name a flag with one dash).
+var (
+	badFlagValue    = regexp.MustCompile(`^invalid (?:boolean )?value ("(?:[^"\\]|\\.)*") for (?:flag )?-([^:]+): (.*)$`)
+	badEnvValue     = regexp.MustCompile(`^could not parse ("(?:[^"\\]|\\.)*") (?:as \S+ value )?from environment variable ("[^"]*") (?:as value )?for flag ([^:]+): (.*)$`)
+	flagMissesValue = regexp.MustCompile(`^flag needs an argument: -+(.*)$`)
+	unknownFlag     = regexp.MustCompile(`^flag provided but not defined: -+(.*)$`)
+)
+
+func init() {
+	for _, c := range []*cli.Command{runCommand, hostCommand} {
+		c.OnUsageError = oneLineUsageError(c.Flags)
+	}
+}
+
+// oneLineUsageError returns the OnUsageError of a command with the given flags: a flag that does not
+// parse is one error line that names the flag and what it takes (exit code 2), instead of urfave/cli's
+// "Incorrect Usage" and the whole help text.
+func oneLineUsageError(flags []cli.Flag) cli.OnUsageErrorFunc {
+	return func(_ *cli.Context, err error, _ bool) error {
+		msg := err.Error()
+		if m := badFlagValue.FindStringSubmatch(msg); m != nil {
+			return fmt.Errorf("--%s: invalid value %s: %s%s", m[2], m[1], m[3], flagWants(flags, m[2]))
+		}
+		if m := badEnvValue.FindStringSubmatch(msg); m != nil {
+			return fmt.Errorf("--%s: invalid value %s in environment variable %s%s", m[3], m[1], m[2], flagWants(flags, m[3]))
+		}
+		if m := flagMissesValue.FindStringSubmatch(msg); m != nil {
+			return fmt.Errorf("--%s needs a value", m[1])
+		}
+		if m := unknownFlag.FindStringSubmatch(msg); m != nil {
+			return fmt.Errorf("flag provided but not defined: --%s", m[1])
+		}
+		return err
+	}
+}
+
+// flagWants says what values the named flag takes, for error messages.
+func flagWants(flags []cli.Flag, name string) string {
+	for _, f := range flags {
+		if !slices.Contains(f.Names(), name) {
+			continue
+		}
+		switch f.(type) {
+		case *cli.Uint64Flag, *cli.UintFlag:
+			return fmt.Sprintf(" (want a whole number from 0 to %d)", uint64(math.MaxUint64))
+		case *cli.IntFlag, *cli.Int64Flag:
+			return " (want a whole number)"
+		case *cli.BoolFlag:
+			return " (want true or false)"
+		}
+	}
+	return ""
+}

@@ -156,3 +156,9 @@ func vmWitness(ctx *cli.Context) error {
 		})
 	})
 }
+
+func init() {
+	for _, c := range vmCommand.Subcommands {
+		c.OnUsageError = oneLineUsageError(c.Flags)
+	}
+}

@@ -136,6 +136,17 @@ func TestVMErrorPaths(t *testing.T) {
 	truncatedELF := write("truncated.elf", hello[:len(hello)/2])
 	mips32 := write("mips32.elf", elfHeader(t, elf.ELFCLASS32, binary.BigEndian))
 	mips64le := write("mips64le.elf", elfHeader(t, elf.ELFCLASS64, binary.LittleEndian))
+	// 120-byte ELFs: a header and one segment that claims what the file cannot back.
+	oneSegment := func(p elf.Prog64) []byte {
+		hdr := elfHeader(t, elf.ELFCLASS64, binary.BigEndian)
+		binary.BigEndian.PutUint64(hdr[32:], 64) // e_phoff
+		binary.BigEndian.PutUint16(hdr[56:], 1)  // e_phnum
+		var buf bytes.Buffer
+		require.NoError(t, binary.Write(&buf, binary.BigEndian, &p))
+		return append(hdr, buf.Bytes()...)
+	}
+	hugeBSS := write("huge-bss.elf", oneSegment(elf.Prog64{Type: uint32(elf.PT_LOAD), Vaddr: 0x10000, Memsz: vm.HeapStart - 0x10000}))
+	pastEOF := write("past-eof.elf", oneSegment(elf.Prog64{Type: uint32(elf.PT_LOAD), Vaddr: 0x10000, Filesz: 1 << 30, Memsz: 1 << 30}))
 
 	// State files.
 	plain, err := os.ReadFile(filepath.Join(dir, "hello.bin.gz"))
@@ -156,6 +167,11 @@ func TestVMErrorPaths(t *testing.T) {
 	version7 := write("version7.bin", version(7))
 	version9 := write("version9.bin.gz", gz(version(9)))
 	garbageJSON := write("garbage.json", []byte(`{"memory": [}`))
+	// No pages and zero scalars, then a count that the input does not back.
+	scalars := make([]byte, 1+8+32+8+8+1+8+8+1+1+8+8+1+8)
+	scalars[0] = vm.StateVersion
+	manyThreads := write("threads.bin", binary.BigEndian.AppendUint64(bytes.Clone(scalars), 1<<24))
+	bigHint := write("hint.bin", append(append(bytes.Clone(scalars), make([]byte, 16)...), 0xff, 0xff, 0xff, 0xff))
 
 	loadELF := func(path string) []string {
 		return []string{"vm", "load-elf", "--type", "multithreaded64-5", "--path", path, "--out", filepath.Join(dir, "out", "state.bin.gz"), "--meta", ""}
@@ -181,13 +197,17 @@ func TestVMErrorPaths(t *testing.T) {
 		{"truncated ELF", loadELF(truncatedELF), []string{"truncated.elf", "failed to parse ELF"}},
 		{"32-bit MIPS ELF", loadELF(mips32), []string{"ELF is not 64-bit big-endian", "ELFCLASS32"}},
 		{"little-endian MIPS64 ELF", loadELF(mips64le), []string{"ELF is not 64-bit big-endian", "ELFDATA2LSB"}},
-		{"truncated gzip state", run(truncatedGzip), []string{"failed to load state", "truncated.bin.gz", "unexpected EOF"}},
+		{"16 TiB of bss in 120 bytes", loadELF(hugeBSS), []string{"huge-bss.elf", "invalid ELF program", "span more than 16 GiB"}},
+		{"segment past the end of the file", loadELF(pastEOF), []string{"past-eof.elf", "invalid ELF program", "extends past the end of the file"}},
+		{"truncated gzip state", run(truncatedGzip), []string{"failed to load state", "truncated.bin.gz", "state is truncated: input ends in the page"}},
 		{"truncated gzip header", run(truncatedGzipHeader), []string{"failed to load state", "unexpected EOF"}},
-		{"truncated state", run(truncatedBin), []string{"failed to load state", "truncated.bin", "unexpected EOF"}},
+		{"truncated state", run(truncatedBin), []string{"failed to load state", "truncated.bin", "state is truncated: input ends in the page"}},
+		{"state claiming 2^24 threads", run(manyThreads), []string{"failed to load state", "threads.bin", "input ends in the thread 0 of 16777216 of the left thread stack"}},
+		{"state claiming a 4 GiB hint", run(bigHint), []string{"failed to load state", "hint.bin", "input ends in the last hint (0 of 4294967295 bytes)"}},
 		{"state version 7", run(version7), []string{"failed to load state", "unsupported state version: 7"}},
 		{"state version 9, gzipped", run(version9), []string{"failed to load state", "unsupported state version: 9"}},
 		{"garbage JSON state", run(garbageJSON), []string{"failed to load state", "garbage.json"}},
-		{"witness of a truncated state", []string{"vm", "witness", "--input", truncatedGzip}, []string{"failed to load state", "unexpected EOF"}},
+		{"witness of a truncated state", []string{"vm", "witness", "--input", truncatedGzip}, []string{"failed to load state", "state is truncated"}},
 		{"unknown syscall", run(badSyscallState),
 			[]string{fmt.Sprintf("failed at step %d (PC: ", syscallStep), "unrecognized syscall: 5108"}},
 		{"invalid instruction", run(badInsnState),
