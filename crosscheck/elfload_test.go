@@ -6,7 +6,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/ethereum-optimism/optimism/cannon/mipsevm/multithreaded"
@@ -34,31 +36,45 @@ func craftELF(progs []elf.Prog64, body []byte) []byte {
 // loadBoth loads an ELF (and patches the stack) with Cannon's loader and ours.
 func loadBoth(t *testing.T, data []byte) (*versions.VersionedState, error, *vm.State, error) {
 	t.Helper()
-	cf, err := elf.NewFile(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cs *versions.VersionedState
-	st, cerr := program.LoadELF(cf, multithreaded.CreateInitialState)
-	if cerr == nil {
-		if err := program.PatchStack(st); err != nil {
-			t.Fatal(err)
-		}
-		if cs, err = versions.NewFromState(versions.VersionMultiThreaded64_v5, st); err != nil {
-			t.Fatal(err)
-		}
-	}
-	of, err := elf.NewFile(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ours, oerr := vm.LoadELF(of)
-	if oerr == nil {
-		if err := vm.PatchStack(ours); err != nil {
-			t.Fatal(err)
-		}
-	}
+	cs, cerr := loadCannon(t, data)
+	ours, oerr := loadOurs(t, data)
 	return cs, cerr, ours, oerr
+}
+
+func loadCannon(t *testing.T, data []byte) (*versions.VersionedState, error) {
+	t.Helper()
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := program.LoadELF(f, multithreaded.CreateInitialState)
+	if err != nil {
+		return nil, err
+	}
+	if err := program.PatchStack(st); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := versions.NewFromState(versions.VersionMultiThreaded64_v5, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs, nil
+}
+
+func loadOurs(t *testing.T, data []byte) (*vm.State, error) {
+	t.Helper()
+	f, err := elf.NewFile(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := vm.LoadELF(f)
+	if err != nil {
+		return nil, err
+	}
+	if err := vm.PatchStack(s); err != nil {
+		t.Fatal(err)
+	}
+	return s, nil
 }
 
 // requireSameLoad requires both loaders to accept the ELF and give the same state: hash, binary and
@@ -169,3 +185,74 @@ func TestLoadELFRejectsTruncatedFiles(t *testing.T) {
 }
 
 func must[T any](_ []byte, v T) T { return v }
+
+// FuzzLoadELFMatchesCannon loads mutated ELFs with Cannon's loader and ours: both accept or both refuse
+// (except the pinned truncated-segment divergence), and accepted programs give identical states. ELFs
+// whose segments span more than 64 MiB are skipped: Cannon would allocate all of it.
+//
+// Long run: cd crosscheck && go test -run XXX -fuzz '^FuzzLoadELFMatchesCannon$' -fuzztime 30m -fuzzminimizetime 10x
+func FuzzLoadELFMatchesCannon(f *testing.F) {
+	load := uint32(elf.PT_LOAD)
+	body := bytes.Repeat([]byte("segment data "), 100)
+	const off = 64 + 56*3
+	for _, progs := range [][]elf.Prog64{
+		{
+			{Type: load, Off: off, Vaddr: 0x10000 + 100, Filesz: 500, Memsz: 500 + 9*4096 + 123},
+			{Type: uint32(elf.PT_NOTE), Off: off, Vaddr: 0x80000, Filesz: 40, Memsz: 40},
+			{Type: load, Off: off, Vaddr: 0x90000, Filesz: 0, Memsz: 10},
+		},
+		{
+			{Type: load, Off: off, Vaddr: 0x20000, Filesz: 1000, Memsz: 1000},
+			{Type: load, Off: off, Vaddr: 0x1f000, Filesz: 100, Memsz: 3 * 4096},
+			{Type: load, Off: off, Vaddr: 0x20010, Filesz: 8, Memsz: 8 + 2*4096},
+		},
+		{
+			{Type: load, Off: off, Vaddr: 0x40000, Filesz: 1, Memsz: 64 * 4096},
+			{Type: load, Off: off + 7, Vaddr: 0x40000 + 5*4096 + 3, Filesz: 900, Memsz: 900},
+			{Type: load, Off: off, Vaddr: 0x40000 + 63*4096, Filesz: 1000, Memsz: 3 * 4096},
+		},
+	} {
+		f.Add(craftELF(progs, body))
+	}
+	hello, err := os.ReadFile(guestPath(f, "hello"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(hello)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ef, err := elf.NewFile(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		var span uint64
+		for _, p := range ef.Progs {
+			span += p.Memsz/4096 + 2
+		}
+		if span > 64<<20/4096 {
+			return
+		}
+		var cs *versions.VersionedState
+		var cerr error
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					cerr = fmt.Errorf("cannon panics: %v", r)
+				}
+			}()
+			cs, cerr = loadCannon(t, data)
+		}()
+		ours, oerr := loadOurs(t, data)
+		if oerr != nil && strings.Contains(oerr.Error(), "extends past the end of the file") {
+			return // the pinned divergence: Cannon loads what the file has
+		}
+		if (cerr == nil) != (oerr == nil) {
+			t.Fatalf("cannon: %v, ours: %v", cerr, oerr)
+		}
+		if cerr != nil {
+			return
+		}
+		if !bytes.Equal(serializeCannon(t, cs), serializeOurs(t, ours)) {
+			t.Fatal("states differ")
+		}
+	})
+}

@@ -105,7 +105,7 @@ func TestLoadELFRejectsBadSizes(t *testing.T) {
 
 // patchBSS returns a copy of a 64-bit big-endian ELF whose last PT_LOAD segment has extra more bytes of
 // memory (bss).
-func patchBSS(t *testing.T, data []byte, extra uint64) []byte {
+func patchBSS(t testing.TB, data []byte, extra uint64) []byte {
 	out := bytes.Clone(data)
 	phoff := binary.BigEndian.Uint64(out[32:])
 	phnum := int(binary.BigEndian.Uint16(out[56:]))
@@ -203,7 +203,7 @@ func eagerZero(m *Memory, addr, n uint64) {
 	}
 }
 
-func stateBytes(t *testing.T, s *State) []byte {
+func stateBytes(t testing.TB, s *State) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := s.Serialize(&buf); err != nil {

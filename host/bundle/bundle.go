@@ -73,6 +73,8 @@ var (
 	ErrCorrupt = errors.New("corrupt bundle")
 	// ErrTooLarge is returned for a bundle that decompresses to more than the reader's size limit.
 	ErrTooLarge = errors.New("bundle too large")
+	// ErrUnsupportedVersion is returned for a bundle of a format version this build does not read.
+	ErrUnsupportedVersion = errors.New("unsupported bundle version")
 )
 
 // checkRecord checks one preimage for a bundle, on writing and on reading.
@@ -320,7 +322,7 @@ func (r *Reader) readHeader() error {
 		return corrupt("bad magic %q", hdr[:8])
 	}
 	if v := binary.BigEndian.Uint32(hdr[8:]); v != Version {
-		return fmt.Errorf("unsupported bundle version %d (this build reads version %d)", v, Version)
+		return fmt.Errorf("%w %d (this build reads version %d)", ErrUnsupportedVersion, v, Version)
 	}
 	n := binary.BigEndian.Uint32(hdr[12:])
 	if n > maxManifest {
