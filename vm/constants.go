@@ -1,12 +1,5 @@
 package vm
 
-// StateVersion is the version byte that prefixes a serialized state. 8 is
-// Cannon's "multithreaded64-5", the version the MIPS64 contract accepts.
-const StateVersion uint8 = 8
-
-// StateVersionName is Cannon's name for StateVersion.
-const StateVersionName = "multithreaded64-5"
-
 // Memory layout.
 const (
 	// PageAddrBits is the number of address bits inside a page.

@@ -94,10 +94,24 @@ func TestStateBinaryRoundTrip(t *testing.T) {
 	}
 
 	bad := append([]byte{}, buf.Bytes()...)
-	bad[0] = 7
-	if _, err := DeserializeState(bytes.NewReader(bad)); !errors.Is(err, ErrUnsupportedVersion) {
-		t.Fatalf("version 7: %v", err)
+	for _, v := range []byte{0, 5, 9} { // single-threaded, 32-bit and future versions
+		bad[0] = v
+		if _, err := DeserializeState(bytes.NewReader(bad)); !errors.Is(err, ErrUnsupportedVersion) {
+			t.Fatalf("version %d: %v", v, err)
+		}
 	}
+	for _, v := range Versions {
+		bad[0] = byte(v)
+		got, err := DeserializeState(bytes.NewReader(bad))
+		if err != nil || got.Version != v || got.Hash() != s.Hash() {
+			t.Fatalf("version %d: %v", v, err)
+		}
+		var again bytes.Buffer
+		if err := got.Serialize(&again); err != nil || !bytes.Equal(again.Bytes(), bad) {
+			t.Fatalf("version %d: re-serialization differs", v)
+		}
+	}
+	bad[0] = StateVersion
 	if _, err := DeserializeState(bytes.NewReader(buf.Bytes()[:buf.Len()-1])); err == nil {
 		t.Fatal("truncated state accepted")
 	}

@@ -1,0 +1,35 @@
+package vm
+
+import (
+	"bytes"
+	"testing"
+)
+
+// TestTraceback follows a call and its return as Cannon's --debug does, and prints its traceback.
+func TestTraceback(t *testing.T) {
+	meta := &Metadata{Symbols: []Symbol{{Name: "main", Start: 0x1000, Size: 0x100}, {Name: "f", Start: 0x2000, Size: 0x100}}}
+	m, th, _ := newTestVM(
+		0x0C000000|0x2000>>2, // jal f
+		0,                    // nop (delay slot)
+	)
+	writeInsn(m.state.Memory, 0x2000, special(regRA, 0, 0, 0, 0x08)) // jr ra
+	writeInsn(m.state.Memory, 0x2004, 0)                             // nop
+	m.EnableDebug(meta)
+	if err := m.Run(2); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	m.Traceback(&out)
+	want := "traceback at pc=2000. step=2\n\t0 2000 in f caller=00001000\n"
+	if out.String() != want {
+		t.Fatalf("traceback in f:\n%q\nwant\n%q", out.String(), want)
+	}
+	if err := m.Run(2); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	m.Traceback(&out)
+	if want := "traceback at pc=1008. step=4\n"; out.String() != want || th.Cpu.PC != 0x1008 {
+		t.Fatalf("after the return:\n%q\nwant\n%q", out.String(), want)
+	}
+}
