@@ -231,6 +231,9 @@ type jsonState struct {
 	NextThreadId                uint64
 	LastHint                    hexutil.Bytes
 	UseLargeICache              bool
+	// StateVersion is ours: Cannon's JSON states carry no version. It is written only for versions
+	// before LatestVersion, so that a JSON snapshot of an older state runs by its rules.
+	StateVersion Version `json:",omitempty"`
 }
 
 // MarshalJSON encodes the state in the JSON form Cannon's Go state type
@@ -266,6 +269,9 @@ func (s *State) writeJSON(w io.Writer) error {
 		RightThreadStack:            s.RightThreadStack,
 		NextThreadId:                s.NextThreadID,
 		LastHint:                    s.LastHint,
+	}
+	if v := s.version(); v != LatestVersion {
+		js.StateVersion = v
 	}
 	rest, err := json.Marshal(&js)
 	if err != nil {
@@ -306,6 +312,9 @@ func (s *State) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &js); err != nil {
 		return err
 	}
+	if js.StateVersion != 0 && !js.StateVersion.Supported() {
+		return fmt.Errorf("%w %d (supported: %s)", ErrUnsupportedVersion, uint8(js.StateVersion), supportedList())
+	}
 	mem := NewMemory()
 	var top uint64
 	for i, p := range js.Memory {
@@ -318,6 +327,7 @@ func (s *State) UnmarshalJSON(b []byte) error {
 		top = max(top, p.Index)
 	}
 	*s = State{
+		Version:                     js.StateVersion,
 		Memory:                      mem,
 		PreimageKey:                 js.PreimageKey,
 		PreimageOffset:              js.PreimageOffset,

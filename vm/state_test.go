@@ -142,6 +142,21 @@ func TestStateJSONRoundTrip(t *testing.T) {
 	if got.Hash() != s.Hash() || !bytes.Equal(got.LastHint, s.LastHint) {
 		t.Fatal("JSON round trip changed the state")
 	}
+	if strings.Contains(string(data), "StateVersion") || got.version() != LatestVersion {
+		t.Fatal("the latest version is not written in JSON, as in Cannon's")
+	}
+	// An older version is kept, so that a JSON snapshot runs by its rules; an unknown one is refused.
+	s.Version = MultiThreaded64v3
+	if data, err = json.Marshal(s); err != nil || !strings.Contains(string(data), `"StateVersion":6`) {
+		t.Fatalf("version 6 in JSON: %v", err)
+	}
+	if err := json.Unmarshal(data, &got); err != nil || got.Version != MultiThreaded64v3 {
+		t.Fatalf("version 6 from JSON: %d, %v", got.Version, err)
+	}
+	bad := strings.Replace(string(data), `"StateVersion":6`, `"StateVersion":5`, 1)
+	if err := json.Unmarshal([]byte(bad), &got); !errors.Is(err, ErrUnsupportedVersion) {
+		t.Fatalf("version 5 from JSON: %v", err)
+	}
 }
 
 func TestStateFiles(t *testing.T) {
