@@ -10,6 +10,7 @@ import (
 // its target), jr pops one, and a clone starts the child's stack with a frame for the clone.
 type callStacks struct {
 	meta     *Metadata
+	out      io.Writer // where a return without a frame is reported, as Cannon does on stdout
 	byThread map[uint64]*callStack
 }
 
@@ -18,10 +19,14 @@ type callStack struct {
 	targets, callers []uint64
 }
 
-// EnableDebug starts following call stacks with the symbols of meta, for Traceback. Every later step of
-// Run goes through the reference step, which sees the jumps: a debug run is several times slower.
-func (m *VM) EnableDebug(meta *Metadata) {
-	m.stacks = &callStacks{meta: meta, byThread: map[uint64]*callStack{}}
+// EnableDebug starts following call stacks with the symbols of meta, for Traceback; a return with no
+// frame to pop is reported on out. Every later step of Run goes through the reference step, which sees
+// the jumps: a debug run is several times slower.
+func (m *VM) EnableDebug(meta *Metadata, out io.Writer) {
+	if out == nil {
+		out = io.Discard
+	}
+	m.stacks = &callStacks{meta: meta, out: out, byThread: map[uint64]*callStack{}}
 }
 
 // Traceback writes the active thread's call stack as Cannon's --debug prints it. Without EnableDebug it
@@ -60,11 +65,12 @@ func (c *callStacks) push(thread, caller, target uint64) {
 // pop returns from the function holding pc. When that is not the innermost frame's function (the call
 // was inlined, or the frame's return was a tail jump), the stack unwinds to the innermost frame of pc's
 // function, if there is one.
-func (c *callStacks) pop(thread, pc uint64) {
+func (c *callStacks) pop(thread, pc, step uint64) {
 	st := c.of(thread)
 	n := len(st.targets)
 	if n == 0 {
-		return // Cannon reports an underflow on stdout; nothing to unwind
+		fmt.Fprintf(c.out, "ERROR: stack underflow at pc=%x. step=%d\n", pc, step)
+		return
 	}
 	fn := c.meta.LookupSymbol(pc)
 	if c.meta.LookupSymbol(st.targets[n-1]) == fn {

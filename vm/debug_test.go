@@ -14,7 +14,8 @@ func TestTraceback(t *testing.T) {
 	)
 	writeInsn(m.state.Memory, 0x2000, special(regRA, 0, 0, 0, 0x08)) // jr ra
 	writeInsn(m.state.Memory, 0x2004, 0)                             // nop
-	m.EnableDebug(meta)
+	var underflows bytes.Buffer
+	m.EnableDebug(meta, &underflows)
 	if err := m.Run(2); err != nil {
 		t.Fatal(err)
 	}
@@ -31,5 +32,16 @@ func TestTraceback(t *testing.T) {
 	m.Traceback(&out)
 	if want := "traceback at pc=1008. step=4\n"; out.String() != want || th.Cpu.PC != 0x1008 {
 		t.Fatalf("after the return:\n%q\nwant\n%q", out.String(), want)
+	}
+	if underflows.Len() != 0 {
+		t.Fatalf("underflow reported: %q", underflows.String())
+	}
+	// Returning again, with no frame left, is reported as Cannon reports it.
+	writeInsn(m.state.Memory, 0x1008, special(regRA, 0, 0, 0, 0x08)) // jr ra
+	if err := m.Run(1); err != nil {
+		t.Fatal(err)
+	}
+	if want := "ERROR: stack underflow at pc=1008. step=5\n"; underflows.String() != want {
+		t.Fatalf("underflow: %q, want %q", underflows.String(), want)
 	}
 }

@@ -232,7 +232,7 @@ func (m *VM) execute(t *Thread) error {
 		switch {
 		case fun == 0x08: // jr
 			if m.stacks != nil {
-				m.stacks.pop(t.ThreadID, pc)
+				m.stacks.pop(t.ThreadID, pc, m.state.Step)
 			}
 			return jump(cpu, regs, 0, rs)
 		case fun == 0x09: // jalr

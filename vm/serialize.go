@@ -312,7 +312,9 @@ func (s *State) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &js); err != nil {
 		return err
 	}
-	if js.StateVersion != 0 && !js.StateVersion.Supported() {
+	if js.StateVersion == 0 {
+		js.StateVersion = LatestVersion
+	} else if !js.StateVersion.Supported() {
 		return fmt.Errorf("%w %d (supported: %s)", ErrUnsupportedVersion, uint8(js.StateVersion), supportedList())
 	}
 	mem := NewMemory()

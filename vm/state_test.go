@@ -142,7 +142,7 @@ func TestStateJSONRoundTrip(t *testing.T) {
 	if got.Hash() != s.Hash() || !bytes.Equal(got.LastHint, s.LastHint) {
 		t.Fatal("JSON round trip changed the state")
 	}
-	if strings.Contains(string(data), "StateVersion") || got.version() != LatestVersion {
+	if strings.Contains(string(data), "StateVersion") || got.Version != LatestVersion {
 		t.Fatal("the latest version is not written in JSON, as in Cannon's")
 	}
 	// An older version is kept, so that a JSON snapshot runs by its rules; an unknown one is refused.
