@@ -1,5 +1,6 @@
-// Command faultproof is the OP Stack fault proof toolkit: the preimage host, chain configs, and (as they
-// land) the program, the VM and the demo.
+// Command faultproof is the OP Stack fault proof toolkit: the preimage host, chain configs, the program, the
+// VM and the demo. Started as cannon, op-program or kona-host (symlinks made by install-links), it answers
+// those tools' command lines, so that op-challenger can run it in their place.
 package main
 
 import (
@@ -27,7 +28,7 @@ func newApp() *cli.App {
 		Usage: "OP Stack fault proofs: preimage host, fault proof program and Cannon-compatible VM",
 		Description: "Exit codes: 0 the claim is valid, 1 the claim is invalid, 2 anything else " +
 			"(bad flags, missing data, program failure).",
-		Commands:             []*cli.Command{demoCommand, devnetCommand, runCommand, hostCommand, configsCommand, execBlockCommand, batchesCommand, benchCommand, vmCommand, prestateCommand, bundleCommand},
+		Commands:             []*cli.Command{demoCommand, devnetCommand, runCommand, hostCommand, configsCommand, execBlockCommand, batchesCommand, benchCommand, vmCommand, prestateCommand, bundleCommand, installLinksCommand},
 		EnableBashCompletion: true,
 		// We print errors ourselves, once, and choose the exit code.
 		ExitErrHandler: func(*cli.Context, error) {},
@@ -38,8 +39,10 @@ func main() {
 	os.Exit(run(os.Args))
 }
 
+// run runs the CLI that the binary's name asks for (see appFor) and returns the exit code.
 func run(args []string) int {
-	err := newApp().Run(args)
+	app, args := appFor(args)
+	err := app.Run(args)
 	if err == nil {
 		return exitValid
 	}
@@ -55,6 +58,6 @@ func run(args []string) int {
 		}
 		return exitErr.Code
 	}
-	fmt.Fprintf(os.Stderr, "faultproof: %v\n", err)
+	fmt.Fprintf(os.Stderr, "%s: %v\n", app.Name, err)
 	return exitFailure
 }

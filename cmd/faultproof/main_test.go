@@ -20,12 +20,13 @@ import (
 )
 
 // The test binary doubles as the faultproof binary: with runMainEnv set it runs main's logic on its
-// arguments, so tests can start real processes without a separate build step.
+// arguments (and its name: under a symlink named cannon it answers as Cannon), so tests can start real
+// processes without a separate build step.
 const runMainEnv = "FAULTPROOF_TEST_RUN_MAIN"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(runMainEnv) == "1" {
-		os.Exit(run(append([]string{"faultproof"}, os.Args[1:]...)))
+		os.Exit(run(os.Args))
 	}
 	os.Exit(m.Run())
 }

@@ -94,9 +94,16 @@ var (
 		Name:  "pprof.cpu",
 		Usage: "Write a CPU profile of the run to cpu.pprof",
 	}
+	vmRunDebugFlag = &cli.BoolFlag{
+		Name: "debug",
+		Usage: "Follow each thread's call stack (with --meta's symbols) and print the active thread's traceback to stdout at " +
+			"the end, as Cannon does; every step then takes the slow path",
+	}
 	vmRunDebugInfoFlag = &cli.PathFlag{
-		Name:      "debug-info",
-		Usage:     "Where to write run statistics as JSON (pages, memory used, pre-image requests and bytes, steps)",
+		Name: "debug-info",
+		Usage: "Where to write Cannon's run statistics as JSON: pages, memory used, pre-image requests and bytes, steps, " +
+			"instruction cache misses, RMW successes and failures, the longest LL-SC distance, reservation invalidations, " +
+			"forced preemptions, idle steps of thread 0",
 		TakesFile: true,
 	}
 )
@@ -120,7 +127,7 @@ last log line); 2 when the run fails, including a failure of the pre-image serve
 		vmRunProofAtFlag, vmRunProofFmtFlag,
 		vmRunSnapshotAtFlag, vmRunSnapshotFmtFlag,
 		vmRunStopAtFlag, vmRunStopAtPreimageFlag, vmRunStopAtPreimageTypeFlag, vmRunStopAtPreimageLargerThanFlag,
-		vmRunMetaFlag, vmRunInfoAtFlag, vmRunPProfCPUFlag, vmRunDebugInfoFlag,
+		vmRunMetaFlag, vmRunInfoAtFlag, vmRunPProfCPUFlag, vmRunDebugFlag, vmRunDebugInfoFlag,
 	}, logFlags...),
 	Before: setupLogging,
 	Action: vmRun,
@@ -132,6 +139,7 @@ type runConfig struct {
 	proofFmt, snapshotFmt               string
 	stopAtPreimage                      *preimageStop
 	meta                                *vm.Metadata
+	debug, stats                        bool
 }
 
 // preimageStop is the --stop-at-preimage* condition, checked after each step that read pre-image data.
@@ -267,18 +275,24 @@ func runConfigFromCLI(ctx *cli.Context) (*runConfig, error) {
 	if cfg.stopAtPreimage, err = parsePreimageStop(ctx); err != nil {
 		return nil, err
 	}
-	cfg.meta, err = loadMetadata(ctx)
-	return cfg, err
+	cfg.debug, cfg.stats = ctx.Bool(vmRunDebugFlag.Name), ctx.Path(vmRunDebugInfoFlag.Name) != ""
+	if cfg.debug && ctx.Path(vmRunMetaFlag.Name) == "" {
+		return nil, fmt.Errorf("--%s needs the symbols of --%s", vmRunDebugFlag.Name, vmRunMetaFlag.Name)
+	}
+	if cfg.meta, err = loadMetadata(ctx, cfg.debug); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }
 
 // loadMetadata reads --meta. Cannon requires the default meta.json to exist; here a missing default only
-// means no symbol names.
-func loadMetadata(ctx *cli.Context) (*vm.Metadata, error) {
+// means no symbol names, unless they are required (--debug).
+func loadMetadata(ctx *cli.Context, required bool) (*vm.Metadata, error) {
 	path := ctx.Path(vmRunMetaFlag.Name)
 	if path == "" {
 		return &vm.Metadata{}, nil
 	}
-	if !ctx.IsSet(vmRunMetaFlag.Name) {
+	if !ctx.IsSet(vmRunMetaFlag.Name) && !required {
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 			log.Debug("No metadata file, running without symbol names", "meta", path)
 			return &vm.Metadata{}, nil
@@ -329,7 +343,7 @@ func vmRun(ctx *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	log.Info("Loaded input state", "input", ctx.Path(vmRunInputFlag.Name), "version", vm.StateVersionName,
+	log.Info("Loaded input state", "input", ctx.Path(vmRunInputFlag.Name), "version", s.Version,
 		"step", s.Step, "exited", s.Exited)
 
 	sigCtx, stopSignals := signal.NotifyContext(ctx.Context, os.Interrupt, syscall.SIGTERM)
@@ -347,11 +361,20 @@ func vmRun(ctx *cli.Context) error {
 	guestErr := newLineLogger(log.Root().With("module", "guest", "stream", "stderr"), "Guest output")
 	oracle := newHostOracle(host)
 	r := &runner{cfg: cfg, state: s, vm: vm.NewVM(s, oracle, guestOut, guestErr), oracle: oracle, log: log.Root()}
+	if cfg.stats {
+		r.vm.EnableStats()
+	}
+	if cfg.debug {
+		r.vm.EnableDebug(cfg.meta, os.Stdout)
+	}
 
 	start := time.Now()
 	startStep := s.Step
 	runErr := r.run(sigCtx)
 	elapsed := time.Since(start)
+	if cfg.debug {
+		r.vm.Traceback(os.Stdout) // at the end, or where the run failed
+	}
 	guestOut.Flush()
 	guestErr.Flush()
 	var hostErr error
@@ -375,14 +398,7 @@ func vmRun(ctx *cli.Context) error {
 		return fmt.Errorf("failed to write state output: %w", err)
 	}
 	if path := ctx.Path(vmRunDebugInfoFlag.Name); path != "" {
-		requests, size := r.vm.PreimageStats()
-		info := &debugInfo{
-			Pages:               s.Memory.PageCount(),
-			MemoryUsed:          hexutil.Uint64(uint64(s.Memory.PageCount()) * vm.PageSize),
-			NumPreimageRequests: requests,
-			TotalPreimageSize:   size,
-			TotalSteps:          s.Step,
-		}
+		info := newDebugInfo(r.vm)
 		if err := writeOutput(path, func(w io.Writer) error { return writeJSON(w, info) }); err != nil {
 			return fmt.Errorf("failed to write debug info: %w", err)
 		}
@@ -397,13 +413,43 @@ func vmRun(ctx *cli.Context) error {
 	return nil
 }
 
-// debugInfo holds the fields of Cannon's --debug-info file that this VM tracks.
+// debugInfo is Cannon's --debug-info file (mipsevm.DebugInfo): every field, with Cannon's meaning (see
+// vm.Stats).
 type debugInfo struct {
-	Pages               int            `json:"pages"`
-	MemoryUsed          hexutil.Uint64 `json:"memory_used"`
-	NumPreimageRequests int            `json:"num_preimage_requests"`
-	TotalPreimageSize   int            `json:"total_preimage_size"`
-	TotalSteps          uint64         `json:"total_steps"`
+	Pages                        int            `json:"pages"`
+	MemoryUsed                   hexutil.Uint64 `json:"memory_used"`
+	NumPreimageRequests          int            `json:"num_preimage_requests"`
+	TotalPreimageSize            int            `json:"total_preimage_size"`
+	TotalSteps                   uint64         `json:"total_steps"`
+	InstructionCacheMissCount    uint64         `json:"instruction_cache_miss_count"`
+	HighestICacheMissPC          hexutil.Uint64 `json:"highest_icache_miss_pc"`
+	RmwSuccessCount              uint64         `json:"rmw_success_count"`
+	RmwFailCount                 uint64         `json:"rmw_fail_count"`
+	MaxStepsBetweenLLAndSC       uint64         `json:"max_steps_between_ll_and_sc"`
+	ReservationInvalidationCount uint64         `json:"reservation_invalidation_count"`
+	ForcedPreemptionCount        uint64         `json:"forced_preemption_count"`
+	IdleStepCountThread0         uint64         `json:"idle_step_count_thread_0"`
+}
+
+func newDebugInfo(m *vm.VM) *debugInfo {
+	s := m.State()
+	requests, size := m.PreimageStats()
+	st := m.Stats()
+	return &debugInfo{
+		Pages:                        s.Memory.PageCount(),
+		MemoryUsed:                   hexutil.Uint64(uint64(s.Memory.PageCount()) * vm.PageSize),
+		NumPreimageRequests:          requests,
+		TotalPreimageSize:            size,
+		TotalSteps:                   s.Step,
+		InstructionCacheMissCount:    st.InstructionCacheMisses,
+		HighestICacheMissPC:          hexutil.Uint64(st.HighestICacheMissPC),
+		RmwSuccessCount:              st.RMWSuccesses,
+		RmwFailCount:                 st.RMWFailures,
+		MaxStepsBetweenLLAndSC:       st.MaxStepsBetweenLLAndSC,
+		ReservationInvalidationCount: st.ReservationInvalidations,
+		ForcedPreemptionCount:        st.ForcedPreemptions,
+		IdleStepCountThread0:         st.IdleStepsThread0,
+	}
 }
 
 func ips(steps uint64, d time.Duration) float64 {
