@@ -229,6 +229,9 @@ func TestDropInOpProgramFlags(t *testing.T) {
 	devGenesis := writeJSONFile(t, filepath.Join(dir, "genesis.json"), map[string]any{"config": b.Config()})
 	devL1 := writeJSONFile(t, filepath.Join(dir, "l1.json"), devnet.L1ChainConfig())
 	custom := []string{"--rollup.config", devRollup, "--l2.genesis", devGenesis}
+	commaDir := filepath.Join(dir, "a,b")
+	require.NoError(t, os.Mkdir(commaDir, 0o755))
+	commaRollup := writeJSONFile(t, filepath.Join(commaDir, "rollup.json"), b.Rollup())
 
 	for _, name := range []string{"OP_PROGRAM_L1_CHAINCONFIG", "OP_PROGRAM_L1_CHAIN_CONFIG"} {
 		t.Run(name+" is honoured", func(t *testing.T) {
@@ -266,6 +269,7 @@ func TestDropInOpProgramFlags(t *testing.T) {
 		{"a network list naming two chains", []string{"--network", "op-sepolia,op-mainnet"}, nil, "names chains 11155420 and 10: interop (super root) games are not supported yet"},
 		{"a rollup config list of one chain", []string{"--rollup.config", devRollup + "," + devRollup, "--l2.genesis", devGenesis + "," + devGenesis}, nil, ""},
 		{"an empty list", []string{"--network", ","}, nil, "names no chain"},
+		{"a file whose path has a comma", []string{"--rollup.config", commaRollup, "--l2.genesis", devGenesis}, nil, ""},
 		{"--l2.agreed-prestate", append([]string{"--l2.agreed-prestate", "0x00"}, custom...), nil, "--l2.agreed-prestate: interop (super root) games are not supported yet"},
 		{"--depset.config", append([]string{"--depset.config", devRollup}, custom...), nil, "--depset.config: interop (super root) games are not supported yet"},
 		{"OP_PROGRAM_DEPSET_CONFIG", custom, map[string]string{"OP_PROGRAM_DEPSET_CONFIG": devRollup}, "--depset.config: interop"},

@@ -263,8 +263,12 @@ var errInterop = errors.New("interop (super root) games are not supported yet")
 
 // oneChain resolves each entry of a comma list (op-program's --network, --rollup.config and
 // --l2.genesis take one entry per chain of an interop dependency set) to its chain ID, and returns that
-// chain's ID: every entry must name the same chain.
+// chain's ID: every entry must name the same chain. A value that names an existing file is one entry,
+// commas and all.
 func oneChain(flag, list string, chainOf func(entry string) (uint64, error)) (uint64, error) {
+	if _, err := os.Stat(list); err == nil {
+		return chainOf(list)
+	}
 	var id uint64
 	n := 0
 	for entry := range strings.SplitSeq(list, ",") {
