@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -171,5 +172,38 @@ func TestMakeOnceFailureLeavesNothing(t *testing.T) {
 	}
 	if leftovers, _ := filepath.Glob(dir + ".tmp-*"); len(leftovers) != 0 {
 		t.Fatalf("temporary directories left: %v", leftovers)
+	}
+}
+
+// TestWriteOverlay: files added to a build reach the compiler by an overlay that places them in the module
+// copy, which is left as it is; paths outside the module are refused.
+func TestWriteOverlay(t *testing.T) {
+	dir, mod := t.TempDir(), t.TempDir()
+	path, err := writeOverlay(dir, mod, map[string]string{"x/main.go": "package main\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var overlay struct{ Replace map[string]string }
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &overlay); err != nil {
+		t.Fatal(err)
+	}
+	src, ok := overlay.Replace[filepath.Join(mod, "x", "main.go")]
+	if !ok || len(overlay.Replace) != 1 {
+		t.Fatalf("overlay %s", data)
+	}
+	if got, err := os.ReadFile(src); err != nil || string(got) != "package main\n" {
+		t.Fatalf("overlay source %q: %v", got, err)
+	}
+	if entries, _ := os.ReadDir(mod); len(entries) != 0 {
+		t.Fatal("the module was changed")
+	}
+	for _, bad := range []string{"../x.go", "/tmp/x.go"} {
+		if _, err := writeOverlay(t.TempDir(), mod, map[string]string{bad: ""}); err == nil {
+			t.Fatalf("%s accepted", bad)
+		}
 	}
 }
