@@ -29,33 +29,37 @@ func env(name string) []string { return []string{envPrefix + name} }
 var rpcKinds = []string{"alchemy", "quicknode", "infura", "parity", "nethermind", "debug_geth", "erigon", "basic", "any", "standard"}
 
 var (
-	l1HeadFlag       = &cli.StringFlag{Name: "l1.head", Usage: "Hash of the L1 head block: derivation reads L1 up to this block", EnvVars: env("L1_HEAD")}
-	l2HeadFlag       = &cli.StringFlag{Name: "l2.head", Usage: "Hash of the agreed L2 block (the block of --l2.outputroot)", EnvVars: env("L2_HEAD")}
-	l2OutputRootFlag = &cli.StringFlag{Name: "l2.outputroot", Usage: "Agreed L2 output root to start derivation from", EnvVars: env("L2_OUTPUT_ROOT")}
-	l2ClaimFlag      = &cli.StringFlag{Name: "l2.claim", Usage: "Claimed L2 output root to validate", EnvVars: env("L2_CLAIM")}
-	l2BlockNumFlag   = &cli.Uint64Flag{Name: "l2.blocknumber", Aliases: []string{"l2.sequencenumber"}, Usage: "Number of the L2 block that the claimed output root is for", EnvVars: append(env("L2_BLOCK_NUM"), env("L2_SEQUENCE_NUMBER")...)}
-	networkFlag      = &cli.StringFlag{Name: "network", Usage: "Chain from the embedded superchain registry, by name (op-sepolia) or chain ID (see 'faultproof configs'); a comma list must name one chain", EnvVars: env("NETWORK")}
-	rollupConfigFlag = &cli.StringFlag{Name: "rollup.config", Usage: "Rollup config file (op-node rollup.json) of a chain not given with --network; a comma list must name one chain", EnvVars: env("ROLLUP_CONFIG"), TakesFile: true}
-	l2GenesisFlag    = &cli.StringFlag{Name: "l2.genesis", Usage: "L2 genesis file (its chain config is used); required with --rollup.config; a comma list must name one chain", EnvVars: env("L2_GENESIS"), TakesFile: true}
-	// OP_PROGRAM_L1_CHAINCONFIG is op-program's spelling; OP_PROGRAM_L1_CHAIN_CONFIG was ours before.
-	l1ChainConfigFlag = &cli.StringFlag{Name: "l1.chainconfig", Usage: "L1 genesis or chain config file, for custom chains on an L1 other than mainnet, sepolia, holesky or hoodi", EnvVars: append(env("L1_CHAINCONFIG"), env("L1_CHAIN_CONFIG")...), TakesFile: true}
-	// Interop (super root) games; op-challenger passes them for interop game types.
+	l1HeadFlag         = &cli.StringFlag{Name: "l1.head", Usage: "Hash of the L1 head block: derivation reads L1 up to this block", EnvVars: env("L1_HEAD")}
+	l2HeadFlag         = &cli.StringFlag{Name: "l2.head", Usage: "Hash of the agreed L2 block (the block of --l2.outputroot)", EnvVars: env("L2_HEAD")}
+	l2OutputRootFlag   = &cli.StringFlag{Name: "l2.outputroot", Usage: "Agreed L2 output root to start derivation from", EnvVars: env("L2_OUTPUT_ROOT")}
+	l2ClaimFlag        = &cli.StringFlag{Name: "l2.claim", Usage: "Claimed L2 output root to validate", EnvVars: env("L2_CLAIM")}
+	l2BlockNumFlag     = &cli.Uint64Flag{Name: "l2.blocknumber", Aliases: []string{"l2.sequencenumber"}, Usage: "Number of the L2 block that the claimed output root is for", EnvVars: append(env("L2_BLOCK_NUM"), env("L2_SEQUENCE_NUMBER")...)}
+	networkFlag        = &cli.StringFlag{Name: "network", Usage: "Chain from the embedded superchain registry, by name (op-sepolia) or chain ID (see 'faultproof configs'); a comma list must name one chain", EnvVars: env("NETWORK")}
+	rollupConfigFlag   = &cli.StringFlag{Name: "rollup.config", Usage: "Rollup config file (op-node rollup.json) of a chain not given with --network; a comma list must name one chain", EnvVars: env("ROLLUP_CONFIG"), TakesFile: true}
+	l2GenesisFlag      = &cli.StringFlag{Name: "l2.genesis", Usage: "L2 genesis file (its chain config is used); required with --rollup.config; a comma list must name one chain", EnvVars: env("L2_GENESIS"), TakesFile: true}
+	l1ChainConfigFlag  = &cli.StringFlag{Name: "l1.chainconfig", Usage: "L1 genesis or chain config file, for custom chains on an L1 other than mainnet, sepolia, holesky or hoodi", EnvVars: append(env("L1_CHAINCONFIG"), env("L1_CHAIN_CONFIG")...), TakesFile: true}
+	l2CustomFlag       = &cli.BoolFlag{Name: "l2.custom", Usage: "Announce the custom-chain indicator as chain ID, so that the program takes the chain configs from the host (local keys 6, 7, 9); such a run cannot be disputed on chain", EnvVars: env("L2_CHAINID")}
+	dataDirFlag        = &cli.StringFlag{Name: "datadir", Usage: "Directory of the preimage store; offline it must already hold every preimage the program asks for", EnvVars: env("DATADIR"), TakesFile: true}
+	dataFormatFlag     = &cli.StringFlag{Name: "data.format", Usage: "Layout of a new datadir: file, directory or pebble (an existing datadir's kvformat file wins)", Value: string(kvstore.DefaultFormat), EnvVars: env("DATA_FORMAT")}
+	l1RPCFlag          = &cli.StringFlag{Name: "l1", Usage: "L1 execution RPC URL", EnvVars: env("L1_RPC")}
+	l1BeaconFlag       = &cli.StringFlag{Name: "l1.beacon", Usage: "L1 beacon API URL (blobs)", EnvVars: env("L1_BEACON_API")}
+	l1TrustRPCFlag     = &cli.BoolFlag{Name: "l1.trustrpc", Usage: "Trust the L1 RPC: skip checking its answers", EnvVars: env("L1_TRUST_RPC")}
+	l1RPCKindFlag      = &cli.StringFlag{Name: "l1.rpckind", Usage: "How to fetch L1 receipts: " + strings.Join(rpcKinds, ", "), Value: "standard", EnvVars: env("L1_RPC_KIND")}
+	l2RPCFlag          = &cli.StringSliceFlag{Name: "l2", Usage: "L2 RPC URL (eth and debug namespaces)", EnvVars: env("L2_RPC")}
+	l2ExperimentalFlag = &cli.StringSliceFlag{Name: "l2.experimental", Usage: "L2 RPC URL with debug_executionWitness / debug_executePayload", EnvVars: env("L2_RPC_EXPERIMENTAL_RPC")}
+	execFlag           = &cli.StringFlag{Name: "exec", Usage: "Run the fault proof program at this path as a child, with the channels on its fds 3-6", EnvVars: env("EXEC"), TakesFile: true}
+	serverFlag         = &cli.BoolFlag{Name: "server", Usage: "Only serve preimages on fds 3-6, to a VM that started the host", EnvVars: env("SERVER")}
+	metricsEnabledFlag = &cli.BoolFlag{Name: "metrics.enabled", Usage: "Serve Prometheus metrics on http://<metrics.addr>:<metrics.port>/metrics", EnvVars: env("METRICS_ENABLED")}
+	metricsAddrFlag    = &cli.StringFlag{Name: "metrics.addr", Usage: "Address of the metrics server", Value: "127.0.0.1", EnvVars: env("METRICS_ADDR")}
+	metricsPortFlag    = &cli.IntFlag{Name: "metrics.port", Usage: "Port of the metrics server (0 picks a free one)", Value: 7300, EnvVars: env("METRICS_PORT")}
+)
+
+// op-program's spelling of the L1 chain config variable is OP_PROGRAM_L1_CHAINCONFIG; ours was
+// OP_PROGRAM_L1_CHAIN_CONFIG, which still works. The interop (super root) options that op-challenger passes
+// for interop games are refused until interop is supported.
+var (
 	l2AgreedPrestateFlag = &cli.StringFlag{Name: "l2.agreed-prestate", Usage: "Agreed super root pre-state of an interop game: not supported yet (an error)", EnvVars: env("L2_AGREED_PRESTATE")}
 	depsetConfigFlag     = &cli.StringFlag{Name: "depset.config", Usage: "Dependency set of an interop game: not supported yet (an error)", EnvVars: env("DEPSET_CONFIG"), TakesFile: true}
-	l2CustomFlag         = &cli.BoolFlag{Name: "l2.custom", Usage: "Announce the custom-chain indicator as chain ID, so that the program takes the chain configs from the host (local keys 6, 7, 9); such a run cannot be disputed on chain", EnvVars: env("L2_CHAINID")}
-	dataDirFlag          = &cli.StringFlag{Name: "datadir", Usage: "Directory of the preimage store; offline it must already hold every preimage the program asks for", EnvVars: env("DATADIR"), TakesFile: true}
-	dataFormatFlag       = &cli.StringFlag{Name: "data.format", Usage: "Layout of a new datadir: file, directory or pebble (an existing datadir's kvformat file wins)", Value: string(kvstore.DefaultFormat), EnvVars: env("DATA_FORMAT")}
-	l1RPCFlag            = &cli.StringFlag{Name: "l1", Usage: "L1 execution RPC URL", EnvVars: env("L1_RPC")}
-	l1BeaconFlag         = &cli.StringFlag{Name: "l1.beacon", Usage: "L1 beacon API URL (blobs)", EnvVars: env("L1_BEACON_API")}
-	l1TrustRPCFlag       = &cli.BoolFlag{Name: "l1.trustrpc", Usage: "Trust the L1 RPC: skip checking its answers", EnvVars: env("L1_TRUST_RPC")}
-	l1RPCKindFlag        = &cli.StringFlag{Name: "l1.rpckind", Usage: "How to fetch L1 receipts: " + strings.Join(rpcKinds, ", "), Value: "standard", EnvVars: env("L1_RPC_KIND")}
-	l2RPCFlag            = &cli.StringSliceFlag{Name: "l2", Usage: "L2 RPC URL (eth and debug namespaces)", EnvVars: env("L2_RPC")}
-	l2ExperimentalFlag   = &cli.StringSliceFlag{Name: "l2.experimental", Usage: "L2 RPC URL with debug_executionWitness / debug_executePayload", EnvVars: env("L2_RPC_EXPERIMENTAL_RPC")}
-	execFlag             = &cli.StringFlag{Name: "exec", Usage: "Run the fault proof program at this path as a child, with the channels on its fds 3-6", EnvVars: env("EXEC"), TakesFile: true}
-	serverFlag           = &cli.BoolFlag{Name: "server", Usage: "Only serve preimages on fds 3-6, to a VM that started the host", EnvVars: env("SERVER")}
-	metricsEnabledFlag   = &cli.BoolFlag{Name: "metrics.enabled", Usage: "Serve Prometheus metrics on http://<metrics.addr>:<metrics.port>/metrics", EnvVars: env("METRICS_ENABLED")}
-	metricsAddrFlag      = &cli.StringFlag{Name: "metrics.addr", Usage: "Address of the metrics server", Value: "127.0.0.1", EnvVars: env("METRICS_ADDR")}
-	metricsPortFlag      = &cli.IntFlag{Name: "metrics.port", Usage: "Port of the metrics server (0 picks a free one)", Value: 7300, EnvVars: env("METRICS_PORT")}
 )
 
 var hostFlags = append([]cli.Flag{
