@@ -110,12 +110,10 @@ func TestOpChallengerDrivesFaultproof(t *testing.T) {
 				dir := t.TempDir()
 				args := []string{"trace", "--kind", kind, "--vm", filepath.Join(links, "cannon"), "--server", server,
 					"--prestate", prestate, "--dir", dir, "--l1", n.srv.L1URL(), "--beacon", n.srv.BeaconURL(), "--l2", n.srv.L2URL(),
-					"--rollup-config", n.rollup, "--l1-genesis", n.l1ChainConfig,
+					// op-challenger requires the L2 genesis for both game types; it passes it to op-program only.
+					"--rollup-config", n.rollup, "--l2-genesis", n.l2Genesis, "--l1-genesis", n.l1ChainConfig,
 					"--l1-head", n.d.L1Head().Hash().Hex(), "--l2-head", n.d.L2Block(block - 1).Hash().Hex(),
 					"--output-root", n.d.OutputRoot(block - 1).Hex(), "--claim", claim.root.Hex(), "--block", fmt.Sprint(block)}
-				if kind == "op-program" {
-					args = append(args, "--l2-genesis", n.l2Genesis)
-				}
 				start := time.Now()
 				var res driverTrace
 				if err := json.Unmarshal(vmCLI(t, driver, args...), &res); err != nil {
@@ -172,13 +170,11 @@ func TestOpChallengerRunTrace(t *testing.T) {
 			}
 			args := []string{"runner", "--kind", kind, "--vm", filepath.Join(links, "cannon"), "--server", server,
 				"--prestate", prestate, "--dir", t.TempDir(), "--l1", n.srv.L1URL(), "--beacon", n.srv.BeaconURL(), "--l2", n.srv.L2URL(),
-				"--rollup-rpc", rollupRPC, "--rollup-config", n.rollup, "--l1-genesis", n.l1ChainConfig}
-			if kind == "op-program" {
-				args = append(args, "--l2-genesis", n.l2Genesis)
-			}
+				"--rollup-rpc", rollupRPC, "--rollup-config", n.rollup, "--l2-genesis", n.l2Genesis, "--l1-genesis", n.l1ChainConfig}
 			var res struct {
 				Verified []string `json:"verified"`
 				Failures []string `json:"failures"`
+				Claim    string   `json:"claim"`
 			}
 			if err := json.Unmarshal(vmCLI(t, driver, args...), &res); err != nil {
 				t.Fatal(err)
@@ -186,7 +182,7 @@ func TestOpChallengerRunTrace(t *testing.T) {
 			if len(res.Failures) > 0 || len(res.Verified) == 0 {
 				t.Fatalf("run-trace: verified %q, failures %q", res.Verified, res.Failures)
 			}
-			t.Logf("run-trace (%s): %s", kind, res.Verified[0])
+			t.Logf("run-trace (%s): %s; the claim: %s", kind, res.Verified[0], res.Claim)
 		})
 	}
 }

@@ -239,6 +239,8 @@ func trace(ctx context.Context) (*traceResult, error) {
 type runnerResult struct {
 	Verified []string `json:"verified"`
 	Failures []string `json:"failures"`
+	// Claim is the runner's record of the claim it picked (its l2Block and L1 head).
+	Claim string `json:"claim"`
 }
 
 // logCapture keeps the runner's log records.
@@ -312,6 +314,9 @@ func runTrace(ctx context.Context) (*runnerResult, error) {
 		}
 		mu.Lock()
 		for _, rec := range records {
+			if res.Claim == "" && strings.Contains(rec, " l2Block=") {
+				res.Claim = rec
+			}
 			switch {
 			case strings.HasPrefix(rec, "Successfully verified output root"):
 				res.Verified = append(res.Verified, rec)
