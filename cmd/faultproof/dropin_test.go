@@ -454,3 +454,25 @@ func TestDropInKonaHost(t *testing.T) {
 func join(args []string, more ...string) []string {
 	return append(append([]string{}, args...), more...)
 }
+
+// TestKonaArgs: clap's counted -v and kona's global logging flags, before or after the command.
+func TestKonaArgs(t *testing.T) {
+	defer func(v int) { konaVerbosity = v }(konaVerbosity)
+	for _, tc := range []struct {
+		in, want  []string
+		verbosity int
+	}{
+		{[]string{"kona-host", "single", "--native"}, []string{"kona-host", "single", "--native"}, -1},
+		{[]string{"kona-host", "-vv", "single", "-v", "--native"}, []string{"kona-host", "single", "--native"}, 3},
+		{[]string{"kona-host", "-q", "--logs.stdout.format", "json", "single", "--native"},
+			[]string{"kona-host", "single", "-q", "--logs.stdout.format", "json", "--native"}, -1},
+		{[]string{"kona-host", "--logs.stdout.format=json", "single", "--l1-head", "0x1", "--logs.stdout.quiet"},
+			[]string{"kona-host", "single", "--logs.stdout.format=json", "--l1-head", "0x1", "--logs.stdout.quiet"}, -1},
+		{[]string{"kona-host", "--logs.stdout.quiet"}, []string{"kona-host", "--logs.stdout.quiet"}, -1},
+		{[]string{"kona-host", "single", "--", "-v"}, []string{"kona-host", "single", "--", "-v"}, -1},
+	} {
+		konaVerbosity = -1
+		require.Equal(t, tc.want, konaArgs(tc.in), "%v", tc.in)
+		require.Equal(t, tc.verbosity, konaVerbosity, "%v", tc.in)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/urfave/cli/v2"
@@ -62,7 +63,6 @@ program of the prestate; kona's client is not part of faultproof):
   single --native     run the program in this process
 
 Exit codes: 0 the claim is valid, 1 the claim is invalid, 2 anything else.`)
-	app.Flags = konaLogFlags
 	single := &cli.Command{
 		Name:         "single",
 		Usage:        "Run the host for a single chain",
@@ -78,7 +78,6 @@ Exit codes: 0 the claim is valid, 1 the claim is invalid, 2 anything else.`)
 		Action:          func(*cli.Context) error { return fmt.Errorf("super: %w", errInterop) },
 	}
 	app.Commands = []*cli.Command{single, super}
-	app.OnUsageError = oneLineUsageError(konaLogFlags)
 	app.Action = func(ctx *cli.Context) error {
 		if ctx.NArg() == 0 {
 			return errors.New("a command is required: single (super is not supported yet)")
@@ -91,21 +90,63 @@ Exit codes: 0 the claim is valid, 1 the claim is invalid, 2 anything else.`)
 // konaVerbosityArg is clap's counted short flag: -v, -vv, ...
 var konaVerbosityArg = regexp.MustCompile(`^-v+$`)
 
-// konaArgs takes kona's counted -v flags out of args (urfave/cli does not count flags) into
-// konaVerbosity, anywhere before "--", as clap's global flag may stand.
+// konaArgs rewrites kona-host's arguments for urfave/cli: clap's counted -v flags go into konaVerbosity
+// (urfave/cli does not count flags), and the other logging flags, global in clap, move from before the
+// command to after it, where the command defines them.
 func konaArgs(args []string) []string {
-	out := make([]string, 0, len(args))
-	for i, a := range args {
-		if a == "--" {
-			return append(out, args[i:]...)
-		}
-		if i > 0 && konaVerbosityArg.MatchString(a) {
+	var global, rest []string
+	command := -1 // index in rest of the command name
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			rest = append(rest, args[i:]...)
+			i = len(args)
+		case konaVerbosityArg.MatchString(a):
 			konaVerbosity = max(konaVerbosity, 0) + len(a) - 1
-			continue
+		case command < 0 && konaLogFlag(a):
+			global = append(global, a)
+			if konaLogFlagTakesValue(a) && i+1 < len(args) {
+				global = append(global, args[i+1])
+				i++
+			}
+		default:
+			if command < 0 && !strings.HasPrefix(a, "-") {
+				command = len(rest)
+			}
+			rest = append(rest, a)
 		}
-		out = append(out, a)
+	}
+	out := append([]string{args[0]}, rest...)
+	if command >= 0 && len(global) > 0 {
+		at := command + 2 // after args[0] and the command
+		out = append(out[:at], append(global, out[at:]...)...)
+	} else {
+		out = append(out, global...) // no command: the error names the flag
 	}
 	return out
+}
+
+// konaLogFlag reports whether a is one of kona's global logging flags (without a value after "=").
+func konaLogFlag(a string) bool {
+	name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+	for _, f := range konaLogFlags {
+		for _, n := range f.Names() {
+			if name == n && strings.HasPrefix(a, "-") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// konaLogFlagTakesValue reports whether the logging flag a is followed by its value.
+func konaLogFlagTakesValue(a string) bool {
+	name := strings.TrimLeft(a, "-")
+	if strings.Contains(name, "=") || name == "q" || name == konaQuietFlag.Name {
+		return false
+	}
+	return true
 }
 
 // setupKonaLogging installs the root logger from kona's logging flags.
