@@ -237,21 +237,21 @@ func spanBatch(rcfg *rollup.Config, blocks []*l2Built) (*derive.BatchData, error
 // that act on the channel or the batch of one of them), to be posted from L1 block l1Number on.
 func (b *batcher) openHonest(blocks []*l2Built, l1Number, l1Time uint64) error {
 	ch := b.newChannel(l1Time)
-	batches, span, err := b.honestBatches(blocks, ch.index)
-	if err != nil {
-		return fmt.Errorf("channel %d: %w", ch.index, err)
-	}
+	batched := blocks // the blocks as batched: the sequencer's, or a faulty batcher's instead of one
 	minFrames := 1
-	for _, blk := range blocks {
+	for j, blk := range blocks {
 		f, ok := b.takeFault(blk.block.NumberU64(), FaultInvalidTx, FaultUnfinishedChannel, FaultChannelTimeout, FaultFramesReordered, FaultFramesDuplicated)
 		if !ok {
 			continue
 		}
 		switch f.Kind {
 		case FaultInvalidTx:
-			if batches, err = b.invalidBatch(blocks, span, blk, ch.index); err != nil {
+			bad, err := b.invalidBlock(blk)
+			if err != nil {
 				return fmt.Errorf("fault %s: %w", f, err)
 			}
+			batched = slices.Clone(batched)
+			batched[j] = bad
 		case FaultUnfinishedChannel:
 			ch.mode, minFrames = modeUnfinished, 2
 		case FaultChannelTimeout:
@@ -263,6 +263,10 @@ func (b *batcher) openHonest(blocks []*l2Built, l1Number, l1Time uint64) error {
 		case FaultFramesDuplicated:
 			ch.mode = modeDuplicated
 		}
+	}
+	batches, span, err := b.honestBatches(batched, ch.index)
+	if err != nil {
+		return fmt.Errorf("channel %d: %w", ch.index, err)
 	}
 	if err := b.fill(ch, batches, minFrames); err != nil {
 		return err
@@ -279,46 +283,19 @@ func (b *batcher) openHonest(blocks []*l2Built, l1Number, l1Time uint64) error {
 	return nil
 }
 
-// invalidBatch is the batches of blocks with the batch of blk replaced by one that carries a transaction
-// the engine rejects, for FaultInvalidTx. A span batch holding blk is split so that blk's batch is singular.
-func (b *batcher) invalidBatch(blocks []*l2Built, span []bool, bad *l2Built, idx uint64) ([]*derive.BatchData, error) {
+// invalidBlock is blk with a batch that carries a transaction the engine rejects instead of the
+// sequencer's, for FaultInvalidTx.
+func (b *batcher) invalidBlock(blk *l2Built) (*l2Built, error) {
 	tx, err := b.rejected()
 	if err != nil {
 		return nil, err
 	}
-	b.attackTxs = append(b.attackTxs, batchTx{bad.block, tx})
-	invalid := *bad.batch
-	invalid.Transactions = []hexutil.Bytes{tx}
-	var out []*derive.BatchData
-	var run []*l2Built // consecutive blocks of a span batch
-	flush := func() error {
-		if len(run) > 0 {
-			raw, err := spanBatch(b.rollup, run)
-			if err != nil {
-				return err
-			}
-			out = append(out, raw)
-			run = nil
-		}
-		return nil
-	}
-	for j, blk := range blocks {
-		switch {
-		case blk == bad:
-			if err := flush(); err != nil {
-				return nil, err
-			}
-			out = append(out, derive.NewSingularBatchData(&invalid))
-		case span[j]:
-			run = append(run, blk)
-		default:
-			if err := flush(); err != nil {
-				return nil, err
-			}
-			out = append(out, derive.NewSingularBatchData(blk.batch))
-		}
-	}
-	return out, flush()
+	b.attackTxs = append(b.attackTxs, batchTx{blk.block, tx})
+	batch := *blk.batch
+	batch.Transactions = []hexutil.Bytes{tx}
+	bad := *blk
+	bad.batch = &batch
+	return &bad, nil
 }
 
 // takeFault returns, and forgets, the first fault of one of kinds aimed at L2 block n.
@@ -352,7 +329,7 @@ func (b *batcher) openGroup(blocks []*l2Built, l1Number, l1Time uint64) error {
 			continue
 		}
 		before, after := blocks[:i], blocks[i:]
-		attack, err := b.attackBatch(f, blocks, i, l1Number)
+		attack, err := b.attackBatch(f, blocks, i, l1Number, l1Time)
 		if err != nil {
 			return fmt.Errorf("fault %s: %w", f, err)
 		}
@@ -425,8 +402,8 @@ func (b *batcher) openOverlap(blocks []*l2Built, overlap int, l1Number, l1Time u
 }
 
 // attackBatch is the batch a faulty batcher posts for blocks[i] (see FaultKind), included in L1 block
-// l1Number.
-func (b *batcher) attackBatch(f Fault, blocks []*l2Built, i int, l1Number uint64) ([]*derive.BatchData, error) {
+// l1Number at l1Time.
+func (b *batcher) attackBatch(f Fault, blocks []*l2Built, i int, l1Number, l1Time uint64) ([]*derive.BatchData, error) {
 	blk := blocks[i]
 	empty := *blk.batch
 	empty.Transactions = nil
@@ -444,7 +421,7 @@ func (b *batcher) attackBatch(f Fault, blocks []*l2Built, i int, l1Number uint64
 		if i == 0 {
 			return nil, fmt.Errorf("l2 block %d is the first of its channels: no batch before it to overtake", f.Block)
 		}
-		if b.rollup.IsHolocene(b.l1.head().Time()+L1BlockTime) && !b.futureRightParent {
+		if b.rollup.IsHolocene(l1Time) && !b.futureRightParent {
 			// With its right parent, a pipeline reset at the parent would take the batch (see FaultFutureTimestamp).
 			empty.ParentHash = crypto.Keccak256Hash([]byte("faultproof devnet: not the parent"), blk.batch.ParentHash[:])
 		}

@@ -47,6 +47,8 @@ func Configurations() []Named {
 			Config: Config{L2Blocks: 72, Forks: mustParseForks("fjord@0"), SeqWindowSize: 6, ChannelTimeout: 4, Faults: faultsAt(15, 6, faultOrder...)}},
 		Named{Name: "faults-holocene", Doc: "a faulty batcher from Holocene (at genesis): every fault but the channel timeout, sequencing window 8",
 			Config: Config{L2Blocks: 66, Forks: AllForksAtGenesis(), SeqWindowSize: 8, Faults: faultsAt(15, 6, withoutFault(faultOrder, FaultChannelTimeout)...)}},
+		Named{Name: "holocene-edge-invalid-tx", Doc: "a batch the engine rejects for block 44, the last before Holocene, read from an L1 block after Holocene's time",
+			Config: Config{L2Blocks: 50, Faults: []Fault{{FaultInvalidTx, 44}}}},
 		Named{Name: "holocene-channel-timeout", Doc: "from Holocene, a channel whose last frame comes after the channel timeout (50 L1 blocks)",
 			Config: Config{L2Blocks: 30, Forks: AllForksAtGenesis(), Faults: []Fault{{FaultChannelTimeout, 27}}}},
 	)
