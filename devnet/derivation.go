@@ -146,13 +146,17 @@ func (g *generator) deriveSafe() (reorgAt uint64, err error) {
 		if block == nil {
 			block, err = c.build(n, attrs)
 			if errors.Is(err, errRejected) {
-				if !rcfg.IsHolocene(attrs.Timestamp) {
+				// As the program does (derive.Pipeline.InvalidPayload): dropped before Holocene; from
+				// Holocene the block holds the deposits alone, and the rest of the batch's channel goes.
+				replacement, rerr := p.InvalidPayload(da)
+				if rerr != nil {
+					return 0, fmt.Errorf("derive l2 block %d: invalid payload (%w): %w", n, err, rerr)
+				}
+				if replacement == nil {
 					g.log.Info("Dropping payload attributes the engine rejects", "number", n, "err", err)
 					continue
 				}
-				// Holocene: the block holds the deposits alone, and the rest of the batch's channel goes.
-				p.FlushChannel()
-				attrs, invalid, err = depositsOnly(attrs), true, nil
+				attrs, invalid, err = replacement, true, nil
 				if block = c.sequenced(n, da.Parent.Hash, attrs); block == nil {
 					block, err = c.build(n, attrs)
 				}
