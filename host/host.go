@@ -100,6 +100,9 @@ func (h *Host) Run(ctx context.Context) error {
 		kv = opened
 	}
 
+	if err := storePrestate(h.cfg, func(k [32]byte, v []byte) error { return kv.Put(k, v) }); err != nil {
+		return fmt.Errorf("store the agreed prestate: %w", err)
+	}
 	local, err := NewLocalSource(h.cfg)
 	if err != nil {
 		return err

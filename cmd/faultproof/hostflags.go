@@ -59,6 +59,7 @@ var hostFlags = append([]cli.Flag{
 	dataDirFlag, dataFormatFlag,
 	l1RPCFlag, l1BeaconFlag, l1TrustRPCFlag, l1RPCKindFlag, l2RPCFlag, l2ExperimentalFlag,
 	execFlag, serverFlag,
+	l2AgreedPrestateFlag, depsetConfigFlag,
 	metricsEnabledFlag, metricsAddrFlag, metricsPortFlag,
 }, logFlags...)
 
@@ -105,7 +106,23 @@ func hostConfigFromCLI(ctx *cli.Context) (*host.Config, error) {
 		ExecCmd:        ctx.String(execFlag.Name),
 		ServerMode:     ctx.Bool(serverFlag.Name),
 	}
-	var err error
+	format, err := kvstore.ParseFormat(ctx.String(dataFormatFlag.Name))
+	if err != nil {
+		return nil, fmt.Errorf("--%s: %w", dataFormatFlag.Name, err)
+	}
+	cfg.DataFormat = format
+	if !slices.Contains(rpcKinds, cfg.L1RPCKind) {
+		return nil, fmt.Errorf("--%s %q: want one of %s", l1RPCKindFlag.Name, cfg.L1RPCKind, strings.Join(rpcKinds, ", "))
+	}
+	if ctx.IsSet(l2AgreedPrestateFlag.Name) {
+		if err := interopConfigFromCLI(ctx, cfg); err != nil {
+			return nil, err
+		}
+		return cfg, nil
+	}
+	if ctx.IsSet(depsetConfigFlag.Name) {
+		return nil, fmt.Errorf("--%s is for interop claims: it needs --%s", depsetConfigFlag.Name, l2AgreedPrestateFlag.Name)
+	}
 	if cfg.L1Head, err = parseNonZeroHash(l1HeadFlag.Name, ctx.String(l1HeadFlag.Name), host.ErrInvalidL1Head); err != nil {
 		return nil, err
 	}
@@ -124,14 +141,6 @@ func hostConfigFromCLI(ctx *cli.Context) (*host.Config, error) {
 	}
 	cfg.L2ClaimBlockNumber = ctx.Uint64(l2BlockNumFlag.Name)
 
-	format, err := kvstore.ParseFormat(ctx.String(dataFormatFlag.Name))
-	if err != nil {
-		return nil, fmt.Errorf("--%s: %w", dataFormatFlag.Name, err)
-	}
-	cfg.DataFormat = format
-	if !slices.Contains(rpcKinds, cfg.L1RPCKind) {
-		return nil, fmt.Errorf("--%s %q: want one of %s", l1RPCKindFlag.Name, cfg.L1RPCKind, strings.Join(rpcKinds, ", "))
-	}
 	if err := loadChainConfigs(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -151,7 +160,7 @@ func loadChainConfigs(ctx *cli.Context, cfg *host.Config) error {
 		return fmt.Errorf("one of --%s or --%s is required", networkFlag.Name, rollupConfigFlag.Name)
 	case network != "":
 		if strings.Contains(network, ",") {
-			return fmt.Errorf("--%s %q: several networks (interop) are not supported", networkFlag.Name, network)
+			return fmt.Errorf("--%s %q: several networks make an interop claim, which needs --%s", networkFlag.Name, network, l2AgreedPrestateFlag.Name)
 		}
 		for _, f := range []string{l2GenesisFlag.Name, l2CustomFlag.Name} {
 			if ctx.IsSet(f) {
