@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -123,4 +124,22 @@ func TestInteropBadInput(t *testing.T) {
 			require.Equal(t, 1, strings.Count(strings.TrimSpace(lastError(out)), "\n")+1)
 		})
 	}
+}
+
+// TestInteropExecProgram: the program built in interop mode decides a super-root claim as a child of the
+// host over fds 3-6.
+func TestInteropExecProgram(t *testing.T) {
+	f := newInteropFixture(t)
+	program := filepath.Join(t.TempDir(), "fpp-client-interop")
+	out, err := exec.Command("go", "build", "-ldflags=-X=main.programMode=interop", "-o", program, "github.com/faultproof/faultproof/cmd/fpp-client").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	d, id := f.d, f.d.Rollup().ChainID()
+	s := interop.NewSuperV1(d.L2Block(3).Time()+1, interop.ChainOutput{ChainID: id, Output: d.OutputRoot(3)})
+	next := &interop.TransitionState{SuperRoot: s.Marshal(), PendingProgress: []interop.OptimisticBlock{{BlockHash: d.L2Block(4).Hash(), OutputRoot: d.OutputRoot(4)}}, Step: 1}
+	args := append([]string{"host", "--exec", program}, f.args(s.Marshal(), next.Hash(), s.Timestamp+5)[1:]...)
+	code, stderr := runFaultproof(t, args...)
+	require.Equal(t, 0, code, stderr)
+	args = append([]string{"host", "--exec", program}, f.args(s.Marshal(), common.Hash{1}, s.Timestamp+5)[1:]...)
+	code, stderr = runFaultproof(t, args...)
+	require.Equal(t, 1, code, stderr)
 }
