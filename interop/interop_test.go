@@ -22,6 +22,9 @@ func TestStepLayoutPinned(t *testing.T) {
 	require.Equal(t, byte(0xFF), TransitionStateVersion)
 	require.Equal(t, byte(1), SuperRootVersionV1)
 	require.Equal(t, common.HexToHash("0xffd7db0f9d5cdeb49c4c9eba649d4dc6d852d64671e65488e57f58584992ac68"), InvalidTransitionHash)
+	require.Equal(t, crypto.Keccak256Hash(InvalidTransition), InvalidTransitionHash)
+	require.Equal(t, crypto.Keccak256Hash([]byte("ExecutingMessage(bytes32,(address,uint256,uint256,uint256,uint256))")), ExecutingMessageTopic)
+	require.Equal(t, crypto.Keccak256([]byte("validateMessage((address,uint256,uint256,uint256,uint256),bytes32)"))[:4], ValidateMessageSelector[:])
 	require.Equal(t, uint64(604800), MessageExpiryWindow)
 	require.Equal(t, 73, SuperV1MinLen)
 }

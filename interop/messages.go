@@ -18,11 +18,12 @@ var (
 )
 
 // ExecutingMessageTopic is topic 0 of the CrossL2Inbox's ExecutingMessage(bytes32 indexed msgHash,
-// Identifier identifier) event.
-var ExecutingMessageTopic = crypto.Keccak256Hash([]byte("ExecutingMessage(bytes32,(address,uint256,uint256,uint256,uint256))"))
+// Identifier identifier) event: keccak256 of the signature, written out (tests check it) so that the
+// program inside the VM does not hash it at start-up.
+var ExecutingMessageTopic = common.HexToHash("0x5c37832d2e8d10e346e55ad62071a6a2f9fa5130614ef2ec6617555c6f467ba7")
 
 // ValidateMessageSelector is the selector of CrossL2Inbox.validateMessage(Identifier, bytes32).
-var ValidateMessageSelector = [4]byte(crypto.Keccak256([]byte("validateMessage((address,uint256,uint256,uint256,uint256),bytes32)"))[:4])
+var ValidateMessageSelector = [4]byte{0xab, 0x4d, 0x6f, 0x75}
 
 // Identifier points at one log of one chain: the initiating message (specs/interop/messaging.md "Message
 // Identifier"). Block number and timestamp are uint64 and the log index uint32 in every encoder; the ABI

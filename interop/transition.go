@@ -27,7 +27,7 @@ const TransitionStateVersion byte = 0xFF
 // is not derivable from L1 up to the L1 head). Its hash is InvalidTransitionHash.
 var (
 	InvalidTransition     = []byte("invalid")
-	InvalidTransitionHash = crypto.Keccak256Hash(InvalidTransition)
+	InvalidTransitionHash = common.HexToHash("0xffd7db0f9d5cdeb49c4c9eba649d4dc6d852d64671e65488e57f58584992ac68") // keccak256("invalid"), tested
 )
 
 // ErrTransitionStateVersion is returned for a prestate whose first byte is neither a super root's nor a

@@ -74,7 +74,10 @@ func (o *Oracle) hint(typ string, data []byte) error {
 
 // get hints and then fetches one preimage.
 func (o *Oracle) get(hint string, hintData []byte, key preimage.Key) ([]byte, error) {
-	if err := o.hint(hint, hintData); err != nil {
+	if o.chainHint != nil {
+		hintData = append(append(make([]byte, 0, len(hintData)+8), hintData...), o.chainHint...)
+	}
+	if err := o.hinter.Hint(preimage.TypedHint{Type: hint, Data: hintData}); err != nil {
 		return nil, fmt.Errorf("hint %s: %w", hint, err)
 	}
 	o.Reads++
