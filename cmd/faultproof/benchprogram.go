@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
@@ -19,6 +20,8 @@ var benchProgramCommand = &cli.Command{
 the VM, served by the host, and reports steps, steps per L2 block derived, VM time and steps per second.`,
 	Flags: append([]cli.Flag{
 		&cli.PathFlag{Name: "src", Usage: "Checkout of the faultproof repository", Value: "."},
+		&cli.PathFlag{Name: "pprof.dir", Usage: "Write a guest profile of each claim (vm run --pprof.guest) into this directory"},
+		&cli.StringFlag{Name: "claims", Usage: "Run only the claims whose names contain this text"},
 	}, logFlags...),
 	Before: setupLogging,
 	Action: runBenchProgram,
@@ -61,9 +64,18 @@ func runBenchProgram(ctx *cli.Context) error {
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "CLAIM\tBLOCKS DERIVED\tSTEPS\tSTEPS/BLOCK\tVM TIME\tSTEPS/S\tVERDICT")
-	for _, dp := range disputes {
+	profDir := ctx.Path("pprof.dir")
+	for i, dp := range disputes {
+		if !strings.Contains(dp.name, ctx.String("claims")) {
+			continue
+		}
 		fmt.Fprintf(os.Stderr, "%s...\n", dp.name)
-		code, steps, elapsed, err := runDisputeInVM(prestate, demoReplayArgs(dir, demoHostConfig(d, dp)))
+		var vmArgs []string
+		if profDir != "" {
+			vmArgs = []string{"--pprof.elf", filepath.Join(prestate, "fpp-client.elf"),
+				"--pprof.guest", filepath.Join(profDir, fmt.Sprintf("claim%d.pprof", i+1))}
+		}
+		code, steps, elapsed, err := runDisputeInVM(prestate, demoReplayArgs(dir, demoHostConfig(d, dp)), vmArgs...)
 		if err != nil {
 			return fmt.Errorf("%s: %w", dp.name, err)
 		}

@@ -275,14 +275,15 @@ func demoReplayArgs(dir string, cfg *host.Config) []string {
 
 // runDisputeInVM runs 'faultproof vm run -- faultproof host --server ...' on the prestate and returns the
 // program's exit code and step count.
-func runDisputeInVM(prestate string, hostArgs []string) (int, uint64, time.Duration, error) {
+func runDisputeInVM(prestate string, hostArgs []string, vmArgs ...string) (int, uint64, time.Duration, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return 0, 0, 0, err
 	}
 	final := filepath.Join(prestate, "final.bin.gz")
 	args := []string{"vm", "run", "--input", filepath.Join(prestate, "prestate.bin.gz"), "--meta", filepath.Join(prestate, "meta.json"),
-		"--output", final, "--info-at", "never", "--", exe}
+		"--output", final, "--info-at", "never"}
+	args = append(append(args, vmArgs...), "--", exe)
 	args = append(append(args, hostArgs...), "--server")
 	cmd := exec.Command(exe, args...)
 	var stderr bytes.Buffer
