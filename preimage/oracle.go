@@ -63,25 +63,54 @@ func NewOracleClient(rw io.ReadWriter) *OracleClient {
 // the end of a preimage.
 func (o *OracleClient) Get(key Key) ([]byte, error) {
 	o.key = key.PreimageKey()
-	k := o.key
-	if err := ValidateKey(k); err != nil {
+	k := &o.key // not copied: a byte array is copied byte by byte on mips64
+	if err := validateKey(k); err != nil {
 		return nil, err
 	}
-	if _, err := o.rw.Write(o.key[:]); err != nil {
-		return nil, fmt.Errorf("write preimage key %x: %w", k, err)
+	if _, err := o.rw.Write(k[:]); err != nil {
+		return nil, fmt.Errorf("write preimage key %x: %w", *k, err)
 	}
 	if _, err := io.ReadFull(o.rw, o.length[:]); err != nil {
-		return nil, fmt.Errorf("read preimage length of key %x: %w", k, err)
+		return nil, fmt.Errorf("read preimage length of key %x: %w", *k, err)
 	}
 	n := binary.BigEndian.Uint64(o.length[:])
 	value, err := readSized(o.rw, n)
 	if err != nil {
-		return nil, fmt.Errorf("read %d-byte preimage of key %x: %w", n, k, err)
+		return nil, fmt.Errorf("read %d-byte preimage of key %x: %w", n, *k, err)
 	}
-	if err := Verify(k, value); err != nil {
+	if err := verify(k, value); err != nil {
 		return nil, err
 	}
 	return value, nil
+}
+
+// IntoGetter is an Oracle that can also read a preimage of known size into the caller's buffer. Inside the
+// VM a blob is read as 4096 such 32-byte preimages, and an allocation, an interface conversion or a copy
+// of the key per read cost steps.
+type IntoGetter interface {
+	// GetInto reads the preimage of the wire key into dst, verified against the key; a preimage of
+	// another length than len(dst) is an error.
+	GetInto(key *[32]byte, dst []byte) error
+}
+
+// GetInto implements IntoGetter.
+func (o *OracleClient) GetInto(key *[32]byte, dst []byte) error {
+	if err := validateKey(key); err != nil {
+		return err
+	}
+	if _, err := o.rw.Write(key[:]); err != nil {
+		return fmt.Errorf("write preimage key %x: %w", *key, err)
+	}
+	if _, err := io.ReadFull(o.rw, o.length[:]); err != nil {
+		return fmt.Errorf("read preimage length of key %x: %w", *key, err)
+	}
+	if n := binary.BigEndian.Uint64(o.length[:]); n != uint64(len(dst)) {
+		return fmt.Errorf("preimage of key %x is %d bytes, want %d", *key, n, len(dst))
+	}
+	if _, err := io.ReadFull(o.rw, dst); err != nil {
+		return fmt.Errorf("read %d-byte preimage of key %x: %w", len(dst), *key, err)
+	}
+	return verify(key, dst)
 }
 
 // OracleServer is the host side of the preimage channel.

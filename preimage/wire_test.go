@@ -39,6 +39,37 @@ func TestOracleClientGoldenBytes(t *testing.T) {
 	require.Equal(t, "028aff950685c2ed4bc3174f3472287b56d9517b9c948127319a09a7a36deac8", hex.EncodeToString(ch.out.Bytes()))
 }
 
+func TestOracleClientGetInto(t *testing.T) {
+	value := []byte("hello")
+	key := KeccakKeyOf(value).PreimageKey()
+	ch := newScripted(mustHex(t, "0000000000000005"+"68656c6c6f"))
+	got := make([]byte, 5)
+	require.NoError(t, NewOracleClient(ch).GetInto(&key, got))
+	require.Equal(t, value, got)
+	require.Equal(t, key[:], ch.out.Bytes(), "the program wrote exactly the 32-byte key")
+
+	tests := []struct {
+		name    string
+		key     [32]byte
+		size    int
+		stream  string
+		wantErr string
+	}{
+		{"shorter than asked", key, 6, "0000000000000005" + "68656c6c6f", "is 5 bytes, want 6"},
+		{"longer than asked", key, 4, "0000000000000005" + "68656c6c6f", "is 5 bytes, want 4"},
+		{"truncated data", key, 5, "0000000000000005" + "6865", io.ErrUnexpectedEOF.Error()},
+		{"answer that does not hash to the key", key, 5, "0000000000000005" + "776f726c64", ErrPreimageMismatch.Error()},
+		{"unsupported key type is never sent", [32]byte{3}, 5, "", ErrUnsupportedKeyType.Error()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ch := newScripted(mustHex(t, tt.stream))
+			err := NewOracleClient(ch).GetInto(&tt.key, make([]byte, tt.size))
+			require.ErrorContains(t, err, tt.wantErr)
+		})
+	}
+}
+
 func TestOracleClientEmptyPreimage(t *testing.T) {
 	ch := newScripted(mustHex(t, "0000000000000000"))
 	got, err := NewOracleClient(ch).Get(KeccakKeyOf(nil))

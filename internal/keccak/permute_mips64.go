@@ -1,0 +1,3 @@
+package keccak
+
+func permute(a *[25]uint64) { permuteGeneric(a) }

@@ -1,0 +1,5 @@
+//go:build !mips64
+
+package keccak
+
+func permute(a *[25]uint64) { permuteGeneric(a) }
