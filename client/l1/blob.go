@@ -103,7 +103,7 @@ func (o *Oracle) GetBlob(ref BlobRef) (*kzg4844.Blob, error) {
 		return blob, nil
 	}
 	// Blob keys cannot be checked one by one; the whole blob is checked against the commitment instead.
-	got, err := kzg4844.BlobToCommitment(blob)
+	got, err := blobToCommitment(blob)
 	if err != nil {
 		return nil, fmt.Errorf("l1 blob %s: commit: %w", h, err)
 	}

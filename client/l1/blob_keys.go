@@ -24,7 +24,7 @@ func newBlobKeyer(commitment *kzg4844.Commitment) *blobKeyer {
 	for i := range 6 {
 		k.base[i] = binary.LittleEndian.Uint64(commitment[8*i:])
 	}
-	k.base[10] = 0x01                     // the pad's first bit, right after the 80 bytes
+	k.base[10] = 0x01                    // the pad's first bit, right after the 80 bytes
 	k.base[keccak.Rate/8-1] = 0x80 << 56 // its last bit, at the end of the rate
 	return k
 }
