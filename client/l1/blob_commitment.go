@@ -15,6 +15,8 @@ import (
 	"github.com/ethereum/go-ethereum/params"
 )
 
+//go:generate go run ./internal/kzgsetupgen -out kzg_lagrange_g1.bin
+
 // lagrangeG1 holds the Lagrange-basis G1 points of Ethereum's KZG trusted setup, uncompressed, in the
 // setup's order (written by internal/kzgsetupgen from op-geth's trusted_setup.json).
 //
