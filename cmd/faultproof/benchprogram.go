@@ -63,7 +63,7 @@ func runBenchProgram(ctx *cli.Context) error {
 		return err
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "CLAIM\tBLOCKS DERIVED\tSTEPS\tSTEPS/BLOCK\tVM TIME\tSTEPS/S\tVERDICT")
+	fmt.Fprintln(w, "CLAIM\tBLOCKS DERIVED\tSTEPS\tSTEPS/BLOCK\tVM MEMORY\tVM TIME\tSTEPS/S\tVERDICT")
 	profDir := ctx.Path("pprof.dir")
 	for i, dp := range disputes {
 		if !strings.Contains(dp.name, ctx.String("claims")) {
@@ -75,7 +75,7 @@ func runBenchProgram(ctx *cli.Context) error {
 			vmArgs = []string{"--pprof.elf", filepath.Join(prestate, "fpp-client.elf"),
 				"--pprof.guest", filepath.Join(profDir, fmt.Sprintf("claim%d.pprof", i+1))}
 		}
-		code, steps, elapsed, err := runDisputeInVM(prestate, demoReplayArgs(dir, demoHostConfig(d, dp)), vmArgs...)
+		code, steps, memory, elapsed, err := runDisputeInVM(prestate, demoReplayArgs(dir, demoHostConfig(d, dp)), vmArgs...)
 		if err != nil {
 			return fmt.Errorf("%s: %w", dp.name, err)
 		}
@@ -87,7 +87,7 @@ func runBenchProgram(ctx *cli.Context) error {
 		if blocks > 0 {
 			perBlock = fmt.Sprint(steps / blocks)
 		}
-		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\t%.0f\t%s\n", dp.name, blocks, steps, perBlock, elapsed.Round(1e6),
+		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\t%s\t%.0f\t%s\n", dp.name, blocks, steps, perBlock, memoryUsage(memory), elapsed.Round(1e6),
 			float64(steps)/elapsed.Seconds(), verdict(code))
 	}
 	return w.Flush()

@@ -189,7 +189,7 @@ func runDemo(ctx *cli.Context) error {
 		}
 		for i, dp := range disputes {
 			fmt.Fprintf(os.Stderr, "Dispute %d/%d inside the VM: %s...\n", i+1, len(disputes), dp.name)
-			vmCode, steps, elapsed, err := runDisputeInVM(prestate, hostArgs[i])
+			vmCode, steps, _, elapsed, err := runDisputeInVM(prestate, hostArgs[i])
 			if err != nil {
 				return fmt.Errorf("dispute %q in the VM: %w", dp.name, err)
 			}
@@ -275,10 +275,10 @@ func demoReplayArgs(dir string, cfg *host.Config) []string {
 
 // runDisputeInVM runs 'faultproof vm run -- faultproof host --server ...' on the prestate and returns the
 // program's exit code and step count.
-func runDisputeInVM(prestate string, hostArgs []string, vmArgs ...string) (int, uint64, time.Duration, error) {
+func runDisputeInVM(prestate string, hostArgs []string, vmArgs ...string) (code int, steps uint64, memory uint64, elapsed time.Duration, err error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, 0, err
 	}
 	final := filepath.Join(prestate, "final.bin.gz")
 	args := []string{"vm", "run", "--input", filepath.Join(prestate, "prestate.bin.gz"), "--meta", filepath.Join(prestate, "meta.json"),
@@ -290,17 +290,17 @@ func runDisputeInVM(prestate string, hostArgs []string, vmArgs ...string) (int, 
 	cmd.Stderr = &stderr
 	t0 := time.Now()
 	if err := cmd.Run(); err != nil {
-		return 0, 0, 0, fmt.Errorf("%w: %s", err, lastOutputLine(stderr.String()))
+		return 0, 0, 0, 0, fmt.Errorf("%w: %s", err, lastOutputLine(stderr.String()))
 	}
-	elapsed := time.Since(t0)
+	elapsed = time.Since(t0)
 	state, err := vm.LoadStateFile(final)
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, 0, err
 	}
 	if !state.Exited {
-		return 0, 0, 0, fmt.Errorf("the program did not exit (step %d)", state.Step)
+		return 0, 0, 0, 0, fmt.Errorf("the program did not exit (step %d)", state.Step)
 	}
-	return int(state.ExitCode), state.Step, elapsed, nil
+	return int(state.ExitCode), state.Step, uint64(state.Memory.PageCount()) * vm.PageSize, elapsed, nil
 }
 
 func lastOutputLine(s string) string {
