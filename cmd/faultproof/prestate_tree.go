@@ -55,6 +55,66 @@ var RecoverAuthority func(sighash common.Hash, v uint8, r, s [32]byte) (common.A
 
 // Authority recovers the the authorizing account of an authorization.
 `,
+}, {
+	// op-geth's superchain registry (~13M steps of decoding at start-up inside the VM): the program
+	// takes its chains from rollup/, so op-geth's registry is loaded only if something asks for it.
+	file: "github.com/ethereum/go-ethereum/superchain/chain.go",
+	old: `func init() {
+	var err error
+	BuiltInConfigs, err = NewChainConfigLoader(builtInConfigData)
+	if err != nil {
+		panic(err)
+	}
+	Chains = BuiltInConfigs.Chains
+}
+`,
+	new: `// builtIn loads the registry on first use. (faultproof prestate build patch: it was loaded by init.)
+func builtIn() *ChainConfigLoader {
+	builtInOnce.Do(func() {
+		var err error
+		BuiltInConfigs, err = NewChainConfigLoader(builtInConfigData)
+		if err != nil {
+			panic(err)
+		}
+		Chains = BuiltInConfigs.Chains
+	})
+	return BuiltInConfigs
+}
+
+var builtInOnce sync.Once
+`,
+}, {
+	file: "github.com/ethereum/go-ethereum/superchain/chain.go",
+	old:  "\treturn BuiltInConfigs.ChainIDByName(name)\n",
+	new:  "\treturn builtIn().ChainIDByName(name)\n",
+}, {
+	file: "github.com/ethereum/go-ethereum/superchain/chain.go",
+	old:  "\treturn BuiltInConfigs.ChainNames()\n",
+	new:  "\treturn builtIn().ChainNames()\n",
+}, {
+	file: "github.com/ethereum/go-ethereum/superchain/chain.go",
+	old:  "\treturn BuiltInConfigs.GetChain(chainID)\n",
+	new:  "\treturn builtIn().GetChain(chainID)\n",
+}, {
+	file: "github.com/ethereum/go-ethereum/superchain/chain.go",
+	old:  "\tchain, err := BuiltInConfigs.GetChain(chainID)\n",
+	new:  "\tchain, err := builtIn().GetChain(chainID)\n",
+}, {
+	file: "github.com/ethereum/go-ethereum/superchain/superchain.go",
+	old:  "\treturn BuiltInConfigs.GetSuperchain(network)\n",
+	new:  "\treturn builtIn().GetSuperchain(network)\n",
+}, {
+	// The registry's chain names only label chain configs in op-geth's start-up banner.
+	file: "github.com/ethereum/go-ethereum/params/superchain.go",
+	old: `func init() {
+	for id, ch := range superchain.Chains {
+		NetworkNames[fmt.Sprintf("%d", id)] = ch.Name
+	}
+}
+`,
+	new: `// (faultproof prestate build patch: no network names from the superchain registry, which is not loaded at start-up.)
+var _ = fmt.Sprintf
+`,
 }}
 
 // prepareBuildTree makes the prestate's build tree for the checkout src in dir.
