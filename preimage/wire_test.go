@@ -301,3 +301,29 @@ func TestChannelsOverPipes(t *testing.T) {
 }
 
 func hexKey(k [32]byte) string { return "0x" + hex.EncodeToString(k[:]) }
+
+// fullScripted is a scripted channel that reads whole buffers itself, as the program's raw channel does
+// inside the VM.
+type fullScripted struct {
+	*scripted
+	calls int
+}
+
+func (f *fullScripted) ReadFull(b []byte) error {
+	f.calls++
+	_, err := io.ReadFull(f.in, b)
+	return err
+}
+
+func TestOracleClientUsesFullReader(t *testing.T) {
+	value := []byte("hello")
+	key := KeccakKeyOf(value).PreimageKey()
+	ch := &fullScripted{scripted: newScripted(mustHex(t, "0000000000000005"+"68656c6c6f"))}
+	got := make([]byte, 5)
+	require.NoError(t, NewOracleClient(ch).GetInto(&key, got))
+	require.Equal(t, value, got)
+	require.Equal(t, 2, ch.calls, "the length and the data, one call each")
+
+	ch = &fullScripted{scripted: newScripted(mustHex(t, "0000000000000005"+"6865"))}
+	require.ErrorIs(t, NewOracleClient(ch).GetInto(&key, got), io.ErrUnexpectedEOF)
+}

@@ -35,6 +35,25 @@ func (c *rawChannel) Read(b []byte) (int, error) {
 	}
 }
 
+// ReadFull implements preimage.FullReader: it reads until b is full.
+func (c *rawChannel) ReadFull(b []byte) error {
+	for n := 0; n < len(b); {
+		m, e := rawSyscall3(syscall.SYS_READ, c.r, uintptr(unsafe.Pointer(&b[n])), uintptr(len(b)-n))
+		switch errno := syscall.Errno(e); {
+		case errno == syscall.EINTR || errno == syscall.EAGAIN:
+			continue
+		case errno != 0:
+			return errno
+		case m == 0 && n == 0:
+			return io.EOF
+		case m == 0:
+			return io.ErrUnexpectedEOF
+		}
+		n += int(m)
+	}
+	return nil
+}
+
 func (c *rawChannel) Write(b []byte) (int, error) {
 	written := 0
 	for written < len(b) {
