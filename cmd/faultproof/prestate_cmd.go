@@ -31,7 +31,8 @@ var prestateCommand = &cli.Command{
 	Usage: "Build the fault proof program for the VM and write its prestate and absolute prestate hash",
 	Description: `Builds cmd/fpp-client for GOOS=linux GOARCH=mips64 GOMIPS64=softfloat with fixed flags, loads it as
 'vm load-elf --type multithreaded64-5' does, and writes fpp-client.elf, prestate.bin.gz and meta.json into
---out. Prints the absolute prestate hash (the state hash at step 0) on stdout, and the chain registry it
+--out. The build runs in a tree made for it (the program's sources, vendored dependencies, op-geth patched
+for the VM: see prestate_tree.go). Prints the absolute prestate hash (the state hash at step 0) on stdout, and the chain registry it
 embeds on stderr: the hash changes with the registry. Run it in a checkout of this repository; the Go
 toolchain must be ` + prestateGoVersion + `.
 
