@@ -34,7 +34,7 @@ func (k *blobKeyer) key(i int, key *[32]byte) {
 	a := k.base
 	z := &rootLanes()[i]
 	a[6], a[7], a[8], a[9] = z[0], z[1], z[2], z[3]
-	keccak.Permute(&a)
+	keccak.PermuteDigest(&a)
 	keccak.Digest(&a, key)
 	key[0] = byte(preimage.BlobKeyType)
 }

@@ -24,6 +24,10 @@ var rc = [24]uint64{
 // Permute applies Keccak-f[1600] to the state a (lane x+5y at index x+5y, each lane little-endian).
 func Permute(a *[25]uint64) { permute(a) }
 
+// PermuteDigest applies Keccak-f[1600] to a for a final digest: only lanes 0..3 (what Digest reads) are
+// certain to be right afterwards. Inside the VM it skips most of the last round.
+func PermuteDigest(a *[25]uint64) { permuteDigest(a) }
+
 // Sum256 returns the Keccak-256 digest of data.
 func Sum256(data []byte) (h [32]byte) {
 	var a [25]uint64
@@ -41,7 +45,7 @@ func Sum256(data []byte) (h [32]byte) {
 	for i := range Rate / 8 {
 		a[i] ^= binary.LittleEndian.Uint64(last[8*i:])
 	}
-	permute(&a)
+	permuteDigest(&a)
 	Digest(&a, &h)
 	return h
 }

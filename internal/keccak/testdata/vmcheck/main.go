@@ -1,5 +1,5 @@
-// Command vmcheck runs inside the VM (TestPermuteInsideTheVM): it compares the mips64 assembly permutation
-// with the generic Go one on pseudo-random states and Sum256 with digests computed natively, prints a
+// Command vmcheck runs inside the VM (TestPermuteInsideTheVM): it compares the mips64 assembly permutations
+// (the full one, and the digest lanes of the hashing one) with the generic Go one on pseudo-random states and Sum256 with digests computed natively, prints a
 // checksum of the states and exits 0 if all agree, 1 if not.
 //
 //go:debug decoratemappings=0
@@ -25,11 +25,16 @@ func main() {
 			x ^= x << 17
 			a[i] = x
 		}
-		b = a
+		b, c := a, a
 		keccak.Permute(&a)
 		keccak.PermuteGeneric(&b)
+		keccak.PermuteDigest(&c)
 		if a != b {
 			fmt.Printf("state %d differs\n", n)
+			ok = false
+		}
+		if [4]uint64(c[:4]) != [4]uint64(b[:4]) {
+			fmt.Printf("digest lanes of state %d differ\n", n)
 			ok = false
 		}
 		sum ^= a[n%25]
