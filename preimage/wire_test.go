@@ -327,3 +327,29 @@ func TestOracleClientUsesFullReader(t *testing.T) {
 	ch = &fullScripted{scripted: newScripted(mustHex(t, "0000000000000005"+"6865"))}
 	require.ErrorIs(t, NewOracleClient(ch).GetInto(&key, got), io.ErrUnexpectedEOF)
 }
+
+// loopChannel answers every request with the same 32-byte preimage, as a blob's field elements come.
+type loopChannel struct{ answer []byte }
+
+func (c *loopChannel) Write(b []byte) (int, error) { return len(b), nil }
+func (c *loopChannel) ReadFull(b []byte) error {
+	if len(b) == 8 {
+		copy(b, []byte{0, 0, 0, 0, 0, 0, 0, 32})
+		return nil
+	}
+	copy(b, c.answer)
+	return nil
+}
+func (c *loopChannel) Read(b []byte) (int, error) { return len(b), c.ReadFull(b) }
+
+// BenchmarkOracleClientGetInto reads 32-byte blob field elements into a buffer, as GetBlob does.
+func BenchmarkOracleClientGetInto(b *testing.B) {
+	o := NewOracleClient(&loopChannel{answer: make([]byte, 32)})
+	key := [32]byte{byte(BlobKeyType)}
+	dst := make([]byte, 32)
+	for b.Loop() {
+		if err := o.GetInto(&key, dst); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
