@@ -51,8 +51,11 @@ type Config struct {
 	DataDir    string
 	DataFormat kvstore.Format
 
-	L1URL          string
-	L1BeaconURL    string
+	L1URL       string
+	L1BeaconURL string
+	// L1TrustRPC is op-program's --l1.trustrpc: the L1 execution RPC is trusted. This host checks its
+	// answers anyway (they are cheap to check and must rebuild the roots the program reads through), and
+	// beacon blobs are always checked against their KZG commitments.
 	L1TrustRPC     bool
 	L1RPCKind      string
 	L2URLs         []string

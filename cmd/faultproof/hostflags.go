@@ -42,7 +42,7 @@ var (
 	dataFormatFlag     = &cli.StringFlag{Name: "data.format", Usage: "Layout of a new datadir: file, directory or pebble (an existing datadir's kvformat file wins)", Value: string(kvstore.DefaultFormat), EnvVars: env("DATA_FORMAT")}
 	l1RPCFlag          = &cli.StringFlag{Name: "l1", Usage: "L1 execution RPC URL", EnvVars: env("L1_RPC")}
 	l1BeaconFlag       = &cli.StringFlag{Name: "l1.beacon", Usage: "L1 beacon API URL (blobs)", EnvVars: env("L1_BEACON_API")}
-	l1TrustRPCFlag     = &cli.BoolFlag{Name: "l1.trustrpc", Usage: "Trust the L1 RPC: skip checking its answers", EnvVars: env("L1_TRUST_RPC")}
+	l1TrustRPCFlag     = &cli.BoolFlag{Name: "l1.trustrpc", Usage: "Trust the L1 execution RPC, as op-program's flag does (its answers need not be checked; this host checks them anyway). Blobs from the beacon API are always checked against their KZG commitments", EnvVars: env("L1_TRUST_RPC")}
 	l1RPCKindFlag      = &cli.StringFlag{Name: "l1.rpckind", Usage: "How to fetch L1 receipts: " + strings.Join(rpcKinds, ", "), Value: "standard", EnvVars: env("L1_RPC_KIND")}
 	l2RPCFlag          = &cli.StringSliceFlag{Name: "l2", Usage: "L2 RPC URL (eth and debug namespaces)", EnvVars: env("L2_RPC")}
 	l2ExperimentalFlag = &cli.StringSliceFlag{Name: "l2.experimental", Usage: "L2 RPC URL with debug_executionWitness / debug_executePayload", EnvVars: env("L2_RPC_EXPERIMENTAL_RPC")}

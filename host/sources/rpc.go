@@ -2,7 +2,7 @@
 // beacon node and an L2 execution node (plus, optionally, an experimental L2 node that serves execution
 // witnesses). Every answer is checked before it is handed out: a header must hash to the hash it was asked
 // for, transaction and receipt lists must rebuild the roots their header commits to, account proofs must
-// verify against the state root, and blobs must match their KZG commitment (unless the L1 is trusted).
+// verify against the state root, and blobs must match their KZG commitment.
 // A node that answers wrongly yields an error wrapping ErrInvalidResponse, never wrong data.
 package sources
 
