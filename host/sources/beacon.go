@@ -17,10 +17,6 @@ import (
 	"github.com/ethereum/go-ethereum/crypto/kzg4844"
 )
 
-// maxBeaconResponse bounds a beacon response body: a block's sidecars, hex-encoded, for far more blobs
-// than any fork allows.
-const maxBeaconResponse = 256 << 20
-
 // Blob is a blob with its KZG commitment, matched to the versioned hash it was asked for.
 type Blob struct {
 	VersionedHash common.Hash
@@ -64,7 +60,7 @@ func NewBeaconClient(baseURL string, opts Options) (*BeaconClient, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil, fmt.Errorf("beacon URL %q: want http(s)://host[:port][/path]", baseURL)
 	}
-	return &BeaconClient{base: u, http: &http.Client{}, opts: opts}, nil
+	return &BeaconClient{base: u, http: &http.Client{Transport: limitTransport{http.DefaultTransport}}, opts: opts}, nil
 }
 
 // get fetches path (below the base URL) and decodes the JSON answer into dest.
@@ -75,6 +71,7 @@ func (c *BeaconClient) get(ctx context.Context, method, path string, query url.V
 	u := *c.base
 	u.Path = c.base.Path + "/" + path
 	u.RawQuery = query.Encode()
+	ctx = WithResponseLimit(ctx, c.opts.maxResponse(DefaultMaxResponseSize))
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return fmt.Errorf("beacon %s: %w", path, err)
@@ -89,7 +86,10 @@ func (c *BeaconClient) get(ctx context.Context, method, path string, query url.V
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return &HTTPStatusError{Path: path, Status: resp.StatusCode, Body: strings.TrimSpace(string(body))}
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxBeaconResponse)).Decode(dest); err != nil {
+	if err := json.NewDecoder(resp.Body).Decode(dest); err != nil {
+		if errors.Is(err, ErrResponseTooLarge) {
+			return fmt.Errorf("beacon %s: %w", path, err)
+		}
 		return invalid("beacon %s: %v", path, err)
 	}
 	return nil
