@@ -286,6 +286,11 @@ var decodeCases = []decodeCase{
 		}
 		return err
 	}},
+}
+
+// beaconCases are the answers of a beacon node, apart because a blob's answer is large (256 KiB of hex):
+// the fuzzer works slowly on such inputs.
+var beaconCases = []decodeCase{
 	{"blob_sidecars", "blob_sidecars", checkBlob},
 	{"blobs", "blobs", checkBlob},
 	{"genesis", "genesis", func(ctx context.Context, _ *decodeFixture, _ *rpc.Client, beacon *BeaconClient, _ []byte) error {
@@ -318,9 +323,32 @@ func checkBlob(ctx context.Context, f *decodeFixture, _ *rpc.Client, beacon *Bea
 	return nil
 }
 
-// FuzzDecodeAnswers gives the host's RPC and beacon clients any answer for one request (chosen by which),
-// over an in-process transport: decoding must not panic, and what a client returns must pass the checks it
-// promises (hash, roots, proof, commitment). The seeds are the test nodes' real answers. For a long run:
+// fuzzDecode runs the case of cases chosen by which on input.
+func fuzzDecode(t *testing.T, fix *decodeFixture, cases []decodeCase, which uint8, input []byte) {
+	c := cases[int(which)%len(cases)]
+	node := &fakeNode{fuzzed: c.method, input: input, fixed: fix.fixed}
+	if c.method == "eth_getProof" {
+		node.fixed = map[string][]byte{"eth_getBlockByHash": fix.answers["l2 header"]}
+	}
+	ctx := context.Background()
+	rc, err := rpc.DialOptions(ctx, "http://fake.node", rpc.WithHTTPClient(&http.Client{Transport: limitTransport{node}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	beacon, err := NewBeaconClient("http://fake.beacon", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	beacon.http = &http.Client{Transport: limitTransport{node}}
+	if err := c.call(ctx, fix, rc, beacon, input); errors.Is(err, errBrokenPromise) {
+		t.Fatalf("%s: %v", c.name, err)
+	}
+}
+
+// FuzzDecodeAnswers gives the host's L1 and L2 clients any answer for one JSON-RPC request (chosen by
+// which), over an in-process transport: decoding must not panic, and what a client returns must pass the
+// checks it promises (hash, roots, proof). The seeds are the test nodes' real answers. For a long run:
 //
 //	go test ./host/sources -run '^$' -fuzz FuzzDecodeAnswers -fuzztime 30m
 func FuzzDecodeAnswers(f *testing.F) {
@@ -331,37 +359,32 @@ func FuzzDecodeAnswers(f *testing.F) {
 	for i, c := range decodeCases {
 		f.Add(uint8(i), fix.answers[c.name])
 	}
-	f.Fuzz(func(t *testing.T, which uint8, input []byte) {
-		c := decodeCases[int(which)%len(decodeCases)]
-		node := &fakeNode{fuzzed: c.method, input: input, fixed: fix.fixed}
-		if c.method == "eth_getProof" {
-			node.fixed = map[string][]byte{"eth_getBlockByHash": fix.answers["l2 header"]}
-		}
-		ctx := context.Background()
-		rc, err := rpc.DialOptions(ctx, "http://fake.node", rpc.WithHTTPClient(&http.Client{Transport: limitTransport{node}}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rc.Close()
-		beacon, err := NewBeaconClient("http://fake.beacon", Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		beacon.http = &http.Client{Transport: limitTransport{node}}
-		if err := c.call(ctx, fix, rc, beacon, input); errors.Is(err, errBrokenPromise) {
-			t.Fatalf("%s: %v", c.name, err)
-		}
-	})
+	f.Fuzz(func(t *testing.T, which uint8, input []byte) { fuzzDecode(t, fix, decodeCases, which, input) })
 }
 
-// TestDecodeSeedsAccepted checks that every seed of FuzzDecodeAnswers is a real answer the client takes, so
+// FuzzBeaconAnswers is FuzzDecodeAnswers for the beacon client: genesis, blob sidecars and blobs, each blob
+// checked against its commitment. For a long run:
+//
+//	go test ./host/sources -run '^$' -fuzz FuzzBeaconAnswers -fuzztime 30m
+func FuzzBeaconAnswers(f *testing.F) {
+	fix, err := loadDecodeFixture()
+	if err != nil {
+		f.Fatal(err)
+	}
+	for i, c := range beaconCases {
+		f.Add(uint8(i), fix.answers[c.name])
+	}
+	f.Fuzz(func(t *testing.T, which uint8, input []byte) { fuzzDecode(t, fix, beaconCases, which, input) })
+}
+
+// TestDecodeSeedsAccepted checks that every seed of FuzzDecodeAnswers and FuzzBeaconAnswers is a real answer the client takes, so
 // the fuzzer starts from the decoders' success paths.
 func TestDecodeSeedsAccepted(t *testing.T) {
 	fix, err := loadDecodeFixture()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range decodeCases {
+	for _, c := range append(append([]decodeCase(nil), decodeCases...), beaconCases...) {
 		node := &fakeNode{fuzzed: c.method, input: fix.answers[c.name], fixed: fix.fixed}
 		if c.method == "eth_getProof" {
 			node.fixed = map[string][]byte{"eth_getBlockByHash": fix.answers["l2 header"]}
