@@ -149,3 +149,39 @@ func TestResponseStreamedTooLarge(t *testing.T) {
 		})
 	}
 }
+
+// TestResponseAtTheBound: an answer of exactly the bound is read; one byte more is too large, whether the
+// answer announces its length or not.
+func TestResponseAtTheBound(t *testing.T) {
+	body := `{"jsonrpc":"2.0","id":1,"result":"0x2a"}`
+	for _, announce := range []bool{true, false} {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if announce {
+				w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			} else {
+				w.Header().Set("Transfer-Encoding", "chunked")
+			}
+			w.Write([]byte(body))
+		})}
+		go srv.Serve(l)
+		rc, err := sources.Dial(context.Background(), "http://"+l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, bound := range []int64{int64(len(body)), int64(len(body)) - 1} {
+			id, err := sources.NewL1Client(rc, sources.RPCKindStandard, sources.Options{MaxResponseSize: bound}).ChainID(context.Background())
+			switch {
+			case bound == int64(len(body)) && (err != nil || id != 42):
+				t.Fatalf("announce %v, bound %d: %d, %v", announce, bound, id, err)
+			case bound < int64(len(body)) && !errors.Is(err, sources.ErrResponseTooLarge):
+				t.Fatalf("announce %v, bound %d: %v", announce, bound, err)
+			}
+		}
+		rc.Close()
+		srv.Close()
+	}
+}

@@ -136,13 +136,11 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	if b.left <= 0 {
 		// At the bound: the body must end here.
 		var one [1]byte
-		if n, err := b.body.Read(one[:]); n > 0 || (err != nil && err != io.EOF) {
-			if err == nil {
-				err = fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, b.limit)
-			}
-			return 0, err
+		n, err := b.body.Read(one[:])
+		if n > 0 {
+			return 0, fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, b.limit)
 		}
-		return 0, io.EOF
+		return 0, err // io.EOF at the end
 	}
 	if int64(len(p)) > b.left {
 		p = p[:b.left]
