@@ -146,8 +146,9 @@ func FuzzUnmarshalDepositLogEvent(f *testing.F) {
 	})
 }
 
-// canonicalDepositLog is ev with the bytes the decoder ignores cleared: the upper 12 bytes of the from and
-// to topics, and the padding after the opaque data.
+// canonicalDepositLog is ev as its deposit encodes: with the bytes the decoder ignores cleared (the upper
+// 12 bytes of the from and to topics, the whole to topic of a contract creation, the padding after the
+// opaque data) and the isCreation byte, which any value but 0 sets, as 1. op-node decodes the same way.
 func canonicalDepositLog(ev *types.Log) *types.Log {
 	topics := append([]common.Hash(nil), ev.Topics...)
 	for _, i := range []int{1, 2} {
@@ -156,5 +157,10 @@ func canonicalDepositLog(ev *types.Log) *types.Log {
 	n := binary.BigEndian.Uint64(ev.Data[56:64]) // checked to fit by the decoder
 	data := bytes.Clone(ev.Data[:64+n])
 	data = append(data, make([]byte, (32-n%32)%32)...)
+	const isCreation = 64 + 32 + 32 + 8 // after the bytes header, mint, value and gas
+	if data[isCreation] != 0 {
+		data[isCreation] = 1
+		topics[2] = common.Hash{}
+	}
 	return &types.Log{Topics: topics, Data: data}
 }
