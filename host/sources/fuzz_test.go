@@ -350,7 +350,9 @@ func fuzzDecode(t *testing.T, fix *decodeFixture, cases []decodeCase, which uint
 // which), over an in-process transport: decoding must not panic, and what a client returns must pass the
 // checks it promises (hash, roots, proof). The seeds are the test nodes' real answers. For a long run:
 //
-//	go test ./host/sources -run '^$' -fuzz FuzzDecodeAnswers -fuzztime 30m
+//	go test ./host/sources -run '^$' -fuzz 'FuzzDecodeAnswers$' -fuzztime 30m -fuzzminimizetime 200x
+//
+// (The default minimization, a minute for each new input, takes most of the time on JSON inputs.)
 func FuzzDecodeAnswers(f *testing.F) {
 	fix, err := loadDecodeFixture()
 	if err != nil {
@@ -365,7 +367,7 @@ func FuzzDecodeAnswers(f *testing.F) {
 // FuzzBeaconAnswers is FuzzDecodeAnswers for the beacon client: genesis, blob sidecars and blobs, each blob
 // checked against its commitment. For a long run:
 //
-//	go test ./host/sources -run '^$' -fuzz FuzzBeaconAnswers -fuzztime 30m
+//	go test ./host/sources -run '^$' -fuzz 'FuzzBeaconAnswers$' -fuzztime 30m -fuzzminimizetime 50x
 func FuzzBeaconAnswers(f *testing.F) {
 	fix, err := loadDecodeFixture()
 	if err != nil {
