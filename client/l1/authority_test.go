@@ -51,3 +51,23 @@ func TestRecoverAuthorityOracleFailure(t *testing.T) {
 	_, err := RecoverAuthority(failingCaller{}, common.Hash{1}, 0, [32]byte{1}, [32]byte{1})
 	require.ErrorIs(t, err, ErrSenderUnavailable)
 }
+
+// TestRecoverAuthorityStatusZero: an oracle that answers status 0 (as whoever loads the preimage with too
+// little gas could make it) does not void an authorization: the authority is recovered locally, equal to
+// op-geth's, and a signature no key recovers is still invalid.
+func TestRecoverAuthorityStatusZero(t *testing.T) {
+	key, err := crypto.GenerateKey()
+	require.NoError(t, err)
+	auth, err := types.SignSetCode(key, types.SetCodeAuthorization{ChainID: *uint256.NewInt(10), Address: common.Address{1}, Nonce: 7})
+	require.NoError(t, err)
+	zero := &statusZero{}
+	got, err := RecoverAuthority(zero, auth.SigHash(), auth.V, auth.R.Bytes32(), auth.S.Bytes32())
+	require.NoError(t, err)
+	require.Equal(t, crypto.PubkeyToAddress(key.PublicKey), got)
+	require.Equal(t, 1, zero.calls)
+
+	auth.R.SetBytes32(common.Hash{0xff, 0xff}.Bytes())
+	_, wantErr := auth.Authority()
+	_, err = RecoverAuthority(zero, auth.SigHash(), auth.V, auth.R.Bytes32(), auth.S.Bytes32())
+	require.Equal(t, wantErr != nil, err != nil, "op-geth %v, ours %v", wantErr, err)
+}
