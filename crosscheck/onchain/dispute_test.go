@@ -340,9 +340,9 @@ type disputeProvenance struct {
 		Settings json.RawMessage `json:"settings"`
 	} `json:"compiler"`
 	Contracts map[string]disputeProvenanceContract `json:"contracts"`
-	Libraries []disputeProvenanceLibrary            `json:"libraries"`
-	Sources   map[string]provenanceSource           `json:"sources"`
-	Generator string                                `json:"generator"`
+	Libraries []disputeProvenanceLibrary           `json:"libraries"`
+	Sources   map[string]provenanceSource          `json:"sources"`
+	Generator string                               `json:"generator"`
 }
 
 type disputeProvenanceContract struct {
