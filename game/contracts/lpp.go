@@ -84,7 +84,7 @@ func (p *LargePreimage) Digest() common.Hash { return p.States[len(p.States)-1].
 
 // Leaf returns leaf i.
 func (p *LargePreimage) Leaf(i int) LPPLeaf {
-	return LPPLeaf{Input: p.Blocks[i], Index: big.NewInt(int64(i)), StateCommitment: p.States[i].Commitment()}
+	return LPPLeaf{Input: p.Blocks[i], Index: big.NewInt(int64(i)), StateCommitment: StateCommitment(&p.States[i])}
 }
 
 // Root is the tree root the oracle computes (getTreeRootLPP) once every leaf is added.
@@ -146,7 +146,7 @@ func (p *LargePreimage) Chunks(maxBlocks int, partOffset uint64) ([]LPPChunk, er
 			c.Input = p.Data[lo : end*KeccakBlockSize]
 		}
 		for i := start; i < end; i++ {
-			c.Commitments = append(c.Commitments, p.States[i].Commitment())
+			c.Commitments = append(c.Commitments, StateCommitment(&p.States[i]))
 		}
 		chunks = append(chunks, c)
 		start = end

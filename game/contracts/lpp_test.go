@@ -10,6 +10,8 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/faultproof/faultproof/game/internal/keccak"
 )
 
 // TestKeccakMatrix: absorbing the padded blocks and squeezing is keccak256, at lengths around the block
@@ -27,7 +29,7 @@ func TestKeccakMatrix(t *testing.T) {
 		for i := 0; i < len(padded); i += KeccakBlockSize {
 			s.Absorb(padded[i : i+KeccakBlockSize])
 		}
-		if got, want := s.Squeeze(), crypto.Keccak256Hash(data); got != want {
+		if got, want := common.Hash(s.Squeeze()), crypto.Keccak256Hash(data); got != want {
 			t.Errorf("%d bytes: %s, want %s", n, got, want)
 		}
 	}
@@ -80,7 +82,7 @@ func TestLargePreimageProposal(t *testing.T) {
 	}
 	key := crypto.Keccak256Hash(data)
 	key[0] = 2
-	if p.Digest() != crypto.Keccak256Hash(data) {
+	if p.Digest() != crypto.Keccak256Hash(data) || keccak.Sum256(data) != crypto.Keccak256Hash(data) {
 		t.Fatal("digest")
 	}
 	const offset = 8 + 3000
