@@ -76,6 +76,8 @@ type Strategy struct {
 //	diverge:middle         ... half way through the program's run
 //	diverge:blob           ... at the first read of a blob field element
 //	diverge:large-keccak:N ... at the first read of a keccak256 pre-image of at least N bytes
+//	diverge:read:T[:N]     ... at the first read of a pre-image of key type T (local, keccak, sha256, blob,
+//	                       precompile) of at least N bytes
 //	diverge:after-exit     ... after the program exits (in the trace extension)
 //	diverge:none           VM traces are the VM's
 func ParseStrategy(s string) (Strategy, error) {
@@ -112,6 +114,20 @@ func ParseStrategy(s string) (Strategy, error) {
 					return st, bad("want diverge:large-keccak:<bytes>")
 				}
 				st.Exec = ExecLie{ReadType: preimage.Keccak256KeyType, MinSize: n}
+			case "read":
+				typ, size, _ := strings.Cut(rest, ":")
+				kt, ok := keyTypes[typ]
+				if !ok {
+					return st, bad("want diverge:read:<local|keccak|sha256|blob|precompile>[:<min bytes>]")
+				}
+				st.Exec = ExecLie{ReadType: kt}
+				if size != "" {
+					n, err := strconv.Atoi(size)
+					if err != nil || n < 0 {
+						return st, bad("want a size in bytes after the key type")
+					}
+					st.Exec.MinSize = n
+				}
 			case "after-exit":
 				st.Exec = ExecLie{AfterExit: true}
 			case "none":
@@ -128,6 +144,11 @@ func ParseStrategy(s string) (Strategy, error) {
 		}
 	}
 	return st, nil
+}
+
+var keyTypes = map[string]preimage.KeyType{
+	"local": preimage.LocalKeyType, "keccak": preimage.Keccak256KeyType, "sha256": preimage.Sha256KeyType,
+	"blob": preimage.BlobKeyType, "precompile": preimage.PrecompileKeyType,
 }
 
 // Liar is a dishonest actor's trace: the honest trace, except where its strategy lies.

@@ -234,11 +234,16 @@ func (c *Chain) Deploy(from common.Address, name string, args ...any) (*Contract
 
 // Call calls a view method and returns its outputs.
 func (k *Contract) Call(method string, args ...any) ([]any, error) {
+	return k.CallFrom(common.Address{}, method, args...)
+}
+
+// CallFrom calls a method as from, discarding its changes, and returns its outputs.
+func (k *Contract) CallFrom(from common.Address, method string, args ...any) ([]any, error) {
 	data, err := k.ABI.Pack(method, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", method, err)
 	}
-	ret, err := k.Chain.Call(common.Address{}, k.Address, data)
+	ret, err := k.Chain.Call(from, k.Address, data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", method, err)
 	}

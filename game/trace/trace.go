@@ -143,6 +143,39 @@ type Honest struct {
 
 	mu     sync.Mutex
 	traces map[LocalInputs]ExecTrace
+	order  []subgameEntry
+}
+
+type subgameEntry struct {
+	agreedBlock uint64
+	in          LocalInputs
+	trace       ExecTrace
+}
+
+// SubgameInfo is an execution subgame the accessor was asked about.
+type SubgameInfo struct {
+	AgreedBlock, ClaimBlock uint64
+	ExitStep                uint64 // 0 if the program did not exit
+	Status                  byte   // the final state's VM status
+}
+
+// Subgames lists the execution subgames asked about, in order.
+func (h *Honest) Subgames() []SubgameInfo {
+	h.mu.Lock()
+	entries := append([]subgameEntry(nil), h.order...)
+	h.mu.Unlock()
+	var out []SubgameInfo
+	for _, e := range entries {
+		info := SubgameInfo{AgreedBlock: e.agreedBlock, ClaimBlock: e.in.ClaimBlock, Status: StatusUnfinished}
+		if exit, err := e.trace.ExitStep(); err == nil {
+			info.ExitStep = exit
+			if c, err := e.trace.Claim(uint64(1)<<h.ExecDepth() - 1); err == nil {
+				info.Status = c[0]
+			}
+		}
+		out = append(out, info)
+	}
+	return out
 }
 
 // NewHonest returns the honest accessor of a game.
@@ -186,6 +219,11 @@ func (h *Honest) ExecTrace(sub *ExecSubgame) (ExecTrace, LocalInputs, error) {
 		return nil, in, err
 	}
 	h.traces[in] = t
+	agreed := h.Outputs.AnchorBlock
+	if sub.Pre != nil {
+		agreed = h.Outputs.BlockAt(sub.Pre.Position)
+	}
+	h.order = append(h.order, subgameEntry{agreedBlock: agreed, in: in, trace: t})
 	return t, in, nil
 }
 
@@ -246,6 +284,48 @@ func (s *ExecSubgame) LocalContext() common.Hash {
 		return crypto.Keccak256Hash(enc(s.Post))
 	}
 	return crypto.Keccak256Hash(enc(s.Pre), enc(s.Post))
+}
+
+// Cached shares traces between games: the same inputs and depth give the same trace.
+func Cached(b Backend) Backend { return &cachedBackend{Backend: b, traces: map[cacheKey]ExecTrace{}} }
+
+type cacheKey struct {
+	in    LocalInputs
+	depth uint64
+}
+
+type cachedBackend struct {
+	Backend
+	mu     sync.Mutex
+	traces map[cacheKey]ExecTrace
+}
+
+func (c *cachedBackend) Trace(in LocalInputs, depth uint64) (ExecTrace, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := cacheKey{in, depth}
+	if t, ok := c.traces[k]; ok {
+		return t, nil
+	}
+	t, err := c.Backend.Trace(in, depth)
+	if err == nil {
+		c.traces[k] = t
+	}
+	return t, err
+}
+
+// StepsRun is how many VM steps a backend ran so far, if it counts them.
+func StepsRun(b Backend) uint64 {
+	for {
+		switch x := b.(type) {
+		case *cachedBackend:
+			b = x.Backend
+			continue
+		case interface{ StepsRun() uint64 }:
+			return x.StepsRun()
+		}
+		return 0
+	}
 }
 
 // ErrNotExited is a trace whose program did not exit within the trace's length: its final claim would be

@@ -74,6 +74,12 @@ func NewVMBackend(prestate *vm.State, source PreimageSource) *VMBackend {
 	return &VMBackend{prestate: s, hash: h, witness: w, source: source, Checkpoints: 6}
 }
 
+// StepsRun is how many VM steps the backend ran.
+func (b *VMBackend) StepsRun() uint64 {
+	steps, _, _ := b.Stats.Snapshot()
+	return steps
+}
+
 // Prestate implements Backend.
 func (b *VMBackend) Prestate() common.Hash { return b.hash }
 
