@@ -211,7 +211,7 @@ func Play(cfg *Config, sc *Scenario) (*Result, error) {
 		pl.solver = &actor.Solver{Trace: acc}
 		pl.uploader = &actor.Uploader{Source: cfg.Preimages, From: pl.account}
 		pl.res = &PlayerResult{Name: r.Name, Account: pl.account, Honest: r.Honest(), Bonded: new(big.Int), Paid: new(big.Int)}
-		chain.Fund(pl.account, new(big.Int).Mul(big.NewInt(1000), big.NewInt(1e18)))
+		chain.Fund(pl.account, new(big.Int).Mul(big.NewInt(100_000), big.NewInt(1e18)))
 		players = append(players, pl)
 		res.Players = append(res.Players, pl.res)
 	}

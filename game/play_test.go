@@ -166,3 +166,117 @@ func TestToyGames(t *testing.T) {
 		})
 	}
 }
+
+// TestToyHonestProposal: an honest proposal attacked by a dishonest challenger stands; the challenger's
+// step, from the VM's own states, is refused (ValidStep), and MIPS64 computes our VM's post-state for it.
+func TestToyHonestProposal(t *testing.T) {
+	cfg := toyConfig(t)
+	res, err := Play(cfg, &Scenario{Name: "honest proposal", ClaimBlock: 6, Proposer: Role{Name: "honest proposer"},
+		Challengers: []Role{{Name: "dishonest challenger", Strategy: strategy(t, "wrong-from:4,diverge:middle")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK() || res.Status != contracts.DefenderWins {
+		t.Fatalf("%s, expected %s", res.Status, res.Expected)
+	}
+	for _, s := range res.Steps {
+		if s.Player != "dishonest challenger" || s.Err != "ValidStep()" || s.MIPSPost != s.VMPost {
+			t.Errorf("step %+v", s)
+		}
+	}
+	for _, b := range res.Bonds {
+		if b.To != "honest proposer" {
+			t.Errorf("claim %d's bond went to %s", b.Claim, b.To)
+		}
+	}
+}
+
+// TestToyRightRootWrongSubclaims: a proposer with the right root defends it with wrong sub-claims against
+// a dishonest challenger; the honest challenger counters the liars' claims and the root stands, its bond
+// back to its proposer.
+func TestToyRightRootWrongSubclaims(t *testing.T) {
+	cfg := toyConfig(t)
+	res, err := Play(cfg, &Scenario{Name: "right root, wrong sub-claims", ClaimBlock: 7,
+		Proposer: Role{Name: "proposer", Strategy: strategy(t, "right-root-wrong-subclaims")},
+		Challengers: []Role{
+			{Name: "dishonest challenger", Strategy: strategy(t, "wrong-root")},
+			{Name: "honest challenger", Delay: 3600},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK() || res.Status != contracts.DefenderWins {
+		t.Fatalf("%s, expected %s", res.Status, res.Expected)
+	}
+	honestClaims := 0
+	for _, m := range res.Moves {
+		if m.Player == "honest challenger" && m.Claim > 0 {
+			honestClaims++
+		}
+	}
+	if honestClaims == 0 {
+		t.Fatal("the honest challenger made no claim")
+	}
+	// The honest challenger's claims are never countered; it wins some of the liars' bonds.
+	names := map[common.Address]string{}
+	for _, p := range res.Players {
+		names[p.Account] = p.Name
+	}
+	won := 0
+	for _, b := range res.Bonds {
+		by := names[res.Claims[b.Claim].Claimant]
+		switch {
+		case b.Claim == 0 && b.To != "proposer":
+			t.Errorf("the root's bond went to %s", b.To)
+		case by == "honest challenger" && b.To != by:
+			t.Errorf("the honest challenger's claim %d was countered by %s", b.Claim, b.To)
+		case by != "honest challenger" && b.To == "honest challenger":
+			won++
+		}
+	}
+	if won == 0 {
+		t.Error("the honest challenger won no bond")
+	}
+	t.Logf("%d claims, %d by the honest challenger; clock extensions on claims %v", len(res.Claims), honestClaims, res.Extended)
+}
+
+// honestValue says whether a claim above the split depth is the honest output.
+func honestValue(cfg *Config, res *Result, c *trace.Claim) (bool, error) {
+	if c.Depth() > res.Config.SplitDepth {
+		return true, nil // not checked here
+	}
+	o := &trace.Outputs{Source: cfg.Outputs, AnchorBlock: res.Config.AnchorBlock, ClaimBlock: res.Scenario.ClaimBlock, SplitDepth: res.Config.SplitDepth}
+	v, err := o.Get(c.Position)
+	return v == c.Value, err
+}
+
+// TestToyClockExtensions: a challenger who answers just inside the clock extension runs its chess clock
+// down to the cap and is granted an extension on each later move; it still wins, in a game longer than its
+// own clock.
+func TestToyClockExtensions(t *testing.T) {
+	cfg := toyConfig(t)
+	cfg.Deploy.MaxClockDuration = 86400
+	cfg.Deploy.ClockExtension = 10800
+	cfg.Deploy.OracleChallengePeriod = 3600
+	res, err := Play(cfg, &Scenario{Name: "slow challenger", ClaimBlock: 6, Proposer: Role{Name: "dishonest proposer", Strategy: strategy(t, "wrong-from:5,diverge:large-keccak:4096")},
+		Challengers: []Role{{Name: "honest challenger", Delay: 10800 - 60}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK() {
+		t.Fatalf("%s, expected %s", res.Status, res.Expected)
+	}
+	var extended []int
+	for _, i := range res.Extended {
+		if res.Claims[i].Claimant == res.Players[1].Account {
+			extended = append(extended, i)
+		}
+	}
+	if len(extended) < 5 {
+		t.Errorf("the slow challenger's clock was extended on claims %v only", extended)
+	}
+	if d := res.Resolved - res.Started; d <= 2*cfg.Deploy.MaxClockDuration {
+		t.Errorf("the game took %d s, no more than its two clocks", d)
+	}
+	t.Logf("extensions on claims %v; game from %d to %d (%.1f days)", extended, res.Started, res.Resolved, float64(res.Resolved-res.Started)/86400)
+}
