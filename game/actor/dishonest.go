@@ -235,9 +235,7 @@ func (l *Liar) divergence(t trace.ExecTrace) (uint64, error) {
 		length := uint64(1) << l.Honest.ExecDepth()
 		return exit + (length-exit)/2, nil
 	case e.ReadType != 0:
-		step, ok, err := t.FirstRead(func(key [32]byte, size int) bool {
-			return preimage.KeyType(key[0]) == e.ReadType && size >= e.MinSize
-		})
+		step, ok, err := t.FirstRead(byte(e.ReadType), e.MinSize)
 		if err != nil {
 			return 0, err
 		}

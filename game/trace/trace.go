@@ -87,9 +87,9 @@ type ExecTrace interface {
 	// ExitStep is the step at which the program exited, or an error if it did not within the trace's
 	// length.
 	ExitStep() (uint64, error)
-	// FirstRead finds the first step that reads a pre-image the predicate accepts (by key and size
-	// without the length prefix): the step whose proof carries it.
-	FirstRead(match func(key [32]byte, size int) bool) (step uint64, found bool, err error)
+	// FirstRead finds the first step that reads a pre-image of a key type of at least minSize bytes
+	// (without the length prefix): the step whose proof carries it.
+	FirstRead(keyType byte, minSize int) (step uint64, found bool, err error)
 }
 
 // Backend makes the VM traces of program runs.

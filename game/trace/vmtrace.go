@@ -185,7 +185,7 @@ func (t *vmTrace) runTo(s *vm.State, target uint64) (err error) {
 }
 
 // FirstRead implements ExecTrace.
-func (t *vmTrace) FirstRead(match func(key [32]byte, size int) bool) (uint64, bool, error) {
+func (t *vmTrace) FirstRead(keyType byte, minSize int) (uint64, bool, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !t.readsDone {
@@ -198,7 +198,7 @@ func (t *vmTrace) FirstRead(match func(key [32]byte, size int) bool) (uint64, bo
 		}
 	}
 	for _, r := range t.reads {
-		if match(r.key, r.size) {
+		if r.key[0] == keyType && r.size >= minSize {
 			return r.step, true, nil
 		}
 	}
