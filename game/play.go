@@ -406,15 +406,15 @@ func (pl *player) execute(chain *contracts.Chain, g *contracts.Game, v *trace.Ga
 	if d.HasPreimage() {
 		up, err := pl.uploader.Upload(g, a.Parent.Index, d)
 		if up != nil {
-			for i, r := range up.Receipts {
+			for i := up.Reported; i < len(up.Receipts); i++ {
 				m := Move{Kind: up.Calls[i], Claim: -1, Parent: a.Parent.Index}
-				if r != nil {
+				if r := up.Receipts[i]; r != nil {
 					m.Gas, m.Block, m.Time = r.GasUsed, r.Block, r.Time
 				}
 				res.record(pl, m, nil)
 				sent = true
 			}
-			up.Receipts, up.Calls = nil, nil // recorded: a squeeze later adds its own
+			up.Reported = len(up.Receipts)
 		}
 		var wait *actor.ErrWaiting
 		if errors.As(err, &wait) {

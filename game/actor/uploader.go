@@ -26,9 +26,11 @@ type Upload struct {
 	Route string // "addLocalData", "loadKeccak256PreimagePart", "large preimage proposal", ...
 	Key   common.Hash
 	Size  int // pre-image bytes (without the length prefix)
-	// Receipts of the transactions, in order.
+	// Receipts of the transactions, in order, and their calls.
 	Receipts []*contracts.Receipt
 	Calls    []string
+	// Reported counts the receipts a caller has accounted for (a proposal's squeeze comes later).
+	Reported int
 }
 
 // GasUsed is the gas of the upload's transactions.

@@ -61,17 +61,17 @@ func svgGame(b *strings.Builder, res *game.Result, y0 float64) float64 {
 		colors[pl.Account] = c
 		legend = append(legend, fmt.Sprintf(`<tspan fill="%s">● %s</tspan>`, c, html.EscapeString(pl.Name)))
 	}
-	fmt.Fprintf(b, `<text x="%.0f" y="%.0f" font-size="14" font-weight="bold">%s — %s (%s)</text>`+"\n", svgMargin, y0+4,
-		html.EscapeString(res.Scenario.Name), html.EscapeString(res.Scenario.Title), res.Status)
-	fmt.Fprintf(b, `<text x="%.0f" y="%.0f">%s</text>`+"\n", svgMargin, y0+20, strings.Join(legend, "  "))
-	y := y0 + 40
+	fmt.Fprintf(b, `<text x="%.0f" y="%.0f" font-size="14" font-weight="bold">%s: %s</text>`+"\n", svgMargin, y0+4,
+		html.EscapeString(res.Scenario.Name), res.Status)
+	fmt.Fprintf(b, `<text x="%.0f" y="%.0f" fill="#444">%s</text>`+"\n", svgMargin, y0+20, html.EscapeString(res.Scenario.Title))
+	fmt.Fprintf(b, `<text x="%.0f" y="%.0f">%s  (a ringed dot was countered)</text>`+"\n", svgMargin, y0+36, strings.Join(legend, "  "))
+	y := y0 + 62
 
-	// Output bisection: depth 0..split, x by the L2 block each position commits to.
+	// Output bisection: depth 0..split, x by the L2 block each position commits to (its trace index).
 	left, right := svgMargin, svgWidth-svgMargin
 	split := cfg.SplitDepth
 	xOut := func(pos trace.Position) float64 {
-		d := pos.Depth()
-		return left + (float64(pos.IndexAtDepth())+0.5)/math.Exp2(float64(d))*(right-left)
+		return left + (float64(pos.TraceIndex(split))+0.5)/math.Exp2(float64(split))*(right-left)
 	}
 	top := y
 	bottom := y + float64(split)*svgRow
@@ -82,7 +82,7 @@ func svgGame(b *strings.Builder, res *game.Result, y0 float64) float64 {
 	if claimed < n {
 		xc := left + float64(claimed)/float64(n)*(right-left)
 		fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#f3f3f3"/>`+"\n", xc, top-4, right-xc, bottom-top+8)
-		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" fill="#888">past the claimed block</text>`+"\n", xc+4, bottom+14)
+		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" fill="#888" text-anchor="end">past the claimed block (%d) →</text>`+"\n", right, top-6, res.Scenario.ClaimBlock)
 	}
 	for _, k := range ticks(n) {
 		x := left + (float64(k)+0.5)/float64(n)*(right-left)
@@ -164,9 +164,40 @@ func svgGame(b *strings.Builder, res *game.Result, y0 float64) float64 {
 		}
 		dot(b, xExec(traceIdx(c)), cy, colors[c.Claimant], c)
 	}
+	y = bottom + 24
+	// The last levels, where the bisection closes in on the step, at their own scale.
+	zoomFrom := cfg.MaxGameDepth - min(uint64(16), execDepth) + 1
+	zlo, zhi := math.Inf(1), math.Inf(-1)
+	for _, c := range sub {
+		if c.Depth() >= zoomFrom {
+			zlo, zhi = math.Min(zlo, traceIdx(c)), math.Max(zhi, traceIdx(c))
+		}
+	}
 	if stepRec != nil {
-		xs := xExec(float64(stepRec.VMStep))
-		ys := bottom + 30
+		zlo, zhi = math.Min(zlo, float64(stepRec.VMStep)), math.Max(zhi, float64(stepRec.VMStep))
+	}
+	if math.IsInf(zlo, 0) {
+		return y
+	}
+	pad := math.Max((zhi-zlo)*0.05, 1)
+	zlo, zhi = zlo-pad, zhi+pad
+	xZoom := func(steps float64) float64 { return left + (steps-zlo)/(zhi-zlo)*(right-left) }
+	top = y + 16
+	bottom = top + float64(cfg.MaxGameDepth-zoomFrom)*svgRow
+	fmt.Fprintf(b, `<text x="%.0f" y="%.0f" fill="#555">zoom: depth %d–%d, steps %s to %s</text>`+"\n", left, top-8, zoomFrom, cfg.MaxGameDepth, commas(uint64(zlo)), commas(uint64(zhi)))
+	for _, c := range sub {
+		if c.Depth() < zoomFrom {
+			continue
+		}
+		cy := rowY(c.Depth(), top, zoomFrom)
+		if pc := res.Claims[c.Parent]; pc.Depth() >= zoomFrom {
+			fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#bbb"/>`+"\n", xZoom(traceIdx(pc)), rowY(pc.Depth(), top, zoomFrom), xZoom(traceIdx(c)), cy)
+		}
+		dot(b, xZoom(traceIdx(c)), cy, colors[c.Claimant], c)
+	}
+	if stepRec != nil {
+		xs := xZoom(float64(stepRec.VMStep))
+		ys := bottom + 26
 		fill := "#f1c40f"
 		if stepRec.Err != "" {
 			fill = "#999"
@@ -174,7 +205,9 @@ func svgGame(b *strings.Builder, res *game.Result, y0 float64) float64 {
 		fmt.Fprintf(b, `<polygon points="%s" fill="%s" stroke="#333"><title>step %d by %s</title></polygon>`+"\n", star(xs, ys, 8), fill, stepRec.VMStep, html.EscapeString(stepRec.Player))
 		label := fmt.Sprintf("step %s by %s", commas(stepRec.VMStep), stepRec.Player)
 		if stepRec.Upload != nil {
-			label += " — reads a pre-image via " + stepRec.Upload.Route
+			label += ", reading a pre-image via " + stepRec.Upload.Route
+		} else if stepRec.ExitStep > 0 && stepRec.VMStep >= stepRec.ExitStep {
+			label += ", in the trace extension"
 		}
 		if stepRec.Err != "" {
 			label += " (refused: " + stepRec.Err + ")"
@@ -184,11 +217,9 @@ func svgGame(b *strings.Builder, res *game.Result, y0 float64) float64 {
 			anchor = "end"
 		}
 		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="%s">%s</text>`+"\n", xs, ys+20, anchor, html.EscapeString(label))
-		y = ys + 26
-	} else {
-		y = bottom + 20
+		return ys + 26
 	}
-	return y
+	return bottom + 20
 }
 
 func blockOf(res *game.Result, s *game.StepRecord) uint64 {

@@ -155,6 +155,9 @@ func (p *printer) meaning(c *trace.Claim) string {
 	if c.Depth() <= cfg.SplitDepth {
 		idx := c.Position.TraceIndex(cfg.SplitDepth)
 		block := cfg.AnchorBlock + idx + 1
+		if c.IsRoot() {
+			return fmt.Sprintf("output of block %d (the proposal)", p.res.Scenario.ClaimBlock)
+		}
 		if block > p.res.Scenario.ClaimBlock {
 			return fmt.Sprintf("output of block %d (past the claim: block %d's)", block, p.res.Scenario.ClaimBlock)
 		}
@@ -251,7 +254,7 @@ func orNone(s []string) string {
 	if len(s) == 0 {
 		return "none"
 	}
-	sort.Strings(s)
+	sort.Slice(s, func(i, j int) bool { return len(s[i]) < len(s[j]) || len(s[i]) == len(s[j]) && s[i] < s[j] })
 	return strings.Join(s, " ")
 }
 
