@@ -104,8 +104,8 @@ type devnetGame struct {
 // transaction (at step 39 M of 339 M); a claim at block 35 whose agreed block is 35 runs 34 M steps.
 var devnetGames = []devnetGame{
 	{"honest-proposal", "an honest proposal attacked by a dishonest challenger", 40, true, "wrong-from:8,diverge:middle", 12, false},
-	{"dishonest-proposal", "a dishonest proposal attacked by the honest challenger", 40, false, "wrong-from:10,diverge:middle", 12, true},
-	{"blob-step", "a dishonest proposal; the honest challenger steps on a blob field element read", 20, false, "wrong-from:12,diverge:blob", 12, false},
+	{"dishonest-proposal", "a dishonest proposal attacked by the honest challenger", 40, false, "wrong-from:10,diverge:middle", 12, false},
+	{"blob-step", "a dishonest proposal; the honest challenger steps on a blob field element read", 20, false, "wrong-from:12,diverge:blob", 12, true},
 	{"lpp-step", "a dishonest proposal; the honest challenger steps on a large keccak256 pre-image read, loaded by a large-preimage proposal", 30, false,
 		fmt.Sprintf("wrong-from:26,diverge:large-keccak:%d", DevnetMinLPPSize), 7200, false},
 	{"trace-extension", "a dishonest proposal wrong only past the claimed block; the step lands in the VM trace's extension after the program's exit", 35, false,

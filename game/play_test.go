@@ -2,6 +2,7 @@ package game
 
 import (
 	"encoding/binary"
+	"errors"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -279,4 +280,15 @@ func TestToyClockExtensions(t *testing.T) {
 		t.Errorf("the game took %d s, no more than its two clocks", d)
 	}
 	t.Logf("extensions on claims %v; game from %d to %d (%.1f days)", extended, res.Started, res.Resolved, float64(res.Resolved-res.Started)/86400)
+}
+
+// TestToyPrestateMismatch: the honest players refuse a game deployed with another absolute prestate.
+func TestToyPrestateMismatch(t *testing.T) {
+	cfg := toyConfig(t)
+	cfg.Deploy.AbsolutePrestate = common.HexToHash("0x03aa")
+	_, err := Play(cfg, &Scenario{Name: "mismatch", ClaimBlock: 2, Proposer: Role{Name: "honest proposer"},
+		Challengers: []Role{{Name: "dishonest challenger", Strategy: strategy(t, "wrong-root")}}})
+	if !errors.Is(err, ErrPrestateMismatch) {
+		t.Fatalf("got %v, want %v", err, ErrPrestateMismatch)
+	}
 }

@@ -33,6 +33,7 @@ agreed block. Exits 0 only if every verdict is the expected one.`,
 		&cli.PathFlag{Name: "datadir", Usage: "Keep the preimages (pebble) and configs here, with a command to replay each dispute"},
 		&cli.BoolFlag{Name: "vm", Usage: "Also settle each dispute inside the VM (builds the prestate from the checkout in --src)"},
 		&cli.PathFlag{Name: "src", Usage: "With --vm: checkout of the faultproof repository to build the program from", Value: "."},
+		&cli.BoolFlag{Name: "game", Usage: "Also play FaultDisputeGames on the devnet with the dispute contracts and the VM (a short 'faultproof game': builds the program from --src)"},
 	}, devnetFlags...), logFlags...),
 	Before: setupLogging,
 	Action: runDemo,
@@ -215,6 +216,10 @@ func runDemo(ctx *cli.Context) error {
 	}
 	if !allAsExpected {
 		return &host.ExitError{Code: exitFailure, Err: errors.New("a verdict was not the expected one")}
+	}
+	if ctx.Bool("game") {
+		fmt.Println()
+		return playDevnetGames(&gameOptions{src: ctx.Path("src"), short: true, devnetConfig: cfg}, d)
 	}
 	return nil
 }

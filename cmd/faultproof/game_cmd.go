@@ -124,40 +124,51 @@ func runGameCmd(ctx *cli.Context) error {
 		return err
 	}
 	defer quietLogs(ctx)()
-	return playDevnetGames(o)
+	return playDevnetGames(o, nil)
 }
 
-// playDevnetGames builds the devnet and the program, plays the games and prints them.
-func playDevnetGames(o *gameOptions) error {
+// playDevnetGames builds the devnet (unless d is given) and the program, plays the games and prints them.
+func playDevnetGames(o *gameOptions, d *devnet.Devnet) error {
 	start := time.Now()
 	if o.cannon != "" {
 		if _, err := os.Stat(o.cannon); err != nil {
 			return fmt.Errorf("--cannon: %w", err)
 		}
 	}
-	fmt.Fprintf(os.Stderr, "Building the devnet...\n")
-	d, err := devnet.New(o.devnetConfig)
-	if err != nil {
-		return fmt.Errorf("devnet: %w", err)
-	}
-	scenarios, err := game.DevnetScenarios(d, o.games, o.short, o.strategy)
-	if err != nil {
-		return err
-	}
 	work, err := os.MkdirTemp("", "faultproof-game-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(work)
-	prestateFile, state, err := gamePrestate(o, d, work)
+	var prestateFile string
+	var state *vm.State
+	if o.prestateDir != "" { // checked before anything is built
+		if prestateFile, state, err = gamePrestate(o, nil, work); err != nil {
+			return err
+		}
+		if err := checkAbsolutePrestate(o, state); err != nil {
+			return err
+		}
+	}
+	if d == nil {
+		fmt.Fprintf(os.Stderr, "Building the devnet...\n")
+		if d, err = devnet.New(o.devnetConfig); err != nil {
+			return fmt.Errorf("devnet: %w", err)
+		}
+	}
+	scenarios, err := game.DevnetScenarios(d, o.games, o.short, o.strategy)
 	if err != nil {
 		return err
 	}
-	prestateHash := state.Hash()
-	fmt.Fprintf(os.Stderr, "Absolute prestate %s (the devnet's chain %d built in)\n", prestateHash, d.Rollup().ChainID())
-	if o.absPrestate != nil && *o.absPrestate != prestateHash {
-		return fmt.Errorf("%w: --absolute-prestate %s is not the program's prestate %s", game.ErrPrestateMismatch, *o.absPrestate, prestateHash)
+	if state == nil {
+		if prestateFile, state, err = gamePrestate(o, d, work); err != nil {
+			return err
+		}
+		if err := checkAbsolutePrestate(o, state); err != nil {
+			return err
+		}
 	}
+	fmt.Fprintf(os.Stderr, "Absolute prestate %s (the devnet's chain %d built in)\n", state.Hash(), d.Rollup().ChainID())
 
 	preimages := trace.MapSource(d.Preimages())
 	var backend trace.Backend
@@ -198,6 +209,15 @@ func playDevnetGames(o *gameOptions) error {
 		if !r.OK() {
 			return &host.ExitError{Code: exitFailure, Err: fmt.Errorf("game %s: %s, expected %s", r.Scenario.Name, r.Status, r.Expected)}
 		}
+	}
+	return nil
+}
+
+// checkAbsolutePrestate refuses --absolute-prestate when it is not the program's: the honest players would
+// not play such a game (as op-challenger refuses a game whose prestate is not its own).
+func checkAbsolutePrestate(o *gameOptions, s *vm.State) error {
+	if h := s.Hash(); o.absPrestate != nil && *o.absPrestate != h {
+		return fmt.Errorf("%w: --absolute-prestate %s is not the program's prestate %s", game.ErrPrestateMismatch, *o.absPrestate, h)
 	}
 	return nil
 }
