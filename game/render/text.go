@@ -226,13 +226,13 @@ func (p *printer) outcome() {
 	}
 	p.f("result: %s (expected %s) %s; bonds paid in %s mode\n", res.Status, res.Expected, mark, res.Mode)
 	won := map[string]*big.Int{}
-	var claims = map[string][]string{}
+	var claims = map[string][]int{}
 	for _, b := range res.Bonds {
 		if won[b.To] == nil {
 			won[b.To] = new(big.Int)
 		}
 		won[b.To].Add(won[b.To], b.Amount)
-		claims[b.To] = append(claims[b.To], fmt.Sprintf("#%d", b.Claim))
+		claims[b.To] = append(claims[b.To], b.Claim)
 	}
 	for _, pl := range res.Players {
 		p.f("  %-22s bonded %s, won %s (claims %s), withdrew %s; %d transactions, %s gas\n", pl.Name+":", eth(pl.Bonded), eth(won[pl.Name]),
@@ -250,12 +250,26 @@ func (p *printer) outcome() {
 		len(res.Claims), len(res.Moves), days, commas(res.VMSteps), res.Wall.Round(time.Millisecond))
 }
 
-func orNone(s []string) string {
-	if len(s) == 0 {
+// orNone lists claim indexes, runs as ranges: #0-#5 #9.
+func orNone(idx []int) string {
+	if len(idx) == 0 {
 		return "none"
 	}
-	sort.Slice(s, func(i, j int) bool { return len(s[i]) < len(s[j]) || len(s[i]) == len(s[j]) && s[i] < s[j] })
-	return strings.Join(s, " ")
+	sort.Ints(idx)
+	var parts []string
+	for i := 0; i < len(idx); {
+		j := i
+		for j+1 < len(idx) && idx[j+1] == idx[j]+1 {
+			j++
+		}
+		if j > i {
+			parts = append(parts, fmt.Sprintf("#%d-#%d", idx[i], idx[j]))
+		} else {
+			parts = append(parts, fmt.Sprintf("#%d", idx[i]))
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, " ")
 }
 
 // short abbreviates a hash.
