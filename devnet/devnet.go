@@ -5,9 +5,11 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"github.com/ethereum/go-ethereum/beacon/engine"
 	"maps"
 	"math/big"
+	"slices"
+
+	"github.com/ethereum/go-ethereum/beacon/engine"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core"
@@ -39,7 +41,13 @@ import (
 //   - L1 also holds what derivation must ignore: a frame look-alike sent to the batch inbox by another
 //     account (once before Holocene, once after), a call to the deposit contract that fails, and
 //     TransactionDeposited and ConfigUpdate logs emitted by an EIP-7702 account running the contracts' code.
+//   - The L2 chain is what our derivation (derive.Pipeline) makes of L1: after each L1 block the devnet
+//     derives from its safe head, and where derivation makes another block than the sequencer built (a
+//     faulty batcher's batch was taken, a rejected batch replaced by its deposits, a sequencing window ran
+//     out), the sequencer builds on the derived block. With an honest batcher the two are the same.
 //
+// Config varies all of it: the fork schedule, the batches (types, calldata or blobs, channels and frames),
+// random transactions, and a faulty batcher (Config.Faults); Configurations names a set of variations.
 // The same Config gives byte-identical chains. A Devnet is read-only once made.
 type Devnet struct {
 	cfg      Config
@@ -73,6 +81,27 @@ type Config struct {
 	// replaces each by a deposit-only block (holocene/derivation.md), which is what the devnet's chain holds
 	// there; each such batch ends its channel.
 	InvalidBatchAt []uint64
+
+	// Forks is the fork schedule (nil: DevnetForkHeights); forks it leaves out never activate (see
+	// ParseForks).
+	Forks ForkSchedule
+	// SeqWindowSize is the sequencing window in L1 blocks (0: 100).
+	SeqWindowSize uint64
+	// ChannelTimeout is the channel timeout in L1 blocks before Granite (0: 300); from Granite it is 50.
+	ChannelTimeout uint64
+	// Batcher shapes the batches, channels and frames (the zero value is the default batcher).
+	Batcher BatcherConfig
+	// TxSeed, if not zero, seeds random sequencer transactions (transfers of every type, contract
+	// creations, calls that revert or run out of gas, storage writes, precompile calls, self-destructs,
+	// EIP-7702 authorizations from Isthmus) and random user deposits on L1, instead of the fixed mix.
+	TxSeed uint64
+	// Faults are attacks of a faulty batcher on derivation (see FaultKind). The devnet's L2 chain is then
+	// what derivation makes of the batches.
+	Faults []Fault
+
+	// holoceneFutureRightParent gives FaultFutureTimestamp's batch its right parent hash from Holocene on,
+	// which makes the block depend on where derivation starts (a test shows it).
+	holoceneFutureRightParent bool
 }
 
 // DefaultL2Blocks reaches every fork and a few blocks after Karst: 11 L1 epochs.
@@ -102,16 +131,18 @@ var (
 	BatchInboxAddress      = common.HexToAddress("0xff00000000000000000000000000000000000901")
 )
 
-// devnetConfigs are the devnet's L2 chain config and rollup config, without the genesis blocks, with
-// the batcher of seed.
-func devnetConfigs(seed uint64) (*params.ChainConfig, *rollup.Config) {
-	l2, rcfg := forkConfigs(L1GenesisTime, forkTimes(L1GenesisTime, DevnetForkHeights))
+// devnetConfigs are the devnet's L2 chain config and rollup config, without the genesis blocks: cfg's fork
+// schedule, sequencing window and channel timeout, with the batcher of cfg's seed. cfg has its defaults
+// filled in.
+func devnetConfigs(cfg Config) (*params.ChainConfig, *rollup.Config) {
+	l2, rcfg := forkConfigs(L1GenesisTime, forkTimes(L1GenesisTime, cfg.Forks))
 	rcfg.BatchInboxAddress = BatchInboxAddress
 	rcfg.DepositContractAddress = DepositContractAddress
 	rcfg.L1SystemConfigAddress = SystemConfigAddress
-	rcfg.SeqWindowSize = 100
+	rcfg.SeqWindowSize = cfg.SeqWindowSize
+	rcfg.ChannelTimeoutBedrock = cfg.ChannelTimeout
 	rcfg.Genesis.SystemConfig = rollup.SystemConfig{
-		BatcherAddr: newAccounts(seed).batchers[0].addr,
+		BatcherAddr: newAccounts(cfg.Seed).batchers[0].addr,
 		Overhead:    common.BigToHash(big.NewInt(2100)),
 		Scalar:      common.BigToHash(big.NewInt(1_000_000)),
 		GasLimit:    l2GenesisGasLimit,
@@ -119,10 +150,50 @@ func devnetConfigs(seed uint64) (*params.ChainConfig, *rollup.Config) {
 	return l2, rcfg
 }
 
+// Defaults of Config.
+const (
+	defaultSeqWindowSize  = 100
+	defaultChannelTimeout = 300
+)
+
+// withDefaults is cfg with its defaults filled in, checked.
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.L2Blocks == 0 {
+		cfg.L2Blocks = DefaultL2Blocks
+	}
+	if cfg.Forks == nil {
+		cfg.Forks = slices.Clone(DevnetForkHeights)
+	}
+	if err := checkForks(cfg.Forks); err != nil {
+		return cfg, err
+	}
+	if cfg.SeqWindowSize == 0 {
+		cfg.SeqWindowSize = defaultSeqWindowSize
+	}
+	if cfg.ChannelTimeout == 0 {
+		cfg.ChannelTimeout = defaultChannelTimeout
+	}
+	for _, n := range cfg.InvalidBatchAt {
+		if n == 0 || n > cfg.L2Blocks {
+			return cfg, fmt.Errorf("invalid batch at L2 block %d: not a block of the devnet (1..%d)", n, cfg.L2Blocks)
+		}
+	}
+	var err error
+	if cfg.Batcher, err = cfg.Batcher.withDefaults(); err != nil {
+		return cfg, err
+	}
+	for _, f := range cfg.Faults {
+		if err := f.check(cfg.L2Blocks); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
+}
+
 // Output is a version-0 L2 output.
 type Output = rollup.Output
 
-// BatchInfo says where the batch of an L2 block was posted.
+// BatchInfo says where the batch of an L2 block was posted, and how derivation took it.
 type BatchInfo struct {
 	Channel   derive.ChannelID // the channel holding it
 	Span      bool             // in a span batch (else a singular batch)
@@ -132,7 +203,17 @@ type BatchInfo struct {
 	LastL1    uint64           // the L1 block with the channel's last frame
 	L1Origin  uint64           // the block's L1 origin
 	SeqNumber uint64           // the block's position in its epoch
-	Invalid   bool             // the batch's transactions are rejected: the block is deposit-only (Config.InvalidBatchAt)
+	// Invalid: the batch's transactions were rejected by the engine and the block holds the deposits
+	// only (Config.InvalidBatchAt, or a faulty batcher's batch after Holocene).
+	Invalid bool
+	// Sequenced: the block is the sequencer's, derived from the batch described here. Otherwise derivation
+	// made it without the sequencer (from a faulty batcher's batch, or as an empty batch when the sequencing
+	// window of its epoch ran out, or as the deposit-only replacement of a rejected batch), and Channel,
+	// Span, Blob, Brotli, FirstL1 and LastL1 are zero.
+	Sequenced bool
+	// DerivedFrom is the L1 block at which derivation made the block safe: the L1 block that completed
+	// its batch's channel, or that ended its epoch's sequencing window.
+	DerivedFrom uint64
 }
 
 // Config is what the devnet was made with (defaults filled in).

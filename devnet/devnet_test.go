@@ -41,6 +41,16 @@ func TestDeterministic(t *testing.T) {
 	require.Equal(t, d.Rollup(), again.Rollup())
 	require.Equal(t, d.Preimages(), again.Preimages())
 
+	// A faulty batcher's devnet too, reorgs of the sequencer's chain included.
+	faults, err := devnet.Configuration("faults-holocene")
+	require.NoError(t, err)
+	f1, err := devnet.New(faults.Config)
+	require.NoError(t, err)
+	f2, err := devnet.New(faults.Config)
+	require.NoError(t, err)
+	require.Equal(t, f1.L1Head().Hash(), f2.L1Head().Hash())
+	require.Equal(t, f1.L2Head().Hash(), f2.L2Head().Hash())
+
 	// Another seed: other keys, other chains.
 	other, err := devnet.New(devnet.Config{L2Blocks: 8, Seed: 1})
 	require.NoError(t, err)

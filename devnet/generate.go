@@ -8,13 +8,14 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/log"
 	"github.com/ethereum/go-ethereum/params"
 
 	"github.com/faultproof/faultproof/derive"
 )
 
 // generator makes a devnet: L1 blocks, and between two of them the L2 blocks whose time is before the
-// next one.
+// next one; after each L1 block, derivation makes the L2 blocks it can from L1 safe (see derivation.go).
 type generator struct {
 	cfg     Config
 	acc     *accounts
@@ -27,9 +28,15 @@ type generator struct {
 	// spammedPre and spammedPost say whether the spam transaction before Holocene and the one after
 	// have been sent.
 	spammedPre, spammedPost bool
+	// batcherSwitched: the system config made the second batcher the batcher.
+	batcherSwitched bool
 	// batchTxs are the transactions of every batch with the L2 block they are for: the program recovers
 	// their senders, including those of transactions the engine then rejects.
 	batchTxs []batchTx
+	// safe is the safe head: the last L2 block derivation made from the L1 blocks so far.
+	safe uint64
+	txs  *txGen // random transactions and deposits (Config.TxSeed), or nil
+	log  log.Logger
 }
 
 type batchTx struct {
@@ -39,35 +46,36 @@ type batchTx struct {
 
 // New generates a devnet.
 func New(cfg Config) (*Devnet, error) {
-	if cfg.L2Blocks == 0 {
-		cfg.L2Blocks = DefaultL2Blocks
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
 	}
-	for _, n := range cfg.InvalidBatchAt {
-		if n == 0 || n > cfg.L2Blocks {
-			return nil, fmt.Errorf("invalid batch at L2 block %d: not a block of the devnet (1..%d)", n, cfg.L2Blocks)
-		}
+	g := &generator{cfg: cfg, acc: newAccounts(cfg.Seed), blobs: map[common.Hash]*blobRecord{}, log: discardLogs()}
+	if cfg.TxSeed != 0 {
+		g.txs = newTxGen(cfg.TxSeed)
 	}
-	g := &generator{cfg: cfg, acc: newAccounts(cfg.Seed), blobs: map[common.Hash]*blobRecord{}}
-	var err error
 	if g.l1, err = newL1Chain(g.acc); err != nil {
 		return nil, err
 	}
-	l2Config, rcfg := devnetConfigs(cfg.Seed)
+	l2Config, rcfg := devnetConfigs(cfg)
 	rcfg.Genesis.L1 = rollupBlockID(g.l1.blocks[0])
-	if g.l2, err = newL2Chain(l2Config, rcfg, g.acc); err != nil {
+	if g.l2, err = newL2Chain(l2Config, rcfg, g.acc, g.txs != nil); err != nil {
 		return nil, err
 	}
 	defer g.l2.close()
+	g.l2.txs = g.txs
 	if err := rcfg.Check(); err != nil {
 		return nil, fmt.Errorf("rollup config: %w", err)
 	}
-	g.batcher = &batcher{rollup: rcfg, seed: cfg.Seed}
+	g.batcher = newBatcher(rcfg, cfg, g.l1, g.l2.rejectedTx)
 
+	// Enough L1 blocks to sequence every L2 block and to wait out a sequencing window and a channel timeout.
+	maxL1 := cfg.L2Blocks*rcfg.BlockTime/L1BlockTime + 2*rcfg.SeqWindowSize + max(rcfg.ChannelTimeoutBedrock, rcfg.ChannelTimeout(^uint64(0))) + 16
 	for {
 		// The L2 blocks before the next L1 block.
 		nextL1 := g.l1.head().Time() + L1BlockTime
-		for uint64(len(g.l2.blocks)) <= cfg.L2Blocks && rcfg.TimestampForBlock(uint64(len(g.l2.blocks))) < nextL1 {
-			built, err := g.l2.addBlock(g.l1, slices.Contains(cfg.InvalidBatchAt, uint64(len(g.l2.blocks))))
+		for g.l2.next() <= cfg.L2Blocks && rcfg.TimestampForBlock(g.l2.next()) < nextL1 {
+			built, err := g.l2.addBlock(g.l1, slices.Contains(cfg.InvalidBatchAt, g.l2.next()))
 			if err != nil {
 				return nil, err
 			}
@@ -79,23 +87,34 @@ func New(cfg Config) (*Devnet, error) {
 				g.batcher.cut() // derivation flushes the rest of the channel: nothing may follow in it
 			}
 		}
-		sequencing := uint64(len(g.l2.blocks)) <= cfg.L2Blocks
-		if !sequencing && g.batcher.idle() {
+		sequencing := g.l2.next() <= cfg.L2Blocks
+		if !sequencing && g.safe == cfg.L2Blocks && g.batcher.idle() {
 			break
+		}
+		if g.l1.head().NumberU64() >= maxL1 {
+			return nil, fmt.Errorf("derivation made L2 blocks up to %d of %d by L1 block %d: the devnet does not converge", g.safe, cfg.L2Blocks, maxL1)
 		}
 		if err := g.addL1Block(sequencing); err != nil {
 			return nil, err
+		}
+		if _, err := g.deriveSafe(); err != nil {
+			return nil, fmt.Errorf("l1 block %d: %w", g.l1.head().NumberU64(), err)
+		}
+		// The batcher posts the blocks again when derivation did not take one it posted in full.
+		if n := g.safe + 1; n < g.l2.next() && g.batcher.stalled(n, g.l1.head().NumberU64()) {
+			g.batcher.repostFrom(n, g.l2.built[n:])
 		}
 	}
 	// The head: one more L1 block, after the last batch.
 	if err := g.addL1Block(false); err != nil {
 		return nil, err
 	}
+	g.batchTxs = append(g.batchTxs, g.batcher.attackTxs...)
 
 	d := &Devnet{
 		cfg: cfg, l1Config: g.l1.config, l2Config: l2Config, rollup: rcfg, l1Genesis: g.l1.genesis, l2Genesis: g.l2.genesis,
 		l1Blocks: g.l1.blocks, l1Receipts: g.l1.receipts, l2Blocks: g.l2.blocks, l2Attrs: g.l2.attrs, outputs: g.l2.outputs,
-		blobs: g.blobs, blobBlocks: g.blobBlocks, batches: g.batcher.infos,
+		blobs: g.blobs, blobBlocks: g.blobBlocks, batches: g.batcher.infos[:cfg.L2Blocks],
 	}
 	if d.preimages, err = g.preimages(); err != nil {
 		return nil, err
@@ -125,7 +144,7 @@ func (g *generator) addL1Block(sequencing bool) error {
 		}
 		txs = append(txs, g.l1.l1Call(g.acc.l1User, l1Dynamic, BatchInboxAddress, nil, spamPayload, 0))
 	}
-	batcherKey := g.batcherAt(n)
+	batcherKey := g.batcherAt(n, sequencing)
 	blobs := 0
 	for _, btx := range btxs {
 		if !btx.blob {
@@ -143,7 +162,11 @@ func (g *generator) addL1Block(sequencing bool) error {
 		txs = append(txs, g.l1.l1BlobTx(batcherKey, BatchInboxAddress, sidecar))
 	}
 	if sequencing {
-		deps, err := g.deposits(n)
+		deposits := g.deposits
+		if g.txs != nil {
+			deposits = g.txs.deposits(g)
+		}
+		deps, err := deposits(n)
 		if err != nil {
 			return err
 		}
@@ -162,11 +185,15 @@ func (g *generator) addL1Block(sequencing bool) error {
 
 // batcherSwitchBlock is the L1 block whose system config update makes the second batcher the batcher; its
 // own batcher transactions already come from it (derivation applies a block's updates before reading its
-// batcher transactions).
+// batcher transactions). The update is made only while the L2 chain is being sequenced.
 const batcherSwitchBlock = 5
 
-func (g *generator) batcherAt(n uint64) account {
-	if n >= batcherSwitchBlock {
+// batcherAt is the batcher of L1 block n: the second one once the switch is made (in n or before).
+func (g *generator) batcherAt(n uint64, sequencing bool) account {
+	if n == batcherSwitchBlock && sequencing {
+		g.batcherSwitched = true
+	}
+	if g.batcherSwitched {
 		return g.acc.batchers[1]
 	}
 	return g.acc.batchers[0]

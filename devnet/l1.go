@@ -99,6 +99,7 @@ type l1Chain struct {
 	db       ethdb.Database
 	blocks   []*types.Block
 	receipts []types.Receipts
+	byHash   map[common.Hash]uint64
 }
 
 func newL1Chain(acc *accounts) (*l1Chain, error) {
@@ -115,7 +116,7 @@ func newL1Chain(acc *accounts) (*l1Chain, error) {
 	}
 	return &l1Chain{
 		genesis: g, config: g.Config, signer: types.LatestSigner(g.Config), engine: beacon.New(ethash.NewFaker()), db: db,
-		blocks: []*types.Block{genesis}, receipts: []types.Receipts{nil},
+		blocks: []*types.Block{genesis}, receipts: []types.Receipts{nil}, byHash: map[common.Hash]uint64{genesis.Hash(): 0},
 	}, nil
 }
 
@@ -154,6 +155,7 @@ func (c *l1Chain) addBlock(txs []l1TxFunc) (block *types.Block, err error) {
 	}
 	c.blocks = append(c.blocks, blocks[0])
 	c.receipts = append(c.receipts, receipts[0])
+	c.byHash[blocks[0].Hash()] = n
 	return blocks[0], nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/big"
 
@@ -362,6 +363,9 @@ func (b *L2Builder) AddBlock() error {
 	return nil
 }
 
+// errRejected: op-geth does not build a block from the payload attributes (the engine API's INVALID).
+var errRejected = errors.New("the engine rejects the payload attributes")
+
 // buildBlock has op-geth's block builder build the block of attrs on parent, as op-node drives it
 // (forced transactions, no transaction pool), checks that every forced transaction made it in, and inserts
 // the block into chain. With witness, it also returns the RLP of op-geth's stateless witness of the block.
@@ -371,14 +375,14 @@ func buildBlock(m *miner.Miner, chain *core.BlockChain, config *params.ChainConf
 	for i, enc := range attrs.Transactions {
 		txs[i] = new(types.Transaction)
 		if err := txs[i].UnmarshalBinary(enc); err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("%w: block %d: transaction %d: %w", errRejected, n, i, err)
 		}
 	}
 	args := payloadArgs(parent.Hash(), attrs)
 	args.Transactions = txs
 	payload, err := m.BuildPayload(context.Background(), args, witness)
 	if err != nil {
-		return nil, nil, fmt.Errorf("op-geth builds block %d: %w", n, err)
+		return nil, nil, fmt.Errorf("%w: op-geth builds block %d: %w", errRejected, n, err)
 	}
 	env := payload.ResolveFull()
 	block, err := engine.ExecutableDataToBlock(*env.ExecutionPayload, []common.Hash{}, attrs.BeaconRoot, env.Requests, config)
@@ -386,7 +390,7 @@ func buildBlock(m *miner.Miner, chain *core.BlockChain, config *params.ChainConf
 		return nil, nil, fmt.Errorf("block %d from payload: %w", n, err)
 	}
 	if len(block.Transactions()) != len(txs) {
-		return nil, nil, fmt.Errorf("block %d has %d of the %d forced transactions", n, len(block.Transactions()), len(txs))
+		return nil, nil, fmt.Errorf("%w: block %d has %d of the %d forced transactions", errRejected, n, len(block.Transactions()), len(txs))
 	}
 	if _, err := chain.InsertChain(types.Blocks{block}); err != nil {
 		return nil, nil, fmt.Errorf("op-geth rejects block %d: %w", n, err)

@@ -4,13 +4,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"github.com/ethereum/go-ethereum/beacon/engine"
 	"math/big"
+	"slices"
 
+	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/consensus/beacon"
 	"github.com/ethereum/go-ethereum/consensus/ethash"
+	"github.com/ethereum/go-ethereum/consensus/misc/eip1559"
 	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -42,11 +44,20 @@ type l2Chain struct {
 	blocks  []*types.Block
 	attrs   []*engine.PayloadAttributes // index = number (nil for genesis)
 	outputs []Output
+	built   []*l2Built // index = number: what the sequencer built (nil for genesis and derived blocks)
+	byHash  map[common.Hash]uint64
 	nonces  map[common.Address]uint64
-	created []common.Address // contracts created by sequencer transactions
+	created []createdContract // contracts created by sequencer transactions
+	txs     *txGen            // random sequencer transactions (Config.TxSeed), or nil
 	// calls are the accelerated precompile calls the sequencer transactions make, for the host's answers.
 	calls    []precompileCall
 	kzgInput []byte // a valid KZG point evaluation input
+}
+
+// createdContract is a contract a sequencer transaction of an L2 block created.
+type createdContract struct {
+	block uint64
+	addr  common.Address
 }
 
 // precompileCall is a precompile called with input in L2 block number at time.
@@ -56,7 +67,34 @@ type precompileCall struct {
 	number, time uint64
 }
 
-func l2Genesis(cfg *params.ChainConfig, acc *accounts) *core.Genesis {
+// l2Genesis is the L2 genesis: funded sequencer accounts, the devnet's contracts and the message passer;
+// with random transactions also a contract that always reverts. For forks active at genesis it is what
+// op-chain-ops makes (genesis.NewL2Genesis): from Holocene the EIP-1559 parameters in the extra data (from
+// Jovian with the minimum base fee), from Isthmus EIP-2935's block hash contract, which the Isthmus
+// upgrade transactions deploy otherwise; from Ecotone also EIP-4788's beacon roots contract, which the
+// Ecotone upgrade transactions deploy otherwise.
+func l2Genesis(cfg *params.ChainConfig, acc *accounts, random bool) *core.Genesis {
+	g := l2GenesisBase(cfg, acc)
+	if random {
+		g.Alloc[reverterAddr] = types.Account{Code: reverterCode}
+	}
+	if cfg.IsEcotone(g.Timestamp) {
+		g.Alloc[params.BeaconRootsAddress] = types.Account{Nonce: 1, Code: params.BeaconRootsCode}
+	}
+	if cfg.IsIsthmus(g.Timestamp) {
+		g.Alloc[params.HistoryStorageAddress] = types.Account{Nonce: 1, Code: params.HistoryStorageCode}
+	}
+	denominator, elasticity := *cfg.Optimism.EIP1559DenominatorCanyon, cfg.Optimism.EIP1559Elasticity
+	if cfg.IsHolocene(g.Timestamp) {
+		g.ExtraData = eip1559.EncodeHoloceneExtraData(denominator, elasticity)
+	}
+	if cfg.IsJovian(g.Timestamp) {
+		g.ExtraData = eip1559.EncodeJovianExtraData(denominator, elasticity, 0)
+	}
+	return g
+}
+
+func l2GenesisBase(cfg *params.ChainConfig, acc *accounts) *core.Genesis {
 	funds := new(big.Int).Mul(big.NewInt(1000), big.NewInt(params.Ether))
 	return &core.Genesis{
 		Config:     cfg,
@@ -80,9 +118,9 @@ func l2Genesis(cfg *params.ChainConfig, acc *accounts) *core.Genesis {
 	}
 }
 
-func newL2Chain(cfg *params.ChainConfig, rcfg *rollup.Config, acc *accounts) (*l2Chain, error) {
+func newL2Chain(cfg *params.ChainConfig, rcfg *rollup.Config, acc *accounts, random bool) (*l2Chain, error) {
 	db := rawdb.NewMemoryDatabase()
-	genesis := l2Genesis(cfg, acc)
+	genesis := l2Genesis(cfg, acc, random)
 	chain, err := core.NewBlockChain(db, genesis, beacon.New(ethash.NewFaker()), core.DefaultConfig().WithStateScheme(rawdb.HashScheme).WithArchive(true))
 	if err != nil {
 		return nil, fmt.Errorf("l2 genesis: %w", err)
@@ -104,7 +142,47 @@ func newL2Chain(cfg *params.ChainConfig, rcfg *rollup.Config, acc *accounts) (*l
 	}
 	c.outputs = []Output{out}
 	c.attrs = []*engine.PayloadAttributes{nil}
+	c.built = []*l2Built{nil}
+	c.byHash = map[common.Hash]uint64{chain.Genesis().Hash(): 0}
 	return c, nil
+}
+
+// next is the number of the next block.
+func (c *l2Chain) next() uint64 { return uint64(len(c.blocks)) }
+
+// appendBlock makes block, built from attrs, the chain's head.
+func (c *l2Chain) appendBlock(block *types.Block, attrs *engine.PayloadAttributes, built *l2Built) error {
+	out, err := c.output(block)
+	if err != nil {
+		return err
+	}
+	c.blocks = append(c.blocks, block)
+	c.attrs = append(c.attrs, attrs)
+	c.outputs = append(c.outputs, out)
+	c.built = append(c.built, built)
+	c.byHash[block.Hash()] = block.NumberU64()
+	return nil
+}
+
+// truncate drops the blocks from n on: the sequencer builds on block n-1 again.
+func (c *l2Chain) truncate(n uint64) {
+	for _, b := range c.blocks[n:] {
+		delete(c.byHash, b.Hash())
+	}
+	c.blocks, c.attrs, c.outputs, c.built = c.blocks[:n], c.attrs[:n], c.outputs[:n], c.built[:n]
+	c.created = slices.DeleteFunc(c.created, func(cc createdContract) bool { return cc.block >= n })
+}
+
+// loadNonces sets the sequencer accounts' nonces to their state after block parent.
+func (c *l2Chain) loadNonces(parent *types.Block) error {
+	st, err := c.chain.StateAt(parent.Root())
+	if err != nil {
+		return fmt.Errorf("state of l2 block %d: %w", parent.NumberU64(), err)
+	}
+	for _, a := range []account{c.acc.alice, c.acc.bob, c.acc.carol} {
+		c.nonces[a.addr] = st.GetNonce(a.addr)
+	}
+	return nil
 }
 
 func (c *l2Chain) close() {
@@ -158,13 +236,22 @@ func (c *l2Chain) addBlock(l1 *l1Chain, invalid bool) (*l2Built, error) {
 	if drift := c.rollup.MaxSequencerDriftAt(l1Origin.Time); t > l1Origin.Time+drift {
 		return nil, fmt.Errorf("l2 block %d at %d is past the sequencer drift of its L1 origin %d at %d", n, t, origin, l1Origin.Time)
 	}
+	if err := c.loadNonces(parent); err != nil {
+		return nil, err
+	}
 	var txs [][]byte
 	switch {
 	case invalid:
 		if !c.rollup.IsHolocene(t) || !c.userTxsAllowed(t) {
 			return nil, fmt.Errorf("l2 block %d: an invalid batch needs a block from Holocene on that may carry transactions", n)
 		}
-		if txs, err = c.rejectedTx(); err != nil {
+		tx, err := c.rejectedTx()
+		if err != nil {
+			return nil, fmt.Errorf("l2 block %d: %w", n, err)
+		}
+		txs = [][]byte{tx}
+	case c.userTxsAllowed(t) && c.txs != nil:
+		if txs, err = c.txs.sequencerTxs(c, parent, n, t); err != nil {
 			return nil, fmt.Errorf("l2 block %d: %w", n, err)
 		}
 	case c.userTxsAllowed(t):
@@ -189,14 +276,6 @@ func (c *l2Chain) addBlock(l1 *l1Chain, invalid bool) (*l2Built, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := c.output(block)
-	if err != nil {
-		return nil, err
-	}
-	c.blocks = append(c.blocks, block)
-	c.attrs = append(c.attrs, attrs) // what derivation builds the block from
-	c.outputs = append(c.outputs, out)
-
 	batch := &derive.SingularBatch{ParentHash: parent.Hash(), EpochNum: origin, EpochHash: l1Origin.Hash(), Timestamp: t}
 	for _, tx := range txs {
 		batch.Transactions = append(batch.Transactions, hexutil.Bytes(tx))
@@ -205,12 +284,17 @@ func (c *l2Chain) addBlock(l1 *l1Chain, invalid bool) (*l2Built, error) {
 	if origin == p.L1Origin.Number {
 		seq = p.SequenceNumber + 1
 	}
-	return &l2Built{block: block, batch: batch, seq: seq, origin: l1Origin, invalid: invalid}, nil
+	built := &l2Built{block: block, batch: batch, seq: seq, origin: l1Origin, invalid: invalid}
+	// attrs are what derivation builds the block from.
+	if err := c.appendBlock(block, attrs, built); err != nil {
+		return nil, err
+	}
+	return built, nil
 }
 
 // rejectedTx is a well-formed, signed transfer whose nonce is far ahead of its sender's: batch checks take
 // it, the engine rejects it. The sender's nonce is not used up.
-func (c *l2Chain) rejectedTx() ([][]byte, error) {
+func (c *l2Chain) rejectedTx() ([]byte, error) {
 	from := c.acc.alice
 	tx, err := types.SignNewTx(from.key, types.LatestSignerForChainID(c.config.ChainID), &types.DynamicFeeTx{
 		ChainID: c.config.ChainID, Nonce: c.nonces[from.addr] + 1<<20, GasTipCap: big.NewInt(params.GWei / 100),
@@ -219,8 +303,7 @@ func (c *l2Chain) rejectedTx() ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	enc, err := tx.MarshalBinary()
-	return [][]byte{enc}, err
+	return tx.MarshalBinary()
 }
 
 // depositsOnly is attrs with its deposit transactions only: Holocene's replacement of a rejected payload.
@@ -348,10 +431,10 @@ func (c *l2Chain) sequencerTxs(parent *types.Block, n, t uint64) ([][]byte, erro
 	case 1: // a contract creation; a call to the previous one
 		created := crypto.CreateAddress(bob.addr, c.nonces[bob.addr])
 		if err = add(c.seqTx(bob, l2Legacy, nil, nil, 200_000, initCode(StorageCode), feeCap)); err == nil && len(c.created) > 0 {
-			prev := c.created[len(c.created)-1]
+			prev := c.created[len(c.created)-1].addr
 			err = add(c.seqTx(alice, l2AccessList, &prev, nil, 100_000, append(word(2), word(n)...), feeCap))
 		}
-		c.created = append(c.created, created)
+		c.created = append(c.created, createdContract{n, created})
 	case 2: // ecrecover of a valid and of an invalid signature, sha256
 		valid, invalid := validEcrecoverInput(n), make([]byte, 128)
 		call(common.BytesToAddress([]byte{0x01}), valid)

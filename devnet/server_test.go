@@ -320,7 +320,7 @@ func TestServerHostClients(t *testing.T) {
 		require.NoError(t, err, "L2 output %d", n)
 		require.Equal(t, d.OutputRoot(n), common.Hash(out.Root()), "L2 output %d", n)
 	}
-	beacon, err := sources.NewBeaconClient(s.BeaconURL(), false, sources.Options{})
+	beacon, err := sources.NewBeaconClient(s.BeaconURL(), sources.Options{})
 	require.NoError(t, err)
 	for _, n := range d.BlobBlocks() {
 		for _, tx := range d.L1Block(n).Transactions() {

@@ -51,8 +51,11 @@ type Config struct {
 	DataDir    string
 	DataFormat kvstore.Format
 
-	L1URL          string
-	L1BeaconURL    string
+	L1URL       string
+	L1BeaconURL string
+	// L1TrustRPC is op-program's --l1.trustrpc: the L1 execution RPC is trusted. This host checks its
+	// answers anyway (they are cheap to check and must rebuild the roots the program reads through), and
+	// beacon blobs are always checked against their KZG commitments.
 	L1TrustRPC     bool
 	L1RPCKind      string
 	L2URLs         []string
@@ -62,6 +65,11 @@ type Config struct {
 	ExecCmd string
 	// ServerMode serves a program that started the host (a VM), on fds 3-6.
 	ServerMode bool
+
+	// Interop, if set, makes this an interop (super-root) claim: L2Claim is the claimed state after the
+	// agreed prestate, L2ClaimBlockNumber the game timestamp; Rollup, L2ChainConfig, L2Head and
+	// L2OutputRoot are unused.
+	Interop *InteropConfig
 }
 
 // FetchingEnabled reports whether the host may fetch missing preimages over RPC.
@@ -74,6 +82,9 @@ func (c *Config) Check() error { return c.check(false) }
 
 // check validates the configuration; with a preloaded store there is no datadir to require.
 func (c *Config) check(preloaded bool) error {
+	if c.Interop != nil {
+		return c.checkInterop(preloaded)
+	}
 	if c.Rollup == nil {
 		return ErrMissingRollupConfig
 	}
@@ -106,6 +117,22 @@ func (c *Config) check(preloaded bool) error {
 	if c.L2ClaimBlockNumber == 0 {
 		return ErrInvalidL2ClaimBlock
 	}
+	return c.checkRun(preloaded)
+}
+
+// checkInterop validates an interop claim's configuration.
+func (c *Config) checkInterop(preloaded bool) error {
+	if err := c.Interop.check(); err != nil {
+		return err
+	}
+	if c.L1Head == (common.Hash{}) {
+		return ErrInvalidL1Head
+	}
+	return c.checkRun(preloaded)
+}
+
+// checkRun validates where the preimages come from and how the program runs.
+func (c *Config) checkRun(preloaded bool) error {
 	if (c.L1URL != "") != (len(c.L2URLs) > 0) {
 		return ErrL1AndL2Inconsistent
 	}

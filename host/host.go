@@ -34,6 +34,26 @@ func (e *ExitError) Error() string {
 
 func (e *ExitError) Unwrap() error { return e.Err }
 
+// ErrNoVerdict is returned when the program exits with a verdict (0: valid, 1: invalid) without having read
+// the inputs every verdict depends on, the L1 head and the claim: e.g. --exec /bin/true. Such an exit code
+// is not a verdict, so the host fails instead (exit code 2).
+var ErrNoVerdict = errors.New("no verdict")
+
+// checkVerdict turns a verdict (err nil: valid, or an ExitError with code 1) of a program that did not read
+// its verdict inputs into ErrNoVerdict.
+func checkVerdict(srv *Server, program string, err error) error {
+	var exitErr *ExitError
+	if (err == nil || (errors.As(err, &exitErr) && exitErr.Code == 1)) && !srv.ReadVerdictInputs() {
+		code := 0
+		if err != nil {
+			code = 1
+		}
+		return fmt.Errorf("%w: %s exited with code %d without reading the L1 head and the claim (local keys %d and %d), so its code does not decide the claim",
+			ErrNoVerdict, program, code, preimage.L1HeadLocalIndex, preimage.L2ClaimLocalIndex)
+	}
+	return err
+}
+
 // ErrInProcessUnavailable is returned when the host should run the program in process but was built
 // without it.
 var ErrInProcessUnavailable = errors.New("the in-process fault proof program is not built into this binary yet: run it as a child with --exec PATH, or serve a VM with --server")
@@ -100,6 +120,9 @@ func (h *Host) Run(ctx context.Context) error {
 		kv = opened
 	}
 
+	if err := storePrestate(h.cfg, func(k [32]byte, v []byte) error { return kv.Put(k, v) }); err != nil {
+		return fmt.Errorf("store the agreed prestate: %w", err)
+	}
 	local, err := NewLocalSource(h.cfg)
 	if err != nil {
 		return err
@@ -199,11 +222,11 @@ func (h *Host) runChild(ctx context.Context, srv *Server) error {
 	if waitErr != nil {
 		var exitErr *exec.ExitError
 		if errors.As(waitErr, &exitErr) && exitErr.ExitCode() > 0 {
-			return &ExitError{Code: exitErr.ExitCode()}
+			return checkVerdict(srv, "program "+h.cfg.ExecCmd, &ExitError{Code: exitErr.ExitCode()})
 		}
 		return fmt.Errorf("program %s: %w", h.cfg.ExecCmd, waitErr)
 	}
-	return nil
+	return checkVerdict(srv, "program "+h.cfg.ExecCmd, nil)
 }
 
 // runInProcess runs the program in a goroutine over pipes, exactly as a child would see them.
@@ -226,5 +249,5 @@ func (h *Host) runInProcess(ctx context.Context, srv *Server) error {
 	if sErr := <-serveErr; sErr != nil {
 		return fmt.Errorf("preimage server: %w", sErr)
 	}
-	return progErr
+	return checkVerdict(srv, "the in-process program", progErr)
 }

@@ -300,7 +300,11 @@ func TestInProcessUnavailableSaysSo(t *testing.T) {
 func TestInProcessProgram(t *testing.T) {
 	cfg := testConfig(t)
 	program := func(ctx context.Context, pre, hint io.ReadWriter) error {
-		v, err := preimage.NewOracleClient(pre).Get(preimage.L2ClaimLocalIndex)
+		oracle := preimage.NewOracleClient(pre)
+		if _, err := oracle.Get(preimage.L1HeadLocalIndex); err != nil {
+			return err
+		}
+		v, err := oracle.Get(preimage.L2ClaimLocalIndex)
 		if err != nil {
 			return err
 		}
@@ -310,6 +314,54 @@ func TestInProcessProgram(t *testing.T) {
 		return nil
 	}
 	require.NoError(t, New(log.New(), cfg, program).Run(context.Background()))
+}
+
+// TestVerdictNeedsBootInputs: a program that returns a verdict (valid, or invalid) without having read the
+// L1 head and the claim decided nothing: the host fails with ErrNoVerdict instead of passing the verdict on.
+// Before, such a program (e.g. --exec /bin/true) made the host exit 0, "valid".
+func TestVerdictNeedsBootInputs(t *testing.T) {
+	read := func(keys ...preimage.LocalIndexKey) func(pre io.ReadWriter) error {
+		return func(pre io.ReadWriter) error {
+			for _, k := range keys {
+				if _, err := preimage.NewOracleClient(pre).Get(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		read    func(pre io.ReadWriter) error
+		verdict error
+		wantErr error
+	}{
+		{"valid after reading both", read(preimage.L1HeadLocalIndex, preimage.L2ClaimLocalIndex), nil, nil},
+		{"valid without reading", read(), nil, ErrNoVerdict},
+		{"valid after reading the claim only", read(preimage.L2ClaimLocalIndex), nil, ErrNoVerdict},
+		{"valid after reading the L1 head only", read(preimage.L1HeadLocalIndex), nil, ErrNoVerdict},
+		{"invalid without reading", read(), &ExitError{Code: 1}, ErrNoVerdict},
+		{"failure without reading", read(), &ExitError{Code: 2}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			program := func(_ context.Context, pre, _ io.ReadWriter) error {
+				if err := tc.read(pre); err != nil {
+					return err
+				}
+				return tc.verdict
+			}
+			err := New(log.New(), testConfig(t), program).Run(context.Background())
+			switch {
+			case tc.wantErr != nil:
+				require.ErrorIs(t, err, tc.wantErr)
+				require.ErrorContains(t, err, "without reading the L1 head and the claim")
+			case tc.verdict != nil:
+				require.Equal(t, tc.verdict, err)
+			default:
+				require.NoError(t, err)
+			}
+		})
+	}
 }
 
 func TestOfflineNeedsExistingDatadir(t *testing.T) {

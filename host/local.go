@@ -20,6 +20,13 @@ type LocalSource struct {
 // NewLocalSource prepares the local keys of cfg. Chain configs are encoded once, up front, so that a
 // config that cannot be encoded is a start-up error rather than a failure in the middle of a run.
 func NewLocalSource(cfg *Config) (*LocalSource, error) {
+	if cfg.Interop != nil {
+		values, err := interopLocalValues(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return newLocalSource(values), nil
+	}
 	be64 := func(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 	chainID := cfg.Rollup.ChainID()
 	if cfg.IsCustomChainConfig {
@@ -47,11 +54,15 @@ func NewLocalSource(cfg *Config) (*LocalSource, error) {
 			values[idx] = data
 		}
 	}
+	return newLocalSource(values), nil
+}
+
+func newLocalSource(values map[preimage.LocalIndexKey][]byte) *LocalSource {
 	s := &LocalSource{values: make(map[[32]byte][]byte, len(values))}
 	for idx, v := range values {
 		s.values[idx.PreimageKey()] = v
 	}
-	return s, nil
+	return s
 }
 
 // Get returns the value of a local key.
@@ -64,7 +75,7 @@ func (s *LocalSource) Get(key [32]byte) ([]byte, error) {
 	case preimage.L2ChainConfigLocalIndex, preimage.RollupConfigLocalIndex, preimage.L1ChainConfigLocalIndex:
 		return nil, fmt.Errorf("%w %d (%s): chain configs are served only when given as files (--rollup.config, --l2.genesis, and --l1.chainconfig for an L1 other than mainnet, sepolia, holesky or hoodi)", ErrUnknownLocalKey, idx, preimage.LocalIndexName(idx))
 	case preimage.DependencySetLocalIndex:
-		return nil, fmt.Errorf("%w %d (%s): interop is not supported", ErrUnknownLocalKey, idx, preimage.LocalIndexName(idx))
+		return nil, fmt.Errorf("%w %d (%s): served for interop claims only (--l2.agreed-prestate with --depset.config)", ErrUnknownLocalKey, idx, preimage.LocalIndexName(idx))
 	}
 	return nil, fmt.Errorf("%w %d", ErrUnknownLocalKey, idx)
 }

@@ -58,8 +58,10 @@ func TestMetricsServedWhileRunning(t *testing.T) {
 				return err
 			}
 		}
-		if _, err := oracle.Get(preimage.L2ClaimLocalIndex); err != nil {
-			return err
+		for _, k := range []preimage.LocalIndexKey{preimage.L1HeadLocalIndex, preimage.L2ClaimLocalIndex} {
+			if _, err := oracle.Get(k); err != nil {
+				return err
+			}
 		}
 		during = scrape(t, url)
 		return nil
@@ -70,13 +72,13 @@ func TestMetricsServedWhileRunning(t *testing.T) {
 	require.NoError(t, h.Run(context.Background()))
 	m.Finish(h)
 
-	require.Contains(t, during, "# TYPE faultproof_host_preimages_served_total counter\nfaultproof_host_preimages_served_total 4\n")
-	require.Contains(t, during, fmt.Sprintf("faultproof_host_preimage_bytes_served_total %d\n", 3*len(value)+32))
+	require.Contains(t, during, "# TYPE faultproof_host_preimages_served_total counter\nfaultproof_host_preimages_served_total 5\n")
+	require.Contains(t, during, fmt.Sprintf("faultproof_host_preimage_bytes_served_total %d\n", 3*len(value)+64))
 	require.Contains(t, during, "faultproof_host_hints_total 3\n")
 	require.Contains(t, during, "faultproof_host_run_done 0\n")
 
 	after := scrape(t, url)
-	require.Contains(t, after, "faultproof_host_preimages_served_total 4\n")
+	require.Contains(t, after, "faultproof_host_preimages_served_total 5\n")
 	require.Contains(t, after, "faultproof_host_hints_total 3\n")
 	require.Contains(t, after, "faultproof_host_run_done 1\n")
 }

@@ -104,7 +104,7 @@ func NewOnlinePrefetcher(ctx context.Context, logger log.Logger, cfg *Config, kv
 	if want := cfg.Rollup.L1ChainID; want != nil && want.IsUint64() && want.Uint64() != l1ID {
 		return nil, fmt.Errorf("--l1 %s is chain %d, but the rollup's L1 is chain %d", cfg.L1URL, l1ID, want.Uint64())
 	}
-	beacon, err := sources.NewBeaconClient(cfg.L1BeaconURL, cfg.L1TrustRPC, opts)
+	beacon, err := sources.NewBeaconClient(cfg.L1BeaconURL, opts)
 	if err != nil {
 		return nil, fmt.Errorf("--l1.beacon: %w", err)
 	}

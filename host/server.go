@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -25,6 +26,7 @@ type Server struct {
 	preimages atomic.Uint64
 	bytes     atomic.Uint64
 	hints     atomic.Uint64
+	localRead atomic.Uint32 // bit i: local key i was served
 }
 
 // NewServer returns a server over the given sources.
@@ -38,7 +40,11 @@ func (s *Server) getter(ctx context.Context) preimage.GetterFunc {
 		var v []byte
 		var err error
 		if preimage.KeyType(key[0]) == preimage.LocalKeyType {
-			v, err = s.local.Get(key)
+			if v, err = s.local.Get(key); err == nil {
+				if idx := binary.BigEndian.Uint64(key[24:]); idx < 32 {
+					s.localRead.Or(1 << idx)
+				}
+			}
 		} else {
 			v, err = s.global.GetPreimage(ctx, key)
 		}
@@ -50,6 +56,13 @@ func (s *Server) getter(ctx context.Context) preimage.GetterFunc {
 		s.log.Trace("Served preimage", "key", fmt.Sprintf("%x", key), "size", len(v))
 		return v, nil
 	})
+}
+
+// ReadVerdictInputs reports whether the program was served the local keys every verdict depends on: the
+// L1 head (1) and the claim (3). A program that exits without them decided nothing, whatever its code.
+func (s *Server) ReadVerdictInputs() bool {
+	want := uint32(1)<<preimage.L1HeadLocalIndex | uint32(1)<<preimage.L2ClaimLocalIndex
+	return s.localRead.Load()&want == want
 }
 
 func (s *Server) handleHint(hint string) error {

@@ -25,17 +25,24 @@ type Prefetcher interface {
 var ErrMissingPreimage = errors.New("missing preimage")
 
 // ErrCorruptPreimage is returned offline for a key whose stored value fails its check (see
-// kvstore.CheckValue), e.g. a file torn by a crash during an earlier online run.
+// prefetch.StoredCheck), e.g. a file torn by a crash during an earlier online run, or a forged precompile
+// answer or blob element.
 var ErrCorruptPreimage = errors.New("corrupt preimage")
 
+// ErrUncheckablePreimage is returned offline for a blob element or precompile answer that cannot be checked
+// because what it is checked with (its key's preimage, the rest of its blob, or the program's last hint)
+// is not there.
+var ErrUncheckablePreimage = errors.New("preimage cannot be checked")
+
 // OfflineSource serves global keys from a store and fetches nothing. It keeps the last hint to say, when a
-// key is missing, what the program was looking for, and to answer precompile keys the store lacks: a
-// datadir written by op-program or kona has no answers for the precompile calls our program makes
-// (op-program recovers transaction senders inside the VM, we ask the oracle's ecrecover), and the host
-// computes them itself as it does online, without a network.
+// key is missing, what the program was looking for, to check blob elements and precompile answers, and to
+// answer precompile keys the store lacks: a datadir written by op-program or kona has no answers for the
+// precompile calls our program makes (op-program recovers transaction senders inside the VM, we ask the
+// oracle's ecrecover), and the host computes them itself as it does online, without a network.
 type OfflineSource struct {
 	log      log.Logger
 	kv       kvstore.KV
+	check    *prefetch.StoredCheck
 	mu       sync.Mutex
 	lastHint string
 	computed int // precompile answers computed so far
@@ -43,7 +50,7 @@ type OfflineSource struct {
 
 // NewOfflineSource serves from kv.
 func NewOfflineSource(logger log.Logger, kv kvstore.KV) *OfflineSource {
-	return &OfflineSource{log: logger, kv: kv}
+	return &OfflineSource{log: logger, kv: kv, check: prefetch.NewStoredCheck(kv)}
 }
 
 // Hint records the hint; offline there is nothing to fetch.
@@ -54,36 +61,50 @@ func (s *OfflineSource) Hint(hint string) error {
 	return nil
 }
 
-// GetPreimage reads the key from the store and checks the value against it as far as the key allows.
-func (s *OfflineSource) GetPreimage(_ context.Context, key [32]byte) ([]byte, error) {
-	v, err := s.kv.Get(common.Hash(key))
-	if err == nil {
-		err = kvstore.CheckValue(key, v)
-	}
-	if errors.Is(err, kvstore.ErrCorrupt) {
-		return nil, fmt.Errorf("%w: the value stored for %s key %s in the datadir is corrupt (%w); delete it, or run "+
-			"online (--l1, --l2, --l1.beacon) with this datadir, which fetches it again and replaces it",
-			ErrCorruptPreimage, preimage.KeyType(key[0]), common.Hash(key), err)
-	}
-	if !errors.Is(err, kvstore.ErrNotFound) {
-		return v, err
-	}
+func (s *OfflineSource) hint() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	hint := s.lastHint
-	if v, ok, err := s.precompile(key, hint); ok || err != nil {
-		return v, err
+	return s.lastHint
+}
+
+// GetPreimage reads the key from the store and checks the value against it: by its hash, or for blob
+// elements and precompile answers by what they answer (prefetch.StoredCheck).
+func (s *OfflineSource) GetPreimage(_ context.Context, key [32]byte) ([]byte, error) {
+	if v, ok := s.check.Cached(key); ok {
+		return v, nil
 	}
-	if hint == "" {
-		hint = "none"
+	hint := s.hint()
+	v, err := s.kv.Get(common.Hash(key))
+	if err == nil {
+		err = s.check.Check(key, v, hint)
 	}
-	return nil, fmt.Errorf("%w: %s key %s is not in the datadir and fetching is disabled (no --l1/--l2/--l1.beacon); last hint: %s",
-		ErrMissingPreimage, preimage.KeyType(key[0]), common.Hash(key), truncateHint(hint))
+	name := fmt.Sprintf("%s key %s", preimage.KeyType(key[0]), common.Hash(key))
+	switch {
+	case errors.Is(err, kvstore.ErrCorrupt):
+		return nil, fmt.Errorf("%w: the value stored for %s in the datadir is corrupt (%w); delete it, or run "+
+			"online (--l1, --l2, --l1.beacon) with this datadir, which fetches it again and replaces it",
+			ErrCorruptPreimage, name, err)
+	case errors.Is(err, prefetch.ErrUnverifiable):
+		return nil, fmt.Errorf("%w: the value stored for %s in the datadir (%w); run online (--l1, --l2, --l1.beacon) "+
+			"with this datadir, which fetches it again with what checks it", ErrUncheckablePreimage, name, err)
+	case errors.Is(err, kvstore.ErrNotFound):
+		if v, ok, err := s.precompile(key, hint); ok || err != nil {
+			return v, err
+		}
+		if hint == "" {
+			hint = "none"
+		}
+		return nil, fmt.Errorf("%w: %s is not in the datadir and fetching is disabled (no --l1/--l2/--l1.beacon); last hint: %s",
+			ErrMissingPreimage, name, truncateHint(hint))
+	case err != nil:
+		return nil, err
+	}
+	return v, nil
 }
 
 // precompile answers a precompile key the store lacks when the last hint is the precompile call that
 // the key names (ok), with the answer computed by the online route's code and stored. A call to a
-// precompile the host does not run is an error. It must be called with s.mu held.
+// precompile the host does not run is an error.
 func (s *OfflineSource) precompile(key [32]byte, hint string) (v []byte, ok bool, err error) {
 	if preimage.KeyType(key[0]) != preimage.PrecompileKeyType {
 		return nil, false, nil
@@ -116,10 +137,12 @@ func (s *OfflineSource) precompile(key [32]byte, hint string) (v []byte, ok bool
 			s.log.Warn("Cannot store a computed precompile answer", "key", common.Hash(kv.key), "err", err)
 		}
 	}
+	s.mu.Lock()
 	if s.computed == 0 {
 		s.log.Info("Computing precompile answers the datadir lacks", "first", common.Hash(key), "hint", typ)
 	}
 	s.computed++
+	s.mu.Unlock()
 	s.log.Debug("Computed precompile answer", "key", common.Hash(key), "address", common.BytesToAddress(res.Call[:common.AddressLength]))
 	return res.Answer, true, nil
 }

@@ -115,18 +115,20 @@ var ErrUnsupportedKeyType = fmt.Errorf("unsupported preimage key type")
 
 // ValidateKey checks that a key's type is one the protocol serves (1, 2, 4, 5, 6) and, for local keys,
 // that the 23 padding bytes are zero.
-func ValidateKey(k [32]byte) error {
+func ValidateKey(k [32]byte) error { return validateKey(&k) }
+
+func validateKey(k *[32]byte) error {
 	switch t := KeyType(k[0]); t {
 	case Keccak256KeyType, Sha256KeyType, BlobKeyType, PrecompileKeyType:
 		return nil
 	case LocalKeyType:
 		for _, b := range k[1:24] {
 			if b != 0 {
-				return fmt.Errorf("malformed local key %x: bytes 1..23 must be zero", k)
+				return fmt.Errorf("malformed local key %x: bytes 1..23 must be zero", *k)
 			}
 		}
 		return nil
 	default:
-		return fmt.Errorf("%w %d (%s) in key %x", ErrUnsupportedKeyType, byte(t), t, k)
+		return fmt.Errorf("%w %d (%s) in key %x", ErrUnsupportedKeyType, byte(t), t, *k)
 	}
 }

@@ -52,36 +52,101 @@ type OracleClient struct {
 	// costs steps.
 	key    [32]byte
 	length [8]byte
+	full   FullReader // rw, if it is one
 }
 
 // NewOracleClient returns a client over the program's end of a preimage channel.
 func NewOracleClient(rw io.ReadWriter) *OracleClient {
-	return &OracleClient{rw: rw}
+	o := &OracleClient{rw: rw}
+	o.full, _ = rw.(FullReader)
+	return o
+}
+
+// FullReader is a channel that reads exactly len(b) bytes in one call, as io.ReadFull does, returning
+// io.EOF if it read nothing and io.ErrUnexpectedEOF if the stream ended early. Inside the VM each read
+// returns at most one 8-byte word; a channel that loops over them itself (cmd/fpp-client's) saves an
+// interface call per word.
+type FullReader interface {
+	ReadFull(b []byte) error
 }
 
 // Get requests the preimage of key. Reading exactly the announced length matters: a VM refuses reads past
 // the end of a preimage.
 func (o *OracleClient) Get(key Key) ([]byte, error) {
 	o.key = key.PreimageKey()
-	k := o.key
-	if err := ValidateKey(k); err != nil {
+	k := &o.key // not copied: a byte array is copied byte by byte on mips64
+	if err := validateKey(k); err != nil {
 		return nil, err
 	}
-	if _, err := o.rw.Write(o.key[:]); err != nil {
-		return nil, fmt.Errorf("write preimage key %x: %w", k, err)
+	if _, err := o.rw.Write(k[:]); err != nil {
+		return nil, fmt.Errorf("write preimage key %x: %w", *k, err)
 	}
 	if _, err := io.ReadFull(o.rw, o.length[:]); err != nil {
-		return nil, fmt.Errorf("read preimage length of key %x: %w", k, err)
+		return nil, fmt.Errorf("read preimage length of key %x: %w", *k, err)
 	}
 	n := binary.BigEndian.Uint64(o.length[:])
 	value, err := readSized(o.rw, n)
 	if err != nil {
-		return nil, fmt.Errorf("read %d-byte preimage of key %x: %w", n, k, err)
+		return nil, fmt.Errorf("read %d-byte preimage of key %x: %w", n, *k, err)
 	}
-	if err := Verify(k, value); err != nil {
+	if err := verify(k, value); err != nil {
 		return nil, err
 	}
 	return value, nil
+}
+
+// IntoGetter is an Oracle that can also read a preimage of known size into the caller's buffer. Inside the
+// VM a blob is read as 4096 such 32-byte preimages, and an allocation, an interface conversion or a copy
+// of the key per read cost steps.
+type IntoGetter interface {
+	// GetInto reads the preimage of the wire key into dst, verified against the key; a preimage of
+	// another length than len(dst) is an error.
+	GetInto(key *[32]byte, dst []byte) error
+}
+
+// GetInto implements IntoGetter.
+func (o *OracleClient) GetInto(key *[32]byte, dst []byte) error {
+	if err := validateKey(key); err != nil {
+		return err
+	}
+	if _, err := o.rw.Write(key[:]); err != nil {
+		return fmt.Errorf("write preimage key %x: %w", *key, err)
+	}
+	if err := o.readFull(o.length[:]); err != nil {
+		return fmt.Errorf("read preimage length of key %x: %w", *key, err)
+	}
+	if n := binary.BigEndian.Uint64(o.length[:]); n != uint64(len(dst)) {
+		return fmt.Errorf("preimage of key %x is %d bytes, want %d", *key, n, len(dst))
+	}
+	if err := o.readFull(dst); err != nil {
+		return fmt.Errorf("read %d-byte preimage of key %x: %w", len(dst), *key, err)
+	}
+	return verify(key, dst)
+}
+
+// readFull is io.ReadFull without its generality, which inside the VM costs steps on every word of a
+// blob.
+func (o *OracleClient) readFull(b []byte) error {
+	if o.full != nil {
+		return o.full.ReadFull(b)
+	}
+	for n := 0; n < len(b); {
+		m, err := o.rw.Read(b[n:])
+		n += m
+		if n == len(b) {
+			return nil
+		}
+		if err == io.EOF {
+			if n == 0 {
+				return io.EOF
+			}
+			return io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // OracleServer is the host side of the preimage channel.

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/faultproof/faultproof/internal/keccak"
 )
 
 // ErrPreimageMismatch is returned when a preimage does not hash to its key.
@@ -16,20 +16,23 @@ var ErrPreimageMismatch = errors.New("preimage does not match its key")
 // must match: byte 0 is the type). Local, blob and precompile preimages cannot be checked from the key
 // alone: blobs are checked as a whole against their KZG commitment by the reader of the blob, local keys
 // are trusted inputs, and precompile results are trusted as on chain.
-func Verify(key [32]byte, value []byte) error {
+func Verify(key [32]byte, value []byte) error { return verify(&key, value) }
+
+// verify is Verify without copying the key (a byte array is copied byte by byte on mips64).
+func verify(key *[32]byte, value []byte) error {
 	var sum [32]byte
 	switch t := KeyType(key[0]); t {
 	case Keccak256KeyType:
-		sum = crypto.Keccak256Hash(value)
+		sum = keccak.Sum256(value)
 	case Sha256KeyType:
 		sum = sha256.Sum256(value)
 	case LocalKeyType, BlobKeyType, PrecompileKeyType:
 		return nil
 	default:
-		return fmt.Errorf("%w %d (%s) in key %x", ErrUnsupportedKeyType, byte(t), t, key)
+		return fmt.Errorf("%w %d (%s) in key %x", ErrUnsupportedKeyType, byte(t), t, *key)
 	}
 	if !bytes.Equal(sum[1:], key[1:]) {
-		return fmt.Errorf("%w: key %x, %d-byte preimage hashes to %x", ErrPreimageMismatch, key, len(value), sum)
+		return fmt.Errorf("%w: key %x, %d-byte preimage hashes to %x", ErrPreimageMismatch, *key, len(value), sum)
 	}
 	return nil
 }

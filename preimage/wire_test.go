@@ -39,6 +39,37 @@ func TestOracleClientGoldenBytes(t *testing.T) {
 	require.Equal(t, "028aff950685c2ed4bc3174f3472287b56d9517b9c948127319a09a7a36deac8", hex.EncodeToString(ch.out.Bytes()))
 }
 
+func TestOracleClientGetInto(t *testing.T) {
+	value := []byte("hello")
+	key := KeccakKeyOf(value).PreimageKey()
+	ch := newScripted(mustHex(t, "0000000000000005"+"68656c6c6f"))
+	got := make([]byte, 5)
+	require.NoError(t, NewOracleClient(ch).GetInto(&key, got))
+	require.Equal(t, value, got)
+	require.Equal(t, key[:], ch.out.Bytes(), "the program wrote exactly the 32-byte key")
+
+	tests := []struct {
+		name    string
+		key     [32]byte
+		size    int
+		stream  string
+		wantErr string
+	}{
+		{"shorter than asked", key, 6, "0000000000000005" + "68656c6c6f", "is 5 bytes, want 6"},
+		{"longer than asked", key, 4, "0000000000000005" + "68656c6c6f", "is 5 bytes, want 4"},
+		{"truncated data", key, 5, "0000000000000005" + "6865", io.ErrUnexpectedEOF.Error()},
+		{"answer that does not hash to the key", key, 5, "0000000000000005" + "776f726c64", ErrPreimageMismatch.Error()},
+		{"unsupported key type is never sent", [32]byte{3}, 5, "", ErrUnsupportedKeyType.Error()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ch := newScripted(mustHex(t, tt.stream))
+			err := NewOracleClient(ch).GetInto(&tt.key, make([]byte, tt.size))
+			require.ErrorContains(t, err, tt.wantErr)
+		})
+	}
+}
+
 func TestOracleClientEmptyPreimage(t *testing.T) {
 	ch := newScripted(mustHex(t, "0000000000000000"))
 	got, err := NewOracleClient(ch).Get(KeccakKeyOf(nil))
@@ -270,3 +301,55 @@ func TestChannelsOverPipes(t *testing.T) {
 }
 
 func hexKey(k [32]byte) string { return "0x" + hex.EncodeToString(k[:]) }
+
+// fullScripted is a scripted channel that reads whole buffers itself, as the program's raw channel does
+// inside the VM.
+type fullScripted struct {
+	*scripted
+	calls int
+}
+
+func (f *fullScripted) ReadFull(b []byte) error {
+	f.calls++
+	_, err := io.ReadFull(f.in, b)
+	return err
+}
+
+func TestOracleClientUsesFullReader(t *testing.T) {
+	value := []byte("hello")
+	key := KeccakKeyOf(value).PreimageKey()
+	ch := &fullScripted{scripted: newScripted(mustHex(t, "0000000000000005"+"68656c6c6f"))}
+	got := make([]byte, 5)
+	require.NoError(t, NewOracleClient(ch).GetInto(&key, got))
+	require.Equal(t, value, got)
+	require.Equal(t, 2, ch.calls, "the length and the data, one call each")
+
+	ch = &fullScripted{scripted: newScripted(mustHex(t, "0000000000000005"+"6865"))}
+	require.ErrorIs(t, NewOracleClient(ch).GetInto(&key, got), io.ErrUnexpectedEOF)
+}
+
+// loopChannel answers every request with the same 32-byte preimage, as a blob's field elements come.
+type loopChannel struct{ answer []byte }
+
+func (c *loopChannel) Write(b []byte) (int, error) { return len(b), nil }
+func (c *loopChannel) ReadFull(b []byte) error {
+	if len(b) == 8 {
+		copy(b, []byte{0, 0, 0, 0, 0, 0, 0, 32})
+		return nil
+	}
+	copy(b, c.answer)
+	return nil
+}
+func (c *loopChannel) Read(b []byte) (int, error) { return len(b), c.ReadFull(b) }
+
+// BenchmarkOracleClientGetInto reads 32-byte blob field elements into a buffer, as GetBlob does.
+func BenchmarkOracleClientGetInto(b *testing.B) {
+	o := NewOracleClient(&loopChannel{answer: make([]byte, 32)})
+	key := [32]byte{byte(BlobKeyType)}
+	dst := make([]byte, 32)
+	for b.Loop() {
+		if err := o.GetInto(&key, dst); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

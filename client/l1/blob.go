@@ -72,38 +72,38 @@ func (o *Oracle) GetBlob(ref BlobRef) (*kzg4844.Blob, error) {
 	}
 
 	blob := new(kzg4844.Blob)
-	// The keys as FieldElementKey makes them, with one hasher and one input buffer for the whole blob:
-	// 4096 keys per blob make this loop a large share of a claim's VM steps.
-	var (
-		in     [80]byte
-		key    preimage.BlobKey
-		hasher = crypto.NewKeccakState()
-		roots  = rootsOfUnity()
-	)
-	copy(in[:48], commitment[:])
+	// 4096 keys and reads per blob make this loop a large share of a claim's VM steps: the keys come
+	// straight from Keccak lanes, and the field elements are read into the blob where the oracle can.
+	keyer := newBlobKeyer(&commitment)
+	into, _ := o.oracle.(preimage.IntoGetter)
+	var key [32]byte
 	for i := range params.BlobTxFieldElementsPerBlob {
-		copy(in[48:], roots[i][:])
-		hasher.Reset()
-		hasher.Write(in[:])
-		hasher.Read(key[:])
-		fe, err := o.oracle.Get(key)
-		if err != nil {
-			return nil, fmt.Errorf("l1 blob %s: field element %d: %w", h, i, err)
-		}
-		if len(fe) != params.BlobTxBytesPerFieldElement {
-			return nil, fmt.Errorf("l1 blob %s: field element %d (key %s) is %d bytes, want 32", h, i, key, len(fe))
+		keyer.key(i, &key)
+		fe := blob[i*params.BlobTxBytesPerFieldElement : (i+1)*params.BlobTxBytesPerFieldElement]
+		if into != nil {
+			if err := into.GetInto(&key, fe); err != nil {
+				return nil, fmt.Errorf("l1 blob %s: field element %d: %w", h, i, err)
+			}
+		} else {
+			v, err := o.oracle.Get(preimage.RawKey(key))
+			if err != nil {
+				return nil, fmt.Errorf("l1 blob %s: field element %d: %w", h, i, err)
+			}
+			if len(v) != params.BlobTxBytesPerFieldElement {
+				return nil, fmt.Errorf("l1 blob %s: field element %d (key %x) is %d bytes, want 32", h, i, key, len(v))
+			}
+			copy(fe, v)
 		}
 		if bytes.Compare(fe, blsModulusBytes[:]) >= 0 {
 			return nil, fmt.Errorf("l1 blob %s: field element %d is not below the BLS12-381 modulus", h, i)
 		}
-		copy(blob[i*params.BlobTxBytesPerFieldElement:], fe)
 	}
 	if o.skipBlobCommitment {
 		o.cache.blobs.Add(h, blob)
 		return blob, nil
 	}
 	// Blob keys cannot be checked one by one; the whole blob is checked against the commitment instead.
-	got, err := kzg4844.BlobToCommitment(blob)
+	got, err := blobToCommitment(blob)
 	if err != nil {
 		return nil, fmt.Errorf("l1 blob %s: commit: %w", h, err)
 	}

@@ -44,7 +44,8 @@ var probeSig = make([]byte, crypto.SignatureLength)
 
 // Sender follows the inner signer's checks in the inner signer's order (transaction type, chain ID,
 // signature values as recoverPlain checks them) and asks the oracle only for the recovery itself.
-// Whatever the inner signer refuses before recovering is left to it.
+// Whatever the inner signer refuses before recovering is left to it, and so is the recovery when the
+// oracle answers status 0 (see below).
 func (s *senderSigner) Sender(tx *types.Transaction) (common.Address, error) {
 	switch tx.Type() {
 	case types.LegacyTxType, types.AccessListTxType, types.DynamicFeeTxType, types.BlobTxType, types.SetCodeTxType:
@@ -91,8 +92,14 @@ func (s *senderSigner) Sender(tx *types.Transaction) (common.Address, error) {
 	if err != nil {
 		return common.Address{}, fmt.Errorf("%w: %s: %w", ErrSenderUnavailable, tx.Hash(), err)
 	}
+	if !ok {
+		// ecrecover never fails on a 128-byte input, so status 0 says nothing about the signature. On chain
+		// it can only mean the oracle's call ran out of gas: if L1 ever priced ecrecover above L2's gas,
+		// whoever loads the preimage would choose the status. Recover the sender here instead.
+		return s.Signer.Sender(tx)
+	}
 	// ecrecover returns nothing when no key recovers (r is not the x-coordinate of a curve point).
-	if !ok || len(out) != 32 {
+	if len(out) != 32 {
 		return common.Address{}, fmt.Errorf("%w: no public key recovers", types.ErrInvalidSig)
 	}
 	return common.BytesToAddress(out), nil

@@ -188,3 +188,35 @@ func TestSenderSignerOracleFailure(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, crypto.PubkeyToAddress(key.PublicKey), got)
 }
+
+// statusZero answers every precompile call with status 0, as the on-chain oracle would store it if L1
+// priced ecrecover above the gas the program asks with.
+type statusZero struct{ calls int }
+
+func (z *statusZero) Precompile(common.Address, uint64, []byte) ([]byte, bool, error) {
+	z.calls++
+	return nil, false, nil
+}
+
+// TestSenderSignerStatusZero: an ecrecover answer with status 0 is not read as a bad signature: the program
+// recovers the sender itself and agrees with op-geth, valid and invalid transactions alike. Before, every
+// sender was void.
+func TestSenderSignerStatusZero(t *testing.T) {
+	rng := rand.New(rand.NewSource(17))
+	chainID := big.NewInt(901)
+	signer := types.NewIsthmusSigner(chainID)
+	zero := &statusZero{}
+	valid := 0
+	for i := 0; i < 500; i++ {
+		tx := randomTx(rng, chainID)
+		want, wantErr := signer.Sender(tx)
+		got, gotErr := NewSenderSigner(signer, zero).Sender(tx)
+		require.Equal(t, wantErr == nil, gotErr == nil, "case %d, type %d: op-geth %v, ours %v", i, tx.Type(), wantErr, gotErr)
+		require.Equal(t, want, got, "case %d", i)
+		if wantErr == nil {
+			valid++
+		}
+	}
+	require.Greater(t, valid, 200)
+	require.Positive(t, zero.calls, "the oracle was asked first")
+}

@@ -68,6 +68,7 @@ func (c *Chain) BuildBlock(parentHash common.Hash, attrs *engine.PayloadAttribut
 	signer := types.MakeSigner(c.config, header.Number, header.Time)
 	if c.precompiles != nil {
 		signer = l1.NewSenderSigner(signer, c.precompiles)
+		useOracleAuthorities(c.precompiles)
 	}
 	gasPool := core.NewGasPool(header.GasLimit)
 	txs := make(types.Transactions, 0, len(attrs.Transactions))

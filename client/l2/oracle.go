@@ -37,6 +37,9 @@ type Oracle struct {
 	blocks  *lru.Cache[common.Hash, *types.Block]
 	nodes   *lru.Cache[common.Hash, []byte]
 	codes   *lru.Cache[common.Hash, []byte]
+	// chainHint, in interop mode, is the chain ID (8 bytes, big-endian) appended to every hash hint, so that
+	// a host serving several chains knows which one to ask (op-program's and kona's 40-byte hints).
+	chainHint []byte
 
 	// Reads counts preimages fetched through the oracle (cache misses), for benchmarks and logs.
 	Reads uint64
@@ -54,8 +57,26 @@ func NewOracle(oracle preimage.Oracle, hinter preimage.Hinter) *Oracle {
 	}
 }
 
+// NewChainOracle returns an L2 oracle for one chain of several (interop): its hints name the chain.
+func NewChainOracle(oracle preimage.Oracle, hinter preimage.Hinter, chainID uint64) *Oracle {
+	o := NewOracle(oracle, hinter)
+	o.chainHint = binary.BigEndian.AppendUint64(nil, chainID)
+	return o
+}
+
+// hint sends a hash hint, with the chain ID appended in interop mode.
+func (o *Oracle) hint(typ string, data []byte) error {
+	if o.chainHint != nil {
+		data = append(append(make([]byte, 0, len(data)+8), data...), o.chainHint...)
+	}
+	return o.hinter.Hint(preimage.TypedHint{Type: typ, Data: data})
+}
+
 // get hints and then fetches one preimage.
 func (o *Oracle) get(hint string, hintData []byte, key preimage.Key) ([]byte, error) {
+	if o.chainHint != nil {
+		hintData = append(append(make([]byte, 0, len(hintData)+8), hintData...), o.chainHint...)
+	}
 	if err := o.hinter.Hint(preimage.TypedHint{Type: hint, Data: hintData}); err != nil {
 		return nil, fmt.Errorf("hint %s: %w", hint, err)
 	}
@@ -89,7 +110,7 @@ func (o *Oracle) BlockByHash(hash common.Hash) (*types.Block, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := o.hinter.Hint(preimage.TypedHint{Type: preimage.HintL2Transactions, Data: hash[:]}); err != nil {
+	if err := o.hint(preimage.HintL2Transactions, hash[:]); err != nil {
 		return nil, fmt.Errorf("hint %s: %w", preimage.HintL2Transactions, err)
 	}
 	raw, err := mpt.ReadList(header.TxHash, countingOracle{o})
@@ -110,6 +131,36 @@ func (o *Oracle) BlockByHash(hash common.Hash) (*types.Block, error) {
 	b := types.NewBlockWithHeader(header).WithBody(types.Body{Transactions: txs, Withdrawals: withdrawals})
 	o.blocks.Add(hash, b)
 	return b, nil
+}
+
+// ReceiptsByHash reads the receipts of an L2 block (walking its receipt trie), with their logs. Only the
+// consensus fields are filled (status, cumulative gas, bloom, logs); each log's Index is its position in
+// the block.
+func (o *Oracle) ReceiptsByHash(hash common.Hash) (types.Receipts, error) {
+	header, err := o.HeaderByHash(hash)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.hint(preimage.HintL2Receipts, hash[:]); err != nil {
+		return nil, fmt.Errorf("hint %s: %w", preimage.HintL2Receipts, err)
+	}
+	raw, err := mpt.ReadList(header.ReceiptHash, countingOracle{o})
+	if err != nil {
+		return nil, fmt.Errorf("receipts of l2 block %s: %w", hash, err)
+	}
+	receipts := make(types.Receipts, len(raw))
+	var logIndex uint
+	for i, enc := range raw {
+		receipts[i] = new(types.Receipt)
+		if err := receipts[i].UnmarshalBinary(enc); err != nil {
+			return nil, fmt.Errorf("decode receipt %d of l2 block %s: %w", i, hash, err)
+		}
+		for _, l := range receipts[i].Logs {
+			l.BlockHash, l.BlockNumber, l.TxIndex, l.Index = hash, header.Number.Uint64(), uint(i), logIndex
+			logIndex++
+		}
+	}
+	return receipts, nil
 }
 
 // countingOracle counts the trie-node reads that mpt makes on our behalf.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
@@ -19,6 +20,8 @@ var benchProgramCommand = &cli.Command{
 the VM, served by the host, and reports steps, steps per L2 block derived, VM time and steps per second.`,
 	Flags: append([]cli.Flag{
 		&cli.PathFlag{Name: "src", Usage: "Checkout of the faultproof repository", Value: "."},
+		&cli.PathFlag{Name: "pprof.dir", Usage: "Write a guest profile of each claim (vm run --pprof.guest) into this directory"},
+		&cli.StringFlag{Name: "claims", Usage: "Run only the claims whose names contain this text"},
 	}, logFlags...),
 	Before: setupLogging,
 	Action: runBenchProgram,
@@ -60,10 +63,19 @@ func runBenchProgram(ctx *cli.Context) error {
 		return err
 	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "CLAIM\tBLOCKS DERIVED\tSTEPS\tSTEPS/BLOCK\tVM TIME\tSTEPS/S\tVERDICT")
-	for _, dp := range disputes {
+	fmt.Fprintln(w, "CLAIM\tBLOCKS DERIVED\tSTEPS\tSTEPS/BLOCK\tVM MEMORY\tVM TIME\tSTEPS/S\tVERDICT")
+	profDir := ctx.Path("pprof.dir")
+	for i, dp := range disputes {
+		if !strings.Contains(dp.name, ctx.String("claims")) {
+			continue
+		}
 		fmt.Fprintf(os.Stderr, "%s...\n", dp.name)
-		code, steps, elapsed, err := runDisputeInVM(prestate, demoReplayArgs(dir, demoHostConfig(d, dp)))
+		var vmArgs []string
+		if profDir != "" {
+			vmArgs = []string{"--pprof.elf", filepath.Join(prestate, "fpp-client.elf"),
+				"--pprof.guest", filepath.Join(profDir, fmt.Sprintf("claim%d.pprof", i+1))}
+		}
+		code, steps, memory, elapsed, err := runDisputeInVM(prestate, demoReplayArgs(dir, demoHostConfig(d, dp)), vmArgs...)
 		if err != nil {
 			return fmt.Errorf("%s: %w", dp.name, err)
 		}
@@ -75,7 +87,7 @@ func runBenchProgram(ctx *cli.Context) error {
 		if blocks > 0 {
 			perBlock = fmt.Sprint(steps / blocks)
 		}
-		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\t%.0f\t%s\n", dp.name, blocks, steps, perBlock, elapsed.Round(1e6),
+		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\t%s\t%.0f\t%s\n", dp.name, blocks, steps, perBlock, memoryUsage(memory), elapsed.Round(1e6),
 			float64(steps)/elapsed.Seconds(), verdict(code))
 	}
 	return w.Flush()

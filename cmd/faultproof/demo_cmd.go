@@ -29,13 +29,12 @@ var demoCommand = &cli.Command{
 in calldata and blobs), then runs the fault proof program, served by the host, on claims about it: honest and
 wrong output roots, a claim across a fork activation, one whose batches came in blobs, and one behind the
 agreed block. Exits 0 only if every verdict is the expected one.`,
-	Flags: append([]cli.Flag{
-		&cli.Uint64Flag{Name: "l2.blocks", Usage: "L2 blocks in the devnet", Value: devnet.DefaultL2Blocks},
+	Flags: append(append([]cli.Flag{
 		&cli.PathFlag{Name: "datadir", Usage: "Keep the preimages (pebble) and configs here, with a command to replay each dispute"},
 		&cli.BoolFlag{Name: "vm", Usage: "Also settle each dispute inside the VM (builds the prestate from the checkout in --src)"},
 		&cli.PathFlag{Name: "src", Usage: "With --vm: checkout of the faultproof repository to build the program from", Value: "."},
-		invalidBatchFlag,
-	}, logFlags...),
+		&cli.BoolFlag{Name: "game", Usage: "Also play FaultDisputeGames on the devnet with the dispute contracts and the VM (a short 'faultproof game': builds the program from --src)"},
+	}, devnetFlags...), logFlags...),
 	Before: setupLogging,
 	Action: runDemo,
 }
@@ -47,11 +46,6 @@ var invalidBatchFlag = &cli.Uint64SliceFlag{
 	Usage: "L2 block (from Holocene on, may repeat) whose batch carries a transaction the engine rejects; the demo adds a dispute about each",
 }
 
-// devnetConfig is the devnet the demo and 'devnet serve' flags ask for.
-func devnetConfig(ctx *cli.Context) devnet.Config {
-	return devnet.Config{L2Blocks: ctx.Uint64("l2.blocks"), InvalidBatchAt: ctx.Uint64Slice(invalidBatchFlag.Name)}
-}
-
 // dispute is one row of the demo.
 type dispute struct {
 	name       string
@@ -61,48 +55,53 @@ type dispute struct {
 	want       int // expected exit code
 }
 
+// demoDisputes are the demo's disputes on d: honest and wrong output roots at the head, across Holocene's
+// activation and about blocks batched in blobs (if the devnet has them), behind the agreed block, and one
+// about each block a faulty batcher attacked.
 func demoDisputes(d *devnet.Devnet) ([]dispute, error) {
 	head := d.L2Head().NumberU64()
-	if head < 50 {
-		return nil, fmt.Errorf("the demo needs at least 50 L2 blocks, got %d", head)
+	if head < 16 {
+		return nil, fmt.Errorf("the demo needs at least 16 L2 blocks, got %d", head)
 	}
-	blob := uint64(0)
-	for n := uint64(30); n <= head && blob == 0; n++ {
-		if d.Batch(n).Blob {
-			blob = n
-		}
-	}
-	if blob == 0 {
-		return nil, errors.New("no L2 block was batched in a blob")
-	}
-	holocene := fork(devnet.DevnetForkHeights, "holocene")
 	disputes := []dispute{
 		{"honest output root", head - 6, head, d.OutputRoot(head), 0},
 		{"wrong output root", head - 6, head, d.OutputRoot(head - 1), 1},
-		{fmt.Sprintf("across Holocene's activation (block %d)", holocene), holocene - 3, holocene + 2, d.OutputRoot(holocene + 2), 0},
-		{fmt.Sprintf("batches posted in blobs (block %d)", blob), blob - 2, blob, d.OutputRoot(blob), 0},
-		{"behind the agreed block (trace extension)", 40, 35, d.OutputRoot(35), 0},
 	}
+	r := d.Rollup()
+	if at := r.HoloceneTime; at != nil && *at > r.Genesis.L2Time {
+		if holocene := (*at - r.Genesis.L2Time) / r.BlockTime; holocene >= 3 && holocene+2 <= head {
+			disputes = append(disputes, dispute{fmt.Sprintf("across Holocene's activation (block %d)", holocene), holocene - 3, holocene + 2, d.OutputRoot(holocene + 2), 0})
+		}
+	}
+	blob := uint64(0)
+	for n := min(uint64(30), head/2); n <= head && blob == 0; n++ {
+		if d.Batch(n).Blob && n >= 2 {
+			blob = n
+		}
+	}
+	if blob != 0 {
+		disputes = append(disputes, dispute{fmt.Sprintf("batches posted in blobs (block %d)", blob), blob - 2, blob, d.OutputRoot(blob), 0})
+	}
+	agreed := min(uint64(40), head-10)
+	disputes = append(disputes, dispute{"behind the agreed block (trace extension)", agreed, agreed - 5, d.OutputRoot(agreed - 5), 0})
 	for _, n := range d.Config().InvalidBatchAt {
 		disputes = append(disputes, dispute{fmt.Sprintf("invalid batch replaced by deposits only (block %d)", n), n - 1, n, d.OutputRoot(n), 0})
+	}
+	for _, f := range d.Config().Faults {
+		disputes = append(disputes, dispute{fmt.Sprintf("faulty batcher %s (block %d)", f.Kind, f.Block), f.Block - 1, f.Block, d.OutputRoot(f.Block), 0})
 	}
 	return disputes, nil
 }
 
-func fork(s devnet.ForkSchedule, name string) uint64 {
-	for _, f := range s {
-		if string(f.Fork) == name {
-			return f.Height
-		}
-	}
-	return 0
-}
-
 func runDemo(ctx *cli.Context) error {
 	defer quietLogs(ctx)()
+	cfg, err := devnetConfig(ctx)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
-	fmt.Fprintf(os.Stderr, "Building the devnet (%d L2 blocks)...\n", ctx.Uint64("l2.blocks"))
-	d, err := devnet.New(devnetConfig(ctx))
+	fmt.Fprintf(os.Stderr, "Building the devnet (configuration %s)...\n", ctx.String("config"))
+	d, err := devnet.New(cfg)
 	if err != nil {
 		return fmt.Errorf("devnet: %w", err)
 	}
@@ -191,7 +190,7 @@ func runDemo(ctx *cli.Context) error {
 		}
 		for i, dp := range disputes {
 			fmt.Fprintf(os.Stderr, "Dispute %d/%d inside the VM: %s...\n", i+1, len(disputes), dp.name)
-			vmCode, steps, elapsed, err := runDisputeInVM(prestate, hostArgs[i])
+			vmCode, steps, _, elapsed, err := runDisputeInVM(prestate, hostArgs[i])
 			if err != nil {
 				return fmt.Errorf("dispute %q in the VM: %w", dp.name, err)
 			}
@@ -217,6 +216,10 @@ func runDemo(ctx *cli.Context) error {
 	}
 	if !allAsExpected {
 		return &host.ExitError{Code: exitFailure, Err: errors.New("a verdict was not the expected one")}
+	}
+	if ctx.Bool("game") {
+		fmt.Println()
+		return playDevnetGames(&gameOptions{src: ctx.Path("src"), short: true, devnetConfig: cfg}, d)
 	}
 	return nil
 }
@@ -277,31 +280,32 @@ func demoReplayArgs(dir string, cfg *host.Config) []string {
 
 // runDisputeInVM runs 'faultproof vm run -- faultproof host --server ...' on the prestate and returns the
 // program's exit code and step count.
-func runDisputeInVM(prestate string, hostArgs []string) (int, uint64, time.Duration, error) {
+func runDisputeInVM(prestate string, hostArgs []string, vmArgs ...string) (code int, steps uint64, memory uint64, elapsed time.Duration, err error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, 0, err
 	}
 	final := filepath.Join(prestate, "final.bin.gz")
 	args := []string{"vm", "run", "--input", filepath.Join(prestate, "prestate.bin.gz"), "--meta", filepath.Join(prestate, "meta.json"),
-		"--output", final, "--info-at", "never", "--", exe}
+		"--output", final, "--info-at", "never"}
+	args = append(append(args, vmArgs...), "--", exe)
 	args = append(append(args, hostArgs...), "--server")
 	cmd := exec.Command(exe, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	t0 := time.Now()
 	if err := cmd.Run(); err != nil {
-		return 0, 0, 0, fmt.Errorf("%w: %s", err, lastOutputLine(stderr.String()))
+		return 0, 0, 0, 0, fmt.Errorf("%w: %s", err, lastOutputLine(stderr.String()))
 	}
-	elapsed := time.Since(t0)
+	elapsed = time.Since(t0)
 	state, err := vm.LoadStateFile(final)
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, 0, err
 	}
 	if !state.Exited {
-		return 0, 0, 0, fmt.Errorf("the program did not exit (step %d)", state.Step)
+		return 0, 0, 0, 0, fmt.Errorf("the program did not exit (step %d)", state.Step)
 	}
-	return int(state.ExitCode), state.Step, elapsed, nil
+	return int(state.ExitCode), state.Step, uint64(state.Memory.PageCount()) * vm.PageSize, elapsed, nil
 }
 
 func lastOutputLine(s string) string {

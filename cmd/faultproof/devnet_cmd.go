@@ -6,6 +6,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -16,14 +17,102 @@ import (
 var devnetCommand = &cli.Command{
 	Name:        "devnet",
 	Usage:       "Make the demo's devnet and serve it like real nodes",
-	Subcommands: []*cli.Command{devnetServeCommand},
+	Subcommands: []*cli.Command{devnetServeCommand, devnetConfigsCommand},
+}
+
+var devnetConfigsCommand = &cli.Command{
+	Name:  "configs",
+	Usage: "List the named devnet configurations (--config)",
+	Action: func(ctx *cli.Context) error {
+		if ctx.NArg() > 0 {
+			return fmt.Errorf("%w: %v", errNoArgs, ctx.Args().Slice())
+		}
+		w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "NAME\tL2 BLOCKS\tFORKS\tWHAT")
+		for _, n := range devnet.Configurations() {
+			blocks, forks := n.Config.L2Blocks, n.Config.Forks
+			if blocks == 0 {
+				blocks = devnet.DefaultL2Blocks
+			}
+			if forks == nil {
+				forks = devnet.DevnetForkHeights
+			}
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", n.Name, blocks, devnet.FormatForks(forks), n.Doc)
+		}
+		return w.Flush()
+	},
+}
+
+// devnetFlags pick the devnet of 'devnet serve' and 'demo': a named configuration, changed by the other
+// flags that are set.
+var devnetFlags = []cli.Flag{
+	&cli.StringFlag{Name: "config", Usage: "Named devnet configuration ('faultproof devnet configs' lists them); the flags below change it", Value: "default"},
+	&cli.Uint64Flag{Name: "l2.blocks", Usage: fmt.Sprintf("L2 blocks in the devnet (default: the configuration's; %d for the default one)", devnet.DefaultL2Blocks)},
+	&cli.StringFlag{Name: "forks", Usage: "Fork schedule: default, all-genesis, or <fork>@<block>,... (a fork not named activates with the named one before it, at genesis if none; the forks after the last named one never)"},
+	&cli.StringFlag{Name: "batches", Usage: "Batch types from Delta: singular, span or mixed (default: span batches, two if four blocks or more)"},
+	&cli.StringFlag{Name: "da", Usage: "Where frames go: calldata, or blobs from Ecotone (default: every other channel in blobs)"},
+	&cli.IntFlag{Name: "channels", Usage: "Channels the blocks are split into each time channels are opened (default 1)"},
+	&cli.Uint64Flag{Name: "channel-every", Usage: "L1 blocks between two openings of channels (default 1)"},
+	&cli.IntFlag{Name: "frames", Usage: "Frames per channel, about (default 3)"},
+	&cli.IntFlag{Name: "frame-spread", Usage: "L1 blocks the newest channel's frames are posted over (default 2)"},
+	&cli.Uint64Flag{Name: "tx-seed", Usage: "Random sequencer transactions and deposits from this seed (0: the fixed mix)"},
+	&cli.Uint64Flag{Name: "seq-window", Usage: "Sequencing window in L1 blocks (default 100)"},
+	&cli.Uint64Flag{Name: "channel-timeout", Usage: "Channel timeout before Granite, in L1 blocks (default 300; 50 from Granite)"},
+	&cli.StringSliceFlag{Name: "fault", Usage: fmt.Sprintf("Faulty batcher: <kind>@<block>, may repeat; kinds: %v", devnet.FaultKinds)},
+	invalidBatchFlag,
+}
+
+// devnetConfig is the devnet the flags ask for.
+func devnetConfig(ctx *cli.Context) (devnet.Config, error) {
+	named, err := devnet.Configuration(ctx.String("config"))
+	if err != nil {
+		return devnet.Config{}, fmt.Errorf("--config: %w", err)
+	}
+	cfg := named.Config
+	if ctx.IsSet("l2.blocks") {
+		cfg.L2Blocks = ctx.Uint64("l2.blocks")
+	}
+	if ctx.IsSet("forks") {
+		if cfg.Forks, err = devnet.ParseForks(ctx.String("forks")); err != nil {
+			return cfg, fmt.Errorf("--forks: %w", err)
+		}
+	}
+	if ctx.IsSet("batches") {
+		cfg.Batcher.Batches = devnet.BatchTypes(ctx.String("batches"))
+	}
+	if ctx.IsSet("da") {
+		cfg.Batcher.DA = devnet.DataAvailability(ctx.String("da"))
+	}
+	for name, set := range map[string]func(){
+		"channels":        func() { cfg.Batcher.Channels = ctx.Int("channels") },
+		"channel-every":   func() { cfg.Batcher.ChannelEvery = ctx.Uint64("channel-every") },
+		"frames":          func() { cfg.Batcher.FramesPerChannel = ctx.Int("frames") },
+		"frame-spread":    func() { cfg.Batcher.FrameSpread = ctx.Int("frame-spread") },
+		"tx-seed":         func() { cfg.TxSeed = ctx.Uint64("tx-seed") },
+		"seq-window":      func() { cfg.SeqWindowSize = ctx.Uint64("seq-window") },
+		"channel-timeout": func() { cfg.ChannelTimeout = ctx.Uint64("channel-timeout") },
+	} {
+		if ctx.IsSet(name) {
+			set()
+		}
+	}
+	for _, s := range ctx.StringSlice("fault") {
+		f, err := devnet.ParseFault(s)
+		if err != nil {
+			return cfg, fmt.Errorf("--fault: %w", err)
+		}
+		cfg.Faults = append(cfg.Faults, f)
+	}
+	cfg.InvalidBatchAt = append(cfg.InvalidBatchAt, ctx.Uint64Slice(invalidBatchFlag.Name)...)
+	return cfg, nil
 }
 
 var devnetServeCommand = &cli.Command{
 	Name:  "serve",
 	Usage: "Serve the devnet over L1 and L2 JSON-RPC and an L1 beacon API on 127.0.0.1, for 'faultproof run' online",
-	Description: `Builds the devnet of 'faultproof demo', writes its configs (rollup.json, genesis-l2.json,
-genesis-l1.json) into --dir, and serves it until interrupted (SIGINT or SIGTERM, then exits 0):
+	Description: `Builds a devnet (the one of 'faultproof demo' unless --config or the devnet flags pick another),
+writes its configs (rollup.json, genesis-l2.json, genesis-l1.json) into --dir, and serves it until interrupted
+(SIGINT or SIGTERM, then exits 0):
 
   l1      L1 execution JSON-RPC (chain 900): eth_ blocks, receipts, transactions, proofs; debug_
   l2      L2 execution JSON-RPC (chain 901): the same, plus optimism_outputAtBlock, optimism_syncStatus
@@ -31,12 +120,10 @@ genesis-l1.json) into --dir, and serves it until interrupted (SIGINT or SIGTERM,
 
 One line per endpoint goes to stdout ("l1 http://127.0.0.1:PORT", then l2, then beacon); progress and an
 example 'faultproof run' command go to stderr. With --addr HOST:P the endpoints listen on ports P, P+1 and P+2.`,
-	Flags: append([]cli.Flag{
+	Flags: append(append([]cli.Flag{
 		&cli.PathFlag{Name: "dir", Usage: "Write the chain configs here (created if missing)", Required: true},
-		&cli.Uint64Flag{Name: "l2.blocks", Usage: "L2 blocks in the devnet", Value: devnet.DefaultL2Blocks},
 		&cli.StringFlag{Name: "addr", Usage: "Listen address: 127.0.0.1 or localhost, port 0 for free ports", Value: "127.0.0.1:0"},
-		invalidBatchFlag,
-	}, logFlags...),
+	}, devnetFlags...), logFlags...),
 	Before: setupLogging,
 	Action: runDevnetServe,
 }
@@ -56,9 +143,13 @@ func runDevnetServe(ctx *cli.Context) error {
 	defer stop()
 	defer quietLogs(ctx)()
 
+	cfg, err := devnetConfig(ctx)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
-	fmt.Fprintf(os.Stderr, "Building the devnet (%d L2 blocks)...\n", ctx.Uint64("l2.blocks"))
-	d, err := devnet.New(devnetConfig(ctx))
+	fmt.Fprintf(os.Stderr, "Building the devnet (configuration %s)...\n", ctx.String("config"))
+	d, err := devnet.New(cfg)
 	if err != nil {
 		return fmt.Errorf("devnet: %w", err)
 	}

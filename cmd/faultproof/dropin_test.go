@@ -266,13 +266,13 @@ func TestDropInOpProgramFlags(t *testing.T) {
 		err  string
 	}{
 		{"a network list naming one chain", []string{"--network", "op-sepolia,11155420"}, nil, ""},
-		{"a network list naming two chains", []string{"--network", "op-sepolia,op-mainnet"}, nil, "names chains 11155420 and 10: interop (super root) games are not supported yet"},
+		{"a network list naming two chains", []string{"--network", "op-sepolia,op-mainnet"}, nil, "names chains 11155420 and 10: several chains make an interop (super root) claim"},
 		{"a rollup config list of one chain", []string{"--rollup.config", devRollup + "," + devRollup, "--l2.genesis", devGenesis + "," + devGenesis}, nil, ""},
 		{"an empty list", []string{"--network", ","}, nil, "names no chain"},
 		{"a file whose path has a comma", []string{"--rollup.config", commaRollup, "--l2.genesis", devGenesis}, nil, ""},
-		{"--l2.agreed-prestate", append([]string{"--l2.agreed-prestate", "0x00"}, custom...), nil, "--l2.agreed-prestate: interop (super root) games are not supported yet"},
-		{"--depset.config", append([]string{"--depset.config", devRollup}, custom...), nil, "--depset.config: interop (super root) games are not supported yet"},
-		{"OP_PROGRAM_DEPSET_CONFIG", custom, map[string]string{"OP_PROGRAM_DEPSET_CONFIG": devRollup}, "--depset.config: interop"},
+		{"--l2.agreed-prestate", append([]string{"--l2.agreed-prestate", "0x00"}, custom...), nil, "is not used with --l2.agreed-prestate"},
+		{"--depset.config", append([]string{"--depset.config", devRollup}, custom...), nil, "--depset.config is for interop claims: it needs --l2.agreed-prestate"},
+		{"OP_PROGRAM_DEPSET_CONFIG", custom, map[string]string{"OP_PROGRAM_DEPSET_CONFIG": devRollup}, "--depset.config is for interop claims"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := parseOpProgramFlags(t, tc.env, tc.args...)
@@ -295,8 +295,8 @@ func TestDropInOpProgram(t *testing.T) {
 		env  []string
 		want string
 	}{
-		{"an interop pre-state", []string{"--l2.agreed-prestate", "0xabcd"}, nil, "--l2.agreed-prestate: interop"},
-		{"an interop dependency set from the environment", nil, []string{"OP_PROGRAM_DEPSET_CONFIG=depset.json"}, "--depset.config: interop"},
+		{"an interop pre-state with a single-chain claim's flags", []string{"--l2.agreed-prestate", "0xabcd"}, nil, "--l2.head is not used with --l2.agreed-prestate"},
+		{"an interop dependency set from the environment", nil, []string{"OP_PROGRAM_DEPSET_CONFIG=depset.json"}, "--depset.config is for interop claims: it needs --l2.agreed-prestate"},
 		{"an unknown flag", []string{"--bogus"}, nil, "flag provided but not defined: --bogus"},
 		{"a bad value", []string{"--l2.blocknumber", "x"}, nil, "--l2.blocknumber: invalid value"},
 	} {
@@ -437,7 +437,7 @@ func TestDropInKonaHost(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"super", []string{"super", "--l1-head", "0x00"}, "super: interop (super root) games are not supported yet"},
+		{"super", []string{"super", "--l1-head", "0x00"}, "super: kona-host's interop command is not supported yet"},
 		{"no command", nil, "a command is required: single"},
 		{"an unknown flag", join(args, "--native", "--bogus"), "flag provided but not defined: --bogus"},
 		{"file logs", join(args, "--native", "--logs.file.directory", "/tmp"), "--logs.file.directory: logging to files is not supported"},

@@ -51,7 +51,8 @@ func fetchExecJob(ctx *cli.Context, rcfg *rollup.Config, l2cfg *params.ChainConf
 	}
 	node := sources.NewL2Client(c, sources.Options{})
 	call := func(result any, method string, args ...any) error {
-		cctx, cancel := context.WithTimeout(ctx.Context, sources.DefaultTimeout)
+		// The largest answer asked for here is the witness.
+		cctx, cancel := context.WithTimeout(sources.WithResponseLimit(ctx.Context, sources.MaxWitnessResponseSize), sources.DefaultTimeout)
 		defer cancel()
 		if err := c.CallContext(cctx, result, method, args...); err != nil {
 			return fmt.Errorf("--%s %s: %s: %w", execL2Flag.Name, url, method, err)

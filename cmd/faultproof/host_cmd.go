@@ -59,7 +59,11 @@ func runHost(ctx *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	h := host.New(log.Root(), cfg, inProcessProgram)
+	program := inProcessProgram
+	if cfg.Interop != nil {
+		program = inProcessInteropProgram
+	}
+	h := host.New(log.Root(), cfg, program)
 	h.NewPrefetcher = host.NewOnlinePrefetcher
 	return runHostWithMetrics(ctx, h)
 }
@@ -85,6 +89,16 @@ func runHostWithMetrics(ctx *cli.Context, h *host.Host) error {
 	err = h.Run(sigCtx)
 	m.Finish(h)
 	return err
+}
+
+// inProcessInteropProgram runs the fault proof program in interop mode (a super-root claim) in the host's
+// process.
+func inProcessInteropProgram(ctx context.Context, preimageCh, hintCh io.ReadWriter) error {
+	err := client.RunInterop(log.Root(), preimage.NewOracleClient(preimageCh), preimage.NewHintWriter(hintCh), client.Options{})
+	if code := client.ExitCode(err); code != client.ExitValid {
+		return &host.ExitError{Code: code, Err: err}
+	}
+	return nil
 }
 
 // inProcessProgram runs the fault proof program in the host's process, over the same channels a child

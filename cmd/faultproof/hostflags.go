@@ -43,7 +43,7 @@ var (
 	dataFormatFlag     = &cli.StringFlag{Name: "data.format", Usage: "Layout of a new datadir: file, directory or pebble (an existing datadir's kvformat file wins)", Value: string(kvstore.DefaultFormat), EnvVars: env("DATA_FORMAT")}
 	l1RPCFlag          = &cli.StringFlag{Name: "l1", Usage: "L1 execution RPC URL", EnvVars: env("L1_RPC")}
 	l1BeaconFlag       = &cli.StringFlag{Name: "l1.beacon", Usage: "L1 beacon API URL (blobs)", EnvVars: env("L1_BEACON_API")}
-	l1TrustRPCFlag     = &cli.BoolFlag{Name: "l1.trustrpc", Usage: "Trust the L1 RPC: skip checking its answers", EnvVars: env("L1_TRUST_RPC")}
+	l1TrustRPCFlag     = &cli.BoolFlag{Name: "l1.trustrpc", Usage: "Trust the L1 execution RPC, as op-program's flag does (its answers need not be checked; this host checks them anyway). Blobs from the beacon API are always checked against their KZG commitments", EnvVars: env("L1_TRUST_RPC")}
 	l1RPCKindFlag      = &cli.StringFlag{Name: "l1.rpckind", Usage: "How to fetch L1 receipts: " + strings.Join(rpcKinds, ", "), Value: "standard", EnvVars: env("L1_RPC_KIND")}
 	l2RPCFlag          = &cli.StringSliceFlag{Name: "l2", Usage: "L2 RPC URL (eth and debug namespaces)", EnvVars: env("L2_RPC")}
 	l2ExperimentalFlag = &cli.StringSliceFlag{Name: "l2.experimental", Usage: "L2 RPC URL with debug_executionWitness / debug_executePayload", EnvVars: env("L2_RPC_EXPERIMENTAL_RPC")}
@@ -55,20 +55,15 @@ var (
 )
 
 // op-program's spelling of the L1 chain config variable is OP_PROGRAM_L1_CHAINCONFIG; ours was
-// OP_PROGRAM_L1_CHAIN_CONFIG, which still works. The interop (super root) options that op-challenger passes
-// for interop games are refused until interop is supported.
-var (
-	l2AgreedPrestateFlag = &cli.StringFlag{Name: "l2.agreed-prestate", Usage: "Agreed super root pre-state of an interop game: not supported yet (an error)", EnvVars: env("L2_AGREED_PRESTATE")}
-	depsetConfigFlag     = &cli.StringFlag{Name: "depset.config", Usage: "Dependency set of an interop game: not supported yet (an error)", EnvVars: env("DEPSET_CONFIG"), TakesFile: true}
-)
+// OP_PROGRAM_L1_CHAIN_CONFIG, which still works.
 
 var hostFlags = append([]cli.Flag{
 	l1HeadFlag, l2HeadFlag, l2OutputRootFlag, l2ClaimFlag, l2BlockNumFlag,
 	networkFlag, rollupConfigFlag, l2GenesisFlag, l1ChainConfigFlag, l2CustomFlag,
-	l2AgreedPrestateFlag, depsetConfigFlag,
 	dataDirFlag, dataFormatFlag,
 	l1RPCFlag, l1BeaconFlag, l1TrustRPCFlag, l1RPCKindFlag, l2RPCFlag, l2ExperimentalFlag,
 	execFlag, serverFlag,
+	l2AgreedPrestateFlag, depsetConfigFlag,
 	metricsEnabledFlag, metricsAddrFlag, metricsPortFlag,
 }, logFlags...)
 
@@ -115,12 +110,23 @@ func hostConfigFromCLI(ctx *cli.Context) (*host.Config, error) {
 		ExecCmd:        ctx.String(execFlag.Name),
 		ServerMode:     ctx.Bool(serverFlag.Name),
 	}
-	for _, f := range []cli.Flag{l2AgreedPrestateFlag, depsetConfigFlag} {
-		if name := f.Names()[0]; ctx.IsSet(name) {
-			return nil, fmt.Errorf("--%s: %w", name, errInterop)
-		}
+	format, err := kvstore.ParseFormat(ctx.String(dataFormatFlag.Name))
+	if err != nil {
+		return nil, fmt.Errorf("--%s: %w", dataFormatFlag.Name, err)
 	}
-	var err error
+	cfg.DataFormat = format
+	if !slices.Contains(rpcKinds, cfg.L1RPCKind) {
+		return nil, fmt.Errorf("--%s %q: want one of %s", l1RPCKindFlag.Name, cfg.L1RPCKind, strings.Join(rpcKinds, ", "))
+	}
+	if ctx.IsSet(l2AgreedPrestateFlag.Name) {
+		if err := interopConfigFromCLI(ctx, cfg); err != nil {
+			return nil, err
+		}
+		return cfg, nil
+	}
+	if ctx.IsSet(depsetConfigFlag.Name) {
+		return nil, fmt.Errorf("--%s is for interop claims: it needs --%s", depsetConfigFlag.Name, l2AgreedPrestateFlag.Name)
+	}
 	if cfg.L1Head, err = parseNonZeroHash(l1HeadFlag.Name, ctx.String(l1HeadFlag.Name), host.ErrInvalidL1Head); err != nil {
 		return nil, err
 	}
@@ -139,14 +145,6 @@ func hostConfigFromCLI(ctx *cli.Context) (*host.Config, error) {
 	}
 	cfg.L2ClaimBlockNumber = ctx.Uint64(l2BlockNumFlag.Name)
 
-	format, err := kvstore.ParseFormat(ctx.String(dataFormatFlag.Name))
-	if err != nil {
-		return nil, fmt.Errorf("--%s: %w", dataFormatFlag.Name, err)
-	}
-	cfg.DataFormat = format
-	if !slices.Contains(rpcKinds, cfg.L1RPCKind) {
-		return nil, fmt.Errorf("--%s %q: want one of %s", l1RPCKindFlag.Name, cfg.L1RPCKind, strings.Join(rpcKinds, ", "))
-	}
 	if err := loadChainConfigs(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -262,8 +260,9 @@ func warnUnknownEnv(flags []cli.Flag) {
 
 var errNoArgs = errors.New("unexpected arguments")
 
-// errInterop is the error for the options of interop (super root) games.
-var errInterop = errors.New("interop (super root) games are not supported yet")
+// errInterop is the error for a list naming several chains without --l2.agreed-prestate: several chains
+// make a super root claim.
+var errInterop = errors.New("several chains make an interop (super root) claim, which needs --l2.agreed-prestate and --depset.config")
 
 // oneChain resolves each entry of a comma list (op-program's --network, --rollup.config and
 // --l2.genesis take one entry per chain of an interop dependency set) to its chain ID, and returns that

@@ -75,7 +75,7 @@ Exit codes: 0 the claim is valid, 1 the claim is invalid, 2 anything else.`)
 		Name:            "super",
 		Usage:           "Interop (super root) games: not supported yet",
 		SkipFlagParsing: true,
-		Action:          func(*cli.Context) error { return fmt.Errorf("super: %w", errInterop) },
+		Action:          func(*cli.Context) error { return errKonaSuper },
 	}
 	app.Commands = []*cli.Command{single, super}
 	app.Action = func(ctx *cli.Context) error {
@@ -298,3 +298,7 @@ func konaChainConfigs(ctx *cli.Context, cfg *host.Config) error {
 	cfg.L1ChainConfig, _ = rollup.L1ChainConfig(cfg.Rollup.L1ChainID.Uint64())
 	return nil
 }
+
+// errKonaSuper refuses kona-host's interop command; op-program's form of an interop claim
+// (--l2.agreed-prestate with --depset.config) is supported.
+var errKonaSuper = errors.New("super: kona-host's interop command is not supported yet; run the claim as op-program with --l2.agreed-prestate and --depset.config")

@@ -28,7 +28,7 @@ func newApp() *cli.App {
 		Usage: "OP Stack fault proofs: preimage host, fault proof program and Cannon-compatible VM",
 		Description: "Exit codes: 0 the claim is valid, 1 the claim is invalid, 2 anything else " +
 			"(bad flags, missing data, program failure).",
-		Commands:             []*cli.Command{demoCommand, devnetCommand, runCommand, hostCommand, configsCommand, execBlockCommand, batchesCommand, benchCommand, vmCommand, prestateCommand, bundleCommand, installLinksCommand},
+		Commands:             []*cli.Command{demoCommand, devnetCommand, runCommand, hostCommand, configsCommand, execBlockCommand, batchesCommand, benchCommand, vmCommand, prestateCommand, bundleCommand, gameCommand, installLinksCommand},
 		EnableBashCompletion: true,
 		// We print errors ourselves, once, and choose the exit code.
 		ExitErrHandler: func(*cli.Context, error) {},

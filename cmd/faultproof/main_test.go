@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -285,17 +286,49 @@ func TestBadProtocolInput(t *testing.T) {
 	}
 }
 
+// readBootKeys is shell that asks for local keys 1 (L1 head) and 3 (claim) over fds 5 and 6 and reads the
+// answers (an 8-byte length and the 32-byte value each).
+func readBootKeys() string {
+	var sh strings.Builder
+	for _, idx := range []uint64{1, 3} {
+		sh.WriteString("printf '")
+		for _, b := range localKey(idx) {
+			fmt.Fprintf(&sh, "\\%03o", b)
+		}
+		sh.WriteString("' >&6\nhead -c 40 <&5 >/dev/null\n")
+	}
+	return sh.String()
+}
+
+// TestExecPropagatesExitCode: a program that read its verdict inputs exits with its verdict; one that did
+// not (before: exit 0, "valid", for /bin/true) makes the host fail with exit code 2 and say why.
 func TestExecPropagatesExitCode(t *testing.T) {
-	for _, code := range []string{"0", "1"} {
-		t.Run("exit "+code, func(t *testing.T) {
-			script := filepath.Join(t.TempDir(), "program.sh")
-			require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\nexit "+code+"\n"), 0o755))
-			args := append(serverArgs(t.TempDir())[2:], "--exec", script)
+	for _, tc := range []struct {
+		name    string
+		program string // the script, or a path
+		want    int
+	}{
+		{"valid", "#!/bin/sh\n" + readBootKeys() + "exit 0\n", 0},
+		{"invalid", "#!/bin/sh\n" + readBootKeys() + "exit 1\n", 1},
+		{"exit 0 without reading", "#!/bin/sh\nexit 0\n", 2},
+		{"exit 1 without reading", "#!/bin/sh\nexit 1\n", 2},
+		{"/bin/true", "/bin/true", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			program := tc.program
+			if !strings.HasPrefix(program, "/") {
+				program = filepath.Join(t.TempDir(), "program.sh")
+				require.NoError(t, os.WriteFile(program, []byte(tc.program), 0o755))
+			}
+			args := append(serverArgs(t.TempDir())[2:], "--exec", program)
 			cmd := faultproofCmd(t, append([]string{"host"}, args...)...)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			err := waitTimeout(startOrFail(t, cmd), 30*time.Second)
-			require.Equal(t, code, string(rune('0'+exitCode(err))), "stderr:\n%s", stderr.String())
+			require.Equal(t, tc.want, exitCode(err), "stderr:\n%s", stderr.String())
+			if tc.want == 2 {
+				require.Contains(t, lastError(stderr.String()), "without reading the L1 head and the claim")
+			}
 		})
 	}
 }

@@ -31,7 +31,8 @@ var prestateCommand = &cli.Command{
 	Usage: "Build the fault proof program for the VM and write its prestate and absolute prestate hash",
 	Description: `Builds cmd/fpp-client for GOOS=linux GOARCH=mips64 GOMIPS64=softfloat with fixed flags, loads it as
 'vm load-elf --type multithreaded64-5' does, and writes fpp-client.elf, prestate.bin.gz and meta.json into
---out. Prints the absolute prestate hash (the state hash at step 0) on stdout, and the chain registry it
+--out. The build runs in a tree made for it (the program's sources, vendored dependencies, op-geth patched
+for the VM: see prestate_tree.go). Prints the absolute prestate hash (the state hash at step 0) on stdout, and the chain registry it
 embeds on stderr: the hash changes with the registry. Run it in a checkout of this repository; the Go
 toolchain must be ` + prestateGoVersion + `.
 
@@ -108,37 +109,12 @@ func buildPrestate(src, out, goBin string, chains []*customChain) (common.Hash, 
 	if err != nil {
 		return common.Hash{}, err
 	}
-	args := append([]string{}, prestateBuildFlags...)
 	if err := os.Remove(filepath.Join(out, "builtin_chains.go")); err != nil && !os.IsNotExist(err) {
 		return common.Hash{}, err
 	}
-	if len(chains) > 0 {
-		tmp, err := os.MkdirTemp("", "faultproof-prestate-")
-		if err != nil {
-			return common.Hash{}, err
-		}
-		defer os.RemoveAll(tmp)
-		overlay, err := writeBuiltInChainsOverlay(src, tmp, chains)
-		if err != nil {
-			return common.Hash{}, err
-		}
-		// Keep the generated file beside the prestate, for whoever checks what was built in.
-		code, err := os.ReadFile(filepath.Join(tmp, "builtin_chains.go"))
-		if err != nil {
-			return common.Hash{}, err
-		}
-		if err := os.WriteFile(filepath.Join(out, "builtin_chains.go"), code, 0o644); err != nil {
-			return common.Hash{}, err
-		}
-		args = append([]string{args[0], "-overlay", overlay}, args[1:]...)
-	}
-	build := exec.Command(goBin, append(args, elf, "./cmd/fpp-client")...)
-	build.Dir = src
-	build.Env = append(os.Environ(), prestateBuildEnv...)
-	build.Stderr = os.Stderr
 	log.Info("Building the program", "go", prestateGoVersion, "out", elf)
-	if err := build.Run(); err != nil {
-		return common.Hash{}, fmt.Errorf("build cmd/fpp-client for mips64: %w", err)
+	if err := buildProgramELF(src, elf, goBin, chains, filepath.Join(out, "builtin_chains.go")); err != nil {
+		return common.Hash{}, err
 	}
 	data, err := os.ReadFile(elf)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"debug/elf"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -82,11 +81,7 @@ var unreachableSyscalls = map[uint64]map[string]string{
 // buildClientELF builds cmd/fpp-client exactly as `faultproof prestate` does.
 func buildClientELF(t *testing.T) string {
 	out := filepath.Join(t.TempDir(), "fpp-client.elf")
-	cmd := exec.Command("go", append(slices.Clone(prestateBuildFlags), out, "./cmd/fpp-client")...)
-	cmd.Dir = filepath.Join("..", "..")
-	cmd.Env = append(os.Environ(), prestateBuildEnv...)
-	output, err := cmd.CombinedOutput()
-	require.NoError(t, err, "%s", output)
+	require.NoError(t, buildProgramELF(filepath.Join("..", ".."), out, "go", nil, ""))
 	return out
 }
 

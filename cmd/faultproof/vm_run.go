@@ -99,6 +99,22 @@ var (
 		Usage: "Follow each thread's call stack (with --meta's symbols) and print the active thread's traceback to stdout at " +
 			"the end, as Cannon does; every step then takes the slow path",
 	}
+	vmRunPProfGuestFlag = &cli.PathFlag{
+		Name: "pprof.guest",
+		Usage: "Write a profile of the guest program's call stacks, in VM steps, to this file (pprof format, " +
+			"read with go tool pprof); needs --pprof.elf",
+		TakesFile: true,
+	}
+	vmRunPProfELFFlag = &cli.PathFlag{
+		Name:      "pprof.elf",
+		Usage:     "The ELF the state was loaded from, for the symbols of --pprof.guest",
+		TakesFile: true,
+	}
+	vmRunPProfPeriodFlag = &cli.Uint64Flag{
+		Name:  "pprof.period",
+		Usage: "Steps between two samples of --pprof.guest",
+		Value: 9973,
+	}
 	vmRunDebugInfoFlag = &cli.PathFlag{
 		Name: "debug-info",
 		Usage: "Where to write Cannon's run statistics as JSON: pages, memory used, pre-image requests and bytes, steps, " +
@@ -127,7 +143,8 @@ last log line); 2 when the run fails, including a failure of the pre-image serve
 		vmRunProofAtFlag, vmRunProofFmtFlag,
 		vmRunSnapshotAtFlag, vmRunSnapshotFmtFlag,
 		vmRunStopAtFlag, vmRunStopAtPreimageFlag, vmRunStopAtPreimageTypeFlag, vmRunStopAtPreimageLargerThanFlag,
-		vmRunMetaFlag, vmRunInfoAtFlag, vmRunPProfCPUFlag, vmRunDebugFlag, vmRunDebugInfoFlag,
+		vmRunMetaFlag, vmRunInfoAtFlag, vmRunPProfCPUFlag, vmRunPProfGuestFlag, vmRunPProfELFFlag,
+		vmRunPProfPeriodFlag, vmRunDebugFlag, vmRunDebugInfoFlag,
 	}, logFlags...),
 	Before: setupLogging,
 	Action: vmRun,
@@ -140,6 +157,7 @@ type runConfig struct {
 	stopAtPreimage                      *preimageStop
 	meta                                *vm.Metadata
 	debug, stats                        bool
+	guestProfile                        *guestProfile
 }
 
 // preimageStop is the --stop-at-preimage* condition, checked after each step that read pre-image data.
@@ -275,6 +293,9 @@ func runConfigFromCLI(ctx *cli.Context) (*runConfig, error) {
 	if cfg.stopAtPreimage, err = parsePreimageStop(ctx); err != nil {
 		return nil, err
 	}
+	if cfg.guestProfile, err = guestProfileFromCLI(ctx); err != nil {
+		return nil, err
+	}
 	cfg.debug, cfg.stats = ctx.Bool(vmRunDebugFlag.Name), ctx.Path(vmRunDebugInfoFlag.Name) != ""
 	if cfg.debug && ctx.Path(vmRunMetaFlag.Name) == "" {
 		return nil, fmt.Errorf("--%s needs the symbols of --%s", vmRunDebugFlag.Name, vmRunMetaFlag.Name)
@@ -393,6 +414,11 @@ func vmRun(ctx *cli.Context) error {
 	if hostErr != nil {
 		return hostErr
 	}
+	if cfg.guestProfile != nil {
+		if err := cfg.guestProfile.write(); err != nil {
+			return err
+		}
+	}
 
 	if err := writeState(output, s); err != nil {
 		return fmt.Errorf("failed to write state output: %w", err)
@@ -480,6 +506,10 @@ type runner struct {
 func (r *runner) run(ctx context.Context) error {
 	s, cfg := r.state, r.cfg
 	r.start, r.startStep = time.Now(), s.Step
+	prof := cfg.guestProfile
+	if prof != nil {
+		prof.start(s.Step)
+	}
 	done := ctx.Done()
 	for !s.Exited {
 		select {
@@ -497,9 +527,11 @@ func (r *runner) run(ctx context.Context) error {
 			if cfg.stopAtPreimage != nil {
 				n = 1
 			}
+			n = prof.limit(step, n)
 			if _, err := r.advance(n, false); err != nil {
 				return err
 			}
+			prof.sample(s)
 			if r.preimageStopped(step) {
 				return nil
 			}
@@ -529,6 +561,7 @@ func (r *runner) run(ctx context.Context) error {
 		} else if _, err := r.advance(1, false); err != nil {
 			return err
 		}
+		prof.sample(s)
 		if r.preimageStopped(step) {
 			return nil
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/log"
+	"github.com/google/pprof/profile"
 	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/preimage"
@@ -305,6 +306,34 @@ func TestVMCommands(t *testing.T) {
 		require.Equal(t, serialized(t, final), readMaybeGzip(t, out2))
 	})
 
+	t.Run("guest profile", func(t *testing.T) {
+		dir := t.TempDir()
+		state := filepath.Join(dir, "state.bin")
+		vmCLIOK(t, "vm", "load-elf", "--type", "multithreaded64-5", "--path", hello, "--out", state, "--meta", "")
+		out, prof := filepath.Join(dir, "out.bin"), filepath.Join(dir, "guest.pprof")
+		_, stderr := vmCLIOK(t, "vm", "run", "--input", state, "--output", out, "--meta", "",
+			"--pprof.guest", prof, "--pprof.elf", hello, "--pprof.period", "101")
+		require.Contains(t, stderr, "Wrote the guest profile")
+		// Sampling runs the VM in short stretches: the final state must not change.
+		final, _ := libState(t, hello, nil, 0)
+		require.Equal(t, serialized(t, final), readMaybeGzip(t, out))
+		f, err := os.Open(prof)
+		require.NoError(t, err)
+		defer f.Close()
+		p, err := profile.Parse(f)
+		require.NoError(t, err)
+		var steps int64
+		names := make(map[string]bool)
+		for _, smp := range p.Sample {
+			steps += smp.Value[1]
+			for _, loc := range smp.Location {
+				names[loc.Line[0].Function.Name] = true
+			}
+		}
+		require.Equal(t, int64(final.Step), steps, "the profile accounts for every step")
+		require.True(t, names["main.main"] && names["runtime.main"], "guest functions are named")
+	})
+
 	t.Run("program exit code is not the run's", func(t *testing.T) {
 		dir := t.TempDir()
 		state := filepath.Join(dir, "state.bin.gz")
@@ -493,6 +522,9 @@ func TestVMCommands(t *testing.T) {
 			{"snapshot-fmt with two verbs", run("--snapshot-fmt", "%d-%d.bin"), "invalid --snapshot-fmt"},
 			{"bad preimage type", run("--stop-at-preimage-type", "md5"), "invalid --stop-at-preimage-type"},
 			{"bad preimage stop", run("--stop-at-preimage", "0xzz@1"), "invalid --stop-at-preimage"},
+			{"guest profile without ELF", run("--pprof.guest", filepath.Join(dir, "g.pprof")), "--pprof.guest needs --pprof.elf"},
+			{"guest profile of a non-Go ELF", run("--pprof.guest", filepath.Join(dir, "g.pprof"), "--pprof.elf", notELF), "failed to open --pprof.elf"},
+			{"zero profile period", run("--pprof.guest", filepath.Join(dir, "g.pprof"), "--pprof.elf", hello, "--pprof.period", "0"), "invalid --pprof.period 0"},
 			{"missing metadata", []string{"vm", "run", "--input", state, "--meta", filepath.Join(dir, "meta.json")}, "failed to load metadata"},
 			{"unwritable output", run("--output", filepath.Join(notELF, "out.bin")), "failed to write state output"},
 			{"missing witness input", []string{"vm", "witness", "--input", filepath.Join(dir, "nope.bin")}, "failed to load state"},

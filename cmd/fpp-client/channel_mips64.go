@@ -14,13 +14,16 @@ import (
 // VM steps per call. The VM never blocks a read or write, so nothing needs the scheduler's help.
 type rawChannel struct{ r, w uintptr }
 
-func (c rawChannel) Read(b []byte) (int, error) {
+// rawSyscall3 makes one system call (syscall_mips64.s) and returns its result or errno.
+func rawSyscall3(num, a1, a2, a3 uintptr) (r1, errno uintptr)
+
+func (c *rawChannel) Read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
 	for {
-		n, _, errno := syscall.RawSyscall(syscall.SYS_READ, c.r, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
-		switch {
+		n, e := rawSyscall3(syscall.SYS_READ, c.r, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		switch errno := syscall.Errno(e); {
 		case errno == syscall.EINTR || errno == syscall.EAGAIN:
 			continue
 		case errno != 0:
@@ -32,11 +35,30 @@ func (c rawChannel) Read(b []byte) (int, error) {
 	}
 }
 
-func (c rawChannel) Write(b []byte) (int, error) {
+// ReadFull implements preimage.FullReader: it reads until b is full.
+func (c *rawChannel) ReadFull(b []byte) error {
+	for n := 0; n < len(b); {
+		m, e := rawSyscall3(syscall.SYS_READ, c.r, uintptr(unsafe.Pointer(&b[n])), uintptr(len(b)-n))
+		switch errno := syscall.Errno(e); {
+		case errno == syscall.EINTR || errno == syscall.EAGAIN:
+			continue
+		case errno != 0:
+			return errno
+		case m == 0 && n == 0:
+			return io.EOF
+		case m == 0:
+			return io.ErrUnexpectedEOF
+		}
+		n += int(m)
+	}
+	return nil
+}
+
+func (c *rawChannel) Write(b []byte) (int, error) {
 	written := 0
 	for written < len(b) {
-		n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, c.w, uintptr(unsafe.Pointer(&b[written])), uintptr(len(b)-written))
-		switch {
+		n, e := rawSyscall3(syscall.SYS_WRITE, c.w, uintptr(unsafe.Pointer(&b[written])), uintptr(len(b)-written))
+		switch errno := syscall.Errno(e); {
 		case errno == syscall.EINTR || errno == syscall.EAGAIN:
 			continue
 		case errno != 0:
@@ -48,6 +70,6 @@ func (c rawChannel) Write(b []byte) (int, error) {
 }
 
 func preimageChannel() io.ReadWriter {
-	return rawChannel{preimage.PreimageReadFd, preimage.PreimageWriteFd}
+	return &rawChannel{preimage.PreimageReadFd, preimage.PreimageWriteFd}
 }
-func hintChannel() io.ReadWriter { return rawChannel{preimage.HintReadFd, preimage.HintWriteFd} }
+func hintChannel() io.ReadWriter { return &rawChannel{preimage.HintReadFd, preimage.HintWriteFd} }

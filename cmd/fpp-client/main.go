@@ -9,6 +9,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"runtime"
 
@@ -18,13 +19,28 @@ import (
 	"github.com/faultproof/faultproof/preimage"
 )
 
+// programMode selects the claims the program decides: empty for output-root claims, "interop" for
+// super-root claims (the super dispute game's program). It is set at build time with
+// -ldflags=-X=main.programMode=interop: as op-program's interop client, it is a program, and prestate, of
+// its own, because the super game serves only local keys 1-4 and nothing tells the two kinds of claim apart.
+var programMode string
+
 func main() {
 	logger := log.NewLogger(log.LogfmtHandlerWithLevel(os.Stdout, log.LevelInfo))
 	oracle := preimage.NewOracleClient(preimageChannel())
 	hinter := preimage.NewHintWriter(hintChannel())
 	// Inside the VM (mips64) recomputing blob commitments would cost tens of billions of steps; the on-chain
 	// oracle already proves each field element against its commitment. Natively the check is cheap.
-	err := client.RunWithOptions(logger, oracle, hinter, client.Options{SkipBlobCommitments: runtime.GOARCH == "mips64"})
+	opts := client.Options{SkipBlobCommitments: runtime.GOARCH == "mips64"}
+	var err error
+	switch programMode {
+	case "":
+		err = client.RunWithOptions(logger, oracle, hinter, opts)
+	case "interop":
+		err = client.RunInterop(logger, oracle, hinter, opts)
+	default:
+		err = fmt.Errorf("program built with an unknown mode %q", programMode)
+	}
 	if err != nil {
 		logger.Error("Program finished", "err", err)
 	}

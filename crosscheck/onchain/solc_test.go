@@ -106,19 +106,22 @@ var importRE = regexp.MustCompile(`(?m)^\s*import\s+(?:[^"';]*?\s+from\s+)?["'](
 
 // resolveImport turns an import path in the source unit from into a source unit name, as solc does:
 // relative to the importing unit for ./ and ../, then through the longest matching remapping.
-func resolveImport(from, imp string) string {
+func resolveImport(from, imp string) string { return resolveImportWith(remappings, from, imp) }
+
+// resolveImportWith is resolveImport with the given remappings.
+func resolveImportWith(remaps []string, from, imp string) string {
 	if strings.HasPrefix(imp, "./") || strings.HasPrefix(imp, "../") {
 		imp = path.Join(path.Dir(from), imp)
 	}
 	best := ""
-	for _, r := range remappings {
+	for _, r := range remaps {
 		prefix, _, _ := strings.Cut(r, "=")
 		if strings.HasPrefix(imp, prefix) && len(prefix) > len(best) {
 			best = prefix
 		}
 	}
 	if best != "" {
-		for _, r := range remappings {
+		for _, r := range remaps {
 			prefix, target, _ := strings.Cut(r, "=")
 			if prefix == best {
 				return target + strings.TrimPrefix(imp, prefix)

@@ -13,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/log"
+	"github.com/ethereum/go-ethereum/params"
 
 	"github.com/faultproof/faultproof/client/l1"
 	"github.com/faultproof/faultproof/host/kvstore"
@@ -48,7 +49,8 @@ func storePath(format kvstore.Format, dir string, key common.Hash) string {
 
 // TestCorruptStoredValueRefetched writes bad values into file and directory stores, as a crash during an
 // earlier run may leave them (a wrong value, a torn hex file, an empty file, a precompile result without
-// status byte; a short blob field element in a memory store, as a blob is 8193 files), then asks for them
+// status byte; a short blob field element in a memory store, as a blob is 8193 files), or as a shared
+// datadir may forge them (a precompile answer or a blob field element of the right shape), then asks for them
 // through the hints: each is logged with its key, fetched again and served right, and the good value
 // replaces the bad one in the store.
 func TestCorruptStoredValueRefetched(t *testing.T) {
@@ -88,9 +90,27 @@ func TestCorruptStoredValueRefetched(t *testing.T) {
 				{"precompile result without status", hint(preimage.HintL1PrecompileV2, call), preimage.PrecompileKey(crypto.Keccak256Hash(call)),
 					func(_ string, k common.Hash) { must(t, store.Put(k, []byte{7})) }, []byte{1}},
 			}
+			// A forged answer of the right shape: ecrecover of zeros succeeds with no output, status 0 would
+			// void a sender.
+			cases = append(cases, testCase{"forged precompile answer", hint(preimage.HintL1PrecompileV2, call), preimage.PrecompileKey(crypto.Keccak256Hash(call)),
+				func(_ string, k common.Hash) { must(t, store.Put(k, []byte{0})) }, []byte{1}})
 			if format == "memory" { // a blob is 8193 preimages: too many files for a unit test
+				// A blob stored whole, one element of it replaced by a canonical element of another blob: only
+				// the whole blob's commitment tells.
+				forged := e.l1.Blobs[1]
+				fe5, _ := l1.FieldElementKey(&forged.Commitment, 5)
+				storeWholeBlob := func(_ string, k common.Hash) {
+					for i := range params.BlobTxFieldElementsPerBlob {
+						key, in := l1.FieldElementKey(&forged.Commitment, i)
+						must(t, store.Put(common.Hash(key.PreimageKey()), forged.Blob[i*32:i*32+32]))
+						must(t, store.Put(common.Hash(preimage.KeccakKeyOf(in[:]).PreimageKey()), in[:]))
+					}
+					must(t, store.Put(k, ref.Blob[:32]))
+				}
 				cases = append(cases, testCase{"short blob field element", blobHint, fe0,
-					func(_ string, k common.Hash) { must(t, store.Put(k, ref.Blob[:31])) }, ref.Blob[:32]})
+					func(_ string, k common.Hash) { must(t, store.Put(k, ref.Blob[:31])) }, ref.Blob[:32]},
+					testCase{"forged blob field element", hint(preimage.HintL1Blob, cat(forged.VersionedHash[:], u64(e.l1.Blocks[forged.Block].Time()))),
+						fe5, storeWholeBlob, forged.Blob[5*32 : 6*32]})
 			}
 			for _, tc := range cases {
 				k := common.Hash(tc.key.PreimageKey())
@@ -149,7 +169,7 @@ func TestCorruptStoredValueNotRefetchable(t *testing.T) {
 	}
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

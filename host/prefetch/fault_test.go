@@ -112,7 +112,7 @@ func newFaultEnv(t *testing.T, maxAttempts int) *faultEnv {
 	}
 	l2c := sources.NewL2Client(rc2, opts)
 	t.Cleanup(l2c.Close)
-	bc, err := sources.NewBeaconClient(e.beaconProxy.URL(), false, opts)
+	bc, err := sources.NewBeaconClient(e.beaconProxy.URL(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +351,7 @@ func runCrashChild(dir string) error {
 	if err != nil {
 		return err
 	}
-	bc, err := sources.NewBeaconClient(beacon.URL, false, opts)
+	bc, err := sources.NewBeaconClient(beacon.URL, opts)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sort"
 	"strings"
 	"sync"
@@ -95,7 +96,6 @@ type envOpts struct {
 	// l2FromL1 serves the L1 chain as the L2 source (for receipts, which the L2 test chain lacks).
 	l2FromL1    bool
 	maxAttempts int
-	trust       bool
 	// l1Kind is the --l1.rpckind (standard if empty).
 	l1Kind sources.RPCKind
 	// blobInbox makes the test L1's blob transactions batch inbox transactions.
@@ -169,7 +169,7 @@ func (e *env) restart(t *testing.T) {
 	}
 	l1c := sources.NewL1Client(rc, o.l1Kind, opts)
 	t.Cleanup(l1c.Close)
-	bc, err := sources.NewBeaconClient(e.beacon.URL, o.trust, opts)
+	bc, err := sources.NewBeaconClient(e.beacon.URL, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -455,12 +455,60 @@ func TestL1BlobLyingBeacon(t *testing.T) {
 	e.checkStored(t, keySet{})
 }
 
-func TestL1BlobTrusted(t *testing.T) {
-	e := newEnv(t, envOpts{trust: true})
+// onMessage is a log handler that calls f when a record with message msg is logged.
+type onMessage struct {
+	msg string
+	f   func()
+}
+
+func (h onMessage) Enabled(context.Context, slog.Level) bool { return true }
+func (h onMessage) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.f()
+	}
+	return nil
+}
+func (h onMessage) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h onMessage) WithGroup(string) slog.Handler      { return h }
+
+// TestL1BlobTrustRPCStillChecked: --l1.trustrpc concerns the L1 execution RPC only (op-program's meaning).
+// A beacon node's sidecar whose blob does not match its commitment is refused with it too; before, the flag
+// turned this only KZG check off and the host stored the blob.
+func TestL1BlobTrustRPCStillChecked(t *testing.T) {
+	e := newEnv(t, envOpts{})
 	e.beacon.DisableBlobsEndpoint()
+	e.beacon.SetTamper(func(_ uint64, scs []testnode.Sidecar) []testnode.Sidecar {
+		for i := range scs {
+			scs[i].Blob[40] ^= 1
+		}
+		return scs
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b := e.l2.B
+	cfg := &host.Config{
+		Rollup: b.Rollup(), L2Head: b.Head().Hash(), L1URL: e.l1Node.URL, L1BeaconURL: e.beacon.URL, L1TrustRPC: true,
+		L2URLs: []string{e.l2Node.URL},
+	}
+	kv := &recordingKV{KV: kvstore.NewMem()}
+	// The first failure is enough: stop at its retry rather than wait out the backoff.
+	p, err := host.NewOnlinePrefetcher(ctx, log.NewLogger(onMessage{"Prefetch failed, retrying", cancel}), cfg, kv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.(io.Closer).Close()
 	ref := e.l1.Blobs[2]
-	e.get(t, hint(preimage.HintL1Blob, cat(ref.VersionedHash[:], u64(e.l1.Blocks[ref.Block].Time()))), preimage.Sha256Key(ref.VersionedHash))
-	e.checkStored(t, blobKeys(ref))
+	if err := p.Hint(hint(preimage.HintL1Blob, cat(ref.VersionedHash[:], u64(e.l1.Blocks[ref.Block].Time())))); err != nil {
+		t.Fatal(err)
+	}
+	fe, _ := l1.FieldElementKey(&ref.Commitment, 1)
+	_, err = p.GetPreimage(ctx, fe.PreimageKey())
+	if !errors.Is(err, sources.ErrInvalidResponse) {
+		t.Fatalf("tampered blob with --l1.trustrpc: %v", err)
+	}
+	if keys := kv.keys(); len(keys) != 0 {
+		t.Fatalf("%d preimages stored from a tampered blob", len(keys))
+	}
 }
 
 func TestPrecompiles(t *testing.T) {

@@ -82,6 +82,7 @@ type Config struct {
 type Prefetcher struct {
 	log   log.Logger
 	kv    kvstore.KV
+	check *StoredCheck
 	src   Sources
 	cfg   Config
 	stats *Stats
@@ -102,7 +103,7 @@ func New(logger log.Logger, kv kvstore.KV, src Sources, cfg Config) (*Prefetcher
 	if cfg.Stats == nil {
 		cfg.Stats = NewStats()
 	}
-	return &Prefetcher{log: logger, kv: kv, src: src, cfg: cfg, stats: cfg.Stats}, nil
+	return &Prefetcher{log: logger, kv: kv, check: NewStoredCheck(kv), src: src, cfg: cfg, stats: cfg.Stats}, nil
 }
 
 // Stats are the prefetcher's counters.
@@ -166,8 +167,8 @@ func bulkServes(lastHint string) bool {
 }
 
 // GetPreimage answers key from the store, fetching on a miss what the hints announced. A stored value
-// that fails its check (kvstore.CheckValue: e.g. a file torn by a crash) is logged and handled as a miss:
-// the fetch stores the good value over it.
+// that fails its check (StoredCheck: e.g. a file torn by a crash, or a forged precompile answer or blob
+// element) or cannot be checked is logged and handled as a miss: the fetch stores the good value over it.
 func (p *Prefetcher) GetPreimage(ctx context.Context, key [32]byte) ([]byte, error) {
 	v, err := p.stored(key, false)
 	if !missing(err) {
@@ -181,7 +182,7 @@ func (p *Prefetcher) GetPreimage(ctx context.Context, key [32]byte) ([]byte, err
 	if v, err = p.stored(key, true); !missing(err) {
 		return v, err
 	}
-	corrupt := errors.Is(err, kvstore.ErrCorrupt)
+	corrupt, unverifiable := errors.Is(err, kvstore.ErrCorrupt), errors.Is(err, ErrUnverifiable)
 
 	hint, bulk := p.hints()
 	if bulk != "" && bulkServes(hint) {
@@ -196,8 +197,11 @@ func (p *Prefetcher) GetPreimage(ctx context.Context, key [32]byte) ([]byte, err
 		}
 	}
 	keyName := fmt.Sprintf("%s key %s", preimage.KeyType(key[0]), common.Hash(key))
-	if corrupt {
+	switch {
+	case corrupt:
 		keyName += " (its stored value is corrupt)"
+	case unverifiable:
+		keyName += " (its stored value cannot be checked)"
 	}
 	if hint == "" {
 		return nil, fmt.Errorf("preimage %s is missing and %w", keyName, ErrNoHint)
@@ -212,24 +216,37 @@ func (p *Prefetcher) GetPreimage(ctx context.Context, key [32]byte) ([]byte, err
 	return v, err
 }
 
-// missing reports whether a stored read found nothing usable: no value, or a corrupt one.
+// missing reports whether a stored read found nothing usable: no value, a corrupt one, or one that cannot
+// be checked.
 func missing(err error) bool {
-	return errors.Is(err, kvstore.ErrNotFound) || errors.Is(err, kvstore.ErrCorrupt)
+	return errors.Is(err, kvstore.ErrNotFound) || errors.Is(err, kvstore.ErrCorrupt) || errors.Is(err, ErrUnverifiable)
 }
 
-// stored reads key from the store and checks the value against it. A corrupt value is returned as an
-// error wrapping kvstore.ErrCorrupt, and with report it is logged and counted.
+// stored reads key from the store and checks the value against it (StoredCheck, with the last hint). A
+// corrupt value is returned as an error wrapping kvstore.ErrCorrupt, one that cannot be checked as an error
+// wrapping ErrUnverifiable; with report either is logged and counted.
 func (p *Prefetcher) stored(key [32]byte, report bool) ([]byte, error) {
+	if v, ok := p.check.Cached(key); ok {
+		return v, nil
+	}
 	v, err := p.kv.Get(common.Hash(key))
 	if err == nil {
-		err = kvstore.CheckValue(key, v)
+		last, _ := p.hints()
+		err = p.check.Check(key, v, last)
 	}
-	if report && errors.Is(err, kvstore.ErrCorrupt) {
+	if report && (errors.Is(err, kvstore.ErrCorrupt) || errors.Is(err, ErrUnverifiable)) {
 		p.stats.corrupt.Add(1)
-		p.log.Warn("Stored preimage is corrupt, fetching it again", "type", preimage.KeyType(key[0]), "key", common.Hash(key), "err", err)
+		msg := "Stored preimage is corrupt, fetching it again"
+		if !errors.Is(err, kvstore.ErrCorrupt) {
+			msg = "Stored preimage cannot be checked, fetching it again"
+		}
+		p.log.Warn(msg, "type", preimage.KeyType(key[0]), "key", common.Hash(key), "err", err)
 		return nil, err
 	}
-	return v, err
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // fetch runs the route of hint, with retries if retry is set.

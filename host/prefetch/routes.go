@@ -216,6 +216,8 @@ func (p *Prefetcher) l1Blob(ctx context.Context, data []byte, b *batch) error {
 	if got := common.Hash(kzg4844.CalcBlobHashV1(sha256.New(), &c)); got != vh {
 		return fmt.Errorf("blob %s: commitment %x has versioned hash %s", vh, c, got)
 	}
+	// The source checked the blob against its commitment: serving its elements need not check it again.
+	p.check.remember(c, blob.Blob)
 	b.add(preimage.Sha256Key(vh), c[:])
 	for i := range params.BlobTxFieldElementsPerBlob {
 		key, in := l1.FieldElementKey(&c, i)

@@ -17,10 +17,6 @@ import (
 	"github.com/ethereum/go-ethereum/crypto/kzg4844"
 )
 
-// maxBeaconResponse bounds a beacon response body: a block's sidecars, hex-encoded, for far more blobs
-// than any fork allows.
-const maxBeaconResponse = 256 << 20
-
 // Blob is a blob with its KZG commitment, matched to the versioned hash it was asked for.
 type Blob struct {
 	VersionedHash common.Hash
@@ -46,24 +42,25 @@ func (e *HTTPStatusError) Is(target error) bool {
 
 // BeaconClient reads blobs from a beacon node's REST API.
 type BeaconClient struct {
-	base  *url.URL
-	http  *http.Client
-	opts  Options
-	trust bool
+	base *url.URL
+	http *http.Client
+	opts Options
 
 	mu             sync.Mutex
 	genesisTime    uint64
 	secondsPerSlot uint64 // zero until read
 }
 
-// NewBeaconClient reads blobs from the beacon API at baseURL. With trust, a sidecar's blob is not checked
-// against its commitment (the commitment is still checked against the versioned hash).
-func NewBeaconClient(baseURL string, trust bool, opts Options) (*BeaconClient, error) {
+// NewBeaconClient reads blobs from the beacon API at baseURL. Every blob is checked against its KZG
+// commitment, and the commitment against the versioned hash: trusting the L1 (--l1.trustrpc) concerns the
+// execution RPC only, and the program inside the VM does not recompute commitments, so this is the only
+// place where a wrong blob can be caught before a dispute's trace is built on it.
+func NewBeaconClient(baseURL string, opts Options) (*BeaconClient, error) {
 	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil, fmt.Errorf("beacon URL %q: want http(s)://host[:port][/path]", baseURL)
 	}
-	return &BeaconClient{base: u, http: &http.Client{}, opts: opts, trust: trust}, nil
+	return &BeaconClient{base: u, http: &http.Client{Transport: limitTransport{http.DefaultTransport}}, opts: opts}, nil
 }
 
 // get fetches path (below the base URL) and decodes the JSON answer into dest.
@@ -74,6 +71,7 @@ func (c *BeaconClient) get(ctx context.Context, method, path string, query url.V
 	u := *c.base
 	u.Path = c.base.Path + "/" + path
 	u.RawQuery = query.Encode()
+	ctx = WithResponseLimit(ctx, c.opts.maxResponse(DefaultMaxResponseSize))
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return fmt.Errorf("beacon %s: %w", path, err)
@@ -88,7 +86,10 @@ func (c *BeaconClient) get(ctx context.Context, method, path string, query url.V
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		return &HTTPStatusError{Path: path, Status: resp.StatusCode, Body: strings.TrimSpace(string(body))}
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxBeaconResponse)).Decode(dest); err != nil {
+	if err := json.NewDecoder(resp.Body).Decode(dest); err != nil {
+		if errors.Is(err, ErrResponseTooLarge) {
+			return fmt.Errorf("beacon %s: %w", path, err)
+		}
 		return invalid("beacon %s: %v", path, err)
 	}
 	return nil
@@ -248,7 +249,7 @@ func (c *BeaconClient) blobsFromBlobs(ctx context.Context, slot uint64, vhs []co
 }
 
 // blobsFromSidecars uses GET /eth/v1/beacon/blob_sidecars/{slot} and picks the sidecars whose commitment
-// hashes to a wanted vh; their blobs are checked against the commitments unless the client trusts the node.
+// hashes to a wanted vh; their blobs are checked against the commitments.
 func (c *BeaconClient) blobsFromSidecars(ctx context.Context, slot uint64, want map[common.Hash]bool) ([]*Blob, error) {
 	var resp struct {
 		Data []struct {
@@ -270,14 +271,12 @@ func (c *BeaconClient) blobsFromSidecars(ctx context.Context, slot uint64, want 
 		if sc.Blob == nil {
 			return nil, invalid("sidecar %d has no blob", sc.Index)
 		}
-		if !c.trust {
-			got, err := kzg4844.BlobToCommitment(sc.Blob)
-			if err != nil {
-				return nil, invalid("sidecar %d: commit: %v", sc.Index, err)
-			}
-			if got != sc.Commitment {
-				return nil, invalid("sidecar %d: blob commits to %x, not to the sidecar's commitment %x", sc.Index, got, sc.Commitment)
-			}
+		got, err := kzg4844.BlobToCommitment(sc.Blob)
+		if err != nil {
+			return nil, invalid("sidecar %d: commit: %v", sc.Index, err)
+		}
+		if got != sc.Commitment {
+			return nil, invalid("sidecar %d: blob commits to %x, not to the sidecar's commitment %x", sc.Index, got, sc.Commitment)
 		}
 		found[vh] = true
 		out = append(out, &Blob{VersionedHash: vh, Commitment: sc.Commitment, Blob: sc.Blob})

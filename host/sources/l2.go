@@ -298,7 +298,7 @@ func (c *L2Client) ExecutePayload(ctx context.Context, parentHash common.Hash, p
 		State witnessValues `json:"state"`
 		Codes witnessValues `json:"codes"`
 	}
-	if err := c.rpc.call(ctx, &res, "debug_executePayload", parentHash, payloadAttributes); err != nil {
+	if err := c.rpc.callLimit(ctx, MaxWitnessResponseSize, &res, "debug_executePayload", parentHash, payloadAttributes); err != nil {
 		return nil, fmt.Errorf("execute L2 payload on %s: %w", parentHash, err)
 	}
 	if res == nil {

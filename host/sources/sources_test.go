@@ -348,7 +348,7 @@ func TestBeaconBlobs(t *testing.T) {
 		if disableBlobs {
 			beacon.DisableBlobsEndpoint()
 		}
-		c, err := sources.NewBeaconClient(beacon.URL+"/", false, sources.Options{})
+		c, err := sources.NewBeaconClient(beacon.URL+"/", sources.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -390,7 +390,7 @@ func TestBeaconBlobsByHashes(t *testing.T) {
 		if endpoint == "blob_sidecars" {
 			beacon.DisableBlobsEndpoint()
 		}
-		c, err := sources.NewBeaconClient(beacon.URL, false, sources.Options{})
+		c, err := sources.NewBeaconClient(beacon.URL, sources.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -425,25 +425,16 @@ func TestBeaconLyingBlob(t *testing.T) {
 		return scs
 	})
 	ctx := context.Background()
-	c, _ := sources.NewBeaconClient(beacon.URL, false, sources.Options{})
+	c, _ := sources.NewBeaconClient(beacon.URL, sources.Options{})
 	if _, err := c.BlobByHash(ctx, ts, ref.VersionedHash); !errors.Is(err, sources.ErrInvalidResponse) {
 		t.Fatalf("corrupt blob: %v", err)
-	}
-	// Trusted: the blob is not checked against the commitment.
-	trusted, _ := sources.NewBeaconClient(beacon.URL, true, sources.Options{})
-	blob, err := trusted.BlobByHash(ctx, ts, ref.VersionedHash)
-	if err != nil {
-		t.Fatalf("trusted: %v", err)
-	}
-	if *blob.Blob == *ref.Blob {
-		t.Fatal("trusted client got the untampered blob")
 	}
 }
 
 func TestBeaconErrors(t *testing.T) {
 	chain, beacon := beaconFor(t)
 	ctx := context.Background()
-	c, _ := sources.NewBeaconClient(beacon.URL, false, sources.Options{})
+	c, _ := sources.NewBeaconClient(beacon.URL, sources.Options{})
 	beacon.FailHTTP(1)
 	var statusErr *sources.HTTPStatusError
 	if _, err := c.BlobByHash(ctx, chain.Blocks[1].Time(), chain.Blobs[0].VersionedHash); !errors.As(err, &statusErr) || statusErr.Status != 500 {
@@ -452,7 +443,7 @@ func TestBeaconErrors(t *testing.T) {
 	if _, err := c.BlobByHash(ctx, testnode.L1GenesisTime-1, chain.Blobs[0].VersionedHash); err == nil {
 		t.Fatal("timestamp before genesis accepted")
 	}
-	if _, err := sources.NewBeaconClient("ftp://x", false, sources.Options{}); err == nil {
+	if _, err := sources.NewBeaconClient("ftp://x", sources.Options{}); err == nil {
 		t.Fatal("ftp URL accepted")
 	}
 }

@@ -1,0 +1,20 @@
+package keccak
+
+import (
+	"math/rand"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// Sum256 is keccak256 at lengths around the block boundaries.
+func TestSum256(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	for _, n := range []int{0, 1, 31, 135, 136, 137, 271, 272, 273, 1000} {
+		data := make([]byte, n)
+		rng.Read(data)
+		if got, want := Sum256(data), crypto.Keccak256Hash(data); got != want {
+			t.Errorf("%d bytes: %x, want %s", n, got, want)
+		}
+	}
+}

@@ -1,0 +1,134 @@
+package keccak
+
+import "math/bits"
+
+// permuteGeneric applies Keccak-f[1600] to a: 24 rounds, unrolled two at a time between two sets of
+// local lanes (a_xy is lane x + 5y), each output row computed from the five lanes that rho and pi move there.
+func permuteGeneric(a *[25]uint64) {
+	var c0, c1, c2, c3, c4, d0, d1, d2, d3, d4, b0, b1, b2, b3, b4 uint64
+	var e00, e10, e20, e30, e40, e01, e11, e21, e31, e41, e02, e12, e22, e32, e42, e03, e13, e23, e33, e43, e04, e14, e24, e34, e44 uint64
+	a00, a10, a20, a30, a40, a01, a11, a21, a31, a41, a02, a12, a22, a32, a42, a03, a13, a23, a33, a43, a04, a14, a24, a34, a44 := a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19], a[20], a[21], a[22], a[23], a[24]
+	for i := 0; i < 24; i += 2 {
+		c0 = a00 ^ a01 ^ a02 ^ a03 ^ a04
+		c1 = a10 ^ a11 ^ a12 ^ a13 ^ a14
+		c2 = a20 ^ a21 ^ a22 ^ a23 ^ a24
+		c3 = a30 ^ a31 ^ a32 ^ a33 ^ a34
+		c4 = a40 ^ a41 ^ a42 ^ a43 ^ a44
+		d0 = c4 ^ bits.RotateLeft64(c1, 1)
+		d1 = c0 ^ bits.RotateLeft64(c2, 1)
+		d2 = c1 ^ bits.RotateLeft64(c3, 1)
+		d3 = c2 ^ bits.RotateLeft64(c4, 1)
+		d4 = c3 ^ bits.RotateLeft64(c0, 1)
+		b0 = a00 ^ d0
+		b1 = bits.RotateLeft64(a11^d1, 44)
+		b2 = bits.RotateLeft64(a22^d2, 43)
+		b3 = bits.RotateLeft64(a33^d3, 21)
+		b4 = bits.RotateLeft64(a44^d4, 14)
+		e00 = b0 ^ (^b1 & b2) ^ rc[i]
+		e10 = b1 ^ (^b2 & b3)
+		e20 = b2 ^ (^b3 & b4)
+		e30 = b3 ^ (^b4 & b0)
+		e40 = b4 ^ (^b0 & b1)
+		b0 = bits.RotateLeft64(a30^d3, 28)
+		b1 = bits.RotateLeft64(a41^d4, 20)
+		b2 = bits.RotateLeft64(a02^d0, 3)
+		b3 = bits.RotateLeft64(a13^d1, 45)
+		b4 = bits.RotateLeft64(a24^d2, 61)
+		e01 = b0 ^ (^b1 & b2)
+		e11 = b1 ^ (^b2 & b3)
+		e21 = b2 ^ (^b3 & b4)
+		e31 = b3 ^ (^b4 & b0)
+		e41 = b4 ^ (^b0 & b1)
+		b0 = bits.RotateLeft64(a10^d1, 1)
+		b1 = bits.RotateLeft64(a21^d2, 6)
+		b2 = bits.RotateLeft64(a32^d3, 25)
+		b3 = bits.RotateLeft64(a43^d4, 8)
+		b4 = bits.RotateLeft64(a04^d0, 18)
+		e02 = b0 ^ (^b1 & b2)
+		e12 = b1 ^ (^b2 & b3)
+		e22 = b2 ^ (^b3 & b4)
+		e32 = b3 ^ (^b4 & b0)
+		e42 = b4 ^ (^b0 & b1)
+		b0 = bits.RotateLeft64(a40^d4, 27)
+		b1 = bits.RotateLeft64(a01^d0, 36)
+		b2 = bits.RotateLeft64(a12^d1, 10)
+		b3 = bits.RotateLeft64(a23^d2, 15)
+		b4 = bits.RotateLeft64(a34^d3, 56)
+		e03 = b0 ^ (^b1 & b2)
+		e13 = b1 ^ (^b2 & b3)
+		e23 = b2 ^ (^b3 & b4)
+		e33 = b3 ^ (^b4 & b0)
+		e43 = b4 ^ (^b0 & b1)
+		b0 = bits.RotateLeft64(a20^d2, 62)
+		b1 = bits.RotateLeft64(a31^d3, 55)
+		b2 = bits.RotateLeft64(a42^d4, 39)
+		b3 = bits.RotateLeft64(a03^d0, 41)
+		b4 = bits.RotateLeft64(a14^d1, 2)
+		e04 = b0 ^ (^b1 & b2)
+		e14 = b1 ^ (^b2 & b3)
+		e24 = b2 ^ (^b3 & b4)
+		e34 = b3 ^ (^b4 & b0)
+		e44 = b4 ^ (^b0 & b1)
+		c0 = e00 ^ e01 ^ e02 ^ e03 ^ e04
+		c1 = e10 ^ e11 ^ e12 ^ e13 ^ e14
+		c2 = e20 ^ e21 ^ e22 ^ e23 ^ e24
+		c3 = e30 ^ e31 ^ e32 ^ e33 ^ e34
+		c4 = e40 ^ e41 ^ e42 ^ e43 ^ e44
+		d0 = c4 ^ bits.RotateLeft64(c1, 1)
+		d1 = c0 ^ bits.RotateLeft64(c2, 1)
+		d2 = c1 ^ bits.RotateLeft64(c3, 1)
+		d3 = c2 ^ bits.RotateLeft64(c4, 1)
+		d4 = c3 ^ bits.RotateLeft64(c0, 1)
+		b0 = e00 ^ d0
+		b1 = bits.RotateLeft64(e11^d1, 44)
+		b2 = bits.RotateLeft64(e22^d2, 43)
+		b3 = bits.RotateLeft64(e33^d3, 21)
+		b4 = bits.RotateLeft64(e44^d4, 14)
+		a00 = b0 ^ (^b1 & b2) ^ rc[i+1]
+		a10 = b1 ^ (^b2 & b3)
+		a20 = b2 ^ (^b3 & b4)
+		a30 = b3 ^ (^b4 & b0)
+		a40 = b4 ^ (^b0 & b1)
+		b0 = bits.RotateLeft64(e30^d3, 28)
+		b1 = bits.RotateLeft64(e41^d4, 20)
+		b2 = bits.RotateLeft64(e02^d0, 3)
+		b3 = bits.RotateLeft64(e13^d1, 45)
+		b4 = bits.RotateLeft64(e24^d2, 61)
+		a01 = b0 ^ (^b1 & b2)
+		a11 = b1 ^ (^b2 & b3)
+		a21 = b2 ^ (^b3 & b4)
+		a31 = b3 ^ (^b4 & b0)
+		a41 = b4 ^ (^b0 & b1)
+		b0 = bits.RotateLeft64(e10^d1, 1)
+		b1 = bits.RotateLeft64(e21^d2, 6)
+		b2 = bits.RotateLeft64(e32^d3, 25)
+		b3 = bits.RotateLeft64(e43^d4, 8)
+		b4 = bits.RotateLeft64(e04^d0, 18)
+		a02 = b0 ^ (^b1 & b2)
+		a12 = b1 ^ (^b2 & b3)
+		a22 = b2 ^ (^b3 & b4)
+		a32 = b3 ^ (^b4 & b0)
+		a42 = b4 ^ (^b0 & b1)
+		b0 = bits.RotateLeft64(e40^d4, 27)
+		b1 = bits.RotateLeft64(e01^d0, 36)
+		b2 = bits.RotateLeft64(e12^d1, 10)
+		b3 = bits.RotateLeft64(e23^d2, 15)
+		b4 = bits.RotateLeft64(e34^d3, 56)
+		a03 = b0 ^ (^b1 & b2)
+		a13 = b1 ^ (^b2 & b3)
+		a23 = b2 ^ (^b3 & b4)
+		a33 = b3 ^ (^b4 & b0)
+		a43 = b4 ^ (^b0 & b1)
+		b0 = bits.RotateLeft64(e20^d2, 62)
+		b1 = bits.RotateLeft64(e31^d3, 55)
+		b2 = bits.RotateLeft64(e42^d4, 39)
+		b3 = bits.RotateLeft64(e03^d0, 41)
+		b4 = bits.RotateLeft64(e14^d1, 2)
+		a04 = b0 ^ (^b1 & b2)
+		a14 = b1 ^ (^b2 & b3)
+		a24 = b2 ^ (^b3 & b4)
+		a34 = b3 ^ (^b4 & b0)
+		a44 = b4 ^ (^b0 & b1)
+	}
+	a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19], a[20], a[21], a[22], a[23], a[24] = a00, a10, a20, a30, a40, a01, a11, a21, a31, a41, a02, a12, a22, a32, a42, a03, a13, a23, a33, a43, a04, a14, a24, a34, a44
+}
