@@ -1,5 +1,7 @@
 package vm
 
+import "github.com/faultproof/faultproof/preimage"
+
 // Memory layout.
 const (
 	// PageAddrBits is the number of address bits inside a page.
@@ -61,15 +63,16 @@ const (
 	regRA = 31 // return address
 )
 
-// File descriptors the VM knows.
+// File descriptors the VM knows: the standard three, the hint and preimage channels at the numbers of the
+// preimage ABI, and the one an eventfd call returns.
 const (
 	FdStdin         = 0
 	FdStdout        = 1
 	FdStderr        = 2
-	FdHintRead      = 3
-	FdHintWrite     = 4
-	FdPreimageRead  = 5
-	FdPreimageWrite = 6
+	FdHintRead      = preimage.HintReadFd
+	FdHintWrite     = preimage.HintWriteFd
+	FdPreimageRead  = preimage.PreimageReadFd
+	FdPreimageWrite = preimage.PreimageWriteFd
 	fdEventFd       = 100
 )
 

@@ -21,6 +21,7 @@ import (
 	"github.com/faultproof/faultproof/devnet"
 	"github.com/faultproof/faultproof/host"
 	"github.com/faultproof/faultproof/host/kvstore"
+	"github.com/faultproof/faultproof/preimage"
 )
 
 var benchOnlineCommand = &cli.Command{
@@ -162,8 +163,8 @@ func runOnline(ctx context.Context, srv *devnet.Server, cfg *host.Config) (onlin
 	run := onlineRun{elapsed: time.Since(start)}
 	var exit *host.ExitError
 	switch {
-	case errors.As(err, &exit) && exit.Code == 1:
-		run.code = 1
+	case errors.As(err, &exit) && exit.Code == preimage.ExitInvalid:
+		run.code = exit.Code
 	case err != nil:
 		return run, err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/faultproof/faultproof/devnet"
 	"github.com/faultproof/faultproof/host"
 	"github.com/faultproof/faultproof/host/kvstore"
+	"github.com/faultproof/faultproof/preimage"
 	"github.com/faultproof/faultproof/vm"
 )
 
@@ -215,7 +216,7 @@ func runDemo(ctx *cli.Context) error {
 		fmt.Printf("Preimages and configs are in %s; %s replays each dispute offline.\n", datadir, path)
 	}
 	if !allAsExpected {
-		return &host.ExitError{Code: exitFailure, Err: errors.New("a verdict was not the expected one")}
+		return &host.ExitError{Code: preimage.ExitFailure, Err: errors.New("a verdict was not the expected one")}
 	}
 	if ctx.Bool("game") {
 		fmt.Println()

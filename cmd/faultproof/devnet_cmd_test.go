@@ -23,6 +23,7 @@ import (
 
 	"github.com/faultproof/faultproof/devnet"
 	"github.com/faultproof/faultproof/host"
+	"github.com/faultproof/faultproof/preimage"
 	"github.com/faultproof/faultproof/rollup"
 )
 
@@ -137,7 +138,7 @@ func TestDevnetServeBadFlags(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, stderr, code := runCLI(t, tc.args...)
-			require.Equal(t, exitFailure, code, stderr)
+			require.Equal(t, preimage.ExitFailure, code, stderr)
 			require.Contains(t, lastError(stderr), tc.errText)
 		})
 	}

@@ -116,7 +116,7 @@ func runExecBlock(ctx *cli.Context) error {
 		if job.want != nil && job.want.Hash() == expect {
 			err = fmt.Errorf("%w; header fields that differ: %s", err, strings.Join(headerDiff(b.Header(), job.want), ", "))
 		}
-		return &host.ExitError{Code: exitInvalid, Err: err}
+		return &host.ExitError{Code: preimage.ExitInvalid, Err: err}
 	}
 	return nil
 }

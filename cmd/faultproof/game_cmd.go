@@ -23,6 +23,7 @@ import (
 	"github.com/faultproof/faultproof/game/trace"
 	"github.com/faultproof/faultproof/host"
 	"github.com/faultproof/faultproof/host/kvstore"
+	"github.com/faultproof/faultproof/preimage"
 	"github.com/faultproof/faultproof/vm"
 )
 
@@ -207,7 +208,7 @@ func playDevnetGames(o *gameOptions, d *devnet.Devnet) error {
 	}
 	for _, r := range results {
 		if !r.OK() {
-			return &host.ExitError{Code: exitFailure, Err: fmt.Errorf("game %s: %s, expected %s", r.Scenario.Name, r.Status, r.Expected)}
+			return &host.ExitError{Code: preimage.ExitFailure, Err: fmt.Errorf("game %s: %s, expected %s", r.Scenario.Name, r.Status, r.Expected)}
 		}
 	}
 	return nil

@@ -95,7 +95,7 @@ func runHostWithMetrics(ctx *cli.Context, h *host.Host) error {
 // process.
 func inProcessInteropProgram(ctx context.Context, preimageCh, hintCh io.ReadWriter) error {
 	err := client.RunInterop(log.Root(), preimage.NewOracleClient(preimageCh), preimage.NewHintWriter(hintCh), client.Options{})
-	if code := client.ExitCode(err); code != client.ExitValid {
+	if code := client.ExitCode(err); code != preimage.ExitValid {
 		return &host.ExitError{Code: code, Err: err}
 	}
 	return nil
@@ -105,7 +105,7 @@ func inProcessInteropProgram(ctx context.Context, preimageCh, hintCh io.ReadWrit
 // would get.
 func inProcessProgram(ctx context.Context, preimageCh, hintCh io.ReadWriter) error {
 	err := client.Run(log.Root(), preimage.NewOracleClient(preimageCh), preimage.NewHintWriter(hintCh))
-	if code := client.ExitCode(err); code != client.ExitValid {
+	if code := client.ExitCode(err); code != preimage.ExitValid {
 		return &host.ExitError{Code: code, Err: err}
 	}
 	return nil

@@ -12,14 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/faultproof/faultproof/host"
-)
-
-// Exit codes. 0 and 1 are the program's verdict (claim valid, claim invalid); everything that is not a
-// verdict exits 2, so that a broken setup can never be mistaken for an invalid claim.
-const (
-	exitValid   = 0
-	exitInvalid = 1
-	exitFailure = 2
+	"github.com/faultproof/faultproof/preimage"
 )
 
 func newApp() *cli.App {
@@ -44,14 +37,14 @@ func run(args []string) int {
 	app, args := appFor(args)
 	err := app.Run(args)
 	if err == nil {
-		return exitValid
+		return preimage.ExitValid
 	}
 	var exitErr *host.ExitError
 	if errors.As(err, &exitErr) {
 		switch {
-		case exitErr.Code == exitInvalid && exitErr.Err != nil:
+		case exitErr.Code == preimage.ExitInvalid && exitErr.Err != nil:
 			log.Warn("Exiting", "exit", exitErr.Code, "reason", exitErr.Err)
-		case exitErr.Code == exitInvalid:
+		case exitErr.Code == preimage.ExitInvalid:
 			log.Warn("Claim is invalid", "exit", exitErr.Code)
 		default:
 			log.Error("Program failed", "exit", exitErr.Code, "err", exitErr)
@@ -59,5 +52,5 @@ func run(args []string) int {
 		return exitErr.Code
 	}
 	fmt.Fprintf(os.Stderr, "%s: %v\n", app.Name, err)
-	return exitFailure
+	return preimage.ExitFailure
 }

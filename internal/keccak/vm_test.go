@@ -1,4 +1,4 @@
-package keccak
+package keccak_test
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/faultproof/faultproof/internal/keccak"
 	"github.com/faultproof/faultproof/vm"
 )
 
@@ -48,7 +49,7 @@ func TestPermuteInsideTheVM(t *testing.T) {
 			x ^= x << 17
 			a[i] = x
 		}
-		permuteGeneric(&a)
+		keccak.PermuteGeneric(&a)
 		sum ^= a[n%25]
 	}
 	want := fmt.Sprintf("checksum %016x", sum)
