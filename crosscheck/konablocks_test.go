@@ -24,7 +24,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -50,7 +49,7 @@ type konaFixture struct {
 		Attributes json.RawMessage `json:"executing_payload"`
 	}
 	Parent      *types.Header             `json:"parent_header"`
-	Attributes  *engine.PayloadAttributes `json:"executing_payload"`
+	Attributes  *rollup.PayloadAttributes `json:"executing_payload"`
 	Expected    common.Hash               `json:"expected_block_hash"`
 	RollupChain struct {
 		L2ChainID uint64 `json:"l2_chain_id"`

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/params"
@@ -89,7 +88,7 @@ type AttributesInput struct {
 // SystemConfigFromL2Block of the built block, which is what op-node does and differs after a Karst
 // activation block on a KeepKarstUpgradeGas chain. Errors wrap ErrAttributesReset or
 // ErrAttributesCritical.
-func BuildAttributes(cfg *rollup.Config, l1ChainConfig *params.ChainConfig, in *AttributesInput) (*engine.PayloadAttributes, rollup.SystemConfig, error) {
+func BuildAttributes(cfg *rollup.Config, l1ChainConfig *params.ChainConfig, in *AttributesInput) (*rollup.PayloadAttributes, rollup.SystemConfig, error) {
 	sysCfg := in.SysCfg
 	parent, l1 := &in.Parent, in.L1Origin
 	if l1 == nil || l1.Number == nil || !l1.Number.IsUint64() {
@@ -146,7 +145,7 @@ func BuildAttributes(cfg *rollup.Config, l1ChainConfig *params.ChainConfig, in *
 	if gasLimit < sysCfg.GasLimit {
 		return nil, sysCfg, fmt.Errorf("%w: gas limit %d plus upgrade gas %d overflows", ErrAttributesCritical, sysCfg.GasLimit, upgradeGas)
 	}
-	attrs := &engine.PayloadAttributes{
+	attrs := &rollup.PayloadAttributes{
 		Timestamp:             t,
 		Random:                l1.MixDigest,
 		SuggestedFeeRecipient: SequencerFeeVaultAddress,

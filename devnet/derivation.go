@@ -6,7 +6,6 @@ import (
 	"io"
 	"reflect"
 
-	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto/kzg4844"
@@ -191,7 +190,7 @@ func (g *generator) deriveSafe() (reorgAt uint64, err error) {
 }
 
 // sequenced is the sequencer's block n if it is the block of attrs on parent.
-func (c *l2Chain) sequenced(n uint64, parent common.Hash, attrs *engine.PayloadAttributes) *types.Block {
+func (c *l2Chain) sequenced(n uint64, parent common.Hash, attrs *rollup.PayloadAttributes) *types.Block {
 	if n >= c.next() || c.blocks[n].ParentHash() != parent || !reflect.DeepEqual(c.attrs[n], attrs) {
 		return nil
 	}
@@ -199,7 +198,7 @@ func (c *l2Chain) sequenced(n uint64, parent common.Hash, attrs *engine.PayloadA
 }
 
 // build has op-geth build block n on block n-1 from attrs (errRejected if it does not).
-func (c *l2Chain) build(n uint64, attrs *engine.PayloadAttributes) (*types.Block, error) {
+func (c *l2Chain) build(n uint64, attrs *rollup.PayloadAttributes) (*types.Block, error) {
 	block, _, err := buildBlock(c.miner, c.chain, c.config, c.blocks[n-1], attrs, false)
 	return block, err
 }

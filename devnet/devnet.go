@@ -9,8 +9,6 @@ import (
 	"math/big"
 	"slices"
 
-	"github.com/ethereum/go-ethereum/beacon/engine"
-
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -60,7 +58,7 @@ type Devnet struct {
 	l1Blocks   []*types.Block // index = number
 	l1Receipts []types.Receipts
 	l2Blocks   []*types.Block // index = number
-	l2Attrs    []*engine.PayloadAttributes
+	l2Attrs    []*rollup.PayloadAttributes
 	outputs    []Output // index = L2 block number
 	blobs      map[common.Hash]*blobRecord
 	blobBlocks []uint64
@@ -261,7 +259,7 @@ func (d *Devnet) L2Block(n uint64) *types.Block {
 
 // L2Attributes returns the payload attributes L2 block n was built from (nil for genesis and past the
 // head): what derivation makes of its batch.
-func (d *Devnet) L2Attributes(n uint64) *engine.PayloadAttributes {
+func (d *Devnet) L2Attributes(n uint64) *rollup.PayloadAttributes {
 	if n >= uint64(len(d.l2Attrs)) {
 		return nil
 	}

@@ -164,7 +164,7 @@ type L2Builder struct {
 	sender common.Address
 	nonce  uint64
 	blocks []*types.Block // index = number
-	attrs  []*engine.PayloadAttributes
+	attrs  []*rollup.PayloadAttributes
 	// witnesses holds the RLP of op-geth's stateless witness of each block after genesis.
 	witnesses [][]byte
 }
@@ -205,7 +205,7 @@ func NewL2Builder() (*L2Builder, error) {
 	b := &L2Builder{config: cfg, rollup: rcfg, db: db, chain: chain, miner: m, key: key, sender: sender}
 	b.rollup.Genesis.L2 = rollup.BlockID{Hash: chain.Genesis().Hash(), Number: 0}
 	b.blocks = []*types.Block{chain.Genesis()}
-	b.attrs = []*engine.PayloadAttributes{nil}
+	b.attrs = []*rollup.PayloadAttributes{nil}
 	return b, nil
 }
 
@@ -228,7 +228,7 @@ func (b *L2Builder) Block(n uint64) *types.Block { return b.blocks[n] }
 func (b *L2Builder) Head() *types.Block { return b.blocks[len(b.blocks)-1] }
 
 // Attributes returns the payload attributes block n was built from (nil for genesis).
-func (b *L2Builder) Attributes(n uint64) *engine.PayloadAttributes { return b.attrs[n] }
+func (b *L2Builder) Attributes(n uint64) *rollup.PayloadAttributes { return b.attrs[n] }
 
 // StateDB opens op-geth's state at a root, to check results against.
 func (b *L2Builder) StateAt(root common.Hash) (*state.StateDB, error) { return b.chain.StateAt(root) }
@@ -322,7 +322,7 @@ func (b *L2Builder) AddBlock() error {
 	n := parent.NumberU64() + 1
 	ts := b.rollup.TimestampForBlock(n)
 	gasLimit := uint64(30_000_000)
-	attrs := &engine.PayloadAttributes{
+	attrs := &rollup.PayloadAttributes{
 		Timestamp:             ts,
 		Random:                common.Hash{0xee, byte(n)},
 		SuggestedFeeRecipient: common.HexToAddress("0x4200000000000000000000000000000000000011"),
@@ -369,7 +369,7 @@ var errRejected = errors.New("the engine rejects the payload attributes")
 // buildBlock has op-geth's block builder build the block of attrs on parent, as op-node drives it
 // (forced transactions, no transaction pool), checks that every forced transaction made it in, and inserts
 // the block into chain. With witness, it also returns the RLP of op-geth's stateless witness of the block.
-func buildBlock(m *miner.Miner, chain *core.BlockChain, config *params.ChainConfig, parent *types.Block, attrs *engine.PayloadAttributes, witness bool) (*types.Block, []byte, error) {
+func buildBlock(m *miner.Miner, chain *core.BlockChain, config *params.ChainConfig, parent *types.Block, attrs *rollup.PayloadAttributes, witness bool) (*types.Block, []byte, error) {
 	n := parent.NumberU64() + 1
 	txs := make([]*types.Transaction, len(attrs.Transactions))
 	for i, enc := range attrs.Transactions {
@@ -404,7 +404,7 @@ func buildBlock(m *miner.Miner, chain *core.BlockChain, config *params.ChainConf
 
 // payloadArgs are op-geth's builder arguments for attrs on parent, as op-node drives it: the attributes'
 // transactions forced, none from a pool. Transactions that do not decode are left out.
-func payloadArgs(parent common.Hash, attrs *engine.PayloadAttributes) *miner.BuildPayloadArgs {
+func payloadArgs(parent common.Hash, attrs *rollup.PayloadAttributes) *miner.BuildPayloadArgs {
 	args := &miner.BuildPayloadArgs{
 		Parent: parent, Timestamp: attrs.Timestamp, FeeRecipient: attrs.SuggestedFeeRecipient, Random: attrs.Random,
 		Withdrawals: attrs.Withdrawals, BeaconRoot: attrs.BeaconRoot, NoTxPool: true,

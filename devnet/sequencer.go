@@ -7,7 +7,6 @@ import (
 	"math/big"
 	"slices"
 
-	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/consensus/beacon"
@@ -42,7 +41,7 @@ type l2Chain struct {
 	miner   *miner.Miner
 
 	blocks  []*types.Block
-	attrs   []*engine.PayloadAttributes // index = number (nil for genesis)
+	attrs   []*rollup.PayloadAttributes // index = number (nil for genesis)
 	outputs []Output
 	built   []*l2Built // index = number: what the sequencer built (nil for genesis and derived blocks)
 	byHash  map[common.Hash]uint64
@@ -141,7 +140,7 @@ func newL2Chain(cfg *params.ChainConfig, rcfg *rollup.Config, acc *accounts, ran
 		return nil, err
 	}
 	c.outputs = []Output{out}
-	c.attrs = []*engine.PayloadAttributes{nil}
+	c.attrs = []*rollup.PayloadAttributes{nil}
 	c.built = []*l2Built{nil}
 	c.byHash = map[common.Hash]uint64{chain.Genesis().Hash(): 0}
 	return c, nil
@@ -151,7 +150,7 @@ func newL2Chain(cfg *params.ChainConfig, rcfg *rollup.Config, acc *accounts, ran
 func (c *l2Chain) next() uint64 { return uint64(len(c.blocks)) }
 
 // appendBlock makes block, built from attrs, the chain's head.
-func (c *l2Chain) appendBlock(block *types.Block, attrs *engine.PayloadAttributes, built *l2Built) error {
+func (c *l2Chain) appendBlock(block *types.Block, attrs *rollup.PayloadAttributes, built *l2Built) error {
 	out, err := c.output(block)
 	if err != nil {
 		return err
@@ -307,7 +306,7 @@ func (c *l2Chain) rejectedTx() ([]byte, error) {
 }
 
 // depositsOnly is attrs with its deposit transactions only: Holocene's replacement of a rejected payload.
-func depositsOnly(attrs *engine.PayloadAttributes) *engine.PayloadAttributes {
+func depositsOnly(attrs *rollup.PayloadAttributes) *rollup.PayloadAttributes {
 	out := *attrs
 	out.Transactions = nil
 	for _, tx := range attrs.Transactions {

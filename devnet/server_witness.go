@@ -8,13 +8,14 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/stateless"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/miner"
 	"github.com/ethereum/go-ethereum/rlp"
+
+	"github.com/faultproof/faultproof/rollup"
 )
 
 // l2DebugAPI is the debug namespace of the L2 node, which is also an "experimental" node: it executes
@@ -44,7 +45,7 @@ type PayloadWitness struct {
 // transactions only) on the parent's state without importing it, and the builder's stateless witness is
 // returned. Like op-geth's debug_executionWitness, the witness lacks the trie nodes that prove an account
 // absent; a host fetches those one by one.
-func (a *l2DebugAPI) ExecutePayload(parent common.Hash, attrs *engine.PayloadAttributes) (*PayloadWitness, error) {
+func (a *l2DebugAPI) ExecutePayload(parent common.Hash, attrs *rollup.PayloadAttributes) (*PayloadWitness, error) {
 	if attrs == nil {
 		return nil, &invalidParamsError{"missing payload attributes"}
 	}

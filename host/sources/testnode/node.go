@@ -12,7 +12,6 @@ import (
 	"net/http/httptest"
 	"sync"
 
-	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/state"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/faultproof/faultproof/devnet"
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/rollup"
 )
 
 // Backend is the chain a Node serves.
@@ -408,7 +408,7 @@ func (a *debugAPI) GetRawReceipts(bh rpc.BlockNumberOrHash) (json.RawMessage, er
 	})
 }
 
-func (a *debugAPI) ExecutePayload(parent common.Hash, attrs *engine.PayloadAttributes) (json.RawMessage, error) {
+func (a *debugAPI) ExecutePayload(parent common.Hash, attrs *rollup.PayloadAttributes) (json.RawMessage, error) {
 	return a.n.answer("debug_executePayload", []any{parent, attrs}, func() (any, error) {
 		if attrs == nil {
 			return nil, errors.New("no payload attributes")
