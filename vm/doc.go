@@ -17,9 +17,19 @@
 //     (instructions.go, syscalls.go, mips.go), and Run's fast path, which
 //     executes the common instructions of a thread's batch inline and
 //     leaves everything else to the reference step (run_fast.go);
-//   - the pre-image oracle the VM talks to (oracle.go);
+//   - the pre-image oracle the VM talks to (oracle.go), over the channels
+//     and file descriptors of package preimage, its only dependency here;
 //   - step witnesses for on-chain proofs (witness.go);
-//   - Cannon's run statistics and --debug call stacks (stats.go, debug.go).
+//   - Cannon's run statistics and --debug call stacks (stats.go, debug.go);
+//   - ProbeSyscall, which asks the VM's own dispatch what it does with a
+//     syscall number (syscall_probe.go).
+//
+// Tools that read the VM or a program but are not the VM live beside it:
+// onchain (steps checked by the MIPS64 contract in an EVM), guestprof
+// (pprof profiles of a guest, in steps), syscallcheck (the static scan of
+// the syscalls an ELF can make, which tests hold against ProbeSyscall) and
+// vmtest (builds the test guest programs of testdata/guest). The CLI
+// (faultproof vm) is in cmd/faultproof.
 //
 // A VM is not safe for concurrent use.
 package vm

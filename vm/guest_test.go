@@ -3,13 +3,13 @@ package vm
 import (
 	"bytes"
 	"encoding/binary"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/faultproof/faultproof/vm/vmtest"
 )
 
 // Guest programs live in testdata/guest (a module of their own) and are
@@ -36,7 +36,7 @@ func guestELF(tb testing.TB, name string) []byte {
 		if guestErr != nil {
 			return
 		}
-		guestErr = BuildGuests(filepath.Join("testdata", "guest"), guestDir, guestPrograms...)
+		guestErr = vmtest.BuildGuests(guestDir, guestPrograms...)
 	})
 	if guestErr != nil {
 		tb.Fatalf("building guest programs: %v", guestErr)
@@ -46,22 +46,6 @@ func guestELF(tb testing.TB, name string) []byte {
 		tb.Fatal(err)
 	}
 	return data
-}
-
-// BuildGuests compiles the packages ./<name> of the Go module in srcDir for
-// the VM (linux/mips64, soft float, no cgo) into outDir/<name>.
-func BuildGuests(srcDir, outDir string, names ...string) error {
-	args := []string{"build", "-trimpath", "-o", outDir + string(filepath.Separator)}
-	for _, n := range names {
-		args = append(args, "./"+n)
-	}
-	cmd := exec.Command("go", args...)
-	cmd.Dir = srcDir
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=mips64", "GOMIPS64=softfloat", "CGO_ENABLED=0", "GOWORK=off", "GOFLAGS=", "GOTOOLCHAIN=local")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%v: %s", err, out)
-	}
-	return nil
 }
 
 type guestRun struct {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"debug/elf"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	"github.com/google/pprof/profile"
 
 	"github.com/faultproof/faultproof/vm"
+	"github.com/faultproof/faultproof/vm/vmtest"
 )
 
 // TestProfileOfGuest profiles the VM's hello guest sample by sample and checks that the profile accounts
@@ -20,11 +20,8 @@ import (
 // function its goroutine or thread started in.
 func TestProfileOfGuest(t *testing.T) {
 	dir := t.TempDir()
-	build := exec.Command("go", "build", "-trimpath", "-o", dir, "./hello")
-	build.Dir = filepath.Join("..", "testdata", "guest")
-	build.Env = append(os.Environ(), "GOOS=linux", "GOARCH=mips64", "GOMIPS64=softfloat", "CGO_ENABLED=0", "GOWORK=off", "GOFLAGS=", "GOTOOLCHAIN=local")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the guest: %v: %s", err, out)
+	if err := vmtest.BuildGuests(dir, "hello"); err != nil {
+		t.Fatal(err)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, "hello"))
 	if err != nil {

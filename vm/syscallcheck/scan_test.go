@@ -1,13 +1,21 @@
-package vm
+package syscallcheck
 
 import (
-	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/faultproof/faultproof/vm"
+	"github.com/faultproof/faultproof/vm/vmtest"
 )
+
+// Instruction encoders of the MIPS64 formats.
+func itype(op, rs, rt uint32, imm uint16) uint32 { return op<<26 | rs<<21 | rt<<16 | uint32(imm) }
+func special(rs, rt, rd, sa, fun uint32) uint32  { return rs<<21 | rt<<16 | rd<<11 | sa<<6 | fun }
 
 // Instruction encoders for the synthetic programs.
 func daddiu(rt, rs uint32, imm int16) uint32 { return itype(0x19, rs, rt, uint16(imm)) }
@@ -41,8 +49,6 @@ func synthProgram(funcs ...scanFunc) *scanProgram {
 	}
 	return p
 }
-
-func numbersOf(s *SyscallScan) []uint64 { return s.SortedNumbers() }
 
 func TestScanSyscallsSynthetic(t *testing.T) {
 	const wrapper, wrapper2, caller = 0x10000, 0x11000, 0x12000
@@ -108,105 +114,86 @@ func TestScanSyscallsSynthetic(t *testing.T) {
 				scanFunc{name: "other", start: 0x13000, code: []uint32{insnJrRA, insnNop}})
 			s := p.scan()
 			var got []uint64
-			for _, n := range numbersOf(s) {
+			for _, n := range s.SortedNumbers() {
 				for _, pl := range s.Numbers[n] {
 					if pl.Func == "caller" {
 						got = append(got, n)
 					}
 				}
 			}
-			if !slices.Equal(got, tc.want) {
-				t.Errorf("numbers set in caller: %v, want %v (all: %v)", got, tc.want, s.Numbers)
-			}
+			require.Equal(t, tc.want, got, "numbers set in caller (all: %v)", s.Numbers)
 			var unresolvedInCaller bool
 			for _, u := range s.Unresolved {
 				unresolvedInCaller = unresolvedInCaller || u.Func == "caller"
 			}
-			if unresolvedInCaller != tc.unresolved {
-				t.Errorf("unresolved in caller: %v, want %v: %v", unresolvedInCaller, tc.unresolved, s.Unresolved)
-			}
+			require.Equal(t, tc.unresolved, unresolvedInCaller, "unresolved in caller: %v", s.Unresolved)
 			wantWrappers := []string{"wrapper (argument at +8)", "wrapper2 (argument at +8)"}
 			if tc.name == "a tail call makes a wrapper" {
 				wantWrappers = append([]string{"caller (argument at +8)"}, wantWrappers...)
 			}
-			if !slices.Equal(s.Wrappers, wantWrappers) {
-				t.Errorf("wrappers: %v, want %v", s.Wrappers, wantWrappers)
-			}
+			require.Equal(t, wantWrappers, s.Wrappers)
 		})
 	}
 }
 
-// TestScanSyscallsMatchesGuestRuns checks the analysis against execution: every syscall number a guest
-// program makes while it runs in the VM must be among those the analysis finds in its ELF.
-func TestScanSyscallsMatchesGuestRuns(t *testing.T) {
+// TestScanMatchesGuestRuns checks the analysis against execution: every syscall number a guest program
+// makes while it runs in the VM must be among those the analysis finds in its ELF.
+func TestScanMatchesGuestRuns(t *testing.T) {
+	guests := []string{"hello", "threads", "mutex", "timers", "panic", "exit1", "badsyscall"}
+	dir := t.TempDir()
+	require.NoError(t, vmtest.BuildGuests(dir, guests...))
 	table := syscallTable(t)
-	for _, name := range []string{"hello", "threads", "mutex", "timers", "panic", "exit1", "badsyscall"} {
+	for _, name := range guests {
 		t.Run(name, func(t *testing.T) {
-			data := guestELF(t, name)
-			scan, err := ScanSyscalls(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if scan.Instructions == 0 || len(scan.Numbers) == 0 {
-				t.Fatalf("found %d syscall instructions and %d numbers", scan.Instructions, len(scan.Numbers))
-			}
+			data, err := os.ReadFile(filepath.Join(dir, name))
+			require.NoError(t, err)
+			scan, err := Scan(data)
+			require.NoError(t, err)
+			require.NotZero(t, scan.Instructions, "syscall instructions found")
+			require.NotEmpty(t, scan.Numbers, "syscall numbers found")
 			for _, u := range scan.Unresolved {
 				t.Logf("unresolved: %s", u)
 			}
-			s, _, err := LoadProgram(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m := NewVM(s, NewMemoryOracle(), nil, nil)
-			issued := map[uint64]int{}
-			var runErr error
-			for !s.Exited && runErr == nil && s.Step < 50_000_000 {
-				if t := s.CurrentThread(); !t.Exited && s.StepsSinceLastContextSwitch < SchedQuantum && m.fetch(t.Cpu.PC) == insnSyscall {
-					issued[t.Registers[regV0]]++
-				}
-				_, runErr = m.Step(false)
-			}
+			issued, s, runErr := runCountingSyscalls(t, data)
 			if name == "badsyscall" {
-				if !errors.Is(runErr, ErrUnrecognizedSyscall) {
-					t.Fatalf("badsyscall: %v", runErr)
-				}
-			} else if runErr != nil || !s.Exited {
-				t.Fatalf("run: %v (exited %v)", runErr, s.Exited)
+				require.ErrorIs(t, runErr, vm.ErrUnrecognizedSyscall)
+			} else {
+				require.NoError(t, runErr)
+				require.True(t, s.Exited, "the guest exits")
 			}
+			var missing []string
 			for n, count := range issued {
 				if _, ok := scan.Numbers[n]; !ok {
-					t.Errorf("the guest made syscall %d (%s) %d times, but the analysis does not list it", n, SyscallName(table, n), count)
+					missing = append(missing, fmt.Sprintf("%d (%s) made %d times", n, Name(table, n), count))
 				}
 			}
+			require.Empty(t, missing, "syscalls the guest made that the analysis does not list")
 			t.Logf("%d syscall instructions, %d numbers found, %d made in %d steps", scan.Instructions, len(scan.Numbers), len(issued), s.Step)
 			if name == "badsyscall" {
 				const getppid = 5108
-				if _, ok := scan.Numbers[getppid]; !ok || ProbeSyscall(getppid).Recognized {
-					t.Fatalf("getppid: found %v, recognized %v", ok, ProbeSyscall(getppid).Recognized)
-				}
+				require.Contains(t, scan.Numbers, uint64(getppid), "getppid is found")
+				require.False(t, vm.ProbeSyscall(getppid).Recognized, "the VM rejects getppid")
 			}
 		})
 	}
 }
 
-func TestProbeSyscall(t *testing.T) {
-	for _, tc := range []struct {
-		num  uint64
-		want func(SyscallProbe) bool
-	}{
-		{sysRead, func(p SyscallProbe) bool { return p.Recognized && p.A3 == 0 && !p.Yields }},
-		{sysWrite, func(p SyscallProbe) bool { return p.Recognized && p.A3 == sysErrorSignal && p.V0 == errnoEBADF }},
-		{sysSchedYield, func(p SyscallProbe) bool { return p.Recognized && p.Yields }},
-		{sysExitGroup, func(p SyscallProbe) bool { return p.Recognized && p.Exited && p.ExitCode == 0 }},
-		{sysExit, func(p SyscallProbe) bool { return p.Recognized && p.ThreadExited && !p.Exited }},
-		{sysMmap, func(p SyscallProbe) bool { return p.Recognized && p.V0 == HeapStart }},
-		{5108, func(p SyscallProbe) bool { return !p.Recognized }}, // getppid
-		{5153, func(p SyscallProbe) bool { return !p.Recognized }}, // prctl
-	} {
-		if p := ProbeSyscall(tc.num); !tc.want(p) {
-			t.Errorf("syscall %d: %+v (%s)", tc.num, p, p)
+// runCountingSyscalls runs a guest in the VM without preimages, for at most 50M steps, and counts the
+// syscall numbers it makes.
+func runCountingSyscalls(t *testing.T, data []byte) (map[uint64]int, *vm.State, error) {
+	s, _, err := vm.LoadProgram(data)
+	require.NoError(t, err)
+	m := vm.NewVM(s, vm.NewMemoryOracle(), nil, nil)
+	issued := map[uint64]int{}
+	for !s.Exited && s.Step < 50_000_000 {
+		if n, ok := NextSyscall(s); ok {
+			issued[n]++
+		}
+		if _, err := m.Step(false); err != nil {
+			return issued, s, err
 		}
 	}
+	return issued, s, nil
 }
 
 // syscallTable is Go's table of the Linux mips64 syscall numbers, for names in messages.
@@ -230,11 +217,8 @@ func TestScanSyscallsAddressTakenWrapper(t *testing.T) {
 		}},
 	)
 	s := p.scan()
-	if !slices.Equal(s.SortedNumbers(), []uint64{5000}) {
-		t.Fatalf("numbers %v", s.Numbers)
-	}
-	if len(s.Unresolved) != 1 || s.Unresolved[0].Func != "wrapper" {
-		t.Fatalf("unresolved: %v", s.Unresolved)
-	}
+	require.Equal(t, []uint64{5000}, s.SortedNumbers(), "numbers %v", s.Numbers)
+	require.Len(t, s.Unresolved, 1)
+	require.Equal(t, "wrapper", s.Unresolved[0].Func)
 	t.Log(s.Unresolved[0])
 }
