@@ -65,9 +65,7 @@ func konaFixtureFiles(t *testing.T) []string {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(optimismDir(t), "rust", "kona", "crates", "proof", "executor", "testdata", "block-*.tar.gz"))
 	require.NoError(t, err)
-	if len(files) == 0 {
-		t.Fatal("the optimism module has no kona executor fixtures (rust/kona/crates/proof/executor/testdata)")
-	}
+	require.NotEmpty(t, files, "the optimism module has no kona executor fixtures (rust/kona/crates/proof/executor/testdata)")
 	return files
 }
 
@@ -388,7 +386,7 @@ func runExecBlock(t *testing.T, bin string, args ...string) string {
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("faultproof %s: %v\nstderr:\n%s", strings.Join(args, " "), err, stderr.String())
+		require.FailNow(t, fmt.Sprintf("faultproof %s: %v\nstderr:\n%s", strings.Join(args, " "), err, stderr.String()))
 	}
 	return stdout.String()
 }

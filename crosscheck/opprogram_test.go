@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/crosscheck/refbuild"
 	"github.com/faultproof/faultproof/devnet"
@@ -42,14 +43,12 @@ type servedDevnet struct {
 func serveDevnet(t *testing.T) *servedDevnet {
 	t.Helper()
 	d, err := devnet.New(devnet.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := devnet.Serve(ctx, d, "127.0.0.1:0")
 	if err != nil {
 		cancel()
-		t.Fatal(err)
+		require.NoError(t, err)
 	}
 	t.Cleanup(func() {
 		cancel()
@@ -64,12 +63,8 @@ func serveDevnet(t *testing.T) *servedDevnet {
 		n.l1ChainConfig: map[string]any{"config": d.L1ChainConfig()},
 	} {
 		data, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(path, data, 0o644))
 	}
 	return n
 }
@@ -121,7 +116,7 @@ func runHost(t *testing.T, bin string, args ...string) hostRun {
 	case errors.As(err, &exitErr):
 		r.verdict = exitErr.ExitCode()
 	default:
-		t.Fatalf("%s: %v", filepath.Base(bin), err)
+		require.FailNow(t, fmt.Sprintf("%s: %v", filepath.Base(bin), err))
 	}
 	return r
 }
@@ -141,7 +136,7 @@ func runOpProgram(t *testing.T, bin string, args ...string) hostRun {
 	invalid := strings.Contains(r.log, "invalid claim") || strings.Contains(r.log, "failed to wait for child program: exit status 1")
 	switch {
 	case r.verdict == 0 && !strings.Contains(r.log, "Claim successfully verified"):
-		t.Fatalf("op-program exited 0 without verifying the claim:\n%s", r.tail())
+		require.FailNow(t, fmt.Sprintf("op-program exited 0 without verifying the claim:\n%s", r.tail()))
 	case r.verdict == 1 && !invalid:
 		r.verdict = 2
 	case r.verdict > 1:
@@ -189,9 +184,7 @@ func TestOpProgramDatadirsReplayBothWays(t *testing.T) {
 			opDir, fpDir := filepath.Join(dir, "op-program"), filepath.Join(dir, "faultproof")
 			check := func(who string, r hostRun, want int) {
 				t.Helper()
-				if r.verdict != want {
-					t.Fatalf("%s: verdict %d, want %d; log ends:\n%s", who, r.verdict, want, r.tail())
-				}
+				require.Equal(t, want, r.verdict, "%s: verdict %d, want %d; log ends:\n%s", who, r.verdict, want, r.tail())
 				t.Logf("%-58s exit %d in %s", who, r.verdict, r.took.Round(time.Millisecond))
 			}
 
@@ -206,10 +199,8 @@ func TestOpProgramDatadirsReplayBothWays(t *testing.T) {
 			if c.opProgramNeedsMore != "" {
 				// Pinned, so that a change on either side shows: op-program stops for want of data.
 				r := runOpProgram(t, opHost, n.claimArgs(c.block, honest, fpDir)...)
-				if r.verdict != 2 || !strings.Contains(r.log, "not found") {
-					t.Fatalf("op-program on faultproof's datadir: verdict %d, want a missing preimage (%s); log ends:\n%s",
-						r.verdict, c.opProgramNeedsMore, r.tail())
-				}
+				require.Equal(t, 2, r.verdict, "op-program on faultproof's datadir: verdict %d, want a missing preimage (%s); log ends:\n%s", r.verdict, c.opProgramNeedsMore, r.tail())
+				require.Contains(t, r.log, "not found", "op-program on faultproof's datadir: verdict %d, want a missing preimage (%s); log ends:\n%s", r.verdict, c.opProgramNeedsMore, r.tail())
 				t.Logf("op-program offline on faultproof's datadir: missing preimage, as expected: %s", c.opProgramNeedsMore)
 				return
 			}
@@ -242,18 +233,16 @@ func TestOpProgramUnderOurVMAndCannon(t *testing.T) {
 	dir := t.TempDir()
 	datadir := filepath.Join(dir, "op-program")
 	honest := n.d.OutputRoot(block)
-	if r := runOpProgram(t, opHost, append(n.claimArgs(block, honest, datadir), n.online()...)...); r.verdict != 0 {
-		t.Fatalf("op-program online: verdict %d; log ends:\n%s", r.verdict, r.tail())
-	}
+	r := runOpProgram(t, opHost, append(n.claimArgs(block, honest, datadir), n.online()...)...)
+	require.Equal(t, 0, r.verdict, "op-program online: verdict %d; log ends:\n%s", r.verdict, r.tail())
 
 	prestate, meta := filepath.Join(dir, "prestate.bin.gz"), filepath.Join(dir, "meta.json")
 	vmCLI(t, fp, "vm", "load-elf", "--type", vm.StateVersionName, "--path", elf, "--out", prestate, "--meta", meta)
 	cannonPre := filepath.Join(dir, "cannon-prestate.bin.gz")
 	vmCLI(t, cannon, "load-elf", "--type", vm.StateVersionName, "--path", elf, "--out", cannonPre, "--meta", filepath.Join(dir, "cannon-meta.json"))
 	pre := witnessOf(t, fp, []string{"vm"}, prestate)
-	if cw := witnessOf(t, cannon, nil, cannonPre); !bytes.Equal(cw.raw, pre.raw) {
-		t.Fatalf("load-elf of op-program's client differs:\ncannon: %s\nours:   %s", cw.raw, pre.raw)
-	}
+	cw := witnessOf(t, cannon, nil, cannonPre)
+	require.Equal(t, pre.raw, cw.raw, "load-elf of op-program's client differs:\ncannon: %s\nours:   %s", cw.raw, pre.raw)
 	t.Logf("op-program %s client: absolute prestate %s (our load-elf and Cannon's)", opProgramVersion, pre.WitnessHash)
 
 	hostCmd := func(claim common.Hash) []string {
@@ -278,9 +267,8 @@ func TestOpProgramUnderOurVMAndCannon(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ourFinal := filepath.Join(t.TempDir(), "ours.bin.gz")
 			ow, ourTime := run(fp, []string{"vm"}, tc.claim, ourFinal)
-			if !ow.Exited || ow.ExitCode != tc.want {
-				t.Fatalf("op-program's client under our VM: exited %v, exit code %d, want %d", ow.Exited, ow.ExitCode, tc.want)
-			}
+			require.True(t, ow.Exited, "op-program's client under our VM: exited %v, exit code %d, want %d", ow.Exited, ow.ExitCode, tc.want)
+			require.Equal(t, tc.want, ow.ExitCode, "op-program's client under our VM: exited %v, exit code %d, want %d", ow.Exited, ow.ExitCode, tc.want)
 			t.Logf("faultproof vm run: %d steps, exit code %d, %s (%.1fM steps/s, host included), final state %s",
 				ow.Step, ow.ExitCode, ourTime.Round(time.Millisecond), float64(ow.Step)/ourTime.Seconds()/1e6, ow.WitnessHash)
 			if !tc.cannon {
@@ -288,13 +276,8 @@ func TestOpProgramUnderOurVMAndCannon(t *testing.T) {
 			}
 			cannonFinal := filepath.Join(t.TempDir(), "cannon.bin.gz")
 			cw, cannonTime := run(cannon, nil, tc.claim, cannonFinal)
-			if !bytes.Equal(cw.raw, ow.raw) {
-				t.Fatalf("final witness differs:\ncannon: step %d exited %v code %d hash %s\nours:   step %d exited %v code %d hash %s",
-					cw.Step, cw.Exited, cw.ExitCode, cw.WitnessHash, ow.Step, ow.Exited, ow.ExitCode, ow.WitnessHash)
-			}
-			if stateDigest(t, cannonFinal) != stateDigest(t, ourFinal) {
-				t.Fatal("final state files differ though the witnesses agree")
-			}
+			require.Equal(t, ow.raw, cw.raw, "final witness differs:\ncannon: step %d exited %v code %d hash %s\nours:   step %d exited %v code %d hash %s", cw.Step, cw.Exited, cw.ExitCode, cw.WitnessHash, ow.Step, ow.Exited, ow.ExitCode, ow.WitnessHash)
+			require.Equal(t, stateDigest(t, ourFinal), stateDigest(t, cannonFinal), "final state files differ though the witnesses agree")
 			t.Logf("cannon run:        the same final state, %s (%.1fM steps/s, host included)",
 				cannonTime.Round(time.Millisecond), float64(cw.Step)/cannonTime.Seconds()/1e6)
 		})

@@ -803,7 +803,7 @@ func TestServerLifecycle(t *testing.T) {
 	select {
 	case <-s.Done():
 	case <-time.After(10 * time.Second):
-		t.Fatal("the server did not stop with its context")
+		require.FailNow(t, "the server did not stop with its context")
 	}
 	_, err = http.Get(s.BeaconURL() + "/eth/v1/beacon/genesis")
 	require.Error(t, err)

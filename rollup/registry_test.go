@@ -164,9 +164,8 @@ func TestEveryRegistryChainLoads(t *testing.T) {
 // caller could change.
 func TestFromRegistryBuildsOneChain(t *testing.T) {
 	lookup := testing.AllocsPerRun(10, func() {
-		if _, _, err := FromRegistry(10); err != nil {
-			t.Fatal(err)
-		}
+		_, _, err := FromRegistry(10)
+		require.NoError(t, err)
 	})
 	oneChain := testing.AllocsPerRun(10, func() {
 		cfg, _ := registryConfig(10)

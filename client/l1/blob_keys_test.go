@@ -6,6 +6,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/crypto/kzg4844"
 	"github.com/ethereum/go-ethereum/params"
+	"github.com/stretchr/testify/require"
 )
 
 // TestBlobKeyerMatchesFieldElementKey checks the lane-level keys against keccak256(commitment ++ z_i)
@@ -20,9 +21,7 @@ func TestBlobKeyerMatchesFieldElementKey(t *testing.T) {
 	for i := range params.BlobTxFieldElementsPerBlob {
 		keyer.key(i, &got)
 		want, _ := FieldElementKey(&commitment, i)
-		if got != want.PreimageKey() {
-			t.Fatalf("field element %d: key %x, want %x", i, got, want.PreimageKey())
-		}
+		require.Equal(t, want.PreimageKey(), got, "field element %d: key %x, want %x", i, got, want.PreimageKey())
 	}
 }
 
@@ -59,22 +58,15 @@ func TestBlobToCommitmentMatchesKZG(t *testing.T) {
 	}
 	for i, b := range blobs {
 		want, err := kzg4844.BlobToCommitment(b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		got, err := blobToCommitment(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got != want {
-			t.Fatalf("blob %d: commitment %x, want %x", i, got, want)
-		}
+		require.NoError(t, err)
+		require.Equal(t, want, got, "blob %d: commitment %x, want %x", i, got, want)
 	}
 	bad := new(kzg4844.Blob)
 	copy(bad[32:], blsModulusBytes)
-	if _, err := blobToCommitment(bad); err == nil {
-		t.Fatal("a non-canonical field element was committed to")
-	}
+	_, err := blobToCommitment(bad)
+	require.Error(t, err, "a non-canonical field element was committed to")
 }
 
 // BenchmarkBlobToCommitment is the native commitment check of one blob (the set-up is loaded once).
@@ -84,8 +76,7 @@ func BenchmarkBlobToCommitment(b *testing.B) {
 		blob[i*32+31] = byte(i)
 	}
 	for b.Loop() {
-		if _, err := blobToCommitment(blob); err != nil {
-			b.Fatal(err)
-		}
+		_, err := blobToCommitment(blob)
+		require.NoError(b, err)
 	}
 }

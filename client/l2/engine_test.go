@@ -219,16 +219,10 @@ func BenchmarkBuildBlock(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		oracle.reads = 0
 		chain, err := NewChain(tc.rollup, tc.config, NewOracle(oracle, oracle), tc.blocks[n-1].Hash())
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		res, err := chain.BuildBlock(tc.blocks[n-1].Hash(), tc.attrs[n], vm.Config{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if res.Block.Hash() != tc.blocks[n].Hash() {
-			b.Fatal("wrong block")
-		}
+		require.NoError(b, err)
+		require.Equal(b, tc.blocks[n].Hash(), res.Block.Hash(), "wrong block")
 		reads = oracle.reads
 	}
 	b.ReportMetric(float64(reads), "reads/block")

@@ -362,9 +362,8 @@ func BenchmarkReadList(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := ReadList(root, o); err != nil {
-			b.Fatal(err)
-		}
+		_, err := ReadList(root, o)
+		require.NoError(b, err)
 	}
 }
 

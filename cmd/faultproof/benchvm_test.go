@@ -20,7 +20,7 @@ func benchVMRow(t *testing.T, stdout, vm string) []string {
 			return f
 		}
 	}
-	t.Fatalf("no row %q in:\n%s", vm, stdout)
+	require.FailNow(t, fmt.Sprintf("no row %q in:\n%s", vm, stdout))
 	return nil
 }
 

@@ -50,7 +50,7 @@ func readEndpoints(t *testing.T, r io.Reader, timeout time.Duration) map[string]
 			require.True(t, strings.HasPrefix(url, "http://127.0.0.1:"), url)
 			urls[name] = url
 		case <-deadline:
-			t.Fatalf("no endpoints after %s (got %v)", timeout, urls)
+			require.FailNow(t, fmt.Sprintf("no endpoints after %s (got %v)", timeout, urls))
 		}
 	}
 	go func() { // drain, so the child never blocks on stdout
@@ -171,7 +171,7 @@ func prefetcherStats(t *testing.T, stderr string) (map[string]uint64, uint64) {
 		}
 		return counts, uint64(fields["preimages"].(float64))
 	}
-	t.Fatalf("no prefetcher statistics in the log:\n%s", stderr)
+	require.FailNow(t, fmt.Sprintf("no prefetcher statistics in the log:\n%s", stderr))
 	return nil, 0
 }
 

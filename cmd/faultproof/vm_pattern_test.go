@@ -190,7 +190,7 @@ func TestRunnerPatterns(t *testing.T) {
 				} else if _, err := fmt.Sscanf(e.Name(), "state-%d.bin", &n); err == nil {
 					snapshots = append(snapshots, n)
 				} else {
-					t.Fatalf("unexpected file %s", e.Name())
+					require.FailNow(t, fmt.Sprintf("unexpected file %s", e.Name()))
 				}
 			}
 			require.ElementsMatch(t, tt.proofs, proofs)

@@ -551,7 +551,7 @@ func lineWith(t *testing.T, s, sub string) string {
 			return l
 		}
 	}
-	t.Fatalf("no line with %q in:\n%s", sub, s)
+	require.FailNow(t, fmt.Sprintf("no line with %q in:\n%s", sub, s))
 	return ""
 }
 

@@ -150,7 +150,7 @@ func TestPayloadAttributesDifferential(t *testing.T) {
 			kinds[kind+": critical"]++
 			continue
 		default:
-			t.Fatalf("case %d: unexpected op-node error %v", i, theirErr)
+			require.FailNow(t, fmt.Sprintf("case %d: unexpected op-node error %v", i, theirErr))
 		}
 
 		require.Equal(t, uint64(theirs.Timestamp), ours.Timestamp, "case %d", i)

@@ -251,7 +251,7 @@ func requireSame[T any](t *testing.T, what string, want, got T) {
 	var diffs []string
 	diff(what, reflect.ValueOf(want), reflect.ValueOf(got), &diffs)
 	for _, d := range diffs {
-		t.Error(d)
+		require.FailNow(t, d)
 	}
 }
 
@@ -316,9 +316,7 @@ func TestRegistryMatchesSource(t *testing.T) {
 			fields := map[string]bool{}
 			flatten("", c.chain, fields)
 			for f := range fields {
-				if !hasPrefixIn(f, coveredFields) && !hasPrefixIn(f, ignoredFields) {
-					t.Errorf("chain field %s is neither compared nor known to be irrelevant", f)
-				}
+				require.False(t, !hasPrefixIn(f, coveredFields) && !hasPrefixIn(f, ignoredFields), "chain field %s is neither compared nor known to be irrelevant", f)
 			}
 
 			n, cfg, l2, err := rollup.RegistryChain(c.id())

@@ -20,6 +20,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/log"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/host/kvstore"
 	"github.com/faultproof/faultproof/host/prefetch"
@@ -77,23 +78,15 @@ type faultEnv struct {
 func newFaultEnv(t *testing.T, maxAttempts int) *faultEnv {
 	t.Helper()
 	chain, err := testnode.L1()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	l1Node, err := testnode.NewNode(testnode.L1Backend{C: chain})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(l1Node.Close)
 	l2Node, err := testnode.NewNode(testnode.L1Backend{C: chain})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(l2Node.Close)
 	beacon, err := testnode.NewBeacon(chain)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(beacon.Close)
 	e := &faultEnv{chain: chain, l1Proxy: newFaultProxy(t, l1Node.URL), beaconProxy: newFaultProxy(t, beacon.URL),
 		kv: &recordingKV{KV: kvstore.NewMem()}, clock: &hookClock{}}
@@ -101,26 +94,18 @@ func newFaultEnv(t *testing.T, maxAttempts int) *faultEnv {
 	stats := prefetch.NewStats()
 	opts := sources.Options{OnRequest: stats.CountRPC, Timeout: clientTimeout}
 	rc, err := sources.Dial(context.Background(), e.l1Proxy.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	l1c := sources.NewL1Client(rc, sources.RPCKindStandard, opts)
 	t.Cleanup(l1c.Close)
 	rc2, err := sources.Dial(context.Background(), l2Node.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	l2c := sources.NewL2Client(rc2, opts)
 	t.Cleanup(l2c.Close)
 	bc, err := sources.NewBeaconClient(e.beaconProxy.URL(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	e.p, err = prefetch.New(log.NewLogger(log.DiscardHandler()), e.kv, prefetch.Sources{L1: l1c, Blobs: bc, L2: l2c},
 		prefetch.Config{Stats: stats, Retry: prefetch.RetryPolicy{MaxAttempts: maxAttempts, Clock: e.clock}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return e
 }
 
@@ -137,18 +122,13 @@ func (e *faultEnv) fetch(h string, key preimage.Key) ([]byte, error) {
 func (e *faultEnv) checkServedAndStored(t *testing.T, key preimage.Key, v []byte) {
 	t.Helper()
 	k := key.PreimageKey()
-	if err := preimage.Verify(k, v); err != nil {
-		t.Fatalf("served value: %v", err)
-	}
+	require.NoError(t, preimage.Verify(k, v), "served value")
 	stored, err := e.kv.Get(common.Hash(k))
-	if err != nil || string(stored) != string(v) {
-		t.Fatalf("stored value of %x: %x, %v", k, stored, err)
-	}
+	require.NoError(t, err, "stored value of %x: %x", k, stored)
+	require.Equal(t, string(v), string(stored), "stored value of %x: %x, %v", k, stored, err)
 	for _, sk := range e.kv.keys() {
 		sv, _ := e.kv.Get(sk)
-		if err := preimage.Verify(sk, sv); err != nil {
-			t.Fatalf("stored %s: %v", sk, err)
-		}
+		require.NoError(t, preimage.Verify(sk, sv), "stored %s", sk)
 	}
 }
 
@@ -180,18 +160,15 @@ func TestFaultProxyTransientL1(t *testing.T) {
 				key = preimage.Keccak256Key(b.ReceiptHash()) // the root node of the receipts trie
 			}
 			v, err := e.fetch(hint(tc.hint, b.Hash().Bytes()), key)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			e.checkServedAndStored(t, key, v)
 			s := e.p.Stats().Snapshot()
 			_, injected := e.l1Proxy.counts()
-			if injected != len(tc.script) || s.Retries != uint64(len(tc.script)) || s.Failures != 0 || e.clock.waits != len(tc.script) {
-				t.Fatalf("injected %d, waits %d, stats %+v", injected, e.clock.waits, s)
-			}
-			if tc.hint == preimage.HintL1BlockHeader && s.RPCCalls["eth_getBlockByHash"] != uint64(len(tc.script)+1) {
-				t.Fatalf("requests %v", s.RPCCalls)
-			}
+			require.Equal(t, len(tc.script), injected, "injected %d, waits %d, stats %+v", injected, e.clock.waits, s)
+			require.Equal(t, uint64(len(tc.script)), s.Retries, "injected %d, waits %d, stats %+v", injected, e.clock.waits, s)
+			require.Equal(t, uint64(0), s.Failures, "injected %d, waits %d, stats %+v", injected, e.clock.waits, s)
+			require.Equal(t, len(tc.script), e.clock.waits, "injected %d, waits %d, stats %+v", injected, e.clock.waits, s)
+			require.False(t, tc.hint == preimage.HintL1BlockHeader && s.RPCCalls["eth_getBlockByHash"] != uint64(len(tc.script)+1), "requests %v", s.RPCCalls)
 		})
 	}
 }
@@ -203,16 +180,13 @@ func TestFaultProxyTransientBeacon(t *testing.T) {
 	e.beaconProxy.Script(script...)
 	key := preimage.Sha256Key(ref.VersionedHash)
 	v, err := e.fetch(hint(preimage.HintL1Blob, cat(ref.VersionedHash[:], u64(e.chain.Blocks[ref.Block].Time()))), key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	e.checkServedAndStored(t, key, v)
-	if s := e.p.Stats().Snapshot(); s.Retries != uint64(len(script)) || s.Failures != 0 {
-		t.Fatalf("stats %+v", s)
-	}
-	if _, injected := e.beaconProxy.counts(); injected != len(script) {
-		t.Fatalf("injected %d", injected)
-	}
+	s := e.p.Stats().Snapshot()
+	require.Equal(t, uint64(len(script)), s.Retries, "stats %+v", s)
+	require.Equal(t, uint64(0), s.Failures, "stats %+v", s)
+	_, injected := e.beaconProxy.counts()
+	require.Equal(t, len(script), injected, "injected %d", injected)
 }
 
 func TestFaultProxyWrongDataRejected(t *testing.T) {
@@ -228,25 +202,22 @@ func TestFaultProxyWrongDataRejected(t *testing.T) {
 				key = preimage.Keccak256Key(b.ReceiptHash())
 			}
 			v, err := e.fetch(h, key)
-			if err == nil {
-				t.Fatalf("served %x from a lying node", v)
-			}
-			if !errors.Is(err, sources.ErrInvalidResponse) || !errors.Is(err, prefetch.ErrRetriesExhausted) {
-				t.Fatalf("err %v", err)
-			}
-			if msg := err.Error(); !strings.Contains(msg, common.Hash(key.PreimageKey()).Hex()) || !strings.Contains(msg, h) {
-				t.Fatalf("error does not name key and hint: %v", err)
-			}
-			if got := e.kv.keys(); len(got) != 0 {
-				t.Fatalf("stored %v from a lying node", got)
-			}
-			if _, err := e.kv.Get(common.Hash(key.PreimageKey())); !errors.Is(err, kvstore.ErrNotFound) {
-				t.Fatalf("key stored: %v", err)
-			}
+			require.Error(t, err, "served %x from a lying node", v)
+			require.ErrorIs(t, err, sources.ErrInvalidResponse, "err %v", err)
+			require.ErrorIs(t, err, prefetch.ErrRetriesExhausted, "err %v", err)
+			msg := err.Error()
+			require.Contains(t, msg, common.Hash(key.PreimageKey()).Hex(), "error does not name key and hint: %v", err)
+			require.Contains(t, msg, h, "error does not name key and hint: %v", err)
+			got := e.kv.keys()
+			require.Empty(t, got, "stored %v from a lying node", got)
+			_, err = e.kv.Get(common.Hash(key.PreimageKey()))
+			require.ErrorIs(t, err, kvstore.ErrNotFound, "key stored: %v", err)
 			s := e.p.Stats().Snapshot()
-			if _, injected := e.l1Proxy.counts(); injected != attempts || s.Retries != attempts-1 || s.Failures != 1 || s.Preimages != 0 {
-				t.Fatalf("injected %d, stats %+v", injected, s)
-			}
+			_, injected := e.l1Proxy.counts()
+			require.Equal(t, attempts, injected, "injected %d, stats %+v", injected, s)
+			require.Equal(t, uint64(attempts-1), s.Retries, "injected %d, stats %+v", injected, s)
+			require.Equal(t, uint64(1), s.Failures, "injected %d, stats %+v", injected, s)
+			require.Equal(t, uint64(0), s.Preimages, "injected %d, stats %+v", injected, s)
 		})
 	}
 }
@@ -257,9 +228,7 @@ func TestFaultProxyNodeRestart(t *testing.T) {
 	b1 := e.chain.Blocks[1]
 	key1 := preimage.Keccak256Key(b1.Hash())
 	v, err := e.fetch(hint(preimage.HintL1BlockHeader, b1.Hash().Bytes()), key1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	e.checkServedAndStored(t, key1, v)
 
 	// The node goes down; it is back after three failed attempts.
@@ -273,15 +242,15 @@ func TestFaultProxyNodeRestart(t *testing.T) {
 	b2 := e.chain.Blocks[2]
 	key2 := preimage.Keccak256Key(b2.Hash())
 	v, err = e.fetch(hint(preimage.HintL1BlockHeader, b2.Hash().Bytes()), key2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	e.checkServedAndStored(t, key2, v)
 	s := e.p.Stats().Snapshot()
 	served, injected := e.l1Proxy.counts()
-	if s.Retries != down || s.Failures != 0 || s.RPCCalls["eth_getBlockByHash"] != 2+down || served != 2 || injected != 0 {
-		t.Fatalf("served %d, stats %+v", served, s)
-	}
+	require.Equal(t, uint64(down), s.Retries, "served %d, stats %+v", served, s)
+	require.Equal(t, uint64(0), s.Failures, "served %d, stats %+v", served, s)
+	require.Equal(t, uint64(2+down), s.RPCCalls["eth_getBlockByHash"], "served %d, stats %+v", served, s)
+	require.Equal(t, 2, served, "served %d, stats %+v", served, s)
+	require.Equal(t, 0, injected, "served %d, stats %+v", served, s)
 }
 
 // forgetfulKV forgets, for Get, what was not put since the last reset, so that the prefetcher fetches and
@@ -405,9 +374,7 @@ func TestCrashMidWriteDirectoryStore(t *testing.T) {
 		t.Skip("starts child processes")
 	}
 	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	dir := t.TempDir()
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 0))
@@ -419,12 +386,8 @@ func TestCrashMidWriteDirectoryStore(t *testing.T) {
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, cmd.Start())
 		// Wait for a complete round, so that the store is busy overwriting values, then kill at a random point.
 		line := make(chan string, 1)
 		go func() {
@@ -440,28 +403,25 @@ func TestCrashMidWriteDirectoryStore(t *testing.T) {
 		case l, ok := <-line:
 			if !ok {
 				_ = cmd.Wait()
-				t.Fatalf("child exited: %s", stderr.String())
+				require.FailNow(t, fmt.Sprintf("child exited: %s", stderr.String()))
 			}
 			t.Logf("child %d: %s", i, l)
 		case <-time.After(2 * time.Minute):
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
-			t.Fatal("child made no progress")
+			require.FailNow(t, "child made no progress")
 		}
 		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
 		if err := cmd.Process.Kill(); err != nil { // SIGKILL
-			t.Fatal(err)
+			require.NoError(t, err)
 		}
 		err = cmd.Wait()
-		if err == nil || cmd.ProcessState.Exited() {
-			t.Fatalf("child was not killed (%v): %s", err, stderr.String())
-		}
+		require.Error(t, err, "child was not killed: %s", stderr.String())
+		require.False(t, cmd.ProcessState.Exited(), "child was not killed (%v): %s", err, stderr.String())
 	}
 
 	store, err := kvstore.NewDirectory(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer store.Close()
 	var values, temps int
 	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
@@ -473,55 +433,45 @@ func TestCrashMidWriteDirectoryStore(t *testing.T) {
 		switch {
 		case d.IsDir():
 			if len(parts) != 1 || !shardDir.MatchString(parts[0]) {
-				t.Errorf("unexpected directory %s", rel)
+				require.FailNow(t, fmt.Sprintf("unexpected directory %s", rel))
 				return fs.SkipDir
 			}
 		case len(parts) == 1 && parts[0] == "kvformat":
 			data, err := os.ReadFile(path)
-			if err != nil || strings.TrimSpace(string(data)) != string(kvstore.FormatDirectory) {
-				t.Errorf("format marker %q, %v", data, err)
-			}
+			require.NoError(t, err, "format marker %q", data)
+			require.Equal(t, string(kvstore.FormatDirectory), strings.TrimSpace(string(data)), "format marker %q, %v", data, err)
 		case len(parts) == 2 && valueFile.MatchString(parts[1]):
 			values++
 			key := common.HexToHash(parts[0] + strings.TrimSuffix(parts[1], ".txt"))
 			data, err := os.ReadFile(path)
 			if err != nil {
-				t.Errorf("%s: %v", rel, err)
+				require.FailNow(t, fmt.Sprintf("%s: %v", rel, err))
 				return nil
 			}
 			v, err := hex.DecodeString(string(data))
 			if err != nil || len(data) == 0 {
-				t.Errorf("torn value file %s (%d bytes): %v", rel, len(data), err)
+				require.FailNow(t, fmt.Sprintf("torn value file %s (%d bytes): %v", rel, len(data), err))
 				return nil
 			}
-			if err := preimage.Verify(key, v); err != nil {
-				t.Errorf("%s: %v", rel, err)
-			}
-			if preimage.KeyType(key[0]) == preimage.BlobKeyType && len(v) != 32 {
-				t.Errorf("%s: blob field element of %d bytes", rel, len(v))
-			}
-			if got, err := store.Get(key); err != nil || string(got) != string(v) {
-				t.Errorf("%s: store reads %x, %v", rel, got, err)
-			}
+			require.NoError(t, preimage.Verify(key, v), "%s", rel)
+			require.False(t, preimage.KeyType(key[0]) == preimage.BlobKeyType && len(v) != 32, "%s: blob field element of %d bytes", rel, len(v))
+			got, err := store.Get(key)
+			require.NoError(t, err, "%s: store reads %x", rel, got)
+			require.Equal(t, string(v), string(got), "%s: store reads %x, %v", rel, got, err)
 		case len(parts) == 2 && tempFile.MatchString(parts[1]):
 			temps++
 			// A temp file is never read as a value: without its .txt, the key is absent.
 			key := common.HexToHash(parts[0] + parts[1][:60])
 			if _, err := os.Stat(filepath.Join(dir, parts[0], parts[1][:64])); errors.Is(err, fs.ErrNotExist) {
-				if _, err := store.Get(key); !errors.Is(err, kvstore.ErrNotFound) {
-					t.Errorf("%s: key of a temp file reads %v", rel, err)
-				}
+				_, err := store.Get(key)
+				require.ErrorIs(t, err, kvstore.ErrNotFound, "%s: key of a temp file reads %v", rel, err)
 			}
 		default:
-			t.Errorf("unexpected file %s", rel)
+			require.FailNow(t, fmt.Sprintf("unexpected file %s", rel))
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if values == 0 {
-		t.Fatal("no values were written")
-	}
+	require.NoError(t, err)
+	require.NotEqual(t, 0, values, "no values were written")
 	t.Logf("%d values verified, %d temp files left by %d kills", values, temps, kills)
 }

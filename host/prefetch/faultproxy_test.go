@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // fault is what the proxy does with one request.
@@ -52,9 +54,7 @@ func newFaultProxy(t *testing.T, upstream string) *faultProxy {
 	t.Helper()
 	p := &faultProxy{t: t, upstream: upstream, client: &http.Client{}, injected: map[fault]int{}}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p.addr = l.Addr().String()
 	p.serve(l)
 	t.Cleanup(func() {
@@ -111,7 +111,7 @@ func (p *faultProxy) Up() {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if err != nil {
-		p.t.Errorf("proxy restart on %s: %v", p.addr, err)
+		assert.Failf(p.t, "proxy restart", "on %s: %v", p.addr, err)
 		return
 	}
 	p.serve(l)
@@ -172,7 +172,7 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 		case <-time.After(30 * time.Second):
-			p.t.Errorf("client did not time out")
+			assert.Fail(p.t, "client did not time out")
 		}
 		return
 	case truncateBody, wrongData, pass:
@@ -183,7 +183,7 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if f == wrongData {
 			if out, err = alterGasUsed(out); err != nil {
-				p.t.Errorf("wrong data fault on a response without a block: %v", err)
+				assert.Failf(p.t, "wrong data fault on a response without a block", "%v", err)
 			}
 		}
 		if f == truncateBody {
@@ -220,7 +220,7 @@ func (p *faultProxy) forward(r *http.Request, body []byte) (status int, ctype st
 func (p *faultProxy) writeTruncated(w http.ResponseWriter, status int, ctype string, out []byte) {
 	conn, buf, err := http.NewResponseController(w).Hijack()
 	if err != nil {
-		p.t.Errorf("hijack: %v", err)
+		assert.Failf(p.t, "hijack", "%v", err)
 		return
 	}
 	defer conn.Close()

@@ -16,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rlp"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/client/l2"
 	"github.com/faultproof/faultproof/host/kvstore"
@@ -313,9 +314,7 @@ func (f *routeFixture) seedHints() ([]string, error) {
 //	go test ./host/prefetch -run '^$' -fuzz FuzzHintRoutes -fuzztime 30m
 func FuzzHintRoutes(f *testing.F) {
 	fix, err := loadRouteFixture()
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	for _, h := range fix.seed {
 		f.Add(h)
 	}
@@ -326,16 +325,12 @@ func FuzzHintRoutes(f *testing.F) {
 			L2Head: fix.l2.B.Head().Hash(), L2ChainID: fix.l2.B.Config().ChainID.Uint64(), Rollup: fix.l2.B.Rollup(),
 			Retry: RetryPolicy{MaxAttempts: 1},
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if err := p.Hint(hint); err != nil {
 			return // refused as it comes: malformed, or interop
 		}
 		typ, data, err := preimage.ParseHint(hint)
-		if err != nil {
-			t.Fatalf("hint accepted but does not parse: %v", err)
-		}
+		require.NoError(t, err, "hint accepted but does not parse")
 		b := &batch{}
 		if err := p.route(context.Background(), typ, data, b); err != nil {
 			return
@@ -346,12 +341,8 @@ func FuzzHintRoutes(f *testing.F) {
 		check := NewStoredCheck(kv)
 		for _, it := range b.items {
 			v, err := kv.Get(common.Hash(it.key))
-			if err != nil {
-				t.Fatalf("route stored %x but it is not there: %v", it.key, err)
-			}
-			if err := check.Check(it.key, v, hint); err != nil {
-				t.Fatalf("route of %s stored a value its check refuses: %v", typ, err)
-			}
+			require.NoError(t, err, "route stored %x but it is not there", it.key)
+			require.NoError(t, check.Check(it.key, v, hint), "route of %s stored a value its check refuses", typ)
 		}
 	})
 }
@@ -360,21 +351,15 @@ func FuzzHintRoutes(f *testing.F) {
 // stores something from its seed, so the fuzzer starts from real data, not from error paths.
 func TestHintRouteSeedsStore(t *testing.T) {
 	fix, err := loadRouteFixture()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	stored := map[string]int{}
 	for _, hint := range fix.seed {
 		typ, data, err := preimage.ParseHint(hint)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		p, err := New(log.NewLogger(log.DiscardHandler()), kvstore.NewMem(), fix.src, Config{
 			L2Head: fix.l2.B.Head().Hash(), L2ChainID: fix.l2.B.Config().ChainID.Uint64(), Rollup: fix.l2.B.Rollup(),
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		b := &batch{}
 		if err := p.route(context.Background(), typ, data, b); err == nil {
 			stored[typ] += len(b.items)
@@ -386,8 +371,6 @@ func TestHintRouteSeedsStore(t *testing.T) {
 		preimage.HintL2Code, preimage.HintL2StateNode, preimage.HintL2Output, preimage.HintL2AccountProof,
 		preimage.HintL2PayloadWitness,
 	} {
-		if stored[typ] == 0 {
-			t.Errorf("the seed of %s stores nothing", typ)
-		}
+		require.NotEqual(t, 0, stored[typ], "the seed of %s stores nothing", typ)
 	}
 }

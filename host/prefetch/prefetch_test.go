@@ -5,12 +5,10 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,6 +20,7 @@ import (
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rlp"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/client/l1"
 	"github.com/faultproof/faultproof/client/l2"
@@ -109,37 +108,28 @@ type envOpts struct {
 func newEnv(t *testing.T, o envOpts) *env {
 	t.Helper()
 	chain, err := testnode.L1()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, err := testnode.L2()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	l2be, err := testnode.NewL2Backend(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var store kvstore.KV = kvstore.NewMem()
 	if o.store != nil {
 		store = o.store
 	}
 	e := &env{l1: chain, l2: l2be, kv: &recordingKV{KV: store}, clock: &fakeClock{}}
-	if e.l1Node, err = testnode.NewNode(testnode.L1Backend{C: chain}); err != nil {
-		t.Fatal(err)
-	}
+	e.l1Node, err = testnode.NewNode(testnode.L1Backend{C: chain})
+	require.NoError(t, err)
 	t.Cleanup(e.l1Node.Close)
-	if e.beacon, err = testnode.NewBeacon(chain); err != nil {
-		t.Fatal(err)
-	}
+	e.beacon, err = testnode.NewBeacon(chain)
+	require.NoError(t, err)
 	t.Cleanup(e.beacon.Close)
 	var l2Backend testnode.Backend = l2be
 	if o.l2FromL1 {
 		l2Backend = testnode.L1Backend{C: chain}
 	}
-	if e.l2Node, err = testnode.NewNode(l2Backend); err != nil {
-		t.Fatal(err)
-	}
+	e.l2Node, err = testnode.NewNode(l2Backend)
+	require.NoError(t, err)
 	t.Cleanup(e.l2Node.Close)
 
 	e.opts = o
@@ -156,29 +146,22 @@ func (e *env) restart(t *testing.T) {
 	opts := sources.Options{OnRequest: stats.CountRPC, Timeout: 20 * time.Second}
 	dial := func(url string) *sources.L2Client {
 		rc, err := sources.Dial(context.Background(), url)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		c := sources.NewL2Client(rc, opts)
 		t.Cleanup(c.Close)
 		return c
 	}
 	rc, err := sources.Dial(context.Background(), e.l1Node.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	l1c := sources.NewL1Client(rc, o.l1Kind, opts)
 	t.Cleanup(l1c.Close)
 	bc, err := sources.NewBeaconClient(e.beacon.URL, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	src := prefetch.Sources{L1: l1c, Blobs: bc, L2: dial(e.l2Node.URL)}
 	if o.experimental {
 		if e.exp == nil {
-			if e.exp, err = testnode.NewNode(e.l2); err != nil {
-				t.Fatal(err)
-			}
+			e.exp, err = testnode.NewNode(e.l2)
+			require.NoError(t, err)
 			t.Cleanup(e.exp.Close)
 		}
 		src.L2Experimental = dial(e.exp.URL)
@@ -200,9 +183,7 @@ func (e *env) restart(t *testing.T) {
 		L2Head: e.l2.B.Head().Hash(), L2ChainID: e.l2.B.Config().ChainID.Uint64(), Rollup: rollupCfg, Stats: stats,
 		Retry: prefetch.RetryPolicy{MaxAttempts: o.maxAttempts, Clock: e.clock},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 }
 
 func hint(typ string, data []byte) string { return preimage.TypedHint{Type: typ, Data: data}.Hint() }
@@ -215,17 +196,11 @@ func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 func (e *env) get(t *testing.T, h string, key preimage.Key) []byte {
 	t.Helper()
 	if h != "" {
-		if err := e.p.Hint(h); err != nil {
-			t.Fatalf("hint %s: %v", h, err)
-		}
+		require.NoError(t, e.p.Hint(h), "hint %s", h)
 	}
 	v, err := e.p.GetPreimage(context.Background(), key.PreimageKey())
-	if err != nil {
-		t.Fatalf("get %x: %v", key.PreimageKey(), err)
-	}
-	if err := preimage.Verify(key.PreimageKey(), v); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "get %x", key.PreimageKey())
+	require.NoError(t, preimage.Verify(key.PreimageKey(), v))
 	return v
 }
 
@@ -251,20 +226,12 @@ func addAll(s keySet, nodes [][]byte) {
 func (e *env) checkStored(t *testing.T, want keySet) {
 	t.Helper()
 	got := e.kv.keys()
-	if len(got) != len(want) {
-		t.Fatalf("%d keys stored, want %d", len(got), len(want))
-	}
+	require.Len(t, got, len(want), "%d keys stored, want %d", len(got), len(want))
 	for _, k := range got {
-		if !want[k] {
-			t.Fatalf("unexpected key %s stored", k)
-		}
+		require.True(t, want[k], "unexpected key %s stored", k)
 		v, err := e.kv.Get(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := preimage.Verify(k, v); err != nil {
-			t.Fatalf("stored value of %s: %v", k, err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, preimage.Verify(k, v), "stored value of %s", k)
 	}
 }
 
@@ -272,9 +239,7 @@ func encodeTxs(t *testing.T, txs types.Transactions) [][]byte {
 	out := make([][]byte, len(txs))
 	for i, tx := range txs {
 		enc, err := tx.MarshalBinary()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		out[i] = enc
 	}
 	return out
@@ -282,9 +247,7 @@ func encodeTxs(t *testing.T, txs types.Transactions) [][]byte {
 
 func headerRLP(t *testing.T, h *types.Header) []byte {
 	enc, err := rlp.EncodeToBytes(h)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return enc
 }
 
@@ -292,22 +255,19 @@ func TestL1BlockHeader(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	b := e.l1.Blocks[2]
 	v := e.get(t, hint(preimage.HintL1BlockHeader, b.Hash().Bytes()), preimage.Keccak256Key(b.Hash()))
-	if !bytes.Equal(v, headerRLP(t, b.Header())) {
-		t.Fatal("header RLP differs")
-	}
+	require.Equal(t, headerRLP(t, b.Header()), v, "header RLP differs")
 	want := keySet{}
 	want.add(preimage.Keccak256Key(b.Hash()))
 	e.checkStored(t, want)
 	// A second request is served from the store.
 	before := e.l1Node.Requests("eth_getBlockByHash")
 	e.get(t, "", preimage.Keccak256Key(b.Hash()))
-	if e.l1Node.Requests("eth_getBlockByHash") != before {
-		t.Fatal("stored header fetched again")
-	}
+	require.Equal(t, before, e.l1Node.Requests("eth_getBlockByHash"), "stored header fetched again")
 	s := e.p.Stats().Snapshot()
-	if s.RPCCalls["eth_getBlockByHash"] != 1 || s.Preimages != 1 || s.Bytes != uint64(len(v)) || s.Hints[preimage.HintL1BlockHeader] != 1 {
-		t.Fatalf("stats %+v", s)
-	}
+	require.Equal(t, uint64(1), s.RPCCalls["eth_getBlockByHash"], "stats %+v", s)
+	require.Equal(t, uint64(1), s.Preimages, "stats %+v", s)
+	require.Equal(t, uint64(len(v)), s.Bytes, "stats %+v", s)
+	require.Equal(t, uint64(1), s.Hints[preimage.HintL1BlockHeader], "stats %+v", s)
 }
 
 func TestL1TransactionsAndReceipts(t *testing.T) {
@@ -363,28 +323,17 @@ func TestProgramReadsL1(t *testing.T) {
 	o := l1.NewOracle(adapter{e.p}, adapter{e.p})
 	for n, b := range e.l1.Blocks {
 		h, txs, err := o.TransactionsByHash(b.Hash())
-		if err != nil {
-			t.Fatalf("block %d txs: %v", n, err)
-		}
-		if h.Hash() != b.Hash() || len(txs) != len(b.Transactions()) {
-			t.Fatalf("block %d: %d txs", n, len(txs))
-		}
+		require.NoError(t, err, "block %d txs", n)
+		require.Equal(t, b.Hash(), h.Hash(), "block %d: %d txs", n, len(txs))
+		require.Len(t, txs, len(b.Transactions()), "block %d: %d txs", n, len(txs))
 		_, rs, err := o.ReceiptsByHash(b.Hash())
-		if err != nil {
-			t.Fatalf("block %d receipts: %v", n, err)
-		}
-		if len(rs) != len(b.Transactions()) {
-			t.Fatalf("block %d: %d receipts", n, len(rs))
-		}
+		require.NoError(t, err, "block %d receipts", n)
+		require.Len(t, rs, len(b.Transactions()), "block %d: %d receipts", n, len(rs))
 	}
 	for _, ref := range e.l1.Blobs {
 		blob, err := o.GetBlob(l1.BlobRef{L1Timestamp: e.l1.Blocks[ref.Block].Time(), VersionedHash: ref.VersionedHash})
-		if err != nil {
-			t.Fatalf("blob %s: %v", ref.VersionedHash, err)
-		}
-		if *blob != *ref.Blob {
-			t.Fatalf("blob %s differs", ref.VersionedHash)
-		}
+		require.NoError(t, err, "blob %s", ref.VersionedHash)
+		require.Equal(t, *ref.Blob, *blob, "blob %s differs", ref.VersionedHash)
 	}
 }
 
@@ -417,20 +366,15 @@ func TestL1Blob(t *testing.T) {
 				data = cat(ref.VersionedHash[:], u64(uint64(ref.Index)), u64(ts))
 			}
 			v := e.get(t, hint(preimage.HintL1Blob, data), preimage.Sha256Key(ref.VersionedHash))
-			if !bytes.Equal(v, ref.Commitment[:]) {
-				t.Fatal("commitment differs")
-			}
+			require.Equal(t, ref.Commitment[:], v, "commitment differs")
 			e.checkStored(t, blobKeys(ref))
 			for i := range params.BlobTxFieldElementsPerBlob {
 				key, _ := l1.FieldElementKey(&ref.Commitment, i)
 				fe, err := e.kv.Get(common.Hash(key.PreimageKey()))
-				if err != nil || !bytes.Equal(fe, ref.Blob[i*32:i*32+32]) {
-					t.Fatalf("field element %d: %x, %v", i, fe, err)
-				}
+				require.NoError(t, err, "field element %d: %x", i, fe)
+				require.Equal(t, ref.Blob[i*32:i*32+32], fe, "field element %d: %x, %v", i, fe, err)
 			}
-			if tc.sidecar != (e.beacon.Requests("blob_sidecars") > 0) {
-				t.Fatalf("sidecars asked %d times", e.beacon.Requests("blob_sidecars"))
-			}
+			require.Equal(t, (e.beacon.Requests("blob_sidecars") > 0), tc.sidecar, "sidecars asked %d times", e.beacon.Requests("blob_sidecars"))
 		})
 	}
 }
@@ -445,13 +389,10 @@ func TestL1BlobLyingBeacon(t *testing.T) {
 		return scs
 	})
 	ref := e.l1.Blobs[0]
-	if err := e.p.Hint(hint(preimage.HintL1Blob, cat(ref.VersionedHash[:], u64(e.l1.Blocks[ref.Block].Time())))); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, e.p.Hint(hint(preimage.HintL1Blob, cat(ref.VersionedHash[:], u64(e.l1.Blocks[ref.Block].Time())))))
 	_, err := e.p.GetPreimage(context.Background(), preimage.Sha256Key(ref.VersionedHash).PreimageKey())
-	if !errors.Is(err, sources.ErrInvalidResponse) || !errors.Is(err, prefetch.ErrRetriesExhausted) {
-		t.Fatalf("corrupt blob: %v", err)
-	}
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "corrupt blob: %v", err)
+	require.ErrorIs(t, err, prefetch.ErrRetriesExhausted, "corrupt blob: %v", err)
 	e.checkStored(t, keySet{})
 }
 
@@ -493,22 +434,15 @@ func TestL1BlobTrustRPCStillChecked(t *testing.T) {
 	kv := &recordingKV{KV: kvstore.NewMem()}
 	// The first failure is enough: stop at its retry rather than wait out the backoff.
 	p, err := host.NewOnlinePrefetcher(ctx, log.NewLogger(onMessage{"Prefetch failed, retrying", cancel}), cfg, kv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer p.(io.Closer).Close()
 	ref := e.l1.Blobs[2]
-	if err := p.Hint(hint(preimage.HintL1Blob, cat(ref.VersionedHash[:], u64(e.l1.Blocks[ref.Block].Time())))); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, p.Hint(hint(preimage.HintL1Blob, cat(ref.VersionedHash[:], u64(e.l1.Blocks[ref.Block].Time())))))
 	fe, _ := l1.FieldElementKey(&ref.Commitment, 1)
 	_, err = p.GetPreimage(ctx, fe.PreimageKey())
-	if !errors.Is(err, sources.ErrInvalidResponse) {
-		t.Fatalf("tampered blob with --l1.trustrpc: %v", err)
-	}
-	if keys := kv.keys(); len(keys) != 0 {
-		t.Fatalf("%d preimages stored from a tampered blob", len(keys))
-	}
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "tampered blob with --l1.trustrpc: %v", err)
+	keys := kv.keys()
+	require.Empty(t, keys, "%d preimages stored from a tampered blob", len(keys))
 }
 
 func TestPrecompiles(t *testing.T) {
@@ -524,36 +458,32 @@ func TestPrecompiles(t *testing.T) {
 	data := cat(ecrecover[:], u64(3000), input)
 	v := e.get(t, hint(preimage.HintL1PrecompileV2, data), preimage.PrecompileKey(crypto.Keccak256Hash(data)))
 	wantAddr := crypto.PubkeyToAddress(key.PublicKey)
-	if v[0] != 1 || common.BytesToAddress(v[1:]) != wantAddr {
-		t.Fatalf("ecrecover answer %x", v)
-	}
-	if stored := e.get(t, "", preimage.Keccak256Key(crypto.Keccak256Hash(data))); !bytes.Equal(stored, data) {
-		t.Fatal("call preimage differs")
-	}
+	require.Equal(t, byte(1), v[0], "ecrecover answer %x", v)
+	require.Equal(t, wantAddr, common.BytesToAddress(v[1:]), "ecrecover answer %x", v)
+	stored := e.get(t, "", preimage.Keccak256Key(crypto.Keccak256Hash(data)))
+	require.Equal(t, data, stored, "call preimage differs")
 	want.add(preimage.PrecompileKey(crypto.Keccak256Hash(data)))
 	want.add(preimage.Keccak256Key(crypto.Keccak256Hash(data)))
 
 	// The program's own reader agrees.
 	o := l1.NewOracle(adapter{e.p}, adapter{e.p})
 	out, ok, err := o.Precompile(ecrecover, 3000, input)
-	if err != nil || !ok || common.BytesToAddress(out) != wantAddr {
-		t.Fatalf("program precompile: %x %v %v", out, ok, err)
-	}
+	require.NoError(t, err, "program precompile: %x %v", out, ok)
+	require.True(t, ok, "program precompile: %x %v %v", out, ok, err)
+	require.Equal(t, wantAddr, common.BytesToAddress(out), "program precompile: %x %v %v", out, ok, err)
 
 	// A failing KZG point evaluation: status 0.
 	kzg := common.BytesToAddress([]byte{0x0a})
 	bad := cat(kzg[:], u64(50000), make([]byte, 192))
-	if v := e.get(t, hint(preimage.HintL1PrecompileV2, bad), preimage.PrecompileKey(crypto.Keccak256Hash(bad))); v[0] != 0 {
-		t.Fatalf("bad point evaluation answer %x", v)
-	}
+	v = e.get(t, hint(preimage.HintL1PrecompileV2, bad), preimage.PrecompileKey(crypto.Keccak256Hash(bad)))
+	require.Equal(t, byte(0), v[0], "bad point evaluation answer %x", v)
 	want.add(preimage.PrecompileKey(crypto.Keccak256Hash(bad)))
 	want.add(preimage.Keccak256Key(crypto.Keccak256Hash(bad)))
 
 	// Legacy hint: address ++ input.
 	legacy := cat(ecrecover[:], input)
-	if v := e.get(t, hint(preimage.HintL1Precompile, legacy), preimage.PrecompileKey(crypto.Keccak256Hash(legacy))); v[0] != 1 {
-		t.Fatalf("legacy answer %x", v)
-	}
+	v = e.get(t, hint(preimage.HintL1Precompile, legacy), preimage.PrecompileKey(crypto.Keccak256Hash(legacy)))
+	require.Equal(t, byte(1), v[0], "legacy answer %x", v)
 	want.add(preimage.PrecompileKey(crypto.Keccak256Hash(legacy)))
 	want.add(preimage.Keccak256Key(crypto.Keccak256Hash(legacy)))
 	e.checkStored(t, want)
@@ -562,12 +492,9 @@ func TestPrecompiles(t *testing.T) {
 	sha := common.BytesToAddress([]byte{0x02})
 	call := cat(sha[:], u64(100), []byte("x"))
 	_ = e.p.Hint(hint(preimage.HintL1PrecompileV2, call))
-	if _, err := e.p.GetPreimage(context.Background(), preimage.PrecompileKey(crypto.Keccak256Hash(call)).PreimageKey()); !errors.Is(err, prefetch.ErrUnknownPrecompile) {
-		t.Fatalf("sha256: %v", err)
-	}
-	if e.p.Stats().Snapshot().Retries != 0 {
-		t.Fatal("unsupported precompile retried")
-	}
+	_, err = e.p.GetPreimage(context.Background(), preimage.PrecompileKey(crypto.Keccak256Hash(call)).PreimageKey())
+	require.ErrorIs(t, err, prefetch.ErrUnknownPrecompile, "sha256: %v", err)
+	require.Equal(t, uint64(0), e.p.Stats().Snapshot().Retries, "unsupported precompile retried")
 	e.checkStored(t, want)
 }
 
@@ -592,9 +519,8 @@ func TestL2BlocksAndChainID(t *testing.T) {
 	blk := b.Block(2)
 	_ = e.p.Hint(hint(preimage.HintL2BlockHeader, cat(blk.Hash().Bytes(), u64(10))))
 	_, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key(blk.Hash()).PreimageKey())
-	if !errors.Is(err, prefetch.ErrInteropUnsupported) || e.p.Stats().Snapshot().Retries != 0 {
-		t.Fatalf("other chain: %v", err)
-	}
+	require.ErrorIs(t, err, prefetch.ErrInteropUnsupported, "other chain: %v", err)
+	require.Equal(t, uint64(0), e.p.Stats().Snapshot().Retries, "other chain: %v", err)
 	e.checkStored(t, want)
 }
 
@@ -605,28 +531,21 @@ func TestProgramReadsL2(t *testing.T) {
 	o := l2.NewOracle(adapter{e.p}, adapter{e.p})
 	for n := uint64(0); n <= testnode.L2Blocks; n++ {
 		blk, err := o.BlockByHash(b.Block(n).Hash())
-		if err != nil {
-			t.Fatalf("L2 block %d: %v", n, err)
-		}
-		if blk.Hash() != b.Block(n).Hash() {
-			t.Fatalf("L2 block %d hash %s", n, blk.Hash())
-		}
+		require.NoError(t, err, "L2 block %d", n)
+		require.Equal(t, b.Block(n).Hash(), blk.Hash(), "L2 block %d hash %s", n, blk.Hash())
 	}
 	head := b.Head()
 	node, err := o.NodeByHash(head.Root())
-	if err != nil || crypto.Keccak256Hash(node) != head.Root() {
-		t.Fatalf("state root: %v", err)
-	}
+	require.NoError(t, err, "state root")
+	require.Equal(t, head.Root(), crypto.Keccak256Hash(node), "state root: %v", err)
 	code, err := o.CodeByHash(crypto.Keccak256Hash(devnet.StorageCode))
-	if err != nil || !bytes.Equal(code, devnet.StorageCode) {
-		t.Fatalf("code: %v", err)
-	}
+	require.NoError(t, err, "code")
+	require.Equal(t, devnet.StorageCode, code, "code: %v", err)
 	st, _ := b.StateAt(head.Root())
 	want := &l2.Output{StateRoot: head.Root(), MessagePasserStorageRoot: st.GetStorageRoot(params.OptimismL2ToL1MessagePasser), BlockHash: head.Hash()}
 	out, err := o.OutputByRoot(want.Root())
-	if err != nil || *out != *want {
-		t.Fatalf("output %+v, %v", out, err)
-	}
+	require.NoError(t, err, "output %+v", out)
+	require.Equal(t, *want, *out, "output %+v, %v", out, err)
 }
 
 func TestL2CodeStateNodeOutput(t *testing.T) {
@@ -645,9 +564,8 @@ func TestL2CodeStateNodeOutput(t *testing.T) {
 	st, _ := b.StateAt(head.Root())
 	out := &l2.Output{StateRoot: head.Root(), MessagePasserStorageRoot: st.GetStorageRoot(params.OptimismL2ToL1MessagePasser), BlockHash: head.Hash()}
 	root := out.Root()
-	if v := e.get(t, hint(preimage.HintL2Output, root[:]), preimage.Keccak256Key(root)); !bytes.Equal(v, out.Marshal()) {
-		t.Fatal("output encoding differs")
-	}
+	v := e.get(t, hint(preimage.HintL2Output, root[:]), preimage.Keccak256Key(root))
+	require.Equal(t, out.Marshal(), v, "output encoding differs")
 	want.add(preimage.Keccak256Key(root))
 	e.checkStored(t, want)
 
@@ -656,12 +574,10 @@ func TestL2CodeStateNodeOutput(t *testing.T) {
 	other := common.Hash{0x0b, 0xad}
 	_ = e.p.Hint(hint(preimage.HintL2Output, other[:]))
 	_, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key(other).PreimageKey())
-	if err == nil || !strings.Contains(err.Error(), "not the requested") {
-		t.Fatalf("wrong output root: %v", err)
-	}
-	if n := e.l2Node.Requests("eth_getProof"); n != 1 {
-		t.Fatalf("eth_getProof asked %d times, want 1", n)
-	}
+	require.Error(t, err, "wrong output root")
+	require.Contains(t, err.Error(), "not the requested", "wrong output root: %v", err)
+	n := e.l2Node.Requests("eth_getProof")
+	require.Equal(t, 1, n, "eth_getProof asked %d times, want 1", n)
 	e.checkStored(t, want)
 }
 
@@ -680,9 +596,7 @@ func TestL2OutputBadProof(t *testing.T) {
 	root := common.Hash{0x01}
 	_ = e.p.Hint(hint(preimage.HintL2Output, root[:]))
 	_, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key(root).PreimageKey())
-	if !errors.Is(err, sources.ErrInvalidResponse) {
-		t.Fatalf("bad proof: %v", err)
-	}
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "bad proof: %v", err)
 	e.checkStored(t, keySet{})
 }
 
@@ -705,14 +619,10 @@ func TestL2Receipts(t *testing.T) {
 func accountProofNodes(t *testing.T, e *env, n uint64, addr common.Address) [][]byte {
 	blk := e.l2.B.Block(n)
 	c, err := sources.Dial(context.Background(), e.l2Node.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer c.Close()
 	p, err := sources.NewL2Client(c, sources.Options{}).GetProof(context.Background(), addr, []common.Hash{{}}, blk.Hash())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	nodes := append([][]byte{}, p.AccountProof...)
 	return append(nodes, p.StorageProof[0].Proof...)
 }
@@ -726,9 +636,7 @@ func TestL2AccountProofBulk(t *testing.T) {
 			nodes := accountProofNodes(t, e, head.NumberU64(), mp)
 			e.l2Node.ResetRequests()
 
-			if err := e.p.Hint(hint(preimage.HintL2AccountProof, cat(head.Hash().Bytes(), mp[:], u64(901)))); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, e.p.Hint(hint(preimage.HintL2AccountProof, cat(head.Hash().Bytes(), mp[:], u64(901)))))
 			// The program then walks to the account from the state root.
 			e.get(t, hint(preimage.HintL2StateNode, head.Root().Bytes()), preimage.Keccak256Key(head.Root()))
 			want := keySet{}
@@ -741,15 +649,13 @@ func TestL2AccountProofBulk(t *testing.T) {
 			if experimental {
 				proofNode = e.exp
 			}
-			if proofNode.Requests("eth_getProof") != 1 || dbNode.Requests("debug_dbGet") != 0 {
-				t.Fatalf("eth_getProof %d, debug_dbGet %d", proofNode.Requests("eth_getProof"), dbNode.Requests("debug_dbGet"))
-			}
+			require.Equal(t, 1, proofNode.Requests("eth_getProof"), "eth_getProof %d, debug_dbGet %d", proofNode.Requests("eth_getProof"), dbNode.Requests("debug_dbGet"))
+			require.Equal(t, 0, dbNode.Requests("debug_dbGet"), "eth_getProof %d, debug_dbGet %d", proofNode.Requests("eth_getProof"), dbNode.Requests("debug_dbGet"))
 			// The bulk hint is used once: a later miss goes node by node.
 			other := crypto.Keccak256Hash(devnet.StorageCode)
 			e.get(t, hint(preimage.HintL2Code, other[:]), preimage.Keccak256Key(other))
-			if proofNode.Requests("eth_getProof") != 1 || e.l2Node.Requests("debug_dbGet") != 1 {
-				t.Fatalf("after bulk: eth_getProof %d, debug_dbGet %d", proofNode.Requests("eth_getProof"), e.l2Node.Requests("debug_dbGet"))
-			}
+			require.Equal(t, 1, proofNode.Requests("eth_getProof"), "after bulk: eth_getProof %d, debug_dbGet %d", proofNode.Requests("eth_getProof"), e.l2Node.Requests("debug_dbGet"))
+			require.Equal(t, 1, e.l2Node.Requests("debug_dbGet"), "after bulk: eth_getProof %d, debug_dbGet %d", proofNode.Requests("eth_getProof"), e.l2Node.Requests("debug_dbGet"))
 		})
 	}
 }
@@ -774,9 +680,7 @@ func TestL2AccountProofBadProofFallsBack(t *testing.T) {
 	want := keySet{}
 	want.add(preimage.Keccak256Key(head.Root()))
 	e.checkStored(t, want)
-	if e.l2Node.Requests("debug_dbGet") != 1 {
-		t.Fatal("no fallback to debug_dbGet")
-	}
+	require.Equal(t, 1, e.l2Node.Requests("debug_dbGet"), "no fallback to debug_dbGet")
 }
 
 func TestL2PayloadWitness(t *testing.T) {
@@ -790,9 +694,7 @@ func TestL2PayloadWitness(t *testing.T) {
 			b := e.l2.B
 			const n = 12
 			attrs, err := json.Marshal(b.Attributes(n))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			hintJSON, _ := json.Marshal(map[string]any{
 				"parentBlockHash": b.Block(n - 1).Hash(), "payloadAttributes": json.RawMessage(attrs), "chainID": "901",
 			})
@@ -802,9 +704,7 @@ func TestL2PayloadWitness(t *testing.T) {
 			case "kona with chain ID":
 				hintJSON = cat(b.Block(n-1).Hash().Bytes(), attrs, u64(901))
 			}
-			if err := e.p.Hint(hint(preimage.HintL2PayloadWitness, hintJSON)); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, e.p.Hint(hint(preimage.HintL2PayloadWitness, hintJSON)))
 			parentRoot := b.Block(n - 1).Root()
 			e.get(t, hint(preimage.HintL2StateNode, parentRoot[:]), preimage.Keccak256Key(parentRoot))
 			if !experimental {
@@ -814,17 +714,14 @@ func TestL2PayloadWitness(t *testing.T) {
 				return
 			}
 			w, err := b.ExecutionWitness(n)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			want := keySet{}
 			for _, v := range append(append([]hexutil.Bytes{}, w.State...), w.Codes...) {
 				want.addNode(v)
 			}
 			e.checkStored(t, want)
-			if e.exp.Requests("debug_executePayload") != 1 || e.l2Node.Requests("debug_dbGet") != 0 {
-				t.Fatalf("executePayload %d, dbGet %d", e.exp.Requests("debug_executePayload"), e.l2Node.Requests("debug_dbGet"))
-			}
+			require.Equal(t, 1, e.exp.Requests("debug_executePayload"), "executePayload %d, dbGet %d", e.exp.Requests("debug_executePayload"), e.l2Node.Requests("debug_dbGet"))
+			require.Equal(t, 0, e.l2Node.Requests("debug_dbGet"), "executePayload %d, dbGet %d", e.exp.Requests("debug_executePayload"), e.l2Node.Requests("debug_dbGet"))
 		})
 	}
 	// Kona's form naming another chain is refused; trailing bytes that are no chain ID, or no attributes,
@@ -841,14 +738,11 @@ func TestL2PayloadWitness(t *testing.T) {
 		func(b *testnode.L2Backend) []byte { return b.B.Block(11).Hash().Bytes() },
 	} {
 		e := newEnv(t, envOpts{experimental: true})
-		if err := e.p.Hint(hint(preimage.HintL2PayloadWitness, bad(e.l2))); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, e.p.Hint(hint(preimage.HintL2PayloadWitness, bad(e.l2))))
 		parentRoot := e.l2.B.Block(11).Root()
 		e.get(t, hint(preimage.HintL2StateNode, parentRoot[:]), preimage.Keccak256Key(parentRoot))
-		if e.exp.Requests("debug_executePayload") != 0 || e.l2Node.Requests("debug_dbGet") != 1 {
-			t.Fatalf("bad hint %d: executePayload %d, dbGet %d", i, e.exp.Requests("debug_executePayload"), e.l2Node.Requests("debug_dbGet"))
-		}
+		require.Equal(t, 0, e.exp.Requests("debug_executePayload"), "bad hint %d: executePayload %d, dbGet %d", i, e.exp.Requests("debug_executePayload"), e.l2Node.Requests("debug_dbGet"))
+		require.Equal(t, 1, e.l2Node.Requests("debug_dbGet"), "bad hint %d: executePayload %d, dbGet %d", i, e.exp.Requests("debug_executePayload"), e.l2Node.Requests("debug_dbGet"))
 	}
 }
 
@@ -858,13 +752,10 @@ func TestRetriesThenSuccess(t *testing.T) {
 	e.l1Node.FailHTTP(3)
 	e.get(t, hint(preimage.HintL1BlockHeader, b.Hash().Bytes()), preimage.Keccak256Key(b.Hash()))
 	s := e.p.Stats().Snapshot()
-	if s.Retries != 3 || s.RPCCalls["eth_getBlockByHash"] != 4 {
-		t.Fatalf("stats %+v", s)
-	}
+	require.Equal(t, uint64(3), s.Retries, "stats %+v", s)
+	require.Equal(t, uint64(4), s.RPCCalls["eth_getBlockByHash"], "stats %+v", s)
 	want := []time.Duration{prefetch.DefaultInitialBackoff, 2 * prefetch.DefaultInitialBackoff, 4 * prefetch.DefaultInitialBackoff}
-	if fmt.Sprint(e.clock.waits) != fmt.Sprint(want) {
-		t.Fatalf("waits %v, want %v", e.clock.waits, want)
-	}
+	require.Equal(t, fmt.Sprint(want), fmt.Sprint(e.clock.waits), "waits %v, want %v", e.clock.waits, want)
 
 	// The beacon fails too, then answers.
 	e.beacon.FailHTTP(2)
@@ -880,15 +771,15 @@ func TestRetriesExhausted(t *testing.T) {
 	_ = e.p.Hint(h)
 	key := preimage.Keccak256Key(b.Hash()).PreimageKey()
 	_, err := e.p.GetPreimage(context.Background(), key)
-	if !errors.Is(err, prefetch.ErrRetriesExhausted) {
-		t.Fatalf("err %v", err)
-	}
-	if msg := err.Error(); !strings.Contains(msg, common.Hash(key).Hex()) || !strings.Contains(msg, h) || !strings.Contains(msg, "500") {
-		t.Fatalf("error does not name key, hint and cause: %v", err)
-	}
-	if s := e.p.Stats().Snapshot(); s.Retries != 2 || s.Failures != 1 || s.RPCCalls["eth_getBlockByHash"] != 3 {
-		t.Fatalf("stats %+v", s)
-	}
+	require.ErrorIs(t, err, prefetch.ErrRetriesExhausted, "err %v", err)
+	msg := err.Error()
+	require.Contains(t, msg, common.Hash(key).Hex(), "error does not name key, hint and cause: %v", err)
+	require.Contains(t, msg, h, "error does not name key, hint and cause: %v", err)
+	require.Contains(t, msg, "500", "error does not name key, hint and cause: %v", err)
+	s := e.p.Stats().Snapshot()
+	require.Equal(t, uint64(2), s.Retries, "stats %+v", s)
+	require.Equal(t, uint64(1), s.Failures, "stats %+v", s)
+	require.Equal(t, uint64(3), s.RPCCalls["eth_getBlockByHash"], "stats %+v", s)
 	e.checkStored(t, keySet{})
 }
 
@@ -907,9 +798,8 @@ func TestLyingHeaderNothingStored(t *testing.T) {
 	b := e.l1.Blocks[1]
 	for _, typ := range []string{preimage.HintL1BlockHeader, preimage.HintL1Transactions, preimage.HintL1Receipts} {
 		_ = e.p.Hint(hint(typ, b.Hash().Bytes()))
-		if _, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key(b.Hash()).PreimageKey()); !errors.Is(err, sources.ErrInvalidResponse) {
-			t.Fatalf("%s: %v", typ, err)
-		}
+		_, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key(b.Hash()).PreimageKey())
+		require.ErrorIs(t, err, sources.ErrInvalidResponse, "%s: %v", typ, err)
 	}
 	e.checkStored(t, keySet{})
 }
@@ -917,44 +807,33 @@ func TestLyingHeaderNothingStored(t *testing.T) {
 func TestMissWithoutHint(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	_, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key{0x01}.PreimageKey())
-	if !errors.Is(err, prefetch.ErrNoHint) {
-		t.Fatalf("err %v", err)
-	}
+	require.ErrorIs(t, err, prefetch.ErrNoHint, "err %v", err)
 }
 
 func TestUnknownAndInteropHints(t *testing.T) {
 	e := newEnv(t, envOpts{})
-	if err := e.p.Hint("made-up-hint 0x01"); err != nil {
-		t.Fatalf("unknown hint refused when received: %v", err)
-	}
+	require.NoError(t, e.p.Hint("made-up-hint 0x01"), "unknown hint refused when received")
 	_, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key{0x01}.PreimageKey())
-	if !errors.Is(err, prefetch.ErrUnknownHint) || !strings.Contains(err.Error(), "made-up-hint") {
-		t.Fatalf("unknown hint: %v", err)
-	}
-	if err := e.p.Hint("malformed"); err == nil {
-		t.Fatal("malformed hint accepted")
-	}
-	if err := e.p.Hint(hint(preimage.HintL2BlockData, make([]byte, 72))); !errors.Is(err, prefetch.ErrInteropUnsupported) {
-		t.Fatalf("block data: %v", err)
-	}
+	require.ErrorIs(t, err, prefetch.ErrUnknownHint, "unknown hint: %v", err)
+	require.Contains(t, err.Error(), "made-up-hint", "unknown hint: %v", err)
+	require.Error(t, e.p.Hint("malformed"), "malformed hint accepted")
+	err = e.p.Hint(hint(preimage.HintL2BlockData, make([]byte, 72)))
+	require.ErrorIs(t, err, prefetch.ErrInteropUnsupported, "block data: %v", err)
 	_ = e.p.Hint(hint(preimage.HintAgreedPreState, common.Hash{1}.Bytes()))
-	if _, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key{0x01}.PreimageKey()); !errors.Is(err, prefetch.ErrInteropUnsupported) {
-		t.Fatalf("agreed prestate: %v", err)
-	}
+	_, err = e.p.GetPreimage(context.Background(), preimage.Keccak256Key{0x01}.PreimageKey())
+	require.ErrorIs(t, err, prefetch.ErrInteropUnsupported, "agreed prestate: %v", err)
 	// A hint that does not provide the key.
 	b := e.l1.Blocks[1]
 	_ = e.p.Hint(hint(preimage.HintL1BlockHeader, b.Hash().Bytes()))
-	if _, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key{0x02}.PreimageKey()); err == nil || !strings.Contains(err.Error(), "did not provide") {
-		t.Fatalf("unrelated key: %v", err)
-	}
+	_, err = e.p.GetPreimage(context.Background(), preimage.Keccak256Key{0x02}.PreimageKey())
+	require.Error(t, err, "unrelated key")
+	require.Contains(t, err.Error(), "did not provide", "unrelated key: %v", err)
 	// Malformed hint data is permanent.
 	_ = e.p.Hint(hint(preimage.HintL1BlockHeader, []byte{1, 2, 3}))
-	if _, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key{0x03}.PreimageKey()); err == nil || !prefetch.IsPermanent(err) {
-		t.Fatalf("short hint: %v", err)
-	}
-	if e.p.Stats().Snapshot().Retries != 0 {
-		t.Fatal("permanent errors were retried")
-	}
+	_, err = e.p.GetPreimage(context.Background(), preimage.Keccak256Key{0x03}.PreimageKey())
+	require.Error(t, err, "short hint")
+	require.True(t, prefetch.IsPermanent(err), "short hint: %v", err)
+	require.Equal(t, uint64(0), e.p.Stats().Snapshot().Retries, "permanent errors were retried")
 }
 
 func TestConcurrentUse(t *testing.T) {
@@ -988,9 +867,7 @@ func TestOnlinePrefetcher(t *testing.T) {
 	}
 	kv := kvstore.NewMem()
 	p, err := host.NewOnlinePrefetcher(ctx, logger, cfg, kv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	l1b, l2b := e.l1.Blocks[1], b.Block(3)
 	for _, c := range []struct {
 		hint string
@@ -999,19 +876,12 @@ func TestOnlinePrefetcher(t *testing.T) {
 		{hint(preimage.HintL1Receipts, l1b.Hash().Bytes()), l1b.ReceiptHash()},
 		{hint(preimage.HintL2BlockHeader, l2b.Hash().Bytes()), l2b.Hash()},
 	} {
-		if err := p.Hint(c.hint); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := p.GetPreimage(ctx, preimage.Keccak256Key(c.key).PreimageKey()); err != nil {
-			t.Fatalf("%s: %v", c.hint, err)
-		}
+		require.NoError(t, p.Hint(c.hint))
+		_, err := p.GetPreimage(ctx, preimage.Keccak256Key(c.key).PreimageKey())
+		require.NoError(t, err, "%s", c.hint)
 	}
-	if e.l1Node.Requests("debug_getRawReceipts") != 1 {
-		t.Fatal("--l1.rpckind debug_geth not used")
-	}
-	if err := p.(io.Closer).Close(); err != nil {
-		t.Fatal(err)
-	}
+	require.Equal(t, 1, e.l1Node.Requests("debug_getRawReceipts"), "--l1.rpckind debug_geth not used")
+	require.NoError(t, p.(io.Closer).Close())
 
 	for name, mutate := range map[string]func(c *host.Config){
 		"L1 is the L2":     func(c *host.Config) { c.L1URL = e.l2Node.URL },
@@ -1023,9 +893,8 @@ func TestOnlinePrefetcher(t *testing.T) {
 	} {
 		bad := *cfg
 		mutate(&bad)
-		if _, err := host.NewOnlinePrefetcher(ctx, logger, &bad, kv); err == nil {
-			t.Fatalf("%s: accepted", name)
-		}
+		_, err := host.NewOnlinePrefetcher(ctx, logger, &bad, kv)
+		require.Error(t, err, "%s: accepted", name)
 	}
 }
 
@@ -1052,23 +921,15 @@ func TestL2PayloadWitnessFaults(t *testing.T) {
 			b := e.l2.B
 			attrs, _ := json.Marshal(b.Attributes(12))
 			hintJSON, _ := json.Marshal(map[string]any{"parentBlockHash": b.Block(11).Hash(), "payloadAttributes": json.RawMessage(attrs)})
-			if err := e.p.Hint(hint(preimage.HintL2PayloadWitness, hintJSON)); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, e.p.Hint(hint(preimage.HintL2PayloadWitness, hintJSON)))
 			parentRoot := b.Block(11).Root()
 			e.get(t, hint(preimage.HintL2StateNode, parentRoot[:]), preimage.Keccak256Key(parentRoot))
-			if e.l2Node.Requests("debug_dbGet") != 1 {
-				t.Fatalf("dbGet %d, want the node fetched by itself", e.l2Node.Requests("debug_dbGet"))
-			}
+			require.Equal(t, 1, e.l2Node.Requests("debug_dbGet"), "dbGet %d, want the node fetched by itself", e.l2Node.Requests("debug_dbGet"))
 			// Whatever was stored is stored under its own hash (the wrong nodes included, harmlessly).
 			for _, k := range e.kv.keys() {
 				v, err := e.kv.Get(k)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if preimage.KeyType(k[0]) == preimage.Keccak256KeyType && preimage.Keccak256Key(crypto.Keccak256Hash(v)).PreimageKey() != k {
-					t.Fatalf("value under %x does not hash to its key", k)
-				}
+				require.NoError(t, err)
+				require.False(t, preimage.KeyType(k[0]) == preimage.Keccak256KeyType && preimage.Keccak256Key(crypto.Keccak256Hash(v)).PreimageKey() != k, "value under %x does not hash to its key", k)
 			}
 		})
 	}

@@ -1,14 +1,13 @@
 package prefetch_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/params"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/client/l1"
 	"github.com/faultproof/faultproof/host/sources"
@@ -51,24 +50,19 @@ func TestL1ReceiptsDoNotRefetchHeader(t *testing.T) {
 			for _, n := range []int{1, testnode.ManyTxBlock} {
 				b := e.l1.Blocks[n]
 				e.get(t, hint(preimage.HintL1BlockHeader, b.Hash().Bytes()), preimage.Keccak256Key(b.Hash()))
-				if got := req.delta("eth_getBlockByHash"); got != 1 {
-					t.Fatalf("block %d header: %d block requests", n, got)
-				}
+				got := req.delta("eth_getBlockByHash")
+				require.Equal(t, 1, got, "block %d header: %d block requests", n, got)
 				e.get(t, hint(preimage.HintL1Transactions, b.Hash().Bytes()), preimage.Keccak256Key(b.TxHash()))
-				if got := req.delta("eth_getBlockByHash"); got != 1 {
-					t.Fatalf("block %d transactions: %d block requests", n, got)
-				}
+				got = req.delta("eth_getBlockByHash")
+				require.Equal(t, 1, got, "block %d transactions: %d block requests", n, got)
 				e.get(t, hint(preimage.HintL1Receipts, b.Hash().Bytes()), preimage.Keccak256Key(b.ReceiptHash()))
 				want := 0
 				if kind == sources.RPCKindBasic {
 					want = 1
 				}
-				if got := req.delta("eth_getBlockByHash"); got != want {
-					t.Fatalf("block %d receipts: %d block requests, want %d", n, got, want)
-				}
-				if req.delta(receiptsMethod[kind]) == 0 {
-					t.Fatalf("block %d receipts: no %s request", n, receiptsMethod[kind])
-				}
+				got = req.delta("eth_getBlockByHash")
+				require.Equal(t, want, got, "block %d receipts: %d block requests, want %d", n, got, want)
+				require.NotEqual(t, 0, req.delta(receiptsMethod[kind]), "block %d receipts: no %s request", n, receiptsMethod[kind])
 			}
 		})
 	}
@@ -82,30 +76,22 @@ func TestL1ReceiptsUseStoredHeader(t *testing.T) {
 	b, other := e.l1.Blocks[1], e.l1.Blocks[testnode.ManyTxBlock]
 	req := newRequests(e.l1Node)
 	e.get(t, hint(preimage.HintL1BlockHeader, b.Hash().Bytes()), preimage.Keccak256Key(b.Hash()))
-	if got := req.delta("eth_getBlockByHash"); got != 1 {
-		t.Fatalf("header: %d block requests", got)
-	}
+	got := req.delta("eth_getBlockByHash")
+	require.Equal(t, 1, got, "header: %d block requests", got)
 	e.restart(t)
 	e.get(t, hint(preimage.HintL1Receipts, b.Hash().Bytes()), preimage.Keccak256Key(b.ReceiptHash()))
-	if got := req.delta("eth_getBlockByHash"); got != 0 {
-		t.Fatalf("stored header: %d block requests", got)
-	}
-	if got := req.delta("eth_getBlockReceipts"); got != 1 {
-		t.Fatalf("%d receipts requests", got)
-	}
+	got = req.delta("eth_getBlockByHash")
+	require.Equal(t, 0, got, "stored header: %d block requests", got)
+	got = req.delta("eth_getBlockReceipts")
+	require.Equal(t, 1, got, "%d receipts requests", got)
 
 	// A corrupt header in the store (here: another block's) is ignored and the block fetched.
-	if err := e.kv.Put(common.Hash(preimage.Keccak256Key(other.Hash()).PreimageKey()), headerRLP(t, b.Header())); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, e.kv.Put(common.Hash(preimage.Keccak256Key(other.Hash()).PreimageKey()), headerRLP(t, b.Header())))
 	e.restart(t)
 	e.get(t, hint(preimage.HintL1Receipts, other.Hash().Bytes()), preimage.Keccak256Key(other.ReceiptHash()))
-	if got := req.delta("eth_getBlockByHash"); got != 1 {
-		t.Fatalf("corrupt stored header: %d block requests, want 1", got)
-	}
-	if e.p.Stats().Snapshot().Corrupt == 0 {
-		t.Fatal("corrupt header not counted")
-	}
+	got = req.delta("eth_getBlockByHash")
+	require.Equal(t, 1, got, "corrupt stored header: %d block requests, want 1", got)
+	require.NotEqual(t, uint64(0), e.p.Stats().Snapshot().Corrupt, "corrupt header not counted")
 }
 
 // TestL1ReceiptsOfCheckedAgainstGivenHeader: receipts fetched for a known header are still checked
@@ -126,9 +112,8 @@ func TestL1ReceiptsOfCheckedAgainstGivenHeader(t *testing.T) {
 		return out
 	})
 	_ = e.p.Hint(hint(preimage.HintL1Receipts, b.Hash().Bytes()))
-	if _, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key(b.ReceiptHash()).PreimageKey()); !errors.Is(err, sources.ErrInvalidResponse) {
-		t.Fatalf("tampered receipts: %v", err)
-	}
+	_, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key(b.ReceiptHash()).PreimageKey())
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "tampered receipts: %v", err)
 }
 
 // TestL1BlobsOneRequestPerBlock: after the transactions of an L1 block with two blobs for the batch inbox,
@@ -160,34 +145,28 @@ func TestL1BlobsOneRequestPerBlock(t *testing.T) {
 					refs = append(refs, ref)
 				}
 			}
-			if len(refs) != 2 {
-				t.Fatalf("%d blobs in block 1", len(refs))
-			}
+			require.Len(t, refs, 2, "%d blobs in block 1", len(refs))
 			want := keySet{}
 			want.add(preimage.Keccak256Key(blk.Hash()))
 			want.addList(encodeTxs(t, blk.Transactions()))
 			// The second blob first: the order of the hints does not matter.
 			for _, ref := range []testnode.BlobRef{refs[1], refs[0]} {
 				v := e.get(t, hint(preimage.HintL1Blob, cat(ref.VersionedHash[:], u64(blk.Time()))), preimage.Sha256Key(ref.VersionedHash))
-				if !bytes.Equal(v, ref.Commitment[:]) {
-					t.Fatal("commitment differs")
-				}
+				require.Equal(t, ref.Commitment[:], v, "commitment differs")
 				for k := range blobKeys(ref) {
 					want[k] = true
 				}
 				e.checkStored(t, want)
 				checkFieldElements(t, e, ref)
 			}
-			if got := e.beacon.Requests(endpoint); got != tc.want {
-				t.Fatalf("%d %s requests, want %d", got, endpoint, tc.want)
-			}
+			got := e.beacon.Requests(endpoint)
+			require.Equal(t, tc.want, got, "%d %s requests, want %d", got, endpoint, tc.want)
 			// The program reads both back.
 			o := l1.NewOracle(adapter{e.p}, adapter{e.p})
 			for _, ref := range refs {
 				blob, err := o.GetBlob(l1.BlobRef{L1Timestamp: blk.Time(), VersionedHash: ref.VersionedHash})
-				if err != nil || *blob != *ref.Blob {
-					t.Fatalf("blob %s: %v", ref.VersionedHash, err)
-				}
+				require.NoError(t, err, "blob %s", ref.VersionedHash)
+				require.Equal(t, *ref.Blob, *blob, "blob %s: %v", ref.VersionedHash, err)
 			}
 		})
 	}
@@ -198,9 +177,8 @@ func checkFieldElements(t *testing.T, e *env, ref testnode.BlobRef) {
 	for i := range params.BlobTxFieldElementsPerBlob {
 		key, _ := l1.FieldElementKey(&ref.Commitment, i)
 		fe, err := e.kv.Get(common.Hash(key.PreimageKey()))
-		if err != nil || !bytes.Equal(fe, ref.Blob[i*32:i*32+32]) {
-			t.Fatalf("blob %s field element %d: %x, %v", ref.VersionedHash, i, fe, err)
-		}
+		require.NoError(t, err, "blob %s field element %d: %x", ref.VersionedHash, i, fe)
+		require.Equal(t, ref.Blob[i*32:i*32+32], fe, "blob %s field element %d: %x, %v", ref.VersionedHash, i, fe, err)
 	}
 }
 
@@ -222,15 +200,11 @@ func TestL1BlobsTogetherBadOther(t *testing.T) {
 	e.get(t, hint(preimage.HintL1Transactions, blk.Hash().Bytes()), preimage.Keccak256Key(blk.TxHash()))
 	e.get(t, hint(preimage.HintL1Blob, cat(good.VersionedHash[:], u64(blk.Time()))), preimage.Sha256Key(good.VersionedHash))
 	checkFieldElements(t, e, good)
-	if got := e.beacon.Requests("blob_sidecars"); got != 2 {
-		t.Fatalf("%d sidecar requests, want 2 (together, then alone)", got)
-	}
+	got := e.beacon.Requests("blob_sidecars")
+	require.Equal(t, 2, got, "%d sidecar requests, want 2 (together, then alone)", got)
 	_ = e.p.Hint(hint(preimage.HintL1Blob, cat(bad.VersionedHash[:], u64(blk.Time()))))
 	_, err := e.p.GetPreimage(context.Background(), preimage.Sha256Key(bad.VersionedHash).PreimageKey())
-	if !errors.Is(err, sources.ErrInvalidResponse) {
-		t.Fatalf("bad blob: %v", err)
-	}
-	if _, err := e.kv.Get(common.Hash(preimage.Sha256Key(bad.VersionedHash).PreimageKey())); err == nil {
-		t.Fatal("bad blob stored")
-	}
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "bad blob: %v", err)
+	_, err = e.kv.Get(common.Hash(preimage.Sha256Key(bad.VersionedHash).PreimageKey()))
+	require.Error(t, err, "bad blob stored")
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/ethereum/go-ethereum/trie"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/host/sources/testnode"
 )
@@ -332,18 +333,13 @@ func fuzzDecode(t *testing.T, fix *decodeFixture, cases []decodeCase, which uint
 	}
 	ctx := context.Background()
 	rc, err := rpc.DialOptions(ctx, "http://fake.node", rpc.WithHTTPClient(&http.Client{Transport: limitTransport{node}}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer rc.Close()
 	beacon, err := NewBeaconClient("http://fake.beacon", Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	beacon.http = &http.Client{Transport: limitTransport{node}}
-	if err := c.call(ctx, fix, rc, beacon, input); errors.Is(err, errBrokenPromise) {
-		t.Fatalf("%s: %v", c.name, err)
-	}
+	err = c.call(ctx, fix, rc, beacon, input)
+	require.NotErrorIs(t, err, errBrokenPromise, "%s: %v", c.name, err)
 }
 
 // FuzzDecodeAnswers gives the host's L1 and L2 clients any answer for one JSON-RPC request (chosen by
@@ -355,9 +351,7 @@ func fuzzDecode(t *testing.T, fix *decodeFixture, cases []decodeCase, which uint
 // (The default minimization, a minute for each new input, takes most of the time on JSON inputs.)
 func FuzzDecodeAnswers(f *testing.F) {
 	fix, err := loadDecodeFixture()
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	for i, c := range decodeCases {
 		f.Add(uint8(i), fix.answers[c.name])
 	}
@@ -370,9 +364,7 @@ func FuzzDecodeAnswers(f *testing.F) {
 //	go test ./host/sources -run '^$' -fuzz 'FuzzBeaconAnswers$' -fuzztime 30m -fuzzminimizetime 50x
 func FuzzBeaconAnswers(f *testing.F) {
 	fix, err := loadDecodeFixture()
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	for i, c := range beaconCases {
 		f.Add(uint8(i), fix.answers[c.name])
 	}
@@ -383,23 +375,17 @@ func FuzzBeaconAnswers(f *testing.F) {
 // the fuzzer starts from the decoders' success paths.
 func TestDecodeSeedsAccepted(t *testing.T) {
 	fix, err := loadDecodeFixture()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, c := range append(append([]decodeCase(nil), decodeCases...), beaconCases...) {
 		node := &fakeNode{fuzzed: c.method, input: fix.answers[c.name], fixed: fix.fixed}
 		if c.method == "eth_getProof" {
 			node.fixed = map[string][]byte{"eth_getBlockByHash": fix.answers["l2 header"]}
 		}
 		rc, err := rpc.DialOptions(context.Background(), "http://fake.node", rpc.WithHTTPClient(&http.Client{Transport: node}))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		beacon, _ := NewBeaconClient("http://fake.beacon", Options{})
 		beacon.http = &http.Client{Transport: node}
-		if err := c.call(context.Background(), fix, rc, beacon, fix.answers[c.name]); err != nil {
-			t.Errorf("%s: the real answer is refused: %v", c.name, err)
-		}
+		require.NoError(t, c.call(context.Background(), fix, rc, beacon, fix.answers[c.name]), "%s: the real answer is refused", c.name)
 		rc.Close()
 	}
 }

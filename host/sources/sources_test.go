@@ -3,7 +3,7 @@ package sources_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -12,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/trie"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/devnet"
 	"github.com/faultproof/faultproof/host/sources"
@@ -21,13 +22,9 @@ import (
 func l1Node(t *testing.T) (*testnode.L1Chain, *testnode.Node) {
 	t.Helper()
 	c, err := testnode.L1()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	n, err := testnode.NewNode(testnode.L1Backend{C: c})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(n.Close)
 	return c, n
 }
@@ -35,17 +32,11 @@ func l1Node(t *testing.T) (*testnode.L1Chain, *testnode.Node) {
 func l2Node(t *testing.T) (*testnode.L2Backend, *testnode.Node) {
 	t.Helper()
 	b, err := testnode.L2()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	be, err := testnode.NewL2Backend(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	n, err := testnode.NewNode(be)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(n.Close)
 	return be, n
 }
@@ -74,9 +65,7 @@ func (c *counter) get(method string) int {
 func dialL1(t *testing.T, url string, kind sources.RPCKind, cnt *counter) *sources.L1Client {
 	t.Helper()
 	rc, err := sources.Dial(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	opts := sources.Options{}
 	if cnt != nil {
 		opts.OnRequest = cnt.hook
@@ -89,9 +78,7 @@ func dialL1(t *testing.T, url string, kind sources.RPCKind, cnt *counter) *sourc
 func dialL2(t *testing.T, url string) *sources.L2Client {
 	t.Helper()
 	rc, err := sources.Dial(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	c := sources.NewL2Client(rc, sources.Options{})
 	t.Cleanup(c.Close)
 	return c
@@ -101,34 +88,24 @@ func TestL1HeadersAndBlocks(t *testing.T) {
 	chain, node := l1Node(t)
 	c := dialL1(t, node.URL, sources.RPCKindStandard, nil)
 	ctx := context.Background()
-	if id, err := c.ChainID(ctx); err != nil || id != testnode.L1ChainID {
-		t.Fatalf("chain ID %d, %v", id, err)
-	}
+	id, err := c.ChainID(ctx)
+	require.NoError(t, err, "chain ID %d", id)
+	require.Equal(t, uint64(testnode.L1ChainID), id, "chain ID %d, %v", id, err)
 	for n, b := range chain.Blocks {
 		h, err := c.HeaderByHash(ctx, b.Hash())
-		if err != nil {
-			t.Fatalf("block %d header: %v", n, err)
-		}
-		if h.Hash() != b.Hash() {
-			t.Fatalf("block %d: header hash %s", n, h.Hash())
-		}
+		require.NoError(t, err, "block %d header", n)
+		require.Equal(t, b.Hash(), h.Hash(), "block %d: header hash %s", n, h.Hash())
 		blk, err := c.BlockByHash(ctx, b.Hash())
-		if err != nil {
-			t.Fatalf("block %d: %v", n, err)
-		}
-		if crypto.Keccak256Hash(blk.HeaderRLP) != b.Hash() || len(blk.Transactions) != len(b.Transactions()) {
-			t.Fatalf("block %d: hash %s, %d txs", n, blk.Hash(), len(blk.Transactions))
-		}
+		require.NoError(t, err, "block %d", n)
+		require.Equal(t, b.Hash(), crypto.Keccak256Hash(blk.HeaderRLP), "block %d: hash %s, %d txs", n, blk.Hash(), len(blk.Transactions))
+		require.Len(t, blk.Transactions, len(b.Transactions()), "block %d: hash %s, %d txs", n, blk.Hash(), len(blk.Transactions))
 		for i, tx := range b.Transactions() {
 			enc, _ := tx.MarshalBinary()
-			if string(enc) != string(blk.Transactions[i]) {
-				t.Fatalf("block %d tx %d encoding differs", n, i)
-			}
+			require.Equal(t, string(blk.Transactions[i]), string(enc), "block %d tx %d encoding differs", n, i)
 		}
 	}
-	if _, err := c.HeaderByHash(ctx, common.Hash{0xde, 0xad}); !errors.Is(err, sources.ErrNotFound) {
-		t.Fatalf("unknown block: %v, want ErrNotFound", err)
-	}
+	_, err = c.HeaderByHash(ctx, common.Hash{0xde, 0xad})
+	require.ErrorIs(t, err, sources.ErrNotFound, "unknown block: %v, want ErrNotFound", err)
 }
 
 // setJSON rewrites one field of a JSON object.
@@ -139,9 +116,7 @@ func setJSON(t *testing.T, raw json.RawMessage, f func(m map[string]any)) json.R
 	}
 	f(m)
 	out, err := json.Marshal(m)
-	if err != nil {
-		t.Error(err)
-	}
+	require.NoError(t, err)
 	return out
 }
 
@@ -158,9 +133,8 @@ func TestL1LyingNode(t *testing.T) {
 		}
 		return setJSON(t, res, func(m map[string]any) { m["gasUsed"] = "0x1" })
 	})
-	if _, err := c.HeaderByHash(ctx, b.Hash()); !errors.Is(err, sources.ErrInvalidResponse) {
-		t.Fatalf("tampered header: %v", err)
-	}
+	_, err := c.HeaderByHash(ctx, b.Hash())
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "tampered header: %v", err)
 	// Another block's header and body served under this hash.
 	other, _ := testnode.BlockJSON(chain.Blocks[2], true)
 	otherJSON, _ := json.Marshal(other)
@@ -170,9 +144,8 @@ func TestL1LyingNode(t *testing.T) {
 		}
 		return res
 	})
-	if _, err := c.BlockByHash(ctx, b.Hash()); !errors.Is(err, sources.ErrInvalidResponse) {
-		t.Fatalf("other block: %v", err)
-	}
+	_, err = c.BlockByHash(ctx, b.Hash())
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "other block: %v", err)
 	// Transactions dropped: the header is right, the list is not.
 	node.SetTamper(func(method string, _ []any, res json.RawMessage) json.RawMessage {
 		if method != "eth_getBlockByHash" {
@@ -183,9 +156,8 @@ func TestL1LyingNode(t *testing.T) {
 			m["transactions"] = txs[:len(txs)-1]
 		})
 	})
-	if _, err := c.BlockByHash(ctx, b.Hash()); !errors.Is(err, sources.ErrInvalidResponse) {
-		t.Fatalf("dropped transaction: %v", err)
-	}
+	_, err = c.BlockByHash(ctx, b.Hash())
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "dropped transaction: %v", err)
 	// A receipt's status flipped.
 	node.SetTamper(func(method string, _ []any, res json.RawMessage) json.RawMessage {
 		if method != "eth_getBlockReceipts" {
@@ -197,9 +169,8 @@ func TestL1LyingNode(t *testing.T) {
 		out, _ := json.Marshal(rs)
 		return out
 	})
-	if _, err := c.ReceiptsByHash(ctx, b.Hash()); !errors.Is(err, sources.ErrInvalidResponse) {
-		t.Fatalf("tampered receipt: %v", err)
-	}
+	_, err = c.ReceiptsByHash(ctx, b.Hash())
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "tampered receipt: %v", err)
 }
 
 func TestL1ReceiptsByKind(t *testing.T) {
@@ -220,9 +191,7 @@ func TestL1ReceiptsByKind(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			node, err := testnode.NewNode(testnode.L1Backend{C: chain})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			defer node.Close()
 			for _, m := range tc.unsupported {
 				node.Unsupported(m)
@@ -231,24 +200,16 @@ func TestL1ReceiptsByKind(t *testing.T) {
 			c := dialL1(t, node.URL, tc.kind, cnt)
 			for n, b := range chain.Blocks {
 				r, err := c.ReceiptsByHash(ctx, b.Hash())
-				if err != nil {
-					t.Fatalf("block %d: %v", n, err)
-				}
-				if r.Header.Hash() != b.Hash() || len(r.Encoded) != len(b.Transactions()) {
-					t.Fatalf("block %d: %d receipts", n, len(r.Encoded))
-				}
+				require.NoError(t, err, "block %d", n)
+				require.Equal(t, b.Hash(), r.Header.Hash(), "block %d: %d receipts", n, len(r.Encoded))
+				require.Len(t, r.Encoded, len(b.Transactions()), "block %d: %d receipts", n, len(r.Encoded))
 			}
-			if cnt.get(tc.wantMethod) == 0 {
-				t.Fatalf("no %s requests: %v", tc.wantMethod, cnt.m)
-			}
-			if tc.wantMethod == "eth_getTransactionReceipt" && node.Requests("eth_getTransactionReceipt") < testnode.ManyTxCount {
-				t.Fatalf("only %d receipt requests", node.Requests("eth_getTransactionReceipt"))
-			}
+			require.NotEqual(t, 0, cnt.get(tc.wantMethod), "no %s requests: %v", tc.wantMethod, cnt.m)
+			require.False(t, tc.wantMethod == "eth_getTransactionReceipt" && node.Requests("eth_getTransactionReceipt") < testnode.ManyTxCount, "only %d receipt requests", node.Requests("eth_getTransactionReceipt"))
 			// An unsupported method is asked once, then remembered.
 			for _, m := range tc.unsupported {
-				if got := node.Requests(m); got != 1 {
-					t.Fatalf("%s asked %d times, want 1", m, got)
-				}
+				got := node.Requests(m)
+				require.Equal(t, 1, got, "%s asked %d times, want 1", m, got)
 			}
 		})
 	}
@@ -269,33 +230,26 @@ func TestL1ReceiptsKnownHeader(t *testing.T) {
 			cnt := &counter{}
 			c := dialL1(t, node.URL, kind, cnt)
 			for n, b := range chain.Blocks {
-				if _, err := c.HeaderByHash(ctx, b.Hash()); err != nil {
-					t.Fatal(err)
-				}
+				_, err := c.HeaderByHash(ctx, b.Hash())
+				require.NoError(t, err)
 				before := cnt.get("eth_getBlockByHash")
 				r, err := c.ReceiptsByHash(ctx, b.Hash())
-				if err != nil {
-					t.Fatalf("block %d: %v", n, err)
-				}
-				if got := cnt.get("eth_getBlockByHash") - before; got != perReceipts || len(r.Encoded) != len(b.Transactions()) {
-					t.Fatalf("block %d after its header: %d block requests, %d receipts", n, got, len(r.Encoded))
-				}
+				require.NoError(t, err, "block %d", n)
+				got := cnt.get("eth_getBlockByHash") - before
+				require.Equal(t, perReceipts, got, "block %d after its header: %d block requests, %d receipts", n, got, len(r.Encoded))
+				require.Len(t, r.Encoded, len(b.Transactions()), "block %d after its header: %d block requests, %d receipts", n, got, len(r.Encoded))
 			}
 			// A new client knows no header: ReceiptsOf is given it.
 			cnt2 := &counter{}
 			c2 := dialL1(t, node.URL, kind, cnt2)
 			for n, b := range chain.Blocks {
 				r, err := c2.ReceiptsOf(ctx, b.Header())
-				if err != nil {
-					t.Fatalf("block %d: %v", n, err)
-				}
-				if r.Header.Hash() != b.Hash() || len(r.Encoded) != len(b.Transactions()) {
-					t.Fatalf("block %d: %d receipts", n, len(r.Encoded))
-				}
+				require.NoError(t, err, "block %d", n)
+				require.Equal(t, b.Hash(), r.Header.Hash(), "block %d: %d receipts", n, len(r.Encoded))
+				require.Len(t, r.Encoded, len(b.Transactions()), "block %d: %d receipts", n, len(r.Encoded))
 			}
-			if got := cnt2.get("eth_getBlockByHash"); got != perReceipts*len(chain.Blocks) {
-				t.Fatalf("ReceiptsOf: %d block requests", got)
-			}
+			got := cnt2.get("eth_getBlockByHash")
+			require.Equal(t, perReceipts*len(chain.Blocks), got, "ReceiptsOf: %d block requests", got)
 		})
 	}
 	// Receipts that do not match the given header's root are refused.
@@ -310,33 +264,27 @@ func TestL1ReceiptsKnownHeader(t *testing.T) {
 		return out
 	})
 	c := dialL1(t, node.URL, sources.RPCKindStandard, nil)
-	if _, err := c.ReceiptsOf(ctx, chain.Blocks[1].Header()); !errors.Is(err, sources.ErrInvalidResponse) {
-		t.Fatalf("tampered receipts: %v", err)
-	}
+	_, err := c.ReceiptsOf(ctx, chain.Blocks[1].Header())
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "tampered receipts: %v", err)
 }
 
 func TestParseRPCKind(t *testing.T) {
-	if k, err := sources.ParseRPCKind(""); err != nil || k != sources.RPCKindStandard {
-		t.Fatalf("empty: %v %v", k, err)
-	}
-	if k, err := sources.ParseRPCKind("debug_geth"); err != nil || k != sources.RPCKindDebugGeth {
-		t.Fatalf("debug_geth: %v %v", k, err)
-	}
-	if _, err := sources.ParseRPCKind("bogus"); err == nil {
-		t.Fatal("bogus kind accepted")
-	}
+	k, err := sources.ParseRPCKind("")
+	require.NoError(t, err, "empty: %v", k)
+	require.Equal(t, sources.RPCKindStandard, k, "empty: %v %v", k, err)
+	k, err = sources.ParseRPCKind("debug_geth")
+	require.NoError(t, err, "debug_geth: %v", k)
+	require.Equal(t, sources.RPCKindDebugGeth, k, "debug_geth: %v %v", k, err)
+	_, err = sources.ParseRPCKind("bogus")
+	require.Error(t, err, "bogus kind accepted")
 }
 
 func beaconFor(t *testing.T) (*testnode.L1Chain, *testnode.Beacon) {
 	t.Helper()
 	chain, err := testnode.L1()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, err := testnode.NewBeacon(chain)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(b.Close)
 	return chain, b
 }
@@ -349,29 +297,20 @@ func TestBeaconBlobs(t *testing.T) {
 			beacon.DisableBlobsEndpoint()
 		}
 		c, err := sources.NewBeaconClient(beacon.URL+"/", sources.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for _, ref := range chain.Blobs {
 			ts := chain.Blocks[ref.Block].Time()
 			blob, err := c.BlobByHash(ctx, ts, ref.VersionedHash)
-			if err != nil {
-				t.Fatalf("blob %s (blobs endpoint disabled: %v): %v", ref.VersionedHash, disableBlobs, err)
-			}
-			if *blob.Blob != *ref.Blob || blob.Commitment != ref.Commitment {
-				t.Fatalf("blob %s differs", ref.VersionedHash)
-			}
+			require.NoError(t, err, "blob %s (blobs endpoint disabled: %v)", ref.VersionedHash, disableBlobs)
+			require.Equal(t, *ref.Blob, *blob.Blob, "blob %s differs", ref.VersionedHash)
+			require.Equal(t, ref.Commitment, blob.Commitment, "blob %s differs", ref.VersionedHash)
 		}
-		if _, err := c.BlobByHash(ctx, chain.Blocks[1].Time(), common.Hash{0x01, 0x02}); !errors.Is(err, sources.ErrNotFound) {
-			t.Fatalf("unknown blob: %v", err)
-		}
+		_, err = c.BlobByHash(ctx, chain.Blocks[1].Time(), common.Hash{0x01, 0x02})
+		require.ErrorIs(t, err, sources.ErrNotFound, "unknown blob: %v", err)
 	}
-	if beacon.Requests("genesis") != 2 || beacon.Requests("spec") != 2 {
-		t.Fatalf("genesis/spec asked %d/%d times, want once per client", beacon.Requests("genesis"), beacon.Requests("spec"))
-	}
-	if beacon.Requests("blob_sidecars") == 0 {
-		t.Fatal("sidecars never asked")
-	}
+	require.Equal(t, 2, beacon.Requests("genesis"), "genesis/spec asked %d/%d times, want once per client", beacon.Requests("genesis"), beacon.Requests("spec"))
+	require.Equal(t, 2, beacon.Requests("spec"), "genesis/spec asked %d/%d times, want once per client", beacon.Requests("genesis"), beacon.Requests("spec"))
+	require.NotEqual(t, 0, beacon.Requests("blob_sidecars"), "sidecars never asked")
 }
 
 // TestBeaconBlobsByHashes: the blobs of one block come in one request, in the order asked, each checked;
@@ -391,24 +330,20 @@ func TestBeaconBlobsByHashes(t *testing.T) {
 			beacon.DisableBlobsEndpoint()
 		}
 		c, err := sources.NewBeaconClient(beacon.URL, sources.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		before := beacon.Requests(endpoint)
 		blobs, err := c.BlobsByHashes(ctx, ts, []common.Hash{refs[1].VersionedHash, {0x01, 0x02}, refs[0].VersionedHash, refs[1].VersionedHash})
-		if err != nil {
-			t.Fatalf("%s: %v", endpoint, err)
-		}
-		if len(blobs) != 2 || blobs[0].VersionedHash != refs[1].VersionedHash || blobs[1].VersionedHash != refs[0].VersionedHash ||
-			*blobs[0].Blob != *refs[1].Blob || *blobs[1].Blob != *refs[0].Blob || blobs[1].Commitment != refs[0].Commitment {
-			t.Fatalf("%s: wrong blobs", endpoint)
-		}
-		if got := beacon.Requests(endpoint) - before; got != 1 {
-			t.Fatalf("%s: %d requests", endpoint, got)
-		}
-		if _, err := c.BlobsByHashes(ctx, ts, []common.Hash{{0x01, 0x02}}); !errors.Is(err, sources.ErrNotFound) {
-			t.Fatalf("%s: unknown blob: %v", endpoint, err)
-		}
+		require.NoError(t, err, "%s", endpoint)
+		require.Len(t, blobs, 2, "%s: wrong blobs", endpoint)
+		require.Equal(t, refs[1].VersionedHash, blobs[0].VersionedHash, "%s: wrong blobs", endpoint)
+		require.Equal(t, refs[0].VersionedHash, blobs[1].VersionedHash, "%s: wrong blobs", endpoint)
+		require.Equal(t, *refs[1].Blob, *blobs[0].Blob, "%s: wrong blobs", endpoint)
+		require.Equal(t, *refs[0].Blob, *blobs[1].Blob, "%s: wrong blobs", endpoint)
+		require.Equal(t, refs[0].Commitment, blobs[1].Commitment, "%s: wrong blobs", endpoint)
+		got := beacon.Requests(endpoint) - before
+		require.Equal(t, 1, got, "%s: %d requests", endpoint, got)
+		_, err = c.BlobsByHashes(ctx, ts, []common.Hash{{0x01, 0x02}})
+		require.ErrorIs(t, err, sources.ErrNotFound, "%s: unknown blob: %v", endpoint, err)
 	}
 }
 
@@ -426,9 +361,8 @@ func TestBeaconLyingBlob(t *testing.T) {
 	})
 	ctx := context.Background()
 	c, _ := sources.NewBeaconClient(beacon.URL, sources.Options{})
-	if _, err := c.BlobByHash(ctx, ts, ref.VersionedHash); !errors.Is(err, sources.ErrInvalidResponse) {
-		t.Fatalf("corrupt blob: %v", err)
-	}
+	_, err := c.BlobByHash(ctx, ts, ref.VersionedHash)
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "corrupt blob: %v", err)
 }
 
 func TestBeaconErrors(t *testing.T) {
@@ -437,15 +371,13 @@ func TestBeaconErrors(t *testing.T) {
 	c, _ := sources.NewBeaconClient(beacon.URL, sources.Options{})
 	beacon.FailHTTP(1)
 	var statusErr *sources.HTTPStatusError
-	if _, err := c.BlobByHash(ctx, chain.Blocks[1].Time(), chain.Blobs[0].VersionedHash); !errors.As(err, &statusErr) || statusErr.Status != 500 {
-		t.Fatalf("500: %v", err)
-	}
-	if _, err := c.BlobByHash(ctx, testnode.L1GenesisTime-1, chain.Blobs[0].VersionedHash); err == nil {
-		t.Fatal("timestamp before genesis accepted")
-	}
-	if _, err := sources.NewBeaconClient("ftp://x", sources.Options{}); err == nil {
-		t.Fatal("ftp URL accepted")
-	}
+	_, err := c.BlobByHash(ctx, chain.Blocks[1].Time(), chain.Blobs[0].VersionedHash)
+	require.ErrorAs(t, err, &statusErr, "500: %v", err)
+	require.Equal(t, 500, statusErr.Status, "500: %v", err)
+	_, err = c.BlobByHash(ctx, testnode.L1GenesisTime-1, chain.Blobs[0].VersionedHash)
+	require.Error(t, err, "timestamp before genesis accepted")
+	_, err = sources.NewBeaconClient("ftp://x", sources.Options{})
+	require.Error(t, err, "ftp URL accepted")
 }
 
 func TestL2BlocksAllForks(t *testing.T) {
@@ -455,12 +387,8 @@ func TestL2BlocksAllForks(t *testing.T) {
 	for n := uint64(0); n <= testnode.L2Blocks; n++ {
 		b := be.B.Block(n)
 		blk, err := c.BlockByHash(ctx, b.Hash())
-		if err != nil {
-			t.Fatalf("L2 block %d: %v", n, err)
-		}
-		if len(blk.Transactions) != len(b.Transactions()) {
-			t.Fatalf("L2 block %d: %d txs", n, len(blk.Transactions))
-		}
+		require.NoError(t, err, "L2 block %d", n)
+		require.Len(t, blk.Transactions, len(b.Transactions()), "L2 block %d: %d txs", n, len(blk.Transactions))
 	}
 }
 
@@ -471,34 +399,28 @@ func TestL2CodeAndNodes(t *testing.T) {
 	code := testStorageCode()
 	h := crypto.Keccak256Hash(code)
 	got, err := c.CodeByHash(ctx, h)
-	if err != nil || string(got) != string(code) {
-		t.Fatalf("code: %x, %v", got, err)
-	}
+	require.NoError(t, err, "code: %x", got)
+	require.Equal(t, string(code), string(got), "code: %x, %v", got, err)
 	be.LegacyCode[h] = true // only under the bare hash now
 	node.ResetRequests()
 	if got, err = c.CodeByHash(ctx, h); err != nil || string(got) != string(code) {
-		t.Fatalf("legacy code: %x, %v", got, err)
+		require.FailNow(t, fmt.Sprintf("legacy code: %x, %v", got, err))
 	}
-	if node.Requests("debug_dbGet") != 2 {
-		t.Fatalf("legacy code took %d requests, want 2", node.Requests("debug_dbGet"))
-	}
+	require.Equal(t, 2, node.Requests("debug_dbGet"), "legacy code took %d requests, want 2", node.Requests("debug_dbGet"))
 	root := be.B.Head().Root()
 	nd, err := c.NodeByHash(ctx, root)
-	if err != nil || crypto.Keccak256Hash(nd) != root {
-		t.Fatalf("state root node: %v", err)
-	}
+	require.NoError(t, err, "state root node")
+	require.Equal(t, root, crypto.Keccak256Hash(nd), "state root node: %v", err)
 	node.SetTamper(func(method string, _ []any, res json.RawMessage) json.RawMessage {
 		if method == "debug_dbGet" {
 			return json.RawMessage(`"0x1234"`)
 		}
 		return res
 	})
-	if _, err := c.NodeByHash(ctx, root); !errors.Is(err, sources.ErrInvalidResponse) {
-		t.Fatalf("wrong node: %v", err)
-	}
-	if _, err := c.CodeByHash(ctx, h); !errors.Is(err, sources.ErrInvalidResponse) {
-		t.Fatalf("wrong code: %v", err)
-	}
+	_, err = c.NodeByHash(ctx, root)
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "wrong node: %v", err)
+	_, err = c.CodeByHash(ctx, h)
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "wrong code: %v", err)
 }
 
 // testStorageCode is devnet's storage contract, deployed at genesis.
@@ -510,31 +432,24 @@ func TestL2Proofs(t *testing.T) {
 	ctx := context.Background()
 	head := be.B.Head()
 	st, err := be.B.StateAt(head.Root())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	mp := params.OptimismL2ToL1MessagePasser
 	p, err := c.GetProof(ctx, mp, []common.Hash{{}, {31: 9}}, head.Hash())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.StorageHash != st.GetStorageRoot(mp) || p.StorageProof[1].Value.Uint64() != 1 || p.StorageProof[0].Value.Sign() != 0 {
-		t.Fatalf("proof: storage root %s, values %v %v", p.StorageHash, p.StorageProof[0].Value, p.StorageProof[1].Value)
-	}
+	require.NoError(t, err)
+	require.Equal(t, st.GetStorageRoot(mp), p.StorageHash, "proof: storage root %s, values %v %v", p.StorageHash, p.StorageProof[0].Value, p.StorageProof[1].Value)
+	require.Equal(t, uint64(1), p.StorageProof[1].Value.Uint64(), "proof: storage root %s, values %v %v", p.StorageHash, p.StorageProof[0].Value, p.StorageProof[1].Value)
+	require.Equal(t, 0, p.StorageProof[0].Value.Sign(), "proof: storage root %s, values %v %v", p.StorageHash, p.StorageProof[0].Value, p.StorageProof[1].Value)
 	// An absent account proves absence.
-	if p, err := c.GetProof(ctx, common.Address{0x99, 0x99}, []common.Hash{{}}, head.Hash()); err != nil || p.StorageHash != types.EmptyRootHash {
-		t.Fatalf("absent account: %v", err)
-	}
+	p, err = c.GetProof(ctx, common.Address{0x99, 0x99}, []common.Hash{{}}, head.Hash())
+	require.NoError(t, err, "absent account")
+	require.Equal(t, types.EmptyRootHash, p.StorageHash, "absent account: %v", err)
 	out, hdr, err := c.OutputAt(ctx, head.Hash())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out.StateRoot != head.Root() || out.BlockHash != head.Hash() || out.MessagePasserStorageRoot != st.GetStorageRoot(mp) {
-		t.Fatalf("output %+v", out)
-	}
-	if hdr.WithdrawalsHash == nil || *hdr.WithdrawalsHash != out.MessagePasserStorageRoot {
-		t.Fatalf("Isthmus header withdrawals root %v, storage root %s", hdr.WithdrawalsHash, out.MessagePasserStorageRoot)
-	}
+	require.NoError(t, err)
+	require.Equal(t, head.Root(), out.StateRoot, "output %+v", out)
+	require.Equal(t, head.Hash(), out.BlockHash, "output %+v", out)
+	require.Equal(t, st.GetStorageRoot(mp), out.MessagePasserStorageRoot, "output %+v", out)
+	require.NotNil(t, hdr.WithdrawalsHash, "Isthmus header withdrawals root %v, storage root %s", hdr.WithdrawalsHash, out.MessagePasserStorageRoot)
+	require.Equal(t, out.MessagePasserStorageRoot, *hdr.WithdrawalsHash, "Isthmus header withdrawals root %v, storage root %s", hdr.WithdrawalsHash, out.MessagePasserStorageRoot)
 
 	for name, f := range map[string]func(m map[string]any){
 		"balance":      func(m map[string]any) { m["balance"] = "0x12345" },
@@ -554,9 +469,8 @@ func TestL2Proofs(t *testing.T) {
 			}
 			return setJSON(t, res, f)
 		})
-		if _, err := c.GetProof(ctx, mp, []common.Hash{{}, {31: 9}}, head.Hash()); !errors.Is(err, sources.ErrInvalidResponse) {
-			t.Fatalf("lying proof (%s): %v", name, err)
-		}
+		_, err := c.GetProof(ctx, mp, []common.Hash{{}, {31: 9}}, head.Hash())
+		require.ErrorIs(t, err, sources.ErrInvalidResponse, "lying proof (%s): %v", name, err)
 	}
 }
 
@@ -564,16 +478,10 @@ func TestL2ExecutePayload(t *testing.T) {
 	be, node := l2Node(t)
 	c := dialL2(t, node.URL)
 	attrs, err := json.Marshal(be.B.Attributes(5))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	w, err := c.ExecutePayload(context.Background(), be.B.Block(4).Hash(), attrs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(w.State) == 0 {
-		t.Fatal("empty witness")
-	}
+	require.NoError(t, err)
+	require.NotEmpty(t, w.State, "empty witness")
 }
 
 func TestDepositReceiptRoundTrip(t *testing.T) {
@@ -583,16 +491,10 @@ func TestDepositReceiptRoundTrip(t *testing.T) {
 		DepositNonce: &nonce, DepositReceiptVersion: &version, TxHash: common.Hash{1}, GasUsed: 50_000}
 	r.Bloom = types.CreateBloom(r)
 	enc, err := json.Marshal(r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var back types.Receipt
-	if err := json.Unmarshal(enc, &back); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(enc, &back))
 	want := types.DeriveSha(types.Receipts{r}, trie.NewStackTrie(nil))
 	got := types.DeriveSha(types.Receipts{&back}, trie.NewStackTrie(nil))
-	if got != want {
-		t.Fatalf("deposit receipt root %s after JSON, want %s", got, want)
-	}
+	require.Equal(t, want, got, "deposit receipt root %s after JSON, want %s", got, want)
 }
