@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -836,23 +837,55 @@ func TestUnknownAndInteropHints(t *testing.T) {
 	require.Equal(t, uint64(0), e.p.Stats().Snapshot().Retries, "permanent errors were retried")
 }
 
+// TestConcurrentUse: four goroutines hint and read every L1 header through one prefetcher at once; each
+// read is right or a clean miss, and the prefetcher serves every header afterwards (with -race it also
+// checks the locking).
 func TestConcurrentUse(t *testing.T) {
 	e := newEnv(t, envOpts{})
+	ctx := context.Background()
+	// readHeader hints block b's header and reads it: the header itself, or (when another goroutine's hint
+	// came last) the error that the hint fetched did not provide it.
+	readHeader := func(b *types.Block) (bool, error) {
+		if err := e.p.Hint(hint(preimage.HintL1BlockHeader, b.Hash().Bytes())); err != nil {
+			return false, err
+		}
+		v, err := e.p.GetPreimage(ctx, preimage.Keccak256Key(b.Hash()).PreimageKey())
+		switch {
+		case err == nil && crypto.Keccak256Hash(v) != b.Hash():
+			return false, fmt.Errorf("block %d: the value read is not its header", b.NumberU64())
+		case err != nil && !strings.Contains(err.Error(), "did not provide"):
+			return false, fmt.Errorf("block %d: %w", b.NumberU64(), err)
+		}
+		return err == nil, nil
+	}
 	var wg sync.WaitGroup
+	errs := make(chan error, 4*len(e.l1.Blocks))
 	for i := 0; i < 4; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			for n := 0; n < len(e.l1.Blocks); n++ {
-				b := e.l1.Blocks[(n+i)%len(e.l1.Blocks)]
-				_ = e.p.Hint(hint(preimage.HintL1BlockHeader, b.Hash().Bytes()))
-				// Another goroutine's hint may be the last one: the error then is "did not provide".
-				_, _ = e.p.GetPreimage(context.Background(), preimage.Keccak256Key(b.Hash()).PreimageKey())
+			for n := range e.l1.Blocks {
+				if _, err := readHeader(e.l1.Blocks[(n+i)%len(e.l1.Blocks)]); err != nil {
+					errs <- err
+				}
 				_ = e.p.Stats().Snapshot()
 			}
 		}(i)
 	}
 	wg.Wait()
+	close(errs)
+	var problems []string
+	for err := range errs {
+		problems = append(problems, err.Error())
+	}
+	require.Empty(t, problems, "reads while four goroutines share the prefetcher")
+	// Afterwards, one at a time, every header is served.
+	for _, b := range e.l1.Blocks {
+		ok, err := readHeader(b)
+		require.NoError(t, err)
+		require.True(t, ok, "block %d", b.NumberU64())
+	}
+	require.Zero(t, e.p.Stats().Snapshot().Failures)
 }
 
 func TestOnlinePrefetcher(t *testing.T) {
