@@ -4,93 +4,123 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net"
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto/kzg4844"
 	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/faultproof/faultproof/rollup"
 )
 
-// A Server serves a devnet the way nodes serve a real chain, over HTTP on 127.0.0.1:
+// A Backend is what a Server serves: an L1 and an L2 chain, each a genesis specification and its blocks
+// (block 0 is the genesis block), and the blobs of the L1's blob transactions. *Devnet is one; tests
+// serve smaller chains of their own (devnet/devnettest).
+type Backend interface {
+	L1Genesis() *core.Genesis
+	// L1Block returns L1 block n, nil past the head.
+	L1Block(n uint64) *types.Block
+	L2Genesis() *core.Genesis
+	// L2Block returns L2 block n, nil past the head.
+	L2Block(n uint64) *types.Block
+	// Blob returns the blob with a versioned hash, its KZG commitment and the L1 block that carried it.
+	Blob(versionedHash common.Hash) (*kzg4844.Blob, kzg4844.Commitment, uint64, bool)
+}
+
+// A RollupBackend's L2 is derived from its L1 as op-node derives it: the L2 node then also serves
+// op-node's optimism namespace. *Devnet is one.
+type RollupBackend interface {
+	Backend
+	Rollup() *rollup.Config
+	// Batch says where the batch of L2 block n (n >= 1) was posted, with its L1 origin and sequence
+	// number.
+	Batch(n uint64) BatchInfo
+}
+
+// A Server serves a Backend the way nodes serve a real chain, over HTTP on 127.0.0.1:
 //
-//   - L1 execution node, JSON-RPC (chain 900), and L2 execution node, JSON-RPC (chain 901), each with
-//     eth_chainId, eth_blockNumber, eth_getBlockByHash, eth_getBlockByNumber (numbers; "earliest" is
-//     genesis, every other tag the head), eth_getBlockReceipts, eth_getTransactionByHash,
+//   - L1 execution node, JSON-RPC, and L2 execution node, JSON-RPC, each with eth_chainId,
+//     eth_blockNumber, eth_getBlockByHash, eth_getBlockByNumber (numbers; "earliest" is genesis, every
+//     other tag the head), eth_getBlockReceipts, eth_getTransactionByHash,
 //     eth_getTransactionByBlockHashAndIndex, eth_getTransactionByBlockNumberAndIndex,
 //     eth_getTransactionReceipt, eth_getBalance, eth_getTransactionCount, eth_getCode, eth_getStorageAt,
 //     eth_getProof, debug_dbGet, debug_getRawReceipts and debug_executionWitness;
 //   - on the L2 endpoint also debug_executePayload (an "experimental" node for the host's witness fast
-//     path) and op-node's optimism_outputAtBlock, optimism_syncStatus and optimism_rollupConfig;
+//     path) and, for a RollupBackend, op-node's optimism_outputAtBlock, optimism_syncStatus and
+//     optimism_rollupConfig;
 //   - an L1 beacon node (REST): /eth/v1/beacon/genesis, /eth/v1/config/spec, /eth/v1/node/version,
-//     /eth/v1/beacon/blob_sidecars/{block_id} and /eth/v1/beacon/blobs/{block_id}, slot n holding L1
-//     block n.
+//     /eth/v1/beacon/blob_sidecars/{block_id} and /eth/v1/beacon/blobs/{block_id}, a slot every 12
+//     seconds from the L1 genesis (on the devnet, slot n holds L1 block n).
 //
 // Each chain is imported into a new op-geth blockchain when the server starts, so every block is validated
 // in full, and state, proofs, receipts and database reads come from op-geth itself. Answers have the shapes
-// geth, op-node and beacon nodes give: an unknown block is null (or, for state queries, geth's "header not
-// found" error), a malformed request is a JSON-RPC error, an unknown slot is a 404. Every L2 block is
-// already batched on L1, so the sync status has everything at the head.
+// geth, op-node and beacon nodes give (package wire): an unknown block is null (or, for state queries,
+// geth's "header not found" error), a malformed request is a JSON-RPC error, an unknown slot is a 404.
+// Every L2 block is already batched on L1, so the sync status has everything at the head.
+//
+// Each of the three is an Endpoint, which counts its requests and can be told to misbehave (fail, refuse a
+// method, lie, answer late, restart) for tests and benchmarks.
 type Server struct {
-	l1, l2  *execNode
-	l2Debug *l2DebugAPI
-	beacon  *beaconAPI
-	servers []*http.Server
-	rpcs    []*rpc.Server
-	urls    [3]string // l1, l2, beacon
-	counts  [3]*requestCounter
+	l1, l2    *execNode
+	l2Debug   *l2DebugAPI
+	rpcs      []*rpc.Server
+	endpoints [3]*Endpoint // l1, l2, beacon
 
 	closeOnce sync.Once
 	closeErr  error
+	closing   chan struct{} // closed when Close starts: requests held by a fault end
 	done      chan struct{}
 }
 
-// Serve imports the devnet's chains and starts the L1, L2 and beacon servers on addr's host, which must be a
-// loopback address ("127.0.0.1", "localhost" or empty, meaning 127.0.0.1). With port 0 the OS picks three
-// free ports; with port p the servers listen on p (L1), p+1 (L2) and p+2 (beacon). The servers stop when
-// ctx ends or Close is called.
-func Serve(ctx context.Context, d *Devnet, addr string) (*Server, error) {
+// Serve imports the backend's chains and starts the L1, L2 and beacon servers on addr's host, which must
+// be a loopback address ("127.0.0.1", "localhost" or empty, meaning 127.0.0.1). With port 0 the OS picks
+// three free ports; with port p the servers listen on p (L1), p+1 (L2) and p+2 (beacon). The servers stop
+// when ctx ends or Close is called.
+func Serve(ctx context.Context, b Backend, addr string) (*Server, error) {
 	ip, ports, err := listenAddrs(addr)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{done: make(chan struct{})}
+	s := &Server{closing: make(chan struct{}), done: make(chan struct{})}
 	ok := false
 	defer func() {
 		if !ok {
 			_ = s.Close()
 		}
 	}()
-	if s.l1, err = newExecNode("L1", d.L1Genesis(), d.l1Blocks); err != nil {
+	if s.l1, err = newExecNode("L1", b.L1Genesis(), blocks(b.L1Block)); err != nil {
 		return nil, err
 	}
-	if s.l2, err = newExecNode("L2", d.L2Genesis(), d.l2Blocks); err != nil {
+	if s.l2, err = newExecNode("L2", b.L2Genesis(), blocks(b.L2Block)); err != nil {
 		return nil, err
 	}
-	s.beacon = newBeaconAPI(d)
-
-	l1RPC, err := s.newRPCServer(0, map[string]any{"eth": &ethAPI{s.l1}, "debug": &debugAPI{s.l1}})
+	l1RPC, err := s.newRPCServer(map[string]any{"eth": &ethAPI{s.l1}, "debug": &debugAPI{s.l1}})
 	if err != nil {
 		return nil, err
 	}
 	s.l2Debug = newL2DebugAPI(s.l2)
-	l2RPC, err := s.newRPCServer(1, map[string]any{"eth": &ethAPI{s.l2}, "debug": s.l2Debug, "optimism": &rollupAPI{d: d, l2: s.l2}})
+	l2APIs := map[string]any{"eth": &ethAPI{s.l2}, "debug": s.l2Debug}
+	if rb, ok := b.(RollupBackend); ok {
+		l2APIs["optimism"] = &rollupAPI{b: rb, l1: s.l1, l2: s.l2}
+	}
+	l2RPC, err := s.newRPCServer(l2APIs)
 	if err != nil {
 		return nil, err
 	}
-	s.counts[2] = newRequestCounter()
-	handlers := []http.Handler{l1RPC, l2RPC, s.beacon.handler(s.counts[2])}
-	for i, h := range handlers {
-		l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(ports[i])))
-		if err != nil {
+	beacon, beaconName := newBeaconAPI(b).handler()
+	s.endpoints = [3]*Endpoint{
+		newEndpoint("L1", l1RPC, nil, s.closing),
+		newEndpoint("L2", l2RPC, nil, s.closing),
+		newEndpoint("beacon", beacon, beaconName, s.closing),
+	}
+	for i, e := range s.endpoints {
+		if err := e.listen(net.JoinHostPort(ip, strconv.Itoa(ports[i]))); err != nil {
 			return nil, fmt.Errorf("devnet server: %w", err)
 		}
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-		s.servers = append(s.servers, srv)
-		s.urls[i] = "http://" + l.Addr().String()
-		go func() { _ = srv.Serve(l) }() // returns http.ErrServerClosed on Close
 	}
 	ok = true
 	go func() {
@@ -101,6 +131,15 @@ func Serve(ctx context.Context, d *Devnet, addr string) (*Server, error) {
 		}
 	}()
 	return s, nil
+}
+
+// blocks lists a chain's blocks, from genesis to the head.
+func blocks(block func(uint64) *types.Block) []*types.Block {
+	var out []*types.Block
+	for n := uint64(0); block(n) != nil; n++ {
+		out = append(out, block(n))
+	}
+	return out
 }
 
 // CheckAddr reports whether Serve accepts addr, without listening.
@@ -131,14 +170,11 @@ func listenAddrs(addr string) (string, [3]int, error) {
 	return host, [3]int{port, port + 1, port + 2}, nil
 }
 
-// newRPCServer makes the JSON-RPC server of endpoint i with the given namespaces, with geth's default
-// batch limits and a request counter.
-func (s *Server) newRPCServer(i int, apis map[string]any) (*rpc.Server, error) {
+// newRPCServer makes a JSON-RPC server with the given namespaces and geth's default batch limits.
+func (s *Server) newRPCServer(apis map[string]any) (*rpc.Server, error) {
 	srv := rpc.NewServer()
 	s.rpcs = append(s.rpcs, srv)
 	srv.SetBatchLimits(1000, 25_000_000)
-	s.counts[i] = newRequestCounter()
-	srv.SetRecorder(s.counts[i])
 	for name, api := range apis {
 		if err := srv.RegisterName(name, api); err != nil {
 			return nil, fmt.Errorf("devnet server: %s API: %w", name, err)
@@ -148,13 +184,22 @@ func (s *Server) newRPCServer(i int, apis map[string]any) (*rpc.Server, error) {
 }
 
 // L1URL is the L1 execution node's JSON-RPC URL (http://127.0.0.1:port).
-func (s *Server) L1URL() string { return s.urls[0] }
+func (s *Server) L1URL() string { return s.endpoints[0].URL() }
 
 // L2URL is the L2 execution node's JSON-RPC URL, which also serves the optimism namespace.
-func (s *Server) L2URL() string { return s.urls[1] }
+func (s *Server) L2URL() string { return s.endpoints[1].URL() }
 
 // BeaconURL is the L1 beacon API's base URL.
-func (s *Server) BeaconURL() string { return s.urls[2] }
+func (s *Server) BeaconURL() string { return s.endpoints[2].URL() }
+
+// L1 is the L1 execution node.
+func (s *Server) L1() *Endpoint { return s.endpoints[0] }
+
+// L2 is the L2 execution node.
+func (s *Server) L2() *Endpoint { return s.endpoints[1] }
+
+// Beacon is the L1 beacon node.
+func (s *Server) Beacon() *Endpoint { return s.endpoints[2] }
 
 // Done is closed when the server has stopped.
 func (s *Server) Done() <-chan struct{} { return s.done }
@@ -163,12 +208,13 @@ func (s *Server) Done() <-chan struct{} { return s.done }
 // call more than once.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		close(s.closing)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		var errs []error
-		for _, srv := range s.servers {
-			if srv.Shutdown(ctx) != nil { // requests still running: cut them off
-				if err := srv.Close(); err != nil {
+		for _, e := range s.endpoints {
+			if e != nil {
+				if err := e.stop(ctx); err != nil {
 					errs = append(errs, err)
 				}
 			}
@@ -209,37 +255,5 @@ func (c RequestCounts) Total() uint64 {
 
 // Requests returns a copy of the request counters.
 func (s *Server) Requests() RequestCounts {
-	return RequestCounts{L1: s.counts[0].snapshot(), L2: s.counts[1].snapshot(), Beacon: s.counts[2].snapshot()}
+	return RequestCounts{L1: s.endpoints[0].requests(), L2: s.endpoints[1].requests(), Beacon: s.endpoints[2].requests()}
 }
-
-// requestCounter counts requests by name. As an rpc.Recorder it sees every call the JSON-RPC server
-// handles.
-type requestCounter struct {
-	mu sync.Mutex
-	n  map[string]uint64
-}
-
-func newRequestCounter() *requestCounter { return &requestCounter{n: map[string]uint64{}} }
-
-func (c *requestCounter) add(name string) {
-	c.mu.Lock()
-	c.n[name]++
-	c.mu.Unlock()
-}
-
-func (c *requestCounter) snapshot() map[string]uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return maps.Clone(c.n)
-}
-
-// RecordIncoming counts a call (rpc.Recorder).
-func (c *requestCounter) RecordIncoming(_ context.Context, msg rpc.RecordedMsg) rpc.RecordDone {
-	if !msg.MsgIsResponse() {
-		c.add(msg.MsgMethod())
-	}
-	return nil
-}
-
-// RecordOutgoing is not used by a server (rpc.Recorder).
-func (c *requestCounter) RecordOutgoing(context.Context, rpc.RecordedMsg) rpc.RecordDone { return nil }
