@@ -30,13 +30,14 @@ type beaconAPI struct {
 	genesisTime uint64
 	slots       map[uint64]uint64 // slot → L1 block number
 	headSlot    uint64
-
-	mu     sync.Mutex
-	proofs map[common.Hash]kzg4844.Proof // by versioned hash, computed on first use
 }
 
+// blobProofs holds the KZG proof of each blob served, by versioned hash: a proof takes a quarter of a
+// second, and is a function of the blob, so every server of the process shares them.
+var blobProofs sync.Map
+
 func newBeaconAPI(backend Backend) *beaconAPI {
-	b := &beaconAPI{b: backend, genesisTime: backend.L1Block(0).Time(), slots: map[uint64]uint64{}, proofs: map[common.Hash]kzg4844.Proof{}}
+	b := &beaconAPI{b: backend, genesisTime: backend.L1Block(0).Time(), slots: map[uint64]uint64{}}
 	for n := uint64(0); backend.L1Block(n) != nil; n++ {
 		slot := (backend.L1Block(n).Time() - b.genesisTime) / SecondsPerSlot
 		b.slots[slot] = n
@@ -151,19 +152,14 @@ func (b *beaconAPI) blockBlobs(n uint64) []blobRef {
 }
 
 func (b *beaconAPI) proof(ref blobRef) (kzg4844.Proof, error) {
-	b.mu.Lock()
-	p, ok := b.proofs[ref.versionedHash]
-	b.mu.Unlock()
-	if ok {
-		return p, nil
+	if p, ok := blobProofs.Load(ref.versionedHash); ok {
+		return p.(kzg4844.Proof), nil
 	}
 	p, err := kzg4844.ComputeBlobProof(ref.blob, ref.commitment)
 	if err != nil {
 		return kzg4844.Proof{}, err
 	}
-	b.mu.Lock()
-	b.proofs[ref.versionedHash] = p
-	b.mu.Unlock()
+	blobProofs.Store(ref.versionedHash, p)
 	return p, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -38,7 +39,8 @@ type Endpoint struct {
 	addr       string
 
 	mu       sync.Mutex
-	srv      *http.Server // nil while down
+	srv      *http.Server      // nil while down
+	fresh    map[net.Conn]bool // connections that have not sent a request yet
 	counts   map[string]uint64
 	queue    []queuedFault
 	dropped  map[string]bool
@@ -48,7 +50,8 @@ type Endpoint struct {
 }
 
 func newEndpoint(name string, h http.Handler, beaconName func(*http.Request) string, closing <-chan struct{}) *Endpoint {
-	return &Endpoint{name: name, handler: h, beaconName: beaconName, closing: closing, counts: map[string]uint64{}, dropped: map[string]bool{}}
+	return &Endpoint{name: name, handler: h, beaconName: beaconName, closing: closing, fresh: map[net.Conn]bool{},
+		counts: map[string]uint64{}, dropped: map[string]bool{}}
 }
 
 // A RequestFault is what an endpoint does with one request instead of serving it plainly. Set one field.
@@ -197,7 +200,7 @@ func (e *Endpoint) listen(addr string) error {
 }
 
 func (e *Endpoint) serve(l net.Listener) {
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ConnState: e.connState}
 	e.mu.Lock()
 	e.srv = srv
 	e.mu.Unlock()
@@ -229,13 +232,36 @@ func (e *Endpoint) Up() error {
 	return fmt.Errorf("%s node up again on %s: %w", e.name, e.addr, err)
 }
 
-// stop shuts the endpoint down, waiting until ctx ends for requests in flight.
+// connState tracks the connections that have not sent a request yet.
+func (e *Endpoint) connState(c net.Conn, state http.ConnState) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if state == http.StateNew {
+		e.fresh[c] = true
+	} else {
+		delete(e.fresh, c)
+	}
+}
+
+// stop shuts the endpoint down, waiting until ctx ends for requests in flight. Connections without a
+// request are closed at once: a client's transport opens spare ones, which http.Server's Shutdown would
+// wait for (five seconds) as if a request were coming.
 func (e *Endpoint) stop(ctx context.Context) error {
 	e.mu.Lock()
 	srv := e.srv
 	e.srv = nil
 	e.mu.Unlock()
-	if srv == nil || srv.Shutdown(ctx) == nil {
+	if srv == nil {
+		return nil
+	}
+	srv.SetKeepAlivesEnabled(false)
+	e.mu.Lock()
+	fresh := slices.Collect(maps.Keys(e.fresh))
+	e.mu.Unlock()
+	for _, c := range fresh {
+		_ = c.Close()
+	}
+	if srv.Shutdown(ctx) == nil {
 		return nil
 	}
 	return srv.Close() // requests still running: cut them off

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -211,10 +212,13 @@ func TestEndpointRestart(t *testing.T) {
 	require.NoError(t, c.CallContext(context.Background(), &id, "eth_chainId"))
 	require.Equal(t, hexutil.Uint64(900), id)
 	require.Equal(t, 2, s.L1().Requests("eth_chainId"))
-	// Closing a server that is down, or holding a request, is quick.
+	// Closing a server that is down, holding a request, or with a connection that sent none, is quick.
 	s.L1().Inject("", devnet.FailHang)
 	go func() { _, _ = chainID(s.L1URL(), time.Minute) }()
 	s.L2().Down()
+	idle, err := net.Dial("tcp", strings.TrimPrefix(s.BeaconURL(), "http://"))
+	require.NoError(t, err)
+	defer idle.Close()
 	time.Sleep(50 * time.Millisecond)
 	start := time.Now()
 	require.NoError(t, s.Close())
