@@ -3,9 +3,10 @@
 // beacon node's REST answers (genesis, spec, blob sidecars, blobs). host/sources decodes them and checks
 // what it decoded; devnet's server encodes them. The shapes are geth's, op-geth's and the beacon API's.
 //
-// A block, a transaction and a receipt decode into op-geth's types (the header and transaction list, the
-// transaction, the receipt): the fields geth's RPC adds around them (sender, block position, size) are
-// written for a node's clients and not read back, so a node's quirks there cannot fail a fetch.
+// A block decodes into its header and raw transaction list, a transaction and a receipt into op-geth's
+// types: what geth's RPC adds around them that op-geth's types do not hold (a block's size and uncles, a
+// transaction's block and index, a receipt's sender and recipient) is written for a node's clients and not
+// read back, so that a node's quirks there cannot fail a fetch.
 package wire
 
 import (
