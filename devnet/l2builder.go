@@ -155,16 +155,17 @@ func initCode(runtime []byte) []byte {
 
 // L2Builder builds an L2 chain with op-geth's block builder and keeps the attributes of every block.
 type L2Builder struct {
-	config *params.ChainConfig
-	rollup *rollup.Config
-	db     ethdb.Database
-	chain  *core.BlockChain
-	miner  *miner.Miner
-	key    *ecdsa.PrivateKey
-	sender common.Address
-	nonce  uint64
-	blocks []*types.Block // index = number
-	attrs  []*rollup.PayloadAttributes
+	genesis *core.Genesis
+	config  *params.ChainConfig
+	rollup  *rollup.Config
+	db      ethdb.Database
+	chain   *core.BlockChain
+	miner   *miner.Miner
+	key     *ecdsa.PrivateKey
+	sender  common.Address
+	nonce   uint64
+	blocks  []*types.Block // index = number
+	attrs   []*rollup.PayloadAttributes
 	// witnesses holds the RLP of op-geth's stateless witness of each block after genesis.
 	witnesses [][]byte
 }
@@ -202,7 +203,7 @@ func NewL2Builder() (*L2Builder, error) {
 		return nil, fmt.Errorf("l2 genesis: %w", err)
 	}
 	m := miner.New(minerBackend{chain}, miner.Config{GasCeil: 30_000_000}, chain.Engine())
-	b := &L2Builder{config: cfg, rollup: rcfg, db: db, chain: chain, miner: m, key: key, sender: sender}
+	b := &L2Builder{genesis: genesis, config: cfg, rollup: rcfg, db: db, chain: chain, miner: m, key: key, sender: sender}
 	b.rollup.Genesis.L2 = rollup.BlockID{Hash: chain.Genesis().Hash(), Number: 0}
 	b.blocks = []*types.Block{chain.Genesis()}
 	b.attrs = []*rollup.PayloadAttributes{nil}
@@ -214,6 +215,9 @@ func (b *L2Builder) Close() {
 	b.miner.Close()
 	b.chain.Stop()
 }
+
+// Genesis is the genesis specification (shared: do not modify).
+func (b *L2Builder) Genesis() *core.Genesis { return b.genesis }
 
 // Config is the L2 chain config.
 func (b *L2Builder) Config() *params.ChainConfig { return b.config }
