@@ -23,7 +23,8 @@ import (
 	"github.com/ethereum/go-ethereum/trie"
 	"github.com/stretchr/testify/require"
 
-	"github.com/faultproof/faultproof/host/sources/testnode"
+	"github.com/faultproof/faultproof/devnet"
+	"github.com/faultproof/faultproof/devnet/devnettest"
 )
 
 // fakeNode is an http.RoundTripper that answers JSON-RPC and beacon API requests in process: the answer
@@ -103,7 +104,7 @@ func (n *fakeNode) RoundTrip(req *http.Request) (*http.Response, error) {
 // decodeFixture holds real answers of the test nodes for the fuzzer's seeds and fixed answers.
 type decodeFixture struct {
 	l1Block, l1BlockHashes, l2Block *types.Block
-	blob                            testnode.BlobRef
+	blob                            devnettest.BlobRef
 	blobTime                        uint64
 	answers                         map[string][]byte // by case name
 	fixed                           map[string][]byte // by method or endpoint
@@ -122,33 +123,16 @@ func loadDecodeFixture() (*decodeFixture, error) {
 }
 
 func makeDecodeFixture() (*decodeFixture, error) {
-	l1, err := testnode.L1()
+	chain, err := devnettest.Chains()
 	if err != nil {
 		return nil, err
 	}
-	b, err := testnode.L2()
+	srv, err := devnet.Serve(context.Background(), chain, "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	l2be, err := testnode.NewL2Backend(b)
-	if err != nil {
-		return nil, err
-	}
-	l1Node, err := testnode.NewNode(testnode.L1Backend{C: l1})
-	if err != nil {
-		return nil, err
-	}
-	defer l1Node.Close()
-	l2Node, err := testnode.NewNode(l2be)
-	if err != nil {
-		return nil, err
-	}
-	defer l2Node.Close()
-	beacon, err := testnode.NewBeacon(l1)
-	if err != nil {
-		return nil, err
-	}
-	defer beacon.Close()
+	defer srv.Close()
+	l1, b := chain.L1, chain.L2
 
 	f := &decodeFixture{l1Block: l1.Blocks[1], l2Block: b.Block(3), blob: l1.Blobs[0], answers: map[string][]byte{}, fixed: map[string][]byte{}}
 	f.blobTime = l1.Blocks[f.blob.Block].Time()
@@ -167,7 +151,7 @@ func makeDecodeFixture() (*decodeFixture, error) {
 		return raw, nil
 	}
 	get := func(path string) ([]byte, error) {
-		resp, err := http.Get(beacon.URL + path)
+		resp, err := http.Get(srv.BeaconURL() + path)
 		if err != nil {
 			return nil, err
 		}
@@ -178,14 +162,14 @@ func makeDecodeFixture() (*decodeFixture, error) {
 		name, url, method string
 		args              []any
 	}{
-		{"chain id", l1Node.URL, "eth_chainId", nil},
-		{"block", l1Node.URL, "eth_getBlockByHash", []any{f.l1Block.Hash(), true}},
-		{"block receipts", l1Node.URL, "eth_getBlockReceipts", []any{f.l1Block.Hash()}},
-		{"raw receipts", l1Node.URL, "debug_getRawReceipts", []any{f.l1Block.Hash()}},
-		{"l2 header", l2Node.URL, "eth_getBlockByHash", []any{f.l2Block.Hash(), false}},
-		{"proof", l2Node.URL, "eth_getProof", []any{params.OptimismL2ToL1MessagePasser, []string{common.Hash{}.Hex()}, f.l2Block.Hash()}},
-		{"witness", l2Node.URL, "debug_executePayload", []any{b.Block(3).Hash(), b.Attributes(4)}},
-		{"db get", l2Node.URL, "debug_dbGet", []any{f.l2Block.Root().Hex()}},
+		{"chain id", srv.L1URL(), "eth_chainId", nil},
+		{"block", srv.L1URL(), "eth_getBlockByHash", []any{f.l1Block.Hash(), true}},
+		{"block receipts", srv.L1URL(), "eth_getBlockReceipts", []any{f.l1Block.Hash()}},
+		{"raw receipts", srv.L1URL(), "debug_getRawReceipts", []any{f.l1Block.Hash()}},
+		{"l2 header", srv.L2URL(), "eth_getBlockByHash", []any{f.l2Block.Hash(), false}},
+		{"proof", srv.L2URL(), "eth_getProof", []any{params.OptimismL2ToL1MessagePasser, []string{common.Hash{}.Hex()}, f.l2Block.Hash()}},
+		{"witness", srv.L2URL(), "debug_executePayload", []any{b.Block(3).Hash(), b.Attributes(4)}},
+		{"db get", srv.L2URL(), "debug_dbGet", []any{f.l2Block.Root().Hex()}},
 	} {
 		if f.answers[q.name], err = call(q.url, q.method, q.args...); err != nil {
 			return nil, err
@@ -194,7 +178,7 @@ func makeDecodeFixture() (*decodeFixture, error) {
 	// Per-transaction receipts: the list of the block's receipts, one per batch element.
 	var receipts []json.RawMessage
 	for _, tx := range f.l1BlockHashes.Transactions() {
-		r, err := call(l1Node.URL, "eth_getTransactionReceipt", tx.Hash())
+		r, err := call(srv.L1URL(), "eth_getTransactionReceipt", tx.Hash())
 		if err != nil {
 			return nil, err
 		}
@@ -203,7 +187,7 @@ func makeDecodeFixture() (*decodeFixture, error) {
 	if f.answers["transaction receipts"], err = json.Marshal(receipts); err != nil {
 		return nil, err
 	}
-	if f.fixed["eth_getBlockByHash"], err = call(l1Node.URL, "eth_getBlockByHash", f.l1BlockHashes.Hash(), false); err != nil {
+	if f.fixed["eth_getBlockByHash"], err = call(srv.L1URL(), "eth_getBlockByHash", f.l1BlockHashes.Hash(), false); err != nil {
 		return nil, err
 	}
 	for name, path := range map[string]string{
@@ -295,7 +279,7 @@ var beaconCases = []decodeCase{
 	{"blob_sidecars", "blob_sidecars", checkBlob},
 	{"blobs", "blobs", checkBlob},
 	{"genesis", "genesis", func(ctx context.Context, _ *decodeFixture, _ *rpc.Client, beacon *BeaconClient, _ []byte) error {
-		_, err := beacon.SlotAt(ctx, testnode.L1GenesisTime+100)
+		_, err := beacon.SlotAt(ctx, devnettest.L1GenesisTime+100)
 		return err
 	}},
 }

@@ -15,8 +15,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/stretchr/testify/require"
 
+	"github.com/faultproof/faultproof/devnet/devnettest"
 	"github.com/faultproof/faultproof/host/sources"
-	"github.com/faultproof/faultproof/host/sources/testnode"
 )
 
 // hugeServer answers every request with the start of a JSON answer (a JSON-RPC result, or a beacon API
@@ -74,7 +74,7 @@ func TestResponseAnnouncedTooLarge(t *testing.T) {
 	checkRefused("L2 witness", err)
 	beacon, err := sources.NewBeaconClient(srv.URL, sources.Options{})
 	require.NoError(t, err)
-	_, err = beacon.SlotAt(ctx, testnode.L1GenesisTime)
+	_, err = beacon.SlotAt(ctx, devnettest.L1GenesisTime)
 	checkRefused("beacon genesis", err)
 }
 
@@ -109,7 +109,7 @@ func TestResponseStreamedTooLarge(t *testing.T) {
 			return err
 		}},
 		{"beacon", func() error {
-			_, err := beacon.SlotAt(ctx, testnode.L1GenesisTime)
+			_, err := beacon.SlotAt(ctx, devnettest.L1GenesisTime)
 			return err
 		}},
 	} {
