@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -18,14 +19,16 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/stretchr/testify/require"
 
+	"github.com/faultproof/faultproof/devnet"
+	"github.com/faultproof/faultproof/devnet/devnettest"
 	"github.com/faultproof/faultproof/host/kvstore"
 	"github.com/faultproof/faultproof/host/prefetch"
 	"github.com/faultproof/faultproof/host/sources"
-	"github.com/faultproof/faultproof/host/sources/testnode"
 	"github.com/faultproof/faultproof/preimage"
 )
 
@@ -61,47 +64,36 @@ func (c *hookClock) Sleep(ctx context.Context, _ time.Duration) error {
 	return ctx.Err()
 }
 
-// clientTimeout is the per-request timeout of the clients behind the proxies: short, so the delay fault
-// times out quickly.
+// clientTimeout is the per-request timeout of the clients of the faulty nodes: short, so that a request
+// left unanswered times out quickly.
 const clientTimeout = 300 * time.Millisecond
 
 type faultEnv struct {
-	chain       *testnode.L1Chain
-	l1Proxy     *faultProxy
-	beaconProxy *faultProxy
-	kv          *recordingKV
-	clock       *hookClock
-	p           *prefetch.Prefetcher
+	chain *devnettest.L1Chain
+	srv   *devnet.Server
+	kv    *recordingKV
+	clock *hookClock
+	p     *prefetch.Prefetcher
 }
 
-// newFaultEnv serves the test L1 and its beacon node through fault proxies; the L2 source (unused) is direct.
+// newFaultEnv serves the test chains on a server whose L1 and beacon nodes are told to fail; the L2 source
+// is unused.
 func newFaultEnv(t *testing.T, maxAttempts int) *faultEnv {
 	t.Helper()
-	chain, err := testnode.L1()
-	require.NoError(t, err)
-	l1Node, err := testnode.NewNode(testnode.L1Backend{C: chain})
-	require.NoError(t, err)
-	t.Cleanup(l1Node.Close)
-	l2Node, err := testnode.NewNode(testnode.L1Backend{C: chain})
-	require.NoError(t, err)
-	t.Cleanup(l2Node.Close)
-	beacon, err := testnode.NewBeacon(chain)
-	require.NoError(t, err)
-	t.Cleanup(beacon.Close)
-	e := &faultEnv{chain: chain, l1Proxy: newFaultProxy(t, l1Node.URL), beaconProxy: newFaultProxy(t, beacon.URL),
-		kv: &recordingKV{KV: kvstore.NewMem()}, clock: &hookClock{}}
+	chain, srv := devnettest.Serve(t)
+	e := &faultEnv{chain: chain.L1, srv: srv, kv: &recordingKV{KV: kvstore.NewMem()}, clock: &hookClock{}}
 
 	stats := prefetch.NewStats()
 	opts := sources.Options{OnRequest: stats.CountRPC, Timeout: clientTimeout}
-	rc, err := sources.Dial(context.Background(), e.l1Proxy.URL())
+	rc, err := sources.Dial(context.Background(), srv.L1URL())
 	require.NoError(t, err)
 	l1c := sources.NewL1Client(rc, sources.RPCKindStandard, opts)
 	t.Cleanup(l1c.Close)
-	rc2, err := sources.Dial(context.Background(), l2Node.URL)
+	rc2, err := sources.Dial(context.Background(), srv.L2URL())
 	require.NoError(t, err)
 	l2c := sources.NewL2Client(rc2, opts)
 	t.Cleanup(l2c.Close)
-	bc, err := sources.NewBeaconClient(e.beaconProxy.URL(), opts)
+	bc, err := sources.NewBeaconClient(srv.BeaconURL(), opts)
 	require.NoError(t, err)
 	e.p, err = prefetch.New(log.NewLogger(log.DiscardHandler()), e.kv, prefetch.Sources{L1: l1c, Blobs: bc, L2: l2c},
 		prefetch.Config{Stats: stats, Retry: prefetch.RetryPolicy{MaxAttempts: maxAttempts, Clock: e.clock}})
@@ -124,37 +116,53 @@ func (e *faultEnv) checkServedAndStored(t *testing.T, key preimage.Key, v []byte
 	k := key.PreimageKey()
 	require.NoError(t, preimage.Verify(k, v), "served value")
 	stored, err := e.kv.Get(common.Hash(k))
-	require.NoError(t, err, "stored value of %x: %x", k, stored)
-	require.Equal(t, string(v), string(stored), "stored value of %x: %x, %v", k, stored, err)
+	require.NoError(t, err, "stored value of %x", k)
+	require.Equal(t, v, stored, "stored value of %x", k)
 	for _, sk := range e.kv.keys() {
-		sv, _ := e.kv.Get(sk)
+		sv, err := e.kv.Get(sk)
+		require.NoError(t, err)
 		require.NoError(t, preimage.Verify(sk, sv), "stored %s", sk)
 	}
 }
 
-func TestFaultProxyTransientL1(t *testing.T) {
+// wrongGasUsed answers with the block's gasUsed changed, so that its header no longer hashes right.
+func wrongGasUsed(t *testing.T) devnet.RequestFault {
+	return devnet.RequestFault{Tamper: func(a *devnet.Answer) {
+		var block map[string]json.RawMessage
+		var gas hexutil.Uint64
+		if err := json.Unmarshal(a.Result, &block); err != nil || json.Unmarshal(block["gasUsed"], &gas) != nil {
+			t.Errorf("wrong data fault on an answer without a block: %.100s", a.Result)
+			return
+		}
+		block["gasUsed"], _ = json.Marshal(gas + 1)
+		a.Result, _ = json.Marshal(block)
+	}}
+}
+
+func TestFaultyNodeTransientL1(t *testing.T) {
+	wrongData := wrongGasUsed(t)
 	for _, tc := range []struct {
 		name   string
 		hint   string
-		script []fault
+		faults []devnet.RequestFault
 		method string // the faults hit only this method ("" any)
 	}{
-		{"500", preimage.HintL1BlockHeader, []fault{fail500}, ""},
-		{"502", preimage.HintL1BlockHeader, []fault{fail502}, ""},
-		{"truncated", preimage.HintL1BlockHeader, []fault{truncateBody}, ""},
-		{"timeout", preimage.HintL1BlockHeader, []fault{delayPastLimit}, ""},
-		{"all", preimage.HintL1BlockHeader, []fault{fail500, truncateBody, fail502, delayPastLimit}, ""},
-		{"transactions", preimage.HintL1Transactions, []fault{delayPastLimit, fail502, truncateBody, fail500}, ""},
+		{"500", preimage.HintL1BlockHeader, []devnet.RequestFault{devnet.Fail500}, ""},
+		{"502", preimage.HintL1BlockHeader, []devnet.RequestFault{devnet.Fail502}, ""},
+		{"truncated", preimage.HintL1BlockHeader, []devnet.RequestFault{devnet.FailTruncated}, ""},
+		{"timeout", preimage.HintL1BlockHeader, []devnet.RequestFault{devnet.FailHang}, ""},
+		{"all", preimage.HintL1BlockHeader, []devnet.RequestFault{devnet.Fail500, devnet.FailTruncated, devnet.Fail502, devnet.FailHang}, ""},
+		{"transactions", preimage.HintL1Transactions, []devnet.RequestFault{devnet.FailHang, devnet.Fail502, devnet.FailTruncated, devnet.Fail500}, ""},
 		// Receipts are fetched with the header in parallel: fault each of the two requests in turn.
-		{"receipts", preimage.HintL1Receipts, []fault{truncateBody, fail500, delayPastLimit}, "eth_getBlockReceipts"},
-		{"receipts header", preimage.HintL1Receipts, []fault{fail502, truncateBody, delayPastLimit, wrongData}, "eth_getBlockByHash"},
+		{"receipts", preimage.HintL1Receipts, []devnet.RequestFault{devnet.FailTruncated, devnet.Fail500, devnet.FailHang}, "eth_getBlockReceipts"},
+		{"receipts header", preimage.HintL1Receipts, []devnet.RequestFault{devnet.Fail502, devnet.FailTruncated, devnet.FailHang, wrongData}, "eth_getBlockByHash"},
 		// A wrong answer is retried like a failure (the node may be behind a load balancer); the right one is kept.
-		{"wrong data once", preimage.HintL1BlockHeader, []fault{wrongData, fail502}, ""},
+		{"wrong data once", preimage.HintL1BlockHeader, []devnet.RequestFault{wrongData, devnet.Fail502}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newFaultEnv(t, len(tc.script)+2)
-			b := e.chain.Blocks[testnode.ManyTxBlock]
-			e.l1Proxy.ScriptFor(tc.method, tc.script...)
+			e := newFaultEnv(t, len(tc.faults)+2)
+			b := e.chain.Blocks[devnettest.ManyTxBlock]
+			e.srv.L1().Inject(tc.method, tc.faults...)
 			key := preimage.Keccak256Key(b.Hash())
 			if tc.hint == preimage.HintL1Receipts {
 				key = preimage.Keccak256Key(b.ReceiptHash()) // the root node of the receipts trie
@@ -163,39 +171,40 @@ func TestFaultProxyTransientL1(t *testing.T) {
 			require.NoError(t, err)
 			e.checkServedAndStored(t, key, v)
 			s := e.p.Stats().Snapshot()
-			_, injected := e.l1Proxy.counts()
-			require.Equal(t, len(tc.script), injected, "injected %d, waits %d, stats %+v", injected, e.clock.waits, s)
-			require.Equal(t, uint64(len(tc.script)), s.Retries, "injected %d, waits %d, stats %+v", injected, e.clock.waits, s)
-			require.Equal(t, uint64(0), s.Failures, "injected %d, waits %d, stats %+v", injected, e.clock.waits, s)
-			require.Equal(t, len(tc.script), e.clock.waits, "injected %d, waits %d, stats %+v", injected, e.clock.waits, s)
-			require.False(t, tc.hint == preimage.HintL1BlockHeader && s.RPCCalls["eth_getBlockByHash"] != uint64(len(tc.script)+1), "requests %v", s.RPCCalls)
+			require.Equal(t, len(tc.faults), e.srv.L1().Injected(), "faults injected")
+			require.Equal(t, uint64(len(tc.faults)), s.Retries, "stats %+v", s)
+			require.Zero(t, s.Failures, "stats %+v", s)
+			require.Equal(t, len(tc.faults), e.clock.waits, "waits")
+			if tc.hint == preimage.HintL1BlockHeader {
+				require.Equal(t, uint64(len(tc.faults)+1), s.RPCCalls["eth_getBlockByHash"], "requests %v", s.RPCCalls)
+			}
 		})
 	}
 }
 
-func TestFaultProxyTransientBeacon(t *testing.T) {
-	script := []fault{fail502, truncateBody, delayPastLimit, fail500}
-	e := newFaultEnv(t, len(script)+1)
+func TestFaultyNodeTransientBeacon(t *testing.T) {
+	faults := []devnet.RequestFault{devnet.Fail502, devnet.FailTruncated, devnet.FailHang, devnet.Fail500}
+	e := newFaultEnv(t, len(faults)+1)
 	ref := e.chain.Blobs[0]
-	e.beaconProxy.Script(script...)
+	e.srv.Beacon().Inject("", faults...)
 	key := preimage.Sha256Key(ref.VersionedHash)
 	v, err := e.fetch(hint(preimage.HintL1Blob, cat(ref.VersionedHash[:], u64(e.chain.Blocks[ref.Block].Time()))), key)
 	require.NoError(t, err)
 	e.checkServedAndStored(t, key, v)
 	s := e.p.Stats().Snapshot()
-	require.Equal(t, uint64(len(script)), s.Retries, "stats %+v", s)
-	require.Equal(t, uint64(0), s.Failures, "stats %+v", s)
-	_, injected := e.beaconProxy.counts()
-	require.Equal(t, len(script), injected, "injected %d", injected)
+	require.Equal(t, uint64(len(faults)), s.Retries, "stats %+v", s)
+	require.Zero(t, s.Failures, "stats %+v", s)
+	require.Equal(t, len(faults), e.srv.Beacon().Injected(), "faults injected")
 }
 
-func TestFaultProxyWrongDataRejected(t *testing.T) {
+func TestFaultyNodeWrongDataRejected(t *testing.T) {
 	for _, typ := range []string{preimage.HintL1BlockHeader, preimage.HintL1Transactions, preimage.HintL1Receipts} {
 		t.Run(typ, func(t *testing.T) {
 			const attempts = 3
 			e := newFaultEnv(t, attempts)
-			b := e.chain.Blocks[testnode.ManyTxBlock]
-			e.l1Proxy.ScriptFor("eth_getBlockByHash", wrongData, wrongData, wrongData)
+			b := e.chain.Blocks[devnettest.ManyTxBlock]
+			wrongData := wrongGasUsed(t)
+			e.srv.L1().Inject("eth_getBlockByHash", wrongData, wrongData, wrongData)
 			h := hint(typ, b.Hash().Bytes())
 			key := preimage.Keccak256Key(b.Hash())
 			if typ == preimage.HintL1Receipts {
@@ -203,26 +212,24 @@ func TestFaultProxyWrongDataRejected(t *testing.T) {
 			}
 			v, err := e.fetch(h, key)
 			require.Error(t, err, "served %x from a lying node", v)
-			require.ErrorIs(t, err, sources.ErrInvalidResponse, "err %v", err)
-			require.ErrorIs(t, err, prefetch.ErrRetriesExhausted, "err %v", err)
-			msg := err.Error()
-			require.Contains(t, msg, common.Hash(key.PreimageKey()).Hex(), "error does not name key and hint: %v", err)
-			require.Contains(t, msg, h, "error does not name key and hint: %v", err)
-			got := e.kv.keys()
-			require.Empty(t, got, "stored %v from a lying node", got)
+			require.ErrorIs(t, err, sources.ErrInvalidResponse)
+			require.ErrorIs(t, err, prefetch.ErrRetriesExhausted)
+			// The error names key and hint.
+			require.ErrorContains(t, err, common.Hash(key.PreimageKey()).Hex())
+			require.ErrorContains(t, err, h)
+			require.Empty(t, e.kv.keys(), "stored from a lying node")
 			_, err = e.kv.Get(common.Hash(key.PreimageKey()))
-			require.ErrorIs(t, err, kvstore.ErrNotFound, "key stored: %v", err)
+			require.ErrorIs(t, err, kvstore.ErrNotFound, "key stored")
 			s := e.p.Stats().Snapshot()
-			_, injected := e.l1Proxy.counts()
-			require.Equal(t, attempts, injected, "injected %d, stats %+v", injected, s)
-			require.Equal(t, uint64(attempts-1), s.Retries, "injected %d, stats %+v", injected, s)
-			require.Equal(t, uint64(1), s.Failures, "injected %d, stats %+v", injected, s)
-			require.Equal(t, uint64(0), s.Preimages, "injected %d, stats %+v", injected, s)
+			require.Equal(t, attempts, e.srv.L1().Injected(), "faults injected")
+			require.Equal(t, uint64(attempts-1), s.Retries, "stats %+v", s)
+			require.Equal(t, uint64(1), s.Failures, "stats %+v", s)
+			require.Zero(t, s.Preimages, "stats %+v", s)
 		})
 	}
 }
 
-func TestFaultProxyNodeRestart(t *testing.T) {
+func TestFaultyNodeRestart(t *testing.T) {
 	e := newFaultEnv(t, 6)
 	// A first fetch leaves a keep-alive connection to the node.
 	b1 := e.chain.Blocks[1]
@@ -233,10 +240,12 @@ func TestFaultProxyNodeRestart(t *testing.T) {
 
 	// The node goes down; it is back after three failed attempts.
 	const down = 3
-	e.l1Proxy.Down()
+	e.srv.L1().Down()
 	e.clock.onSleep = func(n int) {
 		if n == down {
-			e.l1Proxy.Up()
+			if err := e.srv.L1().Up(); err != nil {
+				t.Error(err)
+			}
 		}
 	}
 	b2 := e.chain.Blocks[2]
@@ -245,12 +254,11 @@ func TestFaultProxyNodeRestart(t *testing.T) {
 	require.NoError(t, err)
 	e.checkServedAndStored(t, key2, v)
 	s := e.p.Stats().Snapshot()
-	served, injected := e.l1Proxy.counts()
-	require.Equal(t, uint64(down), s.Retries, "served %d, stats %+v", served, s)
-	require.Equal(t, uint64(0), s.Failures, "served %d, stats %+v", served, s)
-	require.Equal(t, uint64(2+down), s.RPCCalls["eth_getBlockByHash"], "served %d, stats %+v", served, s)
-	require.Equal(t, 2, served, "served %d, stats %+v", served, s)
-	require.Equal(t, 0, injected, "served %d, stats %+v", served, s)
+	require.Equal(t, uint64(down), s.Retries, "stats %+v", s)
+	require.Zero(t, s.Failures, "stats %+v", s)
+	require.Equal(t, uint64(2+down), s.RPCCalls["eth_getBlockByHash"], "requests sent")
+	require.Equal(t, 2, e.srv.L1().Requests("eth_getBlockByHash"), "requests that reached the node")
+	require.Zero(t, e.srv.L1().Injected())
 }
 
 // forgetfulKV forgets, for Get, what was not put since the last reset, so that the prefetcher fetches and
@@ -290,15 +298,12 @@ func (f *forgetfulKV) reset() {
 // runCrashChild fetches L1 headers, transactions, receipts and blobs into a directory store in dir, over
 // and over, printing a line after each round, until it is killed.
 func runCrashChild(dir string) error {
-	chain, err := testnode.L1()
+	c, err := devnettest.Chains()
 	if err != nil {
 		return err
 	}
-	node, err := testnode.NewNode(testnode.L1Backend{C: chain})
-	if err != nil {
-		return err
-	}
-	beacon, err := testnode.NewBeacon(chain)
+	chain := c.L1
+	srv, err := devnet.Serve(context.Background(), c, "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
@@ -311,16 +316,16 @@ func runCrashChild(dir string) error {
 	}
 	kv := &forgetfulKV{KV: store, put: map[common.Hash]bool{}}
 	opts := sources.Options{Timeout: 10 * time.Second}
-	rc, err := sources.Dial(context.Background(), node.URL)
+	rc, err := sources.Dial(context.Background(), srv.L1URL())
 	if err != nil {
 		return err
 	}
 	l1c := sources.NewL1Client(rc, sources.RPCKindStandard, opts)
-	rc2, err := sources.Dial(context.Background(), node.URL)
+	rc2, err := sources.Dial(context.Background(), srv.L1URL())
 	if err != nil {
 		return err
 	}
-	bc, err := sources.NewBeaconClient(beacon.URL, opts)
+	bc, err := sources.NewBeaconClient(srv.BeaconURL(), opts)
 	if err != nil {
 		return err
 	}

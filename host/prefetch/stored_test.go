@@ -9,9 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/client/l1"
+	"github.com/faultproof/faultproof/devnet/devnettest"
 	"github.com/faultproof/faultproof/host/kvstore"
 	"github.com/faultproof/faultproof/host/prefetch"
-	"github.com/faultproof/faultproof/host/sources/testnode"
 	"github.com/faultproof/faultproof/preimage"
 )
 
@@ -19,7 +19,7 @@ import (
 // checks the whole blob (4096 reads and a KZG commitment), the others are served from the checked blob
 // (as OfflineSource and Prefetcher do). "read only" is what serving a blob cost before it was checked.
 func BenchmarkStoredCheckBlob(b *testing.B) {
-	chain, err := testnode.L1()
+	chain, err := devnettest.L1()
 	require.NoError(b, err)
 	ref := chain.Blobs[0]
 	for _, format := range []kvstore.Format{"memory", kvstore.FormatDirectory, kvstore.FormatPebble} {
