@@ -4,10 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -70,16 +66,8 @@ func runBenchOnline(ctx *cli.Context) error {
 		return err
 	}
 	defer srv.Close()
-	urls := []string{srv.L1URL(), srv.L2URL(), srv.BeaconURL()}
-	if latency > 0 {
-		for i, u := range urls {
-			p, err := startDelayProxy(u, latency)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			urls[i] = "http://" + p.Addr
-		}
+	for _, e := range []*devnet.Endpoint{srv.L1(), srv.L2(), srv.Beacon()} {
+		e.SetLatency(latency)
 	}
 	disputes, err := demoDisputes(d)
 	if err != nil {
@@ -102,9 +90,9 @@ func runBenchOnline(ctx *cli.Context) error {
 				runs++
 				fmt.Fprintf(os.Stderr, "%s, witness fast path %v, round %d...\n", dp.name, fast, r+1)
 				cfg := demoHostConfig(d, dp)
-				cfg.L1URL, cfg.L2URLs, cfg.L1BeaconURL = urls[0], []string{urls[1]}, urls[2]
+				cfg.L1URL, cfg.L2URLs, cfg.L1BeaconURL = srv.L1URL(), []string{srv.L2URL()}, srv.BeaconURL()
 				if fast {
-					cfg.L2Experimental = []string{urls[1]}
+					cfg.L2Experimental = []string{srv.L2URL()}
 				}
 				cfg.DataDir, cfg.DataFormat = filepath.Join(dir, fmt.Sprintf("run-%d", runs)), kvstore.FormatPebble
 				run, err := runOnline(ctx.Context, srv, cfg)
@@ -192,32 +180,6 @@ func medianRun(runs []onlineRun) onlineRun {
 	slices.SortFunc(s, func(a, b onlineRun) int { return int(a.elapsed - b.elapsed) })
 	return s[len(s)/2]
 }
-
-// delayProxy forwards HTTP requests to a node after a fixed delay, standing in for a network.
-type delayProxy struct {
-	Addr string
-	srv  *http.Server
-}
-
-func startDelayProxy(target string, delay time.Duration) (*delayProxy, error) {
-	u, err := url.Parse(target)
-	if err != nil {
-		return nil, err
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(delay)
-		rp.ServeHTTP(w, r)
-	})}
-	go func() { _ = srv.Serve(l) }()
-	return &delayProxy{Addr: l.Addr().String(), srv: srv}, nil
-}
-
-func (p *delayProxy) Close() error { return p.srv.Close() }
 
 func yesNo(b bool) string {
 	if b {
