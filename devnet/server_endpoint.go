@@ -324,7 +324,73 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	fault, dropped, tamper, latency := e.receive(req)
+	if latency > 0 && !e.wait(r, time.After(latency)) {
+		return
+	}
+	switch {
+	case fault.Status != 0:
+		e.writeError(w, fault.Status, "injected failure")
+		return
+	case fault.Hang:
+		e.wait(r, nil)
+		return
+	case fault.RPCError && req.calls != nil:
+		answers := make([]rpcAnswer, len(req.calls))
+		for i, c := range req.calls {
+			answers[i] = rpcAnswer{Version: "2.0", ID: c.ID, Error: &RPCError{Code: -32000, Message: "injected failure of " + c.Method}}
+		}
+		e.answersResponse(req, answers).writeTo(w)
+		return
+	case fault.RPCError:
+		e.writeError(w, http.StatusInternalServerError, "injected failure")
+		return
+	case e.beaconName != nil && dropped[req.name]:
+		e.writeError(w, http.StatusNotFound, "endpoint not found")
+		return
+	}
+
+	tampers := []Tamper{tamper, fault.Tamper}
+	altered := tamper != nil || fault.Tamper != nil || fault.Truncate
+	for _, c := range req.calls {
+		altered = altered || dropped[c.Method]
+	}
+	if !altered {
+		r.Body = io.NopCloser(bytes.NewReader(req.body))
+		e.handler.ServeHTTP(w, r)
+		return
+	}
+	var resp *bufferedResponse
+	switch {
+	case req.calls != nil:
+		resp = e.serveCalls(r, req, dropped, tampers)
+	case e.beaconName != nil:
+		resp = e.serveBuffered(r, nil)
+		if resp.status == http.StatusOK {
+			a := &Answer{Name: req.name, Result: bytes.Clone(resp.body.Bytes())}
+			for _, t := range tampers {
+				if t != nil {
+					t(a)
+				}
+			}
+			resp.body.Reset()
+			resp.body.Write(a.Result)
+		}
+	default: // not JSON-RPC: the server's own error, as it is
+		resp = e.serveBuffered(r, req.body)
+	}
+	if fault.Truncate {
+		e.writeTruncated(w, resp)
+		return
+	}
+	resp.writeTo(w)
+}
+
+// receive counts a request and takes what it is due: its queued fault, if any, the dropped methods, the
+// tamper and the latency.
+func (e *Endpoint) receive(req *request) (RequestFault, map[string]bool, Tamper, time.Duration) {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	if e.beaconName != nil && req.name != "" {
 		e.counts[req.name]++
 	}
@@ -340,67 +406,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
-	dropped := maps.Clone(e.dropped)
-	tamper, latency := e.tamper, e.latency
-	e.mu.Unlock()
-
-	if latency > 0 && !e.wait(r, time.After(latency)) {
-		return
-	}
-	switch {
-	case fault.Status != 0:
-		e.writeError(w, fault.Status, "injected failure")
-		return
-	case fault.Hang:
-		e.wait(r, nil)
-		return
-	case fault.RPCError:
-		if req.calls == nil {
-			e.writeError(w, http.StatusInternalServerError, "injected failure")
-			return
-		}
-		answers := make([]rpcAnswer, len(req.calls))
-		for i, c := range req.calls {
-			answers[i] = rpcAnswer{Version: "2.0", ID: c.ID, Error: &RPCError{Code: -32000, Message: "injected failure of " + c.Method}}
-		}
-		e.writeAnswers(w, req, answers)
-		return
-	case e.beaconName != nil && dropped[req.name]:
-		e.writeError(w, http.StatusNotFound, "endpoint not found")
-		return
-	}
-
-	tampers := []Tamper{tamper, fault.Tamper}
-	anyDropped := false
-	for _, c := range req.calls {
-		anyDropped = anyDropped || dropped[c.Method]
-	}
-	if tamper == nil && fault.Tamper == nil && !fault.Truncate && !anyDropped {
-		r.Body = io.NopCloser(bytes.NewReader(req.body))
-		e.handler.ServeHTTP(w, r)
-		return
-	}
-	var resp *bufferedResponse
-	if req.calls != nil {
-		resp = e.serveCalls(r, req, dropped, tampers)
-	} else {
-		resp = e.serveBuffered(r, req.body)
-		if resp.status == http.StatusOK {
-			a := &Answer{Name: req.name, Result: resp.body.Bytes()}
-			for _, t := range tampers {
-				if t != nil {
-					t(a)
-				}
-			}
-			resp.body.Reset()
-			resp.body.Write(a.Result)
-		}
-	}
-	if fault.Truncate {
-		e.writeTruncated(w, resp)
-		return
-	}
-	resp.writeTo(w)
+	return fault, maps.Clone(e.dropped), e.tamper, e.latency
 }
 
 // wait holds the request until after fires (nil: never), the client gives up or the server stops; it
@@ -514,10 +520,6 @@ func (e *Endpoint) answersResponse(req *request, answers []rpcAnswer) *bufferedR
 	}
 	resp.body.Write(body)
 	return resp
-}
-
-func (e *Endpoint) writeAnswers(w http.ResponseWriter, req *request, answers []rpcAnswer) {
-	e.answersResponse(req, answers).writeTo(w)
 }
 
 // writeError answers with an HTTP error: the beacon API's error object, or a line of text.
