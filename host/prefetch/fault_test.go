@@ -65,8 +65,9 @@ func (c *hookClock) Sleep(ctx context.Context, _ time.Duration) error {
 }
 
 // clientTimeout is the per-request timeout of the clients of the faulty nodes: short, so that a request
-// left unanswered times out quickly.
-const clientTimeout = 300 * time.Millisecond
+// left unanswered times out quickly, but not so short that an ordinary answer on a loaded 2-core CI machine
+// misses it (300 ms did).
+const clientTimeout = time.Second
 
 type faultEnv struct {
 	chain *devnettest.L1Chain
