@@ -73,6 +73,10 @@ type AttributesInput struct {
 	Timestamp uint64
 	// Transactions are the batch's (sequencer) transactions, EIP-2718 encoded.
 	Transactions [][]byte
+	// DependencySetSize is the number of chains in the chain's interop dependency set. Only the Lagoon
+	// activation block reads it (more than one chain adds the interop wrapper deposits), and cannot be
+	// derived without it (0: not known).
+	DependencySetSize int
 }
 
 // BuildAttributes derives the payload attributes of the L2 block built on in.Parent from a batch with
@@ -126,7 +130,7 @@ func BuildAttributes(cfg *rollup.Config, l1ChainConfig *params.ChainConfig, in *
 		return nil, sysCfg, fmt.Errorf("%w: L2 block time %d is before its L1 origin %d's time %d", ErrAttributesReset, t, l1Num, l1.Time)
 	}
 
-	upgradeTxs, upgradeGas, err := upgradeTransactionsAndGas(cfg, t)
+	upgradeTxs, upgradeGas, err := upgradeTransactionsAndGas(cfg, t, in.DependencySetSize)
 	if err != nil {
 		return nil, sysCfg, fmt.Errorf("%w: %w", ErrAttributesCritical, err)
 	}

@@ -46,6 +46,8 @@ type Pipeline struct {
 	bank    *ChannelBank
 	reader  *ChannelInReader
 	batches *BatchMux
+	// depSetSize is the size of the chain's interop dependency set (0: not known).
+	depSetSize int
 }
 
 // NewPipeline builds the pipeline over L1 up to l1Head.
@@ -67,6 +69,10 @@ func NewPipeline(cfg *rollup.Config, l1Cfg *params.ChainConfig, logger log.Logge
 // SetL1Signer makes the pipeline recover the senders of batch inbox transactions with signer (see
 // BatcherData), e.g. through the preimage oracle's ecrecover precompile.
 func (p *Pipeline) SetL1Signer(signer types.Signer) { p.retr.signer = signer }
+
+// SetDependencySetSize tells the pipeline how many chains the chain's interop dependency set holds: the
+// Lagoon activation block's upgrade transactions depend on it (see AttributesInput.DependencySetSize).
+func (p *Pipeline) SetDependencySetSize(n int) { p.depSetSize = n }
 
 // Origin is the L1 block the pipeline is reading.
 func (p *Pipeline) Origin() L1BlockRef { return p.travers.Origin() }
@@ -202,11 +208,12 @@ func (p *Pipeline) attributes(parent L2BlockRef, batch *SingularBatch) (*rollup.
 	attrs, _, err := BuildAttributes(p.cfg, p.l1Cfg, &AttributesInput{
 		Parent: AttributesParent{Hash: parent.Hash, Number: parent.Number, Time: parent.Time,
 			L1Origin: parent.L1Origin, SequenceNumber: parent.SequenceNumber},
-		SysCfg:       sysCfg,
-		L1Origin:     header,
-		L1Receipts:   receipts,
-		Timestamp:    batch.Timestamp,
-		Transactions: txs,
+		SysCfg:            sysCfg,
+		L1Origin:          header,
+		L1Receipts:        receipts,
+		Timestamp:         batch.Timestamp,
+		Transactions:      txs,
+		DependencySetSize: p.depSetSize,
 	})
 	if err != nil {
 		return nil, err

@@ -377,7 +377,7 @@ func TestDeposits(t *testing.T) {
 		if d.Batch(n).SeqNumber == 0 {
 			continue
 		}
-		upgrades, err := derive.UpgradeTransactions(cfg, d.L2Block(n).Time())
+		upgrades, err := derive.UpgradeTransactions(cfg, d.L2Block(n).Time(), 0)
 		require.NoError(t, err)
 		deposits := 0
 		for _, tx := range d.L2Block(n).Transactions() {
