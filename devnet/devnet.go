@@ -97,6 +97,10 @@ type Config struct {
 	// what derivation makes of the batches.
 	Faults []Fault
 
+	// Interop, if set, makes an interop devnet: several L2 chains in one dependency set on this L1, with
+	// cross-chain messages (see NewInterop). New refuses it.
+	Interop *InteropConfig
+
 	// holoceneFutureRightParent gives FaultFutureTimestamp's batch its right parent hash from Holocene on,
 	// which makes the block depend on where derivation starts (a test shows it).
 	holoceneFutureRightParent bool
@@ -129,23 +133,39 @@ var (
 	BatchInboxAddress      = common.HexToAddress("0xff00000000000000000000000000000000000901")
 )
 
-// devnetConfigs are the devnet's L2 chain config and rollup config, without the genesis blocks: cfg's fork
-// schedule, sequencing window and channel timeout, with the batcher of cfg's seed. cfg has its defaults
-// filled in.
-func devnetConfigs(cfg Config) (*params.ChainConfig, *rollup.Config) {
-	l2, rcfg := forkConfigs(L1GenesisTime, forkTimes(L1GenesisTime, cfg.Forks))
-	rcfg.BatchInboxAddress = BatchInboxAddress
-	rcfg.DepositContractAddress = DepositContractAddress
-	rcfg.L1SystemConfigAddress = SystemConfigAddress
+// chainConfigs are the L2 chain config and rollup config of the devnet's chain i, without the genesis
+// blocks: cfg's fork schedule, sequencing window and channel timeout, with the batcher of acc. Chain 0 is
+// chain 901 with the rollup contracts at DepositContractAddress, SystemConfigAddress and
+// BatchInboxAddress; chain i of an interop devnet is chain 901+i, with its own contracts (chainAddress).
+// cfg has its defaults filled in.
+func chainConfigs(cfg Config, i int, acc *accounts) (*params.ChainConfig, *rollup.Config) {
+	l2, rcfg := forkConfigs(L1GenesisTime, cfg.forkTime(L1GenesisTime))
+	id := uint64(901 + i)
+	l2.ChainID, rcfg.L2ChainID = new(big.Int).SetUint64(id), new(big.Int).SetUint64(id)
+	rcfg.BatchInboxAddress = chainAddress(BatchInboxAddress, i)
+	rcfg.DepositContractAddress = chainAddress(DepositContractAddress, i)
+	rcfg.L1SystemConfigAddress = chainAddress(SystemConfigAddress, i)
 	rcfg.SeqWindowSize = cfg.SeqWindowSize
 	rcfg.ChannelTimeoutBedrock = cfg.ChannelTimeout
 	rcfg.Genesis.SystemConfig = rollup.SystemConfig{
-		BatcherAddr: newAccounts(cfg.Seed).batchers[0].addr,
+		BatcherAddr: acc.batchers[0].addr,
 		Overhead:    common.BigToHash(big.NewInt(2100)),
 		Scalar:      common.BigToHash(big.NewInt(1_000_000)),
 		GasLimit:    l2GenesisGasLimit,
 	}
 	return l2, rcfg
+}
+
+// chainAddress is the address of chain i's copy of an L1 rollup contract: chain 0's is base, chain i's
+// base with i added to its byte 10 (to its last byte for the batch inbox: 0xff00...0901 for chain 901,
+// ...0902 for chain 902).
+func chainAddress(base common.Address, i int) common.Address {
+	if base == BatchInboxAddress {
+		base[19] += byte(i)
+		return base
+	}
+	base[10] += byte(i)
+	return base
 }
 
 // Defaults of Config.
@@ -185,6 +205,13 @@ func (cfg Config) withDefaults() (Config, error) {
 			return cfg, err
 		}
 	}
+	if cfg.Interop != nil {
+		ic, err := cfg.Interop.withDefaults(cfg)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Interop = &ic
+	}
 	return cfg, nil
 }
 
@@ -204,6 +231,9 @@ type BatchInfo struct {
 	// Invalid: the batch's transactions were rejected by the engine and the block holds the deposits
 	// only (Config.InvalidBatchAt, or a faulty batcher's batch after Holocene).
 	Invalid bool
+	// Replaced: on an interop devnet, consolidation replaced the block derived from the batch (it, or a
+	// block at its timestamp it depends on, executed an invalid message) by its deposits alone.
+	Replaced bool
 	// Sequenced: the block is the sequencer's, derived from the batch described here. Otherwise derivation
 	// made it without the sequencer (from a faulty batcher's batch, or as an empty batch when the sequencing
 	// window of its epoch ran out, or as the deposit-only replacement of a rejected batch), and Channel,
@@ -349,7 +379,7 @@ func devKey(seed uint64, name string) account {
 	}
 }
 
-// accounts are the devnet's actors.
+// accounts are the devnet's actors on one chain.
 type accounts struct {
 	batchers   [2]account // the genesis batcher, and the one the system config switches to
 	sysOwner   account    // sends the system config updates
@@ -360,14 +390,19 @@ type accounts struct {
 	carol      account    // L2 EIP-7702 authority
 }
 
-func newAccounts(seed uint64) *accounts {
+func newAccounts(seed uint64) *accounts { return newChainAccounts(seed, "") }
+
+// newChainAccounts are the accounts of one chain of an interop devnet: each name with a suffix (none for
+// the first chain, whose accounts are a single-chain devnet's).
+func newChainAccounts(seed uint64, suffix string) *accounts {
+	key := func(name string) account { return devKey(seed, name+suffix) }
 	return &accounts{
-		batchers:   [2]account{devKey(seed, "batcher"), devKey(seed, "batcher-2")},
-		sysOwner:   devKey(seed, "system-config-owner"),
-		depositors: [2]account{devKey(seed, "depositor"), devKey(seed, "depositor-2")},
-		l1User:     devKey(seed, "l1-user"),
-		alice:      devKey(seed, "alice"),
-		bob:        devKey(seed, "bob"),
-		carol:      devKey(seed, "carol"),
+		batchers:   [2]account{key("batcher"), key("batcher-2")},
+		sysOwner:   key("system-config-owner"),
+		depositors: [2]account{key("depositor"), key("depositor-2")},
+		l1User:     key("l1-user"),
+		alice:      key("alice"),
+		bob:        key("bob"),
+		carol:      key("carol"),
 	}
 }

@@ -104,6 +104,7 @@ func forkConfigs(genesis uint64, forkTime func(rollup.Fork) *uint64) (*params.Ch
 		PragueTime:              forkTime(rollup.Isthmus),
 		JovianTime:              forkTime(rollup.Jovian),
 		KarstTime:               forkTime(rollup.Karst),
+		LagoonTime:              forkTime(rollup.Lagoon),
 		Optimism:                &params.OptimismConfig{EIP1559Elasticity: 6, EIP1559Denominator: 50, EIP1559DenominatorCanyon: &canyonDenominator},
 	}
 	rcfg := &rollup.Config{
@@ -116,7 +117,7 @@ func forkConfigs(genesis uint64, forkTime func(rollup.Fork) *uint64) (*params.Ch
 		L1ChainID: big.NewInt(900), L2ChainID: big.NewInt(901),
 		RegolithTime: forkTime(rollup.Regolith), CanyonTime: cfg.CanyonTime, DeltaTime: forkTime(rollup.Delta), EcotoneTime: cfg.EcotoneTime,
 		FjordTime: cfg.FjordTime, GraniteTime: cfg.GraniteTime, HoloceneTime: cfg.HoloceneTime, IsthmusTime: cfg.IsthmusTime,
-		JovianTime: cfg.JovianTime, KarstTime: cfg.KarstTime,
+		JovianTime: cfg.JovianTime, KarstTime: cfg.KarstTime, LagoonTime: cfg.LagoonTime,
 		BatchInboxAddress: common.HexToAddress("0xff00000000000000000000000000000000000901"), DepositContractAddress: common.HexToAddress("0xdeadbeef"),
 		ChainOpConfig: cfg.Optimism,
 	}

@@ -1,10 +1,12 @@
 package devnet
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -83,26 +85,60 @@ func (g *generator) preimages() (map[[32]byte][]byte, error) {
 		}
 	}
 
-	// L2: headers and transactions, state nodes and code, outputs.
-	for n, b := range g.l2.blocks {
-		if err := header(b); err != nil {
-			return nil, fmt.Errorf("l2 block %d: %w", n, err)
+	// Receipts as the receipt trie holds them (EncodeIndex: before Canyon, deposit receipts without their
+	// deposit nonce).
+	receipts := func(what string, b *types.Block, rs types.Receipts) error {
+		recs := make([][]byte, len(rs))
+		for i := range rs {
+			var buf bytes.Buffer
+			rs.EncodeIndex(i, &buf)
+			recs[i] = buf.Bytes()
 		}
-		put(g.l2.outputs[n].Marshal())
+		return putList(what, b.ReceiptHash(), recs)
 	}
-	it := g.l2.db.NewIterator(nil, nil)
-	for it.Next() {
-		k, v := it.Key(), it.Value()
-		switch {
-		case len(k) == 32 && crypto.Keccak256Hash(v) == common.BytesToHash(k):
-			put(common.CopyBytes(v)) // a trie node
-		case len(k) == 33 && k[0] == 'c' && crypto.Keccak256Hash(v) == common.BytesToHash(k[1:]):
-			put(common.CopyBytes(v)) // code
+
+	// L2: headers, transactions and receipts, state nodes and code, outputs; on an interop devnet also
+	// the blocks consolidation replaced.
+	for i, c := range g.chains {
+		id := c.l2.rollup.ChainID()
+		for n, b := range c.l2.blocks {
+			if err := header(b); err != nil {
+				return nil, fmt.Errorf("chain %d: l2 block %d: %w", id, n, err)
+			}
+			rs, err := c.l2.receiptsOf(b)
+			if err != nil {
+				return nil, err
+			}
+			if err := receipts(fmt.Sprintf("receipts of chain %d block %d", id, n), b, rs); err != nil {
+				return nil, err
+			}
+			put(c.l2.outputs[n].Marshal())
 		}
-	}
-	it.Release()
-	if err := it.Error(); err != nil {
-		return nil, err
+		if g.ix != nil {
+			for n, o := range g.ix.optimistic[i] {
+				if err := header(o.block); err != nil {
+					return nil, fmt.Errorf("chain %d: replaced l2 block %d: %w", id, n, err)
+				}
+				if err := receipts(fmt.Sprintf("receipts of chain %d replaced block %d", id, n), o.block, o.receipts); err != nil {
+					return nil, err
+				}
+				put(o.output.Marshal())
+			}
+		}
+		it := c.l2.db.NewIterator(nil, nil)
+		for it.Next() {
+			k, v := it.Key(), it.Value()
+			switch {
+			case len(k) == 32 && crypto.Keccak256Hash(v) == common.BytesToHash(k):
+				put(common.CopyBytes(v)) // a trie node
+			case len(k) == 33 && k[0] == 'c' && crypto.Keccak256Hash(v) == common.BytesToHash(k[1:]):
+				put(common.CopyBytes(v)) // code
+			}
+		}
+		it.Release()
+		if err := it.Error(); err != nil {
+			return nil, err
+		}
 	}
 
 	// The accelerated precompiles' answers: status byte ++ result under the precompile key, and the call
@@ -118,13 +154,15 @@ func (g *generator) preimages() (map[[32]byte][]byte, error) {
 		out[preimage.PrecompileKey(crypto.Keccak256Hash(call)).PreimageKey()] = append(answer, result...)
 		return result, err == nil
 	}
-	for _, c := range g.l2.calls {
-		rules := g.l2.config.Rules(new(big.Int).SetUint64(c.number), true, c.time)
-		p, ok := vm.ActivePrecompiledContracts(rules)[c.addr]
-		if !ok {
-			return nil, fmt.Errorf("l2 block %d calls precompile %s, not active", c.number, c.addr)
+	for _, c := range g.chains {
+		for _, call := range c.l2.calls {
+			rules := c.l2.config.Rules(new(big.Int).SetUint64(call.number), true, call.time)
+			p, ok := vm.ActivePrecompiledContracts(rules)[call.addr]
+			if !ok {
+				return nil, fmt.Errorf("l2 block %d calls precompile %s, not active", call.number, call.addr)
+			}
+			putCall(p, call.addr, call.input)
 		}
-		putCall(p, c.addr, c.input)
 	}
 
 	// Transaction senders, which the program recovers through the ecrecover precompile
@@ -137,23 +175,27 @@ func (g *generator) preimages() (map[[32]byte][]byte, error) {
 		result, ok := putCall(p, addr, input)
 		return result, ok, nil
 	})
-	for _, bt := range g.batchTxs {
-		tx := new(types.Transaction)
-		if err := tx.UnmarshalBinary(bt.tx); err != nil {
-			return nil, fmt.Errorf("batch transaction for l2 block %d: %w", bt.block.NumberU64(), err)
-		}
-		signer := types.MakeSigner(g.l2.config, bt.block.Number(), bt.block.Time())
-		if _, err := l1.NewSenderSigner(signer, rec).Sender(tx); err != nil && errors.Is(err, l1.ErrSenderUnavailable) {
-			return nil, err
+	for _, c := range g.chains {
+		for _, bt := range c.batchTxs {
+			tx := new(types.Transaction)
+			if err := tx.UnmarshalBinary(bt.tx); err != nil {
+				return nil, fmt.Errorf("batch transaction for l2 block %d: %w", bt.block.NumberU64(), err)
+			}
+			signer := types.MakeSigner(c.l2.config, bt.block.Number(), bt.block.Time())
+			if _, err := l1.NewSenderSigner(signer, rec).Sender(tx); err != nil && errors.Is(err, l1.ErrSenderUnavailable) {
+				return nil, err
+			}
 		}
 	}
 	l1Signer := l1.NewSenderSigner(types.LatestSignerForChainID(g.l1.config.ChainID), rec)
 	for _, b := range g.l1.blocks {
 		for _, tx := range b.Transactions() {
-			if to := tx.To(); to != nil && *to == g.batcher.rollup.BatchInboxAddress {
-				if _, err := l1Signer.Sender(tx); errors.Is(err, l1.ErrSenderUnavailable) {
-					return nil, err
-				}
+			to := tx.To()
+			if to == nil || !slices.ContainsFunc(g.chains, func(c *chainGen) bool { return *to == c.l2.rollup.BatchInboxAddress }) {
+				continue
+			}
+			if _, err := l1Signer.Sender(tx); errors.Is(err, l1.ErrSenderUnavailable) {
+				return nil, err
 			}
 		}
 	}

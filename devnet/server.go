@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -63,12 +64,14 @@ type RollupBackend interface {
 // Every L2 block is already batched on L1, so the sync status has everything at the head.
 //
 // Each of the three is an Endpoint, which counts its requests and can be told to misbehave (fail, refuse a
-// method, lie, answer late, restart) for tests and benchmarks.
+// method, lie, answer late, restart) for tests and benchmarks. An interop devnet (ServeInterop) has one L2
+// endpoint per chain.
 type Server struct {
-	l1, l2    *execNode
-	l2Debug   *l2DebugAPI
+	l1        *execNode
+	l2        []*execNode
+	l2Debug   []*l2DebugAPI
 	rpcs      []*rpc.Server
-	endpoints [3]*Endpoint // l1, l2, beacon
+	endpoints []*Endpoint // l1, the L2s, beacon
 
 	closeOnce sync.Once
 	closeErr  error
@@ -81,7 +84,22 @@ type Server struct {
 // three free ports; with port p the servers listen on p (L1), p+1 (L2) and p+2 (beacon). The servers stop
 // when ctx ends or Close is called.
 func Serve(ctx context.Context, b Backend, addr string) (*Server, error) {
-	ip, ports, err := listenAddrs(addr)
+	return serve(ctx, []Backend{b}, addr)
+}
+
+// ServeInterop serves an interop devnet as Serve serves one chain: the L1 node, one L2 node per chain (in
+// chain ID order) and the beacon node, on ports p, p+1 to p+N and p+N+1 with port p.
+func ServeInterop(ctx context.Context, x *Interop, addr string) (*Server, error) {
+	backends := make([]Backend, len(x.chains))
+	for i, d := range x.chains {
+		backends[i] = d
+	}
+	return serve(ctx, backends, addr)
+}
+
+// serve serves the L2 chains of backends, which share the first one's L1.
+func serve(ctx context.Context, backends []Backend, addr string) (*Server, error) {
+	ip, ports, err := listenAddrs(addr, len(backends)+2)
 	if err != nil {
 		return nil, err
 	}
@@ -92,31 +110,39 @@ func Serve(ctx context.Context, b Backend, addr string) (*Server, error) {
 			_ = s.Close()
 		}
 	}()
+	b := backends[0]
 	if s.l1, err = newExecNode("L1", b.L1Genesis(), blocks(b.L1Block)); err != nil {
-		return nil, err
-	}
-	if s.l2, err = newExecNode("L2", b.L2Genesis(), blocks(b.L2Block)); err != nil {
 		return nil, err
 	}
 	l1RPC, err := s.newRPCServer(map[string]any{"eth": &ethAPI{s.l1}, "debug": &debugAPI{s.l1}})
 	if err != nil {
 		return nil, err
 	}
-	s.l2Debug = newL2DebugAPI(s.l2)
-	l2APIs := map[string]any{"eth": &ethAPI{s.l2}, "debug": s.l2Debug}
-	if rb, ok := b.(RollupBackend); ok {
-		l2APIs["optimism"] = &rollupAPI{b: rb, l1: s.l1, l2: s.l2}
-	}
-	l2RPC, err := s.newRPCServer(l2APIs)
-	if err != nil {
-		return nil, err
+	s.endpoints = append(s.endpoints, newEndpoint("L1", l1RPC, nil, s.closing))
+	for _, c := range backends {
+		name := "L2"
+		if len(backends) > 1 {
+			name = fmt.Sprintf("L2 %v", c.L2Genesis().Config.ChainID)
+		}
+		l2, err := newExecNode(name, c.L2Genesis(), blocks(c.L2Block))
+		if err != nil {
+			return nil, err
+		}
+		s.l2 = append(s.l2, l2)
+		dbg := newL2DebugAPI(l2)
+		s.l2Debug = append(s.l2Debug, dbg)
+		apis := map[string]any{"eth": &ethAPI{l2}, "debug": dbg}
+		if rb, ok := c.(RollupBackend); ok {
+			apis["optimism"] = &rollupAPI{b: rb, l1: s.l1, l2: l2}
+		}
+		l2RPC, err := s.newRPCServer(apis)
+		if err != nil {
+			return nil, err
+		}
+		s.endpoints = append(s.endpoints, newEndpoint(name, l2RPC, nil, s.closing))
 	}
 	beacon, beaconName := newBeaconAPI(b).handler()
-	s.endpoints = [3]*Endpoint{
-		newEndpoint("L1", l1RPC, nil, s.closing),
-		newEndpoint("L2", l2RPC, nil, s.closing),
-		newEndpoint("beacon", beacon, beaconName, s.closing),
-	}
+	s.endpoints = append(s.endpoints, newEndpoint("beacon", beacon, beaconName, s.closing))
 	for i, e := range s.endpoints {
 		if err := e.listen(net.JoinHostPort(ip, strconv.Itoa(ports[i]))); err != nil {
 			return nil, fmt.Errorf("devnet server: %w", err)
@@ -144,30 +170,33 @@ func blocks(block func(uint64) *types.Block) []*types.Block {
 
 // CheckAddr reports whether Serve accepts addr, without listening.
 func CheckAddr(addr string) error {
-	_, _, err := listenAddrs(addr)
+	_, _, err := listenAddrs(addr, 3)
 	return err
 }
 
-// listenAddrs checks addr and returns the IP to listen on and the three ports.
-func listenAddrs(addr string) (string, [3]int, error) {
+// listenAddrs checks addr and returns the IP to listen on and n ports (all 0 for port 0).
+func listenAddrs(addr string, n int) (string, []int, error) {
 	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
-		return "", [3]int{}, fmt.Errorf("devnet server address %q: %w", addr, err)
+		return "", nil, fmt.Errorf("devnet server address %q: %w", addr, err)
 	}
 	switch host {
 	case "", "localhost", "127.0.0.1":
 		host = "127.0.0.1"
 	default:
-		return "", [3]int{}, fmt.Errorf("devnet server address %q: the devnet only listens on 127.0.0.1", addr)
+		return "", nil, fmt.Errorf("devnet server address %q: the devnet only listens on 127.0.0.1", addr)
 	}
 	port, err := strconv.Atoi(portStr)
-	if err != nil || port < 0 || port > 65535-2 {
-		return "", [3]int{}, fmt.Errorf("devnet server address %q: bad port", addr)
+	if err != nil || port < 0 || port > 65535-(n-1) {
+		return "", nil, fmt.Errorf("devnet server address %q: bad port", addr)
 	}
-	if port == 0 {
-		return host, [3]int{}, nil
+	ports := make([]int, n)
+	for i := range ports {
+		if port != 0 {
+			ports[i] = port + i
+		}
 	}
-	return host, [3]int{port, port + 1, port + 2}, nil
+	return host, ports, nil
 }
 
 // newRPCServer makes a JSON-RPC server with the given namespaces and geth's default batch limits.
@@ -184,22 +213,34 @@ func (s *Server) newRPCServer(apis map[string]any) (*rpc.Server, error) {
 }
 
 // L1URL is the L1 execution node's JSON-RPC URL (http://127.0.0.1:port).
-func (s *Server) L1URL() string { return s.endpoints[0].URL() }
+func (s *Server) L1URL() string { return s.L1().URL() }
 
-// L2URL is the L2 execution node's JSON-RPC URL, which also serves the optimism namespace.
-func (s *Server) L2URL() string { return s.endpoints[1].URL() }
+// L2URL is the (first) L2 execution node's JSON-RPC URL, which also serves the optimism namespace.
+func (s *Server) L2URL() string { return s.L2().URL() }
+
+// L2URLs are the L2 execution nodes' JSON-RPC URLs, one per chain in chain ID order.
+func (s *Server) L2URLs() []string {
+	var out []string
+	for _, e := range s.L2s() {
+		out = append(out, e.URL())
+	}
+	return out
+}
 
 // BeaconURL is the L1 beacon API's base URL.
-func (s *Server) BeaconURL() string { return s.endpoints[2].URL() }
+func (s *Server) BeaconURL() string { return s.Beacon().URL() }
 
 // L1 is the L1 execution node.
 func (s *Server) L1() *Endpoint { return s.endpoints[0] }
 
-// L2 is the L2 execution node.
+// L2 is the (first) L2 execution node.
 func (s *Server) L2() *Endpoint { return s.endpoints[1] }
 
+// L2s are the L2 execution nodes, one per chain in chain ID order.
+func (s *Server) L2s() []*Endpoint { return slices.Clone(s.endpoints[1 : len(s.endpoints)-1]) }
+
 // Beacon is the L1 beacon node.
-func (s *Server) Beacon() *Endpoint { return s.endpoints[2] }
+func (s *Server) Beacon() *Endpoint { return s.endpoints[len(s.endpoints)-1] }
 
 // Done is closed when the server has stopped.
 func (s *Server) Done() <-chan struct{} { return s.done }
@@ -222,10 +263,10 @@ func (s *Server) Close() error {
 		for _, r := range s.rpcs {
 			r.Stop()
 		}
-		if s.l2Debug != nil {
-			s.l2Debug.close()
+		for _, d := range s.l2Debug {
+			d.close()
 		}
-		for _, n := range []*execNode{s.l1, s.l2} {
+		for _, n := range append([]*execNode{s.l1}, s.l2...) {
 			if n != nil {
 				n.close()
 			}
@@ -237,15 +278,21 @@ func (s *Server) Close() error {
 }
 
 // RequestCounts are the requests a Server received: JSON-RPC calls by method (batch elements count one
-// each), beacon API requests by endpoint (genesis, spec, version, blob_sidecars, blobs).
+// each), beacon API requests by endpoint (genesis, spec, version, blob_sidecars, blobs). L2 has the first
+// chain's, L2s every chain's.
 type RequestCounts struct {
 	L1, L2, Beacon map[string]uint64
+	L2s            []map[string]uint64
 }
 
-// Total is the number of requests to all three servers.
+// Total is the number of requests to all the servers.
 func (c RequestCounts) Total() uint64 {
 	var n uint64
-	for _, m := range []map[string]uint64{c.L1, c.L2, c.Beacon} {
+	l2s := c.L2s
+	if l2s == nil {
+		l2s = []map[string]uint64{c.L2}
+	}
+	for _, m := range append([]map[string]uint64{c.L1, c.Beacon}, l2s...) {
 		for _, v := range m {
 			n += v
 		}
@@ -255,5 +302,10 @@ func (c RequestCounts) Total() uint64 {
 
 // Requests returns a copy of the request counters.
 func (s *Server) Requests() RequestCounts {
-	return RequestCounts{L1: s.endpoints[0].requests(), L2: s.endpoints[1].requests(), Beacon: s.endpoints[2].requests()}
+	c := RequestCounts{L1: s.L1().requests(), Beacon: s.Beacon().requests()}
+	for _, e := range s.L2s() {
+		c.L2s = append(c.L2s, e.requests())
+	}
+	c.L2 = c.L2s[0]
+	return c
 }

@@ -29,7 +29,12 @@ var demoCommand = &cli.Command{
 	Description: `Builds an L1 chain and an OP Stack L2 chain derived from it (every fork from Regolith to Karst, batches
 in calldata and blobs), then runs the fault proof program, served by the host, on claims about it: honest and
 wrong output roots, a claim across a fork activation, one whose batches came in blobs, and one behind the
-agreed block. Exits 0 only if every verdict is the expected one.`,
+agreed block. Exits 0 only if every verdict is the expected one.
+
+With --interop the devnet has several L2 chains in one dependency set, with cross-chain messages, and the
+disputes are about super roots (the interop program, one step of a timestamp's transition each): deriving
+each chain's block, a padding step, the consolidation, a wrong super root, a consolidation that replaces a
+block holding an invalid executing message, and the trace extension.`,
 	Flags: append(append([]cli.Flag{
 		&cli.PathFlag{Name: "datadir", Usage: "Keep the preimages (pebble) and configs here, with a command to replay each dispute"},
 		&cli.BoolFlag{Name: "vm", Usage: "Also settle each dispute inside the VM (builds the prestate from the checkout in --src)"},
@@ -100,8 +105,11 @@ func runDemo(ctx *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Interop != nil {
+		return runInteropDemo(ctx, cfg)
+	}
 	start := time.Now()
-	fmt.Fprintf(os.Stderr, "Building the devnet (configuration %s)...\n", ctx.String("config"))
+	fmt.Fprintf(os.Stderr, "Building the devnet (configuration %s)...\n", devnetConfigName(ctx))
 	d, err := devnet.New(cfg)
 	if err != nil {
 		return fmt.Errorf("devnet: %w", err)

@@ -29,7 +29,7 @@ var devnetConfigsCommand = &cli.Command{
 		}
 		w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(w, "NAME\tL2 BLOCKS\tFORKS\tWHAT")
-		for _, n := range devnet.Configurations() {
+		for _, n := range append(devnet.Configurations(), devnet.InteropConfigurations()...) {
 			blocks, forks := n.Config.L2Blocks, n.Config.Forks
 			if blocks == 0 {
 				blocks = devnet.DefaultL2Blocks
@@ -37,7 +37,11 @@ var devnetConfigsCommand = &cli.Command{
 			if forks == nil {
 				forks = devnet.DevnetForkHeights
 			}
-			fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", n.Name, blocks, devnet.FormatForks(forks), n.Doc)
+			doc := n.Doc
+			if n.Config.Interop != nil {
+				doc = "(--interop) " + doc
+			}
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", n.Name, blocks, devnet.FormatForks(forks), doc)
 		}
 		return w.Flush()
 	},
@@ -46,7 +50,8 @@ var devnetConfigsCommand = &cli.Command{
 // devnetFlags pick the devnet of 'devnet serve' and 'demo': a named configuration, changed by the other
 // flags that are set.
 var devnetFlags = []cli.Flag{
-	&cli.StringFlag{Name: "config", Usage: "Named devnet configuration ('faultproof devnet configs' lists them); the flags below change it", Value: "default"},
+	&cli.StringFlag{Name: "config", Usage: "Named devnet configuration ('faultproof devnet configs' lists them; default \"default\", with --interop \"interop\"); the flags below change it"},
+	interopFlag,
 	&cli.Uint64Flag{Name: "l2.blocks", Usage: fmt.Sprintf("L2 blocks in the devnet (default: the configuration's; %d for the default one)", devnet.DefaultL2Blocks)},
 	&cli.StringFlag{Name: "forks", Usage: "Fork schedule: default, all-genesis, or <fork>@<block>,... (a fork not named activates with the named one before it, at genesis if none; the forks after the last named one never)"},
 	&cli.StringFlag{Name: "batches", Usage: "Batch types from Delta: singular, span or mixed (default: span batches, two if four blocks or more)"},
@@ -62,9 +67,24 @@ var devnetFlags = []cli.Flag{
 	invalidBatchFlag,
 }
 
+// devnetConfigName is the named configuration the flags pick.
+func devnetConfigName(ctx *cli.Context) string {
+	switch {
+	case ctx.IsSet("config"):
+		return ctx.String("config")
+	case ctx.Bool(interopFlag.Name):
+		return "interop"
+	}
+	return "default"
+}
+
 // devnetConfig is the devnet the flags ask for.
 func devnetConfig(ctx *cli.Context) (devnet.Config, error) {
-	named, err := devnet.Configuration(ctx.String("config"))
+	find := devnet.Configuration
+	if ctx.Bool(interopFlag.Name) {
+		find = devnet.InteropConfiguration
+	}
+	named, err := find(devnetConfigName(ctx))
 	if err != nil {
 		return devnet.Config{}, fmt.Errorf("--config: %w", err)
 	}
@@ -119,7 +139,11 @@ writes its configs (rollup.json, genesis-l2.json, genesis-l1.json) into --dir, a
   beacon  L1 beacon API: genesis, spec, blob_sidecars and blobs (slot n is L1 block n)
 
 One line per endpoint goes to stdout ("l1 http://127.0.0.1:PORT", then l2, then beacon); progress and an
-example 'faultproof run' command go to stderr. With --addr HOST:P the endpoints listen on ports P, P+1 and P+2.`,
+example 'faultproof run' command go to stderr. With --addr HOST:P the endpoints listen on ports P, P+1 and P+2.
+
+With --interop it serves an interop devnet: one L2 endpoint per chain ("l2 URL" lines in chain ID order, on
+ports P+1 to P+N, the beacon on P+N+1), each chain's rollup-<ID>.json and genesis-l2-<ID>.json, and the
+dependency set as depset.json.`,
 	Flags: append(append([]cli.Flag{
 		&cli.PathFlag{Name: "dir", Usage: "Write the chain configs here (created if missing)", Required: true},
 		&cli.StringFlag{Name: "addr", Usage: "Listen address: 127.0.0.1 or localhost, port 0 for free ports", Value: "127.0.0.1:0"},
@@ -147,8 +171,11 @@ func runDevnetServe(ctx *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Interop != nil {
+		return serveInterop(ctx, sigCtx, cfg, addr, dir)
+	}
 	start := time.Now()
-	fmt.Fprintf(os.Stderr, "Building the devnet (configuration %s)...\n", ctx.String("config"))
+	fmt.Fprintf(os.Stderr, "Building the devnet (configuration %s)...\n", devnetConfigName(ctx))
 	d, err := devnet.New(cfg)
 	if err != nil {
 		return fmt.Errorf("devnet: %w", err)
