@@ -119,6 +119,9 @@ func (c *Chain) BuildBlock(parentHash common.Hash, attrs *rollup.PayloadAttribut
 	if err := c.commit(block, statedb); err != nil {
 		return nil, err
 	}
+	if c.receipts != nil {
+		c.receipts[block.Hash()] = receipts
+	}
 	return &BuildResult{Block: block, Receipts: receipts}, nil
 }
 
