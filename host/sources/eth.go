@@ -107,6 +107,29 @@ func (s *ethSource) HeaderByHash(ctx context.Context, hash common.Hash) (*types.
 	return types.CopyHeader(h), nil
 }
 
+// BlockHashByNumber returns the hash of the node's canonical block with the given number. Nothing can be
+// checked about it here: callers check what they read by the hash (an output root, which commits to it).
+func (s *ethSource) BlockHashByNumber(ctx context.Context, n uint64) (common.Hash, error) {
+	var raw json.RawMessage
+	if err := s.rpc.call(ctx, &raw, "eth_getBlockByNumber", hexutil.Uint64(n), false); err != nil {
+		return common.Hash{}, fmt.Errorf("%s block %d: %w", s.name, n, err)
+	}
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return common.Hash{}, fmt.Errorf("%s block %d: %w", s.name, n, ErrNotFound)
+	}
+	var b struct {
+		Hash   *common.Hash    `json:"hash"`
+		Number *hexutil.Uint64 `json:"number"`
+	}
+	if err := json.Unmarshal(raw, &b); err != nil || b.Hash == nil || b.Number == nil {
+		return common.Hash{}, invalid("%s block %d: no hash and number", s.name, n)
+	}
+	if uint64(*b.Number) != n {
+		return common.Hash{}, invalid("%s block %d: the node answered block %d", s.name, n, uint64(*b.Number))
+	}
+	return *b.Hash, nil
+}
+
 // BlockByHash returns the block with the given hash and its transactions, checked against the hash and
 // the header's transactions root.
 func (s *ethSource) BlockByHash(ctx context.Context, hash common.Hash) (*Block, error) {
