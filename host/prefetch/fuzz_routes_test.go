@@ -83,6 +83,13 @@ func (m mockChain) HeaderByHash(_ context.Context, hash common.Hash) (*types.Hea
 	return blk.Header(), nil
 }
 
+func (m mockChain) BlockHashByNumber(_ context.Context, n uint64) (common.Hash, error) {
+	if m.l2 != nil && n <= m.l2.Head().NumberU64() {
+		return m.l2.Block(n).Hash(), nil
+	}
+	return common.Hash{}, fmt.Errorf("block %d: %w", n, sources.ErrNotFound)
+}
+
 func (m mockChain) BlockByHash(_ context.Context, hash common.Hash) (*sources.Block, error) {
 	blk, err := m.block(hash)
 	if err != nil {

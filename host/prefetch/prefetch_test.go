@@ -504,7 +504,7 @@ func TestL2BlocksAndChainID(t *testing.T) {
 	blk := b.Block(2)
 	_ = e.p.Hint(hint(preimage.HintL2BlockHeader, cat(blk.Hash().Bytes(), u64(10))))
 	_, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key(blk.Hash()).PreimageKey())
-	require.ErrorIs(t, err, prefetch.ErrInteropUnsupported, "other chain")
+	require.ErrorIs(t, err, prefetch.ErrNoL2Source, "other chain")
 	require.Zero(t, e.p.Stats().Snapshot().Retries, "other chain")
 	e.checkStored(t, want)
 }
@@ -776,10 +776,13 @@ func TestUnknownAndInteropHints(t *testing.T) {
 	require.ErrorIs(t, err, prefetch.ErrUnknownHint)
 	require.ErrorContains(t, err, "made-up-hint")
 	require.Error(t, e.p.Hint("malformed"), "malformed hint")
-	require.ErrorIs(t, e.p.Hint(hint(preimage.HintL2BlockData, make([]byte, 72))), prefetch.ErrInteropUnsupported, "block data")
+	// Interop hints on a single-chain claim: a block the node does not have cannot be rebuilt, and there
+	// is no agreed prestate.
+	err = e.p.Hint(hint(preimage.HintL2BlockData, cat(common.Hash{1}.Bytes(), common.Hash{2}.Bytes(), u64(e.l2.Config().ChainID.Uint64()))))
+	require.ErrorContains(t, err, "cannot rebuild", "block data")
 	_ = e.p.Hint(hint(preimage.HintAgreedPreState, common.Hash{1}.Bytes()))
 	_, err = e.p.GetPreimage(context.Background(), preimage.Keccak256Key{0x01}.PreimageKey())
-	require.ErrorIs(t, err, prefetch.ErrInteropUnsupported, "agreed prestate")
+	require.ErrorContains(t, err, "not a super-root claim", "agreed prestate")
 	// A hint that does not provide the key.
 	b := e.l1.Blocks[1]
 	_ = e.p.Hint(hint(preimage.HintL1BlockHeader, b.Hash().Bytes()))

@@ -49,14 +49,21 @@ func (p *Prefetcher) route(ctx context.Context, typ string, data []byte, b *batc
 		return p.l2Code(ctx, data, b)
 	case preimage.HintL2StateNode:
 		return p.l2StateNode(ctx, data, b)
-	case preimage.HintL2Output:
+	case preimage.HintL2Output, preimage.HintL2OutputRoot:
+		if p.cfg.Interop != nil {
+			return p.l2OutputAtPrestate(ctx, typ, data, b)
+		}
 		return p.l2Output(ctx, data, b)
 	case preimage.HintL2AccountProof:
 		return p.l2AccountProof(ctx, data, b)
+	case preimage.HintL2AccountStorageProof:
+		return p.l2AccountStorageProof(ctx, data, b)
 	case preimage.HintL2PayloadWitness:
 		return p.l2PayloadWitness(ctx, data, b)
-	case preimage.HintL2BlockData, preimage.HintAgreedPreState:
-		return Permanent(fmt.Errorf("hint %s: %w", typ, ErrInteropUnsupported))
+	case preimage.HintAgreedPreState:
+		return p.agreedPreState(data, b)
+	case preimage.HintL2BlockData:
+		return p.blockData(ctx, data, b)
 	default:
 		return Permanent(fmt.Errorf("%w %q", ErrUnknownHint, typ))
 	}
@@ -67,28 +74,6 @@ func blockHash(typ string, data []byte) (common.Hash, error) {
 		return common.Hash{}, Permanent(fmt.Errorf("%s hint: %d bytes of data, want a 32-byte block hash", typ, len(data)))
 	}
 	return common.Hash(data), nil
-}
-
-// l2HashHint reads an L2 hint's hash and optional chain ID (32 or 40 bytes).
-func (p *Prefetcher) l2HashHint(typ string, data []byte) (common.Hash, error) {
-	switch len(data) {
-	case 32:
-		return common.Hash(data), nil
-	case 40:
-		if err := p.checkChainID(typ, binary.BigEndian.Uint64(data[32:])); err != nil {
-			return common.Hash{}, err
-		}
-		return common.Hash(data[:32]), nil
-	default:
-		return common.Hash{}, Permanent(fmt.Errorf("%s hint: %d bytes of data, want a hash with an optional 8-byte chain ID", typ, len(data)))
-	}
-}
-
-func (p *Prefetcher) checkChainID(typ string, id uint64) error {
-	if p.cfg.L2ChainID != 0 && id != p.cfg.L2ChainID {
-		return Permanent(fmt.Errorf("%s hint for chain %d, but the L2 source is chain %d (%w)", typ, id, p.cfg.L2ChainID, ErrInteropUnsupported))
-	}
-	return nil
 }
 
 // addList adds the nodes of an ordered list trie after checking its root against the header's.
@@ -240,11 +225,11 @@ func (p *Prefetcher) precompile(typ string, data []byte, b *batch) error {
 }
 
 func (p *Prefetcher) l2Block(ctx context.Context, data []byte, b *batch) error {
-	hash, err := p.l2HashHint("L2 block", data)
+	hash, src, err := p.l2HashSource("L2 block", data)
 	if err != nil {
 		return err
 	}
-	blk, err := p.src.L2.BlockByHash(ctx, hash)
+	blk, err := src.BlockByHash(ctx, hash)
 	if err != nil {
 		return err
 	}
@@ -253,19 +238,19 @@ func (p *Prefetcher) l2Block(ctx context.Context, data []byte, b *batch) error {
 }
 
 func (p *Prefetcher) l2Receipts(ctx context.Context, data []byte, b *batch) error {
-	hash, err := p.l2HashHint(preimage.HintL2Receipts, data)
+	hash, src, err := p.l2HashSource(preimage.HintL2Receipts, data)
 	if err != nil {
 		return err
 	}
-	return p.receipts(ctx, p.src.L2, "L2", hash, b)
+	return p.receipts(ctx, src, "L2", hash, b)
 }
 
 func (p *Prefetcher) l2Code(ctx context.Context, data []byte, b *batch) error {
-	hash, err := p.l2HashHint(preimage.HintL2Code, data)
+	hash, src, err := p.l2HashSource(preimage.HintL2Code, data)
 	if err != nil {
 		return err
 	}
-	code, err := p.src.L2.CodeByHash(ctx, hash)
+	code, err := src.CodeByHash(ctx, hash)
 	if err != nil {
 		return err
 	}
@@ -274,11 +259,11 @@ func (p *Prefetcher) l2Code(ctx context.Context, data []byte, b *batch) error {
 }
 
 func (p *Prefetcher) l2StateNode(ctx context.Context, data []byte, b *batch) error {
-	hash, err := p.l2HashHint(preimage.HintL2StateNode, data)
+	hash, src, err := p.l2HashSource(preimage.HintL2StateNode, data)
 	if err != nil {
 		return err
 	}
-	node, err := p.src.L2.NodeByHash(ctx, hash)
+	node, err := src.NodeByHash(ctx, hash)
 	if err != nil {
 		return err
 	}
@@ -288,14 +273,14 @@ func (p *Prefetcher) l2StateNode(ctx context.Context, data []byte, b *batch) err
 
 // l2Output answers with the output of the agreed L2 head; it must be the requested root.
 func (p *Prefetcher) l2Output(ctx context.Context, data []byte, b *batch) error {
-	root, err := p.l2HashHint(preimage.HintL2Output, data)
+	root, src, err := p.l2HashSource(preimage.HintL2Output, data)
 	if err != nil {
 		return err
 	}
 	if p.cfg.L2Head == (common.Hash{}) {
 		return Permanent(errors.New("l2-output hint, but no L2 head is configured"))
 	}
-	out, header, err := p.src.L2.OutputAt(ctx, p.cfg.L2Head)
+	out, header, err := src.OutputAt(ctx, p.cfg.L2Head)
 	if err != nil {
 		return err
 	}
@@ -313,21 +298,54 @@ func (p *Prefetcher) l2Output(ctx context.Context, data []byte, b *batch) error 
 }
 
 // l2AccountProof stores the proof of an account and of its storage slot 0: the account's path in the
-// state trie and the root of its storage trie, which is what the program walks first.
+// state trie and the root of its storage trie, which is what the program walks first. The block is named by
+// hash (op-program, kona) or, from older kona programs, by number.
 func (p *Prefetcher) l2AccountProof(ctx context.Context, data []byte, b *batch) error {
-	if len(data) != 32+20+8 {
-		return Permanent(fmt.Errorf("%s hint: %d bytes of data, want 60", preimage.HintL2AccountProof, len(data)))
-	}
-	block := common.Hash(data[:32])
-	addr := common.BytesToAddress(data[32:52])
-	if err := p.checkChainID(preimage.HintL2AccountProof, binary.BigEndian.Uint64(data[52:])); err != nil {
+	typ := preimage.HintL2AccountProof
+	block, rest, src, err := p.l2ProofBlock(ctx, typ, data, 20)
+	if err != nil {
 		return err
 	}
-	src := p.src.L2
-	if p.src.L2Experimental != nil {
-		src = p.src.L2Experimental
+	chainID := binary.BigEndian.Uint64(data[len(data)-8:])
+	if exp, _ := p.l2For(typ, chainID, true, true); exp != nil {
+		src = exp
 	}
-	proof, err := src.GetProof(ctx, addr, []common.Hash{{}}, block)
+	return p.l2Proof(ctx, src, common.BytesToAddress(rest[:20]), common.Hash{}, block, b)
+}
+
+// l2AccountStorageProof stores an account's proof and one storage slot's (kona's hint).
+func (p *Prefetcher) l2AccountStorageProof(ctx context.Context, data []byte, b *batch) error {
+	block, rest, src, err := p.l2ProofBlock(ctx, preimage.HintL2AccountStorageProof, data, 20+32)
+	if err != nil {
+		return err
+	}
+	return p.l2Proof(ctx, src, common.BytesToAddress(rest[:20]), common.Hash(rest[20:52]), block, b)
+}
+
+// l2ProofBlock reads a proof hint: a block hash (32 bytes) or number (8), size bytes of arguments, and a
+// chain ID (8). It returns the block's hash, the arguments and the chain's source.
+func (p *Prefetcher) l2ProofBlock(ctx context.Context, typ string, data []byte, size int) (common.Hash, []byte, L2Source, error) {
+	if len(data) != 32+size+8 && len(data) != 8+size+8 {
+		return common.Hash{}, nil, nil, Permanent(fmt.Errorf("%s hint: %d bytes of data, want %d (block hash) or %d (block number)", typ, len(data), 32+size+8, 8+size+8))
+	}
+	src, err := p.l2For(typ, binary.BigEndian.Uint64(data[len(data)-8:]), true, false)
+	if err != nil {
+		return common.Hash{}, nil, nil, err
+	}
+	if len(data) == 32+size+8 {
+		return common.Hash(data[:32]), data[32 : 32+size], src, nil
+	}
+	hash, err := src.BlockHashByNumber(ctx, binary.BigEndian.Uint64(data[:8]))
+	if err != nil {
+		return common.Hash{}, nil, nil, err
+	}
+	return hash, data[8 : 8+size], src, nil
+}
+
+// l2Proof stores the nodes of an account's proof and of one of its storage slots' at a block. The nodes
+// are stored under their hashes; the program checks the paths it walks.
+func (p *Prefetcher) l2Proof(ctx context.Context, src L2Source, addr common.Address, slot, block common.Hash, b *batch) error {
+	proof, err := src.GetProof(ctx, addr, []common.Hash{slot}, block)
 	if err != nil {
 		return err
 	}
@@ -405,19 +423,25 @@ func (p *Prefetcher) l2PayloadWitness(ctx context.Context, data []byte, b *batch
 	if len(h.PayloadAttributes) == 0 || string(h.PayloadAttributes) == "null" {
 		return Permanent(fmt.Errorf("%s hint: no payload attributes", preimage.HintL2PayloadWitness))
 	}
-	if len(h.ChainID) > 0 && string(h.ChainID) != "null" {
-		id, err := parseChainID(h.ChainID)
-		if err != nil {
+	var id uint64
+	hasID := len(h.ChainID) > 0 && string(h.ChainID) != "null"
+	if hasID {
+		if id, err = parseChainID(h.ChainID); err != nil {
 			return Permanent(fmt.Errorf("%s hint: %w", preimage.HintL2PayloadWitness, err))
 		}
-		if err := p.checkChainID(preimage.HintL2PayloadWitness, id); err != nil {
+		// The chain must have a node at all; only then does a missing experimental one matter.
+		if _, err := p.l2For(preimage.HintL2PayloadWitness, id, true, false); err != nil {
 			return err
 		}
 	}
-	if p.src.L2Experimental == nil {
+	src, err := p.l2For(preimage.HintL2PayloadWitness, id, hasID, true)
+	if err != nil {
+		return err
+	}
+	if src == nil {
 		return Permanent(errNoExperimental)
 	}
-	w, err := p.src.L2Experimental.ExecutePayload(ctx, h.ParentBlockHash, h.PayloadAttributes)
+	w, err := src.ExecutePayload(ctx, h.ParentBlockHash, h.PayloadAttributes)
 	if err != nil {
 		return err
 	}
