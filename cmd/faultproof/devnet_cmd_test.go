@@ -187,7 +187,17 @@ func serverCounts(before, after devnet.RequestCounts) map[string]uint64 {
 		}
 	}
 	add("", before.L1, after.L1)
-	add("", before.L2, after.L2)
+	if len(after.L2s) > 1 { // an interop server: every chain's node
+		for i := range after.L2s {
+			var b map[string]uint64
+			if i < len(before.L2s) {
+				b = before.L2s[i]
+			}
+			add("", b, after.L2s[i])
+		}
+	} else {
+		add("", before.L2, after.L2)
+	}
 	add("beacon_", before.Beacon, after.Beacon)
 	return out
 }

@@ -33,7 +33,7 @@ var (
 	l2HeadFlag         = &cli.StringFlag{Name: "l2.head", Usage: "Hash of the agreed L2 block (the block of --l2.outputroot)", EnvVars: env("L2_HEAD")}
 	l2OutputRootFlag   = &cli.StringFlag{Name: "l2.outputroot", Usage: "Agreed L2 output root to start derivation from", EnvVars: env("L2_OUTPUT_ROOT")}
 	l2ClaimFlag        = &cli.StringFlag{Name: "l2.claim", Usage: "Claimed L2 output root to validate", EnvVars: env("L2_CLAIM")}
-	l2BlockNumFlag     = &cli.Uint64Flag{Name: "l2.blocknumber", Aliases: []string{"l2.sequencenumber"}, Usage: "Number of the L2 block that the claimed output root is for", EnvVars: append(env("L2_BLOCK_NUM"), env("L2_SEQUENCE_NUMBER")...)}
+	l2BlockNumFlag     = &cli.Uint64Flag{Name: "l2.blocknumber", Aliases: []string{"l2.sequencenumber"}, Usage: "Number of the L2 block that the claimed output root is for (interop: the game timestamp)", EnvVars: append(env("L2_BLOCK_NUM"), env("L2_SEQUENCE_NUMBER")...)}
 	networkFlag        = &cli.StringFlag{Name: "network", Usage: "Chain from the embedded superchain registry, by name (op-sepolia) or chain ID (see 'faultproof configs'); a comma list must name one chain", EnvVars: env("NETWORK")}
 	rollupConfigFlag   = &cli.StringFlag{Name: "rollup.config", Usage: "Rollup config file (op-node rollup.json) of a chain not given with --network; a comma list must name one chain", EnvVars: env("ROLLUP_CONFIG"), TakesFile: true}
 	l2GenesisFlag      = &cli.StringFlag{Name: "l2.genesis", Usage: "L2 genesis file (its chain config is used); required with --rollup.config; a comma list must name one chain", EnvVars: env("L2_GENESIS"), TakesFile: true}

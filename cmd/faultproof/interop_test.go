@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -76,6 +77,11 @@ func TestInteropRunOffline(t *testing.T) {
 	require.Equal(t, 0, code, out)
 	code, out = runFaultproof(t, f.args(s.Marshal(), s.Root(), s.Timestamp+5)...)
 	require.Equal(t, 1, code, out)
+	// op-program's other name for the game timestamp.
+	args := f.args(s.Marshal(), next.Hash(), s.Timestamp+5)
+	args[slices.Index(args, "--l2.blocknumber")] = "--l2.sequencenumber"
+	code, out = runFaultproof(t, args...)
+	require.Equal(t, 0, code, out)
 	// The consolidation step gives the next super root.
 	last := next
 	for last.Step < interop.ConsolidateStep {
