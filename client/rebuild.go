@@ -22,18 +22,26 @@ type RebuildRequest struct {
 	Agreed            common.Hash
 }
 
+// RebuiltBlock is a block rebuilt for a host: the block, its receipts, and the trie nodes and code its
+// execution wrote.
+type RebuiltBlock struct {
+	Block    *types.Block
+	Receipts types.Receipts
+	State    [][]byte
+}
+
 // RebuildOptimisticBlock derives and executes the block after the agreed one, as an interop step of the
-// program does, reading through oracle and hinter, and returns it with its receipts. A host calls it for
-// an optimistic block its node does not have because consolidation replaced it (op-program's and kona's
-// l2-block-data): it then stores the block's header, transactions and receipts, which the consolidation
-// step reads. It runs natively in the host, never in the VM.
-func RebuildOptimisticBlock(logger log.Logger, oracle preimage.Oracle, hinter preimage.Hinter, req RebuildRequest) (*types.Block, types.Receipts, error) {
+// program does, reading through oracle and hinter. A host calls it for an optimistic block its node does
+// not have because consolidation replaced it (op-program's and kona's l2-block-data): it then stores the
+// block's header, transactions and receipts, which the consolidation step reads, and the block's state,
+// which op-program's consolidation reads too. It runs natively in the host, never in the VM.
+func RebuildOptimisticBlock(logger log.Logger, oracle preimage.Oracle, hinter preimage.Hinter, req RebuildRequest) (*RebuiltBlock, error) {
 	c := req.Chain
 	id := c.Rollup.ChainID()
 	boot := &BootInfo{L1Head: req.L1Head, L2ChainID: id, Rollup: c.Rollup, L2ChainConfig: c.L2, L1ChainConfig: c.L1, DependencySetSize: req.DependencySetSize}
 	chain, err := l2.NewChain(c.Rollup, c.L2, l2.NewChainOracle(oracle, hinter, id), req.Agreed)
 	if err != nil {
-		return nil, nil, fmt.Errorf("chain %d: %w", id, err)
+		return nil, fmt.Errorf("chain %d: %w", id, err)
 	}
 	chain.KeepReceipts()
 	l1Oracle := l1.NewOracle(oracle, hinter)
@@ -41,18 +49,18 @@ func RebuildOptimisticBlock(logger log.Logger, oracle preimage.Oracle, hinter pr
 	target := chain.Head().Number.Uint64() + 1
 	safe, err := deriveUntil(logger, boot, chain, l1Oracle, target)
 	if err != nil {
-		return nil, nil, fmt.Errorf("chain %d: %w", id, err)
+		return nil, fmt.Errorf("chain %d: %w", id, err)
 	}
 	if safe.Number < target {
-		return nil, nil, fmt.Errorf("chain %d: L1 up to %s does not derive block %d", id, req.L1Head, target)
+		return nil, fmt.Errorf("chain %d: L1 up to %s does not derive block %d", id, req.L1Head, target)
 	}
 	block, err := chain.BlockByHash(safe.Hash)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	receipts, ok := chain.BuiltReceipts(safe.Hash)
 	if !ok {
-		return nil, nil, fmt.Errorf("chain %d: no receipts of the rebuilt block %d", id, target)
+		return nil, fmt.Errorf("chain %d: no receipts of the rebuilt block %d", id, target)
 	}
-	return block, receipts, nil
+	return &RebuiltBlock{Block: block, Receipts: receipts, State: chain.WrittenState()}, nil
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/faultproof/faultproof/host/prefetch"
@@ -35,8 +34,8 @@ type InteropConfig struct {
 }
 
 // RebuildFunc derives and executes the block after agreed on chain, from L1 up to l1Head, reading through
-// oracle and hinter, and returns it with its receipts.
-type RebuildFunc func(ctx context.Context, oracle preimage.Oracle, hinter preimage.Hinter, chain *rollup.ChainConfigs, depSetSize int, l1Head, agreed common.Hash) (*types.Block, types.Receipts, error)
+// oracle and hinter.
+type RebuildFunc func(ctx context.Context, oracle preimage.Oracle, hinter preimage.Hinter, chain *rollup.ChainConfigs, depSetSize int, l1Head, agreed common.Hash) (*prefetch.RebuiltBlock, error)
 
 // prefetchInterop is the online prefetcher's view of an interop claim.
 func prefetchInterop(cfg *Config) (*prefetch.InteropConfig, error) {
@@ -49,10 +48,10 @@ func prefetchInterop(cfg *Config) (*prefetch.InteropConfig, error) {
 	}
 	if ic.Rebuild != nil {
 		size := len(ic.DepSet.Chains())
-		out.Rebuild = func(ctx context.Context, oracle preimage.Oracle, hinter preimage.Hinter, chainID uint64, agreed common.Hash) (*types.Block, types.Receipts, error) {
+		out.Rebuild = func(ctx context.Context, oracle preimage.Oracle, hinter preimage.Hinter, chainID uint64, agreed common.Hash) (*prefetch.RebuiltBlock, error) {
 			c, ok := chains[chainID]
 			if !ok {
-				return nil, nil, fmt.Errorf("no configs for chain %d", chainID)
+				return nil, fmt.Errorf("no configs for chain %d", chainID)
 			}
 			return ic.Rebuild(ctx, oracle, hinter, c, size, cfg.L1Head, agreed)
 		}

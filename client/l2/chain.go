@@ -1,6 +1,7 @@
 package l2
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -57,6 +58,18 @@ func (c *Chain) KeepReceipts() {
 func (c *Chain) BuiltReceipts(hash common.Hash) (types.Receipts, bool) {
 	r, ok := c.receipts[hash]
 	return r, ok
+}
+
+// WrittenState returns the trie nodes and code the built blocks wrote, in key order: a host that rebuilds
+// a block its node lacks stores them, as op-program's host does, for programs that read the block's state.
+func (c *Chain) WrittenState() [][]byte {
+	var out [][]byte
+	it := c.kv.NewIterator(nil, nil)
+	defer it.Release()
+	for it.Next() {
+		out = append(out, bytes.Clone(it.Value()))
+	}
+	return out
 }
 
 // NewChain opens the chain at the agreed head block.

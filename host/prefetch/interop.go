@@ -25,7 +25,8 @@ import (
 //   - agreed-pre-state is the agreed prestate itself, which the host, not a node, knows;
 //   - l2-block-data (agreed block ++ optimistic block ++ chain) asks for the data of a block derived on the
 //     agreed one: a node that does not have it (consolidation replaced it) makes the host rebuild it
-//     (InteropConfig.Rebuild), as op-program's and kona's hosts do;
+//     (InteropConfig.Rebuild) and store its header, transactions, receipts and state, as op-program's
+//     host does (kona's stores all but the state, which kona's program does not read);
 //   - l2-account-storage-proof (kona) is an account and storage proof.
 
 // InteropConfig is what the prefetcher needs for a super-root claim.
@@ -35,9 +36,17 @@ type InteropConfig struct {
 	// Rollups are the chains' rollup configs, by chain ID.
 	Rollups map[uint64]*rollup.Config
 	// Rebuild derives and executes the block after agreed on chain chainID from L1 up to the L1 head,
-	// reading through oracle and hinter (which fetch from the sources), and returns it with its receipts.
-	// Nil: a node that lacks an optimistic block is an error.
-	Rebuild func(ctx context.Context, oracle preimage.Oracle, hinter preimage.Hinter, chainID uint64, agreed common.Hash) (*types.Block, types.Receipts, error)
+	// reading through oracle and hinter (which fetch from the sources). Nil: a node that lacks an
+	// optimistic block is an error.
+	Rebuild func(ctx context.Context, oracle preimage.Oracle, hinter preimage.Hinter, chainID uint64, agreed common.Hash) (*RebuiltBlock, error)
+}
+
+// RebuiltBlock is an optimistic block rebuilt by the host: the block, its receipts, and the trie nodes and
+// code its execution wrote.
+type RebuiltBlock struct {
+	Block    *types.Block
+	Receipts types.Receipts
+	State    [][]byte
 }
 
 // ErrNoL2Source is returned for a hint naming a chain no L2 source serves.
@@ -180,20 +189,24 @@ func (p *Prefetcher) blockData(ctx context.Context, data []byte, b *batch) error
 	}
 	p.log.Info("Rebuilding an optimistic block the node does not have", "chain", chainID, "block", block, "agreed", agreed)
 	child := p.fork()
-	built, receipts, err := ic.Rebuild(ctx, &childOracle{ctx: ctx, p: child}, &childOracle{ctx: ctx, p: child}, chainID, agreed)
+	built, err := ic.Rebuild(ctx, &childOracle{ctx: ctx, p: child}, &childOracle{ctx: ctx, p: child}, chainID, agreed)
 	// The rebuild's own fetches were retried: its failure is final.
 	if err != nil {
 		return Permanent(fmt.Errorf("%s hint: rebuild chain %d's block after %s: %w", typ, chainID, agreed, err))
 	}
-	if built.Hash() != block {
-		return Permanent(fmt.Errorf("%s hint: chain %d's block rebuilt after %s is %s, not %s", typ, chainID, agreed, built.Hash(), block))
+	if built.Block.Hash() != block {
+		return Permanent(fmt.Errorf("%s hint: chain %d's block rebuilt after %s is %s, not %s", typ, chainID, agreed, built.Block.Hash(), block))
 	}
-	return addBuiltBlock(b, built, receipts)
+	return addRebuiltBlock(b, built)
 }
 
-// addBuiltBlock adds a block's transactions and receipts (as list tries, checked against its header) and
-// then its header.
-func addBuiltBlock(b *batch, block *types.Block, receipts types.Receipts) error {
+// addRebuiltBlock adds a rebuilt block's state (trie nodes and code, by their hashes), its transactions
+// and receipts (as list tries, checked against its header), and then its header.
+func addRebuiltBlock(b *batch, r *RebuiltBlock) error {
+	for _, v := range r.State {
+		b.addNode(v)
+	}
+	block, receipts := r.Block, r.Receipts
 	txs := make([][]byte, len(block.Transactions()))
 	var err error
 	for i, tx := range block.Transactions() {

@@ -2,6 +2,7 @@ package prefetch_test
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 
@@ -59,8 +60,12 @@ func newInteropEnv(t *testing.T, rebuild bool) *interopEnv {
 		ic.Chains = append(ic.Chains, &rollup.ChainConfigs{Rollup: d.Rollup(), L2: d.L2ChainConfig(), L1: d.L1ChainConfig()})
 	}
 	if rebuild {
-		ic.Rebuild = func(_ context.Context, oracle preimage.Oracle, hinter preimage.Hinter, chain *rollup.ChainConfigs, size int, l1Head, agreed common.Hash) (*types.Block, types.Receipts, error) {
-			return client.RebuildOptimisticBlock(log.Root(), oracle, hinter, client.RebuildRequest{Chain: chain, DependencySetSize: size, L1Head: l1Head, Agreed: agreed})
+		ic.Rebuild = func(_ context.Context, oracle preimage.Oracle, hinter preimage.Hinter, chain *rollup.ChainConfigs, size int, l1Head, agreed common.Hash) (*prefetch.RebuiltBlock, error) {
+			r, err := client.RebuildOptimisticBlock(log.Root(), oracle, hinter, client.RebuildRequest{Chain: chain, DependencySetSize: size, L1Head: l1Head, Agreed: agreed})
+			if err != nil {
+				return nil, err
+			}
+			return &prefetch.RebuiltBlock{Block: r.Block, Receipts: r.Receipts, State: r.State}, nil
 		}
 	}
 	cfg := &host.Config{Interop: ic, L1Head: x.L1Head().Hash(), L1URL: srv.L1URL(), L1BeaconURL: srv.BeaconURL(), L2URLs: srv.L2URLs()}
@@ -192,6 +197,19 @@ func TestInteropBlockData(t *testing.T) {
 		}
 	}
 	require.NotZero(t, msgs, "the rebuilt block holds the executing messages consolidation checks")
+	// Its output is the devnet's optimistic one, and its state, which op-program's consolidation reads, is
+	// stored: the message passer's storage root read from it is the one its header commits to.
+	chain, err := l2.NewChain(d.Rollup(), d.L2ChainConfig(), oracle, r.Optimistic)
+	require.NoError(t, err)
+	out, err := chain.OutputAt(r.Optimistic)
+	require.NoError(t, err)
+	idx := slices.IndexFunc(x.Chains(), func(c *devnet.Devnet) bool { return c == d })
+	want, err := x.OptimisticBlock(idx, d.L2Block(r.Block).Time()-1)
+	require.NoError(t, err)
+	require.Equal(t, want.OutputRoot, out.Root())
+	sdb, err := chain.StateAt(block.Root())
+	require.NoError(t, err)
+	require.Equal(t, *block.Header().WithdrawalsHash, sdb.GetStorageRoot(params.OptimismL2ToL1MessagePasser), "the rebuilt block's state is in the store")
 
 	norebuild := newInteropEnv(t, false)
 	require.ErrorContains(t, norebuild.p.Hint(hint(preimage.HintL2BlockData, data(agreed, r.Optimistic))), "cannot rebuild")
