@@ -2,6 +2,7 @@ package crosscheck
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -189,4 +190,77 @@ func verdictName(code int) string {
 		return "invalid"
 	}
 	return "no verdict"
+}
+
+// TestOpProgramInteropOnline runs op-program v1.19.0's host online against the interop devnet's server
+// (one --l2 per chain, as op-challenger runs it), and faultproof the same way: both decide the devnet's
+// transition states valid. The datadirs they write do not replay in the other's host: each program reads
+// data the other does not (op-program finds older L2 blocks by number in the EIP-2935 history contract's
+// storage, faultproof by walking back headers). Where consolidation replaces blocks, op-program's host
+// cannot decide online (it stores the rebuilt blocks' state under raw keys its client does not read, and
+// retries for ever); offline on faultproof's datadir op-program gets past the rebuilt blocks (whose state
+// faultproof's host stores, as op-program's l2-block-data route does) and stops building its own
+// replacement, which has one more deposit than kona's and so reads state faultproof's does not.
+func TestOpProgramInteropOnline(t *testing.T) {
+	skipOpProgramInShort(t)
+	opHost, _, _ := refbuild.OpProgram(t, opProgramVersion)
+	fp := faultproofBinary(t)
+	n, err := devnet.InteropConfiguration("interop")
+	require.NoError(t, err)
+	x, err := devnet.NewInterop(n.Config)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv, err := devnet.ServeInterop(ctx, x, "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = srv.Close() })
+	dir := t.TempDir()
+	files := writeInteropFiles(t, x, dir)
+	online := []string{"--l1", srv.L1URL(), "--l1.beacon", srv.BeaconURL(), "--l2", strings.Join(srv.L2URLs(), ",")}
+
+	var replaced devnet.Replacement
+	for _, r := range x.Replacements() {
+		if r.Round == 0 {
+			replaced = r
+			break
+		}
+	}
+	before := func(n uint64) uint64 { return x.GenesisTime() + 2*n - 1 }
+	lagoon := x.Config().Interop.LagoonAt
+	for i, s := range []struct {
+		name     string
+		t, step  uint64
+		replaces bool
+	}{
+		{"derive chain 901's block with messages", before(lagoon + 2), 0, false},
+		{"derive chain 902's block with messages", before(lagoon + 2), 1, false},
+		{"consolidation, all messages valid", before(lagoon + 2), interop.ConsolidateStep, false},
+		{fmt.Sprintf("consolidation replacing chain %d block %d", replaced.Chain, replaced.Block), before(replaced.Block), interop.ConsolidateStep, true},
+	} {
+		t.Run(s.name, func(t *testing.T) {
+			pre, err := x.State(s.t, s.step)
+			require.NoError(t, err)
+			claim, err := x.StateHash(s.t, s.step+1)
+			require.NoError(t, err)
+			args := func(flags []string, datadir string) []string {
+				return append([]string{"--datadir", datadir, "--l1.head", x.L1Head().Hash().Hex(), "--l2.agreed-prestate", common.Bytes2Hex(pre),
+					"--l2.claim", claim.Hex(), "--l2.blocknumber", fmt.Sprint(x.LastTime()), "--log.format", "json"}, flags...)
+			}
+			fpDir := filepath.Join(dir, fmt.Sprintf("faultproof-%d", i))
+			r := runFaultproof(t, fp, append(args(files.ours, fpDir), online...)...)
+			require.Equal(t, 0, r.verdict, "faultproof online: %s", r.tail())
+			t.Logf("faultproof online: valid in %s", r.took.Round(time.Millisecond))
+			if !s.replaces {
+				r = runOpProgram(t, opHost, append(args(files.theirs, filepath.Join(dir, fmt.Sprintf("op-program-%d", i))), online...)...)
+				require.Equal(t, 0, r.verdict, "op-program online: %s", r.tail())
+				t.Logf("op-program online: valid in %s", r.took.Round(time.Millisecond))
+				return
+			}
+			require.Contains(t, r.log, "Rebuilding an optimistic block the node does not have")
+			r = runOpProgram(t, opHost, args(files.theirs, fpDir)...)
+			require.Equal(t, 2, r.verdict, "op-program offline on faultproof's datadir: %s", r.tail())
+			require.Contains(t, r.log, "Building a deposts-only block", "op-program gets past the rebuilt blocks to its own replacement")
+			require.Contains(t, r.log, "not found")
+		})
+	}
 }
