@@ -3,18 +3,22 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/stretchr/testify/require"
 	"github.com/urfave/cli/v2"
 
 	"github.com/faultproof/faultproof/devnet"
 	"github.com/faultproof/faultproof/host"
+	"github.com/faultproof/faultproof/interop"
 	"github.com/faultproof/faultproof/rollup"
 	"github.com/faultproof/faultproof/vm"
 )
@@ -437,8 +441,8 @@ func TestDropInKonaHost(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"super", []string{"super", "--l1-head", "0x00"}, "super: kona-host's interop command is not supported yet"},
-		{"no command", nil, "a command is required: single"},
+		{"super without a mode", []string{"super", "--l1-head", "0x00"}, "exactly one of --native and --server is required"},
+		{"no command", nil, "a command is required: single or super"},
 		{"an unknown flag", join(args, "--native", "--bogus"), "flag provided but not defined: --bogus"},
 		{"file logs", join(args, "--native", "--logs.file.directory", "/tmp"), "--logs.file.directory: logging to files is not supported"},
 		{"both modes", join(args, "--native", "--server"), "exactly one of --native and --server"},
@@ -475,4 +479,134 @@ func TestKonaArgs(t *testing.T) {
 		require.Equal(t, tc.want, konaArgs(tc.in), "%v", tc.in)
 		require.Equal(t, tc.verbosity, konaVerbosity, "%v", tc.in)
 	}
+}
+
+// konaSuperFixtureArgs are kona-host super's flags for a claim of the interop fixture (its chain as a
+// dependency set of one), offline from its datadir.
+func konaSuperFixtureArgs(f *interopFixture, prestate []byte, claim common.Hash, game uint64) []string {
+	return []string{"super", "--l1-head", f.d.L1Head().Hash().Hex(), "--agreed-l2-pre-state", common.Bytes2Hex(prestate),
+		"--claimed-l2-post-state", claim.Hex(), "--claimed-l2-timestamp", itoa(game), "--data-dir", f.dd,
+		"--rollup-config-paths", f.rollup, "--l1-config-path", f.l1, "--depset-cfg", f.depset}
+}
+
+// parseKonaSuperFlags parses kona-host super's flags as the drop-in does.
+func parseKonaSuperFlags(t *testing.T, args ...string) (*host.Config, error) {
+	var cfg *host.Config
+	app := &cli.App{Commands: []*cli.Command{{Name: "super", Flags: konaSuperFlags, Action: func(ctx *cli.Context) error {
+		var err error
+		cfg, err = konaSuperConfig(ctx)
+		return err
+	}}}, ExitErrHandler: func(*cli.Context, error) {}}
+	return cfg, app.Run(append([]string{"kona-host"}, args...))
+}
+
+// TestDropInKonaHostSuperFlags: kona-host super's flags make our host's configuration of a super-root
+// claim (kona's rules: one mode, the three node addresses together, a data directory offline; the L2 chain
+// config of a file's chain as kona derives it; the dependency set required once Lagoon is scheduled).
+func TestDropInKonaHostSuperFlags(t *testing.T) {
+	f := newInteropFixture(t)
+	d, id := f.d, f.d.Rollup().ChainID()
+	s := interop.NewSuperV1(d.L2Block(3).Time()+1, interop.ChainOutput{ChainID: id, Output: d.OutputRoot(3)})
+	base := konaSuperFixtureArgs(f, s.Marshal(), common.Hash{1}, s.Timestamp+5)
+	without := func(flag string) []string {
+		i := slices.Index(base, flag)
+		require.GreaterOrEqual(t, i, 0, flag)
+		return append(append([]string{}, base[:i]...), base[i+2:]...)
+	}
+	t.Run("a custom chain", func(t *testing.T) {
+		cfg, err := parseKonaSuperFlags(t, join(base, "--server")...)
+		require.NoError(t, err)
+		require.True(t, cfg.ServerMode)
+		require.Equal(t, s.Timestamp+5, cfg.L2ClaimBlockNumber)
+		require.Equal(t, s.Marshal(), []byte(cfg.Interop.AgreedPrestate))
+		require.Len(t, cfg.Interop.Chains, 1)
+		require.Equal(t, rollup.ChainConfigFromRollup(d.Rollup()), cfg.Interop.Chains[0].L2)
+		require.Equal(t, []uint64{id}, cfg.Interop.DepSet.Chains())
+		require.NotNil(t, cfg.Interop.Rebuild, "online, replaced blocks are rebuilt")
+	})
+	t.Run("kona's aliases and environment variables", func(t *testing.T) {
+		keepFlags(t, konaSuperFlags)
+		t.Setenv("CLAIMED_L2_TIMESTAMP", "1700000099")
+		args := join(without("--claimed-l2-timestamp"), "--native")
+		args[slices.Index(args, "--agreed-l2-pre-state")] = "--l2-pre-state"
+		args[slices.Index(args, "--depset-cfg")] = "--dependency-set-path"
+		cfg, err := parseKonaSuperFlags(t, args...)
+		require.NoError(t, err)
+		require.Equal(t, uint64(1700000099), cfg.L2ClaimBlockNumber)
+	})
+	t.Run("without a dependency set and no Lagoon: the prestate's chains", func(t *testing.T) {
+		cfg, err := parseKonaSuperFlags(t, join(without("--depset-cfg"), "--native")...)
+		require.NoError(t, err)
+		require.Equal(t, []uint64{id}, cfg.Interop.DepSet.Chains())
+	})
+	lagoon := *d.Rollup()
+	at := uint64(0)
+	lagoon.LagoonTime = &at
+	lagoonPath := writeJSONFile(t, filepath.Join(t.TempDir(), "rollup-lagoon.json"), &lagoon)
+	badVersion := (&interop.TransitionState{SuperRoot: s.Marshal()}).Marshal()
+	badVersion[0] = 0xFE
+	otherSet := writeJSONFile(t, filepath.Join(t.TempDir(), "depset.json"), map[string]any{"dependencies": map[string]any{"5": map[string]any{}}})
+	two := interop.NewSuperV1(s.Timestamp, interop.ChainOutput{ChainID: id, Output: d.OutputRoot(3)}, interop.ChainOutput{ChainID: 424242})
+	other := *d.Rollup()
+	other.L2ChainID = big.NewInt(77)
+	otherRollup := writeJSONFile(t, filepath.Join(t.TempDir(), "rollup-77.json"), &other)
+	for _, tc := range []struct {
+		name string
+		args []string
+		err  string
+	}{
+		{"neither --native nor --server", base, "exactly one of --native and --server is required"},
+		{"one node address", join(base, "--native", "--l1-node-address", "http://127.0.0.1:1"), "must be given together"},
+		{"offline without a data directory", join(without("--data-dir"), "--native"), "--data-dir is required"},
+		{"no timestamp", join(without("--claimed-l2-timestamp"), "--native"), "--claimed-l2-timestamp is required"},
+		{"a transition state with a bad version", join(konaSuperFixtureArgs(f, badVersion, common.Hash{1}, s.Timestamp+5), "--native"), "unknown transition state version"},
+		{"a dependency set without the chain", join(replaced(base, "--depset-cfg", otherSet), "--native"), "is not in the dependency set"},
+		{"a chain of the prestate without configs", join(konaSuperFixtureArgs(f, two.Marshal(), common.Hash{1}, s.Timestamp+5), "--native"), "chain 424242 of the agreed prestate"},
+		{"a rollup config of a chain not in the prestate", join(replaced(base, "--rollup-config-paths", f.rollup+","+otherRollup), "--native"), "chain 77, which is not in the agreed prestate"},
+		{"Lagoon without a dependency set", join(replaced(without("--depset-cfg"), "--rollup-config-paths", lagoonPath), "--native"), "no --dependency-set-path (--depset-cfg)"},
+		{"not hex", join(replaced(base, "--agreed-l2-pre-state", "zz"), "--native"), "--agreed-l2-pre-state: not hex-encoded bytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parseKonaSuperFlags(t, tc.args...)
+			require.ErrorContains(t, err, tc.err)
+		})
+	}
+}
+
+// TestDropInKonaHostSuper runs the binary as kona-host super --native, offline: the next transition state
+// is valid (exit 0), another claim invalid (1), and bad input is one line with exit 2.
+func TestDropInKonaHostSuper(t *testing.T) {
+	f := newInteropFixture(t)
+	d, id := f.d, f.d.Rollup().ChainID()
+	s := interop.NewSuperV1(d.L2Block(3).Time()+1, interop.ChainOutput{ChainID: id, Output: d.OutputRoot(3)})
+	next := &interop.TransitionState{SuperRoot: s.Marshal(), PendingProgress: []interop.OptimisticBlock{{BlockHash: d.L2Block(4).Hash(), OutputRoot: d.OutputRoot(4)}}, Step: 1}
+	_, stderr, code := namedCLI(t, "kona-host", nil, append([]string{"-v"}, join(konaSuperFixtureArgs(f, s.Marshal(), next.Hash(), s.Timestamp+5), "--native")...)...)
+	require.Equal(t, 0, code, stderr)
+	_, stderr, code = namedCLI(t, "kona-host", nil, join(konaSuperFixtureArgs(f, s.Marshal(), s.Root(), s.Timestamp+5), "--native")...)
+	require.Equal(t, 1, code, stderr)
+	badVersion := (&interop.TransitionState{SuperRoot: s.Marshal()}).Marshal()
+	badVersion[0] = 0xFE
+	otherSet := writeJSONFile(t, filepath.Join(t.TempDir(), "depset.json"), map[string]any{"dependencies": map[string]any{"5": map[string]any{}}})
+	base := join(konaSuperFixtureArgs(f, s.Marshal(), next.Hash(), s.Timestamp+5), "--native")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"a transition state with a bad version", join(konaSuperFixtureArgs(f, badVersion, next.Hash(), s.Timestamp+5), "--native"), "unknown transition state version"},
+		{"a dependency set without the chain", replaced(base, "--depset-cfg", otherSet), "is not in the dependency set"},
+		{"an unknown flag", join(base, "--bogus"), "flag provided but not defined: --bogus"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, code := namedCLI(t, "kona-host", nil, tc.args...)
+			requireOneLineError(t, stderr, code, tc.want)
+		})
+	}
+}
+
+// replaced is args with flag's value replaced.
+func replaced(args []string, flag, value string) []string {
+	out := join(args)
+	out[slices.Index(out, flag)+1] = value
+	return out
 }

@@ -42,12 +42,36 @@ func opProgramInteropArgs(dir, datadir string, x *devnet.Interop, dp interopDisp
 	return append(args, "--log.level", "INFO", "--log.format", "json"), nil
 }
 
+// konaSuperArgs are the flags op-challenger gives kona-host for a super-root claim
+// (kona_super_server_executor.go, --native for --server): the L1 config is the L1 genesis file, the
+// dependency set by kona's alias --depset-cfg. Without srv, offline from datadir.
+func konaSuperArgs(dir, datadir string, x *devnet.Interop, dp interopDispute, srv *devnet.Server) ([]string, error) {
+	cfg, err := interopHostConfig(x, dp)
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"super"}
+	if srv != nil {
+		args = append(args, "--l1-node-address", srv.L1URL(), "--l1-beacon-address", srv.BeaconURL(), "--l2-node-addresses", strings.Join(srv.L2URLs(), ","))
+	}
+	var rollups []string
+	for _, d := range x.Chains() {
+		rollups = append(rollups, filepath.Join(dir, fmt.Sprintf("rollup-%d.json", d.Rollup().ChainID())))
+	}
+	return append(args, "--l1-head", cfg.L1Head.Hex(), "--agreed-l2-pre-state", common.Bytes2Hex(cfg.Interop.AgreedPrestate),
+		"--claimed-l2-post-state", cfg.L2Claim.Hex(), "--claimed-l2-timestamp", fmt.Sprint(cfg.L2ClaimBlockNumber), "--native",
+		"--data-dir", datadir, "--data-format", "pebble", "--rollup-config-paths", strings.Join(rollups, ","),
+		"--l1-config-path", filepath.Join(dir, "genesis-l1.json"), "--depset-cfg", filepath.Join(dir, "depset.json")), nil
+}
+
 // TestOnlineInteropDisputes is the online host's end-to-end check for super-root claims: the interop
 // demo's disputes, with op-challenger's op-program command line, decided by 'faultproof run' fetching
 // from the devnet server's L1, beacon and two L2 nodes (--l2 a,b) into an empty datadir, then offline from
 // that datadir, then from a bundle of it. The consolidation that replaces blocks needs the replaced
 // (optimistic) blocks, which the nodes do not have: the host rebuilds them, deriving them from L1 (so this
-// one dispute fetches what a derivation step does, for both chains). FAULTPROOF_E2E=full: every dispute.
+// one dispute fetches what a derivation step does, for both chains). Each claim is also decided by this
+// binary answering as op-program and as kona-host (super), with op-challenger's command lines for them.
+// FAULTPROOF_E2E=full: every dispute.
 func TestOnlineInteropDisputes(t *testing.T) {
 	start := time.Now()
 	x, err := onlineInteropDevnet()
@@ -110,6 +134,23 @@ func TestOnlineInteropDisputes(t *testing.T) {
 
 		report = append(report, fmt.Sprintf("%-58s %-7s online %6s offline %6s  %6d preimages  %s", dp.name, verdict(code),
 			onlineTime.Round(time.Millisecond), offlineTime.Round(time.Millisecond), preimages, formatCounts(counts)))
+
+		// The same claim as op-challenger gives it to op-program and to kona-host (this binary answering by
+		// either name), online into new datadirs, then offline.
+		asOpProgram, err := opProgramInteropArgs(dir, datadir+"-op-program", x, dp, srv)
+		require.NoError(t, err)
+		_, stderr, code = namedCLI(t, "op-program", nil, asOpProgram[1:]...)
+		require.Equal(t, dp.want, code, "%s, as op-program:\n%s", dp.name, lastLines(stderr, 20))
+		for _, online := range []bool{true, false} {
+			var s *devnet.Server
+			if online {
+				s = srv
+			}
+			args, err := konaSuperArgs(dir, datadir+"-kona-host", x, dp, s)
+			require.NoError(t, err)
+			_, stderr, code = namedCLI(t, "kona-host", nil, args...)
+			require.Equal(t, dp.want, code, "%s, as kona-host super (online %v):\n%s", dp.name, online, lastLines(stderr, 20))
+		}
 	}
 	t.Logf("devnet and server ready in %s; total %s\n%s", setup.Round(time.Millisecond), time.Since(start).Round(time.Millisecond),
 		strings.Join(report, "\n"))

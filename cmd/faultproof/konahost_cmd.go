@@ -53,14 +53,15 @@ var konaSingleFlags = append([]cli.Flag{
 // konaVerbosity is kona's -v count (1 error ... 5 trace, 3 by default, 0 nothing), set by konaArgs.
 var konaVerbosity = -1
 
-// newKonaHostApp is kona-host's CLI, answered by our host serving our program: its single command with
-// kona's flags. The super (interop) command is an error.
+// newKonaHostApp is kona-host's CLI, answered by our host serving our program: its single and super
+// (interop) commands with kona's flags.
 func newKonaHostApp() *cli.App {
 	app := dropInApp(konaHostName, "OP Stack fault proof host (faultproof's, answering as kona-host)",
-		`kona-host's single command, with its flags and environment variables, serving faultproof's program (the
-program of the prestate; kona's client is not part of faultproof):
+		`kona-host's single and super commands, with their flags and environment variables, serving faultproof's
+program (the program of the prestate; kona's client is not part of faultproof):
   single --server     serve a VM that started the host, on file descriptors 3-6
   single --native     run the program in this process
+  super ...           the same for a super-root (interop) claim, served to faultproof's interop program
 
 Exit codes: 0 the claim is valid, 1 the claim is invalid, 2 anything else.`)
 	single := &cli.Command{
@@ -72,17 +73,19 @@ Exit codes: 0 the claim is valid, 1 the claim is invalid, 2 anything else.`)
 		OnUsageError: oneLineUsageError(konaSingleFlags),
 	}
 	super := &cli.Command{
-		Name:            "super",
-		Usage:           "Interop (super root) games: not supported yet",
-		SkipFlagParsing: true,
-		Action:          func(*cli.Context) error { return errKonaSuper },
+		Name:         "super",
+		Usage:        "Run the host for a super-root (interop) claim over several chains",
+		Flags:        konaSuperFlags,
+		Before:       setupKonaLogging,
+		Action:       runKonaSuper,
+		OnUsageError: oneLineUsageError(konaSuperFlags),
 	}
 	app.Commands = []*cli.Command{single, super}
 	app.Action = func(ctx *cli.Context) error {
 		if ctx.NArg() == 0 {
-			return errors.New("a command is required: single (super is not supported yet)")
+			return errors.New("a command is required: single or super")
 		}
-		return fmt.Errorf("unknown command %q: want single", ctx.Args().First())
+		return fmt.Errorf("unknown command %q: want single or super", ctx.Args().First())
 	}
 	return app
 }
@@ -298,7 +301,3 @@ func konaChainConfigs(ctx *cli.Context, cfg *host.Config) error {
 	cfg.L1ChainConfig, _ = rollup.L1ChainConfig(cfg.Rollup.L1ChainID.Uint64())
 	return nil
 }
-
-// errKonaSuper refuses kona-host's interop command; op-program's form of an interop claim
-// (--l2.agreed-prestate with --depset.config) is supported.
-var errKonaSuper = errors.New("super: kona-host's interop command is not supported yet; run the claim as op-program with --l2.agreed-prestate and --depset.config")

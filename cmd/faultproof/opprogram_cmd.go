@@ -11,8 +11,8 @@ func newOpProgramApp() *cli.App {
   --exec PATH   start the program at PATH with the channels on its fds 3-6 and exit with its code
   (neither)     run the program in this process
 
-Interop games (--l2.agreed-prestate, --depset.config, or lists naming more than one chain in --network,
---rollup.config and --l2.genesis) are not supported yet: they are an error.
+Interop games: --l2.agreed-prestate with --depset.config and one entry per chain in --l2 and in --network
+or --rollup.config and --l2.genesis (comma lists), served to faultproof's interop program.
 
 Exit codes: 0 the claim is valid, 1 the claim is invalid, 2 anything else.`)
 	app.Flags = hostFlags
