@@ -223,7 +223,6 @@ func TestBadInput(t *testing.T) {
 		{"unknown network", replace(base, "--network", "no-such-chain"), "unknown network"},
 		{"unknown chain id", replace(base, "--network", "424242"), "unknown network"},
 		{"alt-DA registry chain", replace(base, "--network", "redstone"), "alt-DA (plasma) is not supported by fault proofs"},
-		{"interop registry chain", replace(base, "--network", "420130015"), "interop dependency sets are not supported"},
 		{"both --server and --exec", append(append([]string(nil), base...), "--exec", "/bin/true"), "exec command must not be set when in server mode"},
 		{"missing datadir", replace(base, "--datadir", filepath.Join(datadir, "missing")), "does not exist"},
 		{"no datadir offline", replace(base, "--datadir", ""), "datadir must be specified"},
