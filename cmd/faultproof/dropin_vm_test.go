@@ -7,7 +7,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -136,4 +138,95 @@ func TestOpChallengerCommandLines(t *testing.T) {
 func runNamed(t *testing.T, path string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	return namedCLIAt(t, path, nil, args...)
+}
+
+// TestOpChallengerSuperCommandLines runs op-challenger's command lines of a super-root game (v1.19.6:
+// the Executor's VM command with the kona super executor's host command, and the op-program server
+// executor's with --l2.agreed-prestate and --depset.config) with symlinks named cannon, kona-host and
+// op-program, on the interop devnet served over RPC, with the interop program's prestate: the consolidation
+// that replaces blocks (rebuilt by the host) ends with exit code 0 for the devnet's next super root and 1
+// for the super root that keeps the replaced blocks.
+func TestOpChallengerSuperCommandLines(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the mips64 interop program and runs claims in the VM")
+	}
+	pre := t.TempDir()
+	_, stderr, code := runCLI(t, "prestate", "--interop", "--out", pre, "--src", "../..")
+	require.Equal(t, 0, code, stderr)
+	prestate := filepath.Join(pre, "prestate.bin.gz")
+
+	x, err := onlineInteropDevnet()
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := devnet.ServeInterop(ctx, x, "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { cancel(); srv.Close() })
+	cfgDir := t.TempDir()
+	require.NoError(t, writeInteropConfigs(cfgDir, x))
+	var rollups, genesis []string
+	for _, d := range x.Chains() {
+		rollups = append(rollups, filepath.Join(cfgDir, fmt.Sprintf("rollup-%d.json", d.Rollup().ChainID())))
+		genesis = append(genesis, filepath.Join(cfgDir, fmt.Sprintf("genesis-l2-%d.json", d.Rollup().ChainID())))
+	}
+	l1Genesis, depset := filepath.Join(cfgDir, "genesis-l1.json"), filepath.Join(cfgDir, "depset.json")
+
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	links := t.TempDir()
+	for _, name := range []string{"cannon", "op-program", "kona-host"} {
+		require.NoError(t, os.Symlink(exe, filepath.Join(links, name)))
+	}
+	var dp interopDispute
+	disputes, err := interopDemoDisputes(x)
+	require.NoError(t, err)
+	for _, d := range disputes {
+		if strings.HasPrefix(d.name, "consolidation replaces") {
+			dp = d
+		}
+	}
+	require.NotEmpty(t, dp.name)
+	agreed, err := x.State(dp.t, dp.step)
+	require.NoError(t, err)
+	kept := disputes[slices.IndexFunc(disputes, func(d interopDispute) bool { return strings.HasPrefix(d.name, "consolidation keeping") })].claim
+	game := strconv.FormatUint(x.LastTime(), 10)
+	l2s := strings.Join(srv.L2URLs(), ",")
+	hostCmd := func(kind, dataDir string, claim common.Hash) []string {
+		if kind == "op-program" {
+			return []string{filepath.Join(links, "op-program"), "--server", "--l1", srv.L1URL(), "--l1.beacon", srv.BeaconURL(), "--l2", l2s,
+				"--datadir", dataDir, "--l1.head", x.L1Head().Hash().Hex(), "--l2.claim", claim.Hex(), "--l2.blocknumber", game,
+				"--l2.agreed-prestate", common.Bytes2Hex(agreed), "--depset.config", depset,
+				"--rollup.config", strings.Join(rollups, ","), "--l2.genesis", strings.Join(genesis, ","), "--log.level", "INFO", "--l1.chainconfig", l1Genesis}
+		}
+		return []string{filepath.Join(links, "kona-host"), "super", "--l1-node-address", srv.L1URL(), "--l1-beacon-address", srv.BeaconURL(),
+			"--l2-node-addresses", l2s, "--l1-head", x.L1Head().Hash().Hex(), "--agreed-l2-pre-state", common.Bytes2Hex(agreed),
+			"--claimed-l2-post-state", claim.Hex(), "--claimed-l2-timestamp", game, "--server", "--data-dir", dataDir,
+			"--rollup-config-paths", strings.Join(rollups, ","), "--l1-config-path", l1Genesis, "--depset-cfg", depset}
+	}
+	for _, kind := range []string{"kona-host", "op-program"} {
+		for _, tc := range []struct {
+			name  string
+			claim common.Hash
+			exit  uint8
+		}{{"next super root", dp.claim, 0}, {"keeping the replaced blocks", kept, 1}} {
+			t.Run(kind+"/"+tc.name, func(t *testing.T) {
+				dir := t.TempDir()
+				args := append([]string{"run", "--input", prestate, "--output", filepath.Join(dir, "final.bin.gz"), "--meta", "",
+					"--info-at", "%10000000", "--proof-at", "never", "--snapshot-at", "%1000000000",
+					"--snapshot-fmt", filepath.Join(dir, "snapshots", "%d.bin.gz"), "--"}, hostCmd(kind, filepath.Join(dir, "preimages"), tc.claim)...)
+				_, stderr, code := runNamed(t, filepath.Join(links, "cannon"), args...)
+				require.Equal(t, 0, code, stderr)
+				stdout, stderr, code := runNamed(t, filepath.Join(links, "cannon"), "witness", "--input", filepath.Join(dir, "final.bin.gz"))
+				require.Equal(t, 0, code, stderr)
+				var w struct {
+					Exited   bool   `json:"exited"`
+					ExitCode uint8  `json:"exitCode"`
+					Step     uint64 `json:"step"`
+				}
+				require.NoError(t, json.Unmarshal([]byte(stdout), &w))
+				require.True(t, w.Exited)
+				require.Equal(t, tc.exit, w.ExitCode, "the verdict in the final state")
+				t.Logf("%s: exit code %d at step %d", tc.name, w.ExitCode, w.Step)
+			})
+		}
+	}
 }
