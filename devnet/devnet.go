@@ -96,6 +96,9 @@ type Config struct {
 	// Faults are attacks of a faulty batcher on derivation (see FaultKind). The devnet's L2 chain is then
 	// what derivation makes of the batches.
 	Faults []Fault
+	// L1BlocksPast adds this many empty L1 blocks after the block that would be the head: a real L1 head is
+	// often hundreds of blocks past the data of a claim, and a program walks back to the data from it.
+	L1BlocksPast uint64
 
 	// Interop, if set, makes an interop devnet: several L2 chains in one dependency set on this L1, with
 	// cross-chain messages (see NewInterop). New refuses it.

@@ -178,6 +178,11 @@ func (g *generator) run() error {
 	if err := g.addL1Block(false); err != nil {
 		return err
 	}
+	for range g.cfg.L1BlocksPast {
+		if _, err := g.l1.addBlock(nil); err != nil {
+			return err
+		}
+	}
 	for _, c := range g.chains {
 		c.batchTxs = append(c.batchTxs, c.batcher.attackTxs...)
 	}

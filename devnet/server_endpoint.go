@@ -24,12 +24,14 @@ import (
 //   - Inject: the next requests fail (HTTP 500 or 502, a JSON-RPC error, a cut-off answer, no answer until
 //     the client gives up) or are answered wrongly, one fault each;
 //   - Drop: a method does not exist (JSON-RPC -32601; a beacon endpoint answers 404);
+//   - RefuseBatches: a JSON-RPC batch is answered with one error, as by a node that does not take batches;
 //   - SetTamper: every answer passes through a function that may rewrite it;
 //   - SetLatency: every request waits before it is served;
 //   - Down and Up: the node stops (connections are refused) and starts again on the same port.
 //
 // A request is named by its JSON-RPC method (the first call's, for a batch) or its beacon endpoint
-// (genesis, spec, version, blob_sidecars, blobs).
+// (genesis, spec, version, blob_sidecars, blobs). Requests counts the calls (each call of a batch), RoundTrips
+// the HTTP requests.
 type Endpoint struct {
 	name    string // L1, L2 or beacon, for messages
 	handler http.Handler
@@ -42,8 +44,10 @@ type Endpoint struct {
 	srv      *http.Server      // nil while down
 	fresh    map[net.Conn]bool // connections that have not sent a request yet
 	counts   map[string]uint64
+	trips    uint64
 	queue    []queuedFault
 	dropped  map[string]bool
+	noBatch  bool
 	tamper   Tamper
 	latency  time.Duration
 	injected int
@@ -153,6 +157,14 @@ func (e *Endpoint) Drop(name string) {
 	e.dropped[name] = true
 }
 
+// RefuseBatches makes the node answer every JSON-RPC batch with a single error object (-32600) instead of
+// a list of answers, as nodes and gateways that do not serve batches do.
+func (e *Endpoint) RefuseBatches() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.noBatch = true
+}
+
 // SetTamper passes every answer through t (nil: none).
 func (e *Endpoint) SetTamper(t Tamper) {
 	e.mu.Lock()
@@ -175,11 +187,19 @@ func (e *Endpoint) Requests(name string) int {
 	return int(e.counts[name])
 }
 
-// ResetRequests zeroes the request counts.
+// RoundTrips is how many HTTP requests the endpoint received (a batch is one), served or not.
+func (e *Endpoint) RoundTrips() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return int(e.trips)
+}
+
+// ResetRequests zeroes the request and round-trip counts.
 func (e *Endpoint) ResetRequests() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	clear(e.counts)
+	e.trips = 0
 }
 
 func (e *Endpoint) requests() map[string]uint64 {
@@ -324,7 +344,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	fault, dropped, tamper, latency := e.receive(req)
+	fault, dropped, tamper, latency, noBatch := e.receive(req)
 	if latency > 0 && !e.wait(r, time.After(latency)) {
 		return
 	}
@@ -344,6 +364,10 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case fault.RPCError:
 		e.writeError(w, http.StatusInternalServerError, "injected failure")
+		return
+	case noBatch && req.batch:
+		writeJSON(w, http.StatusOK, rpcAnswer{Version: "2.0", ID: json.RawMessage("null"),
+			Error: &RPCError{Code: -32600, Message: "batch requests are not supported"}})
 		return
 	case e.beaconName != nil && dropped[req.name]:
 		e.writeError(w, http.StatusNotFound, "endpoint not found")
@@ -387,10 +411,11 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // receive counts a request and takes what it is due: its queued fault, if any, the dropped methods, the
-// tamper and the latency.
-func (e *Endpoint) receive(req *request) (RequestFault, map[string]bool, Tamper, time.Duration) {
+// tamper, the latency and whether batches are refused.
+func (e *Endpoint) receive(req *request) (RequestFault, map[string]bool, Tamper, time.Duration, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.trips++
 	if e.beaconName != nil && req.name != "" {
 		e.counts[req.name]++
 	}
@@ -406,7 +431,7 @@ func (e *Endpoint) receive(req *request) (RequestFault, map[string]bool, Tamper,
 			break
 		}
 	}
-	return fault, maps.Clone(e.dropped), e.tamper, e.latency
+	return fault, maps.Clone(e.dropped), e.tamper, e.latency, e.noBatch
 }
 
 // wait holds the request until after fires (nil: never), the client gives up or the server stops; it

@@ -224,3 +224,29 @@ func TestEndpointRestart(t *testing.T) {
 	require.NoError(t, s.Close())
 	require.Less(t, time.Since(start), 2*time.Second)
 }
+
+func TestEndpointRefuseBatchesAndRoundTrips(t *testing.T) {
+	s := faultServer(t)
+	c := dialRPC(t, s.L1URL())
+	batch := func() []rpc.BatchElem {
+		ids := make([]hexutil.Uint64, 2)
+		return []rpc.BatchElem{{Method: "eth_chainId", Result: &ids[0]}, {Method: "eth_chainId", Result: &ids[1]}}
+	}
+	b := batch()
+	require.NoError(t, c.BatchCallContext(context.Background(), b))
+	require.NoError(t, b[0].Error)
+	require.Equal(t, 1, s.L1().RoundTrips(), "a batch is one round trip")
+	require.Equal(t, 2, s.L1().Requests("eth_chainId"), "and two calls")
+
+	s.L1().RefuseBatches()
+	require.Error(t, c.BatchCallContext(context.Background(), batch()), "a single error object for a batch")
+	status, answer := rpcPost(t, s.L1URL(), "application/json", `[{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}]`)
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, float64(-32600), errorCode(t, answer))
+	var id hexutil.Uint64
+	require.NoError(t, c.CallContext(context.Background(), &id, "eth_chainId"), "single calls are served")
+	require.Equal(t, hexutil.Uint64(900), id)
+	require.Equal(t, 4, s.L1().RoundTrips())
+	s.L1().ResetRequests()
+	require.Zero(t, s.L1().RoundTrips())
+}

@@ -63,6 +63,7 @@ var devnetFlags = []cli.Flag{
 	&cli.Uint64Flag{Name: "tx-seed", Usage: "Random sequencer transactions and deposits from this seed (0: the fixed mix)"},
 	&cli.Uint64Flag{Name: "seq-window", Usage: "Sequencing window in L1 blocks (default 100)"},
 	&cli.Uint64Flag{Name: "channel-timeout", Usage: "Channel timeout before Granite, in L1 blocks (default 300; 50 from Granite)"},
+	&cli.Uint64Flag{Name: "l1.past", Usage: "Empty L1 blocks after the last one with data, so that the L1 head is that far past the claims' data"},
 	&cli.StringSliceFlag{Name: "fault", Usage: fmt.Sprintf("Faulty batcher: <kind>@<block>, may repeat; kinds: %v", devnet.FaultKinds)},
 	invalidBatchFlag,
 }
@@ -111,6 +112,7 @@ func devnetConfig(ctx *cli.Context) (devnet.Config, error) {
 		"tx-seed":         func() { cfg.TxSeed = ctx.Uint64("tx-seed") },
 		"seq-window":      func() { cfg.SeqWindowSize = ctx.Uint64("seq-window") },
 		"channel-timeout": func() { cfg.ChannelTimeout = ctx.Uint64("channel-timeout") },
+		"l1.past":         func() { cfg.L1BlocksPast = ctx.Uint64("l1.past") },
 	} {
 		if ctx.IsSet(name) {
 			set()
