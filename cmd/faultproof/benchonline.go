@@ -26,11 +26,14 @@ var benchOnlineCommand = &cli.Command{
 	Description: `Serves the devnet over JSON-RPC and the beacon API on 127.0.0.1 and decides the demo's disputes online
 into an empty datadir each time, once with --l2 only (every state node is a debug_dbGet) and once with the
 same node as --l2.experimental (the program's l2-payload-witness hint becomes one debug_executePayload per
-block). Reports requests and wall time per derived L2 block, medians over --rounds, and their ratio.
---rpc.latency delays every request, as a node across a network would.`,
+block). Reports requests, round trips (HTTP requests: a batch is one) and wall time per derived L2 block,
+medians over --rounds, and their ratio. --rpc.latency delays every request, as a node across a network
+would. --l1.past puts the L1 head that many empty blocks past the data (a devnet for each value): the
+program walks back from the head to the data.`,
 	Flags: append([]cli.Flag{
 		&cli.IntFlag{Name: "rounds", Usage: "Runs of each dispute in each mode; the median is reported", Value: 3},
 		&cli.DurationFlag{Name: "rpc.latency", Usage: "Delay added to every request to the devnet's nodes", Value: 0},
+		&cli.Uint64SliceFlag{Name: "l1.past", Usage: "Empty L1 blocks between the data and the L1 head; one devnet for each", Value: cli.NewUint64Slice(0, 100, 500)},
 	}, logFlags...),
 	Before: setupLogging,
 	Action: runBenchOnline,
@@ -41,6 +44,8 @@ type onlineRun struct {
 	code     int
 	elapsed  time.Duration
 	total    uint64 // requests to L1, L2 and beacon
+	trips    uint64 // HTTP requests to L1, L2 and beacon (a batch is one)
+	l1Trips  uint64
 	l2       uint64 // requests to L2
 	dbGet    uint64
 	executes uint64 // debug_executePayload
@@ -57,27 +62,56 @@ func runBenchOnline(ctx *cli.Context) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	d, err := devnet.New(devnet.Config{})
+
+	b := &onlineBench{w: tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0), dir: dir, rounds: rounds, latency: latency}
+	fmt.Fprintf(b.w, "CLAIM\tBLOCKS\tL1 PAST\tWITNESS\tREQUESTS\tL2\tdbGet\texecutePayload\tREQ/BLOCK\tL2/BLOCK\tTRIPS\tL1 TRIPS\tTIME\tTIME/BLOCK\tVERDICT\n")
+	for _, past := range ctx.Uint64Slice("l1.past") {
+		if err := b.runDevnet(ctx.Context, past); err != nil {
+			return err
+		}
+	}
+	if err := b.w.Flush(); err != nil {
+		return err
+	}
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	fmt.Printf("\nwitness fast path, ratios without/with (medians of %d, rpc latency %s):\n", rounds, latency)
+	for _, r := range b.ratios {
+		fmt.Println("  " + r)
+	}
+	fmt.Printf("peak memory (max RSS, devnet + server + host + program): %.1f MiB\n", float64(ru.Maxrss)/1024)
+	return nil
+}
+
+// onlineBench is the table of bench online, filled one devnet at a time.
+type onlineBench struct {
+	w       *tabwriter.Writer
+	dir     string
+	rounds  int
+	latency time.Duration
+	runs    int
+	ratios  []string
+}
+
+// runDevnet serves a devnet whose L1 head is past empty blocks after the data and decides its disputes.
+func (b *onlineBench) runDevnet(ctx context.Context, past uint64) error {
+	d, err := devnet.New(devnet.Config{L1BlocksPast: past})
 	if err != nil {
 		return err
 	}
-	srv, err := devnet.Serve(ctx.Context, d, "127.0.0.1:0")
+	srv, err := devnet.Serve(ctx, d, "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
 	for _, e := range []*devnet.Endpoint{srv.L1(), srv.L2(), srv.Beacon()} {
-		e.SetLatency(latency)
+		e.SetLatency(b.latency)
 	}
 	disputes, err := demoDisputes(d)
 	if err != nil {
 		return err
 	}
-
-	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(w, "CLAIM\tBLOCKS\tWITNESS\tREQUESTS\tL2\tdbGet\texecutePayload\tREQ/BLOCK\tL2/BLOCK\tTIME\tTIME/BLOCK\tVERDICT\n")
-	var ratios []string
-	runs := 0
+	w, rounds, dir := b.w, b.rounds, b.dir
 	for _, dp := range disputes {
 		blocks := uint64(0)
 		if dp.claimBlock > dp.agreed {
@@ -87,15 +121,15 @@ func runBenchOnline(ctx *cli.Context) error {
 		for mode, fast := range []bool{false, true} {
 			var all []onlineRun
 			for r := 0; r < rounds; r++ {
-				runs++
-				fmt.Fprintf(os.Stderr, "%s, witness fast path %v, round %d...\n", dp.name, fast, r+1)
+				b.runs++
+				fmt.Fprintf(os.Stderr, "%s, L1 head %d blocks past, witness fast path %v, round %d...\n", dp.name, past, fast, r+1)
 				cfg := demoHostConfig(d, dp)
 				cfg.L1URL, cfg.L2URLs, cfg.L1BeaconURL = srv.L1URL(), []string{srv.L2URL()}, srv.BeaconURL()
 				if fast {
 					cfg.L2Experimental = []string{srv.L2URL()}
 				}
-				cfg.DataDir, cfg.DataFormat = filepath.Join(dir, fmt.Sprintf("run-%d", runs)), kvstore.FormatPebble
-				run, err := runOnline(ctx.Context, srv, cfg)
+				cfg.DataDir, cfg.DataFormat = filepath.Join(dir, fmt.Sprintf("run-%d", b.runs)), kvstore.FormatPebble
+				run, err := runOnline(ctx, srv, cfg)
 				if err != nil {
 					return fmt.Errorf("%s: %w", dp.name, err)
 				}
@@ -117,26 +151,16 @@ func runBenchOnline(ctx *cli.Context) error {
 			if blocks > 0 {
 				timePerBlock = (m.elapsed / time.Duration(blocks)).Round(time.Microsecond * 100).String()
 			}
-			fmt.Fprintf(w, "%s\t%d\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n", dp.name, blocks, yesNo(fast),
-				m.total, m.l2, m.dbGet, m.executes, perBlock(float64(m.total)), perBlock(float64(m.l2)),
+			fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", dp.name, blocks, past, yesNo(fast),
+				m.total, m.l2, m.dbGet, m.executes, perBlock(float64(m.total)), perBlock(float64(m.l2)), m.trips, m.l1Trips,
 				m.elapsed.Round(time.Millisecond), timePerBlock, verdict(m.code))
 		}
 		if blocks > 0 {
-			ratios = append(ratios, fmt.Sprintf("%s: without/with: L2 requests %.2f, all requests %.2f, wall time %.2f",
-				dp.name, float64(med[0].l2)/float64(med[1].l2), float64(med[0].total)/float64(med[1].total),
+			b.ratios = append(b.ratios, fmt.Sprintf("%s, L1 head %d past: without/with: L2 requests %.2f, all requests %.2f, wall time %.2f",
+				dp.name, past, float64(med[0].l2)/float64(med[1].l2), float64(med[0].total)/float64(med[1].total),
 				med[0].elapsed.Seconds()/med[1].elapsed.Seconds()))
 		}
 	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	fmt.Printf("\nwitness fast path, ratios without/with (medians of %d, rpc latency %s):\n", rounds, latency)
-	for _, r := range ratios {
-		fmt.Println("  " + r)
-	}
-	fmt.Printf("peak memory (max RSS, devnet + server + host + program): %.1f MiB\n", float64(ru.Maxrss)/1024)
 	return nil
 }
 
@@ -146,6 +170,7 @@ func runOnline(ctx context.Context, srv *devnet.Server, cfg *host.Config) (onlin
 	h := host.New(log.Root(), cfg, inProcessProgram)
 	h.NewPrefetcher = host.NewOnlinePrefetcher
 	before := srv.Requests()
+	tripsBefore, l1TripsBefore := roundTrips(srv), srv.L1().RoundTrips()
 	start := time.Now()
 	err := h.Run(ctx)
 	run := onlineRun{elapsed: time.Since(start)}
@@ -157,6 +182,7 @@ func runOnline(ctx context.Context, srv *devnet.Server, cfg *host.Config) (onlin
 		return run, err
 	}
 	after := srv.Requests()
+	run.trips, run.l1Trips = uint64(roundTrips(srv)-tripsBefore), uint64(srv.L1().RoundTrips()-l1TripsBefore)
 	for _, side := range []struct {
 		b, a map[string]uint64
 		l2   bool
@@ -172,6 +198,11 @@ func runOnline(ctx context.Context, srv *devnet.Server, cfg *host.Config) (onlin
 	run.dbGet = after.L2["debug_dbGet"] - before.L2["debug_dbGet"]
 	run.executes = after.L2["debug_executePayload"] - before.L2["debug_executePayload"]
 	return run, nil
+}
+
+// roundTrips is how many HTTP requests srv's nodes received.
+func roundTrips(srv *devnet.Server) int {
+	return srv.L1().RoundTrips() + srv.L2().RoundTrips() + srv.Beacon().RoundTrips()
 }
 
 // medianRun is the run with the median wall time; the request counts are the same in every round.
