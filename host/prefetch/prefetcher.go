@@ -102,6 +102,7 @@ type Prefetcher struct {
 
 	fetchMu sync.Mutex // one fetch at a time: the program asks for one preimage at a time anyway
 	blobs   blobCache  // guarded by fetchMu, as everything the routes keep between fetches
+	walk    l1Walk
 }
 
 // New returns a prefetcher that stores into kv. L1, Blobs and L2 (or L2ByChain) must be set.

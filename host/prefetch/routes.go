@@ -99,16 +99,7 @@ func (p *Prefetcher) l1Header(ctx context.Context, data []byte, b *batch) error 
 	if err != nil {
 		return err
 	}
-	header, err := p.src.L1.HeaderByHash(ctx, hash)
-	if err != nil {
-		return err
-	}
-	enc, err := rlp.EncodeToBytes(header)
-	if err != nil {
-		return err
-	}
-	b.add(preimage.Keccak256Key(hash), enc) // commit checks keccak(enc) == hash
-	return nil
+	return p.l1HeaderWalk(ctx, hash, b)
 }
 
 func (p *Prefetcher) l1Transactions(ctx context.Context, data []byte, b *batch) error {
