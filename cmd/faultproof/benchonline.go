@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"syscall"
 	"text/tabwriter"
@@ -69,6 +70,7 @@ func runBenchOnline(ctx *cli.Context) error {
 		if err := b.runDevnet(ctx.Context, past); err != nil {
 			return err
 		}
+		debug.FreeOSMemory() // the devnet's memory is not counted in the next one's peak
 	}
 	if err := b.w.Flush(); err != nil {
 		return err
@@ -79,7 +81,8 @@ func runBenchOnline(ctx *cli.Context) error {
 	for _, r := range b.ratios {
 		fmt.Println("  " + r)
 	}
-	fmt.Printf("peak memory (max RSS, devnet + server + host + program): %.1f MiB\n", float64(ru.Maxrss)/1024)
+	fmt.Printf("peak memory (max RSS, devnet + server + host + program, the %d devnets one after another): %.1f MiB\n",
+		len(ctx.Uint64Slice("l1.past")), float64(ru.Maxrss)/1024)
 	return nil
 }
 
