@@ -43,7 +43,7 @@ func newInteropFixture(t *testing.T) *interopFixture {
 	ds, err := interop.NewDependencySet([]uint64{d.Rollup().ChainID()}, 0)
 	require.NoError(t, err)
 	f.depset = writeJSONFile(t, filepath.Join(dir, "depset.json"), ds)
-	kv, _, err := kvstore.Open(f.dd, kvstore.FormatDirectory)
+	kv, _, err := kvstore.Open(f.dd, kvstore.FormatPebble) // pebble: thousands of files would take seconds to write
 	require.NoError(t, err)
 	for k, v := range d.Preimages() {
 		require.NoError(t, kv.Put(k, v))
