@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -44,19 +45,28 @@ var (
 )
 
 var benchVMCommand = &cli.Command{
-	Name:  "vm",
-	Usage: "Measure the VM's speed on a program, optionally against Cannon",
-	Description: `Loads --elf as vm load-elf does and runs it in process to its exit (or --steps steps), --rounds times,
-reporting the median steps, seconds and steps per second, and the process's peak memory (max RSS). Loading
-is not timed. Pre-image requests fail: the program must run without a pre-image server.
+	Name:      "vm",
+	Usage:     "Measure the VM's speed on a program, optionally against Cannon",
+	ArgsUsage: "[-- pre-image server command...]",
+	Description: `Loads --elf as vm load-elf does and measures, --rounds times each, reporting medians:
+  ours                    the run loop alone: the state run in this process to its exit (or --steps steps);
+                          loading the state and writing the final state are not timed
+  ours (whole process)    "faultproof vm run --input state.bin.gz --output out.bin.gz --info-at never" as a
+                          process: start-up, loading the state, the run, hashing and writing the final state
+With --cannon, also "<cannon> run" with the same flags and "--stop-at =N", N being our run's final step (or
+--steps), so that both VMs do the same work, and it fails unless Cannon's load-elf state, final step and final
+state file are ours:
+  cannon                  its run loop: its process time minus the process's fixed cost (start-up, loading
+                          the state, writing the output state), measured as the median of --rounds runs
+                          with --stop-at =0
+  cannon (whole process)  its process time
+Whole processes run back to back, Cannon's then ours in each round, so that both see the same machine load;
+the load average is printed before and after. CPU is user plus system time (with a pre-image server, the
+server's too); peak RSS is the largest max RSS (of the process or the server it waits for). The ratios are of
+our steps per second to Cannon's: of the run loops and of the whole processes.
 
-With --cannon, it also runs "<cannon> load-elf" and then, --rounds times, "<cannon> run --stop-at =N
---info-at never" on the same program, with N our run's final step (or --steps), so that both VMs do the
-same work; it fails unless Cannon's final step and state hash are ours. Cannon's time is the wall time of
-its run process minus that process's fixed cost (start-up, loading the state, writing the output state),
-measured as the median of --rounds runs with --stop-at =0; the raw process time is reported too. Cannon's
-peak memory is the largest max RSS of its run processes. The last line is the ratio of our steps per
-second to Cannon's.`,
+A pre-image server command after "--" is started for every run, as vm run starts it. Without one,
+pre-image requests fail: the program must run without a pre-image server.`,
 	Flags:  append([]cli.Flag{benchVMELFFlag, benchVMCannonFlag, benchVMStepsFlag, benchVMRoundsFlag}, logFlags...),
 	Before: setupLogging,
 	Action: runBenchVM,
@@ -66,7 +76,7 @@ second to Cannon's.`,
 type benchVMResult struct {
 	steps   uint64
 	times   []time.Duration
-	walls   []time.Duration // Cannon: the whole run processes' wall times (times are net of the fixed cost)
+	cpu     []time.Duration // user plus system time (whole processes only)
 	peakRSS int64           // bytes
 	exited  bool
 	exit    uint8
@@ -77,20 +87,35 @@ func (r *benchVMResult) median() time.Duration { return median(r.times) }
 
 func (r *benchVMResult) stepsPerSecond() float64 { return ips(r.steps, r.median()) }
 
+// benchVMSetup is what every run of bench vm shares.
+type benchVMSetup struct {
+	dir      string // temporary directory for the states
+	state    string // the loaded program, state.bin.gz
+	data     []byte // the ELF
+	maxSteps uint64
+	rounds   int
+	host     []string // pre-image server command, or nil
+}
+
 func runBenchVM(ctx *cli.Context) error {
-	if ctx.NArg() > 0 {
-		return fmt.Errorf("%w: %v", errNoArgs, ctx.Args().Slice())
-	}
 	rounds, maxSteps := ctx.Int(benchVMRoundsFlag.Name), ctx.Uint64(benchVMStepsFlag.Name)
 	if rounds < 1 {
 		return fmt.Errorf("invalid --%s %d: must be at least 1", benchVMRoundsFlag.Name, rounds)
+	}
+	// The server command is everything after "--", which urfave/cli drops, as for vm run.
+	host := ctx.Args().Slice()
+	if len(host) > 0 {
+		if _, err := exec.LookPath(host[0]); err != nil {
+			return fmt.Errorf("invalid pre-image server command: %w", err)
+		}
 	}
 	elfPath := ctx.Path(benchVMELFFlag.Name)
 	data, err := os.ReadFile(elfPath)
 	if err != nil {
 		return fmt.Errorf("failed to open ELF file %q: %w", elfPath, err)
 	}
-	if _, _, err := vm.LoadProgram(data); err != nil {
+	loaded, _, err := vm.LoadProgram(data)
+	if err != nil {
 		return fmt.Errorf("ELF file %q: %w", elfPath, err)
 	}
 	cannon := ctx.Path(benchVMCannonFlag.Name)
@@ -100,58 +125,142 @@ func runBenchVM(ctx *cli.Context) error {
 			return fmt.Errorf("invalid --%s: %w", benchVMCannonFlag.Name, err)
 		}
 	}
-
-	ours, err := benchOurs(data, maxSteps, rounds)
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("finding the faultproof binary: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "faultproof-bench-vm")
 	if err != nil {
 		return err
 	}
-	var theirs, overhead *benchVMResult
+	defer os.RemoveAll(dir)
+	b := &benchVMSetup{dir: dir, state: filepath.Join(dir, "state.bin.gz"), data: data, maxSteps: maxSteps, rounds: rounds, host: host}
+	if err := writeState(b.state, loaded); err != nil {
+		return err
+	}
+	loadBefore := loadAverage()
+
+	ours, err := b.runLoop()
+	if err != nil {
+		return err
+	}
+	var theirs, overhead, theirsWhole *benchVMResult
 	if cannon != "" {
-		if theirs, overhead, err = benchCannon(cannon, elfPath, ours, rounds); err != nil {
+		if err := b.checkCannonLoad(cannon, elfPath, loaded); err != nil {
+			return err
+		}
+		if overhead, err = b.processes("cannon", cannon, nil, 0, rounds); err != nil {
 			return err
 		}
 	}
+	oursWhole := &benchVMResult{}
+	if cannon != "" {
+		theirsWhole = &benchVMResult{}
+	}
+	for i := range rounds {
+		if theirsWhole != nil {
+			if err := b.process(theirsWhole, "cannon", cannon, nil, ours.steps, i); err != nil {
+				return err
+			}
+		}
+		if err := b.process(oursWhole, "ours", self, []string{"vm"}, maxSteps, i); err != nil {
+			return err
+		}
+	}
+	if err := ours.agrees(oursWhole, "our whole process", "our run loop"); err != nil {
+		return err
+	}
+	if theirsWhole != nil {
+		if err := theirsWhole.agrees(ours, "cannon", "ours"); err != nil {
+			return err
+		}
+		theirs = &benchVMResult{steps: theirsWhole.steps, exited: theirsWhole.exited, exit: theirsWhole.exit, peakRSS: theirsWhole.peakRSS}
+		for _, t := range theirsWhole.times {
+			theirs.times = append(theirs.times, max(t-overhead.median(), time.Microsecond))
+		}
+		if theirs.median() < overhead.median() {
+			log.Warn("Cannon's run takes less than its fixed cost: the numbers are imprecise, use a longer program or more --steps",
+				"run", theirs.median(), "fixed", overhead.median())
+		}
+	}
+	loadAfter := loadAverage()
 
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(w, "program %s, %d rounds\n", filepath.Base(elfPath), rounds)
-	fmt.Fprintln(w, "VM\tSTEPS\tSECONDS\tMIN\tMAX\tSTEPS/S\tPEAK RSS (MiB)\tEND")
+	fmt.Fprintf(w, "program %s, %d rounds, %d CPUs, load average %s before, %s after\n", filepath.Base(elfPath), rounds,
+		runtime.NumCPU(), loadBefore, loadAfter)
+	fmt.Fprintln(w, "VM\tSTEPS\tSECONDS\tMIN\tMAX\tSTEPS/S\tCPU SECONDS\tPEAK RSS (MiB)\tEND")
 	row := func(name string, r *benchVMResult) {
 		end := "stopped"
 		if r.exited {
 			end = fmt.Sprintf("exit %d", r.exit)
 		}
-		fmt.Fprintf(w, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.0f\t%.1f\t%s\n", name, r.steps, r.median().Seconds(),
-			slices.Min(r.times).Seconds(), slices.Max(r.times).Seconds(), r.stepsPerSecond(), float64(r.peakRSS)/(1<<20), end)
+		cpu := ""
+		if len(r.cpu) > 0 {
+			cpu = fmt.Sprintf("%.3f", median(r.cpu).Seconds())
+		}
+		fmt.Fprintf(w, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.0f\t%s\t%.1f\t%s\n", name, r.steps, r.median().Seconds(),
+			slices.Min(r.times).Seconds(), slices.Max(r.times).Seconds(), r.stepsPerSecond(), cpu, float64(r.peakRSS)/(1<<20), end)
 	}
 	row("ours", ours)
 	if theirs != nil {
 		row("cannon", theirs)
-		row("cannon (whole process)", &benchVMResult{steps: theirs.steps, times: theirs.walls, peakRSS: theirs.peakRSS, exited: theirs.exited, exit: theirs.exit})
-		fmt.Fprintf(w, "cannon process fixed cost (--stop-at =0)\t\t%.3f\t%.3f\t%.3f\t\t%.1f\t\n", overhead.median().Seconds(),
-			slices.Min(overhead.times).Seconds(), slices.Max(overhead.times).Seconds(), float64(overhead.peakRSS)/(1<<20))
+	}
+	row("ours (whole process)", oursWhole)
+	if theirsWhole != nil {
+		row("cannon (whole process)", theirsWhole)
+		fmt.Fprintf(w, "cannon process fixed cost (--stop-at =0)\t\t%.3f\t%.3f\t%.3f\t\t%.3f\t%.1f\t\n", overhead.median().Seconds(),
+			slices.Min(overhead.times).Seconds(), slices.Max(overhead.times).Seconds(), median(overhead.cpu).Seconds(), float64(overhead.peakRSS)/(1<<20))
 	}
 	if err := w.Flush(); err != nil {
 		return err
 	}
 	if theirs != nil {
 		fmt.Printf("ratio ours/cannon steps/s: %.2f\n", ours.stepsPerSecond()/theirs.stepsPerSecond())
+		fmt.Printf("ratio ours/cannon whole process: %.2f (CPU time: %.2f)\n", oursWhole.stepsPerSecond()/theirsWhole.stepsPerSecond(),
+			median(theirsWhole.cpu).Seconds()/median(oursWhole.cpu).Seconds())
 	}
 	return nil
 }
 
-// benchOurs runs the program rounds times with the vm package, loading it afresh for each round.
-func benchOurs(data []byte, maxSteps uint64, rounds int) (*benchVMResult, error) {
+// agrees fails unless r and o ended in the same step, status and state.
+func (r *benchVMResult) agrees(o *benchVMResult, name, oName string) error {
+	if r.steps != o.steps || r.exited != o.exited || r.exit != o.exit {
+		return fmt.Errorf("%s and %s disagree: %s ran %d steps (exited %v, exit code %d), %s %d steps (exited %v, exit code %d)",
+			name, oName, name, r.steps, r.exited, r.exit, oName, o.steps, o.exited, o.exit)
+	}
+	if r.hash != o.hash {
+		return fmt.Errorf("%s and %s disagree on the final state after %d steps: %s %x, %s %x", name, oName, r.steps, name, r.hash, oName, o.hash)
+	}
+	return nil
+}
+
+// runLoop runs the program rounds times with the vm package, loading it afresh for each round, and
+// times the run alone.
+func (b *benchVMSetup) runLoop() (*benchVMResult, error) {
 	res := &benchVMResult{}
-	for i := 0; i < rounds; i++ {
-		s, _, err := vm.LoadProgram(data)
+	for i := 0; i < b.rounds; i++ {
+		s, _, err := vm.LoadProgram(b.data)
 		if err != nil {
 			return nil, err
 		}
 		runtime.GC() // leave the previous round's garbage out of this one
-		r := &runner{state: s, vm: vm.NewVM(s, noPreimages{}, nil, nil), log: log.Root()}
+		var oracle vm.PreimageOracle = noPreimages{}
+		var host *hostProcess
+		if len(b.host) > 0 {
+			if host, err = startHost(log.Root(), b.host); err != nil {
+				return nil, err
+			}
+			oracle = newHostOracle(host)
+		}
+		r := &runner{state: s, vm: vm.NewVM(s, oracle, nil, nil), log: log.Root()}
 		start := time.Now()
-		_, err = r.advance(maxSteps, false)
+		_, err = r.advance(b.maxSteps, false)
 		elapsed := time.Since(start)
+		if host != nil {
+			if herr := host.stop(false); err == nil {
+				err = herr
+			}
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -161,8 +270,8 @@ func benchOurs(data []byte, maxSteps uint64, rounds int) (*benchVMResult, error)
 		res.steps, res.exited, res.exit = s.Step, s.Exited, s.ExitCode
 		res.times = append(res.times, elapsed)
 		log.Info("Ran the program", "vm", "ours", "round", i+1, "steps", s.Step, "seconds", elapsed.Seconds(), "ips", ips(s.Step, elapsed))
-		if i == rounds-1 {
-			res.hash = s.Hash()
+		if i == b.rounds-1 {
+			res.hash = stateFileDigest(s)
 		}
 	}
 	var ru syscall.Rusage
@@ -172,97 +281,95 @@ func benchOurs(data []byte, maxSteps uint64, rounds int) (*benchVMResult, error)
 	return res, nil
 }
 
-// benchCannon runs the program with the cannon binary: load-elf once, then rounds runs of zero steps (the
-// process's fixed cost) and rounds runs of ours.steps steps. The times of the result are net of the fixed
-// cost.
-func benchCannon(cannon, elfPath string, ours *benchVMResult, rounds int) (res, overhead *benchVMResult, err error) {
-	dir, err := os.MkdirTemp("", "faultproof-bench-vm")
-	if err != nil {
-		return nil, nil, err
+// stateFileDigest is the sha256 of the state's binary encoding: two states with the same digest are
+// the same state, down to the bytes of their state files.
+func stateFileDigest(s *vm.State) [32]byte {
+	h := sha256.New()
+	if err := s.Serialize(h); err != nil {
+		panic(err) // a hash does not fail to write
 	}
-	defer os.RemoveAll(dir)
-	state, out := filepath.Join(dir, "state.bin.gz"), filepath.Join(dir, "out.bin")
-	if _, err := runCannon(cannon, "load-elf", "--type", vm.StateVersionName, "--path", elfPath, "--out", state, "--meta", filepath.Join(dir, "meta.json")); err != nil {
-		return nil, nil, err
-	}
-	loaded, err := vm.LoadStateFile(state)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading cannon's load-elf state: %w", err)
-	}
-	data, err := os.ReadFile(elfPath)
-	if err != nil {
-		return nil, nil, err
-	}
-	if s, _, err := vm.LoadProgram(data); err != nil || s.Hash() != loaded.Hash() {
-		return nil, nil, fmt.Errorf("cannon's load-elf state %s differs from ours", loaded.Hash())
-	}
-
-	run := func(stopAt uint64) (*vm.State, time.Duration, int64, error) {
-		ps, err := runCannon(cannon, "run", "--input", state, "--output", out, "--meta", "",
-			"--stop-at", fmt.Sprintf("=%d", stopAt), "--info-at", "never")
-		if err != nil {
-			return nil, 0, 0, err
-		}
-		var rss int64
-		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-			rss = ru.Maxrss * 1024
-		}
-		final, err := vm.LoadStateFile(out)
-		if err != nil {
-			return nil, 0, 0, fmt.Errorf("reading cannon's output state: %w", err)
-		}
-		return final, ps.wall, rss, nil
-	}
-
-	overhead = &benchVMResult{}
-	for i := 0; i < rounds; i++ {
-		final, wall, rss, err := run(0)
-		if err != nil {
-			return nil, nil, err
-		}
-		if final.Step != 0 {
-			return nil, nil, fmt.Errorf("cannon run --stop-at =0 ran %d steps", final.Step)
-		}
-		overhead.times = append(overhead.times, wall)
-		overhead.peakRSS = max(overhead.peakRSS, rss)
-	}
-	fixed := overhead.median()
-
-	res = &benchVMResult{steps: ours.steps}
-	for i := 0; i < rounds; i++ {
-		final, wall, rss, err := run(ours.steps)
-		if err != nil {
-			return nil, nil, err
-		}
-		if final.Step != ours.steps || final.Exited != ours.exited || final.ExitCode != ours.exit {
-			return nil, nil, fmt.Errorf("cannon and ours disagree: cannon ran %d steps (exited %v, exit code %d), ours %d steps (exited %v, exit code %d)",
-				final.Step, final.Exited, final.ExitCode, ours.steps, ours.exited, ours.exit)
-		}
-		if h := final.Hash(); h != ours.hash {
-			return nil, nil, fmt.Errorf("cannon and ours disagree on the final state after %d steps: cannon %s, ours %x", final.Step, h, ours.hash)
-		}
-		res.exited, res.exit = final.Exited, final.ExitCode
-		res.times = append(res.times, max(wall-fixed, time.Microsecond))
-		res.walls = append(res.walls, wall)
-		res.peakRSS = max(res.peakRSS, rss)
-		log.Info("Ran the program", "vm", "cannon", "round", i+1, "steps", final.Step, "seconds", wall.Seconds(), "net", (wall - fixed).Seconds())
-	}
-	if res.median() < fixed {
-		log.Warn("Cannon's run takes less than its fixed cost: the numbers are imprecise, use a longer program or more --steps",
-			"run", res.median(), "fixed", fixed)
-	}
-	return res, overhead, nil
+	return [32]byte(h.Sum(nil))
 }
 
-// cannonProcess is a finished cannon process and its wall time.
-type cannonProcess struct {
+// checkCannonLoad runs "<cannon> load-elf" and fails unless its state is ours.
+func (b *benchVMSetup) checkCannonLoad(cannon, elfPath string, ours *vm.State) error {
+	state := filepath.Join(b.dir, "cannon-state.bin.gz")
+	if _, err := runBenchProcess(cannon, "load-elf", "--type", vm.StateVersionName, "--path", elfPath, "--out", state, "--meta", filepath.Join(b.dir, "meta.json")); err != nil {
+		return err
+	}
+	theirs, err := vm.LoadStateFile(state)
+	if err != nil {
+		return fmt.Errorf("reading cannon's load-elf state: %w", err)
+	}
+	if stateFileDigest(theirs) != stateFileDigest(ours) {
+		return fmt.Errorf("cannon's load-elf state %s differs from ours", theirs.Hash())
+	}
+	return nil
+}
+
+// processes runs rounds whole processes of a VM on the state (see process).
+func (b *benchVMSetup) processes(name, bin string, prefix []string, stopAt uint64, rounds int) (*benchVMResult, error) {
+	res := &benchVMResult{}
+	for i := range rounds {
+		if err := b.process(res, name, bin, prefix, stopAt, i); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// process runs "<bin> <prefix> run" on the state as one process, to stopAt steps (0: to the exit, except
+// for cannon, where --stop-at =0 measures the fixed cost), and adds its measurements to res.
+func (b *benchVMSetup) process(res *benchVMResult, name, bin string, prefix []string, stopAt uint64, round int) error {
+	out := filepath.Join(b.dir, name+"-out.bin.gz")
+	args := append(slices.Clone(prefix), "run", "--input", b.state, "--output", out, "--meta", "", "--info-at", "never")
+	if stopAt != 0 || name == "cannon" {
+		args = append(args, "--stop-at", fmt.Sprintf("=%d", stopAt))
+	}
+	if len(b.host) > 0 {
+		args = append(append(args, "--"), b.host...)
+	}
+	ps, err := runBenchProcess(bin, args...)
+	if err != nil {
+		return err
+	}
+	final, err := vm.LoadStateFile(out)
+	if err != nil {
+		return fmt.Errorf("reading %s's output state: %w", name, err)
+	}
+	digest := stateFileDigest(final)
+	if round > 0 && (final.Step != res.steps || digest != res.hash) {
+		return fmt.Errorf("%s round %d ended at step %d in state %x, round 1 at step %d in state %x", name, round+1, final.Step, digest, res.steps, res.hash)
+	}
+	res.steps, res.exited, res.exit, res.hash = final.Step, final.Exited, final.ExitCode, digest
+	res.times = append(res.times, ps.wall)
+	res.cpu = append(res.cpu, ps.UserTime()+ps.SystemTime())
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		res.peakRSS = max(res.peakRSS, ru.Maxrss*1024)
+	}
+	log.Info("Ran the program", "vm", name+" (whole process)", "round", round+1, "steps", final.Step, "seconds", ps.wall.Seconds(),
+		"cpu", (ps.UserTime() + ps.SystemTime()).Seconds())
+	return nil
+}
+
+// loadAverage returns the 1-minute load average, or "unknown".
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(data)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
+}
+
+// benchProcess is a finished process and its wall time.
+type benchProcess struct {
 	*os.ProcessState
 	wall time.Duration
 }
 
-// runCannon runs the cannon binary with args, failing with the end of its output if it fails.
-func runCannon(cannon string, args ...string) (*cannonProcess, error) {
-	cmd := exec.Command(cannon, args...)
+// runBenchProcess runs a binary with args, failing with the end of its output if it fails.
+func runBenchProcess(bin string, args ...string) (*benchProcess, error) {
+	cmd := exec.Command(bin, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
@@ -273,12 +380,13 @@ func runCannon(cannon string, args ...string) (*cannonProcess, error) {
 		if i := strings.LastIndexByte(last, '\n'); i >= 0 {
 			last = last[i+1:]
 		}
-		return nil, fmt.Errorf("cannon %s: %w (last output: %q)", args[0], err, truncateText(last, 300))
+		return nil, fmt.Errorf("%s %s: %w (last output: %q)", filepath.Base(bin), args[0], err, truncateText(last, 300))
 	}
-	return &cannonProcess{ProcessState: cmd.ProcessState, wall: wall}, nil
+	return &benchProcess{ProcessState: cmd.ProcessState, wall: wall}, nil
 }
 
-// noPreimages is the pre-image oracle of bench vm: it drops hints and fails a pre-image request.
+// noPreimages is the pre-image oracle of bench vm without a server: it drops hints and fails a
+// pre-image request.
 type noPreimages struct{}
 
 func (noPreimages) Hint([]byte) {}

@@ -12,12 +12,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// benchVMRow returns the fields of the row of vm in bench vm's table.
+// benchVMRow returns the fields of the row of vm in bench vm's table (the name is followed by the
+// table's padding of at least two spaces).
 func benchVMRow(t *testing.T, stdout, vm string) []string {
 	t.Helper()
 	for _, l := range strings.Split(stdout, "\n") {
-		if f := strings.Fields(l); len(f) > 0 && f[0] == vm {
-			return f
+		if strings.HasPrefix(l, vm+"  ") {
+			return strings.Fields(l)
 		}
 	}
 	require.FailNow(t, fmt.Sprintf("no row %q in:\n%s", vm, stdout))
@@ -40,8 +41,16 @@ func TestBenchVM(t *testing.T) {
 			require.Positive(t, v)
 		}
 		require.Equal(t, "exit 0", strings.Join(ours[7:], " "))
+		// The whole process: a vm run of its own, to the same step and state.
+		whole := benchVMRow(t, stdout, "ours (whole process)")
+		require.Equal(t, ours[1], whole[3], "steps")
+		for _, f := range whole[4:10] { // seconds, min, max, steps/s, CPU seconds, peak RSS
+			v, err := strconv.ParseFloat(f, 64)
+			require.NoError(t, err)
+			require.Positive(t, v)
+		}
 		require.NotContains(t, stdout, "cannon")
-		require.Equal(t, 2, strings.Count(stderr, "Ran the program"))
+		require.Equal(t, 4, strings.Count(stderr, "Ran the program"))
 	})
 
 	t.Run("stop at a step", func(t *testing.T) {
@@ -49,6 +58,9 @@ func TestBenchVM(t *testing.T) {
 		ours := benchVMRow(t, stdout, "ours")
 		require.Equal(t, "12345", ours[1])
 		require.Equal(t, "stopped", ours[7])
+		whole := benchVMRow(t, stdout, "ours (whole process)")
+		require.Equal(t, "12345", whole[3])
+		require.Equal(t, "stopped", whole[10])
 	})
 
 	// The comparison with a "cannon" that is our own vm subcommand (they take Cannon's flags): the same
@@ -67,14 +79,27 @@ func TestBenchVM(t *testing.T) {
 		stdout, _ := vmCLIOK(t, "bench", "vm", "--elf", hello, "--rounds", "1", "--cannon", fake(""))
 		t.Log("\n" + stdout)
 		require.Equal(t, benchVMRow(t, stdout, "ours")[1], benchVMRow(t, stdout, "cannon")[1])
+		require.Equal(t, benchVMRow(t, stdout, "ours")[1], benchVMRow(t, stdout, "cannon (whole process)")[3])
 		require.Contains(t, stdout, "cannon process fixed cost")
 		require.Contains(t, stdout, "ratio ours/cannon steps/s: ")
+		require.Regexp(t, `ratio ours/cannon whole process: [0-9.]+ \(CPU time: [0-9.]+\)`, stdout)
 	})
 
 	t.Run("a cannon that disagrees", func(t *testing.T) {
 		_, stderr, code := vmCLI(t, "bench", "vm", "--elf", hello, "--rounds", "1", "--cannon", fake("--stop-at =1000"))
 		require.Equal(t, 2, code, stderr)
 		require.Contains(t, lastLine(stderr), fmt.Sprintf("cannon and ours disagree: cannon ran 1000 steps (exited false, exit code 0), ours %d steps (exited true, exit code 0)", final.Step))
+	})
+
+	t.Run("with a pre-image server", func(t *testing.T) {
+		b := newBootInfo(t)
+		bootinfo := filepath.Join(guests, "bootinfo")
+		want, _ := libState(t, bootinfo, b.oracle(t), 0)
+		stdout, _ := vmCLIOK(t, append([]string{"bench", "vm", "--elf", bootinfo, "--rounds", "1"}, b.hostArgs(t)...)...)
+		t.Log("\n" + stdout)
+		require.Equal(t, fmt.Sprint(want.Step), benchVMRow(t, stdout, "ours")[1])
+		require.Equal(t, fmt.Sprint(want.Step), benchVMRow(t, stdout, "ours (whole process)")[3])
+		require.Equal(t, "exit 0", strings.Join(benchVMRow(t, stdout, "ours (whole process)")[10:], " "))
 	})
 
 	t.Run("bad input", func(t *testing.T) {
@@ -88,7 +113,7 @@ func TestBenchVM(t *testing.T) {
 			{[]string{"bench", "vm", "--elf", exe}, "ELF is not big-endian MIPS"},
 			{[]string{"bench", "vm", "--elf", hello, "--cannon", filepath.Join(guests, "no-cannon")}, "invalid --cannon"},
 			{[]string{"bench", "vm", "--elf", filepath.Join(guests, "oracle")}, "bench vm serves no pre-images"},
-			{[]string{"bench", "vm", "--elf", hello, "extra"}, "extra"},
+			{[]string{"bench", "vm", "--elf", hello, "extra"}, `invalid pre-image server command: exec: "extra": executable file not found`},
 		} {
 			_, stderr, code := vmCLI(t, tt.args...)
 			require.Equal(t, 2, code, stderr)
