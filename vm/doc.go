@@ -15,8 +15,9 @@
 //     hashing (state.go, thread.go, serialize.go);
 //   - the interpreter: instructions, syscalls and thread scheduling
 //     (instructions.go, syscalls.go, mips.go), and Run's fast path, which
-//     executes the common instructions of a thread's batch inline and
-//     leaves everything else to the reference step (run_fast.go);
+//     runs blocks of code decoded once per page (block.go), other common
+//     instructions one at a time, and leaves everything else to the
+//     reference step (run_fast.go);
 //   - the pre-image oracle the VM talks to (oracle.go), over the channels
 //     and file descriptors of package preimage, its only dependency here;
 //   - step witnesses for on-chain proofs (witness.go);

@@ -25,6 +25,9 @@ type page struct {
 	valid [2]uint64
 	// queued tells whether the page is in Memory.stale.
 	queued bool
+	// code is the page's decoded code (block.go), dropped when the page is
+	// written.
+	code *codePage
 }
 
 func (p *page) isValid(k uint64) bool { return p.valid[k>>6]&(1<<(k&63)) != 0 }
@@ -201,6 +204,7 @@ func (m *Memory) setWord(addr uint64, v uint64) {
 		m.invalidateBranches(idx)
 		m.markStale(p)
 	}
+	p.code = nil
 	binary.BigEndian.PutUint64(p.data[off:off+8], v)
 }
 
@@ -217,6 +221,7 @@ func (m *Memory) SetRange(addr uint64, data []byte) {
 			m.invalidateBranches(idx)
 			m.markStale(p)
 		}
+		p.code = nil
 		n := copy(p.data[off:], data)
 		data = data[n:]
 		addr += uint64(n)
@@ -347,6 +352,7 @@ func (m *Memory) ZeroRange(addr, n uint64) {
 	// fewer: the range's indexes or the allocated pages.
 	clear := func(idx uint64, p *page) {
 		p.data = [PageSize]byte{}
+		p.code = nil
 		if p.invalidateAll() {
 			m.invalidateBranches(idx)
 			m.markStale(p)
@@ -450,6 +456,7 @@ func (m *Memory) Copy() *Memory {
 	for idx, p := range m.pages {
 		cp := *p
 		cp.queued = false
+		cp.code = nil // decoded lazily, never shared
 		out.pages[idx] = &cp
 		if !cp.isValid(1) {
 			out.markStale(&cp)

@@ -6,14 +6,15 @@ import (
 )
 
 // This file holds the fast path of Run. Between scheduling events the active
-// thread runs a batch of instructions in runBatch, which executes the common
-// ALU, load, store, branch and jump instructions inline and stops in front
-// of any other instruction (syscalls, load-linked/store-conditional, invalid
+// thread runs a batch of instructions in runBatch: blocks of decoded code
+// (block.go) where it can, otherwise the common ALU, load, store, branch and
+// jump instructions one at a time (runInsns). It stops in front of any other
+// instruction (syscalls, load-linked/store-conditional, invalid
 // instructions, control transfers in a delay slot, ...). That instruction,
 // and every step that schedules threads, is then executed by step, the
-// reference implementation that Step uses. Each instruction runBatch
+// reference implementation that Step uses. Each instruction the fast path
 // executes must have exactly the effect execute gives it; the tests compare
-// both paths step for step on the guest programs. With call stacks followed
+// both paths step for step on the guest programs and on random programs. With call stacks followed
 // (EnableDebug) every step goes to step, which sees the jumps; with
 // statistics (EnableStats) code above Cannon's 128 MiB instruction cache is
 // left to step, which counts the misses. Everything else that Stats counts
@@ -51,9 +52,28 @@ func (m *VM) runFast(maxSteps uint64) error {
 
 // runBatch executes at most budget instructions of thread t, which must be
 // the active thread with no scheduling due for budget steps, and returns
-// how many it executed. It stops in front of the first instruction it does
-// not execute inline. The caller accounts for the steps in the state.
+// how many it executed. It runs whole blocks of decoded code (block.go)
+// where it can, other instructions one at a time (runInsns), and stops in
+// front of the first instruction neither executes. The caller accounts for
+// the steps in the state.
 func (m *VM) runBatch(t *Thread, budget uint64) uint64 {
+	var done uint64
+	for {
+		done += m.runBlocks(t, budget-done)
+		if done == budget || m.runInsns(t, 1) == 0 {
+			return done
+		}
+		done++
+		if done == budget {
+			return done
+		}
+	}
+}
+
+// runInsns executes at most budget instructions of thread t one at a time,
+// as runBatch does, and returns how many it executed. It stops in front of
+// the first instruction it does not execute inline.
+func (m *VM) runInsns(t *Thread, budget uint64) uint64 {
 	cpu := &t.Cpu
 	regs := &t.Registers
 	mem := m.mem

@@ -1,0 +1,637 @@
+package vm
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// This file holds the block executor of Run's fast path. The instructions of
+// a code page are decoded once, on first execution, into ops whose register
+// indexes and immediates are ready to use; a block is a run of decoded
+// instructions that executes without leaving the executor: straight-line
+// instructions, possibly ended by a branch or jump together with its delay
+// slot. The executor keeps the PC in a local and counts the block's steps at
+// its end, so an instruction costs one dispatch on its op kind.
+//
+// A store into a page with decoded code drops the page's decoded code (see
+// Memory.setWord); a block that wrote to its own page stops after the store.
+// Instructions the executor does not decode (syscalls, load-linked and
+// store-conditional, unaligned loads and stores, divisions, which can fail,
+// branches that link, invalid instructions) end a block before them: runBatch
+// leaves them to its instruction-at-a-time path or to step.
+
+const (
+	insnsPerPage = PageSize / 4
+	// noBlock in codePage.run marks an instruction that starts no block.
+	noBlock = 0xFFFF
+)
+
+// Op kinds. A decoded op never names register 0 as its destination: an
+// instruction whose only effect is a write to register 0 decodes as opNop.
+// The branches and jumps come last (opBeq onwards).
+const (
+	opNop uint8 = iota
+	opSll
+	opSrl
+	opSra
+	opSllv
+	opSrlv
+	opSrav
+	opMovz
+	opMovn
+	opMfhi
+	opMflo
+	opMthi
+	opMtlo
+	opDsllv
+	opDsrlv
+	opDsrav
+	opMult
+	opMultu
+	opDmult
+	opDmultu
+	opAddu
+	opSubu
+	opAnd
+	opOr
+	opXor
+	opNor
+	opSlt
+	opSltu
+	opDaddu
+	opDsubu
+	opDsll // also dsll32, with the shift amount plus 32
+	opDsrl // also dsrl32
+	opDsra // also dsra32
+	opAddiu
+	opSlti
+	opSltiu
+	opAndi
+	opOri
+	opXori
+	opLi // lui: rt = imm
+	opDaddiu
+	opLb
+	opLh
+	opLw
+	opLbu
+	opLhu
+	opLwu
+	opLd
+	opSb
+	opSh
+	opSw
+	opSd
+	opMul
+	opClz
+	opClo
+	opBeq
+	opBne
+	opBlez
+	opBgtz
+	opBltz
+	opBgez
+	opNever // a REGIMM branch that is never taken
+	opJ
+	opJal
+	opJr
+	opJalr
+)
+
+// op is a decoded instruction: its kind, its registers and its immediate
+// (sign-extended 16-bit immediate, zero-extended for andi, ori and xori;
+// lui's result; the shift amount; a branch's offset in bytes; a jump's
+// 28-bit target).
+type op struct {
+	kind uint8
+	d    uint8 // the destination register
+	s, t uint8 // the source registers
+	imm  int32
+}
+
+// word packs o into the form codePage holds: kind, d, s and t in the low
+// bytes, the immediate in the high 32 bits.
+func (o op) word() uint64 {
+	return uint64(o.kind) | uint64(o.d)<<8 | uint64(o.s)<<16 | uint64(o.t)<<24 | uint64(uint32(o.imm))<<32
+}
+
+// codePage is the decoded code of one page.
+type codePage struct {
+	ops [insnsPerPage]uint64 // op.word
+	// run[i] is the length of the block that starts at instruction i, 0 if
+	// not decoded yet, noBlock if none starts there.
+	run [insnsPerPage]uint16
+}
+
+// insnClass says how an instruction takes part in a block.
+type insnClass uint8
+
+const (
+	classStraight insnClass = iota // executes and continues with the next instruction
+	classControl                   // a branch or jump: its delay slot follows
+	classOther                     // left to the instruction-at-a-time path
+)
+
+// decode decodes insn for the block executor.
+func decode(insn uint32) (op, insnClass) {
+	opcode := insn >> 26
+	rs := uint8(insn>>21) & 0x1F
+	rt := uint8(insn>>16) & 0x1F
+	rd := uint8(insn>>11) & 0x1F
+	sa := int32(insn>>6) & 0x1F
+	simm := int32(int16(insn))
+	// rtOp is an I-type instruction writing rt, rdOp an R-type writing rd.
+	rtOp := func(kind uint8, imm int32) (op, insnClass) {
+		if rt == 0 {
+			return op{kind: opNop}, classStraight
+		}
+		return op{kind: kind, d: rt, s: rs, imm: imm}, classStraight
+	}
+	rdOp := func(kind uint8, imm int32) (op, insnClass) {
+		if rd == 0 {
+			return op{kind: opNop}, classStraight
+		}
+		return op{kind: kind, d: rd, s: rs, t: rt, imm: imm}, classStraight
+	}
+	other := func() (op, insnClass) { return op{}, classOther }
+	switch opcode {
+	case 0x00: // SPECIAL
+		switch insn & 0x3F {
+		case 0x00:
+			return rdOp(opSll, sa)
+		case 0x02:
+			return rdOp(opSrl, sa)
+		case 0x03:
+			return rdOp(opSra, sa)
+		case 0x04:
+			return rdOp(opSllv, 0)
+		case 0x06:
+			return rdOp(opSrlv, 0)
+		case 0x07:
+			return rdOp(opSrav, 0)
+		case 0x08: // jr
+			return op{kind: opJr, s: rs}, classControl
+		case 0x09: // jalr
+			if rd == 0 {
+				return op{kind: opJr, s: rs}, classControl
+			}
+			return op{kind: opJalr, d: rd, s: rs}, classControl
+		case 0x0A:
+			return rdOp(opMovz, 0)
+		case 0x0B:
+			return rdOp(opMovn, 0)
+		case 0x10:
+			return rdOp(opMfhi, 0)
+		case 0x12:
+			return rdOp(opMflo, 0)
+		case 0x11, 0x13, 0x18, 0x19, 0x1C, 0x1D: // mthi, mtlo, multiplications
+			if rd != 0 {
+				return other() // they write 0 to a non-zero rd: rare, left to the other paths
+			}
+			kind := opMthi
+			switch insn & 0x3F {
+			case 0x13:
+				kind = opMtlo
+			case 0x18:
+				kind = opMult
+			case 0x19:
+				kind = opMultu
+			case 0x1C:
+				kind = opDmult
+			case 0x1D:
+				kind = opDmultu
+			}
+			return op{kind: kind, s: rs, t: rt}, classStraight
+		case 0x14:
+			return rdOp(opDsllv, 0)
+		case 0x16:
+			return rdOp(opDsrlv, 0)
+		case 0x17:
+			return rdOp(opDsrav, 0)
+		case 0x20, 0x21:
+			return rdOp(opAddu, 0)
+		case 0x22, 0x23:
+			return rdOp(opSubu, 0)
+		case 0x24:
+			return rdOp(opAnd, 0)
+		case 0x25:
+			return rdOp(opOr, 0)
+		case 0x26:
+			return rdOp(opXor, 0)
+		case 0x27:
+			return rdOp(opNor, 0)
+		case 0x2A:
+			return rdOp(opSlt, 0)
+		case 0x2B:
+			return rdOp(opSltu, 0)
+		case 0x2C, 0x2D:
+			return rdOp(opDaddu, 0)
+		case 0x2E, 0x2F:
+			return rdOp(opDsubu, 0)
+		case 0x38:
+			return rdOp(opDsll, sa)
+		case 0x3A:
+			return rdOp(opDsrl, sa)
+		case 0x3B:
+			return rdOp(opDsra, sa)
+		case 0x3C:
+			return rdOp(opDsll, sa+32)
+		case 0x3E:
+			return rdOp(opDsrl, sa+32)
+		case 0x3F:
+			return rdOp(opDsra, sa+32)
+		}
+		return other() // syscall, sync, break, divisions, invalid functions
+	case 0x01: // REGIMM
+		switch rt {
+		case 0x00:
+			return op{kind: opBltz, s: rs, imm: simm << 2}, classControl
+		case 0x01:
+			return op{kind: opBgez, s: rs, imm: simm << 2}, classControl
+		case 0x10, 0x11: // bltzal, bgezal
+			return other()
+		}
+		return op{kind: opNever}, classControl
+	case 0x02:
+		return op{kind: opJ, imm: int32(insn&0x03FF_FFFF) << 2}, classControl
+	case 0x03:
+		return op{kind: opJal, imm: int32(insn&0x03FF_FFFF) << 2}, classControl
+	case 0x04:
+		return op{kind: opBeq, s: rs, t: rt, imm: simm << 2}, classControl
+	case 0x05:
+		return op{kind: opBne, s: rs, t: rt, imm: simm << 2}, classControl
+	case 0x06:
+		return op{kind: opBlez, s: rs, imm: simm << 2}, classControl
+	case 0x07:
+		return op{kind: opBgtz, s: rs, imm: simm << 2}, classControl
+	case 0x08, 0x09:
+		return rtOp(opAddiu, simm)
+	case 0x0A:
+		return rtOp(opSlti, simm)
+	case 0x0B:
+		return rtOp(opSltiu, simm)
+	case 0x0C:
+		return rtOp(opAndi, int32(insn&0xFFFF))
+	case 0x0D:
+		return rtOp(opOri, int32(insn&0xFFFF))
+	case 0x0E:
+		return rtOp(opXori, int32(insn&0xFFFF))
+	case 0x0F:
+		return rtOp(opLi, int32(insn<<16))
+	case 0x18, 0x19:
+		return rtOp(opDaddiu, simm)
+	case 0x20:
+		return rtOp(opLb, simm)
+	case 0x21:
+		return rtOp(opLh, simm)
+	case 0x23:
+		return rtOp(opLw, simm)
+	case 0x24:
+		return rtOp(opLbu, simm)
+	case 0x25:
+		return rtOp(opLhu, simm)
+	case 0x27:
+		return rtOp(opLwu, simm)
+	case 0x37:
+		return rtOp(opLd, simm)
+	case 0x28, 0x29, 0x2B, 0x3F: // stores: no destination register
+		kind := opSd
+		switch opcode {
+		case 0x28:
+			kind = opSb
+		case 0x29:
+			kind = opSh
+		case 0x2B:
+			kind = opSw
+		}
+		return op{kind: kind, s: rs, t: rt, imm: simm}, classStraight
+	case 0x1C: // SPECIAL2
+		switch insn & 0x3F {
+		case 0x02:
+			return rdOp(opMul, 0)
+		case 0x20:
+			return rdOp(opClz, 0)
+		case 0x21:
+			return rdOp(opClo, 0)
+		}
+		// dclz and dclo depend on the state version: left to the other paths.
+	}
+	return other()
+}
+
+// blockAt returns the length of the block that starts at instruction i of
+// page p, whose decoded code is c, decoding it if needed; noBlock if none
+// starts there.
+func blockAt(p *page, c *codePage, i uint32) uint32 {
+	if n := c.run[i]; n != 0 {
+		return uint32(n)
+	}
+	fetch := func(j uint32) uint32 { return binary.BigEndian.Uint32(p.data[j*4:]) }
+	j := i
+	end := uint32(insnsPerPage)
+	last := end // the last instruction a block may start at (not a delay slot)
+	for ; j < insnsPerPage; j++ {
+		o, class := decode(fetch(j))
+		if class == classOther {
+			end, last = j, j
+			break
+		}
+		c.ops[j] = o.word()
+		if class == classControl {
+			// The delay slot must be a straight instruction of the same page.
+			if j+1 < insnsPerPage {
+				if d, dc := decode(fetch(j + 1)); dc == classStraight {
+					c.ops[j+1] = d.word()
+					end, last = j+2, j+1
+					break
+				}
+			}
+			end, last = j, j
+			break
+		}
+	}
+	if end == i {
+		c.run[i] = noBlock
+		return noBlock
+	}
+	for k := i; k < last; k++ {
+		c.run[k] = uint16(end - k)
+	}
+	return end - i
+}
+
+// runBlocks executes blocks of decoded code of thread t, one after the
+// other, for at most budget steps, and returns how many it executed. It
+// stops in front of the first instruction that starts no block, when the
+// budget is too small for the next block, or after a store that changed
+// the code of the block's page. The thread must not be in a delay slot.
+func (m *VM) runBlocks(th *Thread, budget uint64) uint64 {
+	cpu := &th.Cpu
+	regs := &th.Registers
+	mem := m.mem
+	pc := cpu.PC
+	if pc&3 != 0 || cpu.NextPC != pc+4 {
+		return 0
+	}
+	idx := pc >> PageAddrBits
+	if idx >= m.fastCodeLimit {
+		return 0 // step counts the instruction cache miss
+	}
+	p := mem.lookup(idx)
+	if p == nil {
+		return 0
+	}
+	var done uint64
+blocks:
+	for {
+		c := p.code
+		if c == nil {
+			c = new(codePage)
+			p.code = c
+		}
+		i := uint32(pc&pageAddrMask) >> 2
+		n := uint32(c.run[i])
+		if n == 0 {
+			n = blockAt(p, c, i)
+		}
+		if n == noBlock {
+			break
+		}
+		if left := budget - done; uint64(n) > left {
+			// Run a prefix that does not split a branch or jump from its
+			// delay slot.
+			n = uint32(left)
+			if uint8(c.ops[i+n-1]) >= opBeq {
+				n--
+			}
+			if n == 0 {
+				break
+			}
+		}
+		start := pc
+		pc += uint64(n) * 4 // after a block without a control transfer or a branch not taken
+		for k, w := range c.ops[i : i+n] {
+			d, s, t := w>>8&31, w>>16&31, w>>24&31
+			imm := int64(w) >> 32
+			switch uint8(w) {
+			case opNop:
+			case opSll:
+				regs[d] = uint64(int64(int32(uint32(regs[t]) << (uint32(imm) & 31))))
+			case opSrl:
+				regs[d] = uint64(int64(int32(uint32(regs[t]) >> (uint32(imm) & 31))))
+			case opSra:
+				regs[d] = uint64(int64(int32(uint32(regs[t])) >> (uint32(imm) & 31)))
+			case opSllv:
+				regs[d] = uint64(int64(int32(uint32(regs[t]) << (regs[s] & 0x1F))))
+			case opSrlv:
+				regs[d] = uint64(int64(int32(uint32(regs[t]) >> (regs[s] & 0x1F))))
+			case opSrav:
+				regs[d] = uint64(int64(int32(uint32(regs[t])) >> (regs[s] & 0x1F)))
+			case opMovz:
+				if regs[t] == 0 {
+					regs[d] = regs[s]
+				}
+			case opMovn:
+				if regs[t] != 0 {
+					regs[d] = regs[s]
+				}
+			case opMfhi:
+				regs[d] = cpu.HI
+			case opMflo:
+				regs[d] = cpu.LO
+			case opMthi:
+				cpu.HI = regs[s]
+			case opMtlo:
+				cpu.LO = regs[s]
+			case opDsllv:
+				regs[d] = regs[t] << (regs[s] & 0x3F)
+			case opDsrlv:
+				regs[d] = regs[t] >> (regs[s] & 0x3F)
+			case opDsrav:
+				regs[d] = uint64(int64(regs[t]) >> (regs[s] & 0x3F))
+			case opMult:
+				acc := uint64(int64(int32(regs[s])) * int64(int32(regs[t])))
+				cpu.HI = uint64(int64(int32(acc >> 32)))
+				cpu.LO = uint64(int64(int32(acc)))
+			case opMultu:
+				acc := uint64(uint32(regs[s])) * uint64(uint32(regs[t]))
+				cpu.HI = uint64(int64(int32(acc >> 32)))
+				cpu.LO = uint64(int64(int32(acc)))
+			case opDmult:
+				rs, rt := regs[s], regs[t]
+				hi, lo := bits.Mul64(rs, rt)
+				if int64(rs) < 0 {
+					hi -= rt
+				}
+				if int64(rt) < 0 {
+					hi -= rs
+				}
+				cpu.HI, cpu.LO = hi, lo
+			case opDmultu:
+				cpu.HI, cpu.LO = bits.Mul64(regs[s], regs[t])
+			case opAddu:
+				regs[d] = uint64(int64(int32(uint32(regs[s]) + uint32(regs[t]))))
+			case opSubu:
+				regs[d] = uint64(int64(int32(uint32(regs[s]) - uint32(regs[t]))))
+			case opAnd:
+				regs[d] = regs[s] & regs[t]
+			case opOr:
+				regs[d] = regs[s] | regs[t]
+			case opXor:
+				regs[d] = regs[s] ^ regs[t]
+			case opNor:
+				regs[d] = ^(regs[s] | regs[t])
+			case opSlt:
+				v := uint64(0)
+				if int64(regs[s]) < int64(regs[t]) {
+					v = 1
+				}
+				regs[d] = v
+			case opSltu:
+				v := uint64(0)
+				if regs[s] < regs[t] {
+					v = 1
+				}
+				regs[d] = v
+			case opDaddu:
+				regs[d] = regs[s] + regs[t]
+			case opDsubu:
+				regs[d] = regs[s] - regs[t]
+			case opDsll:
+				regs[d] = regs[t] << (uint32(imm) & 63)
+			case opDsrl:
+				regs[d] = regs[t] >> (uint32(imm) & 63)
+			case opDsra:
+				regs[d] = uint64(int64(regs[t]) >> (uint32(imm) & 63))
+			case opAddiu:
+				regs[d] = uint64(int64(int32(uint32(regs[s]) + uint32(imm))))
+			case opSlti:
+				v := uint64(0)
+				if int64(regs[s]) < imm {
+					v = 1
+				}
+				regs[d] = v
+			case opSltiu:
+				v := uint64(0)
+				if regs[s] < uint64(imm) {
+					v = 1
+				}
+				regs[d] = v
+			case opAndi:
+				regs[d] = regs[s] & uint64(imm)
+			case opOri:
+				regs[d] = regs[s] | uint64(imm)
+			case opXori:
+				regs[d] = regs[s] ^ uint64(imm)
+			case opLi:
+				regs[d] = uint64(imm)
+			case opDaddiu:
+				regs[d] = regs[s] + uint64(imm)
+			case opLb:
+				ea := regs[s] + uint64(imm)
+				regs[d] = uint64(int64(int8(mem.getWord(ea&addrMask) >> (56 - (ea&7)*8))))
+			case opLh:
+				ea := regs[s] + uint64(imm)
+				regs[d] = uint64(int64(int16(mem.getWord(ea&addrMask) >> (48 - (ea&6)*8))))
+			case opLw:
+				ea := regs[s] + uint64(imm)
+				regs[d] = uint64(int64(int32(mem.getWord(ea&addrMask) >> (32 - (ea&4)*8))))
+			case opLbu:
+				ea := regs[s] + uint64(imm)
+				regs[d] = uint64(uint8(mem.getWord(ea&addrMask) >> (56 - (ea&7)*8)))
+			case opLhu:
+				ea := regs[s] + uint64(imm)
+				regs[d] = uint64(uint16(mem.getWord(ea&addrMask) >> (48 - (ea&6)*8)))
+			case opLwu:
+				ea := regs[s] + uint64(imm)
+				regs[d] = uint64(uint32(mem.getWord(ea&addrMask) >> (32 - (ea&4)*8)))
+			case opLd:
+				ea := regs[s] + uint64(imm)
+				regs[d] = mem.getWord(ea & addrMask)
+			case opSb, opSh, opSw, opSd:
+				ea := regs[s] + uint64(imm)
+				addr := ea & addrMask
+				val := regs[t]
+				switch uint8(w) {
+				case opSb:
+					val = updateSubWord(ea, mem.getWord(addr), 1, val)
+				case opSh:
+					val = updateSubWord(ea, mem.getWord(addr), 2, val)
+				case opSw:
+					val = updateSubWord(ea, mem.getWord(addr), 4, val)
+				}
+				mem.setWord(addr, val)
+				m.memoryUpdated(addr)
+				if p.code != c && k+1 < int(n) {
+					// The store changed this page's code: stop after it. It
+					// is not the block's last instruction, so it is no delay
+					// slot: the next instruction is the following one. (After
+					// the last one the loop below decodes the page again.)
+					pc = start + uint64(k+1)*4
+					done += uint64(k + 1)
+					break blocks
+				}
+			case opMul:
+				regs[d] = uint64(int64(int32(regs[s]) * int32(regs[t])))
+			case opClz:
+				regs[d] = uint64(bits.LeadingZeros32(uint32(regs[s])))
+			case opClo:
+				regs[d] = uint64(bits.LeadingZeros32(^uint32(regs[s])))
+
+			// Control transfers, followed by their delay slot (the block's last
+			// instruction): the target is decided here, taken after the slot.
+			case opBeq:
+				if regs[s] == regs[t] {
+					pc = start + uint64(k)*4 + 4 + uint64(imm)
+				}
+			case opBne:
+				if regs[s] != regs[t] {
+					pc = start + uint64(k)*4 + 4 + uint64(imm)
+				}
+			case opBlez:
+				if int64(regs[s]) <= 0 {
+					pc = start + uint64(k)*4 + 4 + uint64(imm)
+				}
+			case opBgtz:
+				if int64(regs[s]) > 0 {
+					pc = start + uint64(k)*4 + 4 + uint64(imm)
+				}
+			case opBltz:
+				if int64(regs[s]) < 0 {
+					pc = start + uint64(k)*4 + 4 + uint64(imm)
+				}
+			case opBgez:
+				if int64(regs[s]) >= 0 {
+					pc = start + uint64(k)*4 + 4 + uint64(imm)
+				}
+			case opNever:
+			case opJ:
+				pc = (start+uint64(k)*4+4)&0xFFFF_FFFF_F000_0000 | uint64(imm)
+			case opJal:
+				at := start + uint64(k)*4
+				pc = (at+4)&0xFFFF_FFFF_F000_0000 | uint64(imm)
+				regs[regRA] = at + 8
+			case opJr:
+				pc = regs[s]
+			case opJalr:
+				pc = regs[s]
+				regs[d] = start + uint64(k)*4 + 8
+			}
+		}
+		done += uint64(n)
+		if done == budget || pc&3 != 0 {
+			break
+		}
+		if next := pc >> PageAddrBits; next != idx {
+			if next >= m.fastCodeLimit {
+				break
+			}
+			if p = mem.lookup(next); p == nil {
+				break
+			}
+			idx = next
+		}
+	}
+	cpu.PC, cpu.NextPC = pc, pc+4
+	return done
+}
