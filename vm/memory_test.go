@@ -192,3 +192,58 @@ func TestMemoryParallelHashing(t *testing.T) {
 	}
 	require.Equal(t, lazy.node(1), m.MerkleRoot(), "roots differ after more writes")
 }
+
+// naivePageRoot hashes a page's 32-byte leaves pairwise up to its root, with no shortcut.
+func naivePageRoot(d []byte) [32]byte {
+	level := make([][]byte, 0, PageSize/32)
+	for i := 0; i < PageSize; i += 32 {
+		level = append(level, d[i:i+32])
+	}
+	for len(level) > 1 {
+		var next [][]byte
+		for i := 0; i < len(level); i += 2 {
+			next = append(next, crypto.Keccak256(level[i], level[i+1]))
+		}
+		level = next
+	}
+	return [32]byte(level[0])
+}
+
+// TestMemoryPageRootZeroSubtrees checks that pages whose zero chunks and zero subtrees take their hashes
+// from the table of zero hashes have the roots a direct computation gives, and that rewriting a zero
+// chunk with data (and back) updates them.
+func TestMemoryPageRootZeroSubtrees(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	m := NewMemory()
+	fill := func(idx uint64, chunkProb float64) {
+		for off := uint64(0); off < PageSize; off += 64 {
+			var v uint64
+			if rng.Float64() < chunkProb {
+				v = rng.Uint64() | 1
+			}
+			m.SetWord(idx*PageSize+off+uint64(rng.IntN(8))*8, v)
+		}
+	}
+	for idx, prob := range []float64{0, 0.01, 0.1, 0.5, 0.9, 1} {
+		fill(uint64(idx), prob)
+	}
+	m.SetWord(6*PageSize, 0) // a written page that holds only zeroes
+	check := func(what string) {
+		m.MerkleRoot()
+		for idx := uint64(0); idx <= 6; idx++ {
+			d, ok := m.PageData(idx)
+			require.True(t, ok)
+			require.Equal(t, naivePageRoot(d[:]), m.node(1<<PageKeyBits|idx), "%s: page %d", what, idx)
+		}
+	}
+	check("written")
+	for i := 0; i < 200; i++ {
+		addr := uint64(rng.IntN(7*PageSize)) &^ 7
+		if rng.IntN(2) == 0 {
+			m.SetWord(addr, 0)
+		} else {
+			m.SetWord(addr, rng.Uint64())
+		}
+	}
+	check("rewritten")
+}

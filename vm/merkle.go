@@ -1,6 +1,7 @@
 package vm
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"runtime"
 	"sync"
@@ -47,6 +48,8 @@ func (h *hasher) pair(out *[32]byte, left, right *[32]byte) {
 }
 
 // pageRoot brings the page's cached nodes up to date and returns its root.
+// Zero subtrees, common in a program's heap, take their hash from
+// zeroHashes instead of being hashed.
 func (h *hasher) pageRoot(p *page) *[32]byte {
 	if p.isValid(1) {
 		return &p.nodes[1]
@@ -54,17 +57,37 @@ func (h *hasher) pageRoot(p *page) *[32]byte {
 	for k := uint64(PageSize/32 - 1); k >= PageSize/64; k-- {
 		if !p.isValid(k) {
 			off := (k - PageSize/64) * 64
-			h.hash64(&p.nodes[k], p.data[off:off+64])
+			if chunk := (*[64]byte)(p.data[off : off+64]); isZero64(chunk) {
+				p.nodes[k] = zeroHashes[1]
+			} else {
+				h.hash64(&p.nodes[k], chunk[:])
+			}
 			p.setValid(k)
 		}
 	}
 	for k := uint64(PageSize/64 - 1); k >= 1; k-- {
 		if !p.isValid(k) {
-			h.pair(&p.nodes[k], &p.nodes[2*k], &p.nodes[2*k+1])
+			// Node k of the page's subtree is at height 8-len(k): 1 for the
+			// nodes above two leaves, 7 for the page root.
+			height := 8 - bits.Len64(k)
+			if z := &zeroHashes[height-1]; p.nodes[2*k] == *z && p.nodes[2*k+1] == *z {
+				p.nodes[k] = zeroHashes[height]
+			} else {
+				h.pair(&p.nodes[k], &p.nodes[2*k], &p.nodes[2*k+1])
+			}
 			p.setValid(k)
 		}
 	}
 	return &p.nodes[1]
+}
+
+// isZero64 reports whether the 64 bytes are all zero.
+func isZero64(b *[64]byte) bool {
+	var or uint64
+	for i := 0; i < 64; i += 8 {
+		or |= binary.LittleEndian.Uint64(b[i:])
+	}
+	return or == 0
 }
 
 // parallelPages is the number of stale pages from which MerkleRoot hashes
