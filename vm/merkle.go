@@ -163,7 +163,10 @@ func (m *Memory) node(g uint64) [32]byte {
 	return p.nodes[k]
 }
 
-// MerkleRoot returns the root of the memory merkle tree.
+// MerkleRoot returns the root of the memory merkle tree. It writes only the
+// cached hashes, so it may run concurrently with Serialize or the JSON
+// encoding of the memory's state, which read only the contents (vm run
+// writes the final state while it hashes it).
 func (m *Memory) MerkleRoot() [32]byte {
 	m.hashStalePages()
 	return m.node(1)

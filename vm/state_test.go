@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/stretchr/testify/require"
 )
 
 // Hash of Cannon's empty multithreaded64 state (one thread at PC 0, empty
@@ -192,4 +193,20 @@ func TestMetadataLookup(t *testing.T) {
 	if (&Metadata{}).LookupSymbol(1) != "!unknown" {
 		t.Error("empty metadata")
 	}
+}
+
+// TestHashWhileSerializing hashes a state while it is serialized, as vm run does at the end of a run
+// (run it with -race): both give what they give one after the other.
+func TestHashWhileSerializing(t *testing.T) {
+	s := sampleState()
+	for i := uint64(0); i < 600; i++ { // above parallelPages: hashing runs on all CPUs
+		s.Memory.SetWord(0x10_0000+i*PageSize+(i%512)*8, i+1)
+	}
+	want := serialize(t, s.Copy())
+	wantHash := s.Copy().Hash()
+	hashed := make(chan common.Hash, 1)
+	go func() { hashed <- s.Hash() }()
+	got := serialize(t, s)
+	require.Equal(t, wantHash, <-hashed)
+	require.Equal(t, want, got)
 }

@@ -360,16 +360,10 @@ func vmRun(ctx *cli.Context) error {
 		defer stop()
 	}
 
-	s, err := loadState(ctx.Path(vmRunInputFlag.Name))
-	if err != nil {
-		return err
-	}
-	log.Info("Loaded input state", "input", ctx.Path(vmRunInputFlag.Name), "version", s.Version,
-		"step", s.Step, "exited", s.Exited)
-
 	sigCtx, stopSignals := signal.NotifyContext(ctx.Context, os.Interrupt, syscall.SIGTERM)
 	defer stopSignals()
 
+	// The server starts first, so that it starts up while the state loads.
 	var host *hostProcess
 	if len(args) > 0 {
 		if host, err = startHost(log.Root(), args); err != nil {
@@ -378,6 +372,15 @@ func vmRun(ctx *cli.Context) error {
 		stopWatch := context.AfterFunc(sigCtx, host.closeChannels) // unblock a request when interrupted
 		defer stopWatch()
 	}
+	s, err := loadState(ctx.Path(vmRunInputFlag.Name))
+	if err != nil {
+		if host != nil {
+			_ = host.stop(true) // the state's error is the one to report
+		}
+		return err
+	}
+	log.Info("Loaded input state", "input", ctx.Path(vmRunInputFlag.Name), "version", s.Version,
+		"step", s.Step, "exited", s.Exited)
 	guestOut := newLineLogger(log.Root().With("module", "guest", "stream", "stdout"), "Guest output")
 	guestErr := newLineLogger(log.Root().With("module", "guest", "stream", "stderr"), "Guest output")
 	oracle := newHostOracle(host)
@@ -420,7 +423,13 @@ func vmRun(ctx *cli.Context) error {
 		}
 	}
 
-	if err := writeState(output, s); err != nil {
+	// The final state's hash, for the log, is computed while the state is written: memory hashing may
+	// run next to the serialization, which only reads the memory.
+	hashed := make(chan common.Hash, 1)
+	go func() { hashed <- s.Hash() }()
+	err = writeState(output, s)
+	finalHash := <-hashed
+	if err != nil {
 		return fmt.Errorf("failed to write state output: %w", err)
 	}
 	if path := ctx.Path(vmRunDebugInfoFlag.Name); path != "" {
@@ -435,7 +444,7 @@ func vmRun(ctx *cli.Context) error {
 		status = fmt.Sprintf("exited, exit code %d", s.ExitCode)
 	}
 	log.Info("Execution stopped: "+status, "exited", s.Exited, "code", s.ExitCode, "step", s.Step,
-		"steps", steps, "ips", ips(steps, elapsed), "state", s.Hash().Hex(), "output", output)
+		"steps", steps, "ips", ips(steps, elapsed), "state", finalHash.Hex(), "output", output)
 	return nil
 }
 
