@@ -24,6 +24,9 @@ const (
 	insnsPerPage = PageSize / 4
 	// noBlock in codePage.run marks an instruction that starts no block.
 	noBlock = 0xFFFF
+	// slotNop flags a branch or jump whose delay slot is a nop: the executor
+	// skips the slot, and leaves the block where the branch is taken.
+	slotNop = 1 << 15
 )
 
 // Op kinds. A decoded op never names register 0 as its destination: an
@@ -322,32 +325,50 @@ func decode(insn uint32) (op, insnClass) {
 // blockAt returns the length of the block that starts at instruction i of
 // page p, whose decoded code is c, decoding it if needed; noBlock if none
 // starts there.
+//
+// A block runs to the first instruction left to the other paths, to the end
+// of the page, or through the first branch or jump whose delay slot is not a
+// nop (Go's compiler leaves almost every delay slot empty) or that is
+// unconditional. Conditional branches with an empty delay slot are side
+// exits: the block goes on when they are not taken.
 func blockAt(p *page, c *codePage, i uint32) uint32 {
 	if n := c.run[i]; n != 0 {
 		return uint32(n)
 	}
 	fetch := func(j uint32) uint32 { return binary.BigEndian.Uint32(p.data[j*4:]) }
-	j := i
 	end := uint32(insnsPerPage)
-	last := end // the last instruction a block may start at (not a delay slot)
-	for ; j < insnsPerPage; j++ {
+	last := end // the instructions from i to last (exclusive) start blocks that end at end
+decode:
+	for j := i; j < insnsPerPage; j++ {
 		o, class := decode(fetch(j))
-		if class == classOther {
+		switch class {
+		case classOther:
 			end, last = j, j
-			break
-		}
-		c.ops[j] = o.word()
-		if class == classControl {
+			break decode
+		case classControl:
 			// The delay slot must be a straight instruction of the same page.
-			if j+1 < insnsPerPage {
-				if d, dc := decode(fetch(j + 1)); dc == classStraight {
-					c.ops[j+1] = d.word()
-					end, last = j+2, j+1
-					break
-				}
+			if j+1 == insnsPerPage {
+				end, last = j, j
+				break decode
 			}
-			end, last = j, j
-			break
+			slot, sc := decode(fetch(j + 1))
+			if sc != classStraight {
+				end, last = j, j
+				break decode
+			}
+			w := o.word()
+			if slot.kind == opNop {
+				w |= slotNop
+			}
+			c.ops[j], c.ops[j+1] = w, slot.word()
+			if slot.kind != opNop || o.kind >= opJ {
+				// Entered at the slot, the block would have other effects.
+				end, last = j+2, j+1
+				break decode
+			}
+			j++ // a side exit: the block goes on after the empty slot
+		default:
+			c.ops[j] = o.word()
 		}
 	}
 	if end == i {
@@ -355,7 +376,7 @@ func blockAt(p *page, c *codePage, i uint32) uint32 {
 		return noBlock
 	}
 	for k := i; k < last; k++ {
-		c.run[k] = uint16(end - k)
+		c.run[k] = uint16(min(end-k, noBlock-1))
 	}
 	return end - i
 }
@@ -382,7 +403,6 @@ func (m *VM) runBlocks(th *Thread, budget uint64) uint64 {
 		return 0
 	}
 	var done uint64
-blocks:
 	for {
 		c := p.code
 		if c == nil {
@@ -409,8 +429,12 @@ blocks:
 			}
 		}
 		start := pc
-		pc += uint64(n) * 4 // after a block without a control transfer or a branch not taken
-		for k, w := range c.ops[i : i+n] {
+		pc += uint64(n) * 4 // after a block that takes no branch or jump
+		exec := uint64(n)   // the instructions executed
+		ops := c.ops[i : i+n]
+	insns:
+		for k := 0; k < len(ops); k++ {
+			w := ops[k]
 			d, s, t := w>>8&31, w>>16&31, w>>24&31
 			imm := int64(w) >> 32
 			switch uint8(w) {
@@ -562,14 +586,14 @@ blocks:
 				}
 				mem.setWord(addr, val)
 				m.memoryUpdated(addr)
-				if p.code != c && k+1 < int(n) {
+				if p.code != c && k+1 < len(ops) {
 					// The store changed this page's code: stop after it. It
 					// is not the block's last instruction, so it is no delay
 					// slot: the next instruction is the following one. (After
-					// the last one the loop below decodes the page again.)
+					// the last one the page is decoded again anyway.)
 					pc = start + uint64(k+1)*4
-					done += uint64(k + 1)
-					break blocks
+					exec = uint64(k + 1)
+					break insns
 				}
 			case opMul:
 				regs[d] = uint64(int64(int32(regs[s]) * int32(regs[t])))
@@ -578,47 +602,90 @@ blocks:
 			case opClo:
 				regs[d] = uint64(bits.LeadingZeros32(^uint32(regs[s])))
 
-			// Control transfers, followed by their delay slot (the block's last
-			// instruction): the target is decided here, taken after the slot.
+			// Branches and jumps. With a nop in its delay slot (slotNop), a
+			// branch leaves the block when taken and skips the slot when not;
+			// otherwise it is the block's last instruction but its delay slot,
+			// which the loop runs before the target is taken.
 			case opBeq:
 				if regs[s] == regs[t] {
 					pc = start + uint64(k)*4 + 4 + uint64(imm)
+					if w&slotNop != 0 {
+						exec = uint64(k) + 2
+						break insns
+					}
+				} else {
+					k += int(w >> 15 & 1)
 				}
 			case opBne:
 				if regs[s] != regs[t] {
 					pc = start + uint64(k)*4 + 4 + uint64(imm)
+					if w&slotNop != 0 {
+						exec = uint64(k) + 2
+						break insns
+					}
+				} else {
+					k += int(w >> 15 & 1)
 				}
 			case opBlez:
 				if int64(regs[s]) <= 0 {
 					pc = start + uint64(k)*4 + 4 + uint64(imm)
+					if w&slotNop != 0 {
+						exec = uint64(k) + 2
+						break insns
+					}
+				} else {
+					k += int(w >> 15 & 1)
 				}
 			case opBgtz:
 				if int64(regs[s]) > 0 {
 					pc = start + uint64(k)*4 + 4 + uint64(imm)
+					if w&slotNop != 0 {
+						exec = uint64(k) + 2
+						break insns
+					}
+				} else {
+					k += int(w >> 15 & 1)
 				}
 			case opBltz:
 				if int64(regs[s]) < 0 {
 					pc = start + uint64(k)*4 + 4 + uint64(imm)
+					if w&slotNop != 0 {
+						exec = uint64(k) + 2
+						break insns
+					}
+				} else {
+					k += int(w >> 15 & 1)
 				}
 			case opBgez:
 				if int64(regs[s]) >= 0 {
 					pc = start + uint64(k)*4 + 4 + uint64(imm)
+					if w&slotNop != 0 {
+						exec = uint64(k) + 2
+						break insns
+					}
+				} else {
+					k += int(w >> 15 & 1)
 				}
 			case opNever:
+				k += int(w >> 15 & 1)
 			case opJ:
 				pc = (start+uint64(k)*4+4)&0xFFFF_FFFF_F000_0000 | uint64(imm)
+				k += int(w >> 15 & 1) // the block's end
 			case opJal:
 				at := start + uint64(k)*4
 				pc = (at+4)&0xFFFF_FFFF_F000_0000 | uint64(imm)
 				regs[regRA] = at + 8
+				k += int(w >> 15 & 1)
 			case opJr:
 				pc = regs[s]
+				k += int(w >> 15 & 1)
 			case opJalr:
 				pc = regs[s]
 				regs[d] = start + uint64(k)*4 + 8
+				k += int(w >> 15 & 1)
 			}
 		}
-		done += uint64(n)
+		done += exec
 		if done == budget || pc&3 != 0 {
 			break
 		}

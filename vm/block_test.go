@@ -21,9 +21,18 @@ func randomProgram(rng *rand.Rand, mem *Memory, code, data uint64, n int) {
 	special := []uint32{0x00, 0x02, 0x03, 0x04, 0x06, 0x07, 0x0A, 0x0B, 0x10, 0x11, 0x12, 0x13, 0x14, 0x16, 0x17,
 		0x18, 0x19, 0x1C, 0x1D, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x2A, 0x2B, 0x2C, 0x2D, 0x2E, 0x2F,
 		0x38, 0x3A, 0x3B, 0x3C, 0x3E, 0x3F}
+	emptySlot := false // the previous instruction is a branch or jump whose delay slot is to be a nop
 	for i := 0; i < n; i++ {
 		pc := code + uint64(i)*4
 		var insn uint32
+		if emptySlot {
+			emptySlot = false
+			if rng.IntN(2) == 0 {
+				insn = rType(0x25) &^ (0x1F << 11) // or with rd = 0, a nop too
+			}
+			writeInsn(mem, pc, insn)
+			continue
+		}
 		switch k := rng.IntN(100); {
 		case k < 30: // SPECIAL arithmetic; rd = 0 now and then, HI/LO functions with rd = 0 mostly
 			insn = rType(special[rng.IntN(len(special))])
@@ -70,6 +79,10 @@ func randomProgram(rng *rand.Rand, mem *Memory, code, data uint64, n int) {
 			}
 		}
 		writeInsn(mem, pc, insn)
+		// Go's compiler leaves most delay slots empty.
+		if op := insn >> 26; (op >= 0x01 && op <= 0x07 || op == 0 && (insn&0x3F == 0x08 || insn&0x3F == 0x09)) && rng.IntN(4) != 0 {
+			emptySlot = true
+		}
 	}
 	mem.SetWord(data, rng.Uint64())
 }

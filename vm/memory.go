@@ -195,17 +195,25 @@ func (m *Memory) SetWord(addr uint64, v uint64) {
 }
 
 func (m *Memory) setWord(addr uint64, v uint64) {
-	idx := addr >> PageAddrBits
-	off := addr & pageAddrMask
-	p := m.lookup(idx)
+	p := m.lookup(addr >> PageAddrBits)
 	if p == nil {
-		p = m.allocPage(idx)
-	} else if p.invalidate(off) {
-		m.invalidateBranches(idx)
+		p = m.allocPage(addr >> PageAddrBits)
+	}
+	m.writeWord(p, addr, v)
+}
+
+// writeWord stores v at the 8-byte aligned addr of page p, marking the
+// hashes above it stale and dropping the page's decoded code.
+func (m *Memory) writeWord(p *page, addr uint64, v uint64) {
+	off := addr & (PageSize - 8)
+	if p.invalidate(off) {
+		m.invalidateBranches(addr >> PageAddrBits)
 		m.markStale(p)
 	}
-	p.code = nil
-	binary.BigEndian.PutUint64(p.data[off:off+8], v)
+	if p.code != nil {
+		p.code = nil
+	}
+	binary.BigEndian.PutUint64(p.data[off:], v)
 }
 
 // SetRange copies data into memory at addr, allocating every page it touches
