@@ -388,7 +388,6 @@ decode:
 // the code of the block's page. The thread must not be in a delay slot.
 func (m *VM) runBlocks(th *Thread, budget uint64) uint64 {
 	cpu := &th.Cpu
-	regs := &th.Registers
 	mem := m.mem
 	pc := cpu.PC
 	if pc&3 != 0 || cpu.NextPC != pc+4 {
@@ -428,263 +427,8 @@ func (m *VM) runBlocks(th *Thread, budget uint64) uint64 {
 				break
 			}
 		}
-		start := pc
-		pc += uint64(n) * 4 // after a block that takes no branch or jump
-		exec := uint64(n)   // the instructions executed
-		ops := c.ops[i : i+n]
-	insns:
-		for k := 0; k < len(ops); k++ {
-			w := ops[k]
-			d, s, t := w>>8&31, w>>16&31, w>>24&31
-			imm := int64(w) >> 32
-			switch uint8(w) {
-			case opNop:
-			case opSll:
-				regs[d] = uint64(int64(int32(uint32(regs[t]) << (uint32(imm) & 31))))
-			case opSrl:
-				regs[d] = uint64(int64(int32(uint32(regs[t]) >> (uint32(imm) & 31))))
-			case opSra:
-				regs[d] = uint64(int64(int32(uint32(regs[t])) >> (uint32(imm) & 31)))
-			case opSllv:
-				regs[d] = uint64(int64(int32(uint32(regs[t]) << (regs[s] & 0x1F))))
-			case opSrlv:
-				regs[d] = uint64(int64(int32(uint32(regs[t]) >> (regs[s] & 0x1F))))
-			case opSrav:
-				regs[d] = uint64(int64(int32(uint32(regs[t])) >> (regs[s] & 0x1F)))
-			case opMovz:
-				if regs[t] == 0 {
-					regs[d] = regs[s]
-				}
-			case opMovn:
-				if regs[t] != 0 {
-					regs[d] = regs[s]
-				}
-			case opMfhi:
-				regs[d] = cpu.HI
-			case opMflo:
-				regs[d] = cpu.LO
-			case opMthi:
-				cpu.HI = regs[s]
-			case opMtlo:
-				cpu.LO = regs[s]
-			case opDsllv:
-				regs[d] = regs[t] << (regs[s] & 0x3F)
-			case opDsrlv:
-				regs[d] = regs[t] >> (regs[s] & 0x3F)
-			case opDsrav:
-				regs[d] = uint64(int64(regs[t]) >> (regs[s] & 0x3F))
-			case opMult:
-				acc := uint64(int64(int32(regs[s])) * int64(int32(regs[t])))
-				cpu.HI = uint64(int64(int32(acc >> 32)))
-				cpu.LO = uint64(int64(int32(acc)))
-			case opMultu:
-				acc := uint64(uint32(regs[s])) * uint64(uint32(regs[t]))
-				cpu.HI = uint64(int64(int32(acc >> 32)))
-				cpu.LO = uint64(int64(int32(acc)))
-			case opDmult:
-				rs, rt := regs[s], regs[t]
-				hi, lo := bits.Mul64(rs, rt)
-				if int64(rs) < 0 {
-					hi -= rt
-				}
-				if int64(rt) < 0 {
-					hi -= rs
-				}
-				cpu.HI, cpu.LO = hi, lo
-			case opDmultu:
-				cpu.HI, cpu.LO = bits.Mul64(regs[s], regs[t])
-			case opAddu:
-				regs[d] = uint64(int64(int32(uint32(regs[s]) + uint32(regs[t]))))
-			case opSubu:
-				regs[d] = uint64(int64(int32(uint32(regs[s]) - uint32(regs[t]))))
-			case opAnd:
-				regs[d] = regs[s] & regs[t]
-			case opOr:
-				regs[d] = regs[s] | regs[t]
-			case opXor:
-				regs[d] = regs[s] ^ regs[t]
-			case opNor:
-				regs[d] = ^(regs[s] | regs[t])
-			case opSlt:
-				v := uint64(0)
-				if int64(regs[s]) < int64(regs[t]) {
-					v = 1
-				}
-				regs[d] = v
-			case opSltu:
-				v := uint64(0)
-				if regs[s] < regs[t] {
-					v = 1
-				}
-				regs[d] = v
-			case opDaddu:
-				regs[d] = regs[s] + regs[t]
-			case opDsubu:
-				regs[d] = regs[s] - regs[t]
-			case opDsll:
-				regs[d] = regs[t] << (uint32(imm) & 63)
-			case opDsrl:
-				regs[d] = regs[t] >> (uint32(imm) & 63)
-			case opDsra:
-				regs[d] = uint64(int64(regs[t]) >> (uint32(imm) & 63))
-			case opAddiu:
-				regs[d] = uint64(int64(int32(uint32(regs[s]) + uint32(imm))))
-			case opSlti:
-				v := uint64(0)
-				if int64(regs[s]) < imm {
-					v = 1
-				}
-				regs[d] = v
-			case opSltiu:
-				v := uint64(0)
-				if regs[s] < uint64(imm) {
-					v = 1
-				}
-				regs[d] = v
-			case opAndi:
-				regs[d] = regs[s] & uint64(imm)
-			case opOri:
-				regs[d] = regs[s] | uint64(imm)
-			case opXori:
-				regs[d] = regs[s] ^ uint64(imm)
-			case opLi:
-				regs[d] = uint64(imm)
-			case opDaddiu:
-				regs[d] = regs[s] + uint64(imm)
-			case opLb:
-				ea := regs[s] + uint64(imm)
-				regs[d] = uint64(int64(int8(mem.getWord(ea&addrMask) >> (56 - (ea&7)*8))))
-			case opLh:
-				ea := regs[s] + uint64(imm)
-				regs[d] = uint64(int64(int16(mem.getWord(ea&addrMask) >> (48 - (ea&6)*8))))
-			case opLw:
-				ea := regs[s] + uint64(imm)
-				regs[d] = uint64(int64(int32(mem.getWord(ea&addrMask) >> (32 - (ea&4)*8))))
-			case opLbu:
-				ea := regs[s] + uint64(imm)
-				regs[d] = uint64(uint8(mem.getWord(ea&addrMask) >> (56 - (ea&7)*8)))
-			case opLhu:
-				ea := regs[s] + uint64(imm)
-				regs[d] = uint64(uint16(mem.getWord(ea&addrMask) >> (48 - (ea&6)*8)))
-			case opLwu:
-				ea := regs[s] + uint64(imm)
-				regs[d] = uint64(uint32(mem.getWord(ea&addrMask) >> (32 - (ea&4)*8)))
-			case opLd:
-				ea := regs[s] + uint64(imm)
-				regs[d] = mem.getWord(ea & addrMask)
-			case opSb, opSh, opSw, opSd:
-				ea := regs[s] + uint64(imm)
-				addr := ea & addrMask
-				val := regs[t]
-				switch uint8(w) {
-				case opSb:
-					val = updateSubWord(ea, mem.getWord(addr), 1, val)
-				case opSh:
-					val = updateSubWord(ea, mem.getWord(addr), 2, val)
-				case opSw:
-					val = updateSubWord(ea, mem.getWord(addr), 4, val)
-				}
-				mem.setWord(addr, val)
-				m.memoryUpdated(addr)
-				if p.code != c && k+1 < len(ops) {
-					// The store changed this page's code: stop after it. It
-					// is not the block's last instruction, so it is no delay
-					// slot: the next instruction is the following one. (After
-					// the last one the page is decoded again anyway.)
-					pc = start + uint64(k+1)*4
-					exec = uint64(k + 1)
-					break insns
-				}
-			case opMul:
-				regs[d] = uint64(int64(int32(regs[s]) * int32(regs[t])))
-			case opClz:
-				regs[d] = uint64(bits.LeadingZeros32(uint32(regs[s])))
-			case opClo:
-				regs[d] = uint64(bits.LeadingZeros32(^uint32(regs[s])))
-
-			// Branches and jumps. With a nop in its delay slot (slotNop), a
-			// branch leaves the block when taken and skips the slot when not;
-			// otherwise it is the block's last instruction but its delay slot,
-			// which the loop runs before the target is taken.
-			case opBeq:
-				if regs[s] == regs[t] {
-					pc = start + uint64(k)*4 + 4 + uint64(imm)
-					if w&slotNop != 0 {
-						exec = uint64(k) + 2
-						break insns
-					}
-				} else {
-					k += int(w >> 15 & 1)
-				}
-			case opBne:
-				if regs[s] != regs[t] {
-					pc = start + uint64(k)*4 + 4 + uint64(imm)
-					if w&slotNop != 0 {
-						exec = uint64(k) + 2
-						break insns
-					}
-				} else {
-					k += int(w >> 15 & 1)
-				}
-			case opBlez:
-				if int64(regs[s]) <= 0 {
-					pc = start + uint64(k)*4 + 4 + uint64(imm)
-					if w&slotNop != 0 {
-						exec = uint64(k) + 2
-						break insns
-					}
-				} else {
-					k += int(w >> 15 & 1)
-				}
-			case opBgtz:
-				if int64(regs[s]) > 0 {
-					pc = start + uint64(k)*4 + 4 + uint64(imm)
-					if w&slotNop != 0 {
-						exec = uint64(k) + 2
-						break insns
-					}
-				} else {
-					k += int(w >> 15 & 1)
-				}
-			case opBltz:
-				if int64(regs[s]) < 0 {
-					pc = start + uint64(k)*4 + 4 + uint64(imm)
-					if w&slotNop != 0 {
-						exec = uint64(k) + 2
-						break insns
-					}
-				} else {
-					k += int(w >> 15 & 1)
-				}
-			case opBgez:
-				if int64(regs[s]) >= 0 {
-					pc = start + uint64(k)*4 + 4 + uint64(imm)
-					if w&slotNop != 0 {
-						exec = uint64(k) + 2
-						break insns
-					}
-				} else {
-					k += int(w >> 15 & 1)
-				}
-			case opNever:
-				k += int(w >> 15 & 1)
-			case opJ:
-				pc = (start+uint64(k)*4+4)&0xFFFF_FFFF_F000_0000 | uint64(imm)
-				k += int(w >> 15 & 1) // the block's end
-			case opJal:
-				at := start + uint64(k)*4
-				pc = (at+4)&0xFFFF_FFFF_F000_0000 | uint64(imm)
-				regs[regRA] = at + 8
-				k += int(w >> 15 & 1)
-			case opJr:
-				pc = regs[s]
-				k += int(w >> 15 & 1)
-			case opJalr:
-				pc = regs[s]
-				regs[d] = start + uint64(k)*4 + 8
-				k += int(w >> 15 & 1)
-			}
-		}
+		var exec uint64
+		pc, exec = m.runOps(th, p, c, c.ops[i:i+n], pc)
 		done += exec
 		if done == budget || pc&3 != 0 {
 			break
@@ -701,4 +445,270 @@ func (m *VM) runBlocks(th *Thread, budget uint64) uint64 {
 	}
 	cpu.PC, cpu.NextPC = pc, pc+4
 	return done
+}
+
+// runOps executes ops, a block of decoded code of page p (decoded code c)
+// that starts at start, and returns the next PC and the number of
+// instructions executed: all of them, unless a branch left the block or a
+// store changed p.
+func (m *VM) runOps(th *Thread, p *page, c *codePage, ops []uint64, start uint64) (pc, exec uint64) {
+	cpu := &th.Cpu
+	regs := &th.Registers
+	mem := m.mem
+	pc = start + uint64(len(ops))*4 // after a block that takes no branch or jump
+	exec = uint64(len(ops))
+insns:
+	for k := 0; k < len(ops); k++ {
+		w := ops[k]
+		d, s, t := w>>8&31, w>>16&31, w>>24&31
+		imm := int64(w) >> 32
+		switch uint8(w) {
+		case opNop:
+		case opSll:
+			regs[d] = uint64(int64(int32(uint32(regs[t]) << (uint32(imm) & 31))))
+		case opSrl:
+			regs[d] = uint64(int64(int32(uint32(regs[t]) >> (uint32(imm) & 31))))
+		case opSra:
+			regs[d] = uint64(int64(int32(uint32(regs[t])) >> (uint32(imm) & 31)))
+		case opSllv:
+			regs[d] = uint64(int64(int32(uint32(regs[t]) << (regs[s] & 0x1F))))
+		case opSrlv:
+			regs[d] = uint64(int64(int32(uint32(regs[t]) >> (regs[s] & 0x1F))))
+		case opSrav:
+			regs[d] = uint64(int64(int32(uint32(regs[t])) >> (regs[s] & 0x1F)))
+		case opMovz:
+			if regs[t] == 0 {
+				regs[d] = regs[s]
+			}
+		case opMovn:
+			if regs[t] != 0 {
+				regs[d] = regs[s]
+			}
+		case opMfhi:
+			regs[d] = cpu.HI
+		case opMflo:
+			regs[d] = cpu.LO
+		case opMthi:
+			cpu.HI = regs[s]
+		case opMtlo:
+			cpu.LO = regs[s]
+		case opDsllv:
+			regs[d] = regs[t] << (regs[s] & 0x3F)
+		case opDsrlv:
+			regs[d] = regs[t] >> (regs[s] & 0x3F)
+		case opDsrav:
+			regs[d] = uint64(int64(regs[t]) >> (regs[s] & 0x3F))
+		case opMult:
+			acc := uint64(int64(int32(regs[s])) * int64(int32(regs[t])))
+			cpu.HI = uint64(int64(int32(acc >> 32)))
+			cpu.LO = uint64(int64(int32(acc)))
+		case opMultu:
+			acc := uint64(uint32(regs[s])) * uint64(uint32(regs[t]))
+			cpu.HI = uint64(int64(int32(acc >> 32)))
+			cpu.LO = uint64(int64(int32(acc)))
+		case opDmult:
+			rs, rt := regs[s], regs[t]
+			hi, lo := bits.Mul64(rs, rt)
+			if int64(rs) < 0 {
+				hi -= rt
+			}
+			if int64(rt) < 0 {
+				hi -= rs
+			}
+			cpu.HI, cpu.LO = hi, lo
+		case opDmultu:
+			cpu.HI, cpu.LO = bits.Mul64(regs[s], regs[t])
+		case opAddu:
+			regs[d] = uint64(int64(int32(uint32(regs[s]) + uint32(regs[t]))))
+		case opSubu:
+			regs[d] = uint64(int64(int32(uint32(regs[s]) - uint32(regs[t]))))
+		case opAnd:
+			regs[d] = regs[s] & regs[t]
+		case opOr:
+			regs[d] = regs[s] | regs[t]
+		case opXor:
+			regs[d] = regs[s] ^ regs[t]
+		case opNor:
+			regs[d] = ^(regs[s] | regs[t])
+		case opSlt:
+			v := uint64(0)
+			if int64(regs[s]) < int64(regs[t]) {
+				v = 1
+			}
+			regs[d] = v
+		case opSltu:
+			v := uint64(0)
+			if regs[s] < regs[t] {
+				v = 1
+			}
+			regs[d] = v
+		case opDaddu:
+			regs[d] = regs[s] + regs[t]
+		case opDsubu:
+			regs[d] = regs[s] - regs[t]
+		case opDsll:
+			regs[d] = regs[t] << (uint32(imm) & 63)
+		case opDsrl:
+			regs[d] = regs[t] >> (uint32(imm) & 63)
+		case opDsra:
+			regs[d] = uint64(int64(regs[t]) >> (uint32(imm) & 63))
+		case opAddiu:
+			regs[d] = uint64(int64(int32(uint32(regs[s]) + uint32(imm))))
+		case opSlti:
+			v := uint64(0)
+			if int64(regs[s]) < imm {
+				v = 1
+			}
+			regs[d] = v
+		case opSltiu:
+			v := uint64(0)
+			if regs[s] < uint64(imm) {
+				v = 1
+			}
+			regs[d] = v
+		case opAndi:
+			regs[d] = regs[s] & uint64(imm)
+		case opOri:
+			regs[d] = regs[s] | uint64(imm)
+		case opXori:
+			regs[d] = regs[s] ^ uint64(imm)
+		case opLi:
+			regs[d] = uint64(imm)
+		case opDaddiu:
+			regs[d] = regs[s] + uint64(imm)
+		case opLb:
+			ea := regs[s] + uint64(imm)
+			regs[d] = uint64(int64(int8(mem.getWord(ea&addrMask) >> (56 - (ea&7)*8))))
+		case opLh:
+			ea := regs[s] + uint64(imm)
+			regs[d] = uint64(int64(int16(mem.getWord(ea&addrMask) >> (48 - (ea&6)*8))))
+		case opLw:
+			ea := regs[s] + uint64(imm)
+			regs[d] = uint64(int64(int32(mem.getWord(ea&addrMask) >> (32 - (ea&4)*8))))
+		case opLbu:
+			ea := regs[s] + uint64(imm)
+			regs[d] = uint64(uint8(mem.getWord(ea&addrMask) >> (56 - (ea&7)*8)))
+		case opLhu:
+			ea := regs[s] + uint64(imm)
+			regs[d] = uint64(uint16(mem.getWord(ea&addrMask) >> (48 - (ea&6)*8)))
+		case opLwu:
+			ea := regs[s] + uint64(imm)
+			regs[d] = uint64(uint32(mem.getWord(ea&addrMask) >> (32 - (ea&4)*8)))
+		case opLd:
+			ea := regs[s] + uint64(imm)
+			regs[d] = mem.getWord(ea & addrMask)
+		case opSb, opSh, opSw, opSd:
+			ea := regs[s] + uint64(imm)
+			addr := ea & addrMask
+			val := regs[t]
+			switch uint8(w) {
+			case opSb:
+				val = updateSubWord(ea, mem.getWord(addr), 1, val)
+			case opSh:
+				val = updateSubWord(ea, mem.getWord(addr), 2, val)
+			case opSw:
+				val = updateSubWord(ea, mem.getWord(addr), 4, val)
+			}
+			mem.setWord(addr, val)
+			m.memoryUpdated(addr)
+			if p.code != c && k+1 < len(ops) {
+				// The store changed this page's code: stop after it. It
+				// is not the block's last instruction, so it is no delay
+				// slot: the next instruction is the following one. (After
+				// the last one the page is decoded again anyway.)
+				pc = start + uint64(k+1)*4
+				exec = uint64(k + 1)
+				break insns
+			}
+		case opMul:
+			regs[d] = uint64(int64(int32(regs[s]) * int32(regs[t])))
+		case opClz:
+			regs[d] = uint64(bits.LeadingZeros32(uint32(regs[s])))
+		case opClo:
+			regs[d] = uint64(bits.LeadingZeros32(^uint32(regs[s])))
+
+		// Branches and jumps. With a nop in its delay slot (slotNop), a
+		// branch leaves the block when taken and skips the slot when not;
+		// otherwise it is the block's last instruction but its delay slot,
+		// which the loop runs before the target is taken.
+		case opBeq:
+			if regs[s] == regs[t] {
+				pc = start + uint64(k)*4 + 4 + uint64(imm)
+				if w&slotNop != 0 {
+					exec = uint64(k) + 2
+					break insns
+				}
+			} else {
+				k += int(w >> 15 & 1)
+			}
+		case opBne:
+			if regs[s] != regs[t] {
+				pc = start + uint64(k)*4 + 4 + uint64(imm)
+				if w&slotNop != 0 {
+					exec = uint64(k) + 2
+					break insns
+				}
+			} else {
+				k += int(w >> 15 & 1)
+			}
+		case opBlez:
+			if int64(regs[s]) <= 0 {
+				pc = start + uint64(k)*4 + 4 + uint64(imm)
+				if w&slotNop != 0 {
+					exec = uint64(k) + 2
+					break insns
+				}
+			} else {
+				k += int(w >> 15 & 1)
+			}
+		case opBgtz:
+			if int64(regs[s]) > 0 {
+				pc = start + uint64(k)*4 + 4 + uint64(imm)
+				if w&slotNop != 0 {
+					exec = uint64(k) + 2
+					break insns
+				}
+			} else {
+				k += int(w >> 15 & 1)
+			}
+		case opBltz:
+			if int64(regs[s]) < 0 {
+				pc = start + uint64(k)*4 + 4 + uint64(imm)
+				if w&slotNop != 0 {
+					exec = uint64(k) + 2
+					break insns
+				}
+			} else {
+				k += int(w >> 15 & 1)
+			}
+		case opBgez:
+			if int64(regs[s]) >= 0 {
+				pc = start + uint64(k)*4 + 4 + uint64(imm)
+				if w&slotNop != 0 {
+					exec = uint64(k) + 2
+					break insns
+				}
+			} else {
+				k += int(w >> 15 & 1)
+			}
+		case opNever:
+			k += int(w >> 15 & 1)
+		case opJ:
+			pc = (start+uint64(k)*4+4)&0xFFFF_FFFF_F000_0000 | uint64(imm)
+			k += int(w >> 15 & 1) // the block's end
+		case opJal:
+			at := start + uint64(k)*4
+			pc = (at+4)&0xFFFF_FFFF_F000_0000 | uint64(imm)
+			regs[regRA] = at + 8
+			k += int(w >> 15 & 1)
+		case opJr:
+			pc = regs[s]
+			k += int(w >> 15 & 1)
+		case opJalr:
+			pc = regs[s]
+			regs[d] = start + uint64(k)*4 + 8
+			k += int(w >> 15 & 1)
+		}
+	}
+	return pc, exec
 }

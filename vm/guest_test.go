@@ -182,19 +182,3 @@ func TestGuestPreimageWitness(t *testing.T) {
 	}
 	require.FailNow(t, "no pre-image read seen")
 }
-
-// BenchmarkRun measures the fast path on the threads guest program.
-func BenchmarkRun(b *testing.B) {
-	s, _, err := LoadProgram(guestELF(b, "threads"))
-	require.NoError(b, err)
-	var steps uint64
-	start := time.Now()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		st := s.Copy()
-		m := NewVM(st, NewMemoryOracle(), nil, nil)
-		require.NoError(b, m.Run(0))
-		steps += st.Step
-	}
-	b.ReportMetric(float64(steps)/time.Since(start).Seconds(), "steps/s")
-}
