@@ -597,19 +597,31 @@ insns:
 		case opLd:
 			ea := regs[s] + uint64(imm)
 			regs[d] = mem.getWord(ea & addrMask)
-		case opSb, opSh, opSw, opSd:
+		case opSd:
+			addr := (regs[s] + uint64(imm)) & addrMask
+			if wp := mem.writable(addr); wp != nil {
+				binary.BigEndian.PutUint64(wp.data[addr&(PageSize-8):], regs[t])
+				m.memoryUpdated(addr)
+				break // a writable page holds no code
+			}
+			mem.setWord(addr, regs[t])
+			m.memoryUpdated(addr)
+			if p.code != c && k+1 < len(ops) {
+				pc = start + uint64(k+1)*4
+				exec = uint64(k + 1)
+				break insns
+			}
+		case opSb, opSh, opSw:
 			ea := regs[s] + uint64(imm)
 			addr := ea & addrMask
-			val := regs[t]
-			switch uint8(w) {
-			case opSb:
-				val = updateSubWord(ea, mem.getWord(addr), 1, val)
-			case opSh:
-				val = updateSubWord(ea, mem.getWord(addr), 2, val)
-			case opSw:
-				val = updateSubWord(ea, mem.getWord(addr), 4, val)
+			size := uint64(1) << (uint8(w) - opSb) // opSb, opSh, opSw are in order
+			if wp := mem.writable(addr); wp != nil {
+				word := wp.data[addr&(PageSize-8):][:8]
+				binary.BigEndian.PutUint64(word, updateSubWord(ea, binary.BigEndian.Uint64(word), size, regs[t]))
+				m.memoryUpdated(addr)
+				break
 			}
-			mem.setWord(addr, val)
+			mem.setWord(addr, updateSubWord(ea, mem.getWord(addr), size, regs[t]))
 			m.memoryUpdated(addr)
 			if p.code != c && k+1 < len(ops) {
 				// The store changed this page's code: stop after it. It

@@ -11,7 +11,7 @@ import (
 
 // pageCacheSize is the number of slots of the direct-mapped page lookup
 // cache in front of the page map. Must be a power of two.
-const pageCacheSize = 256
+const pageCacheSize = 4096
 
 // page is one 4 KiB page of memory together with the cached hashes of its
 // merkle subtree.
@@ -200,6 +200,25 @@ func (m *Memory) setWord(addr uint64, v uint64) {
 		p = m.allocPage(addr >> PageAddrBits)
 	}
 	m.writeWord(p, addr, v)
+}
+
+// writable returns the page of the 8-byte aligned addr if a write there
+// needs nothing but the write: the page is in the lookup cache, holds no
+// decoded code, and the hashes above the word are stale already (and so are
+// all above them: the page is queued and its branches stale). Otherwise it
+// returns nil and the write goes through setWord.
+func (m *Memory) writable(addr uint64) *page {
+	idx := addr >> PageAddrBits
+	slot := idx & (pageCacheSize - 1)
+	if m.cacheKeys[slot] != idx {
+		return nil
+	}
+	p := m.cachePages[slot]
+	k := (PageSize | addr&pageAddrMask) >> 6
+	if p.code != nil || p.valid[k>>6]&(1<<(k&63)) != 0 {
+		return nil
+	}
+	return p
 }
 
 // writeWord stores v at the 8-byte aligned addr of page p, marking the
