@@ -396,6 +396,7 @@ func vmRun(ctx *cli.Context) error {
 	startStep := s.Step
 	runErr := r.run(sigCtx)
 	elapsed := time.Since(start)
+	log.Debug("Run ended", "step", s.Step, "err", runErr)
 	if cfg.debug {
 		r.vm.Traceback(os.Stdout) // at the end, or where the run failed
 	}
@@ -404,6 +405,7 @@ func vmRun(ctx *cli.Context) error {
 	var hostErr error
 	if host != nil {
 		hostErr = host.stop(sigCtx.Err() != nil)
+		log.Debug("Pre-image server stopped", "err", hostErr)
 	}
 	if sigCtx.Err() != nil {
 		return fmt.Errorf("interrupted at step %d", s.Step)
@@ -428,6 +430,7 @@ func vmRun(ctx *cli.Context) error {
 	hashed := make(chan common.Hash, 1)
 	go func() { hashed <- s.Hash() }()
 	err = writeState(output, s)
+	log.Debug("Wrote the final state", "output", output, "err", err)
 	finalHash := <-hashed
 	if err != nil {
 		return fmt.Errorf("failed to write state output: %w", err)
