@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -60,7 +61,7 @@ state file are ours:
                           the state, writing the output state), measured as the median of --rounds runs
                           with --stop-at =0
   cannon (whole process)  its process time
-Whole processes run back to back, Cannon's then ours in each round, so that both see the same machine load;
+Whole processes run back to back, ours then Cannon's in each round, so that both see the same machine load;
 the load average is printed before and after. CPU is user plus system time (with a pre-image server, the
 server's too); peak RSS is the largest max RSS (of the process or the server it waits for). The ratios are of
 our steps per second to Cannon's: of the run loops and of the whole processes.
@@ -91,7 +92,7 @@ func (r *benchVMResult) stepsPerSecond() float64 { return ips(r.steps, r.median(
 type benchVMSetup struct {
 	dir      string // temporary directory for the states
 	state    string // the loaded program, state.bin.gz
-	data     []byte // the ELF
+	elf      string // the program
 	maxSteps uint64
 	rounds   int
 	host     []string // pre-image server command, or nil
@@ -134,44 +135,51 @@ func runBenchVM(ctx *cli.Context) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	b := &benchVMSetup{dir: dir, state: filepath.Join(dir, "state.bin.gz"), data: data, maxSteps: maxSteps, rounds: rounds, host: host}
+	b := &benchVMSetup{dir: dir, state: filepath.Join(dir, "state.bin.gz"), elf: elfPath, maxSteps: maxSteps, rounds: rounds, host: host}
 	if err := writeState(b.state, loaded); err != nil {
 		return err
 	}
+	if cannon != "" {
+		if err := b.checkCannonLoad(cannon, stateFileDigest(loaded)); err != nil {
+			return err
+		}
+	}
+	// Linux counts the memory of the process that starts a child (as exec.Cmd does) in the child's max
+	// RSS: this one gives its memory (the ELF and its state are dead by now) back before it starts the
+	// processes it measures.
+	runtime.GC()
+	debug.FreeOSMemory()
 	loadBefore := loadAverage()
 
-	ours, err := b.runLoop()
-	if err != nil {
-		return err
-	}
-	var theirs, overhead, theirsWhole *benchVMResult
-	if cannon != "" {
-		if err := b.checkCannonLoad(cannon, elfPath, loaded); err != nil {
-			return err
-		}
-		if overhead, err = b.processes("cannon", cannon, nil, 0, rounds); err != nil {
-			return err
-		}
-	}
 	oursWhole := &benchVMResult{}
+	var theirs, overhead, theirsWhole *benchVMResult
 	if cannon != "" {
 		theirsWhole = &benchVMResult{}
 	}
 	for i := range rounds {
-		if theirsWhole != nil {
-			if err := b.process(theirsWhole, "cannon", cannon, nil, ours.steps, i); err != nil {
-				return err
-			}
-		}
 		if err := b.process(oursWhole, "ours", self, []string{"vm"}, maxSteps, i); err != nil {
 			return err
 		}
+		if theirsWhole != nil {
+			if err := b.process(theirsWhole, "cannon", cannon, nil, oursWhole.steps, i); err != nil {
+				return err
+			}
+		}
+	}
+	if cannon != "" {
+		if overhead, err = b.processes("cannon", cannon, nil, 0, rounds); err != nil {
+			return err
+		}
+	}
+	ours, err := b.runLoop()
+	if err != nil {
+		return err
 	}
 	if err := ours.agrees(oursWhole, "our whole process", "our run loop"); err != nil {
 		return err
 	}
 	if theirsWhole != nil {
-		if err := theirsWhole.agrees(ours, "cannon", "ours"); err != nil {
+		if err := theirsWhole.agrees(oursWhole, "cannon", "ours"); err != nil {
 			return err
 		}
 		theirs = &benchVMResult{steps: theirsWhole.steps, exited: theirsWhole.exited, exit: theirsWhole.exit, peakRSS: theirsWhole.peakRSS}
@@ -237,9 +245,13 @@ func (r *benchVMResult) agrees(o *benchVMResult, name, oName string) error {
 // runLoop runs the program rounds times with the vm package, loading it afresh for each round, and
 // times the run alone.
 func (b *benchVMSetup) runLoop() (*benchVMResult, error) {
+	data, err := os.ReadFile(b.elf)
+	if err != nil {
+		return nil, err
+	}
 	res := &benchVMResult{}
 	for i := 0; i < b.rounds; i++ {
-		s, _, err := vm.LoadProgram(b.data)
+		s, _, err := vm.LoadProgram(data)
 		if err != nil {
 			return nil, err
 		}
@@ -291,17 +303,18 @@ func stateFileDigest(s *vm.State) [32]byte {
 	return [32]byte(h.Sum(nil))
 }
 
-// checkCannonLoad runs "<cannon> load-elf" and fails unless its state is ours.
-func (b *benchVMSetup) checkCannonLoad(cannon, elfPath string, ours *vm.State) error {
+// checkCannonLoad runs "<cannon> load-elf" and fails unless its state is ours (whose stateFileDigest is
+// ours).
+func (b *benchVMSetup) checkCannonLoad(cannon string, ours [32]byte) error {
 	state := filepath.Join(b.dir, "cannon-state.bin.gz")
-	if _, err := runBenchProcess(cannon, "load-elf", "--type", vm.StateVersionName, "--path", elfPath, "--out", state, "--meta", filepath.Join(b.dir, "meta.json")); err != nil {
+	if _, err := runBenchProcess(cannon, "load-elf", "--type", vm.StateVersionName, "--path", b.elf, "--out", state, "--meta", filepath.Join(b.dir, "meta.json")); err != nil {
 		return err
 	}
 	theirs, err := vm.LoadStateFile(state)
 	if err != nil {
 		return fmt.Errorf("reading cannon's load-elf state: %w", err)
 	}
-	if stateFileDigest(theirs) != stateFileDigest(ours) {
+	if stateFileDigest(theirs) != ours {
 		return fmt.Errorf("cannon's load-elf state %s differs from ours", theirs.Hash())
 	}
 	return nil

@@ -112,7 +112,7 @@ func TestBenchVM(t *testing.T) {
 			{[]string{"bench", "vm", "--elf", filepath.Join(guests, "nope")}, "failed to open ELF file"},
 			{[]string{"bench", "vm", "--elf", exe}, "ELF is not big-endian MIPS"},
 			{[]string{"bench", "vm", "--elf", hello, "--cannon", filepath.Join(guests, "no-cannon")}, "invalid --cannon"},
-			{[]string{"bench", "vm", "--elf", filepath.Join(guests, "oracle")}, "bench vm serves no pre-images"},
+			{[]string{"bench", "vm", "--elf", filepath.Join(guests, "oracle")}, "but no pre-image server was given"},
 			{[]string{"bench", "vm", "--elf", hello, "extra"}, `invalid pre-image server command: exec: "extra": executable file not found`},
 		} {
 			_, stderr, code := vmCLI(t, tt.args...)
