@@ -96,6 +96,9 @@ type Memory struct {
 	// stale lists pages whose root went stale since the last MerkleRoot.
 	stale  []*page
 	hasher *hasher
+	// hashing is closed when the goroutine of HashInBackground is done (nil
+	// when none runs); settle waits for it.
+	hashing chan struct{}
 }
 
 // NewMemory returns an empty memory.
@@ -479,6 +482,7 @@ func isZero(b []byte) bool {
 
 // Copy returns a deep copy of the memory, hash caches included.
 func (m *Memory) Copy() *Memory {
+	m.settle()
 	out := NewMemory()
 	for idx, p := range m.pages {
 		cp := *p

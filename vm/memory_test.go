@@ -247,3 +247,45 @@ func TestMemoryPageRootZeroSubtrees(t *testing.T) {
 	}
 	check("rewritten")
 }
+
+// TestMemoryHashInBackground hashes a decoded memory in the background while it is written (before,
+// during and after the goroutine's work), copied and proven: roots and proofs are those of the same
+// memory hashed in the foreground. Run it with -race too.
+func TestMemoryHashInBackground(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	s := NewState(0, HeapStart)
+	for i := 0; i < 2000; i++ {
+		s.Memory.SetWord(uint64(rng.IntN(3000))*PageSize+uint64(rng.IntN(PageSize/8))*8, rng.Uint64())
+	}
+	var buf bytes.Buffer
+	require.NoError(t, s.Serialize(&buf))
+	decode := func() *Memory {
+		d, err := DeserializeState(bytes.NewReader(buf.Bytes()))
+		require.NoError(t, err)
+		return d.Memory
+	}
+	bg, fg := decode(), decode()
+	bg.HashInBackground()
+	write := func(n int) {
+		for i := 0; i < n; i++ {
+			addr := uint64(rng.IntN(3100))*PageSize + uint64(rng.IntN(PageSize/8))*8
+			v := rng.Uint64()
+			bg.SetWord(addr, v)
+			fg.SetWord(addr, v)
+		}
+	}
+	write(500) // while the goroutine hashes
+	cp := bg.Copy()
+	require.Equal(t, fg.MerkleRoot(), bg.MerkleRoot())
+	require.Equal(t, fg.MerkleRoot(), cp.MerkleRoot())
+	write(500)
+	require.Equal(t, fg.MerkleRoot(), bg.MerkleRoot())
+	for i := 0; i < 20; i++ {
+		addr := uint64(rng.IntN(3100))*PageSize + uint64(rng.IntN(PageSize/8))*8
+		require.Equal(t, fg.MerkleProof(addr), bg.MerkleProof(addr))
+	}
+
+	// A memory whose pages are all hashed has nothing to hash.
+	bg.HashInBackground()
+	require.Nil(t, bg.hashing)
+}

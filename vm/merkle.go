@@ -48,37 +48,43 @@ func (h *hasher) pair(out *[32]byte, left, right *[32]byte) {
 }
 
 // pageRoot brings the page's cached nodes up to date and returns its root.
-// Zero subtrees, common in a program's heap, take their hash from
-// zeroHashes instead of being hashed.
 func (h *hasher) pageRoot(p *page) *[32]byte {
-	if p.isValid(1) {
-		return &p.nodes[1]
+	if !p.isValid(1) {
+		h.updateNodes(&p.nodes, &p.data, &p.valid)
 	}
+	return &p.nodes[1]
+}
+
+// updateNodes brings the nodes of a page's subtree that valid does not mark
+// (one bit per entry of nodes) up to date with the page's data, and marks
+// them. Zero subtrees, common in a program's heap, take their hash from
+// zeroHashes instead of being hashed.
+func (h *hasher) updateNodes(nodes *[PageSize / 32][32]byte, data *[PageSize]byte, valid *[2]uint64) {
+	stale := func(k uint64) bool { return valid[k>>6]&(1<<(k&63)) == 0 }
 	for k := uint64(PageSize/32 - 1); k >= PageSize/64; k-- {
-		if !p.isValid(k) {
+		if stale(k) {
 			off := (k - PageSize/64) * 64
-			if chunk := (*[64]byte)(p.data[off : off+64]); isZero64(chunk) {
-				p.nodes[k] = zeroHashes[1]
+			if chunk := (*[64]byte)(data[off : off+64]); isZero64(chunk) {
+				nodes[k] = zeroHashes[1]
 			} else {
-				h.hash64(&p.nodes[k], chunk[:])
+				h.hash64(&nodes[k], chunk[:])
 			}
-			p.setValid(k)
+			valid[k>>6] |= 1 << (k & 63)
 		}
 	}
 	for k := uint64(PageSize/64 - 1); k >= 1; k-- {
-		if !p.isValid(k) {
+		if stale(k) {
 			// Node k of the page's subtree is at height 8-len(k): 1 for the
 			// nodes above two leaves, 7 for the page root.
 			height := 8 - bits.Len64(k)
-			if z := &zeroHashes[height-1]; p.nodes[2*k] == *z && p.nodes[2*k+1] == *z {
-				p.nodes[k] = zeroHashes[height]
+			if z := &zeroHashes[height-1]; nodes[2*k] == *z && nodes[2*k+1] == *z {
+				nodes[k] = zeroHashes[height]
 			} else {
-				h.pair(&p.nodes[k], &p.nodes[2*k], &p.nodes[2*k+1])
+				h.pair(&nodes[k], &nodes[2*k], &nodes[2*k+1])
 			}
-			p.setValid(k)
+			valid[k>>6] |= 1 << (k & 63)
 		}
 	}
-	return &p.nodes[1]
 }
 
 // isZero64 reports whether the 64 bytes are all zero.
@@ -130,9 +136,57 @@ func (m *Memory) hashStalePages() {
 	wg.Wait()
 }
 
+// HashInBackground hashes the pages of the memory on another goroutine,
+// from copies of their contents, while the memory goes on being used: vm run
+// calls it on the state it loaded, so that the pages a run leaves alone are
+// hashed on an otherwise idle CPU rather than at the end. A page counts as
+// hashed at once; a write invalidates its path as usual, and what the
+// goroutine computes for it is only used where no write came in between.
+// Until the goroutine is done, whatever needs hashes (MerkleRoot,
+// MerkleProof, Copy) waits for it.
+func (m *Memory) HashInBackground() {
+	m.settle()
+	type job struct {
+		p    *page
+		data *[PageSize]byte
+	}
+	var jobs []job
+	for _, p := range m.pages {
+		if p.isValid(1) {
+			continue
+		}
+		data := p.data
+		jobs = append(jobs, job{p, &data})
+		p.valid = [2]uint64{^uint64(0), ^uint64(0)}
+	}
+	if len(jobs) == 0 {
+		return
+	}
+	done := make(chan struct{})
+	m.hashing = done
+	go func() {
+		defer close(done)
+		h := newHasher()
+		for i := range jobs {
+			var valid [2]uint64
+			h.updateNodes(&jobs[i].p.nodes, jobs[i].data, &valid)
+			jobs[i].data = nil // the copy is garbage now
+		}
+	}()
+}
+
+// settle waits for HashInBackground's goroutine, if one runs.
+func (m *Memory) settle() {
+	if m.hashing != nil {
+		<-m.hashing
+		m.hashing = nil
+	}
+}
+
 // node returns the hash of the tree node with generalized index g (root 1,
 // children of g are 2g and 2g+1; the leaves are at depth 59).
 func (m *Memory) node(g uint64) [32]byte {
+	m.settle()
 	depth := uint(bits.Len64(g)) - 1
 	if depth > memTreeDepth {
 		panic("memory tree node too deep")
@@ -168,6 +222,7 @@ func (m *Memory) node(g uint64) [32]byte {
 // encoding of the memory's state, which read only the contents (vm run
 // writes the final state while it hashes it).
 func (m *Memory) MerkleRoot() [32]byte {
+	m.settle()
 	m.hashStalePages()
 	return m.node(1)
 }
