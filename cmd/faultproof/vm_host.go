@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/ethereum/go-ethereum/log"
@@ -44,11 +47,11 @@ type hostProcess struct {
 // first (as Cannon does, to keep colour codes out of the logs); its stdout and stderr are logged line by
 // line.
 func startHost(logger log.Logger, args []string) (*hostProcess, error) {
-	hints, hostHints, err := preimage.CreateBidirectionalChannel()
+	hints, hostHints, err := blockingChannel()
 	if err != nil {
 		return nil, fmt.Errorf("failed to create hint channel: %w", err)
 	}
-	preimages, hostPreimages, err := preimage.CreateBidirectionalChannel()
+	preimages, hostPreimages, err := blockingChannel()
 	if err != nil {
 		hints.Close()
 		hostHints.Close()
@@ -87,6 +90,56 @@ func startHost(logger log.Logger, args []string) (*hostProcess, error) {
 		close(h.done)
 	}()
 	return h, nil
+}
+
+// blockingChannel is preimage.CreateBidirectionalChannel made of pipes whose ends block: a request waits
+// for its answer in read(2), where Go's poller would cost a round of the scheduler (a claim makes some
+// tens of thousands of requests). Closing an end then does not end a read blocked on it: abort ends the
+// server instead.
+func blockingChannel() (ours, theirs preimage.FileChannel, err error) {
+	ar, bw, err := blockingPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	br, aw, err := blockingPipe()
+	if err != nil {
+		ar.Close()
+		bw.Close()
+		return nil, nil, err
+	}
+	return preimage.NewReadWritePair(ar, aw), preimage.NewReadWritePair(br, bw), nil
+}
+
+// blockingPipe is os.Pipe without the non-blocking mode: os.NewFile leaves a blocking descriptor to
+// plain system calls.
+func blockingPipe() (r, w *os.File, err error) {
+	var fds [2]int
+	syscall.ForkLock.RLock() // no child inherits the descriptors before they are close-on-exec
+	err = syscall.Pipe(fds[:])
+	if err == nil {
+		syscall.CloseOnExec(fds[0])
+		syscall.CloseOnExec(fds[1])
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return nil, nil, fmt.Errorf("create pipe: %w", err)
+	}
+	return os.NewFile(uintptr(fds[0]), "|0"), os.NewFile(uintptr(fds[1]), "|1"), nil
+}
+
+// abort ends the server of an interrupted run: it closes the channels and interrupts the process, whose
+// exit ends a request blocked on it; a server still running after hostInterruptTimeout is killed. stop
+// then waits for it.
+func (h *hostProcess) abort() {
+	h.closeChannels()
+	if err := h.cmd.Process.Signal(os.Interrupt); err != nil {
+		return // it has exited
+	}
+	go func() {
+		if !h.exited(hostInterruptTimeout) {
+			_ = h.cmd.Process.Kill()
+		}
+	}()
 }
 
 // exited waits up to d for the process to exit and reports whether it did.
@@ -187,10 +240,20 @@ var _ vm.PreimageOracle = (*hostOracle)(nil)
 func newHostOracle(h *hostProcess) *hostOracle {
 	o := &hostOracle{host: h}
 	if h != nil {
-		o.hints = preimage.NewHintWriter(h.hints)
-		o.client = preimage.NewOracleClient(h.preimages)
+		o.hints = preimage.NewHintWriter(bufferedReads(h.hints))
+		o.client = preimage.NewOracleClient(bufferedReads(h.preimages))
 	}
 	return o
+}
+
+// bufferedReads reads rw through a buffer: an answer's length and data, which the server may write at
+// once, then take one read instead of two or more. The protocol is request and answer, so the buffer
+// never holds more than the answer being read.
+func bufferedReads(rw io.ReadWriter) io.ReadWriter {
+	return struct {
+		io.Reader
+		io.Writer
+	}{bufio.NewReaderSize(rw, 64<<10), rw}
 }
 
 func (o *hostOracle) Hint(v []byte) {

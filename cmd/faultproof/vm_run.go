@@ -369,7 +369,7 @@ func vmRun(ctx *cli.Context) error {
 		if host, err = startHost(log.Root(), args); err != nil {
 			return err
 		}
-		stopWatch := context.AfterFunc(sigCtx, host.closeChannels) // unblock a request when interrupted
+		stopWatch := context.AfterFunc(sigCtx, host.abort) // end a request when interrupted
 		defer stopWatch()
 	}
 	s, err := loadState(ctx.Path(vmRunInputFlag.Name))
@@ -381,6 +381,9 @@ func vmRun(ctx *cli.Context) error {
 	}
 	log.Info("Loaded input state", "input", ctx.Path(vmRunInputFlag.Name), "version", s.Version,
 		"step", s.Step, "exited", s.Exited)
+	// The final state is hashed for the last log line: most pages a run never writes, and they are hashed
+	// now, next to the run.
+	s.Memory.HashInBackground()
 	guestOut := newLineLogger(log.Root().With("module", "guest", "stream", "stdout"), "Guest output")
 	guestErr := newLineLogger(log.Root().With("module", "guest", "stream", "stderr"), "Guest output")
 	oracle := newHostOracle(host)
@@ -394,7 +397,10 @@ func vmRun(ctx *cli.Context) error {
 
 	start := time.Now()
 	startStep := s.Step
-	runErr := r.run(sigCtx)
+	finished, runErr := runInterruptibly(sigCtx, r.run)
+	if !finished {
+		return errors.New("interrupted while waiting for the pre-image server, which did not exit")
+	}
 	elapsed := time.Since(start)
 	log.Debug("Run ended", "step", s.Step, "err", runErr)
 	if cfg.debug {
@@ -449,6 +455,28 @@ func vmRun(ctx *cli.Context) error {
 	log.Info("Execution stopped: "+status, "exited", s.Exited, "code", s.ExitCode, "step", s.Step,
 		"steps", steps, "ips", ips(steps, elapsed), "state", finalHash.Hex(), "output", output)
 	return nil
+}
+
+// runInterruptibly runs run(ctx) and returns its error. Once ctx ends, a run stops at its next step, or
+// when the pre-image server it waits for exits (host.abort interrupts the server, then kills it); a
+// server that leaves behind a process holding its end of the channels would hold the run forever, so
+// after a grace period runInterruptibly gives up on the run and reports that it did not finish.
+func runInterruptibly(ctx context.Context, run func(context.Context) error) (finished bool, err error) {
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	select {
+	case err := <-done:
+		return true, err
+	case <-ctx.Done():
+	}
+	grace := time.NewTimer(hostInterruptTimeout + hostExitGrace)
+	defer grace.Stop()
+	select {
+	case err := <-done:
+		return true, err
+	case <-grace.C:
+		return false, nil
+	}
 }
 
 // debugInfo is Cannon's --debug-info file (mipsevm.DebugInfo): every field, with Cannon's meaning (see
