@@ -1,6 +1,7 @@
 package vm
 
 import (
+	"bytes"
 	"math/rand/v2"
 	"testing"
 
@@ -145,5 +146,30 @@ func TestRunBlocksMatchStep(t *testing.T) {
 			require.NoError(t, sameStepState(fast, ref), "program %d chunk %d", prog, chunk)
 		}
 		require.Equal(t, ref.Hash(), fast.Hash(), "program %d", prog)
+	}
+}
+
+// TestRunWhileHashingInBackground runs guest programs from decoded states whose memory is hashed in the
+// background during the run, as vm run does: the final states and hashes are those of a plain run.
+func TestRunWhileHashingInBackground(t *testing.T) {
+	for _, name := range []string{"hello", "gcchurn"} {
+		t.Run(name, func(t *testing.T) {
+			loaded, _, err := LoadProgram(guestELF(t, name))
+			require.NoError(t, err)
+			encoded := serialize(t, loaded)
+			run := func(background bool) *State {
+				s, err := DeserializeState(bytes.NewReader(encoded))
+				require.NoError(t, err)
+				if background {
+					s.Memory.HashInBackground()
+				}
+				require.NoError(t, NewVM(s, NewMemoryOracle(), nil, nil).Run(0))
+				return s
+			}
+			plain, bg := run(false), run(true)
+			require.True(t, bg.Exited)
+			require.Equal(t, plain.Hash(), bg.Hash())
+			require.Equal(t, serialize(t, plain), serialize(t, bg))
+		})
 	}
 }

@@ -28,7 +28,17 @@ type page struct {
 	// code is the page's decoded code (block.go), dropped when the page is
 	// written.
 	code *codePage
+	// bg is the page's state for HashInBackground's goroutine (bgNone,
+	// bgQueued, bgHashing), read and written atomically.
+	bg uint32
 }
+
+// States of a page for HashInBackground.
+const (
+	bgNone    = iota // not the goroutine's
+	bgQueued         // to be hashed by the goroutine
+	bgHashing        // being hashed by the goroutine
+)
 
 func (p *page) isValid(k uint64) bool { return p.valid[k>>6]&(1<<(k&63)) != 0 }
 func (p *page) setValid(k uint64)     { p.valid[k>>6] |= 1 << (k & 63) }
@@ -227,6 +237,7 @@ func (m *Memory) writable(addr uint64) *page {
 // writeWord stores v at the 8-byte aligned addr of page p, marking the
 // hashes above it stale and dropping the page's decoded code.
 func (m *Memory) writeWord(p *page, addr uint64, v uint64) {
+	p.release()
 	off := addr & (PageSize - 8)
 	if p.invalidate(off) {
 		m.invalidateBranches(addr >> PageAddrBits)
@@ -247,9 +258,12 @@ func (m *Memory) SetRange(addr uint64, data []byte) {
 		p := m.lookup(idx)
 		if p == nil {
 			p = m.allocPage(idx)
-		} else if p.invalidateAll() {
-			m.invalidateBranches(idx)
-			m.markStale(p)
+		} else {
+			p.release()
+			if p.invalidateAll() {
+				m.invalidateBranches(idx)
+				m.markStale(p)
+			}
 		}
 		p.code = nil
 		n := copy(p.data[off:], data)
@@ -381,6 +395,7 @@ func (m *Memory) ZeroRange(addr, n uint64) {
 	// Clear the pages of the range that hold data, visiting whichever is
 	// fewer: the range's indexes or the allocated pages.
 	clear := func(idx uint64, p *page) {
+		p.release()
 		p.data = [PageSize]byte{}
 		p.code = nil
 		if p.invalidateAll() {

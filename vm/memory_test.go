@@ -275,6 +275,10 @@ func TestMemoryHashInBackground(t *testing.T) {
 		}
 	}
 	write(500) // while the goroutine hashes
+	for _, m := range []*Memory{bg, fg} {
+		m.SetRange(5*PageSize+100, bytes.Repeat([]byte{7}, 3*PageSize))
+		m.ZeroRange(40*PageSize+8, 4*PageSize)
+	}
 	cp := bg.Copy()
 	require.Equal(t, fg.MerkleRoot(), bg.MerkleRoot())
 	require.Equal(t, fg.MerkleRoot(), cp.MerkleRoot())

@@ -136,28 +136,24 @@ func (m *Memory) hashStalePages() {
 	wg.Wait()
 }
 
-// HashInBackground hashes the pages of the memory on another goroutine,
-// from copies of their contents, while the memory goes on being used: vm run
-// calls it on the state it loaded, so that the pages a run leaves alone are
-// hashed on an otherwise idle CPU rather than at the end. A page counts as
-// hashed at once; a write invalidates its path as usual, and what the
-// goroutine computes for it is only used where no write came in between.
-// Until the goroutine is done, whatever needs hashes (MerkleRoot,
-// MerkleProof, Copy) waits for it.
+// HashInBackground hashes the pages of the memory on another goroutine
+// while the memory goes on being used: vm run calls it on the state it
+// loaded, so that the pages a run leaves alone are hashed on an otherwise
+// idle CPU rather than at the end. A page counts as hashed at once, and
+// its first write goes through writeWord (its hashes are valid), which
+// takes the page back from the goroutine if it has not hashed it yet or
+// waits for it if it is hashing it: the goroutine reads a page's data only
+// while the page is its own. Until the goroutine is done, whatever needs
+// hashes (MerkleRoot, MerkleProof, Copy) waits for it.
 func (m *Memory) HashInBackground() {
 	m.settle()
-	type job struct {
-		p    *page
-		data *[PageSize]byte
-	}
-	var jobs []job
+	var jobs []*page
 	for _, p := range m.pages {
-		if p.isValid(1) {
-			continue
+		if !p.isValid(1) {
+			jobs = append(jobs, p)
+			p.valid = [2]uint64{^uint64(0), ^uint64(0)}
+			p.bg = bgQueued
 		}
-		data := p.data
-		jobs = append(jobs, job{p, &data})
-		p.valid = [2]uint64{^uint64(0), ^uint64(0)}
 	}
 	if len(jobs) == 0 {
 		return
@@ -167,12 +163,32 @@ func (m *Memory) HashInBackground() {
 	go func() {
 		defer close(done)
 		h := newHasher()
-		for i := range jobs {
+		for _, p := range jobs {
+			if !atomic.CompareAndSwapUint32(&p.bg, bgQueued, bgHashing) {
+				continue // taken back
+			}
 			var valid [2]uint64
-			h.updateNodes(&jobs[i].p.nodes, jobs[i].data, &valid)
-			jobs[i].data = nil // the copy is garbage now
+			h.updateNodes(&p.nodes, &p.data, &valid)
+			atomic.StoreUint32(&p.bg, bgNone)
 		}
 	}()
+}
+
+// release makes sure HashInBackground's goroutine has let go of page p,
+// whose data is about to change: a page it has not hashed yet is taken back
+// (and hashed, like any written page, when the memory is), one it is
+// hashing is waited for (a page takes tens of microseconds).
+func (p *page) release() {
+	if atomic.LoadUint32(&p.bg) == bgNone {
+		return
+	}
+	if atomic.CompareAndSwapUint32(&p.bg, bgQueued, bgNone) {
+		p.valid = [2]uint64{} // its root is stale: its ancestors are stale and it is queued
+		return
+	}
+	for atomic.LoadUint32(&p.bg) != bgNone {
+		runtime.Gosched()
+	}
 }
 
 // settle waits for HashInBackground's goroutine, if one runs.
