@@ -243,8 +243,12 @@ func decode(insn uint32) (op, insnClass) {
 			return rdOp(opDsrl, sa+32)
 		case 0x3F:
 			return rdOp(opDsra, sa+32)
+		case 0x0F: // sync: the VM writes rs to rd (Go's atomics use it with rd = 0)
+			if rd == 0 {
+				return op{kind: opNop}, classStraight
+			}
 		}
-		return other() // syscall, sync, break, divisions, invalid functions
+		return other() // syscall, break, divisions, invalid functions, sync with rd
 	case 0x01: // REGIMM
 		switch rt {
 		case 0x00:
@@ -387,6 +391,9 @@ decode:
 // budget is too small for the next block, or after a store that changed
 // the code of the block's page. The thread must not be in a delay slot.
 func (m *VM) runBlocks(th *Thread, budget uint64) uint64 {
+	if useAsm {
+		return m.runBlocksAsm(th, budget)
+	}
 	cpu := &th.Cpu
 	mem := m.mem
 	pc := cpu.PC
