@@ -110,6 +110,23 @@ func randomRegisters(rng *rand.Rand, th *Thread, code, data uint64, n int) {
 // whatever their length, wherever they are entered, across page ends, with stores into their own code and
 // with budgets that end inside them.
 func TestRunBlocksMatchStep(t *testing.T) {
+	executors(t, testRunBlocksMatchStep)
+}
+
+// executors runs test with each block executor this build has: runOps, and the assembly one where it is
+// built.
+func executors(t *testing.T, test func(t *testing.T)) {
+	defer func(was bool) { useAsm = was }(useAsm)
+	for _, asm := range []bool{false, true} {
+		if asm && !asmBuilt {
+			continue
+		}
+		useAsm = asm
+		t.Run(map[bool]string{false: "go", true: "asm"}[asm], test)
+	}
+}
+
+func testRunBlocksMatchStep(t *testing.T) {
 	programs := 2000
 	if testing.Short() {
 		programs = 300
@@ -144,6 +161,10 @@ func TestRunBlocksMatchStep(t *testing.T) {
 			}
 			require.NoError(t, fastErr, "program %d chunk %d", prog, chunk)
 			require.NoError(t, sameStepState(fast, ref), "program %d chunk %d", prog, chunk)
+			if rng.IntN(4) == 0 {
+				// Hashes now valid must be invalidated by the writes that follow.
+				require.Equal(t, ref.Hash(), fast.Hash(), "program %d chunk %d", prog, chunk)
+			}
 		}
 		require.Equal(t, ref.Hash(), fast.Hash(), "program %d", prog)
 	}
@@ -152,6 +173,10 @@ func TestRunBlocksMatchStep(t *testing.T) {
 // TestRunWhileHashingInBackground runs guest programs from decoded states whose memory is hashed in the
 // background during the run, as vm run does: the final states and hashes are those of a plain run.
 func TestRunWhileHashingInBackground(t *testing.T) {
+	executors(t, testRunWhileHashingInBackground)
+}
+
+func testRunWhileHashingInBackground(t *testing.T) {
 	for _, name := range []string{"hello", "gcchurn"} {
 		t.Run(name, func(t *testing.T) {
 			loaded, _, err := LoadProgram(guestELF(t, name))
