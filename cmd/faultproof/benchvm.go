@@ -3,13 +3,14 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -93,6 +94,7 @@ type benchVMSetup struct {
 	dir      string // temporary directory for the states
 	state    string // the loaded program, state.bin.gz
 	elf      string // the program
+	self     string // the faultproof binary
 	maxSteps uint64
 	rounds   int
 	host     []string // pre-image server command, or nil
@@ -111,17 +113,10 @@ func runBenchVM(ctx *cli.Context) error {
 		}
 	}
 	elfPath := ctx.Path(benchVMELFFlag.Name)
-	data, err := os.ReadFile(elfPath)
-	if err != nil {
-		return fmt.Errorf("failed to open ELF file %q: %w", elfPath, err)
-	}
-	loaded, _, err := vm.LoadProgram(data)
-	if err != nil {
-		return fmt.Errorf("ELF file %q: %w", elfPath, err)
-	}
 	cannon := ctx.Path(benchVMCannonFlag.Name)
 	if cannon != "" {
 		// Fail before the measurements if the binary cannot be run at all.
+		var err error
 		if cannon, err = exec.LookPath(cannon); err != nil {
 			return fmt.Errorf("invalid --%s: %w", benchVMCannonFlag.Name, err)
 		}
@@ -135,20 +130,18 @@ func runBenchVM(ctx *cli.Context) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	b := &benchVMSetup{dir: dir, state: filepath.Join(dir, "state.bin.gz"), elf: elfPath, maxSteps: maxSteps, rounds: rounds, host: host}
-	if err := writeState(b.state, loaded); err != nil {
+	b := &benchVMSetup{dir: dir, state: filepath.Join(dir, "state.bin.gz"), elf: elfPath, self: self, maxSteps: maxSteps, rounds: rounds, host: host}
+	// Linux counts the peak memory of the process that starts a child (as exec.Cmd does) in the child's
+	// max RSS: until it has started the processes it measures, this one stays small, and whatever needs
+	// a state in memory (loading the ELF, summing up final states) runs in a process of its own.
+	if err := b.ourLoad(); err != nil {
 		return err
 	}
 	if cannon != "" {
-		if err := b.checkCannonLoad(cannon, stateFileDigest(loaded)); err != nil {
+		if err := b.checkCannonLoad(cannon); err != nil {
 			return err
 		}
 	}
-	// Linux counts the memory of the process that starts a child (as exec.Cmd does) in the child's max
-	// RSS: this one gives its memory (the ELF and its state are dead by now) back before it starts the
-	// processes it measures.
-	runtime.GC()
-	debug.FreeOSMemory()
 	loadBefore := loadAverage()
 
 	oursWhole := &benchVMResult{}
@@ -303,21 +296,69 @@ func stateFileDigest(s *vm.State) [32]byte {
 	return [32]byte(h.Sum(nil))
 }
 
-// checkCannonLoad runs "<cannon> load-elf" and fails unless its state is ours (whose stateFileDigest is
-// ours).
-func (b *benchVMSetup) checkCannonLoad(cannon string, ours [32]byte) error {
+// ourLoad writes the state of the program with "faultproof vm load-elf", failing as it fails.
+func (b *benchVMSetup) ourLoad() error {
+	if _, err := runBenchProcess(b.self, "vm", "load-elf", "--type", vm.StateVersionName, "--path", b.elf, "--out", b.state, "--meta", ""); err != nil {
+		var failed *childFailure
+		if errors.As(err, &failed) {
+			// Our own message, as vm load-elf gives it.
+			return errors.New(strings.TrimPrefix(failed.lastLine, "faultproof: "))
+		}
+		return err
+	}
+	return nil
+}
+
+// checkCannonLoad runs "<cannon> load-elf" and fails unless its state file holds the same state as ours.
+func (b *benchVMSetup) checkCannonLoad(cannon string) error {
 	state := filepath.Join(b.dir, "cannon-state.bin.gz")
 	if _, err := runBenchProcess(cannon, "load-elf", "--type", vm.StateVersionName, "--path", b.elf, "--out", state, "--meta", filepath.Join(b.dir, "meta.json")); err != nil {
 		return err
 	}
-	theirs, err := vm.LoadStateFile(state)
+	ours, err := stateFileDigestOf(b.state)
+	if err != nil {
+		return err
+	}
+	theirs, err := stateFileDigestOf(state)
 	if err != nil {
 		return fmt.Errorf("reading cannon's load-elf state: %w", err)
 	}
-	if stateFileDigest(theirs) != ours {
-		return fmt.Errorf("cannon's load-elf state %s differs from ours", theirs.Hash())
+	if theirs != ours {
+		return fmt.Errorf("cannon's load-elf state differs from ours (state file digests %x and %x)", theirs, ours)
 	}
 	return nil
+}
+
+// stateFileDigestOf is the stateFileDigest of the binary state file at path (.bin or .bin.gz), read as a
+// stream.
+func stateFileDigestOf(path string) ([32]byte, error) {
+	h := sha256.New()
+	err := readInput(path, func(r io.Reader) error {
+		_, err := io.Copy(h, r)
+		return err
+	})
+	return [32]byte(h.Sum(nil)), err
+}
+
+// stateSummary is the step and the exit status of a state file, as "faultproof vm witness" prints them.
+type stateSummary struct {
+	Step     uint64 `json:"step"`
+	Exited   bool   `json:"exited"`
+	ExitCode uint8  `json:"exitCode"`
+}
+
+// summary reads the step and exit status of the state file at path with "faultproof vm witness".
+func (b *benchVMSetup) summary(path string) (*stateSummary, error) {
+	cmd := exec.Command(b.self, "vm", "witness", "--input", path)
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("vm witness of %s: %w", filepath.Base(path), err)
+	}
+	var sum stateSummary
+	if err := json.Unmarshal(out, &sum); err != nil {
+		return nil, fmt.Errorf("vm witness of %s: %w", filepath.Base(path), err)
+	}
+	return &sum, nil
 }
 
 // processes runs rounds whole processes of a VM on the state (see process).
@@ -346,11 +387,14 @@ func (b *benchVMSetup) process(res *benchVMResult, name, bin string, prefix []st
 	if err != nil {
 		return err
 	}
-	final, err := vm.LoadStateFile(out)
+	final, err := b.summary(out)
 	if err != nil {
 		return fmt.Errorf("reading %s's output state: %w", name, err)
 	}
-	digest := stateFileDigest(final)
+	digest, err := stateFileDigestOf(out)
+	if err != nil {
+		return fmt.Errorf("reading %s's output state: %w", name, err)
+	}
 	if round > 0 && (final.Step != res.steps || digest != res.hash) {
 		return fmt.Errorf("%s round %d ended at step %d in state %x, round 1 at step %d in state %x", name, round+1, final.Step, digest, res.steps, res.hash)
 	}
@@ -393,10 +437,18 @@ func runBenchProcess(bin string, args ...string) (*benchProcess, error) {
 		if i := strings.LastIndexByte(last, '\n'); i >= 0 {
 			last = last[i+1:]
 		}
-		return nil, fmt.Errorf("%s %s: %w (last output: %q)", filepath.Base(bin), args[0], err, truncateText(last, 300))
+		return nil, &childFailure{fmt.Errorf("%s %s: %w (last output: %q)", filepath.Base(bin), args[0], err, truncateText(last, 300)), last}
 	}
 	return &benchProcess{ProcessState: cmd.ProcessState, wall: wall}, nil
 }
+
+// childFailure is a process of bench vm that failed, with its last line of output.
+type childFailure struct {
+	error
+	lastLine string
+}
+
+func (f *childFailure) Unwrap() error { return f.error }
 
 // noPreimages is the pre-image oracle of bench vm without a server: it drops hints and fails a
 // pre-image request.
