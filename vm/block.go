@@ -7,18 +7,21 @@ import (
 
 // This file holds the block executor of Run's fast path. The instructions of
 // a code page are decoded once, on first execution, into ops whose register
-// indexes and immediates are ready to use; a block is a run of decoded
+// indexes and immediates are ready to use. A block is a run of decoded
 // instructions that executes without leaving the executor: straight-line
-// instructions, possibly ended by a branch or jump together with its delay
-// slot. The executor keeps the PC in a local and counts the block's steps at
-// its end, so an instruction costs one dispatch on its op kind.
+// instructions and conditional branches whose delay slot is empty (side
+// exits: the block goes on when they are not taken), ended by the first
+// other branch or jump together with its delay slot. The executor keeps the
+// PC in a local and counts the block's steps at its end, so an instruction
+// costs one dispatch on its op kind. runOps is the executor in Go;
+// block_amd64.s is the same in assembly (see block_asm.go).
 //
 // A store into a page with decoded code drops the page's decoded code (see
-// Memory.setWord); a block that wrote to its own page stops after the store.
-// Instructions the executor does not decode (syscalls, load-linked and
-// store-conditional, unaligned loads and stores, divisions, which can fail,
-// branches that link, invalid instructions) end a block before them: runBatch
-// leaves them to its instruction-at-a-time path or to step.
+// Memory.writeWord); a block that wrote to its own page stops after the
+// store. Instructions the executor does not decode (syscalls, load-linked
+// and store-conditional, unaligned loads and stores, divisions, which can
+// fail, branches that link, invalid instructions) end a block before them:
+// runBatch leaves them to its instruction-at-a-time path or to step.
 
 const (
 	insnsPerPage = PageSize / 4

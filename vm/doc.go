@@ -15,9 +15,10 @@
 //     hashing (state.go, thread.go, serialize.go);
 //   - the interpreter: instructions, syscalls and thread scheduling
 //     (instructions.go, syscalls.go, mips.go), and Run's fast path, which
-//     runs blocks of code decoded once per page (block.go), other common
-//     instructions one at a time, and leaves everything else to the
-//     reference step (run_fast.go);
+//     runs blocks of code decoded once per page (block.go; in assembly on
+//     amd64, block_asm.go and block_amd64.s), other common instructions
+//     one at a time, and leaves everything else to the reference step
+//     (run_fast.go);
 //   - the pre-image oracle the VM talks to (oracle.go), over the channels
 //     and file descriptors of package preimage, its only dependency here;
 //   - step witnesses for on-chain proofs (witness.go);
@@ -32,5 +33,6 @@
 // vmtest (builds the test guest programs of testdata/guest). The CLI
 // (faultproof vm) is in cmd/faultproof.
 //
-// A VM is not safe for concurrent use.
+// docs/vm.md describes the fast path's design, what it costs and where its
+// ceiling is. A VM is not safe for concurrent use.
 package vm
