@@ -137,7 +137,8 @@ Step patterns (--proof-at, --snapshot-at, --stop-at, --info-at) are checked agai
 each step. A proof at step N proves the step from N to N+1.
 
 The exit code is 0 when the run ends, whatever the program's exit code (it is in the final state and in the
-last log line); 2 when the run fails, including a failure of the pre-image server.`,
+last log line, which has the final state's hash too with --log.level debug: it costs a merkleization, which
+Cannon's run does not make); 2 when the run fails, including a failure of the pre-image server.`,
 	Flags: append([]cli.Flag{
 		vmRunInputFlag, vmRunOutputFlag,
 		vmRunProofAtFlag, vmRunProofFmtFlag,
@@ -381,9 +382,13 @@ func vmRun(ctx *cli.Context) error {
 	}
 	log.Info("Loaded input state", "input", ctx.Path(vmRunInputFlag.Name), "version", s.Version,
 		"step", s.Step, "exited", s.Exited)
-	// The final state is hashed for the last log line: most pages a run never writes, and they are hashed
-	// now, next to the run.
-	s.Memory.HashInBackground()
+	// The final state's hash costs a merkleization, which Cannon's run does not make: the last log line
+	// has it at debug level only, as --info-at's lines. Then most pages, which a run never writes, are
+	// hashed now, next to the run.
+	hashFinal := log.Root().Enabled(context.Background(), log.LevelDebug)
+	if hashFinal {
+		s.Memory.HashInBackground()
+	}
 	guestOut := newLineLogger(log.Root().With("module", "guest", "stream", "stdout"), "Guest output")
 	guestErr := newLineLogger(log.Root().With("module", "guest", "stream", "stderr"), "Guest output")
 	oracle := newHostOracle(host)
@@ -431,13 +436,18 @@ func vmRun(ctx *cli.Context) error {
 		}
 	}
 
-	// The final state's hash, for the log, is computed while the state is written: memory hashing may
-	// run next to the serialization, which only reads the memory.
+	// The final state's hash is computed while the state is written: memory hashing may run next to the
+	// serialization, which only reads the memory.
 	hashed := make(chan common.Hash, 1)
-	go func() { hashed <- s.Hash() }()
+	if hashFinal {
+		go func() { hashed <- s.Hash() }()
+	}
 	err = writeState(output, s)
 	log.Debug("Wrote the final state", "output", output, "err", err)
-	finalHash := <-hashed
+	var kv []any
+	if hashFinal {
+		kv = append(kv, "state", (<-hashed).Hex())
+	}
 	if err != nil {
 		return fmt.Errorf("failed to write state output: %w", err)
 	}
@@ -452,8 +462,9 @@ func vmRun(ctx *cli.Context) error {
 	if s.Exited {
 		status = fmt.Sprintf("exited, exit code %d", s.ExitCode)
 	}
-	log.Info("Execution stopped: "+status, "exited", s.Exited, "code", s.ExitCode, "step", s.Step,
-		"steps", steps, "ips", ips(steps, elapsed), "state", finalHash.Hex(), "output", output)
+	kv = append([]any{"exited", s.Exited, "code", s.ExitCode, "step", s.Step, "steps", steps, "ips", ips(steps, elapsed)},
+		append(kv, "output", output)...)
+	log.Info("Execution stopped: "+status, kv...)
 	return nil
 }
 

@@ -400,6 +400,7 @@ func TestVMCommands(t *testing.T) {
 		require.Contains(t, stderr, "preimages=6")
 		require.NotContains(t, lineWith(t, stderr, "step=500,000"), "state=", "no state hash at info level")
 		require.Contains(t, stderr, "exited, exit code 0")
+		require.NotContains(t, lineWith(t, stderr, "Execution stopped"), "state=", "no final state hash at info level")
 
 		// Stop at the first keccak pre-image read.
 		_, stderr = vmCLIOK(t, append([]string{"vm", "run", "--input", state, "--output", out, "--meta", "", "--stop-at-preimage-type", "keccak"}, b.hostArgs(t)...)...)
