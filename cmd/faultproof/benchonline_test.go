@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/log"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/devnet"
 	"github.com/faultproof/faultproof/host"
@@ -23,20 +24,14 @@ func BenchmarkOnlineClaim(b *testing.B) {
 	log.SetDefault(log.NewLogger(log.DiscardHandler()))
 	defer log.SetDefault(root)
 	d, err := devnet.New(devnet.Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	srv, err := devnet.Serve(ctx, d, "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	defer srv.Close()
 	disputes, err := demoDisputes(d)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	dp := disputes[0]
 	blocks := float64(dp.claimBlock - dp.agreed)
 	for _, fast := range []bool{false, true} {
@@ -52,7 +47,7 @@ func BenchmarkOnlineClaim(b *testing.B) {
 				cfg.DataDir, cfg.DataFormat = filepath.Join(dir, fmt.Sprint(i)), kvstore.FormatPebble
 				run, err := runOnline(ctx, srv, cfg)
 				if err != nil || run.code != dp.want {
-					b.Fatalf("run %d: exit %d, %v", i, run.code, err)
+					require.FailNow(b, fmt.Sprintf("run %d: exit %d, %v", i, run.code, err))
 				}
 				total, l2 = run.total, run.l2
 			}
@@ -66,20 +61,14 @@ func BenchmarkOnlineClaim(b *testing.B) {
 // requests) at the progress interval.
 func TestOnlineProgressLog(t *testing.T) {
 	d, err := devnet.New(devnet.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	srv, err := devnet.Serve(ctx, d, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer srv.Close()
 	disputes, err := demoDisputes(d)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var buf syncBuffer
 	root := log.Root()
 	log.SetDefault(log.NewLogger(log.NewTerminalHandlerWithLevel(&buf, log.LevelInfo, false)))
@@ -93,16 +82,14 @@ func TestOnlineProgressLog(t *testing.T) {
 	cfg.DataDir, cfg.DataFormat = t.TempDir(), kvstore.FormatPebble
 	run, err := runOnline(ctx, srv, cfg)
 	if err != nil || run.code != 0 {
-		t.Fatalf("exit %d, %v", run.code, err)
+		require.FailNow(t, fmt.Sprintf("exit %d, %v", run.code, err))
 	}
 	out := buf.String()
 	n := strings.Count(out, "Fetching preimages")
 	if n < 2 || !strings.Contains(out, "stored=") || !strings.Contains(out, "requests=") {
-		t.Fatalf("want progress lines, got %d in:\n%s", n, out)
+		require.FailNow(t, fmt.Sprintf("want progress lines, got %d in:\n%s", n, out))
 	}
 	// After the run, no more progress lines.
 	time.Sleep(100 * time.Millisecond)
-	if strings.Count(buf.String(), "Fetching preimages") != n {
-		t.Fatal("progress logged after the prefetcher closed")
-	}
+	require.Equal(t, n, strings.Count(buf.String(), "Fetching preimages"), "progress logged after the prefetcher closed")
 }
