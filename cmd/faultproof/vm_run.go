@@ -23,6 +23,7 @@ import (
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/urfave/cli/v2"
 
+	"github.com/faultproof/faultproof/cmd/faultproof/internal/units"
 	"github.com/faultproof/faultproof/preimage"
 	"github.com/faultproof/faultproof/vm"
 )
@@ -435,7 +436,7 @@ func vmRun(ctx *cli.Context) error {
 		status = fmt.Sprintf("exited, exit code %d", s.ExitCode)
 	}
 	log.Info("Execution stopped: "+status, "exited", s.Exited, "code", s.ExitCode, "step", s.Step,
-		"steps", steps, "ips", ips(steps, elapsed), "state", s.Hash().Hex(), "output", output)
+		"steps", steps, "ips", units.PerSecond(steps, elapsed), "state", s.Hash().Hex(), "output", output)
 	return nil
 }
 
@@ -476,13 +477,6 @@ func newDebugInfo(m *vm.VM) *debugInfo {
 		ForcedPreemptionCount:        st.ForcedPreemptions,
 		IdleStepCountThread0:         st.IdleStepsThread0,
 	}
-}
-
-func ips(steps uint64, d time.Duration) float64 {
-	if d <= 0 {
-		return 0
-	}
-	return float64(steps) / d.Seconds()
 }
 
 // runChunk is the most steps run with vm.Run before checking for an interrupt (about 20ms).
@@ -640,9 +634,9 @@ func (r *runner) logInfo() {
 		"step", s.Step,
 		"pc", fmt.Sprintf("%08x", pc),
 		"insn", fmt.Sprintf("%08x", insn),
-		"ips", ips(s.Step-r.startStep, time.Since(r.start)),
+		"ips", units.PerSecond(s.Step-r.startStep, time.Since(r.start)),
 		"pages", s.Memory.PageCount(),
-		"mem", memoryUsage(uint64(s.Memory.PageCount()) * vm.PageSize),
+		"mem", units.Bytes(uint64(s.Memory.PageCount()) * vm.PageSize),
 		"name", r.cfg.meta.LookupSymbol(pc),
 		"preimages", requests,
 		"hints", r.oracle.nHints,
@@ -651,19 +645,6 @@ func (r *runner) logInfo() {
 		kv = append(kv, "state", s.Hash().Hex())
 	}
 	r.log.Info("processing", kv...)
-}
-
-// memoryUsage formats a byte count as Cannon's memory usage ("1.5 MiB").
-func memoryUsage(n uint64) string {
-	if n < 1024 {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(1024), 0
-	for m := n / 1024; m >= 1024; m /= 1024 {
-		div *= 1024
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // stepProof is Cannon's proof file: the step's pre- and post-state hashes, the encoded pre-state, the

@@ -1,9 +1,9 @@
-package main
+package bench
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,55 +15,22 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/log"
-	"github.com/urfave/cli/v2"
 
+	"github.com/faultproof/faultproof/cmd/faultproof/internal/demo"
+	"github.com/faultproof/faultproof/cmd/faultproof/internal/units"
 	"github.com/faultproof/faultproof/vm"
 )
 
-var (
-	benchVMELFFlag = &cli.PathFlag{
-		Name:      "elf",
-		Usage:     "The program to run: a 64-bit big-endian MIPS ELF (as for vm load-elf)",
-		TakesFile: true,
-		Required:  true,
-	}
-	benchVMCannonFlag = &cli.PathFlag{
-		Name:      "cannon",
-		Usage:     "A cannon binary to run the same program with, for comparison",
-		TakesFile: true,
-	}
-	benchVMStepsFlag = &cli.Uint64Flag{
-		Name:  "steps",
-		Usage: "Stop after this many steps (0: run the program to its exit)",
-	}
-	benchVMRoundsFlag = &cli.IntFlag{
-		Name:  "rounds",
-		Usage: "Runs of each VM; the median is reported",
-		Value: 3,
-	}
-)
-
-var benchVMCommand = &cli.Command{
-	Name:  "vm",
-	Usage: "Measure the VM's speed on a program, optionally against Cannon",
-	Description: `Loads --elf as vm load-elf does and runs it in process to its exit (or --steps steps), --rounds times,
-reporting the median steps, seconds and steps per second, and the process's peak memory (max RSS). Loading
-is not timed. Pre-image requests fail: the program must run without a pre-image server.
-
-With --cannon, it also runs "<cannon> load-elf" and then, --rounds times, "<cannon> run --stop-at =N
---info-at never" on the same program, with N our run's final step (or --steps), so that both VMs do the
-same work; it fails unless Cannon's final step and state hash are ours. Cannon's time is the wall time of
-its run process minus that process's fixed cost (start-up, loading the state, writing the output state),
-measured as the median of --rounds runs with --stop-at =0; the raw process time is reported too. Cannon's
-peak memory is the largest max RSS of its run processes. The last line is the ratio of our steps per
-second to Cannon's.`,
-	Flags:  append([]cli.Flag{benchVMELFFlag, benchVMCannonFlag, benchVMStepsFlag, benchVMRoundsFlag}, logFlags...),
-	Before: setupLogging,
-	Action: runBenchVM,
+// VMOptions say what 'bench vm' runs.
+type VMOptions struct {
+	ELF    string // a 64-bit big-endian MIPS ELF, loaded as vm load-elf does
+	Cannon string // a cannon binary to run the same program with; "" for none
+	Steps  uint64 // stop after this many steps; 0 runs the program to its exit
+	Rounds int    // runs of each VM; the median is reported
 }
 
-// benchVMResult is one VM's measurements over the rounds.
-type benchVMResult struct {
+// vmResult is one VM's measurements over the rounds.
+type vmResult struct {
 	steps   uint64
 	times   []time.Duration
 	walls   []time.Duration // Cannon: the whole run processes' wall times (times are net of the fixed cost)
@@ -73,49 +40,48 @@ type benchVMResult struct {
 	hash    [32]byte
 }
 
-func (r *benchVMResult) median() time.Duration { return median(r.times) }
+func (r *vmResult) median() time.Duration { return median(r.times) }
 
-func (r *benchVMResult) stepsPerSecond() float64 { return ips(r.steps, r.median()) }
+func (r *vmResult) stepsPerSecond() float64 { return units.PerSecond(r.steps, r.median()) }
 
-func runBenchVM(ctx *cli.Context) error {
-	if ctx.NArg() > 0 {
-		return fmt.Errorf("%w: %v", errNoArgs, ctx.Args().Slice())
+// VM runs the ELF in process with the vm package to its exit (or o.Steps steps), o.Rounds times, loading
+// is not timed; with o.Cannon it runs Cannon's binary on the same program for the same steps and fails
+// unless Cannon ends in our state. It writes the median steps, seconds, steps per second and peak memory
+// of each to out, and with Cannon the ratio of our steps per second to Cannon's.
+func VM(o VMOptions, out io.Writer) error {
+	if o.Rounds < 1 {
+		return fmt.Errorf("invalid --rounds %d: must be at least 1", o.Rounds)
 	}
-	rounds, maxSteps := ctx.Int(benchVMRoundsFlag.Name), ctx.Uint64(benchVMStepsFlag.Name)
-	if rounds < 1 {
-		return fmt.Errorf("invalid --%s %d: must be at least 1", benchVMRoundsFlag.Name, rounds)
-	}
-	elfPath := ctx.Path(benchVMELFFlag.Name)
-	data, err := os.ReadFile(elfPath)
+	data, err := os.ReadFile(o.ELF)
 	if err != nil {
-		return fmt.Errorf("failed to open ELF file %q: %w", elfPath, err)
+		return fmt.Errorf("failed to open ELF file %q: %w", o.ELF, err)
 	}
 	if _, _, err := vm.LoadProgram(data); err != nil {
-		return fmt.Errorf("ELF file %q: %w", elfPath, err)
+		return fmt.Errorf("ELF file %q: %w", o.ELF, err)
 	}
-	cannon := ctx.Path(benchVMCannonFlag.Name)
+	cannon := o.Cannon
 	if cannon != "" {
 		// Fail before the measurements if the binary cannot be run at all.
 		if cannon, err = exec.LookPath(cannon); err != nil {
-			return fmt.Errorf("invalid --%s: %w", benchVMCannonFlag.Name, err)
+			return fmt.Errorf("invalid --cannon: %w", err)
 		}
 	}
 
-	ours, err := benchOurs(data, maxSteps, rounds)
+	ours, err := benchOurs(data, o.Steps, o.Rounds)
 	if err != nil {
 		return err
 	}
-	var theirs, overhead *benchVMResult
+	var theirs, overhead *vmResult
 	if cannon != "" {
-		if theirs, overhead, err = benchCannon(cannon, elfPath, ours, rounds); err != nil {
+		if theirs, overhead, err = benchCannon(cannon, o.ELF, ours, o.Rounds); err != nil {
 			return err
 		}
 	}
 
-	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(w, "program %s, %d rounds\n", filepath.Base(elfPath), rounds)
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "program %s, %d rounds\n", filepath.Base(o.ELF), o.Rounds)
 	fmt.Fprintln(w, "VM\tSTEPS\tSECONDS\tMIN\tMAX\tSTEPS/S\tPEAK RSS (MiB)\tEND")
-	row := func(name string, r *benchVMResult) {
+	row := func(name string, r *vmResult) {
 		end := "stopped"
 		if r.exited {
 			end = fmt.Sprintf("exit %d", r.exit)
@@ -126,7 +92,7 @@ func runBenchVM(ctx *cli.Context) error {
 	row("ours", ours)
 	if theirs != nil {
 		row("cannon", theirs)
-		row("cannon (whole process)", &benchVMResult{steps: theirs.steps, times: theirs.walls, peakRSS: theirs.peakRSS, exited: theirs.exited, exit: theirs.exit})
+		row("cannon (whole process)", &vmResult{steps: theirs.steps, times: theirs.walls, peakRSS: theirs.peakRSS, exited: theirs.exited, exit: theirs.exit})
 		fmt.Fprintf(w, "cannon process fixed cost (--stop-at =0)\t\t%.3f\t%.3f\t%.3f\t\t%.1f\t\n", overhead.median().Seconds(),
 			slices.Min(overhead.times).Seconds(), slices.Max(overhead.times).Seconds(), float64(overhead.peakRSS)/(1<<20))
 	}
@@ -134,23 +100,23 @@ func runBenchVM(ctx *cli.Context) error {
 		return err
 	}
 	if theirs != nil {
-		fmt.Printf("ratio ours/cannon steps/s: %.2f\n", ours.stepsPerSecond()/theirs.stepsPerSecond())
+		fmt.Fprintf(out, "ratio ours/cannon steps/s: %.2f\n", ours.stepsPerSecond()/theirs.stepsPerSecond())
 	}
 	return nil
 }
 
 // benchOurs runs the program rounds times with the vm package, loading it afresh for each round.
-func benchOurs(data []byte, maxSteps uint64, rounds int) (*benchVMResult, error) {
-	res := &benchVMResult{}
+func benchOurs(data []byte, maxSteps uint64, rounds int) (*vmResult, error) {
+	res := &vmResult{}
 	for i := 0; i < rounds; i++ {
 		s, _, err := vm.LoadProgram(data)
 		if err != nil {
 			return nil, err
 		}
 		runtime.GC() // leave the previous round's garbage out of this one
-		r := &runner{state: s, vm: vm.NewVM(s, noPreimages{}, nil, nil), log: log.Root()}
+		m := vm.NewVM(s, noPreimages{}, nil, nil)
 		start := time.Now()
-		_, err = r.advance(maxSteps, false)
+		err = run(m, s, maxSteps)
 		elapsed := time.Since(start)
 		if err != nil {
 			return nil, err
@@ -160,22 +126,43 @@ func benchOurs(data []byte, maxSteps uint64, rounds int) (*benchVMResult, error)
 		}
 		res.steps, res.exited, res.exit = s.Step, s.Exited, s.ExitCode
 		res.times = append(res.times, elapsed)
-		log.Info("Ran the program", "vm", "ours", "round", i+1, "steps", s.Step, "seconds", elapsed.Seconds(), "ips", ips(s.Step, elapsed))
+		log.Info("Ran the program", "vm", "ours", "round", i+1, "steps", s.Step, "seconds", elapsed.Seconds(), "ips", units.PerSecond(s.Step, elapsed))
 		if i == rounds-1 {
 			res.hash = s.Hash()
 		}
 	}
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
-		res.peakRSS = ru.Maxrss * 1024
-	}
+	res.peakRSS = peakRSS()
 	return res, nil
+}
+
+// run runs m for maxSteps steps (0: to the program's exit). A preimage request, which noPreimages refuses
+// with a panic mid-step, and any other panic of the VM become the error.
+func run(m *vm.VM, s *vm.State, maxSteps uint64) (err error) {
+	pc := func() uint64 {
+		if t := s.CurrentThread(); t != nil {
+			return t.Cpu.PC
+		}
+		return 0
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			if refused, ok := p.(errNoPreimages); ok {
+				err = fmt.Errorf("failed at step %d (PC: %08x): %w", s.Step-1, pc(), refused)
+				return
+			}
+			err = fmt.Errorf("failed at step %d (PC: %08x): internal VM error: %v", s.Step-1, pc(), p)
+		}
+	}()
+	if err := m.Run(maxSteps); err != nil {
+		return fmt.Errorf("failed at step %d (PC: %08x): %w", s.Step-1, pc(), err)
+	}
+	return nil
 }
 
 // benchCannon runs the program with the cannon binary: load-elf once, then rounds runs of zero steps (the
 // process's fixed cost) and rounds runs of ours.steps steps. The times of the result are net of the fixed
 // cost.
-func benchCannon(cannon, elfPath string, ours *benchVMResult, rounds int) (res, overhead *benchVMResult, err error) {
+func benchCannon(cannon, elfPath string, ours *vmResult, rounds int) (res, overhead *vmResult, err error) {
 	dir, err := os.MkdirTemp("", "faultproof-bench-vm")
 	if err != nil {
 		return nil, nil, err
@@ -214,7 +201,7 @@ func benchCannon(cannon, elfPath string, ours *benchVMResult, rounds int) (res, 
 		return final, ps.wall, rss, nil
 	}
 
-	overhead = &benchVMResult{}
+	overhead = &vmResult{}
 	for i := 0; i < rounds; i++ {
 		final, wall, rss, err := run(0)
 		if err != nil {
@@ -228,7 +215,7 @@ func benchCannon(cannon, elfPath string, ours *benchVMResult, rounds int) (res, 
 	}
 	fixed := overhead.median()
 
-	res = &benchVMResult{steps: ours.steps}
+	res = &vmResult{steps: ours.steps}
 	for i := 0; i < rounds; i++ {
 		final, wall, rss, err := run(ours.steps)
 		if err != nil {
@@ -269,20 +256,25 @@ func runCannon(cannon string, args ...string) (*cannonProcess, error) {
 	err := cmd.Run()
 	wall := time.Since(start)
 	if err != nil {
-		last := strings.TrimSpace(out.String())
-		if i := strings.LastIndexByte(last, '\n'); i >= 0 {
-			last = last[i+1:]
+		last := demo.LastLine(out.String())
+		if len(last) > 300 {
+			last = strings.ToValidUTF8(last[:300], "") + "..."
 		}
-		return nil, fmt.Errorf("cannon %s: %w (last output: %q)", args[0], err, truncateText(last, 300))
+		return nil, fmt.Errorf("cannon %s: %w (last output: %q)", args[0], err, last)
 	}
 	return &cannonProcess{ProcessState: cmd.ProcessState, wall: wall}, nil
 }
 
-// noPreimages is the pre-image oracle of bench vm: it drops hints and fails a pre-image request.
+// noPreimages is the preimage oracle of bench vm: it drops hints and refuses every preimage request.
 type noPreimages struct{}
+
+// errNoPreimages is noPreimages' refusal, raised as a panic because the VM's oracle cannot return errors.
+type errNoPreimages struct{ key [32]byte }
+
+func (e errNoPreimages) Error() string {
+	return fmt.Sprintf("bench vm serves no pre-images, but the program requested the pre-image of key %x", e.key)
+}
 
 func (noPreimages) Hint([]byte) {}
 
-func (noPreimages) GetPreimage(k [32]byte) []byte {
-	panic(oracleFailure{errors.New("bench vm serves no pre-images, but the program requested the pre-image of key " + fmt.Sprintf("%x", k))})
-}
+func (noPreimages) GetPreimage(k [32]byte) []byte { panic(errNoPreimages{k}) }
