@@ -2,11 +2,13 @@ package crosscheck
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"path/filepath"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/log"
+	"github.com/stretchr/testify/require"
 
 	"github.com/ethereum-optimism/optimism/cannon/mipsevm"
 	"github.com/ethereum-optimism/optimism/cannon/mipsevm/versions"
@@ -26,31 +28,24 @@ func TestDebugInfoMatchesCannon(t *testing.T) {
 			path := filepath.Join(dir, name)
 			cs, meta := cannonLoad(t, path)
 			var buf bytes.Buffer
-			if err := cs.Serialize(&buf); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, cs.Serialize(&buf))
 			var large versions.VersionedStateWithLargeICache
-			if err := large.Deserialize(&buf); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, large.Deserialize(&buf))
 			cvm := large.CreateVM(log.NewLogger(log.DiscardHandler()), vm.NewMemoryOracle(), io.Discard, io.Discard, meta)
 			cvm.EnableStats()
 			for !large.GetExited() {
-				if _, err := cannonStep(cvm, false); err != nil {
-					t.Fatalf("cannon step %d: %v", large.GetStep(), err)
-				}
+				_, err := cannonStep(cvm, false)
+				require.NoError(t, err, "cannon step %d", large.GetStep())
 			}
 			want := cvm.GetDebugInfo()
 			if want.RmwSuccessCount == 0 || want.ForcedPreemptionCount == 0 {
-				t.Fatalf("the guest exercises too little: %+v", want)
+				require.FailNow(t, fmt.Sprintf("the guest exercises too little: %+v", want))
 			}
 
 			ours, _ := ourLoad(t, path)
 			fast := vm.NewVM(ours, vm.NewMemoryOracle(), nil, nil)
 			fast.EnableStats()
-			if err := fast.Run(0); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, fast.Run(0))
 			compareDebugInfo(t, "Run", want, fast)
 
 			ours, _ = ourLoad(t, path)
@@ -66,9 +61,7 @@ func TestDebugInfoMatchesCannon(t *testing.T) {
 				default:
 					err = mixed.Run(uint64(i % 997))
 				}
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 			}
 			compareDebugInfo(t, "Step and Run", want, mixed)
 			t.Logf("%s: %+v", name, *want)
@@ -96,8 +89,7 @@ func compareDebugInfo(t *testing.T, how string, want *mipsevm.DebugInfo, m *vm.V
 		ForcedPreemptionCount:        st.ForcedPreemptions,
 		IdleStepCountThread0:         st.IdleStepsThread0,
 	}
-	if got != *want || uint64(want.MemoryUsed) != uint64(s.Memory.PageCount())*vm.PageSize || uint64(want.HighestICacheMissPC) != st.HighestICacheMissPC {
-		t.Fatalf("%s: debug info differs:\ncannon: %+v\nours:   %+v (memory %d, highest miss %#x)", how, *want, got,
-			uint64(s.Memory.PageCount())*vm.PageSize, st.HighestICacheMissPC)
-	}
+	require.Equal(t, *want, got, "%s: debug info differs", how)
+	require.Equal(t, uint64(want.MemoryUsed), uint64(s.Memory.PageCount())*vm.PageSize, "%s: memory used", how)
+	require.Equal(t, uint64(want.HighestICacheMissPC), st.HighestICacheMissPC, "%s: highest instruction cache miss", how)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/crosscheck/refbuild"
 	"github.com/faultproof/faultproof/devnet"
@@ -51,13 +52,11 @@ func dropInLinks(t *testing.T) string {
 func ourPrestate(t *testing.T) (string, common.Hash) {
 	t.Helper()
 	src, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	out := filepath.Join(t.TempDir(), "prestate")
 	printed := strings.TrimSpace(string(vmCLI(t, faultproofBinary(t), "prestate", "--out", out, "--src", src)))
 	if !regexp.MustCompile(`^0x03[0-9a-f]{62}$`).MatchString(printed) {
-		t.Fatalf("prestate printed %q", printed)
+		require.FailNow(t, fmt.Sprintf("prestate printed %q", printed))
 	}
 	return filepath.Join(out, "prestate.bin.gz"), common.HexToHash(printed)
 }
@@ -116,33 +115,25 @@ func TestOpChallengerDrivesFaultproof(t *testing.T) {
 					"--output-root", n.d.OutputRoot(block - 1).Hex(), "--claim", claim.root.Hex(), "--block", fmt.Sprint(block)}
 				start := time.Now()
 				var res driverTrace
-				if err := json.Unmarshal(vmCLI(t, driver, args...), &res); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, json.Unmarshal(vmCLI(t, driver, args...), &res))
 				t.Logf("op-challenger (%s host) in %s: root %s, first keccak pre-image at step %d, metrics %v",
 					kind, time.Since(start).Round(time.Millisecond), res.Root, res.PreimageStep, res.Metrics.Values)
-				if res.Prestate != prestateHash {
-					t.Fatalf("op-challenger's absolute prestate %s, faultproof prestate printed %s", res.Prestate, prestateHash)
-				}
-				if res.Status != claim.status {
-					t.Fatalf("root claim %s: status %d, want %d", res.Root, res.Status, claim.status)
-				}
+				require.Equal(t, prestateHash, res.Prestate, "op-challenger's absolute prestate %s, faultproof prestate printed %s", res.Prestate, prestateHash)
+				require.Equal(t, claim.status, res.Status, "root claim %s: status %d, want %d", res.Root, res.Status, claim.status)
 				if res.PreimageStep == 0 || !strings.HasPrefix(res.OracleKey, "0x02") || res.OracleLen == 0 {
-					t.Fatalf("no keccak pre-image step data: %+v", res)
+					require.FailNow(t, fmt.Sprintf("no keccak pre-image step data: %+v", res))
 				}
 				// The proof file op-challenger read, checked with the MIPS64 contract.
 				proof := filepath.Join(dir, "proofs", fmt.Sprintf("%d.json.gz", res.PreimageStep))
-				if out := string(vmCLI(t, faultproofBinary(t), "vm", "verify", "--proof", proof)); !strings.Contains(out, "ok post="+res.StepPost.Hex()) {
-					t.Fatalf("vm verify: %s, want post %s", out, res.StepPost)
-				}
+				out := string(vmCLI(t, faultproofBinary(t), "vm", "verify", "--proof", proof))
+				require.Contains(t, out, "ok post="+res.StepPost.Hex(), "vm verify: %s, want post %s", out, res.StepPost)
 				for _, name := range []string{"memory_used", "steps", "instruction_cache_miss_count", "rmw_success_count", "rmw_fail_count",
 					"max_steps_between_ll_and_sc", "reservation_invalidation_count", "forced_preemption_count", "idle_step_count_thread_0"} {
-					if _, ok := res.Metrics.Values[name]; !ok {
-						t.Fatalf("metric %s not recorded: %v", name, res.Metrics.Values)
-					}
+					_, ok := res.Metrics.Values[name]
+					require.True(t, ok, "metric %s not recorded: %v", name, res.Metrics.Values)
 				}
 				if res.Metrics.Values["steps"] == 0 || res.Metrics.Values["rmw_success_count"] == 0 || res.Metrics.Runs < 3 {
-					t.Fatalf("metrics: %+v", res.Metrics)
+					require.FailNow(t, fmt.Sprintf("metrics: %+v", res.Metrics))
 				}
 			})
 		}
@@ -176,11 +167,9 @@ func TestOpChallengerRunTrace(t *testing.T) {
 				Failures []string `json:"failures"`
 				Claim    string   `json:"claim"`
 			}
-			if err := json.Unmarshal(vmCLI(t, driver, args...), &res); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, json.Unmarshal(vmCLI(t, driver, args...), &res))
 			if len(res.Failures) > 0 || len(res.Verified) == 0 {
-				t.Fatalf("run-trace: verified %q, failures %q", res.Verified, res.Failures)
+				require.FailNow(t, fmt.Sprintf("run-trace: verified %q, failures %q", res.Verified, res.Failures))
 			}
 			t.Logf("run-trace (%s): %s; the claim: %s", kind, res.Verified[0], res.Claim)
 		})
@@ -237,18 +226,12 @@ func (r *rollupNode) SafeHeadAtL1Block(l1 hexutil.Uint64) (*safeHeadResponse, er
 func serveRollupNode(t *testing.T, n *servedDevnet) string {
 	t.Helper()
 	l2, err := rpc.Dial(n.srv.L2URL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(l2.Close)
 	srv := rpc.NewServer()
-	if err := srv.RegisterName("optimism", &rollupNode{d: n.d, l2: l2}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, srv.RegisterName("optimism", &rollupNode{d: n.d, l2: l2}))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
 	t.Cleanup(func() { hs.Close(); srv.Stop() })

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // versionGuests are the guest programs run under every state version: the syscalls whose results differ
@@ -37,7 +39,7 @@ func runVMBinary(t *testing.T, bin string, args ...string) cliRun {
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("%s: %v", bin, err)
+		require.FailNow(t, fmt.Sprintf("%s: %v", bin, err))
 	}
 	return r
 }
@@ -50,13 +52,9 @@ func unzip(t *testing.T, path string) []byte {
 		return data
 	}
 	r, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
+	require.NoError(t, err, "%s", path)
 	out, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
+	require.NoError(t, err, "%s", path)
 	return out
 }
 
@@ -72,13 +70,9 @@ type witnessFields struct {
 func witnessFieldsOf(t *testing.T, bin, state string) witnessFields {
 	t.Helper()
 	r := runVMBinary(t, bin, "witness", "--input", state)
-	if r.code != 0 {
-		t.Fatalf("%s witness: exit %d: %s", filepath.Base(bin), r.code, r.stderr)
-	}
+	require.Equal(t, 0, r.code, "%s witness: exit %d: %s", filepath.Base(bin), r.code, r.stderr)
 	var w witnessFields
-	if err := json.Unmarshal([]byte(r.stdout), &w); err != nil {
-		t.Fatalf("%s witness printed %q: %v", filepath.Base(bin), r.stdout, err)
-	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &w), "%s witness printed %q", filepath.Base(bin), r.stdout)
 	return w
 }
 
@@ -95,9 +89,7 @@ func TestStateVersionsMatchTheirCannon(t *testing.T) {
 		t.Skip("builds Cannon of three optimism releases (minutes the first time, cached after)")
 	}
 	ours := filepath.Join(t.TempDir(), "cannon")
-	if err := os.Symlink(faultproofBinary(t), ours); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Symlink(faultproofBinary(t), ours))
 	guests := buildGuests(t, versionGuests...)
 	for _, rel := range cannonReleases {
 		t.Run(rel.name, func(t *testing.T) {
@@ -117,22 +109,19 @@ func compareVersionRun(t *testing.T, rel cannonRelease, cannon, ours, elf string
 	}
 	sameFile := func(what, name string) {
 		t.Helper()
-		if !bytes.Equal(unzip(t, path("cannon", name)), unzip(t, path("ours", name))) {
-			t.Fatalf("%s: %s differs", what, name)
-		}
+		require.Equal(t, unzip(t, path("ours", name)), unzip(t, path("cannon", name)), "%s: %s differs", what, name)
 	}
 
 	c, o := both(func(who string) []string {
 		return []string{"load-elf", "--type", rel.name, "--path", elf, "--out", path(who, "pre.bin.gz"), "--meta", path(who, "meta.json")}
 	})
 	if c.code != 0 || o.code != 0 {
-		t.Fatalf("load-elf: cannon exit %d (%s), ours exit %d (%s)", c.code, c.stderr, o.code, o.stderr)
+		require.FailNow(t, fmt.Sprintf("load-elf: cannon exit %d (%s), ours exit %d (%s)", c.code, c.stderr, o.code, o.stderr))
 	}
 	sameFile("load-elf", "pre.bin.gz")
 	sameFile("load-elf", "meta.json")
-	if data := unzip(t, path("ours", "pre.bin.gz")); data[0] != rel.version {
-		t.Fatalf("load-elf wrote version %d, want %d", data[0], rel.version)
-	}
+	data := unzip(t, path("ours", "pre.bin.gz"))
+	require.Equal(t, rel.version, data[0], "load-elf wrote version %d, want %d", data[0], rel.version)
 
 	run := func(who string, extra ...string) []string {
 		return append([]string{"run", "--input", path(who, "pre.bin.gz"), "--meta", "", "--info-at", "never"}, extra...)
@@ -141,47 +130,35 @@ func compareVersionRun(t *testing.T, rel cannonRelease, cannon, ours, elf string
 		return run(who, "--output", path(who, "final.bin.gz"), "--debug-info", path(who, "debug.json"))
 	})
 	if (c.code == 0) != (o.code == 0) {
-		t.Fatalf("run: cannon exit %d, ours exit %d\ncannon: %s\nours: %s", c.code, o.code, tail(c.stderr), tail(o.stderr))
+		require.FailNow(t, fmt.Sprintf("run: cannon exit %d, ours exit %d\ncannon: %s\nours: %s", c.code, o.code, tail(c.stderr), tail(o.stderr)))
 	}
 	var last uint64 // the last step of the run: the final step, or the one both fail at
 	if o.code != 0 {
 		m := ourFailingStep.FindStringSubmatch(o.stderr)
-		if m == nil {
-			t.Fatalf("our run failed without naming the step: %s", tail(o.stderr))
-		}
+		require.NotNil(t, m, "our run failed without naming the step: %s", tail(o.stderr))
 		failed, _ := strconv.ParseUint(m[1], 10, 64)
 		why := lastLine(o.stderr)
 		stop := fmt.Sprintf("=%d", failed)
 		c, o = both(func(who string) []string { return run(who, "--output", path(who, "final.bin.gz"), "--stop-at", stop) })
 		if c.code != 0 || o.code != 0 {
-			t.Fatalf("run to the failing step %d: cannon exit %d (%s), ours exit %d (%s)", failed, c.code, tail(c.stderr), o.code, tail(o.stderr))
+			require.FailNow(t, fmt.Sprintf("run to the failing step %d: cannon exit %d (%s), ours exit %d (%s)", failed, c.code, tail(c.stderr), o.code, tail(o.stderr)))
 		}
 		sameFile(fmt.Sprintf("state before the failing step %d", failed), "final.bin.gz")
 		// The failing step fails in Cannon too.
 		c, _ = both(func(who string) []string { return run(who, "--output", "", "--stop-at", fmt.Sprintf("=%d", failed+1)) })
-		if c.code == 0 {
-			t.Fatalf("cannon runs step %d, which fails in ours: %s", failed, tail(o.stderr))
-		}
+		require.NotEqual(t, 0, c.code, "cannon runs step %d, which fails in ours: %s", failed, tail(o.stderr))
 		t.Logf("both fail at step %d: %s", failed, why)
 		last = failed
 	} else {
 		sameFile("run", "final.bin.gz")
 		cw, ow := witnessFieldsOf(t, cannon, path("cannon", "final.bin.gz")), witnessFieldsOf(t, ours, path("ours", "final.bin.gz"))
-		if cw != ow {
-			t.Fatalf("witness of the final state differs:\ncannon: %+v\nours:   %+v", cw, ow)
-		}
+		require.Equal(t, ow, cw, "witness of the final state differs:\ncannon: %+v\nours:   %+v", cw, ow)
 		var info map[string]any
-		if err := json.Unmarshal(readFile(t, path("cannon", "debug.json")), &info); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, json.Unmarshal(readFile(t, path("cannon", "debug.json")), &info))
 		var ourInfo map[string]any
-		if err := json.Unmarshal(readFile(t, path("ours", "debug.json")), &ourInfo); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, json.Unmarshal(readFile(t, path("ours", "debug.json")), &ourInfo))
 		for k, v := range info {
-			if ourInfo[k] != v {
-				t.Fatalf("debug info %s: cannon %v, ours %v", k, v, ourInfo[k])
-			}
+			require.Equal(t, v, ourInfo[k], "debug info %s: cannon %v, ours %v", k, v, ourInfo[k])
 		}
 		t.Logf("exit code %d at step %d, final state %s; debug info: %d fields alike", ow.ExitCode, ow.Step, ow.WitnessHash, len(info))
 		last = ow.Step
@@ -194,7 +171,7 @@ func compareVersionRun(t *testing.T, rel cannonRelease, cannon, ours, elf string
 			"--snapshot-at", fmt.Sprintf("=%d", step), "--snapshot-fmt", path(who, "snap-%d.bin.gz"), "--stop-at", fmt.Sprintf("=%d", step+1))
 	})
 	if c.code != 0 || o.code != 0 {
-		t.Fatalf("run with a proof at %d: cannon exit %d (%s), ours exit %d (%s)", step, c.code, tail(c.stderr), o.code, tail(o.stderr))
+		require.FailNow(t, fmt.Sprintf("run with a proof at %d: cannon exit %d (%s), ours exit %d (%s)", step, c.code, tail(c.stderr), o.code, tail(o.stderr)))
 	}
 	// Identical but for Cannon's stale second memory proof in a step that reads no second word (see
 	// compareProofs).

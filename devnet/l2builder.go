@@ -28,8 +28,8 @@ import (
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rlp"
 
-	"github.com/faultproof/faultproof/client/mpt"
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 	"github.com/faultproof/faultproof/rollup"
 )
 
@@ -451,20 +451,11 @@ func (b *L2Builder) Build(n int) error {
 // the nodes of every transaction trie, and all state trie nodes and code op-geth holds.
 func (b *L2Builder) Preimages() (map[[32]byte][]byte, error) {
 	out := map[[32]byte][]byte{}
-	put := func(v []byte) { out[preimage.KeccakKeyOf(v).PreimageKey()] = v }
+	putKey := func(k preimage.Key, v []byte) { out[k.PreimageKey()] = v }
+	put := func(v []byte) { putKey(preimage.KeccakKeyOf(v), v) }
 	for _, blk := range b.blocks {
-		enc, err := rlp.EncodeToBytes(blk.Header())
-		if err != nil {
+		if err := layout.Block(putKey, blk); err != nil {
 			return nil, err
-		}
-		put(enc)
-		raw := make([][]byte, len(blk.Transactions()))
-		for i, tx := range blk.Transactions() {
-			raw[i] = mustEncode(tx)
-		}
-		_, nodes := mpt.WriteList(raw)
-		for _, n := range nodes {
-			put(n)
 		}
 	}
 	it := b.db.NewIterator(nil, nil)

@@ -16,6 +16,7 @@ import (
 	"github.com/faultproof/faultproof/devnet/devnettest"
 	"github.com/faultproof/faultproof/host/kvstore"
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
 var ecrecoverAddr = common.BytesToAddress([]byte{0x01})
@@ -118,7 +119,7 @@ func storeBlob(t *testing.T, kv kvstore.KV, ref devnettest.BlobRef, keyPreimages
 		if slices.Contains(skip, i) {
 			continue
 		}
-		key, in := l1.FieldElementKey(&ref.Commitment, i)
+		key, in := layout.FieldElementKey(&ref.Commitment, i)
 		require.NoError(t, kv.Put(common.Hash(key.PreimageKey()), ref.Blob[i*32:i*32+32]))
 		if keyPreimages {
 			require.NoError(t, kv.Put(common.Hash(preimage.KeccakKeyOf(in[:]).PreimageKey()), in[:]))
@@ -127,7 +128,7 @@ func storeBlob(t *testing.T, kv kvstore.KV, ref devnettest.BlobRef, keyPreimages
 }
 
 func blobElementKey(ref devnettest.BlobRef, i int) common.Hash {
-	key, _ := l1.FieldElementKey(&ref.Commitment, i)
+	key, _ := layout.FieldElementKey(&ref.Commitment, i)
 	return common.Hash(key.PreimageKey())
 }
 

@@ -1,6 +1,11 @@
 package vm
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
 
 // TestStatsLLSCDistance follows Cannon's rules for the load-linked to store-conditional distance: measured
 // per thread, only while the thread is among the last five to load-link, and forgotten at the
@@ -11,32 +16,26 @@ func TestStatsLLSCDistance(t *testing.T) {
 	s.storeConditional(1, 15, true)
 	s.storeConditional(1, 100, false) // no load-linked to measure from any more
 	if s.RMWSuccesses != 1 || s.RMWFailures != 1 || s.MaxStepsBetweenLLAndSC != 5 {
-		t.Fatalf("after one pair: %+v", s.Stats)
+		require.FailNow(t, fmt.Sprintf("after one pair: %+v", s.Stats))
 	}
 	s.loadLinked(2, 20)
 	s.loadLinked(2, 30) // a later load-linked of the same thread replaces the first
 	s.storeConditional(2, 37, true)
-	if s.MaxStepsBetweenLLAndSC != 7 {
-		t.Fatalf("re-linked: %d, want 7", s.MaxStepsBetweenLLAndSC)
-	}
+	require.Equal(t, uint64(7), s.MaxStepsBetweenLLAndSC, "re-linked: %d, want 7", s.MaxStepsBetweenLLAndSC)
 	// Six threads load-link: the first is forgotten, the others are measured.
 	for th := uint64(10); th < 16; th++ {
 		s.loadLinked(th, 100+th)
 	}
 	s.storeConditional(10, 1000, false)
-	if s.MaxStepsBetweenLLAndSC != 7 {
-		t.Fatalf("evicted thread measured: %d", s.MaxStepsBetweenLLAndSC)
-	}
+	require.Equal(t, uint64(7), s.MaxStepsBetweenLLAndSC, "evicted thread measured: %d", s.MaxStepsBetweenLLAndSC)
 	s.storeConditional(11, 1000, false)
-	if s.MaxStepsBetweenLLAndSC != 1000-111 {
-		t.Fatalf("thread 11: %d, want %d", s.MaxStepsBetweenLLAndSC, 1000-111)
-	}
+	require.Equal(t, uint64(1000-111), s.MaxStepsBetweenLLAndSC, "thread 11: %d, want %d", s.MaxStepsBetweenLLAndSC, 1000-111)
 	// Touching a thread makes it the most recent: 12 survives two new threads, 13 does not.
 	s.loadLinked(12, 500)
 	s.loadLinked(20, 501)
 	s.loadLinked(21, 502)
 	if s.findLL(12) < 0 || s.findLL(13) >= 0 {
-		t.Fatalf("LRU order: %+v", s.llSteps[:s.nLL])
+		require.FailNow(t, fmt.Sprintf("LRU order: %+v", s.llSteps[:s.nLL]))
 	}
 }
 
@@ -50,9 +49,7 @@ func TestStatsIdleThread0(t *testing.T) {
 	s.threadActivated(0, 35)
 	s.threadActivated(3, 40)
 	s.threadActivated(0, 41)
-	if s.IdleStepsThread0 != 25+1 {
-		t.Fatalf("idle steps %d, want 26", s.IdleStepsThread0)
-	}
+	require.Equal(t, uint64(25+1), s.IdleStepsThread0, "idle steps %d, want 26", s.IdleStepsThread0)
 }
 
 // TestStatsOnTheFastPath runs code above the 128 MiB cached region through Run: every step there is an
@@ -67,12 +64,10 @@ func TestStatsOnTheFastPath(t *testing.T) {
 	writeInsn(s.Memory, pc+32, 0x08000000|uint32(pc>>2)&0x03FF_FFFF)
 	m := NewVM(s, NewMemoryOracle(), nil, nil)
 	m.EnableStats()
-	if err := m.Run(SchedQuantum + 1); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, m.Run(SchedQuantum+1))
 	st := m.Stats()
 	if st.InstructionCacheMisses != SchedQuantum || st.HighestICacheMissPC != pc+36 || st.ForcedPreemptions != 1 {
-		t.Fatalf("stats %+v, want %d misses up to %#x and one preemption", st, SchedQuantum, pc+36)
+		require.FailNow(t, fmt.Sprintf("stats %+v, want %d misses up to %#x and one preemption", st, SchedQuantum, pc+36))
 	}
 
 	// The same code below 128 MiB has no misses, and without EnableStats nothing is counted.
@@ -83,12 +78,9 @@ func TestStatsOnTheFastPath(t *testing.T) {
 	writeInsn(low.Memory, 0x10000+32, 0x08000000|0x10000>>2)
 	m = NewVM(low, NewMemoryOracle(), nil, nil)
 	m.EnableStats()
-	if err := m.Run(1000); err != nil {
-		t.Fatal(err)
-	}
-	if st := m.Stats(); st.InstructionCacheMisses != 0 {
-		t.Fatalf("misses below 128 MiB: %+v", st)
-	}
+	require.NoError(t, m.Run(1000))
+	st = m.Stats()
+	require.Equal(t, uint64(0), st.InstructionCacheMisses, "misses below 128 MiB: %+v", st)
 }
 
 // TestStatsReservationInvalidation: a store to the reserved word clears the reservation and counts;
@@ -101,11 +93,9 @@ func TestStatsReservationInvalidation(t *testing.T) {
 	)
 	th.Registers[regA0] = 0x2000
 	m.EnableStats()
-	if err := m.Run(3); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, m.Run(3))
 	st := m.Stats()
 	if st.ReservationInvalidations != 1 || st.RMWFailures != 1 || st.RMWSuccesses != 0 || st.MaxStepsBetweenLLAndSC != 2 {
-		t.Fatalf("stats %+v", st)
+		require.FailNow(t, fmt.Sprintf("stats %+v", st))
 	}
 }

@@ -1,8 +1,10 @@
 package vm
 
 import (
-	"errors"
+	"fmt"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // versionVM returns a VM running a state of version v whose thread is about to execute insn, with the
@@ -25,17 +27,16 @@ func TestVersionNames(t *testing.T) {
 	}{{"multithreaded64-3", 6}, {"multithreaded64-4", 7}, {"multithreaded64-5", 8}} {
 		got, err := ParseVersion(tc.name)
 		if err != nil || got != tc.v || tc.v.String() != tc.name || !tc.v.Supported() {
-			t.Fatalf("%s: parsed %d, %v; %d is %q", tc.name, got, err, tc.v, tc.v.String())
+			require.FailNow(t, fmt.Sprintf("%s: parsed %d, %v; %d is %q", tc.name, got, err, tc.v, tc.v.String()))
 		}
 	}
 	for _, name := range []string{"multithreaded64-2", "multithreaded", "singlethreaded-2", "mt64", ""} {
-		if _, err := ParseVersion(name); !errors.Is(err, ErrUnsupportedVersion) {
-			t.Fatalf("%q: %v", name, err)
-		}
+		_, err := ParseVersion(name)
+		require.ErrorIs(t, err, ErrUnsupportedVersion, "%q: %v", name, err)
 	}
 	for _, v := range []Version{0, 1, 2, 3, 4, 5, 9, 255} {
 		if v.Supported() {
-			t.Fatalf("version %d supported", v)
+			require.FailNow(t, fmt.Sprintf("version %d supported", v))
 		}
 	}
 }
@@ -100,16 +101,12 @@ func TestVersionRules(t *testing.T) {
 				m, th := versionVM(v, tc.insn, tc.regs)
 				err := stepBoth(t, m)
 				if want.err != nil {
-					if !errors.Is(err, want.err) {
-						t.Fatalf("got %v, want %v", err, want.err)
-					}
+					require.ErrorIs(t, err, want.err, "got %v, want %v", err, want.err)
 					return
 				}
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				if th.Registers[regV0] != want.v0 || th.Registers[regA3] != want.a3 {
-					t.Fatalf("v0, a3 = %#x, %#x, want %#x, %#x", th.Registers[regV0], th.Registers[regA3], want.v0, want.a3)
+					require.FailNow(t, fmt.Sprintf("v0, a3 = %#x, %#x, want %#x, %#x", th.Registers[regV0], th.Registers[regA3], want.v0, want.a3))
 				}
 			})
 		}
@@ -124,23 +121,19 @@ func TestVersionRulesOnTheFastPath(t *testing.T) {
 		m, th := versionVM(v, dclz, map[int]uint64{regA0: 1})
 		err := m.Run(1)
 		if v == MultiThreaded64v3 {
-			if !errors.Is(err, ErrInvalidInstruction) {
-				t.Fatalf("%s: %v", v, err)
-			}
+			require.ErrorIs(t, err, ErrInvalidInstruction, "%s: %v", v, err)
 			continue
 		}
 		if err != nil || th.Registers[regV0] != 63 {
-			t.Fatalf("%s: %v, v0 = %d", v, err, th.Registers[regV0])
+			require.FailNow(t, fmt.Sprintf("%s: %v, v0 = %d", v, err, th.Registers[regV0]))
 		}
 	}
 }
 
 func TestUnsupportedVersionDoesNotRun(t *testing.T) {
 	m, _ := versionVM(5, syscallInsn, nil)
-	if err := m.Run(1); !errors.Is(err, ErrUnsupportedVersion) {
-		t.Fatalf("Run: %v", err)
-	}
-	if _, err := m.Step(true); !errors.Is(err, ErrUnsupportedVersion) {
-		t.Fatalf("Step: %v", err)
-	}
+	err := m.Run(1)
+	require.ErrorIs(t, err, ErrUnsupportedVersion, "Run: %v", err)
+	_, err = m.Step(true)
+	require.ErrorIs(t, err, ErrUnsupportedVersion, "Step: %v", err)
 }

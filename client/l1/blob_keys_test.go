@@ -6,6 +6,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/crypto/kzg4844"
 	"github.com/ethereum/go-ethereum/params"
+	"github.com/faultproof/faultproof/preimage/layout"
 	"github.com/stretchr/testify/require"
 )
 
@@ -20,7 +21,7 @@ func TestBlobKeyerMatchesFieldElementKey(t *testing.T) {
 	var got [32]byte
 	for i := range params.BlobTxFieldElementsPerBlob {
 		keyer.key(i, &got)
-		want, _ := FieldElementKey(&commitment, i)
+		want, _ := layout.FieldElementKey(&commitment, i)
 		require.Equal(t, want.PreimageKey(), got, "field element %d: key %x, want %x", i, got, want.PreimageKey())
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/urfave/cli/v2"
 
+	"github.com/faultproof/faultproof/cmd/faultproof/internal/inprocess"
 	"github.com/faultproof/faultproof/host"
 	"github.com/faultproof/faultproof/host/bundle"
 	"github.com/faultproof/faultproof/host/kvstore"
@@ -258,9 +259,9 @@ func runBundle(ctx *cli.Context) error {
 	cfg.ExecCmd = ctx.String(execFlag.Name)
 	cfg.ServerMode = ctx.Bool(serverFlag.Name)
 	log.Info("Loaded bundle", "path", path, "preimages", n, "source", m.Source, "datadir", datadir)
-	program := inProcessProgram
+	program := inprocess.Program
 	if cfg.Interop != nil {
-		program = inProcessInteropProgram
+		program = inprocess.InteropProgram
 	}
 	h := host.New(log.Root(), cfg, program)
 	return runHostWithMetrics(ctx, h)

@@ -1,16 +1,20 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/urfave/cli/v2"
 
+	"github.com/faultproof/faultproof/cmd/faultproof/internal/demo"
 	"github.com/faultproof/faultproof/devnet"
 )
 
@@ -46,6 +50,10 @@ var devnetConfigsCommand = &cli.Command{
 		return w.Flush()
 	},
 }
+
+// interopFlag makes 'devnet serve' and 'demo' use an interop devnet: several L2 chains on one L1 in one
+// dependency set, --config naming an interop configuration.
+var interopFlag = &cli.BoolFlag{Name: "interop", Usage: "Several L2 chains in one dependency set, with cross-chain messages (--config names an interop configuration, default \"interop\")"}
 
 // devnetFlags pick the devnet of 'devnet serve' and 'demo': a named configuration, changed by the other
 // flags that are set.
@@ -182,7 +190,7 @@ func runDevnetServe(ctx *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("devnet: %w", err)
 	}
-	if err := writeDemoConfigs(dir, d); err != nil {
+	if err := demo.WriteConfigs(dir, d); err != nil {
 		return err
 	}
 	if sigCtx.Err() != nil { // interrupted while building
@@ -205,6 +213,53 @@ func runDevnetServe(ctx *cli.Context) error {
 		filepath.Join(dir, "rollup.json"), filepath.Join(dir, "genesis-l2.json"), filepath.Join(dir, "genesis-l1.json"),
 		srv.L1URL(), srv.L2URL(), srv.BeaconURL(), filepath.Join(dir, "preimages"),
 		d.L1Head().Hash(), d.L2Block(agreed).Hash(), d.OutputRoot(agreed), d.OutputRoot(head), head)
+
+	<-srv.Done() // the signal context ends it
+	fmt.Fprintln(os.Stderr, "Devnet server stopped")
+	return srv.Close()
+}
+
+// serveInterop is 'devnet serve --interop'.
+func serveInterop(ctx *cli.Context, sigCtx context.Context, cfg devnet.Config, addr, dir string) error {
+	start := time.Now()
+	fmt.Fprintf(os.Stderr, "Building the interop devnet (configuration %s)...\n", devnetConfigName(ctx))
+	x, err := devnet.NewInterop(cfg)
+	if err != nil {
+		return fmt.Errorf("devnet: %w", err)
+	}
+	if err := demo.WriteInteropConfigs(dir, x); err != nil {
+		return err
+	}
+	if sigCtx.Err() != nil { // interrupted while building
+		return nil
+	}
+	srv, err := devnet.ServeInterop(sigCtx, x, addr)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	fmt.Printf("l1 %s\n", srv.L1URL())
+	for _, u := range srv.L2URLs() {
+		fmt.Printf("l2 %s\n", u)
+	}
+	fmt.Printf("beacon %s\n", srv.BeaconURL())
+
+	ts := x.LastTime() - 1
+	agreed, err := x.State(ts, 0)
+	if err != nil {
+		return err
+	}
+	claim, err := x.StateHash(ts, 1)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "Interop devnet ready in %s: %d chains, L1 blocks 0-%d, L2 blocks 0-%d each (timestamps %d to %d); configs in %s\n",
+		time.Since(start).Round(time.Millisecond), len(x.Chains()), x.L1Head().NumberU64(), x.Chains()[0].L2Head().NumberU64(),
+		x.GenesisTime(), x.LastTime(), dir)
+	args := append(demo.InteropConfigArgs(dir, x), "--l1", srv.L1URL(), "--l2", strings.Join(srv.L2URLs(), ","), "--l1.beacon", srv.BeaconURL(),
+		"--datadir", filepath.Join(dir, "preimages"), "--l1.head", x.L1Head().Hash().Hex(), "--l2.agreed-prestate", hexutil.Encode(agreed),
+		"--l2.claim", claim.Hex(), "--l2.blocknumber", fmt.Sprint(x.LastTime()))
+	fmt.Fprintf(os.Stderr, "Decide the first step after the super root at %d, for example:\n  faultproof run %s\n", ts, strings.Join(args, " "))
 
 	<-srv.Done() // the signal context ends it
 	fmt.Fprintln(os.Stderr, "Devnet server stopped")

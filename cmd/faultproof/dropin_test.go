@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"os"
 	"os/exec"
@@ -209,7 +210,7 @@ func keepFlags(t *testing.T, flags []cli.Flag) {
 			saved := *f
 			t.Cleanup(func() { *f = saved })
 		default:
-			t.Fatalf("keepFlags: %T", f)
+			require.FailNow(t, fmt.Sprintf("keepFlags: %T", f))
 		}
 	}
 }
@@ -368,7 +369,7 @@ func TestDropInKonaHostFlags(t *testing.T) {
 				return append(append([]string{}, base[:i]...), base[i+2:]...)
 			}
 		}
-		t.Fatalf("no %s", flag)
+		require.FailNow(t, fmt.Sprintf("no %s", flag))
 		return nil
 	}
 	t.Run("a custom chain: the L2 chain config from the rollup config, all configs served", func(t *testing.T) {

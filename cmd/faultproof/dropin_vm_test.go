@@ -15,6 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/stretchr/testify/require"
 
+	"github.com/faultproof/faultproof/cmd/faultproof/internal/demo"
 	"github.com/faultproof/faultproof/devnet"
 )
 
@@ -162,7 +163,7 @@ func TestOpChallengerSuperCommandLines(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { cancel(); srv.Close() })
 	cfgDir := t.TempDir()
-	require.NoError(t, writeInteropConfigs(cfgDir, x))
+	require.NoError(t, demo.WriteInteropConfigs(cfgDir, x))
 	var rollups, genesis []string
 	for _, d := range x.Chains() {
 		rollups = append(rollups, filepath.Join(cfgDir, fmt.Sprintf("rollup-%d.json", d.Rollup().ChainID())))
@@ -176,18 +177,18 @@ func TestOpChallengerSuperCommandLines(t *testing.T) {
 	for _, name := range []string{"cannon", "op-program", "kona-host"} {
 		require.NoError(t, os.Symlink(exe, filepath.Join(links, name)))
 	}
-	var dp interopDispute
-	disputes, err := interopDemoDisputes(x)
+	var dp demo.InteropDispute
+	disputes, err := demo.InteropDisputes(x)
 	require.NoError(t, err)
 	for _, d := range disputes {
-		if strings.HasPrefix(d.name, "consolidation replaces") {
+		if strings.HasPrefix(d.Name, "consolidation replaces") {
 			dp = d
 		}
 	}
-	require.NotEmpty(t, dp.name)
-	agreed, err := x.State(dp.t, dp.step)
+	require.NotEmpty(t, dp.Name)
+	agreed, err := x.State(dp.T, dp.Step)
 	require.NoError(t, err)
-	kept := disputes[slices.IndexFunc(disputes, func(d interopDispute) bool { return strings.HasPrefix(d.name, "consolidation keeping") })].claim
+	kept := disputes[slices.IndexFunc(disputes, func(d demo.InteropDispute) bool { return strings.HasPrefix(d.Name, "consolidation keeping") })].Claim
 	game := strconv.FormatUint(x.LastTime(), 10)
 	l2s := strings.Join(srv.L2URLs(), ",")
 	hostCmd := func(kind, dataDir string, claim common.Hash) []string {
@@ -207,7 +208,7 @@ func TestOpChallengerSuperCommandLines(t *testing.T) {
 			name  string
 			claim common.Hash
 			exit  uint8
-		}{{"next super root", dp.claim, 0}, {"keeping the replaced blocks", kept, 1}} {
+		}{{"next super root", dp.Claim, 0}, {"keeping the replaced blocks", kept, 1}} {
 			t.Run(kind+"/"+tc.name, func(t *testing.T) {
 				dir := t.TempDir()
 				args := append([]string{"run", "--input", prestate, "--output", filepath.Join(dir, "final.bin.gz"), "--meta", "",

@@ -16,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/urfave/cli/v2"
 
+	"github.com/faultproof/faultproof/cmd/faultproof/internal/demo"
 	"github.com/faultproof/faultproof/devnet"
 	"github.com/faultproof/faultproof/game"
 	"github.com/faultproof/faultproof/game/actor"
@@ -232,7 +233,7 @@ func gamePrestate(o *gameOptions, d *devnet.Devnet, work string) (string, *vm.St
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return "", nil, err
 		}
-		if err := writeDemoConfigs(dir, d); err != nil {
+		if err := demo.WriteConfigs(dir, d); err != nil {
 			return "", nil, err
 		}
 		reg, err := readSourceRegistry(o.src)
@@ -285,7 +286,7 @@ func cannonBackend(o *gameOptions, d *devnet.Devnet, work, prestateFile string, 
 	if err := os.MkdirAll(configs, 0o755); err != nil {
 		return nil, err
 	}
-	if err := writeDemoConfigs(configs, d); err != nil {
+	if err := demo.WriteConfigs(configs, d); err != nil {
 		return nil, err
 	}
 	out, err := exec.Command(o.cannon, "witness", "--input", prestateFile).Output()

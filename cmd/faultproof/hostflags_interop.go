@@ -1,22 +1,17 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"slices"
 	"strings"
 
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/ethereum/go-ethereum/log"
 	"github.com/urfave/cli/v2"
 
-	"github.com/faultproof/faultproof/client"
+	"github.com/faultproof/faultproof/cmd/faultproof/internal/inprocess"
 	"github.com/faultproof/faultproof/host"
-	"github.com/faultproof/faultproof/host/prefetch"
 	"github.com/faultproof/faultproof/interop"
-	"github.com/faultproof/faultproof/preimage"
 	"github.com/faultproof/faultproof/rollup"
 )
 
@@ -89,21 +84,9 @@ func interopConfigFromCLI(ctx *cli.Context, cfg *host.Config) error {
 			return fmt.Errorf("the agreed prestate has %d chains %v, but %d chains' configs are given", len(ids), ids, len(ic.Chains))
 		}
 	}
-	ic.Rebuild = rebuildOptimisticBlock
+	ic.Rebuild = inprocess.RebuildOptimisticBlock
 	cfg.Interop = ic
 	return cfg.Check()
-}
-
-// rebuildOptimisticBlock is how the host rebuilds an optimistic block a node does not have: the program's
-// own derivation, run natively in the host's process (host.RebuildFunc).
-func rebuildOptimisticBlock(_ context.Context, oracle preimage.Oracle, hinter preimage.Hinter, chain *rollup.ChainConfigs, depSetSize int, l1Head, agreed common.Hash) (*prefetch.RebuiltBlock, error) {
-	r, err := client.RebuildOptimisticBlock(log.Root().New("rebuild", chain.Rollup.ChainID()), oracle, hinter, client.RebuildRequest{
-		Chain: chain, DependencySetSize: depSetSize, L1Head: l1Head, Agreed: agreed,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &prefetch.RebuiltBlock{Block: r.Block, Receipts: r.Receipts, State: r.State}, nil
 }
 
 // interopChainConfigs loads each chain's configs, sorted by chain ID as super roots are.

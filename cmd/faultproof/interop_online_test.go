@@ -13,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/stretchr/testify/require"
 
+	"github.com/faultproof/faultproof/cmd/faultproof/internal/demo"
 	"github.com/faultproof/faultproof/devnet"
 )
 
@@ -27,8 +28,8 @@ var onlineInteropDevnet = sync.OnceValues(func() (*devnet.Interop, error) {
 // opProgramInteropArgs are the flags op-challenger gives op-program for a super-root claim
 // (op_program_server_executor.go, with 'run' for '--server'): the prestate in hex without 0x, the game
 // timestamp in decimal, comma lists of L2 URLs and configs.
-func opProgramInteropArgs(dir, datadir string, x *devnet.Interop, dp interopDispute, srv *devnet.Server) ([]string, error) {
-	cfg, err := interopHostConfig(x, dp)
+func opProgramInteropArgs(dir, datadir string, x *devnet.Interop, dp demo.InteropDispute, srv *devnet.Server) ([]string, error) {
+	cfg, err := demo.InteropHostConfig(x, dp)
 	if err != nil {
 		return nil, err
 	}
@@ -38,15 +39,15 @@ func opProgramInteropArgs(dir, datadir string, x *devnet.Interop, dp interopDisp
 	}
 	args = append(args, "--datadir", datadir, "--data.format", "pebble", "--l1.head", cfg.L1Head.Hex(), "--l2.claim", cfg.L2Claim.Hex(),
 		"--l2.blocknumber", fmt.Sprint(cfg.L2ClaimBlockNumber), "--l2.agreed-prestate", common.Bytes2Hex(cfg.Interop.AgreedPrestate))
-	args = append(args, interopConfigArgs(dir, x)...)
+	args = append(args, demo.InteropConfigArgs(dir, x)...)
 	return append(args, "--log.level", "INFO", "--log.format", "json"), nil
 }
 
 // konaSuperArgs are the flags op-challenger gives kona-host for a super-root claim
 // (kona_super_server_executor.go, --native for --server): the L1 config is the L1 genesis file, the
 // dependency set by kona's alias --depset-cfg. Without srv, offline from datadir.
-func konaSuperArgs(dir, datadir string, x *devnet.Interop, dp interopDispute, srv *devnet.Server) ([]string, error) {
-	cfg, err := interopHostConfig(x, dp)
+func konaSuperArgs(dir, datadir string, x *devnet.Interop, dp demo.InteropDispute, srv *devnet.Server) ([]string, error) {
+	cfg, err := demo.InteropHostConfig(x, dp)
 	if err != nil {
 		return nil, err
 	}
@@ -82,13 +83,13 @@ func TestOnlineInteropDisputes(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Close() })
 	dir := t.TempDir()
-	require.NoError(t, writeInteropConfigs(dir, x))
-	disputes, err := interopDemoDisputes(x)
+	require.NoError(t, demo.WriteInteropConfigs(dir, x))
+	disputes, err := demo.InteropDisputes(x)
 	require.NoError(t, err)
 	full := os.Getenv("FAULTPROOF_E2E") == "full"
-	var picked []interopDispute
+	var picked []demo.InteropDispute
 	for _, dp := range disputes {
-		if full || strings.HasPrefix(dp.name, "consolidation replaces") {
+		if full || strings.HasPrefix(dp.Name, "consolidation replaces") {
 			picked = append(picked, dp)
 		}
 	}
@@ -104,23 +105,23 @@ func TestOnlineInteropDisputes(t *testing.T) {
 		t0 := time.Now()
 		_, stderr, code := runCLI(t, online...)
 		onlineTime := time.Since(t0)
-		require.Equal(t, dp.want, code, "%s, online:\n%s", dp.name, lastLines(stderr, 20))
+		require.Equal(t, dp.Want, code, "%s, online:\n%s", dp.Name, lastLines(stderr, 20))
 		counts, preimages := prefetcherStats(t, stderr)
-		require.Equal(t, counts, serverCounts(before, srv.Requests()), "%s: the host counts the requests the server received", dp.name)
+		require.Equal(t, counts, serverCounts(before, srv.Requests()), "%s: the host counts the requests the server received", dp.Name)
 		after := srv.Requests()
 		for c, d := range x.Chains() {
-			if !strings.HasPrefix(dp.name, "derive chain") {
+			if !strings.HasPrefix(dp.Name, "derive chain") {
 				break
 			}
 			asked := after.L2s[c]["debug_dbGet"] - before.L2s[c]["debug_dbGet"]
-			if strings.HasPrefix(dp.name, fmt.Sprintf("derive chain %d", d.Rollup().ChainID())) {
-				require.NotZero(t, asked, "%s: the chain's node is asked for its state", dp.name)
+			if strings.HasPrefix(dp.Name, fmt.Sprintf("derive chain %d", d.Rollup().ChainID())) {
+				require.NotZero(t, asked, "%s: the chain's node is asked for its state", dp.Name)
 			} else {
-				require.Zero(t, asked, "%s: another chain's node is not asked", dp.name)
+				require.Zero(t, asked, "%s: another chain's node is not asked", dp.Name)
 			}
 		}
-		if strings.HasPrefix(dp.name, "consolidation replaces") {
-			require.Contains(t, stderr, "Rebuilding an optimistic block the node does not have", dp.name)
+		if strings.HasPrefix(dp.Name, "consolidation replaces") {
+			require.Contains(t, stderr, "Rebuilding an optimistic block the node does not have", dp.Name)
 		}
 
 		offline, err := opProgramInteropArgs(dir, datadir, x, dp, nil)
@@ -128,16 +129,16 @@ func TestOnlineInteropDisputes(t *testing.T) {
 		t0 = time.Now()
 		_, stderr, code = runCLI(t, offline...)
 		offlineTime := time.Since(t0)
-		require.Equal(t, dp.want, code, "%s, offline from the online run's datadir:\n%s", dp.name, lastLines(stderr, 20))
+		require.Equal(t, dp.Want, code, "%s, offline from the online run's datadir:\n%s", dp.Name, lastLines(stderr, 20))
 		require.NotContains(t, stderr, "Prefetcher stopped", "offline runs fetch nothing")
 
 		bundle := filepath.Join(dir, fmt.Sprintf("dispute-%d.bundle", i))
 		_, stderr, code = runCLI(t, "bundle", "export", "--run-args", strings.Join(offline, " "), "--out", bundle)
 		require.Equal(t, 0, code, stderr)
 		_, stderr, code = runCLI(t, "run", "--bundle", bundle, "--data.format", "pebble", "--datadir", filepath.Join(dir, fmt.Sprintf("unpacked-%d", i)))
-		require.Equal(t, dp.want, code, "%s, from its bundle:\n%s", dp.name, lastLines(stderr, 20))
+		require.Equal(t, dp.Want, code, "%s, from its bundle:\n%s", dp.Name, lastLines(stderr, 20))
 
-		report = append(report, fmt.Sprintf("%-58s %-7s online %6s offline %6s  %6d preimages  %s", dp.name, verdict(code),
+		report = append(report, fmt.Sprintf("%-58s %-7s online %6s offline %6s  %6d preimages  %s", dp.Name, demo.Verdict(code),
 			onlineTime.Round(time.Millisecond), offlineTime.Round(time.Millisecond), preimages, formatCounts(counts)))
 
 		// The same claim as op-challenger gives it to op-program and to kona-host (this binary answering by
@@ -145,7 +146,7 @@ func TestOnlineInteropDisputes(t *testing.T) {
 		asOpProgram, err := opProgramInteropArgs(dir, datadir+"-op-program", x, dp, srv)
 		require.NoError(t, err)
 		_, stderr, code = namedCLI(t, "op-program", nil, asOpProgram[1:]...)
-		require.Equal(t, dp.want, code, "%s, as op-program:\n%s", dp.name, lastLines(stderr, 20))
+		require.Equal(t, dp.Want, code, "%s, as op-program:\n%s", dp.Name, lastLines(stderr, 20))
 		for _, online := range []bool{true, false} {
 			var s *devnet.Server
 			if online {
@@ -154,7 +155,7 @@ func TestOnlineInteropDisputes(t *testing.T) {
 			args, err := konaSuperArgs(dir, datadir+"-kona-host", x, dp, s)
 			require.NoError(t, err)
 			_, stderr, code = namedCLI(t, "kona-host", nil, args...)
-			require.Equal(t, dp.want, code, "%s, as kona-host super (online %v):\n%s", dp.name, online, lastLines(stderr, 20))
+			require.Equal(t, dp.Want, code, "%s, as kona-host super (online %v):\n%s", dp.Name, online, lastLines(stderr, 20))
 		}
 	}
 	t.Logf("devnet and server ready in %s; total %s\n%s", setup.Round(time.Millisecond), time.Since(start).Round(time.Millisecond),

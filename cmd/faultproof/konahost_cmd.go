@@ -11,6 +11,7 @@ import (
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/urfave/cli/v2"
 
+	"github.com/faultproof/faultproof/cmd/faultproof/internal/inprocess"
 	"github.com/faultproof/faultproof/host"
 	"github.com/faultproof/faultproof/host/kvstore"
 	"github.com/faultproof/faultproof/rollup"
@@ -197,7 +198,7 @@ func runKonaSingle(ctx *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	h := host.New(log.Root(), cfg, inProcessProgram)
+	h := host.New(log.Root(), cfg, inprocess.Program)
 	h.NewPrefetcher = host.NewOnlinePrefetcher
 	return runHostWithMetrics(ctx, h)
 }

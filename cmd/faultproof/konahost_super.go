@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/urfave/cli/v2"
 
+	"github.com/faultproof/faultproof/cmd/faultproof/internal/inprocess"
 	"github.com/faultproof/faultproof/host"
 	"github.com/faultproof/faultproof/host/kvstore"
 	"github.com/faultproof/faultproof/interop"
@@ -42,7 +43,7 @@ func runKonaSuper(ctx *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	h := host.New(log.Root(), cfg, inProcessInteropProgram)
+	h := host.New(log.Root(), cfg, inprocess.InteropProgram)
 	h.NewPrefetcher = host.NewOnlinePrefetcher
 	return runHostWithMetrics(ctx, h)
 }
@@ -85,7 +86,7 @@ func konaSuperConfig(ctx *cli.Context) (*host.Config, error) {
 		return nil, fmt.Errorf("--%s is required", konaTimestampFlag.Name)
 	}
 	cfg.L2ClaimBlockNumber = ctx.Uint64(konaTimestampFlag.Name)
-	ic := &host.InteropConfig{Rebuild: rebuildOptimisticBlock}
+	ic := &host.InteropConfig{Rebuild: inprocess.RebuildOptimisticBlock}
 	raw := strings.TrimSpace(ctx.String(konaPreStateFlag.Name))
 	if !strings.HasPrefix(raw, "0x") {
 		raw = "0x" + raw

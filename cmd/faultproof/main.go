@@ -1,6 +1,14 @@
-// Command faultproof is the OP Stack fault proof toolkit: the preimage host, chain configs, the program, the
-// VM and the demo. Started as cannon, op-program or kona-host (symlinks made by install-links), it answers
-// those tools' command lines, so that op-challenger can run it in their place.
+// Command faultproof is the OP Stack fault proof toolkit: it decides claims with the fault proof program
+// in process, served by the preimage host (run), or runs the host alone for a program it starts as a child
+// or for a VM (host); it runs the Cannon-compatible MIPS64 VM (vm), builds the program's prestate
+// (prestate), reads chain configs, blocks and batches (configs, exec-block, batches), packs a run's
+// preimages into one file (bundle), makes a devnet to settle disputes on (demo, devnet serve) and to play
+// dispute games on (game), and measures it all (bench). Started as cannon, op-program or kona-host
+// (symlinks made by install-links), it answers those tools' command lines, so that op-challenger can run
+// it in their place.
+//
+// This package holds the commands and their flags; the demo's and the benchmarks' work is in
+// internal/demo and internal/bench, the program run in the host's process in internal/inprocess.
 package main
 
 import (

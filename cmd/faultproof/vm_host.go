@@ -219,8 +219,13 @@ func (h *hostProcess) stop(interrupted bool) error {
 }
 
 // oracleFailure is the panic value with which hostOracle stops the VM mid-step when the pre-image server
-// cannot answer; vm run recovers it and fails with err.
+// cannot answer; vm run recovers it and fails with err. It is an error itself for bench vm's run loop,
+// which recovers it as one.
 type oracleFailure struct{ err error }
+
+func (f oracleFailure) Error() string { return f.err.Error() }
+
+func (f oracleFailure) Unwrap() error { return f.err }
 
 // hostOracle is the vm.PreimageOracle of vm run: it forwards the program's hints and pre-image requests to
 // the pre-image server over the wire protocol (the hint acknowledgement the program reads is the VM's

@@ -101,12 +101,6 @@ func TestPreimageStopMatches(t *testing.T) {
 	}
 }
 
-func TestMemoryUsage(t *testing.T) {
-	for n, want := range map[uint64]string{0: "0 B", 1023: "1023 B", 4096: "4.0 KiB", 495 * 4096: "1.9 MiB", 3 << 30: "3.0 GiB"} {
-		require.Equal(t, want, memoryUsage(n))
-	}
-}
-
 func TestLineLogger(t *testing.T) {
 	var records []string
 	h := log.NewTerminalHandler(writerFunc(func(p []byte) (int, error) {

@@ -23,6 +23,7 @@ import (
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/urfave/cli/v2"
 
+	"github.com/faultproof/faultproof/cmd/faultproof/internal/units"
 	"github.com/faultproof/faultproof/preimage"
 	"github.com/faultproof/faultproof/vm"
 )
@@ -462,7 +463,7 @@ func vmRun(ctx *cli.Context) error {
 	if s.Exited {
 		status = fmt.Sprintf("exited, exit code %d", s.ExitCode)
 	}
-	kv = append([]any{"exited", s.Exited, "code", s.ExitCode, "step", s.Step, "steps", steps, "ips", ips(steps, elapsed)},
+	kv = append([]any{"exited", s.Exited, "code", s.ExitCode, "step", s.Step, "steps", steps, "ips", units.PerSecond(steps, elapsed)},
 		append(kv, "output", output)...)
 	log.Info("Execution stopped: "+status, kv...)
 	return nil
@@ -527,13 +528,6 @@ func newDebugInfo(m *vm.VM) *debugInfo {
 		ForcedPreemptionCount:        st.ForcedPreemptions,
 		IdleStepCountThread0:         st.IdleStepsThread0,
 	}
-}
-
-func ips(steps uint64, d time.Duration) float64 {
-	if d <= 0 {
-		return 0
-	}
-	return float64(steps) / d.Seconds()
 }
 
 // runChunk is the most steps run with vm.Run before checking for an interrupt (about 20ms).
@@ -691,9 +685,9 @@ func (r *runner) logInfo() {
 		"step", s.Step,
 		"pc", fmt.Sprintf("%08x", pc),
 		"insn", fmt.Sprintf("%08x", insn),
-		"ips", ips(s.Step-r.startStep, time.Since(r.start)),
+		"ips", units.PerSecond(s.Step-r.startStep, time.Since(r.start)),
 		"pages", s.Memory.PageCount(),
-		"mem", memoryUsage(uint64(s.Memory.PageCount()) * vm.PageSize),
+		"mem", units.Bytes(uint64(s.Memory.PageCount()) * vm.PageSize),
 		"name", r.cfg.meta.LookupSymbol(pc),
 		"preimages", requests,
 		"hints", r.oracle.nHints,
@@ -702,19 +696,6 @@ func (r *runner) logInfo() {
 		kv = append(kv, "state", s.Hash().Hex())
 	}
 	r.log.Info("processing", kv...)
-}
-
-// memoryUsage formats a byte count as Cannon's memory usage ("1.5 MiB").
-func memoryUsage(n uint64) string {
-	if n < 1024 {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(1024), 0
-	for m := n / 1024; m >= 1024; m /= 1024 {
-		div *= 1024
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // stepProof is Cannon's proof file: the step's pre- and post-state hashes, the encoded pre-state, the

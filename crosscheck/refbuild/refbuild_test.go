@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -148,30 +149,22 @@ func TestMakeOnceFailureLeavesNothing(t *testing.T) {
 func TestWriteOverlay(t *testing.T) {
 	dir, mod := t.TempDir(), t.TempDir()
 	path, err := writeOverlay(dir, mod, map[string]string{"x/main.go": "package main\n"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var overlay struct{ Replace map[string]string }
 	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &overlay); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &overlay))
 	src, ok := overlay.Replace[filepath.Join(mod, "x", "main.go")]
 	if !ok || len(overlay.Replace) != 1 {
-		t.Fatalf("overlay %s", data)
+		require.FailNow(t, fmt.Sprintf("overlay %s", data))
 	}
 	if got, err := os.ReadFile(src); err != nil || string(got) != "package main\n" {
-		t.Fatalf("overlay source %q: %v", got, err)
+		require.FailNow(t, fmt.Sprintf("overlay source %q: %v", got, err))
 	}
-	if entries, _ := os.ReadDir(mod); len(entries) != 0 {
-		t.Fatal("the module was changed")
-	}
+	entries, _ := os.ReadDir(mod)
+	require.Len(t, entries, 0, "the module was changed")
 	for _, bad := range []string{"../x.go", "/tmp/x.go"} {
-		if _, err := writeOverlay(t.TempDir(), mod, map[string]string{bad: ""}); err == nil {
-			t.Fatalf("%s accepted", bad)
-		}
+		_, err := writeOverlay(t.TempDir(), mod, map[string]string{bad: ""})
+		require.Error(t, err, "%s accepted", bad)
 	}
 }

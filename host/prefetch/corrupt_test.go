@@ -16,9 +16,9 @@ import (
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/stretchr/testify/require"
 
-	"github.com/faultproof/faultproof/client/l1"
 	"github.com/faultproof/faultproof/host/kvstore"
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
 // syncBuffer is a log sink safe for concurrent writes.
@@ -70,7 +70,7 @@ func TestCorruptStoredValueRefetched(t *testing.T) {
 
 			blk := e.l1.Blocks[1]
 			ref := e.l1.Blobs[0]
-			fe0, _ := l1.FieldElementKey(&ref.Commitment, 0)
+			fe0, _ := layout.FieldElementKey(&ref.Commitment, 0)
 			call := cat(common.BytesToAddress([]byte{0x01}).Bytes(), u64(3000), make([]byte, 128)) // ecrecover of zeros
 			blobHint := hint(preimage.HintL1Blob, cat(ref.VersionedHash[:], u64(e.l1.Blocks[ref.Block].Time())))
 			type testCase struct {
@@ -98,10 +98,10 @@ func TestCorruptStoredValueRefetched(t *testing.T) {
 				// A blob stored whole, one element of it replaced by a canonical element of another blob: only
 				// the whole blob's commitment tells.
 				forged := e.l1.Blobs[1]
-				fe5, _ := l1.FieldElementKey(&forged.Commitment, 5)
+				fe5, _ := layout.FieldElementKey(&forged.Commitment, 5)
 				storeWholeBlob := func(_ string, k common.Hash) {
 					for i := range params.BlobTxFieldElementsPerBlob {
-						key, in := l1.FieldElementKey(&forged.Commitment, i)
+						key, in := layout.FieldElementKey(&forged.Commitment, i)
 						must(t, store.Put(common.Hash(key.PreimageKey()), forged.Blob[i*32:i*32+32]))
 						must(t, store.Put(common.Hash(preimage.KeccakKeyOf(in[:]).PreimageKey()), in[:]))
 					}

@@ -22,6 +22,7 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/log"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/devnet"
@@ -132,7 +133,7 @@ func wrongGasUsed(t *testing.T) devnet.RequestFault {
 		var block map[string]json.RawMessage
 		var gas hexutil.Uint64
 		if err := json.Unmarshal(a.Result, &block); err != nil || json.Unmarshal(block["gasUsed"], &gas) != nil {
-			t.Errorf("wrong data fault on an answer without a block: %.100s", a.Result)
+			assert.Failf(t, "wrong data fault on an answer without a block", "%.100s", a.Result)
 			return
 		}
 		block["gasUsed"], _ = json.Marshal(gas + 1)
@@ -244,9 +245,7 @@ func TestFaultyNodeRestart(t *testing.T) {
 	e.srv.L1().Down()
 	e.clock.onSleep = func(n int) {
 		if n == down {
-			if err := e.srv.L1().Up(); err != nil {
-				t.Error(err)
-			}
+			assert.NoError(t, e.srv.L1().Up())
 		}
 	}
 	b2 := e.chain.Blocks[2]

@@ -10,11 +10,11 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/rlp"
 
 	"github.com/faultproof/faultproof/host/sources"
 	"github.com/faultproof/faultproof/interop"
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 	"github.com/faultproof/faultproof/rollup"
 )
 
@@ -151,7 +151,7 @@ func (p *Prefetcher) l2OutputAtPrestate(ctx context.Context, typ string, data []
 	if got := out.Root(); got != root {
 		return Permanent(fmt.Errorf("output root of chain %d's block %d (at %d) is %s, not the requested %s", chainID, number, ts, got, root))
 	}
-	b.add(preimage.Keccak256Key(root), out.Marshal())
+	layout.Output(b.add, out)
 	return nil
 }
 
@@ -200,37 +200,18 @@ func (p *Prefetcher) blockData(ctx context.Context, data []byte, b *batch) error
 	return addRebuiltBlock(b, built)
 }
 
-// addRebuiltBlock adds a rebuilt block's state (trie nodes and code, by their hashes), its transactions
-// and receipts (as list tries, checked against its header), and then its header.
+// addRebuiltBlock adds a rebuilt block's state (trie nodes and code, by their hashes), its receipts and
+// its transactions (as list tries, checked against its header), and then its header (layout.Block).
 func addRebuiltBlock(b *batch, r *RebuiltBlock) error {
 	for _, v := range r.State {
 		b.addNode(v)
 	}
-	block, receipts := r.Block, r.Receipts
-	txs := make([][]byte, len(block.Transactions()))
-	var err error
-	for i, tx := range block.Transactions() {
-		if txs[i], err = tx.MarshalBinary(); err != nil {
-			return err
-		}
+	if err := layout.Receipts(b.add, r.Block.Header(), r.Receipts); err != nil {
+		return Permanent(fmt.Errorf("rebuilt block: %w", err))
 	}
-	if err := addList(b, fmt.Sprintf("transactions of rebuilt block %s", block.Hash()), txs, block.TxHash()); err != nil {
-		return Permanent(err)
+	if err := layout.Block(b.add, r.Block); err != nil {
+		return Permanent(fmt.Errorf("rebuilt block: %w", err))
 	}
-	recs := make([][]byte, len(receipts))
-	for i := range receipts {
-		var buf bytes.Buffer
-		receipts.EncodeIndex(i, &buf) // as the receipt trie holds them
-		recs[i] = buf.Bytes()
-	}
-	if err := addList(b, fmt.Sprintf("receipts of rebuilt block %s", block.Hash()), recs, block.ReceiptHash()); err != nil {
-		return Permanent(err)
-	}
-	enc, err := rlp.EncodeToBytes(block.Header())
-	if err != nil {
-		return err
-	}
-	b.add(preimage.Keccak256Key(block.Hash()), enc)
 	return nil
 }
 

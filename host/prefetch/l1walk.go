@@ -9,7 +9,7 @@ import (
 	"github.com/ethereum/go-ethereum/rlp"
 
 	"github.com/faultproof/faultproof/host/sources"
-	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
 // The program finds old L1 blocks by walking parent hashes back from the L1 head, one l1-block-header
@@ -125,6 +125,6 @@ func addHeader(b *batch, hash common.Hash, h *types.Header) error {
 	if err != nil {
 		return err
 	}
-	b.add(preimage.Keccak256Key(hash), enc)
+	layout.Header(b.add, hash, enc)
 	return nil
 }

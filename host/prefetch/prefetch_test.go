@@ -27,7 +27,6 @@ import (
 
 	"github.com/faultproof/faultproof/client/l1"
 	"github.com/faultproof/faultproof/client/l2"
-	"github.com/faultproof/faultproof/client/mpt"
 	"github.com/faultproof/faultproof/devnet"
 	"github.com/faultproof/faultproof/devnet/devnettest"
 	"github.com/faultproof/faultproof/host"
@@ -35,6 +34,7 @@ import (
 	"github.com/faultproof/faultproof/host/prefetch"
 	"github.com/faultproof/faultproof/host/sources"
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
 // fakeClock records the waits between attempts and does not wait.
@@ -212,7 +212,7 @@ func (s keySet) add(k preimage.Key) { s[common.Hash(k.PreimageKey())] = true }
 func (s keySet) addNode(v []byte)   { s.add(preimage.KeccakKeyOf(v)) }
 func (s keySet) addList(vals [][]byte) {
 	if len(vals) > 0 {
-		_, nodes := mpt.WriteList(vals)
+		_, nodes := layout.ListNodes(vals)
 		addAll(s, nodes)
 	}
 }
@@ -342,7 +342,7 @@ func blobKeys(ref devnettest.BlobRef) keySet {
 	want := keySet{}
 	want.add(preimage.Sha256Key(ref.VersionedHash))
 	for i := range params.BlobTxFieldElementsPerBlob {
-		key, in := l1.FieldElementKey(&ref.Commitment, i)
+		key, in := layout.FieldElementKey(&ref.Commitment, i)
 		want.add(key)
 		want.addNode(in[:])
 	}
@@ -424,7 +424,7 @@ func TestL1BlobTrustRPCStillChecked(t *testing.T) {
 	defer p.(io.Closer).Close()
 	ref := e.l1.Blobs[2]
 	require.NoError(t, p.Hint(hint(preimage.HintL1Blob, cat(ref.VersionedHash[:], u64(e.l1.Blocks[ref.Block].Time())))))
-	fe, _ := l1.FieldElementKey(&ref.Commitment, 1)
+	fe, _ := layout.FieldElementKey(&ref.Commitment, 1)
 	_, err = p.GetPreimage(ctx, fe.PreimageKey())
 	require.ErrorIs(t, err, sources.ErrInvalidResponse, "tampered blob with --l1.trustrpc")
 	require.Empty(t, kv.keys(), "preimages stored from a tampered blob")

@@ -20,7 +20,6 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/log"
 
-	"github.com/faultproof/faultproof/client/l2"
 	"github.com/faultproof/faultproof/host/kvstore"
 	"github.com/faultproof/faultproof/host/sources"
 	"github.com/faultproof/faultproof/preimage"
@@ -54,7 +53,7 @@ type L2Source interface {
 	CodeByHash(ctx context.Context, hash common.Hash) ([]byte, error)
 	NodeByHash(ctx context.Context, hash common.Hash) ([]byte, error)
 	GetProof(ctx context.Context, addr common.Address, slots []common.Hash, blockHash common.Hash) (*sources.AccountProof, error)
-	OutputAt(ctx context.Context, blockHash common.Hash) (*l2.Output, *types.Header, error)
+	OutputAt(ctx context.Context, blockHash common.Hash) (*rollup.Output, *types.Header, error)
 	ExecutePayload(ctx context.Context, parentHash common.Hash, payloadAttributes json.RawMessage) (*sources.ExecutionWitness, error)
 }
 

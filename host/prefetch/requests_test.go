@@ -13,6 +13,7 @@ import (
 	"github.com/faultproof/faultproof/devnet/devnettest"
 	"github.com/faultproof/faultproof/host/sources"
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
 // requests counts a node's requests by method since the last call.
@@ -160,7 +161,7 @@ func TestL1BlobsOneRequestPerBlock(t *testing.T) {
 func checkFieldElements(t *testing.T, e *env, ref devnettest.BlobRef) {
 	t.Helper()
 	for i := range params.BlobTxFieldElementsPerBlob {
-		key, _ := l1.FieldElementKey(&ref.Commitment, i)
+		key, _ := layout.FieldElementKey(&ref.Commitment, i)
 		fe, err := e.kv.Get(common.Hash(key.PreimageKey()))
 		require.NoError(t, err, "blob %s field element %d", ref.VersionedHash, i)
 		require.Equal(t, ref.Blob[i*32:i*32+32], fe, "blob %s field element %d", ref.VersionedHash, i)

@@ -16,13 +16,11 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto/kzg4844"
-	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rlp"
 
-	"github.com/faultproof/faultproof/client/l1"
-	"github.com/faultproof/faultproof/client/mpt"
 	"github.com/faultproof/faultproof/host/sources"
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
 // ErrUnknownHint is returned when a missing preimage was announced by a hint type this host does not know.
@@ -76,24 +74,6 @@ func blockHash(typ string, data []byte) (common.Hash, error) {
 	return common.Hash(data), nil
 }
 
-// addList adds the nodes of an ordered list trie after checking its root against the header's.
-func addList(b *batch, what string, values [][]byte, want common.Hash) error {
-	if len(values) == 0 {
-		if want != types.EmptyRootHash {
-			return fmt.Errorf("%s: empty, but the header's root is %s", what, want)
-		}
-		return nil
-	}
-	root, nodes := mpt.WriteList(values)
-	if root != want {
-		return fmt.Errorf("%s: root %s, header has %s", what, root, want)
-	}
-	for _, n := range nodes {
-		b.addNode(n)
-	}
-	return nil
-}
-
 func (p *Prefetcher) l1Header(ctx context.Context, data []byte, b *batch) error {
 	hash, err := blockHash(preimage.HintL1BlockHeader, data)
 	if err != nil {
@@ -111,8 +91,8 @@ func (p *Prefetcher) l1Transactions(ctx context.Context, data []byte, b *batch) 
 	if err != nil {
 		return err
 	}
-	b.add(preimage.Keccak256Key(hash), blk.HeaderRLP)
-	if err := addList(b, fmt.Sprintf("transactions of L1 block %s", hash), blk.Transactions, blk.Header.TxHash); err != nil {
+	layout.Header(b.add, hash, blk.HeaderRLP)
+	if err := layout.List(b.add, fmt.Sprintf("transactions of L1 block %s", hash), blk.Transactions, blk.Header.TxHash); err != nil {
 		return err
 	}
 	p.blobs.plan(p.cfg.Rollup, blk.Header.Time, blk.Transactions)
@@ -156,7 +136,7 @@ func addReceipts(b *batch, chain string, hash common.Hash, r *sources.Receipts) 
 	if r.Header.Hash() != hash {
 		return fmt.Errorf("receipts of %s block %s came with the header of block %s", chain, hash, r.Header.Hash())
 	}
-	return addList(b, fmt.Sprintf("receipts of %s block %s", chain, hash), r.Encoded, r.Header.ReceiptHash)
+	return layout.List(b.add, fmt.Sprintf("receipts of %s block %s", chain, hash), r.Encoded, r.Header.ReceiptHash)
 }
 
 // storedHeader returns the header stored as the preimage of a block hash, or nil if it is not stored
@@ -194,12 +174,7 @@ func (p *Prefetcher) l1Blob(ctx context.Context, data []byte, b *batch) error {
 	}
 	// The source checked the blob against its commitment: serving its elements need not check it again.
 	p.check.remember(c, blob.Blob)
-	b.add(preimage.Sha256Key(vh), c[:])
-	for i := range params.BlobTxFieldElementsPerBlob {
-		key, in := l1.FieldElementKey(&c, i)
-		b.add(key, blob.Blob[i*32:(i+1)*32])
-		b.addNode(in[:])
-	}
+	layout.Blob(b.add, &c, blob.Blob)
 	return nil
 }
 
@@ -210,8 +185,7 @@ func (p *Prefetcher) precompile(typ string, data []byte, b *batch) error {
 	if err != nil {
 		return Permanent(err)
 	}
-	b.add(preimage.Keccak256Key(common.Hash(res.Key)), res.Call)
-	b.add(res.Key, res.Answer)
+	layout.Precompile(b.add, res.Call, res.Answer)
 	return nil
 }
 
@@ -224,8 +198,8 @@ func (p *Prefetcher) l2Block(ctx context.Context, data []byte, b *batch) error {
 	if err != nil {
 		return err
 	}
-	b.add(preimage.Keccak256Key(hash), blk.HeaderRLP)
-	return addList(b, fmt.Sprintf("transactions of L2 block %s", hash), blk.Transactions, blk.Header.TxHash)
+	layout.Header(b.add, hash, blk.HeaderRLP)
+	return layout.List(b.add, fmt.Sprintf("transactions of L2 block %s", hash), blk.Transactions, blk.Header.TxHash)
 }
 
 func (p *Prefetcher) l2Receipts(ctx context.Context, data []byte, b *batch) error {
@@ -284,7 +258,7 @@ func (p *Prefetcher) l2Output(ctx context.Context, data []byte, b *batch) error 
 	if got := out.Root(); got != root {
 		return Permanent(fmt.Errorf("output root of the L2 head %s is %s, not the requested %s", p.cfg.L2Head, got, root))
 	}
-	b.add(preimage.Keccak256Key(root), out.Marshal())
+	layout.Output(b.add, out)
 	return nil
 }
 

@@ -8,11 +8,11 @@ import (
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/stretchr/testify/require"
 
-	"github.com/faultproof/faultproof/client/l1"
 	"github.com/faultproof/faultproof/devnet/devnettest"
 	"github.com/faultproof/faultproof/host/kvstore"
 	"github.com/faultproof/faultproof/host/prefetch"
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
 // BenchmarkStoredCheckBlob measures what checking stored blob elements costs: the first element of a blob
@@ -30,7 +30,7 @@ func BenchmarkStoredCheckBlob(b *testing.B) {
 		}
 		keys := make([][32]byte, params.BlobTxFieldElementsPerBlob)
 		for i := range keys {
-			key, in := l1.FieldElementKey(&ref.Commitment, i)
+			key, in := layout.FieldElementKey(&ref.Commitment, i)
 			keys[i] = key.PreimageKey()
 			must(b, kv.Put(common.Hash(keys[i]), ref.Blob[i*32:i*32+32]))
 			must(b, kv.Put(common.Hash(preimage.KeccakKeyOf(in[:]).PreimageKey()), in[:]))

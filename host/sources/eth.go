@@ -15,8 +15,8 @@ import (
 	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/ethereum/go-ethereum/rpc"
 
-	"github.com/faultproof/faultproof/client/mpt"
 	"github.com/faultproof/faultproof/host/sources/wire"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
 // Block is a block checked against its hash: the header hashes to it and the transactions rebuild the
@@ -147,19 +147,10 @@ func (s *ethSource) BlockByHash(ctx context.Context, hash common.Hash) (*Block, 
 			return nil, invalid("%s block %s: transaction %d: encode: %v", s.name, hash, i, err)
 		}
 	}
-	if root := listRoot(txs); root != header.TxHash {
+	if root := layout.ListRoot(txs); root != header.TxHash {
 		return nil, invalid("%s block %s: %d transactions have root %s, header has %s", s.name, hash, len(txs), root, header.TxHash)
 	}
 	return &Block{Header: header, HeaderRLP: enc, Transactions: txs}, nil
-}
-
-// listRoot is the root of the ordered list trie of values (types.EmptyRootHash for none).
-func listRoot(values [][]byte) common.Hash {
-	if len(values) == 0 {
-		return types.EmptyRootHash
-	}
-	root, _ := mpt.WriteList(values)
-	return root
 }
 
 // receiptsMethod says how a node is asked for a block's receipts.
@@ -288,16 +279,13 @@ func (s *ethSource) receiptsByHash(ctx context.Context, f *receiptFetcher, hash 
 		}
 		header = h.header
 	}
-	enc := make([][]byte, len(receipts))
-	for i := range receipts {
-		var buf bytes.Buffer
-		receipts.EncodeIndex(i, &buf)
-		if buf.Len() == 0 {
+	enc := layout.ReceiptValues(receipts)
+	for i, e := range enc {
+		if len(e) == 0 {
 			return nil, invalid("%s block %s: receipt %d has unsupported type %d", s.name, hash, i, receipts[i].Type)
 		}
-		enc[i] = buf.Bytes()
 	}
-	if root := listRoot(enc); root != header.ReceiptHash {
+	if root := layout.ListRoot(enc); root != header.ReceiptHash {
 		return nil, invalid("%s block %s: %d receipts have root %s, header has %s", s.name, hash, len(enc), root, header.ReceiptHash)
 	}
 	return &Receipts{Header: types.CopyHeader(header), Encoded: enc}, nil

@@ -25,6 +25,7 @@ import (
 
 	"github.com/faultproof/faultproof/devnet"
 	"github.com/faultproof/faultproof/devnet/devnettest"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
 // fakeNode is an http.RoundTripper that answers JSON-RPC and beacon API requests in process: the answer
@@ -232,8 +233,8 @@ var decodeCases = []decodeCase{
 		if err != nil {
 			return err
 		}
-		if blk.Hash() != hash || listRoot(blk.Transactions) != blk.Header.TxHash {
-			return fmt.Errorf("%w: block %s with hash %s, transactions root %s", errBrokenPromise, hash, blk.Hash(), listRoot(blk.Transactions))
+		if blk.Hash() != hash || layout.ListRoot(blk.Transactions) != blk.Header.TxHash {
+			return fmt.Errorf("%w: block %s with hash %s, transactions root %s", errBrokenPromise, hash, blk.Hash(), layout.ListRoot(blk.Transactions))
 		}
 		return nil
 	}},
@@ -288,7 +289,7 @@ func checkReceipts(r *Receipts, err error) error {
 	if err != nil {
 		return err
 	}
-	if root := listRoot(r.Encoded); root != r.Header.ReceiptHash {
+	if root := layout.ListRoot(r.Encoded); root != r.Header.ReceiptHash {
 		return fmt.Errorf("%w: receipts with root %s, header has %s", errBrokenPromise, root, r.Header.ReceiptHash)
 	}
 	return nil

@@ -16,8 +16,8 @@ import (
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/ethereum/go-ethereum/trie"
 
-	"github.com/faultproof/faultproof/client/l2"
 	"github.com/faultproof/faultproof/host/sources/wire"
+	"github.com/faultproof/faultproof/rollup"
 )
 
 // L2Client reads L2 blocks, state and proofs from an execution node (op-geth or compatible), checking
@@ -229,7 +229,7 @@ func verifyAccountProof(root common.Hash, addr common.Address, slots []common.Ha
 // OutputAt returns the version-0 output of the block with the given hash: its state root, the storage
 // root of the L2ToL1MessagePasser (proven against the state root) and the block hash. The header it was
 // read from comes with it.
-func (c *L2Client) OutputAt(ctx context.Context, blockHash common.Hash) (*l2.Output, *types.Header, error) {
+func (c *L2Client) OutputAt(ctx context.Context, blockHash common.Hash) (*rollup.Output, *types.Header, error) {
 	p, err := c.GetProof(ctx, params.OptimismL2ToL1MessagePasser, nil, blockHash)
 	if err != nil {
 		return nil, nil, fmt.Errorf("output of L2 block %s: %w", blockHash, err)
@@ -238,7 +238,7 @@ func (c *L2Client) OutputAt(ctx context.Context, blockHash common.Hash) (*l2.Out
 	if err != nil {
 		return nil, nil, fmt.Errorf("output of L2 block %s: %w", blockHash, err)
 	}
-	return &l2.Output{StateRoot: header.Root, MessagePasserStorageRoot: p.StorageHash, BlockHash: blockHash}, header, nil
+	return &rollup.Output{StateRoot: header.Root, MessagePasserStorageRoot: p.StorageHash, BlockHash: blockHash}, header, nil
 }
 
 // ExecutionWitness is what executing a payload touched: state trie nodes and contract code, each the

@@ -1,4 +1,4 @@
-package l1
+package layout
 
 import (
 	"math/big"
@@ -40,7 +40,7 @@ func TestRootsOfUnityMath(t *testing.T) {
 	power := big.NewInt(1)
 	seen := make(map[string]bool)
 	for k := 0; k < params.BlobTxFieldElementsPerBlob; k++ {
-		// reverse the 12-bit k by hand, independently of reverseBits12
+		// reverse the 12-bit k by hand, independently of BitReversed
 		rev := 0
 		for b := 0; b < 12; b++ {
 			if k&(1<<b) != 0 {
@@ -68,17 +68,17 @@ func TestRootsOfUnityFirstPoints(t *testing.T) {
 	require.Equal(t, 0, new(big.Int).Sub(blsModulus, z2).Cmp(bigOf(RootOfUnity(3))))
 }
 
-func TestReverseBits12(t *testing.T) {
+func TestBitReversed(t *testing.T) {
 	for _, c := range [][2]int{{0, 0}, {1, 2048}, {2, 1024}, {3, 3072}, {4095, 4095}, {0x001, 0x800}, {0xabc, 0x3d5}} {
-		require.Equal(t, c[1], reverseBits12(c[0]), "reverse(%#x)", c[0])
-		require.Equal(t, c[0], reverseBits12(c[1]))
+		require.Equal(t, c[1], BitReversed(c[0]), "reverse(%#x)", c[0])
+		require.Equal(t, c[0], BitReversed(c[1]))
 	}
 }
 
 // TestRootsOfUnityAgainstKZG evaluates a blob's polynomial at z_i with the KZG library: the claim must be
 // field element i, which is what makes a point-evaluation proof at z_i prove that element.
 func TestRootsOfUnityAgainstKZG(t *testing.T) {
-	blob := seededBlob(42)
+	blob := testBlob(42)
 	commitment, err := kzg4844.BlobToCommitment(blob)
 	require.NoError(t, err)
 	for _, i := range []int{0, 1, 2, 3, 1000, 2048, 4095} {
@@ -87,5 +87,11 @@ func TestRootsOfUnityAgainstKZG(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, blob[i*32:(i+1)*32], claim[:], "element %d", i)
 		require.NoError(t, kzg4844.VerifyProof(commitment, point, claim, proof))
+	}
+}
+
+func BenchmarkRootsOfUnity(b *testing.B) {
+	for b.Loop() {
+		computeRootsOfUnity()
 	}
 }

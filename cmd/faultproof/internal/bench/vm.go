@@ -1,7 +1,8 @@
-package main
+package bench
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -18,64 +19,29 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/log"
-	"github.com/urfave/cli/v2"
 
+	"github.com/faultproof/faultproof/cmd/faultproof/internal/demo"
+	"github.com/faultproof/faultproof/cmd/faultproof/internal/units"
 	"github.com/faultproof/faultproof/vm"
 )
 
-var (
-	benchVMELFFlag = &cli.PathFlag{
-		Name:      "elf",
-		Usage:     "The program to run: a 64-bit big-endian MIPS ELF (as for vm load-elf)",
-		TakesFile: true,
-		Required:  true,
-	}
-	benchVMCannonFlag = &cli.PathFlag{
-		Name:      "cannon",
-		Usage:     "A cannon binary to run the same program with, for comparison",
-		TakesFile: true,
-	}
-	benchVMStepsFlag = &cli.Uint64Flag{
-		Name:  "steps",
-		Usage: "Stop after this many steps (0: run the program to its exit)",
-	}
-	benchVMRoundsFlag = &cli.IntFlag{
-		Name:  "rounds",
-		Usage: "Runs of each VM; the median is reported",
-		Value: 3,
-	}
-)
-
-var benchVMCommand = &cli.Command{
-	Name:      "vm",
-	Usage:     "Measure the VM's speed on a program, optionally against Cannon",
-	ArgsUsage: "[-- pre-image server command...]",
-	Description: `Loads --elf as vm load-elf does and measures, --rounds times each, reporting medians:
-  ours                    the run loop alone: the state run in this process to its exit (or --steps steps);
-                          loading the state and writing the final state are not timed
-  ours (whole process)    "faultproof vm run --input state.bin.gz --output out.bin.gz --info-at never" as a
-                          process: start-up, loading the state, the run, hashing and writing the final state
-With --cannon, also "<cannon> run" with the same flags and "--stop-at =N", N being our run's final step (or
---steps), so that both VMs do the same work, and it fails unless Cannon's load-elf state, final step and final
-state file are ours:
-  cannon                  its run loop: its process time minus the process's fixed cost (start-up, loading
-                          the state, writing the output state), measured as the median of --rounds runs
-                          with --stop-at =0
-  cannon (whole process)  its process time
-Whole processes run back to back, ours then Cannon's in each round, so that both see the same machine load;
-the load average is printed before and after. CPU is user plus system time (with a pre-image server, the
-server's too); peak RSS is the largest max RSS (of the process or the server it waits for). The ratios are of
-our steps per second to Cannon's: of the run loops and of the whole processes.
-
-A pre-image server command after "--" is started for every run, as vm run starts it. Without one,
-pre-image requests fail: the program must run without a pre-image server.`,
-	Flags:  append([]cli.Flag{benchVMELFFlag, benchVMCannonFlag, benchVMStepsFlag, benchVMRoundsFlag}, logFlags...),
-	Before: setupLogging,
-	Action: runBenchVM,
+// VMOptions say what 'bench vm' runs.
+type VMOptions struct {
+	ELF    string // a 64-bit big-endian MIPS ELF, loaded as vm load-elf does
+	Cannon string // a cannon binary to run the same program with; "" for none
+	Steps  uint64 // stop after this many steps; 0 runs the program to its exit
+	Rounds int    // runs of each VM; the median is reported
+	Exe    string // the faultproof binary whose vm subcommands (load-elf, run, witness) are measured
+	// Host is a pre-image server command, started for every run as vm run starts it; nil for none, and
+	// then a pre-image request fails.
+	Host []string
+	// StartHost starts Host for a run of the run loop in this process and returns its oracle and how to
+	// stop it. The oracle stops the VM with a panic whose value is an error when the server fails.
+	StartHost func(host []string) (vm.PreimageOracle, func() error, error)
 }
 
-// benchVMResult is one VM's measurements over the rounds.
-type benchVMResult struct {
+// vmResult is one VM's measurements over the rounds.
+type vmResult struct {
 	steps   uint64
 	times   []time.Duration
 	cpu     []time.Duration // user plus system time (whole processes only)
@@ -85,12 +51,12 @@ type benchVMResult struct {
 	hash    [32]byte
 }
 
-func (r *benchVMResult) median() time.Duration { return median(r.times) }
+func (r *vmResult) median() time.Duration { return median(r.times) }
 
-func (r *benchVMResult) stepsPerSecond() float64 { return ips(r.steps, r.median()) }
+func (r *vmResult) stepsPerSecond() float64 { return units.PerSecond(r.steps, r.median()) }
 
-// benchVMSetup is what every run of bench vm shares.
-type benchVMSetup struct {
+// vmSetup is what every run of bench vm shares.
+type vmSetup struct {
 	dir      string // temporary directory for the states
 	state    string // the loaded program, state.bin.gz
 	elf      string // the program
@@ -98,39 +64,58 @@ type benchVMSetup struct {
 	maxSteps uint64
 	rounds   int
 	host     []string // pre-image server command, or nil
+	// startHost starts host for a round of the run loop (VMOptions.StartHost).
+	startHost func([]string) (vm.PreimageOracle, func() error, error)
 }
 
-func runBenchVM(ctx *cli.Context) error {
-	rounds, maxSteps := ctx.Int(benchVMRoundsFlag.Name), ctx.Uint64(benchVMStepsFlag.Name)
-	if rounds < 1 {
-		return fmt.Errorf("invalid --%s %d: must be at least 1", benchVMRoundsFlag.Name, rounds)
+// VM measures our VM, and with o.Cannon Cannon's binary, on the ELF, o.Rounds times each, and writes the
+// medians to out:
+//   - ours: the run loop alone, the state run in this process to its exit (or o.Steps steps); loading
+//     the state and writing the final state are not timed;
+//   - ours (whole process): "<o.Exe> vm run --input state.bin.gz --output out.bin.gz --info-at never" as
+//     a process: start-up, loading the state, the run, hashing and writing the final state;
+//   - with o.Cannon, "<cannon> run" with the same flags and "--stop-at =N", N our run's final step, so
+//     that both VMs do the same work. It fails unless Cannon's load-elf state, final step and final state
+//     file are ours. Cannon's run loop is its process time minus the process's fixed cost (its median
+//     with --stop-at =0).
+//
+// Whole processes run back to back, ours then Cannon's in each round, so that both see the same load;
+// the load average is printed before and after. CPU is user plus system time (with a pre-image server,
+// the server's too); peak RSS is the largest max RSS (of the process or the server it waits for). The
+// ratios are of our steps per second to Cannon's: of the run loops and of the whole processes.
+func VM(o VMOptions, out io.Writer) error {
+	if o.Rounds < 1 {
+		return fmt.Errorf("invalid --rounds %d: must be at least 1", o.Rounds)
 	}
-	// The server command is everything after "--", which urfave/cli drops, as for vm run.
-	host := ctx.Args().Slice()
-	if len(host) > 0 {
-		if _, err := exec.LookPath(host[0]); err != nil {
+	if len(o.Host) > 0 {
+		if _, err := exec.LookPath(o.Host[0]); err != nil {
 			return fmt.Errorf("invalid pre-image server command: %w", err)
 		}
+		if o.StartHost == nil {
+			return errors.New("bench vm: a pre-image server command without StartHost")
+		}
 	}
-	elfPath := ctx.Path(benchVMELFFlag.Name)
-	cannon := ctx.Path(benchVMCannonFlag.Name)
+	if _, err := os.Stat(o.ELF); err != nil {
+		return fmt.Errorf("failed to open ELF file %q: %w", o.ELF, err)
+	}
+	cannon := o.Cannon
 	if cannon != "" {
 		// Fail before the measurements if the binary cannot be run at all.
 		var err error
 		if cannon, err = exec.LookPath(cannon); err != nil {
-			return fmt.Errorf("invalid --%s: %w", benchVMCannonFlag.Name, err)
+			return fmt.Errorf("invalid --cannon: %w", err)
 		}
 	}
-	self, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("finding the faultproof binary: %w", err)
+	if o.Exe == "" {
+		return errors.New("bench vm: no faultproof binary to measure")
 	}
 	dir, err := os.MkdirTemp("", "faultproof-bench-vm")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	b := &benchVMSetup{dir: dir, state: filepath.Join(dir, "state.bin.gz"), elf: elfPath, self: self, maxSteps: maxSteps, rounds: rounds, host: host}
+	b := &vmSetup{dir: dir, state: filepath.Join(dir, "state.bin.gz"), elf: o.ELF, self: o.Exe, maxSteps: o.Steps,
+		rounds: o.Rounds, host: o.Host, startHost: o.StartHost}
 	// Linux counts the peak memory of the process that starts a child (as exec.Cmd does) in the child's
 	// max RSS: until it has started the processes it measures, this one stays small, and whatever needs
 	// a state in memory (loading the ELF, summing up final states) runs in a process of its own.
@@ -144,13 +129,13 @@ func runBenchVM(ctx *cli.Context) error {
 	}
 	loadBefore := loadAverage()
 
-	oursWhole := &benchVMResult{}
-	var theirs, overhead, theirsWhole *benchVMResult
+	oursWhole := &vmResult{}
+	var theirs, overhead, theirsWhole *vmResult
 	if cannon != "" {
-		theirsWhole = &benchVMResult{}
+		theirsWhole = &vmResult{}
 	}
-	for i := range rounds {
-		if err := b.process(oursWhole, "ours", self, []string{"vm"}, maxSteps, i); err != nil {
+	for i := range o.Rounds {
+		if err := b.process(oursWhole, "ours", o.Exe, []string{"vm"}, o.Steps, i); err != nil {
 			return err
 		}
 		if theirsWhole != nil {
@@ -160,7 +145,7 @@ func runBenchVM(ctx *cli.Context) error {
 		}
 	}
 	if cannon != "" {
-		if overhead, err = b.processes("cannon", cannon, nil, 0, rounds); err != nil {
+		if overhead, err = b.processes("cannon", cannon, nil, 0, o.Rounds); err != nil {
 			return err
 		}
 	}
@@ -175,7 +160,7 @@ func runBenchVM(ctx *cli.Context) error {
 		if err := theirsWhole.agrees(oursWhole, "cannon", "ours"); err != nil {
 			return err
 		}
-		theirs = &benchVMResult{steps: theirsWhole.steps, exited: theirsWhole.exited, exit: theirsWhole.exit, peakRSS: theirsWhole.peakRSS}
+		theirs = &vmResult{steps: theirsWhole.steps, exited: theirsWhole.exited, exit: theirsWhole.exit, peakRSS: theirsWhole.peakRSS}
 		for _, t := range theirsWhole.times {
 			theirs.times = append(theirs.times, max(t-overhead.median(), time.Microsecond))
 		}
@@ -186,11 +171,11 @@ func runBenchVM(ctx *cli.Context) error {
 	}
 	loadAfter := loadAverage()
 
-	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(w, "program %s, %d rounds, %d CPUs, load average %s before, %s after\n", filepath.Base(elfPath), rounds,
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "program %s, %d rounds, %d CPUs, load average %s before, %s after\n", filepath.Base(o.ELF), o.Rounds,
 		runtime.NumCPU(), loadBefore, loadAfter)
 	fmt.Fprintln(w, "VM\tSTEPS\tSECONDS\tMIN\tMAX\tSTEPS/S\tCPU SECONDS\tPEAK RSS (MiB)\tEND")
-	row := func(name string, r *benchVMResult) {
+	row := func(name string, r *vmResult) {
 		end := "stopped"
 		if r.exited {
 			end = fmt.Sprintf("exit %d", r.exit)
@@ -216,15 +201,15 @@ func runBenchVM(ctx *cli.Context) error {
 		return err
 	}
 	if theirs != nil {
-		fmt.Printf("ratio ours/cannon steps/s: %.2f\n", ours.stepsPerSecond()/theirs.stepsPerSecond())
-		fmt.Printf("ratio ours/cannon whole process: %.2f (CPU time: %.2f)\n", oursWhole.stepsPerSecond()/theirsWhole.stepsPerSecond(),
+		fmt.Fprintf(out, "ratio ours/cannon steps/s: %.2f\n", ours.stepsPerSecond()/theirs.stepsPerSecond())
+		fmt.Fprintf(out, "ratio ours/cannon whole process: %.2f (CPU time: %.2f)\n", oursWhole.stepsPerSecond()/theirsWhole.stepsPerSecond(),
 			median(theirsWhole.cpu).Seconds()/median(oursWhole.cpu).Seconds())
 	}
 	return nil
 }
 
 // agrees fails unless r and o ended in the same step, status and state.
-func (r *benchVMResult) agrees(o *benchVMResult, name, oName string) error {
+func (r *vmResult) agrees(o *vmResult, name, oName string) error {
 	if r.steps != o.steps || r.exited != o.exited || r.exit != o.exit {
 		return fmt.Errorf("%s and %s disagree: %s ran %d steps (exited %v, exit code %d), %s %d steps (exited %v, exit code %d)",
 			name, oName, name, r.steps, r.exited, r.exit, oName, o.steps, o.exited, o.exit)
@@ -237,12 +222,12 @@ func (r *benchVMResult) agrees(o *benchVMResult, name, oName string) error {
 
 // runLoop runs the program rounds times with the vm package, loading it afresh for each round, and
 // times the run alone.
-func (b *benchVMSetup) runLoop() (*benchVMResult, error) {
+func (b *vmSetup) runLoop() (*vmResult, error) {
 	data, err := os.ReadFile(b.elf)
 	if err != nil {
 		return nil, err
 	}
-	res := &benchVMResult{}
+	res := &vmResult{}
 	for i := 0; i < b.rounds; i++ {
 		s, _, err := vm.LoadProgram(data)
 		if err != nil {
@@ -250,21 +235,17 @@ func (b *benchVMSetup) runLoop() (*benchVMResult, error) {
 		}
 		runtime.GC() // leave the previous round's garbage out of this one
 		var oracle vm.PreimageOracle = noPreimages{}
-		var host *hostProcess
+		stop := func() error { return nil }
 		if len(b.host) > 0 {
-			if host, err = startHost(log.Root(), b.host); err != nil {
+			if oracle, stop, err = b.startHost(b.host); err != nil {
 				return nil, err
 			}
-			oracle = newHostOracle(host)
 		}
-		r := &runner{state: s, vm: vm.NewVM(s, oracle, nil, nil), log: log.Root()}
 		start := time.Now()
-		_, err = r.advance(b.maxSteps, false)
+		err = run(vm.NewVM(s, oracle, nil, nil), s, b.maxSteps)
 		elapsed := time.Since(start)
-		if host != nil {
-			if herr := host.stop(false); err == nil {
-				err = herr
-			}
+		if serr := stop(); err == nil {
+			err = serr
 		}
 		if err != nil {
 			return nil, err
@@ -274,15 +255,12 @@ func (b *benchVMSetup) runLoop() (*benchVMResult, error) {
 		}
 		res.steps, res.exited, res.exit = s.Step, s.Exited, s.ExitCode
 		res.times = append(res.times, elapsed)
-		log.Info("Ran the program", "vm", "ours", "round", i+1, "steps", s.Step, "seconds", elapsed.Seconds(), "ips", ips(s.Step, elapsed))
+		log.Info("Ran the program", "vm", "ours", "round", i+1, "steps", s.Step, "seconds", elapsed.Seconds(), "ips", units.PerSecond(s.Step, elapsed))
 		if i == b.rounds-1 {
 			res.hash = stateFileDigest(s)
 		}
 	}
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
-		res.peakRSS = ru.Maxrss * 1024
-	}
+	res.peakRSS = peakRSS()
 	return res, nil
 }
 
@@ -297,7 +275,7 @@ func stateFileDigest(s *vm.State) [32]byte {
 }
 
 // ourLoad writes the state of the program with "faultproof vm load-elf", failing as it fails.
-func (b *benchVMSetup) ourLoad() error {
+func (b *vmSetup) ourLoad() error {
 	if _, err := runBenchProcess(b.self, "vm", "load-elf", "--type", vm.StateVersionName, "--path", b.elf, "--out", b.state, "--meta", ""); err != nil {
 		var failed *childFailure
 		if errors.As(err, &failed) {
@@ -310,7 +288,7 @@ func (b *benchVMSetup) ourLoad() error {
 }
 
 // checkCannonLoad runs "<cannon> load-elf" and fails unless its state file holds the same state as ours.
-func (b *benchVMSetup) checkCannonLoad(cannon string) error {
+func (b *vmSetup) checkCannonLoad(cannon string) error {
 	state := filepath.Join(b.dir, "cannon-state.bin.gz")
 	if _, err := runBenchProcess(cannon, "load-elf", "--type", vm.StateVersionName, "--path", b.elf, "--out", state, "--meta", filepath.Join(b.dir, "meta.json")); err != nil {
 		return err
@@ -333,10 +311,21 @@ func (b *benchVMSetup) checkCannonLoad(cannon string) error {
 // stream.
 func stateFileDigestOf(path string) ([32]byte, error) {
 	h := sha256.New()
-	err := readInput(path, func(r io.Reader) error {
-		_, err := io.Copy(h, r)
-		return err
-	})
+	f, err := os.Open(path)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if strings.HasSuffix(path, ".gz") {
+		gz, err := gzip.NewReader(f)
+		if err != nil {
+			return [32]byte{}, err
+		}
+		defer gz.Close()
+		r = gz
+	}
+	_, err = io.Copy(h, r)
 	return [32]byte(h.Sum(nil)), err
 }
 
@@ -348,7 +337,7 @@ type stateSummary struct {
 }
 
 // summary reads the step and exit status of the state file at path with "faultproof vm witness".
-func (b *benchVMSetup) summary(path string) (*stateSummary, error) {
+func (b *vmSetup) summary(path string) (*stateSummary, error) {
 	cmd := exec.Command(b.self, "vm", "witness", "--input", path)
 	out, err := cmd.Output()
 	if err != nil {
@@ -362,8 +351,8 @@ func (b *benchVMSetup) summary(path string) (*stateSummary, error) {
 }
 
 // processes runs rounds whole processes of a VM on the state (see process).
-func (b *benchVMSetup) processes(name, bin string, prefix []string, stopAt uint64, rounds int) (*benchVMResult, error) {
-	res := &benchVMResult{}
+func (b *vmSetup) processes(name, bin string, prefix []string, stopAt uint64, rounds int) (*vmResult, error) {
+	res := &vmResult{}
 	for i := range rounds {
 		if err := b.process(res, name, bin, prefix, stopAt, i); err != nil {
 			return nil, err
@@ -374,7 +363,7 @@ func (b *benchVMSetup) processes(name, bin string, prefix []string, stopAt uint6
 
 // process runs "<bin> <prefix> run" on the state as one process, to stopAt steps (0: to the exit, except
 // for cannon, where --stop-at =0 measures the fixed cost), and adds its measurements to res.
-func (b *benchVMSetup) process(res *benchVMResult, name, bin string, prefix []string, stopAt uint64, round int) error {
+func (b *vmSetup) process(res *vmResult, name, bin string, prefix []string, stopAt uint64, round int) error {
 	out := filepath.Join(b.dir, name+"-out.bin.gz")
 	args := append(slices.Clone(prefix), "run", "--input", b.state, "--output", out, "--meta", "", "--info-at", "never")
 	if stopAt != 0 || name == "cannon" {
@@ -433,11 +422,12 @@ func runBenchProcess(bin string, args ...string) (*benchProcess, error) {
 	err := cmd.Run()
 	wall := time.Since(start)
 	if err != nil {
-		last := strings.TrimSpace(out.String())
-		if i := strings.LastIndexByte(last, '\n'); i >= 0 {
-			last = last[i+1:]
+		last := demo.LastLine(out.String())
+		shown := last
+		if len(shown) > 300 {
+			shown = strings.ToValidUTF8(shown[:300], "") + "..."
 		}
-		return nil, &childFailure{fmt.Errorf("%s %s: %w (last output: %q)", filepath.Base(bin), args[0], err, truncateText(last, 300)), last}
+		return nil, &childFailure{fmt.Errorf("%s %s: %w (last output: %q)", filepath.Base(bin), args[0], err, shown), last}
 	}
 	return &benchProcess{ProcessState: cmd.ProcessState, wall: wall}, nil
 }
@@ -450,12 +440,44 @@ type childFailure struct {
 
 func (f *childFailure) Unwrap() error { return f.error }
 
-// noPreimages is the pre-image oracle of bench vm without a server: it drops hints and fails a
-// pre-image request.
+// run runs m for maxSteps steps (0: to the program's exit). The oracle's refusal or failure, which stops
+// the VM with a panic mid-step, and any other panic of the VM become the error.
+func run(m *vm.VM, s *vm.State, maxSteps uint64) (err error) {
+	pc := func() uint64 {
+		if t := s.CurrentThread(); t != nil {
+			return t.Cpu.PC
+		}
+		return 0
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			failed := s.Step - 1 // the step counter is incremented first
+			if e, ok := p.(error); ok {
+				if _, bug := e.(runtime.Error); !bug {
+					err = fmt.Errorf("failed at step %d (PC: %08x): %w", failed, pc(), e)
+					return
+				}
+			}
+			err = fmt.Errorf("failed at step %d (PC: %08x): internal VM error: %v", failed, pc(), p)
+		}
+	}()
+	if err := m.Run(maxSteps); err != nil {
+		return fmt.Errorf("failed at step %d (PC: %08x): %w", s.Step-1, pc(), err)
+	}
+	return nil
+}
+
+// noPreimages is the preimage oracle of bench vm without a server: it drops hints and refuses every
+// preimage request.
 type noPreimages struct{}
+
+// errNoPreimages is noPreimages' refusal, raised as a panic because the VM's oracle cannot return errors.
+type errNoPreimages struct{ key [32]byte }
+
+func (e errNoPreimages) Error() string {
+	return fmt.Sprintf("bench vm serves no pre-images, but the program requested the pre-image of key %x", e.key)
+}
 
 func (noPreimages) Hint([]byte) {}
 
-func (noPreimages) GetPreimage(k [32]byte) []byte {
-	panic(oracleFailure{errors.New("bench vm serves no pre-images, but the program requested the pre-image of key " + fmt.Sprintf("%x", k))})
-}
+func (noPreimages) GetPreimage(k [32]byte) []byte { panic(errNoPreimages{k}) }

@@ -1,4 +1,4 @@
-package l1
+package layout
 
 import (
 	"math/bits"
@@ -18,6 +18,10 @@ const log2FieldElements = 12
 // rootsOfUnity holds z_0..z_4095 as 32-byte big-endian values. Computed on first use: most program runs
 // read no blob.
 var rootsOfUnity = sync.OnceValue(computeRootsOfUnity)
+
+// RootsOfUnity is the table of RootOfUnity, z_0..z_4095, shared: callers must not modify it. The
+// program's blob reader builds its field-element keys from it.
+func RootsOfUnity() *[params.BlobTxFieldElementsPerBlob][32]byte { return rootsOfUnity() }
 
 // RootOfUnity returns the point at which the blob polynomial takes the value of field element i: the
 // 4096-th roots of unity ω^k in bit-reversed order, z_i = ω^reverse12(i), as a 32-byte big-endian field
@@ -39,13 +43,15 @@ func computeRootsOfUnity() *[params.BlobTxFieldElementsPerBlob][32]byte {
 	var out [params.BlobTxFieldElementsPerBlob][32]byte
 	power := fr.One()
 	for k := range params.BlobTxFieldElementsPerBlob {
-		out[reverseBits12(k)] = power.Bytes()
+		out[BitReversed(k)] = power.Bytes()
 		power.Mul(&power, &omega)
 	}
 	return &out
 }
 
-// reverseBits12 reverses the low 12 bits of i.
-func reverseBits12(i int) int {
+// BitReversed is the consensus-specs bit-reversal permutation of the 4096 positions of a blob (its low
+// 12 bits reversed): field element i is the value at ω^BitReversed(i), and the trusted setup's Lagrange
+// points, in natural order, go to blob order by it. It is its own inverse.
+func BitReversed(i int) int {
 	return int(bits.Reverse16(uint16(i)) >> (16 - log2FieldElements))
 }
