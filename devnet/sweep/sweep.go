@@ -120,15 +120,26 @@ type Selector func(d *devnet.Devnet, c Claim) bool
 // AcrossActivation selects the claims whose blocks (after the agreed block, up to the claimed one) include
 // the activation block of fork f, if the devnet activates f after genesis.
 func AcrossActivation(f rollup.Fork) Selector {
+	return AcrossAfterActivation(f, 0)
+}
+
+// AcrossAfterActivation selects the claims whose blocks include the k-th block after the activation block
+// of fork f (0: the activation block), if the devnet activates f after genesis.
+func AcrossAfterActivation(f rollup.Fork, k uint64) Selector {
 	return func(d *devnet.Devnet, c Claim) bool {
-		at := d.Rollup().ActivationTime(f)
-		r := d.Rollup()
-		if at == nil || *at <= r.Genesis.L2Time {
-			return false
-		}
-		block := (*at - r.Genesis.L2Time + r.BlockTime - 1) / r.BlockTime
-		return c.Agreed < block && block <= c.Block
+		n, ok := ActivationBlock(d, f)
+		return ok && c.Agreed < n+k && n+k <= c.Block
 	}
+}
+
+// ActivationBlock is the first L2 block of d with fork f active, if f activates after genesis.
+func ActivationBlock(d *devnet.Devnet, f rollup.Fork) (uint64, bool) {
+	r := d.Rollup()
+	at := r.ActivationTime(f)
+	if at == nil || *at <= r.Genesis.L2Time {
+		return 0, false
+	}
+	return (*at - r.Genesis.L2Time + r.BlockTime - 1) / r.BlockTime, true
 }
 
 // Across selects the claims whose blocks include block n.

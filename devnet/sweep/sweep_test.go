@@ -124,6 +124,18 @@ func TestRunExceptions(t *testing.T) {
 	}
 	require.Contains(t, r.Summary(), "3 excused")
 
+	n, ok := sweep.ActivationBlock(d, rollup.Canyon)
+	require.True(t, ok)
+	require.EqualValues(t, 13, n)
+	_, ok = sweep.ActivationBlock(d, rollup.Regolith)
+	require.False(t, ok, "Regolith is active at genesis")
+	after := sweep.AcrossAfterActivation(rollup.Canyon, 1)
+	for _, c := range claims {
+		require.Equal(t, c.Agreed < 14 && 14 <= c.Block, after(d, c), c.String())
+		require.Equal(t, c.Agreed < 13 && 13 <= c.Block, sweep.AcrossActivation(rollup.Canyon)(d, c), c.String())
+	}
+	require.False(t, sweep.AcrossAfterActivation(rollup.Regolith, 1)(d, claims[0]), "no activation after genesis")
+
 	// A runner that fails to run stops the sweep with its error.
 	_, err = sweep.Run(context.Background(), d, claims, []sweep.ClaimRunner{errRunner{}}, nil)
 	require.ErrorContains(t, err, "broken on alone-canyon 0->1 honest: no program")
