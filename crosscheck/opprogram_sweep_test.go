@@ -1,0 +1,132 @@
+package crosscheck
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/faultproof/faultproof/crosscheck/refbuild"
+	"github.com/faultproof/faultproof/devnet"
+	"github.com/faultproof/faultproof/devnet/sweep"
+	"github.com/faultproof/faultproof/rollup"
+)
+
+// opProgramExceptions are the claims on which op-program v1.19.0 is known to give another verdict than
+// the devnet's chain, which faultproof and op-geth make. Each row says why and which side is right. A new
+// difference needs a new row with its reason; nothing is skipped silently.
+var opProgramExceptions = []sweep.Exception{
+	{
+		Runner: "op-program", Select: sweep.AcrossActivation(rollup.Canyon),
+		Reason: "op-program v1.19.0 is wrong: its block processor (op-program/client/l2/engineapi/block_processor.go) " +
+			"never calls op-geth's misc.EnsureCreate2Deployer, which op-geth's miner and state processor call in " +
+			"Canyon's activation block, so its block lacks the Create2Deployer code and has another state root",
+	},
+	{
+		Runner: "op-program", Select: sweep.AcrossAfterActivation(rollup.Karst, 1),
+		Reason: "a version difference: op-node v1.19.0 leaks Karst's one-time upgrade gas into the block after the " +
+			"activation block (PayloadToSystemConfig in op-node/rollup/derive/payload_util.go reads the system config's " +
+			"gas limit from the activation block's inflated one); v1.19.6 subtracts it again, as faultproof does, " +
+			"unless keep_karst_upgrade_gas",
+	},
+}
+
+// sweepWorkers is the number of claims decided at once: the machines this runs on have two cores, and an
+// op-program run is half waiting on its disk and the devnet's servers.
+const sweepWorkers = 2
+
+// TestOpProgramSweep decides claims about every named devnet configuration with op-program v1.19.0, online
+// against the devnet served over RPC, and with our program (in process, from the devnet's preimages):
+// every one-block claim and the claims from ten blocks back, with the honest output root and a wrong one
+// (see sweep.Claims). Each verdict must be the truth (valid for the honest root, invalid for the wrong
+// one), so the two programs agree, except where a row of opProgramExceptions excuses op-program. By
+// default it decides a sample of each configuration (the first, a middle and the last pair of claims);
+// FAULTPROOF_E2E=full decides every claim, and then each exception must have excused something. It logs,
+// per configuration, the claims decided and the times.
+func TestOpProgramSweep(t *testing.T) {
+	skipOpProgramInShort(t)
+	full := os.Getenv("FAULTPROOF_E2E") == "full"
+	opHost, _, _ := refbuild.OpProgram(t, opProgramVersion)
+
+	excused := make([]int, len(opProgramExceptions))
+	rows := []string{fmt.Sprintf("%-26s %6s %11s %8s %9s %10s %9s %8s", "configuration", "blocks", "claims", "build",
+		"sweep", "op-program", "per claim", "ours")}
+	var claimsSwept int
+	start := time.Now()
+	configs := devnet.Configurations()
+	for _, named := range configs {
+		t.Run(named.Name, func(t *testing.T) {
+			t0 := time.Now()
+			d, err := devnet.New(named.Config)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := serveDevnet(t, named.Name, d)
+			built := time.Since(t0)
+			claims := sweep.Claims(named.Name, d)
+			all := len(claims)
+			if !full {
+				claims = sweep.Sample(claims, 6)
+			}
+			op := newOpProgramRunner(opHost, n, filepath.Join(t.TempDir(), "op-program"))
+			runners := []sweep.ClaimRunner{sweep.NewNativeRunner(d, nil), op}
+			r, err := sweep.RunParallel(context.Background(), d, claims, runners, opProgramExceptions, sweepWorkers)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range opProgramExceptions {
+				excused[i] += r.Excused[&opProgramExceptions[i]]
+			}
+			claimsSwept += len(r.Results)
+			logOddVerdicts(t, r, op)
+			if err := r.Err(); err != nil {
+				t.Error(err)
+			}
+			rows = append(rows, fmt.Sprintf("%-26s %6d %5d/%-5d %8s %9s %10s %9s %8s", named.Name, r.Blocks, len(claims), all,
+				built.Round(time.Second), r.Took.Round(time.Second), r.RunnerTime[op.Name()].Round(time.Second),
+				(r.RunnerTime[op.Name()]/time.Duration(len(claims))).Round(10*time.Millisecond),
+				r.RunnerTime["faultproof"].Round(time.Second)))
+		})
+	}
+	t.Logf("op-program %s and faultproof on %d claims in %d configurations, %s (full: %v, %d workers):\n%s",
+		opProgramVersion, claimsSwept, len(rows)-1, time.Since(start).Round(time.Second), full, sweepWorkers, strings.Join(rows, "\n"))
+	for i, e := range opProgramExceptions {
+		t.Logf("exception %d excused %d verdicts: %s", i, excused[i], e.Reason)
+		if full && len(rows)-1 == len(configs) && excused[i] == 0 && !t.Failed() {
+			t.Errorf("exception %d excused nothing in a full sweep: remove it (%s)", i, e.Reason)
+		}
+	}
+}
+
+// opProgramActual is where op-program's log gives the output root it computed for an invalid claim.
+var opProgramActual = regexp.MustCompile(`actual: (0x[0-9a-f]{64})`)
+
+// logOddVerdicts logs every verdict of the sweep that is not the expected one: excused ones in a line,
+// the others with the end of op-program's log.
+func logOddVerdicts(t *testing.T, r *sweep.Report, op *opProgramRunner) {
+	t.Helper()
+	for _, res := range r.Results {
+		for _, v := range res.Verdicts {
+			if v.Code == res.Claim.Want() {
+				continue
+			}
+			what := fmt.Sprintf("%s: %s exits %d", res.Claim, v.Runner, v.Code)
+			if run, ok := op.oddRun(res.Claim); ok && v.Runner == op.Name() {
+				if m := opProgramActual.FindStringSubmatch(run.log); m != nil {
+					what += " (its output root " + m[1] + ")"
+				}
+				if v.Excused == nil {
+					what += ", log ends:\n" + run.tail()
+				}
+			}
+			if v.Excused != nil {
+				what += ", excused: " + v.Excused.Reason[:min(len(v.Excused.Reason), 60)] + "..."
+			}
+			t.Log(what)
+		}
+	}
+}
