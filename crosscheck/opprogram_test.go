@@ -1,7 +1,6 @@
 package crosscheck
 
 import (
-	"bytes"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/faultproof/faultproof/crosscheck/refbuild"
 	"github.com/faultproof/faultproof/devnet/sweep"
-	"github.com/faultproof/faultproof/vm"
 )
 
 // replayClaims are the devnet's one-block claims replayed in both directions (forks at their
@@ -91,77 +89,6 @@ func TestOpProgramDatadirsReplayBothWays(t *testing.T) {
 				args = append([]string{"--exec", fpClient}, n.oneBlockArgs(c.block, claim.root, fpDir)...)
 				check(fmt.Sprintf("faultproof's client under op-program's host (claim exit %d)", claim.want), runOpProgram(t, opHost, args...), claim.want)
 			}
-		})
-	}
-}
-
-// TestOpProgramUnderOurVMAndCannon runs op-program v1.19.0's MIPS64 client, served offline by its own host
-// from the datadir it wrote, under `faultproof vm` and under Cannon: load-elf must give the same prestate,
-// and both runs the same final state and verdict (1.27 G steps for the honest claim on block 47).
-func TestOpProgramUnderOurVMAndCannon(t *testing.T) {
-	skipOpProgramInShort(t)
-	opHost, _, elf := refbuild.OpProgram(t, opProgramVersion)
-	fp, cannon := faultproofBinary(t), cannonBinary(t)
-	n := serveDevnet(t, "default", newDevnet(t, "default"))
-	const block = 47
-	dir := t.TempDir()
-	datadir := filepath.Join(dir, "op-program")
-	honest := n.d.OutputRoot(block)
-	if r := runOpProgram(t, opHost, append(n.oneBlockArgs(block, honest, datadir), n.online()...)...); r.verdict != 0 {
-		t.Fatalf("op-program online: verdict %d; log ends:\n%s", r.verdict, r.tail())
-	}
-
-	prestate, meta := filepath.Join(dir, "prestate.bin.gz"), filepath.Join(dir, "meta.json")
-	vmCLI(t, fp, "vm", "load-elf", "--type", vm.StateVersionName, "--path", elf, "--out", prestate, "--meta", meta)
-	cannonPre := filepath.Join(dir, "cannon-prestate.bin.gz")
-	vmCLI(t, cannon, "load-elf", "--type", vm.StateVersionName, "--path", elf, "--out", cannonPre, "--meta", filepath.Join(dir, "cannon-meta.json"))
-	pre := witnessOf(t, fp, []string{"vm"}, prestate)
-	if cw := witnessOf(t, cannon, nil, cannonPre); !bytes.Equal(cw.raw, pre.raw) {
-		t.Fatalf("load-elf of op-program's client differs:\ncannon: %s\nours:   %s", cw.raw, pre.raw)
-	}
-	t.Logf("op-program %s client: absolute prestate %s (our load-elf and Cannon's)", opProgramVersion, pre.WitnessHash)
-
-	hostCmd := func(claim common.Hash) []string {
-		return append([]string{"--", opHost, "--server", "--l2.custom"}, n.oneBlockArgs(block, claim, datadir)...)
-	}
-	run := func(bin string, prefix []string, claim common.Hash, final string) (witnessOutput, time.Duration) {
-		args := append(append([]string{}, prefix...), "run", "--input", prestate, "--meta", meta, "--output", final, "--info-at", "never")
-		start := time.Now()
-		vmCLI(t, bin, append(args, hostCmd(claim)...)...)
-		took := time.Since(start)
-		return witnessOf(t, bin, prefix, final), took
-	}
-	for _, tc := range []struct {
-		name   string
-		claim  common.Hash
-		want   uint8
-		cannon bool
-	}{
-		{"honest", honest, 0, true},
-		{"wrong", sweep.WrongOutput(honest), 1, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ourFinal := filepath.Join(t.TempDir(), "ours.bin.gz")
-			ow, ourTime := run(fp, []string{"vm"}, tc.claim, ourFinal)
-			if !ow.Exited || ow.ExitCode != tc.want {
-				t.Fatalf("op-program's client under our VM: exited %v, exit code %d, want %d", ow.Exited, ow.ExitCode, tc.want)
-			}
-			t.Logf("faultproof vm run: %d steps, exit code %d, %s (%.1fM steps/s, host included), final state %s",
-				ow.Step, ow.ExitCode, ourTime.Round(time.Millisecond), float64(ow.Step)/ourTime.Seconds()/1e6, ow.WitnessHash)
-			if !tc.cannon {
-				return
-			}
-			cannonFinal := filepath.Join(t.TempDir(), "cannon.bin.gz")
-			cw, cannonTime := run(cannon, nil, tc.claim, cannonFinal)
-			if !bytes.Equal(cw.raw, ow.raw) {
-				t.Fatalf("final witness differs:\ncannon: step %d exited %v code %d hash %s\nours:   step %d exited %v code %d hash %s",
-					cw.Step, cw.Exited, cw.ExitCode, cw.WitnessHash, ow.Step, ow.Exited, ow.ExitCode, ow.WitnessHash)
-			}
-			if stateDigest(t, cannonFinal) != stateDigest(t, ourFinal) {
-				t.Fatal("final state files differ though the witnesses agree")
-			}
-			t.Logf("cannon run:        the same final state, %s (%.1fM steps/s, host included)",
-				cannonTime.Round(time.Millisecond), float64(cw.Step)/cannonTime.Seconds()/1e6)
 		})
 	}
 }
