@@ -173,3 +173,33 @@ func TestMakeOnceFailureLeavesNothing(t *testing.T) {
 		t.Fatalf("temporary directories left: %v", leftovers)
 	}
 }
+
+// TestOpProgramHostCachedEmpty: with nothing of the version in the cache (a lock file or a half-made copy
+// at most), the host is not cached, and the answer comes without looking the module up.
+func TestOpProgramHostCachedEmpty(t *testing.T) {
+	root := t.TempDir()
+	t.Setenv(CacheEnv, root)
+	t.Setenv("GOPROXY", "off") // a module lookup would fail
+	t.Setenv("GOMODCACHE", t.TempDir())
+	for _, leftover := range []string{"", "v1.19.0-0123456789abcdef.lock", "v1.19.0-0123456789abcdef.tmp-42/", "v1.19.01/"} {
+		if leftover != "" {
+			p := filepath.Join(root, "optimism", leftover)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			var err error
+			if strings.HasSuffix(leftover, "/") {
+				err = os.Mkdir(p, 0o755)
+			} else {
+				err = os.WriteFile(p, nil, 0o644)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		path, ok, err := OpProgramHostCached("v1.19.0")
+		if err != nil || ok || path != "" {
+			t.Fatalf("with %q in the cache: %q, %v, %v; want not cached, no error", leftover, path, ok, err)
+		}
+	}
+}
