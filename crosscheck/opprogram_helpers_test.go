@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -118,10 +119,19 @@ type hostRun struct {
 	took    time.Duration
 }
 
-// tail is the end of the run's log, for failure messages.
+// tail is the end of the run's log, for failure messages, after the lines from the first error or panic
+// if it comes earlier: a panic's goroutine dump ends with the main goroutine, far from the panic.
 func (r hostRun) tail() string {
 	lines := strings.Split(strings.TrimSpace(r.log), "\n")
-	return strings.Join(lines[max(0, len(lines)-15):], "\n")
+	end := max(0, len(lines)-15)
+	out := strings.Join(lines[end:], "\n")
+	first := slices.IndexFunc(lines, func(l string) bool {
+		return strings.HasPrefix(l, "panic:") || strings.HasPrefix(l, "fatal error:") || strings.Contains(l, "lvl=eror") || strings.Contains(l, "lvl=crit")
+	})
+	if first >= 0 && first < end {
+		out = strings.Join(lines[first:min(first+10, end)], "\n") + "\n...\n" + out
+	}
+	return out
 }
 
 // execHost runs a host binary to its end; an error is a failure to run it, not an exit code.
@@ -191,28 +201,42 @@ func runOpProgram(t *testing.T, bin string, args ...string) hostRun {
 }
 
 // opProgramRunner decides claims about a served devnet with op-program's host and its client in process,
-// online against the devnet's servers, as a sweep.ClaimRunner. Its claims share one datadir: the L1 data,
-// blobs and L2 state that claims of one chain have in common are fetched once (a claim from an empty
-// datadir writes ~100k preimages, most of them blob field elements, one file each). op-program's directory
-// store renames each file into place, so concurrent runs may share it.
+// online against the devnet's servers, as a sweep.ClaimRunner. Claims reuse datadirs: the L1 data, blobs
+// and L2 state that claims of one chain have in common are fetched once (a claim from an empty datadir
+// writes ~100k preimages, most of them blob field elements, one file each, and takes 15-80 s; with the
+// chain's data there, 1-5 s). Two runs never share a datadir at once: op-program's prefetcher assumes that
+// it alone fills its store (a key it finds means its hint's data is there), and runs sharing one failed on
+// the first claims of a chain with a panic (exit 2). So the runner keeps one datadir per concurrent run.
 type opProgramRunner struct {
-	bin     string
-	n       *servedDevnet
-	datadir string
+	bin      string
+	n        *servedDevnet
+	datadirs chan string // the datadirs not in use
 
 	mu   sync.Mutex
 	odd  map[string]hostRun // the runs whose verdict was not the expected one, by claim
 	runs int
 }
 
-func newOpProgramRunner(bin string, n *servedDevnet, datadir string) *opProgramRunner {
-	return &opProgramRunner{bin: bin, n: n, datadir: datadir, odd: map[string]hostRun{}}
+// newOpProgramRunner returns a runner for up to workers claims at once, with its datadirs in dir.
+func newOpProgramRunner(bin string, n *servedDevnet, dir string, workers int) *opProgramRunner {
+	r := &opProgramRunner{bin: bin, n: n, datadirs: make(chan string, workers), odd: map[string]hostRun{}}
+	for i := range workers {
+		r.datadirs <- filepath.Join(dir, fmt.Sprintf("datadir-%d", i))
+	}
+	return r
 }
 
 func (r *opProgramRunner) Name() string { return "op-program" }
 
 func (r *opProgramRunner) Decide(ctx context.Context, c sweep.Claim) (int, error) {
-	run, err := execOpProgram(ctx, r.bin, append(r.n.claimArgs(c, r.datadir), r.n.online()...)...)
+	var datadir string
+	select {
+	case datadir = <-r.datadirs:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	run, err := execOpProgram(ctx, r.bin, append(r.n.claimArgs(c, datadir), r.n.online()...)...)
+	r.datadirs <- datadir
 	if err != nil {
 		return 0, err
 	}

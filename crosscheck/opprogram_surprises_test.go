@@ -150,14 +150,14 @@ func TestOpProgramDerivationSurprises(t *testing.T) {
 			claims := row.check(t, d)
 			n := serveDevnet(t, row.name, d)
 			native := sweep.NewNativeRunner(d, nil)
-			op := newOpProgramRunner(opHost, n, filepath.Join(t.TempDir(), "op-program"))
+			datadir := filepath.Join(t.TempDir(), "op-program") // one run at a time, so the claims share it
 			for _, sc := range claims {
 				c := n.claim(sc.agreed, sc.block, sc.output(d))
 				ours, err := native.Decide(context.Background(), c)
 				if err != nil {
 					t.Fatal(err)
 				}
-				run, err := execOpProgram(context.Background(), op.bin, append(n.claimArgs(c, op.datadir), n.online()...)...)
+				run, err := execOpProgram(context.Background(), opHost, append(n.claimArgs(c, datadir), n.online()...)...)
 				if err != nil {
 					t.Fatal(err)
 				}
