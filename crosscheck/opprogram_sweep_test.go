@@ -33,6 +33,49 @@ var opProgramExceptions = []sweep.Exception{
 			"gas limit from the activation block's inflated one); v1.19.6 subtracts it again, as faultproof does, " +
 			"unless keep_karst_upgrade_gas",
 	},
+	{
+		Runner: "op-program", Select: acrossHoloceneFault(devnet.FaultSpanOverlap),
+		Reason: "a version difference: op-node v1.19.0's Holocene batch stage checks only the prefix of a span batch " +
+			"(checkSpanBatchPrefix in op-node/rollup/derive/batch_stage.go), so it takes the blocks after the safe head " +
+			"of a span batch whose overlap with the safe chain has other transactions; v1.19.6 (checkSpanBatchHolocene, " +
+			"checkSpanBatchOverlap) and kona drop the whole batch, as faultproof does",
+	},
+	{
+		Runner: "op-program", Select: resetInRestOfSpan(devnet.FaultInvalidTx),
+		Reason: "a version difference, the same rule: after a Holocene deposit-only replacement, a pipeline reset at " +
+			"the replaced block (or the next one) reads the rejected span batch again, and op-node v1.19.0 takes its " +
+			"blocks after the safe head, which fail again (deposit-only blocks); v1.19.6 drops the span batch because its overlapped block does not match the replacement, and " +
+			"takes the new batches, as op-node running on and faultproof do",
+	},
+}
+
+// holoceneFault is the block d's faulty batcher aims the fault of kind k at, if d has one and Holocene is
+// active at that block.
+func holoceneFault(d *devnet.Devnet, k devnet.FaultKind) (uint64, bool) {
+	for _, f := range d.Config().Faults {
+		if f.Kind == k && d.Rollup().IsHolocene(d.L2Block(f.Block).Time()) {
+			return f.Block, true
+		}
+	}
+	return 0, false
+}
+
+// acrossHoloceneFault selects the claims whose blocks include the block of the Holocene fault of kind k.
+func acrossHoloceneFault(k devnet.FaultKind) sweep.Selector {
+	return func(d *devnet.Devnet, c sweep.Claim) bool {
+		n, ok := holoceneFault(d, k)
+		return ok && c.Agreed < n && n <= c.Block
+	}
+}
+
+// resetInRestOfSpan selects the claims whose agreed block is the block of the Holocene fault of kind k or
+// the next one: the devnet's batcher puts it in a span batch of three blocks (the fault aims at the first of
+// one in faults-holocene), so a pipeline reset there reads the batch with blocks after the safe head.
+func resetInRestOfSpan(k devnet.FaultKind) sweep.Selector {
+	return func(d *devnet.Devnet, c sweep.Claim) bool {
+		n, ok := holoceneFault(d, k)
+		return ok && n <= c.Agreed && c.Agreed <= n+1
+	}
 }
 
 // sweepWorkers is the number of claims decided at once: the machines this runs on have two cores, and an
