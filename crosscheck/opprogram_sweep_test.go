@@ -82,28 +82,12 @@ func resetInRestOfSpan(k devnet.FaultKind) sweep.Selector {
 // op-program run is half waiting on its disk and the devnet's servers.
 const sweepWorkers = 2
 
-// shortClaims are the claims of the op-program sweep under -short, each with the honest and a wrong output
-// root, all on the default devnet: ten blocks over Karst's activation (62), the activation block, the block
-// after it (an exception's), and the first block. The first claim fetches most of the data the next ones
-// read.
-var shortClaims = []struct{ agreed, block uint64 }{{55, 65}, {61, 62}, {62, 63}, {0, 1}}
-
-// pickShortClaims returns the claims of list in the order of shortClaims.
-func pickShortClaims(t *testing.T, list []sweep.Claim) []sweep.Claim {
-	t.Helper()
-	var out []sweep.Claim
-	for _, s := range shortClaims {
-		for _, c := range list {
-			if c.Agreed == s.agreed && c.Block == s.block {
-				out = append(out, c)
-			}
-		}
-	}
-	if len(out) != 2*len(shortClaims) {
-		t.Fatalf("%d of the %d claims of shortClaims are claims of the devnet", len(out)/2, len(shortClaims))
-	}
-	return out
-}
+// shortSweep are the configurations the op-program sweep decides under -short, every claim of each: their
+// batches are in calldata, so a claim fetches little (with blobs, a datadir's first claim writes ~100k
+// preimage files), and the whole takes well under a minute. alone-canyon has an exception's claims (Canyon
+// at block 13), batches-singular-calldata every fork from genesis, singular batches and three channels per
+// L1 block.
+var shortSweep = []string{"alone-canyon", "batches-singular-calldata"}
 
 // TestOpProgramSweep decides claims about every named devnet configuration with op-program v1.19.0, online
 // against the devnet served over RPC, and with our program (in process, from the devnet's preimages):
@@ -112,7 +96,7 @@ func pickShortClaims(t *testing.T, list []sweep.Claim) []sweep.Claim {
 // one), so the two programs agree, except where a row of opProgramExceptions excuses op-program.
 // FAULTPROOF_E2E=full decides every claim, and then each exception must have excused something. By
 // default it decides a sample of each configuration (the first, a middle and the last pair of claims).
-// Under -short it decides the eight claims of shortClaims on the default devnet, and only if op-program is
+// Under -short it decides the claims of the configurations of shortSweep, and only if op-program is
 // already built: it never builds it (minutes), so CI's -short run on a clean machine skips it. It logs, per configuration, the
 // claims decided and the times.
 func TestOpProgramSweep(t *testing.T) {
@@ -139,7 +123,7 @@ func TestOpProgramSweep(t *testing.T) {
 	start := time.Now()
 	var configs []devnet.Named
 	for _, named := range devnet.Configurations() {
-		if !testing.Short() || named.Name == "default" {
+		if !testing.Short() || slices.Contains(shortSweep, named.Name) {
 			configs = append(configs, named)
 		}
 	}
@@ -154,10 +138,7 @@ func TestOpProgramSweep(t *testing.T) {
 			built := time.Since(t0)
 			claims := sweep.Claims(named.Name, d)
 			all := len(claims)
-			switch {
-			case testing.Short():
-				claims = pickShortClaims(t, claims)
-			case !full:
+			if !full && !testing.Short() {
 				claims = sweep.Sample(claims, 6)
 			}
 			op := newOpProgramRunner(opHost, n, t.TempDir(), sweepWorkers)
@@ -189,7 +170,7 @@ func TestOpProgramSweep(t *testing.T) {
 	t.Logf("op-program %s and faultproof on %d claims in %d configurations (%s), %s with %d workers:\n%s",
 		opProgramVersion, claimsSwept, len(rows)-1, mode, time.Since(start).Round(time.Second), sweepWorkers, strings.Join(rows, "\n"))
 	if testing.Short() && !slices.ContainsFunc(excused, func(n int) bool { return n > 0 }) && !t.Failed() {
-		t.Error("no exception excused a verdict of the -short claims: they no longer reach Karst's activation, pick them again")
+		t.Error("no exception excused a verdict of -short's claims: pick configurations of shortSweep again")
 	}
 	for i, e := range opProgramExceptions {
 		t.Logf("exception %d excused %d verdicts: %s", i, excused[i], e.Reason)
