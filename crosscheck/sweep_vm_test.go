@@ -15,7 +15,7 @@ import (
 
 // vmSample are the devnet claims decided inside the VM, each honest and wrong: one per kind of batch data
 // and derivation rule that matter most, none that an exception of the sweep excuses. The rows marked full
-// run only with FAULTPROOF_E2E=full (the whole sample takes about 45 minutes on 2 cores, Cannon most of it).
+// run only with FAULTPROOF_E2E=full (the whole sample took 17 minutes on 2 shared cores, Cannon most of it).
 var vmSample = []struct {
 	config        string
 	agreed, block uint64
@@ -45,7 +45,7 @@ type vmProgram struct {
 // devnet's servers. Every verdict, native and in the VM, must be the truth. For the honest claims marked
 // cannon, both programs also run under Cannon, which must end in our VM's final state (witness and state
 // file). Both VMs load op-program's ELF to the same prestate. Without FAULTPROOF_E2E=full it decides part
-// of the sample (about 15 minutes on 2 cores).
+// of the sample (about 6 minutes on 2 shared cores).
 func TestSweepSampleInVM(t *testing.T) {
 	skipOpProgramInShort(t)
 	opHost, _, opELF := refbuild.OpProgram(t, opProgramVersion)
