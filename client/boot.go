@@ -30,6 +30,9 @@ type BootInfo struct {
 	L1ChainConfig *params.ChainConfig
 	// ConfigsFrom says where the chain configs came from.
 	ConfigsFrom ConfigsSource
+	// DependencySetSize is the number of chains in the chain's interop dependency set, which the Lagoon
+	// activation block's upgrade transactions depend on; 0 when not known (single-chain claims).
+	DependencySetSize int
 }
 
 // ConfigsSource is where the program found a chain's configs.

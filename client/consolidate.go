@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/consensus/misc/eip1559"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -313,10 +312,10 @@ func replaceWithDepositOnly(logger log.Logger, v *chainView) error {
 // it invalid: b's header fields (timestamp, prevRandao, fee recipient, beacon root, gas limit, and from
 // Holocene its EIP-1559 parameters, from Jovian its minimum base fee, as its extraData holds them) and b's
 // deposit transactions alone.
-func DepositOnlyAttributes(cfg *rollup.ChainConfigs, b *types.Block) (*engine.PayloadAttributes, error) {
+func DepositOnlyAttributes(cfg *rollup.ChainConfigs, b *types.Block) (*rollup.PayloadAttributes, error) {
 	h := b.Header()
 	gasLimit := h.GasLimit
-	attrs := &engine.PayloadAttributes{
+	attrs := &rollup.PayloadAttributes{
 		Timestamp:             h.Time,
 		Random:                h.MixDigest,
 		SuggestedFeeRecipient: h.Coinbase,

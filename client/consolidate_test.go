@@ -12,9 +12,9 @@ import (
 	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/stretchr/testify/require"
 
-	"github.com/faultproof/faultproof/client/mpt"
 	"github.com/faultproof/faultproof/interop"
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 	"github.com/faultproof/faultproof/rollup"
 )
 
@@ -72,7 +72,7 @@ func newMsgWorld(t *testing.T, execs map[uint64][]interop.ExecutingMessage) *msg
 			r.Bloom = types.CreateBloom(r)
 			enc, err := r.MarshalBinary()
 			require.NoError(t, err)
-			root, nodes := mpt.WriteList([][]byte{enc})
+			root, nodes := layout.ListNodes([][]byte{enc})
 			for _, nd := range nodes {
 				w.values[preimage.Keccak256Key(crypto.Keccak256Hash(nd)).PreimageKey()] = nd
 			}

@@ -92,6 +92,7 @@ func deriveUntil(logger log.Logger, boot *BootInfo, chain *l2.Chain, l1Oracle *l
 		return safe, err
 	}
 	pipeline.SetL1Signer(criticalSigner{l1.NewSenderSigner(types.LatestSignerForChainID(boot.Rollup.L1ChainID), l1Oracle)})
+	pipeline.SetDependencySetSize(boot.DependencySetSize)
 	if err := pipeline.Reset(safe); err != nil {
 		return safe, err
 	}

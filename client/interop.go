@@ -81,7 +81,8 @@ var errL1Exhausted = errors.New("l1 exhausted before the next block")
 // chainBoot is the single-chain boot info that derives one chain's block in an interop step.
 func chainBoot(boot *InteropBootInfo, chainID uint64) *BootInfo {
 	c := boot.Chains[chainID]
-	return &BootInfo{L1Head: boot.L1Head, L2ChainID: chainID, Rollup: c.Rollup, L2ChainConfig: c.L2, L1ChainConfig: c.L1, ConfigsFrom: boot.ConfigsFrom}
+	return &BootInfo{L1Head: boot.L1Head, L2ChainID: chainID, Rollup: c.Rollup, L2ChainConfig: c.L2, L1ChainConfig: c.L1,
+		ConfigsFrom: boot.ConfigsFrom, DependencySetSize: len(boot.DepSet.Chains())}
 }
 
 // deriveOptimisticBlock derives the next block of the chain at the transition's step from L1 alone, as in

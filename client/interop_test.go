@@ -148,7 +148,7 @@ func TestInteropBadPrestates(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			_, err := c.run(pre, common.Hash{}, s.Timestamp+50)
 			require.ErrorIs(t, err, ErrBadPrestate)
-			require.Equal(t, ExitFailure, ExitCode(err))
+			require.Equal(t, preimage.ExitFailure, ExitCode(err))
 		})
 	}
 }

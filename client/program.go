@@ -15,22 +15,15 @@ import (
 // ErrClaimNotValid is the verdict that the claimed output root is wrong.
 var ErrClaimNotValid = errors.New("claim is not valid")
 
-// Exit codes of the program, as op-program's: the verdict, or a failure to reach one.
-const (
-	ExitValid   = 0
-	ExitInvalid = 1
-	ExitFailure = 2
-)
-
-// ExitCode maps the program's result to its exit code.
+// ExitCode maps the program's result to its exit code (preimage.ExitValid, ExitInvalid or ExitFailure).
 func ExitCode(err error) int {
 	switch {
 	case err == nil:
-		return ExitValid
+		return preimage.ExitValid
 	case errors.Is(err, ErrClaimNotValid):
-		return ExitInvalid
+		return preimage.ExitInvalid
 	default:
-		return ExitFailure
+		return preimage.ExitFailure
 	}
 }
 

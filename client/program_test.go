@@ -155,7 +155,7 @@ func TestBootFailures(t *testing.T) {
 			tt.edit(o)
 			err := Run(log.New(), o, o)
 			require.ErrorContains(t, err, tt.errSub)
-			require.Equal(t, ExitFailure, ExitCode(err))
+			require.Equal(t, preimage.ExitFailure, ExitCode(err))
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/log"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/vm"
 )
@@ -22,9 +23,8 @@ func BenchmarkCannonRun(b *testing.B) {
 		cvm := cs.CreateVM(logger, vm.NewMemoryOracle(), io.Discard, io.Discard, meta)
 		start := time.Now()
 		for !cs.GetExited() {
-			if _, err := cvm.Step(false); err != nil {
-				b.Fatal(err)
-			}
+			_, err := cvm.Step(false)
+			require.NoError(b, err)
 		}
 		elapsed += time.Since(start)
 		steps += cs.GetStep()
@@ -43,9 +43,8 @@ func BenchmarkOursRun(b *testing.B) {
 		m := vm.NewVM(s, vm.NewMemoryOracle(), io.Discard, io.Discard)
 		start := time.Now()
 		for !s.Exited {
-			if _, err := m.Step(false); err != nil {
-				b.Fatal(err)
-			}
+			_, err := m.Step(false)
+			require.NoError(b, err)
 		}
 		elapsed += time.Since(start)
 		steps += s.Step

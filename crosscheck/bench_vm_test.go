@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // TestBenchVMAgainstCannon runs `faultproof bench vm --cannon` on the threads guest with the cannon
@@ -27,17 +29,12 @@ func TestBenchVMAgainstCannon(t *testing.T) {
 			}
 		case strings.HasPrefix(l, "ratio ours/cannon steps/s: "):
 			r, err := strconv.ParseFloat(strings.TrimPrefix(l, "ratio ours/cannon steps/s: "), 64)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			ratio = r
 		}
 	}
-	if steps["ours"] == 0 || steps["ours"] != steps["cannon"] {
-		t.Fatalf("steps: ours %d, cannon %d", steps["ours"], steps["cannon"])
-	}
-	if ratio <= 0 {
-		t.Fatal("no ratio")
-	}
+	require.NotEqual(t, uint64(0), steps["ours"], "steps: ours %d, cannon %d", steps["ours"], steps["cannon"])
+	require.Equal(t, steps["cannon"], steps["ours"], "steps: ours %d, cannon %d", steps["ours"], steps["cannon"])
+	require.Greater(t, ratio, 0.0, "no ratio")
 	t.Logf("threads: %d steps in both VMs; ours/cannon steps/s: %.2f", steps["ours"], ratio)
 }

@@ -4,11 +4,11 @@
 package crosscheck
 
 import (
-	"bytes"
 	"testing"
 
 	"github.com/ethereum-optimism/optimism/cannon/mipsevm/memory"
 	"github.com/ethereum-optimism/optimism/cannon/mipsevm/multithreaded"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/vm"
 )
@@ -27,13 +27,11 @@ func oracleKey() [32]byte {
 var oraclePreimages = map[[32]byte][]byte{oracleKey(): []byte("the pre-image served to the guest")}
 
 func TestEmptyRoots(t *testing.T) {
-	if got := [32]byte(memory.NewMemory().MerkleRoot()); got != vm.EmptyMemoryRoot {
-		t.Fatalf("empty memory root: cannon %x, ours %x", got, vm.EmptyMemoryRoot)
-	}
+	got := [32]byte(memory.NewMemory().MerkleRoot())
+	require.Equal(t, vm.EmptyMemoryRoot, got, "empty memory root: cannon %x, ours %x", got, vm.EmptyMemoryRoot)
 	_, ch := multithreaded.CreateEmptyState().EncodeWitness()
-	if oh := vm.NewState(0, 0).Hash(); oh != ch {
-		t.Fatalf("empty state hash: cannon %s, ours %s", ch, oh)
-	}
+	oh := vm.NewState(0, 0).Hash()
+	require.Equal(t, ch, oh, "empty state hash: cannon %s, ours %s", ch, oh)
 }
 
 // TestLoadELF compares the state and metadata of load-elf.
@@ -56,33 +54,21 @@ func TestRunToExit(t *testing.T) {
 			checkpoints := map[uint64]bool{0: true, 1: true, 2: true, 10: true, 100: true, 1000: true, 10_000: true, 100_001: true, 250_000: true}
 			for step := uint64(0); !p.os.Exited || !p.cs.GetExited(); step++ {
 				if checkpoints[step] || step%500_000 == 0 {
-					if ch, oh := p.hashes(); ch != oh {
-						t.Fatalf("step %d: state hash cannon %x, ours %x", step, ch, oh)
-					}
+					ch, oh := p.hashes()
+					require.Equal(t, oh, ch, "step %d: state hash cannon %x, ours %x", step, ch, oh)
 				}
-				if _, err := cannonStep(p.cvm, false); err != nil {
-					t.Fatalf("cannon step %d: %v", step, err)
-				}
-				if _, err := p.ovm.Step(false); err != nil {
-					t.Fatalf("our step %d: %v", step, err)
-				}
-				if p.os.Exited != p.cs.GetExited() {
-					t.Fatalf("step %d: exited cannon %v, ours %v", step, p.cs.GetExited(), p.os.Exited)
-				}
+				_, err := cannonStep(p.cvm, false)
+				require.NoError(t, err, "cannon step %d", step)
+				_, err = p.ovm.Step(false)
+				require.NoError(t, err, "our step %d", step)
+				require.Equal(t, p.cs.GetExited(), p.os.Exited, "step %d: exited cannon %v, ours %v", step, p.cs.GetExited(), p.os.Exited)
 			}
 			ch, oh := p.hashes()
-			if ch != oh {
-				t.Fatalf("final state hash cannon %x, ours %x", ch, oh)
-			}
-			if p.cs.GetStep() != p.os.Step || p.cs.GetExitCode() != p.os.ExitCode {
-				t.Fatalf("cannon: %d steps, exit %d; ours: %d steps, exit %d", p.cs.GetStep(), p.cs.GetExitCode(), p.os.Step, p.os.ExitCode)
-			}
-			if p.cOut.String() != p.oOut.String() {
-				t.Fatalf("stdout cannon %q, ours %q", p.cOut.String(), p.oOut.String())
-			}
-			if !bytes.Equal(serializeCannon(t, p.cs), serializeOurs(t, p.os)) {
-				t.Fatal("final serialized states differ")
-			}
+			require.Equal(t, oh, ch, "final state hash cannon %x, ours %x", ch, oh)
+			require.Equal(t, p.os.Step, p.cs.GetStep(), "cannon: %d steps, exit %d; ours: %d steps, exit %d", p.cs.GetStep(), p.cs.GetExitCode(), p.os.Step, p.os.ExitCode)
+			require.Equal(t, p.os.ExitCode, p.cs.GetExitCode(), "cannon: %d steps, exit %d; ours: %d steps, exit %d", p.cs.GetStep(), p.cs.GetExitCode(), p.os.Step, p.os.ExitCode)
+			require.Equal(t, p.oOut.String(), p.cOut.String(), "stdout cannon %q, ours %q", p.cOut.String(), p.oOut.String())
+			require.Equal(t, serializeOurs(t, p.os), serializeCannon(t, p.cs), "final serialized states differ")
 			t.Logf("%s: %d steps, exit code %d, final state hash %x", name, p.os.Step, p.os.ExitCode, oh)
 		})
 	}
@@ -114,19 +100,14 @@ func TestStepWitnesses(t *testing.T) {
 				proof = proof || isSys
 				usesSecondProof := isSys && num == 5222 // clock_gettime
 				cw, err := cannonStep(p.cvm, proof)
-				if err != nil {
-					t.Fatalf("cannon step %d: %v", step, err)
-				}
+				require.NoError(t, err, "cannon step %d", step)
 				ow, err := p.ovm.Step(proof)
-				if err != nil {
-					t.Fatalf("our step %d: %v", step, err)
-				}
+				require.NoError(t, err, "our step %d", step)
 				if !proof {
 					continue
 				}
-				if !bytes.Equal(cw.State, ow.State) || cw.StateHash != ow.StateHash {
-					t.Fatalf("step %d: witness state differs", step)
-				}
+				require.Equal(t, ow.State, cw.State, "step %d: witness state differs", step)
+				require.Equal(t, ow.StateHash, cw.StateHash, "step %d: witness state differs", step)
 				// Cannon also refreshes the second memory proof on fast
 				// clock_gettime steps, so steps that do not use it may carry a
 				// different stale value there (the contract ignores it).
@@ -134,31 +115,27 @@ func TestStepWitnesses(t *testing.T) {
 				if !usesSecondProof {
 					n -= vm.MemProofSize
 				}
-				if len(cw.ProofData) != len(ow.ProofData) || !bytes.Equal(cw.ProofData[:n], ow.ProofData[:n]) {
-					t.Fatalf("step %d: proof data differs (first difference at byte %d)", step, firstDiff(cw.ProofData, ow.ProofData))
-				}
+				require.Len(t, cw.ProofData, len(ow.ProofData), "step %d: proof data differs (first difference at byte %d)", step, firstDiff(cw.ProofData, ow.ProofData))
+				require.Equal(t, ow.ProofData[:n], cw.ProofData[:n], "step %d: proof data differs (first difference at byte %d)", step, firstDiff(cw.ProofData, ow.ProofData))
 				if usesSecondProof {
 					secondProofs++
 				}
 				if isSys {
 					syscalls[num]++
 				}
-				if cw.HasPreimage() != ow.HasPreimage() || cw.PreimageKey != ow.PreimageKey ||
-					!bytes.Equal(cw.PreimageValue, ow.PreimageValue) || cw.PreimageOffset != ow.PreimageOffset {
-					t.Fatalf("step %d: pre-image witness differs", step)
-				}
+				require.Equal(t, ow.HasPreimage(), cw.HasPreimage(), "step %d: pre-image witness differs", step)
+				require.Equal(t, ow.PreimageKey, cw.PreimageKey, "step %d: pre-image witness differs", step)
+				require.Equal(t, ow.PreimageValue, cw.PreimageValue, "step %d: pre-image witness differs", step)
+				require.Equal(t, ow.PreimageOffset, cw.PreimageOffset, "step %d: pre-image witness differs", step)
 				if ow.HasPreimage() {
 					withPreimage++
 				}
 				compared++
 			}
-			if ch, oh := p.hashes(); ch != oh {
-				t.Fatal("final states differ")
-			}
+			ch, oh := p.hashes()
+			require.Equal(t, oh, ch, "final states differ")
 			t.Logf("%s: %d witnesses identical (%d with pre-image data, %d with two memory proofs); syscalls proven: %v", name, compared, withPreimage, secondProofs, syscalls)
-			if name == "oracle" && withPreimage == 0 {
-				t.Fatal("no pre-image witness compared")
-			}
+			require.False(t, name == "oracle" && withPreimage == 0, "no pre-image witness compared")
 		})
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/faultproof/faultproof/vm"
 )
 
@@ -29,35 +31,24 @@ func TestCannonCLI(t *testing.T) {
 			outPath := filepath.Join(dir, "out.bin.gz")
 			run := func(args ...string) {
 				t.Helper()
-				if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
-					t.Fatalf("cannon %v: %v\n%s", args, err, out)
-				}
+				out, err := exec.Command(bin, args...).CombinedOutput()
+				require.NoError(t, err, "cannon %v\n%s", args, out)
 			}
 			run("load-elf", "--type", vm.StateVersionName, "--path", elfPath, "--out", statePath, "--meta", metaPath)
 
 			ours, meta := ourLoad(t, elfPath)
-			if !bytes.Equal(gunzip(t, statePath), serializeOurs(t, ours)) {
-				t.Fatal("load-elf state file differs from our serialization")
-			}
+			require.Equal(t, serializeOurs(t, ours), gunzip(t, statePath), "load-elf state file differs from our serialization")
 			var m bytes.Buffer
-			if err := meta.WriteJSON(&m); err != nil {
-				t.Fatal(err)
-			}
-			if cm, _ := os.ReadFile(metaPath); !bytes.Equal(cm, m.Bytes()) {
-				t.Fatal("meta.json differs")
-			}
+			require.NoError(t, meta.WriteJSON(&m))
+			cm, _ := os.ReadFile(metaPath)
+			require.Equal(t, m.Bytes(), cm, "meta.json differs")
 			loaded, err := vm.LoadStateFile(statePath)
-			if err != nil || loaded.Hash() != ours.Hash() {
-				t.Fatalf("reading cannon's state file: %v", err)
-			}
+			require.NoError(t, err, "reading cannon's state file")
+			require.Equal(t, ours.Hash(), loaded.Hash(), "reading cannon's state file: %v", err)
 
 			run("run", "--input", statePath, "--output", outPath, "--meta", metaPath)
-			if err := vm.NewVM(ours, vm.NewMemoryOracle(), nil, nil).Run(0); err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(gunzip(t, outPath), serializeOurs(t, ours)) {
-				t.Fatal("final state file of cannon run differs from ours")
-			}
+			require.NoError(t, vm.NewVM(ours, vm.NewMemoryOracle(), nil, nil).Run(0))
+			require.Equal(t, serializeOurs(t, ours), gunzip(t, outPath), "final state file of cannon run differs from ours")
 			t.Logf("%s: cannon CLI and vm agree: %d steps, exit %d, state hash %s", name, ours.Step, ours.ExitCode, ours.Hash())
 		})
 	}
@@ -66,17 +57,11 @@ func TestCannonCLI(t *testing.T) {
 func gunzip(t *testing.T, path string) []byte {
 	t.Helper()
 	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer f.Close()
 	r, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	data, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return data
 }

@@ -5,7 +5,6 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/ethereum-optimism/optimism/cannon/mipsevm/multithreaded"
 	"github.com/ethereum-optimism/optimism/cannon/mipsevm/program"
 	"github.com/ethereum-optimism/optimism/cannon/mipsevm/versions"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/vm"
 )
@@ -45,9 +45,7 @@ func loadBoth(t *testing.T, data []byte) (*versions.VersionedState, error, *vm.S
 func loadCannon(t *testing.T, data []byte) (*versions.VersionedState, error) {
 	t.Helper()
 	f, err := elf.NewFile(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if f.Machine != elf.EM_MIPS {
 		return nil, fmt.Errorf("ELF is not big-endian MIPS R3000, but got %q", f.Machine.String())
 	}
@@ -55,29 +53,21 @@ func loadCannon(t *testing.T, data []byte) (*versions.VersionedState, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := program.PatchStack(st); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, program.PatchStack(st))
 	cs, err := versions.NewFromState(versions.VersionMultiThreaded64_v5, st)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return cs, nil
 }
 
 func loadOurs(t *testing.T, data []byte) (*vm.State, error) {
 	t.Helper()
 	f, err := elf.NewFile(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s, err := vm.LoadELF(f)
 	if err != nil {
 		return nil, err
 	}
-	if err := vm.PatchStack(s); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, vm.PatchStack(s))
 	return s, nil
 }
 
@@ -86,27 +76,17 @@ func loadOurs(t *testing.T, data []byte) (*vm.State, error) {
 func requireSameLoad(t *testing.T, data []byte) *vm.State {
 	t.Helper()
 	cs, cerr, ours, oerr := loadBoth(t, data)
-	if cerr != nil || oerr != nil {
-		t.Fatalf("cannon: %v, ours: %v", cerr, oerr)
-	}
+	require.NoError(t, cerr, "cannon, ours: %v", oerr)
+	require.NoError(t, oerr, "cannon: %v, ours", cerr)
 	_, ch := cs.EncodeWitness()
-	if oh := ours.Hash(); oh != ch {
-		t.Fatalf("state hash: cannon %s, ours %s", ch, oh)
-	}
-	if !bytes.Equal(serializeCannon(t, cs), serializeOurs(t, ours)) {
-		t.Fatal("binary state differs")
-	}
+	oh := ours.Hash()
+	require.Equal(t, ch, oh, "state hash: cannon %s, ours %s", ch, oh)
+	require.Equal(t, serializeOurs(t, ours), serializeCannon(t, cs), "binary state differs")
 	cj, err := json.Marshal(cs.FPVMState)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	oj, err := json.Marshal(ours)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(cj, oj) {
-		t.Fatal("JSON state differs")
-	}
+	require.NoError(t, err)
+	require.Equal(t, oj, cj, "JSON state differs")
 	return ours
 }
 
@@ -141,9 +121,7 @@ func TestLoadELFZeroFillMatchesCannon(t *testing.T) {
 
 	t.Run("guest with 64 MiB more bss", func(t *testing.T) {
 		data, err := os.ReadFile(guestPath(t, "hello"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		phoff := binary.BigEndian.Uint64(data[32:])
 		last := -1
 		for i := range int(binary.BigEndian.Uint16(data[56:])) {
@@ -169,12 +147,8 @@ func TestLoadELFRejectsTruncatedFiles(t *testing.T) {
 	const off = 64 + 56
 	truncated := craftELF([]elf.Prog64{{Type: load, Off: off, Vaddr: 0x10000, Filesz: 5000, Memsz: 8192}}, body)
 	cs, cerr, _, oerr := loadBoth(t, truncated)
-	if cerr != nil {
-		t.Fatalf("cannon now refuses a truncated segment (%v): drop this divergence", cerr)
-	}
-	if !errors.Is(oerr, vm.ErrBadELF) {
-		t.Fatalf("ours: %v", oerr)
-	}
+	require.NoError(t, cerr, "cannon now refuses a truncated segment: drop this divergence")
+	require.ErrorIs(t, oerr, vm.ErrBadELF, "ours: %v", oerr)
 	t.Logf("cannon loads it (state %s); ours: %v", must(cs.EncodeWitness()), oerr)
 
 	ident := [elf.EI_NIDENT]byte{0x7f, 'E', 'L', 'F', byte(elf.ELFCLASS32), byte(elf.ELFDATA2MSB), byte(elf.EV_CURRENT)}
@@ -184,9 +158,9 @@ func TestLoadELFRejectsTruncatedFiles(t *testing.T) {
 	binary.Write(&buf, binary.BigEndian, &elf.Prog32{Type: load, Off: 84, Vaddr: 0x10000, Filesz: 16, Memsz: 4096})
 	buf.Write(bytes.Repeat([]byte{0xcd}, 16))
 	_, cerr, _, oerr = loadBoth(t, buf.Bytes())
-	if cerr != nil || oerr == nil || !strings.Contains(oerr.Error(), "not 64-bit big-endian") {
-		t.Fatalf("32-bit MIPS ELF: cannon %v, ours %v", cerr, oerr)
-	}
+	require.NoError(t, cerr, "32-bit MIPS ELF: cannon, ours %v", oerr)
+	require.Error(t, oerr, "32-bit MIPS ELF: cannon %v, ours", cerr)
+	require.Contains(t, oerr.Error(), "not 64-bit big-endian", "32-bit MIPS ELF: cannon %v, ours %v", cerr, oerr)
 
 	for name, prog := range map[string]elf.Prog64{
 		"file size above memory size": {Type: load, Off: off, Vaddr: 0x10000, Filesz: 64, Memsz: 32},
@@ -195,9 +169,8 @@ func TestLoadELFRejectsTruncatedFiles(t *testing.T) {
 		"non-load with bss":           {Type: uint32(elf.PT_NOTE), Off: off, Vaddr: 0x10000, Filesz: 8, Memsz: 16},
 	} {
 		_, cerr, _, oerr := loadBoth(t, craftELF([]elf.Prog64{prog}, body))
-		if cerr == nil || oerr == nil {
-			t.Errorf("%s: cannon %v, ours %v", name, cerr, oerr)
-		}
+		require.Error(t, cerr, "%s: cannon, ours %v", name, oerr)
+		require.Error(t, oerr, "%s: cannon %v, ours", name, cerr)
 	}
 }
 
@@ -232,9 +205,7 @@ func FuzzLoadELFMatchesCannon(f *testing.F) {
 		f.Add(craftELF(progs, body))
 	}
 	hello, err := os.ReadFile(guestPath(f, "hello"))
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	f.Add(hello)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ef, err := elf.NewFile(bytes.NewReader(data))
@@ -262,14 +233,10 @@ func FuzzLoadELFMatchesCannon(f *testing.F) {
 		if oerr != nil && (strings.Contains(oerr.Error(), "extends past the end of the file") || strings.Contains(oerr.Error(), "not 64-bit big-endian")) {
 			return // the pinned divergences (TestLoadELFRejectsTruncatedFiles)
 		}
-		if (cerr == nil) != (oerr == nil) {
-			t.Fatalf("cannon: %v, ours: %v", cerr, oerr)
-		}
+		require.Equal(t, (oerr == nil), (cerr == nil), "cannon: %v, ours: %v", cerr, oerr)
 		if cerr != nil {
 			return
 		}
-		if !bytes.Equal(serializeCannon(t, cs), serializeOurs(t, ours)) {
-			t.Fatal("states differ")
-		}
+		require.Equal(t, serializeOurs(t, ours), serializeCannon(t, cs), "states differ")
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/params"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/game"
 	"github.com/faultproof/faultproof/game/actor"
@@ -38,47 +39,32 @@ func TestToyGameMovesMatchCannon(t *testing.T) {
 	cannon, fp := cannonBinary(t), faultproofBinary(t)
 	dir := t.TempDir()
 	chain, err := toychain.New(toychain.Keccak, toychain.Sha256, toychain.Blob, toychain.Precompile, toychain.LargeKeccak, toychain.Keccak)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	elf, err := toychain.BuildProgram("..", dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// Cannon's prestate, and ours from the same ELF: the same state.
 	prestate := filepath.Join(dir, "prestate.bin.gz")
 	if out, err := exec.Command(cannon, "load-elf", "--type", "multithreaded64-5", "--path", elf, "--out", prestate, "--meta", filepath.Join(dir, "meta.json")).CombinedOutput(); err != nil {
-		t.Fatalf("cannon load-elf: %v: %s", err, out)
+		require.FailNow(t, fmt.Sprintf("cannon load-elf: %v: %s", err, out))
 	}
 	cannonHash := cannonWitnessHash(t, cannon, prestate)
 	data, err := os.ReadFile(elf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ours, _, err := vm.LoadProgram(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if h := ours.Hash(); h != cannonHash {
-		t.Fatalf("prestate: ours %s, Cannon's %s", h, cannonHash)
-	}
+	require.NoError(t, err)
+	h := ours.Hash()
+	require.Equal(t, cannonHash, h, "prestate: ours %s, Cannon's %s", h, cannonHash)
 
 	// Cannon's runs are served by our host from a datadir of the toy pre-images. The toy program reads its
 	// chain ID (local key 5) without caring for it, but it lands in the VM's memory: the games are on the
 	// chain the host names, op-sepolia.
 	datadir := filepath.Join(dir, "preimages")
 	kv, _, err := kvstore.Open(datadir, kvstore.FormatDirectory)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for k, v := range chain.Preimages {
-		if err := kv.Put(k, v); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, kv.Put(k, v))
 	}
-	if err := kv.Close(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, kv.Close())
 	src := trace.MapSource(chain.Preimages)
 	cannonBackend := &trace.CannonBackend{Cannon: cannon, PrestateFile: prestate, PrestateHash: cannonHash, Dir: filepath.Join(dir, "cannon"),
 		SnapshotEvery: 1 << 20, Host: func(in trace.LocalInputs) []string {
@@ -110,28 +96,22 @@ func TestToyGameMovesMatchCannon(t *testing.T) {
 		{"trace extension", "wrong-past-claim,diverge:after-exit"},
 	} {
 		st, err := actor.ParseStrategy(tc.strategy)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		sc := &game.Scenario{Name: tc.name, ClaimBlock: 5, Proposer: game.Role{Name: "dishonest proposer", Strategy: &st},
 			Challengers: []game.Role{{Name: "honest challenger"}}}
 		if tc.name == "local" {
 			sc.ClaimBlock = 2
 		}
 		withVM, err := game.Play(vmConfig, sc)
-		if err != nil {
-			t.Fatalf("%s with our VM: %v", tc.name, err)
-		}
+		require.NoError(t, err, "%s with our VM", tc.name)
 		withCannon, err := game.Play(cannonConfig, sc)
-		if err != nil {
-			t.Fatalf("%s with Cannon: %v", tc.name, err)
-		}
+		require.NoError(t, err, "%s with Cannon", tc.name)
 		if a, b := movesOf(withVM), movesOf(withCannon); a != b {
-			t.Errorf("%s: moves differ\nour VM:\n%s\nCannon:\n%s", tc.name, a, b)
+			require.FailNow(t, fmt.Sprintf("%s: moves differ\nour VM:\n%s\nCannon:\n%s", tc.name, a, b))
 			continue
 		}
 		if !withCannon.OK() {
-			t.Errorf("%s with Cannon: %s, expected %s", tc.name, withCannon.Status, withCannon.Expected)
+			require.FailNow(t, fmt.Sprintf("%s with Cannon: %s, expected %s", tc.name, withCannon.Status, withCannon.Expected))
 		}
 		t.Logf("%s: %d claims, %d steps, the same with both VMs", tc.name, len(withVM.Claims), len(withVM.Steps))
 	}
@@ -140,15 +120,11 @@ func TestToyGameMovesMatchCannon(t *testing.T) {
 func cannonWitnessHash(t *testing.T, cannon, state string) common.Hash {
 	t.Helper()
 	out, err := exec.Command(cannon, "witness", "--input", state).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var w struct {
 		WitnessHash common.Hash `json:"witnessHash"`
 	}
-	if err := json.Unmarshal(out, &w); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(out, &w))
 	return w.WitnessHash
 }
 
@@ -182,14 +158,13 @@ func TestDevnetGameMovesMatchCannon(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		if err := cmd.Run(); err != nil {
-			t.Fatalf("faultproof game %v: %v: %s", args, err, stderr.String())
+			require.FailNow(t, fmt.Sprintf("faultproof game %v: %v: %s", args, err, stderr.String()))
 		}
 		return stdout.String()
 	}
 	withVM, withCannon := run(), run("--cannon", cannon)
-	if a, b := movesLines(withVM), movesLines(withCannon); a != b {
-		t.Errorf("moves differ\nour VM:\n%s\nCannon:\n%s", a, b)
-	}
+	a, b := movesLines(withVM), movesLines(withCannon)
+	require.Equal(t, b, a, "moves differ\nour VM:\n%s\nCannon:\n%s", a, b)
 	t.Log("\n" + withCannon)
 }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/log"
+	"github.com/stretchr/testify/require"
 
 	"github.com/ethereum-optimism/optimism/cannon/mipsevm"
 	"github.com/ethereum-optimism/optimism/cannon/mipsevm/multithreaded"
@@ -57,18 +58,15 @@ func buildTool(tb testing.TB, name, dir, pkg string) string {
 	}
 	if tools.dir == "" {
 		d, err := os.MkdirTemp("", "crosscheck-tools")
-		if err != nil {
-			tb.Fatal(err)
-		}
+		require.NoError(tb, err)
 		tools.dir, tools.built = d, map[string]string{}
 	}
 	path := filepath.Join(tools.dir, name)
 	cmd := exec.Command("go", "build", "-o", path, pkg)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=", "GOTOOLCHAIN=local")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("go build %s: %v: %s", pkg, err, out)
-	}
+	out, err := cmd.CombinedOutput()
+	require.NoError(tb, err, "go build %s: %s", pkg, out)
 	tools.built[name] = path
 	return path
 }
@@ -102,9 +100,7 @@ func guestPath(tb testing.TB, name string) string {
 			guestErr = fmt.Errorf("%v: %s", err, out)
 		}
 	})
-	if guestErr != nil {
-		tb.Fatalf("building guests: %v", guestErr)
-	}
+	require.NoError(tb, guestErr, "building guests")
 	return filepath.Join(guestDir, name)
 }
 
@@ -113,25 +109,15 @@ func guestPath(tb testing.TB, name string) string {
 func cannonLoad(tb testing.TB, path string) (*versions.VersionedState, *program.Metadata) {
 	tb.Helper()
 	f, err := elf.Open(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	defer f.Close()
 	st, err := program.LoadELF(f, multithreaded.CreateInitialState)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := program.PatchStack(st); err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
+	require.NoError(tb, program.PatchStack(st))
 	meta, err := program.MakeMetadata(f)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	vs, err := versions.NewFromState(versions.VersionMultiThreaded64_v5, st)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	return vs, meta
 }
 
@@ -139,13 +125,9 @@ func cannonLoad(tb testing.TB, path string) (*versions.VersionedState, *program.
 func ourLoad(tb testing.TB, path string) (*vm.State, *vm.Metadata) {
 	tb.Helper()
 	data, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	s, meta, err := vm.LoadProgram(data)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	return s, meta
 }
 
@@ -153,31 +135,23 @@ func ourLoad(tb testing.TB, path string) (*vm.State, *vm.Metadata) {
 func toCannon(tb testing.TB, s *vm.State) *versions.VersionedState {
 	tb.Helper()
 	var buf bytes.Buffer
-	if err := s.Serialize(&buf); err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, s.Serialize(&buf))
 	var vs versions.VersionedState
-	if err := vs.Deserialize(&buf); err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, vs.Deserialize(&buf))
 	return &vs
 }
 
 func serializeCannon(tb testing.TB, vs *versions.VersionedState) []byte {
 	tb.Helper()
 	var buf bytes.Buffer
-	if err := vs.Serialize(&buf); err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, vs.Serialize(&buf))
 	return buf.Bytes()
 }
 
 func serializeOurs(tb testing.TB, s *vm.State) []byte {
 	tb.Helper()
 	var buf bytes.Buffer
-	if err := s.Serialize(&buf); err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, s.Serialize(&buf))
 	return buf.Bytes()
 }
 
@@ -233,8 +207,6 @@ func hashesOf(cs *versions.VersionedState, ours *vm.State) (cannon, our [32]byte
 func optimismDir(tb testing.TB) string {
 	tb.Helper()
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/ethereum-optimism/optimism").Output()
-	if err != nil {
-		tb.Fatalf("go list -m github.com/ethereum-optimism/optimism: %v", err)
-	}
+	require.NoError(tb, err, "go list -m github.com/ethereum-optimism/optimism")
 	return strings.TrimSpace(string(out))
 }

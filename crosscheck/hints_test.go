@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/ethereum-optimism/optimism/op-service/eth"
-	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -29,7 +28,7 @@ type opProgramPayloadWitnessHint struct {
 }
 
 // opNodeAttributes converts attributes to op-service's type, field by field.
-func opNodeAttributes(a *engine.PayloadAttributes) *eth.PayloadAttributes {
+func opNodeAttributes(a *rollup.PayloadAttributes) *eth.PayloadAttributes {
 	out := &eth.PayloadAttributes{
 		Timestamp:             eth.Uint64Quantity(a.Timestamp),
 		PrevRandao:            eth.Bytes32(a.Random),

@@ -24,7 +24,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -50,7 +49,7 @@ type konaFixture struct {
 		Attributes json.RawMessage `json:"executing_payload"`
 	}
 	Parent      *types.Header             `json:"parent_header"`
-	Attributes  *engine.PayloadAttributes `json:"executing_payload"`
+	Attributes  *rollup.PayloadAttributes `json:"executing_payload"`
 	Expected    common.Hash               `json:"expected_block_hash"`
 	RollupChain struct {
 		L2ChainID uint64 `json:"l2_chain_id"`
@@ -66,9 +65,7 @@ func konaFixtureFiles(t *testing.T) []string {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(optimismDir(t), "rust", "kona", "crates", "proof", "executor", "testdata", "block-*.tar.gz"))
 	require.NoError(t, err)
-	if len(files) == 0 {
-		t.Fatal("the optimism module has no kona executor fixtures (rust/kona/crates/proof/executor/testdata)")
-	}
+	require.NotEmpty(t, files, "the optimism module has no kona executor fixtures (rust/kona/crates/proof/executor/testdata)")
 	return files
 }
 
@@ -389,7 +386,7 @@ func runExecBlock(t *testing.T, bin string, args ...string) string {
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("faultproof %s: %v\nstderr:\n%s", strings.Join(args, " "), err, stderr.String())
+		require.FailNow(t, fmt.Sprintf("faultproof %s: %v\nstderr:\n%s", strings.Join(args, " "), err, stderr.String()))
 	}
 	return stdout.String()
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/devnet"
 	"github.com/faultproof/faultproof/devnet/sweep"
@@ -46,13 +47,9 @@ type servedDevnet struct {
 func newDevnet(t testing.TB, name string) *devnet.Devnet {
 	t.Helper()
 	n, err := devnet.Configuration(name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	d, err := devnet.New(n.Config)
-	if err != nil {
-		t.Fatalf("devnet %s: %v", name, err)
-	}
+	require.NoError(t, err, "devnet %s", name)
 	return d
 }
 
@@ -63,7 +60,7 @@ func serveDevnet(t testing.TB, name string, d *devnet.Devnet) *servedDevnet {
 	srv, err := devnet.Serve(ctx, d, "127.0.0.1:0")
 	if err != nil {
 		cancel()
-		t.Fatal(err)
+		require.NoError(t, err)
 	}
 	t.Cleanup(func() {
 		cancel()
@@ -78,12 +75,8 @@ func serveDevnet(t testing.TB, name string, d *devnet.Devnet) *servedDevnet {
 		n.l1ChainConfig: map[string]any{"config": d.L1ChainConfig()},
 	} {
 		data, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(path, data, 0o644))
 	}
 	return n
 }
@@ -158,9 +151,7 @@ func execHost(ctx context.Context, bin string, args ...string) (hostRun, error) 
 func runHost(t *testing.T, bin string, args ...string) hostRun {
 	t.Helper()
 	r, err := execHost(context.Background(), bin, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return r
 }
 
@@ -194,9 +185,7 @@ func execOpProgram(ctx context.Context, bin string, args ...string) (hostRun, er
 func runOpProgram(t *testing.T, bin string, args ...string) hostRun {
 	t.Helper()
 	r, err := execOpProgram(context.Background(), bin, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return r
 }
 

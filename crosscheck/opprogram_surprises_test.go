@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/crosscheck/refbuild"
 	"github.com/faultproof/faultproof/devnet"
@@ -47,7 +49,7 @@ func faultBlock(t *testing.T, cfg devnet.Config, k devnet.FaultKind) uint64 {
 			return f.Block
 		}
 	}
-	t.Fatalf("no %s fault in the devnet", k)
+	require.FailNow(t, fmt.Sprintf("no %s fault in the devnet", k))
 	return 0
 }
 
@@ -57,13 +59,9 @@ func TestOpProgramDerivationSurprises(t *testing.T) {
 	skipOpProgramInShort(t)
 	opHost, _, _ := refbuild.OpProgram(t, opProgramVersion)
 	faultsHolocene, err := devnet.Configuration("faults-holocene")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	edge, err := devnet.Configuration("holocene-edge-invalid-tx")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 
 	for _, row := range []struct {
 		name string
@@ -83,22 +81,15 @@ func TestOpProgramDerivationSurprises(t *testing.T) {
 			cfg: devnet.Config{L2Blocks: 20, Forks: devnet.AllForksAtGenesis(), Faults: []devnet.Fault{{Kind: devnet.FaultFutureTimestamp, Block: 15}},
 				HoloceneFutureRightParent: true},
 			check: func(t *testing.T, d *devnet.Devnet) []surpriseClaim {
-				if d.Batch(15).Sequenced {
-					t.Fatal("block 15 is the sequencer's: the devnet did not take the early batch")
-				}
-				if n := len(d.L2Block(15).Transactions()); n != 1 {
-					t.Fatalf("block 15 has %d transactions, want the L1 info deposit alone (an empty batch)", n)
-				}
+				require.False(t, d.Batch(15).Sequenced, "block 15 is the sequencer's: the devnet did not take the early batch")
+				require.Len(t, d.L2Block(15).Transactions(), 1, "block 15 should hold the L1 info deposit alone (an empty batch)")
 				// The same devnet with the batch's parent wrong: every pipeline drops it, and block 15 is
 				// the sequencer's, which is what a pipeline that read the batch as a future one makes.
 				running, err := devnet.New(devnet.Config{L2Blocks: 20, Forks: devnet.AllForksAtGenesis(),
 					Faults: []devnet.Fault{{Kind: devnet.FaultFutureTimestamp, Block: 15}}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if running.L2Block(14).Hash() != d.L2Block(14).Hash() || !running.Batch(15).Sequenced {
-					t.Fatal("the devnet with the batch's parent wrong is not the same chain up to 14 with the sequencer's block 15")
-				}
+				require.NoError(t, err)
+				require.True(t, running.L2Block(14).Hash() == d.L2Block(14).Hash() && running.Batch(15).Sequenced,
+					"the devnet with the batch's parent wrong is not the same chain up to 14 with the sequencer's block 15")
 				sequencers := running.OutputRoot(15)
 				return []surpriseClaim{
 					{14, 15, func(d *devnet.Devnet) common.Hash { return d.OutputRoot(15) }, 0, "the empty block 15, from 14: the early batch is the next one"},
@@ -118,9 +109,8 @@ func TestOpProgramDerivationSurprises(t *testing.T) {
 			cfg:  faultsHolocene.Config,
 			check: func(t *testing.T, d *devnet.Devnet) []surpriseClaim {
 				at := faultBlock(t, faultsHolocene.Config, devnet.FaultFramesDuplicated)
-				if b := d.Batch(at); !b.Sequenced || b.FirstL1 <= b.L1Origin+1 {
-					t.Fatalf("block %d's batch: %+v, want the sequencer's block from a second posting", at, b)
-				}
+				b := d.Batch(at)
+				require.True(t, b.Sequenced && b.FirstL1 > b.L1Origin+1, "block %d's batch: %+v, want the sequencer's block from a second posting", at, b)
 				return claimsAround(at-1, at+6, sweep.MultiBlockSpan)
 			},
 		},
@@ -132,21 +122,17 @@ func TestOpProgramDerivationSurprises(t *testing.T) {
 			cfg:  edge.Config,
 			check: func(t *testing.T, d *devnet.Devnet) []surpriseClaim {
 				at := faultBlock(t, edge.Config, devnet.FaultInvalidTx)
-				if b := d.Batch(at); !b.Invalid || b.Sequenced {
-					t.Fatalf("block %d's batch: %+v, want a deposit-only replacement", at, b)
-				}
-				if d.Rollup().IsHolocene(d.L2Block(at).Time()) || !d.Rollup().IsHolocene(d.L1Block(d.Batch(at).DerivedFrom).Time()) {
-					t.Fatalf("block %d is not the last before Holocene derived from an L1 block after it", at)
-				}
+				b := d.Batch(at)
+				require.True(t, b.Invalid && !b.Sequenced, "block %d's batch: %+v, want a deposit-only replacement", at, b)
+				require.True(t, !d.Rollup().IsHolocene(d.L2Block(at).Time()) && d.Rollup().IsHolocene(d.L1Block(b.DerivedFrom).Time()),
+					"block %d is not the last before Holocene derived from an L1 block after it", at)
 				return claimsAround(at-1, at+2, sweep.MultiBlockSpan)
 			},
 		},
 	} {
 		t.Run(row.name, func(t *testing.T) {
 			d, err := devnet.New(row.cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			claims := row.check(t, d)
 			n := serveDevnet(t, row.name, d)
 			native := sweep.NewNativeRunner(d, nil)
@@ -154,16 +140,12 @@ func TestOpProgramDerivationSurprises(t *testing.T) {
 			for _, sc := range claims {
 				c := n.claim(sc.agreed, sc.block, sc.output(d))
 				ours, err := native.Decide(context.Background(), c)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				run, err := execOpProgram(context.Background(), opHost, append(n.claimArgs(c, datadir), n.online()...)...)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				what := fmt.Sprintf("%d->%d, %s", sc.agreed, sc.block, sc.why)
-				if ours != sc.want || run.verdict != sc.want {
-					t.Errorf("%s: faultproof exits %d, op-program %d, want %d; op-program's log ends:\n%s", what, ours, run.verdict, sc.want, run.tail())
+				if !assert.True(t, ours == sc.want && run.verdict == sc.want, "%s: faultproof exits %d, op-program %d, want %d; op-program's log ends:\n%s",
+					what, ours, run.verdict, sc.want, run.tail()) {
 					continue
 				}
 				t.Logf("%-70s both exit %d (op-program in %s)", what, sc.want, run.took.Round(100_000_000))

@@ -14,6 +14,8 @@ import (
 	"github.com/faultproof/faultproof/devnet"
 	"github.com/faultproof/faultproof/devnet/sweep"
 	"github.com/faultproof/faultproof/rollup"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // opProgramExceptions are the claims on which op-program v1.19.0 is known to give another verdict than
@@ -104,9 +106,7 @@ func TestOpProgramSweep(t *testing.T) {
 	var opHost string
 	if testing.Short() {
 		host, ok, err := refbuild.OpProgramHostCached(opProgramVersion)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if !ok {
 			t.Skip("op-program " + opProgramVersion + " is not built; -short never builds it (about 7 minutes on 2 cores): " +
 				"run once without -short to build it")
@@ -131,9 +131,7 @@ func TestOpProgramSweep(t *testing.T) {
 		t.Run(named.Name, func(t *testing.T) {
 			t0 := time.Now()
 			d, err := devnet.New(named.Config)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			n := serveDevnet(t, named.Name, d)
 			built := time.Since(t0)
 			claims := sweep.Claims(named.Name, d)
@@ -144,17 +142,13 @@ func TestOpProgramSweep(t *testing.T) {
 			op := newOpProgramRunner(opHost, n, t.TempDir(), sweepWorkers)
 			runners := []sweep.ClaimRunner{sweep.NewNativeRunner(d, nil), op}
 			r, err := sweep.RunParallel(context.Background(), d, claims, runners, opProgramExceptions, sweepWorkers)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			for i := range opProgramExceptions {
 				excused[i] += r.Excused[&opProgramExceptions[i]]
 			}
 			claimsSwept += len(r.Results)
 			logOddVerdicts(t, r, op)
-			if err := r.Err(); err != nil {
-				t.Error(err)
-			}
+			assert.NoError(t, r.Err())
 			row := fmt.Sprintf("%-26s %6d %5d/%-5d %8s %9s %10s %9s %8s", named.Name, r.Blocks, len(claims), all,
 				built.Round(time.Second), r.Took.Round(time.Second), r.RunnerTime[op.Name()].Round(time.Second),
 				(r.RunnerTime[op.Name()] / time.Duration(len(claims))).Round(10*time.Millisecond),
@@ -170,12 +164,12 @@ func TestOpProgramSweep(t *testing.T) {
 	t.Logf("op-program %s and faultproof on %d claims in %d configurations (%s), %s with %d workers:\n%s",
 		opProgramVersion, claimsSwept, len(rows)-1, mode, time.Since(start).Round(time.Second), sweepWorkers, strings.Join(rows, "\n"))
 	if testing.Short() && !slices.ContainsFunc(excused, func(n int) bool { return n > 0 }) && !t.Failed() {
-		t.Error("no exception excused a verdict of -short's claims: pick configurations of shortSweep again")
+		assert.Fail(t, "no exception excused a verdict of -short's claims: pick configurations of shortSweep again")
 	}
 	for i, e := range opProgramExceptions {
 		t.Logf("exception %d excused %d verdicts: %s", i, excused[i], e.Reason)
 		if full && !testing.Short() && len(rows)-1 == len(configs) && excused[i] == 0 && !t.Failed() {
-			t.Errorf("exception %d excused nothing in a full sweep: remove it (%s)", i, e.Reason)
+			assert.Fail(t, fmt.Sprintf("exception %d excused nothing in a full sweep: remove it (%s)", i, e.Reason))
 		}
 	}
 }

@@ -3,11 +3,11 @@ package crosscheck
 import (
 	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/crosscheck/refbuild"
 	"github.com/faultproof/faultproof/devnet/sweep"
@@ -52,9 +52,7 @@ func TestOpProgramDatadirsReplayBothWays(t *testing.T) {
 			opDir, fpDir := filepath.Join(dir, "op-program"), filepath.Join(dir, "faultproof")
 			check := func(who string, r hostRun, want int) {
 				t.Helper()
-				if r.verdict != want {
-					t.Fatalf("%s: verdict %d, want %d; log ends:\n%s", who, r.verdict, want, r.tail())
-				}
+				require.Equal(t, want, r.verdict, "%s: verdict %d, want %d; log ends:\n%s", who, r.verdict, want, r.tail())
 				t.Logf("%-58s exit %d in %s", who, r.verdict, r.took.Round(time.Millisecond))
 			}
 
@@ -69,10 +67,8 @@ func TestOpProgramDatadirsReplayBothWays(t *testing.T) {
 			if c.opProgramNeedsMore != "" {
 				// Pinned, so that a change on either side shows: op-program stops for want of data.
 				r := runOpProgram(t, opHost, n.oneBlockArgs(c.block, honest, fpDir)...)
-				if r.verdict != 2 || !strings.Contains(r.log, "not found") {
-					t.Fatalf("op-program on faultproof's datadir: verdict %d, want a missing preimage (%s); log ends:\n%s",
-						r.verdict, c.opProgramNeedsMore, r.tail())
-				}
+				require.Equal(t, 2, r.verdict, "op-program on faultproof's datadir: verdict %d, want a missing preimage (%s); log ends:\n%s", r.verdict, c.opProgramNeedsMore, r.tail())
+				require.Contains(t, r.log, "not found", "op-program on faultproof's datadir: verdict %d, want a missing preimage (%s); log ends:\n%s", r.verdict, c.opProgramNeedsMore, r.tail())
 				t.Logf("op-program offline on faultproof's datadir: missing preimage, as expected: %s", c.opProgramNeedsMore)
 				return
 			}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/faultproof/faultproof/vm"
 )
 
@@ -31,25 +33,17 @@ func TestProgramUnderCannonAndOurVM(t *testing.T) {
 	t0 := time.Now()
 	vmCLI(t, ours, "demo", "--datadir", datadir, "--invalid-batch", "47")
 	replay, err := os.ReadFile(filepath.Join(datadir, "replay.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSpace(string(replay)), "\n")
-	if len(lines) != 6 {
-		t.Fatalf("replay.txt has %d lines, want 6", len(lines))
-	}
+	require.Len(t, lines, 6, "replay.txt has %d lines, want 6", len(lines))
 	t.Logf("demo datadir ready in %s", time.Since(t0).Round(time.Millisecond))
 
 	// The prestate, and Cannon's load-elf of the same ELF.
 	pre := filepath.Join(dir, "prestate")
 	src, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	prestateHash := strings.TrimSpace(string(vmCLI(t, ours, "prestate", "--out", pre, "--src", src)))
-	if !regexp.MustCompile(`^0x03[0-9a-f]{62}$`).MatchString(prestateHash) {
-		t.Fatalf("prestate printed %q, not an absolute prestate hash", prestateHash)
-	}
+	require.True(t, regexp.MustCompile(`^0x03[0-9a-f]{62}$`).MatchString(prestateHash), "prestate printed %q, not an absolute prestate hash", prestateHash)
 	prestate, meta := filepath.Join(pre, "prestate.bin.gz"), filepath.Join(pre, "meta.json")
 	cannonPre := filepath.Join(dir, "cannon-prestate.bin.gz")
 	cannonMeta := filepath.Join(dir, "cannon-meta.json")
@@ -57,17 +51,11 @@ func TestProgramUnderCannonAndOurVM(t *testing.T) {
 		"--out", cannonPre, "--meta", cannonMeta)
 	cw := witnessOf(t, cannon, nil, cannonPre)
 	ow := witnessOf(t, ours, []string{"vm"}, prestate)
-	if !bytes.Equal(cw.raw, ow.raw) {
-		t.Fatalf("witness of the prestate differs:\ncannon: %s\nours:   %s", cw.raw, ow.raw)
-	}
-	if cw.WitnessHash != prestateHash {
-		t.Fatalf("cannon load-elf gives state hash %s, faultproof prestate printed %s", cw.WitnessHash, prestateHash)
-	}
-	if stateDigest(t, cannonPre) != stateDigest(t, prestate) {
-		t.Fatal("cannon load-elf's state file differs from prestate.bin.gz")
-	}
+	require.Equal(t, ow.raw, cw.raw, "witness of the prestate differs:\ncannon: %s\nours:   %s", cw.raw, ow.raw)
+	require.Equal(t, prestateHash, cw.WitnessHash, "cannon load-elf gives state hash %s, faultproof prestate printed %s", cw.WitnessHash, prestateHash)
+	require.Equal(t, stateDigest(t, prestate), stateDigest(t, cannonPre), "cannon load-elf's state file differs from prestate.bin.gz")
 	if c, o := readFile(t, cannonMeta), readFile(t, meta); !bytes.Equal(c, o) {
-		t.Fatal("cannon load-elf's meta.json differs from ours")
+		require.FailNow(t, "cannon load-elf's meta.json differs from ours")
 	}
 	t.Logf("cannon load-elf and faultproof prestate agree: absolute prestate %s", prestateHash)
 
@@ -89,9 +77,9 @@ func TestProgramUnderCannonAndOurVM(t *testing.T) {
 			// A replay line is `faultproof run <host flags>` (or `faultproof host <host flags>`): the
 			// same flags serve the VM as `faultproof host --server`.
 			fields := strings.Fields(lines[d.line])
-			if len(fields) < 2 || fields[0] != "faultproof" || (fields[1] != "run" && fields[1] != "host") {
-				t.Fatalf("replay line %d is not a faultproof run or host command: %s", d.line+1, lines[d.line])
-			}
+			require.GreaterOrEqual(t, len(fields), 2, "replay line %d is not a faultproof run or host command: %s", d.line+1, lines[d.line])
+			require.Equal(t, "faultproof", fields[0], "replay line %d is not a faultproof run or host command: %s", d.line+1, lines[d.line])
+			require.False(t, fields[1] != "run" && fields[1] != "host", "replay line %d is not a faultproof run or host command: %s", d.line+1, lines[d.line])
 			host := append(append([]string{"--", ours, "host"}, fields[2:]...), "--server")
 			out := t.TempDir()
 			run := func(bin string, prefix []string, final string) time.Duration {
@@ -107,16 +95,10 @@ func TestProgramUnderCannonAndOurVM(t *testing.T) {
 
 			cw := witnessOf(t, cannon, nil, cannonFinal)
 			ow := witnessOf(t, ours, []string{"vm"}, ourFinal)
-			if !bytes.Equal(cw.raw, ow.raw) {
-				t.Fatalf("final witness differs:\ncannon: step %d exited %v code %d hash %s\nours:   step %d exited %v code %d hash %s",
-					cw.Step, cw.Exited, cw.ExitCode, cw.WitnessHash, ow.Step, ow.Exited, ow.ExitCode, ow.WitnessHash)
-			}
-			if !ow.Exited || ow.ExitCode != 0 {
-				t.Fatalf("the program did not settle the dispute as valid: exited %v, exit code %d", ow.Exited, ow.ExitCode)
-			}
-			if stateDigest(t, cannonFinal) != stateDigest(t, ourFinal) {
-				t.Fatal("final state files differ though the witnesses agree")
-			}
+			require.Equal(t, ow.raw, cw.raw, "final witness differs:\ncannon: step %d exited %v code %d hash %s\nours:   step %d exited %v code %d hash %s", cw.Step, cw.Exited, cw.ExitCode, cw.WitnessHash, ow.Step, ow.Exited, ow.ExitCode, ow.WitnessHash)
+			require.True(t, ow.Exited, "the program did not settle the dispute as valid: exited %v, exit code %d", ow.Exited, ow.ExitCode)
+			require.Equal(t, uint8(0), ow.ExitCode, "the program did not settle the dispute as valid: exited %v, exit code %d", ow.Exited, ow.ExitCode)
+			require.Equal(t, stateDigest(t, ourFinal), stateDigest(t, cannonFinal), "final state files differ though the witnesses agree")
 			rate := func(d time.Duration) float64 { return float64(ow.Step) / d.Seconds() / 1e6 }
 			t.Logf("%s: %d steps, exit code 0 in both VMs, final state %s", d.name, ow.Step, ow.WitnessHash)
 			t.Logf("  cannon run:        %8s (%.1fM steps/s, host included)", cannonTime.Round(time.Millisecond), rate(cannonTime))
@@ -138,9 +120,7 @@ func witnessOf(t *testing.T, bin string, prefix []string, state string) witnessO
 	t.Helper()
 	raw := vmCLI(t, bin, append(append([]string{}, prefix...), "witness", "--input", state)...)
 	w := witnessOutput{raw: raw}
-	if err := json.Unmarshal(raw, &w); err != nil {
-		t.Fatalf("%s witness printed %q: %v", filepath.Base(bin), raw, err)
-	}
+	require.NoError(t, json.Unmarshal(raw, &w), "%s witness printed %q", filepath.Base(bin), raw)
 	return w
 }
 
@@ -148,18 +128,13 @@ func witnessOf(t *testing.T, bin string, prefix []string, state string) witnessO
 func stateDigest(t *testing.T, path string) [32]byte {
 	t.Helper()
 	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer f.Close()
 	r, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	h := sha256.New()
-	if _, err := io.Copy(h, r); err != nil {
-		t.Fatal(err)
-	}
+	_, err = io.Copy(h, r)
+	require.NoError(t, err)
 	var d [32]byte
 	h.Sum(d[:0])
 	return d
@@ -168,8 +143,6 @@ func stateDigest(t *testing.T, path string) [32]byte {
 func readFile(t *testing.T, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }

@@ -2,11 +2,13 @@ package crosscheck
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/log"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/vm"
 )
@@ -100,9 +102,7 @@ func TestRandomSteps(t *testing.T) {
 	for i := range n {
 		ours := randomState(rng)
 		cs := toCannon(t, ours)
-		if !bytes.Equal(serializeCannon(t, cs), serializeOurs(t, ours)) {
-			t.Fatal("state conversion")
-		}
+		require.Equal(t, serializeOurs(t, ours), serializeCannon(t, cs), "state conversion")
 		o1, o2 := vm.NewMemoryOracle(), vm.NewMemoryOracle()
 		for _, o := range []*vm.MemoryOracle{o1, o2} {
 			o.Set([32]byte{2, 1}, []byte("0123456789"))
@@ -114,25 +114,22 @@ func TestRandomSteps(t *testing.T) {
 
 		cw, cerr := cannonStep(cvm, true)
 		ow, oerr := ovm.Step(true)
-		if (cerr == nil) != (oerr == nil) {
-			t.Fatalf("case %d insn %08x v0=%d: cannon error %v, ours %v", i, insn, cs.GetRegistersRef()[2], cerr, oerr)
-		}
+		require.Equal(t, (oerr == nil), (cerr == nil), "case %d insn %08x v0=%d: cannon error %v, ours %v", i, insn, cs.GetRegistersRef()[2], cerr, oerr)
 		if cerr != nil {
 			failedBoth++
 			continue
 		}
 		ok++
-		if !bytes.Equal(cw.State, ow.State) || !bytes.Equal(cw.ProofData, ow.ProofData) ||
-			cw.PreimageKey != ow.PreimageKey || !bytes.Equal(cw.PreimageValue, ow.PreimageValue) || cw.PreimageOffset != ow.PreimageOffset {
-			t.Fatalf("case %d insn %08x: witnesses differ", i, insn)
-		}
+		require.Equal(t, ow.State, cw.State, "case %d insn %08x: witnesses differ", i, insn)
+		require.Equal(t, ow.ProofData, cw.ProofData, "case %d insn %08x: witnesses differ", i, insn)
+		require.Equal(t, ow.PreimageKey, cw.PreimageKey, "case %d insn %08x: witnesses differ", i, insn)
+		require.Equal(t, ow.PreimageValue, cw.PreimageValue, "case %d insn %08x: witnesses differ", i, insn)
+		require.Equal(t, ow.PreimageOffset, cw.PreimageOffset, "case %d insn %08x: witnesses differ", i, insn)
 		if !bytes.Equal(serializeCannon(t, cs), serializeOurs(t, ours)) {
 			ch, oh := hashesOf(cs, ours)
-			t.Fatalf("case %d insn %08x v0=%d: post-states differ (cannon %x, ours %x)", i, insn, ours.CurrentThread().Registers[2], ch, oh)
+			require.FailNow(t, fmt.Sprintf("case %d insn %08x v0=%d: post-states differ (cannon %x, ours %x)", i, insn, ours.CurrentThread().Registers[2], ch, oh))
 		}
-		if cOut.String() != oOut.String() {
-			t.Fatalf("case %d: stdout differs", i)
-		}
+		require.Equal(t, oOut.String(), cOut.String(), "case %d: stdout differs", i)
 	}
 	t.Logf("%d random steps: %d identical post-states, %d rejected by both", n, ok, failedBoth)
 }

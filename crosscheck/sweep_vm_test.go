@@ -11,6 +11,7 @@ import (
 	"github.com/faultproof/faultproof/crosscheck/refbuild"
 	"github.com/faultproof/faultproof/devnet/sweep"
 	"github.com/faultproof/faultproof/vm"
+	"github.com/stretchr/testify/require"
 )
 
 // vmSample are the devnet claims decided inside the VM, each honest and wrong: one per kind of batch data
@@ -58,16 +59,13 @@ func TestSweepSampleInVM(t *testing.T) {
 	cannonPre := filepath.Join(dir, "op-cannon-prestate.bin.gz")
 	vmCLI(t, cannon, "load-elf", "--type", vm.StateVersionName, "--path", opELF, "--out", cannonPre, "--meta", filepath.Join(dir, "op-cannon-meta.json"))
 	pre := witnessOf(t, fp, []string{"vm"}, op.prestate)
-	if cw := witnessOf(t, cannon, nil, cannonPre); !bytes.Equal(cw.raw, pre.raw) {
-		t.Fatalf("load-elf of op-program's client differs:\ncannon: %s\nours:   %s", cw.raw, pre.raw)
-	}
+	cw := witnessOf(t, cannon, nil, cannonPre)
+	require.Equal(t, string(pre.raw), string(cw.raw), "load-elf of op-program's client differs from Cannon's")
 	t.Logf("op-program %s client: absolute prestate %s (our load-elf and Cannon's)", opProgramVersion, pre.WitnessHash)
 
 	// Ours, built by `faultproof prestate`.
 	src, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ourDir := filepath.Join(dir, "faultproof-prestate")
 	ourHash := string(bytes.TrimSpace(vmCLI(t, fp, "prestate", "--out", ourDir, "--src", src)))
 	ours := vmProgram{name: "faultproof", prestate: filepath.Join(ourDir, "prestate.bin.gz"), meta: filepath.Join(ourDir, "meta.json")}
@@ -90,34 +88,26 @@ func TestSweepSampleInVM(t *testing.T) {
 			honest := n.claim(s.agreed, s.block, n.d.OutputRoot(s.block))
 			for _, c := range []sweep.Claim{honest, n.claim(s.agreed, s.block, sweep.WrongOutput(honest.Output))} {
 				// Natively and online: each host writes the datadir its program is then served from.
-				if r := runOpProgram(t, opHost, append(n.claimArgs(c, opDir), n.online()...)...); r.verdict != c.Want() {
-					t.Fatalf("%s: op-program natively: verdict %d, want %d; log ends:\n%s", c, r.verdict, c.Want(), r.tail())
-				}
-				if r := runFaultproof(t, fp, append(n.claimArgs(c, fpDir), n.online()...)...); r.verdict != c.Want() {
-					t.Fatalf("%s: faultproof natively: verdict %d, want %d; log ends:\n%s", c, r.verdict, c.Want(), r.tail())
-				}
+				r := runOpProgram(t, opHost, append(n.claimArgs(c, opDir), n.online()...)...)
+				require.Equal(t, c.Want(), r.verdict, "%s: op-program natively; log ends:\n%s", c, r.tail())
+				r = runFaultproof(t, fp, append(n.claimArgs(c, fpDir), n.online()...)...)
+				require.Equal(t, c.Want(), r.verdict, "%s: faultproof natively; log ends:\n%s", c, r.tail())
 				for _, p := range []struct {
 					prog    vmProgram
 					datadir string
 				}{{op, opDir}, {ours, fpDir}} {
 					final := filepath.Join(t.TempDir(), "final.bin.gz")
 					w, took := runInVM(t, fp, []string{"vm"}, p.prog, p.prog.host(c, p.datadir), final)
-					if !w.Exited || int(w.ExitCode) != c.Want() {
-						t.Fatalf("%s: %s under our VM: exited %v, exit code %d, want %d", c, p.prog.name, w.Exited, w.ExitCode, c.Want())
-					}
+					require.True(t, w.Exited, "%s: %s under our VM did not exit", c, p.prog.name)
+					require.Equal(t, c.Want(), int(w.ExitCode), "%s: %s under our VM: exit code", c, p.prog.name)
 					t.Logf("%-40s %-10s our VM:  exit %d, %5dM steps, %s", c, p.prog.name, w.ExitCode, w.Step/1_000_000, took.Round(time.Second))
 					if !s.cannon || !c.Honest {
 						continue
 					}
 					cannonFinal := filepath.Join(t.TempDir(), "cannon.bin.gz")
 					cw, cannonTook := runInVM(t, cannon, nil, p.prog, p.prog.host(c, p.datadir), cannonFinal)
-					if !bytes.Equal(cw.raw, w.raw) {
-						t.Fatalf("%s: %s: final witness differs:\ncannon: step %d exited %v code %d hash %s\nours:   step %d exited %v code %d hash %s",
-							c, p.prog.name, cw.Step, cw.Exited, cw.ExitCode, cw.WitnessHash, w.Step, w.Exited, w.ExitCode, w.WitnessHash)
-					}
-					if stateDigest(t, cannonFinal) != stateDigest(t, final) {
-						t.Fatalf("%s: %s: final state files differ though the witnesses agree", c, p.prog.name)
-					}
+					require.Equal(t, string(w.raw), string(cw.raw), "%s: %s: final witness differs from Cannon's", c, p.prog.name)
+					require.Equal(t, stateDigest(t, final), stateDigest(t, cannonFinal), "%s: %s: final state files differ though the witnesses agree", c, p.prog.name)
 					t.Logf("%-40s %-10s Cannon: the same final state %s, %s", c, p.prog.name, w.WitnessHash, cannonTook.Round(time.Second))
 				}
 			}

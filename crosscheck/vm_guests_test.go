@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/log"
+	"github.com/stretchr/testify/require"
 
 	"github.com/ethereum-optimism/optimism/op-service/ioutil"
 	"github.com/ethereum-optimism/optimism/op-service/jsonutil"
@@ -33,9 +34,8 @@ func buildGuests(tb testing.TB, names ...string) string {
 	cmd := exec.Command("go", args...)
 	cmd.Dir = filepath.Join("..", "vm", "testdata", "guest")
 	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=mips64", "GOMIPS64=softfloat", "CGO_ENABLED=0", "GOWORK=off", "GOFLAGS=", "GOTOOLCHAIN=local")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("building guests: %v: %s", err, out)
-	}
+	out, err := cmd.CombinedOutput()
+	require.NoError(tb, err, "building guests: %s", out)
 	return dir
 }
 
@@ -57,36 +57,21 @@ func compareLoad(t *testing.T, path string) {
 	ours, ometa := ourLoad(t, path)
 	cw, ch := cs.EncodeWitness()
 	ow, oh := ours.EncodeWitness()
-	if !bytes.Equal(cw, ow) || ch != oh {
-		t.Fatalf("load-elf state differs: cannon %s, ours %s", ch, oh)
-	}
+	require.Equal(t, ow, cw, "load-elf state differs: cannon %s, ours %s", ch, oh)
+	require.Equal(t, oh, ch, "load-elf state differs: cannon %s, ours %s", ch, oh)
 	t.Logf("load-elf state hash %s (%d pages)", oh, ours.Memory.PageCount())
-	if !bytes.Equal(serializeCannon(t, cs), serializeOurs(t, ours)) {
-		t.Fatal("load-elf binary state differs")
-	}
+	require.Equal(t, serializeOurs(t, ours), serializeCannon(t, cs), "load-elf binary state differs")
 	cj, err := json.Marshal(cs.FPVMState)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	oj, err := json.Marshal(ours)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(cj, oj) {
-		t.Fatal("load-elf JSON state differs")
-	}
+	require.NoError(t, err)
+	require.Equal(t, oj, cj, "load-elf JSON state differs")
 	metaPath := filepath.Join(t.TempDir(), "meta.json")
-	if err := jsonutil.WriteJSON(cmeta, ioutil.ToAtomicFile(metaPath, 0o644)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, jsonutil.WriteJSON(cmeta, ioutil.ToAtomicFile(metaPath, 0o644)))
 	cm, _ := os.ReadFile(metaPath)
 	var om bytes.Buffer
-	if err := ometa.WriteJSON(&om); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(cm, om.Bytes()) {
-		t.Fatal("meta.json differs")
-	}
+	require.NoError(t, ometa.WriteJSON(&om))
+	require.Equal(t, om.Bytes(), cm, "meta.json differs")
 }
 
 // guestCase is a guest program of the differential tests and how it ends.
@@ -137,9 +122,7 @@ func TestGuestsMatchCannon(t *testing.T) {
 			end, _ := ourLoad(t, path)
 			endErr := vm.NewVM(end, vm.NewMemoryOracle(), nil, nil).Run(0)
 			last := end.Step // the step count at exit, or the step after the failing one
-			if (c.failure != "") != (endErr != nil) {
-				t.Fatalf("our run ended with %v at step %d", endErr, last)
-			}
+			require.Equal(t, (endErr != nil), (c.failure != ""), "our run ended with %v at step %d", endErr, last)
 
 			// Our fast path against Cannon at checkpoints.
 			checkpoints := []uint64{1, 10, 1000, 100_000, 250_000}
@@ -154,17 +137,14 @@ func TestGuestsMatchCannon(t *testing.T) {
 				if cp >= last {
 					break
 				}
-				if err := p.ovm.Run(cp - p.os.Step); err != nil {
-					t.Fatalf("our run to step %d: %v", cp, err)
-				}
+				require.NoError(t, p.ovm.Run(cp-p.os.Step), "our run to step %d", cp)
 				for p.cs.GetStep() < cp {
-					if _, err := cannonStep(p.cvm, false); err != nil {
-						t.Fatalf("cannon step %d: %v", p.cs.GetStep(), err)
-					}
+					_, err := cannonStep(p.cvm, false)
+					require.NoError(t, err, "cannon step %d", p.cs.GetStep())
 				}
-				if ch, oh := p.hashes(); ch != oh || p.os.Step != cp {
-					t.Fatalf("step %d: state hash cannon %x, ours %x (at step %d)", cp, ch, oh, p.os.Step)
-				}
+				ch, oh := p.hashes()
+				require.Equal(t, oh, ch, "step %d: state hash cannon %x, ours %x (at step %d)", cp, ch, oh, p.os.Step)
+				require.Equal(t, cp, p.os.Step, "step %d: state hash cannon %x, ours %x (at step %d)", cp, ch, oh, p.os.Step)
 			}
 
 			// Both VMs step by step with proofs.
@@ -196,53 +176,46 @@ func TestGuestsMatchCannon(t *testing.T) {
 				if !proof {
 					continue
 				}
-				if !bytes.Equal(cWit.State, oWit.State) || cWit.StateHash != oWit.StateHash {
-					t.Fatalf("step %d: witness state differs", step)
-				}
+				require.Equal(t, oWit.State, cWit.State, "step %d: witness state differs", step)
+				require.Equal(t, oWit.StateHash, cWit.StateHash, "step %d: witness state differs", step)
 				// As in TestStepWitnesses: the second memory proof may be stale in Cannon's witness of
 				// a step that does not use it.
 				n := len(oWit.ProofData)
 				if !(isSys && num == 5222) {
 					n -= vm.MemProofSize
 				}
-				if len(cWit.ProofData) != len(oWit.ProofData) || !bytes.Equal(cWit.ProofData[:n], oWit.ProofData[:n]) {
-					t.Fatalf("step %d: proof data differs (first difference at byte %d)", step, firstDiff(cWit.ProofData, oWit.ProofData))
-				}
-				if cWit.HasPreimage() != oWit.HasPreimage() {
-					t.Fatalf("step %d: pre-image witness differs", step)
-				}
+				require.Len(t, cWit.ProofData, len(oWit.ProofData), "step %d: proof data differs (first difference at byte %d)", step, firstDiff(cWit.ProofData, oWit.ProofData))
+				require.Equal(t, oWit.ProofData[:n], cWit.ProofData[:n], "step %d: proof data differs (first difference at byte %d)", step, firstDiff(cWit.ProofData, oWit.ProofData))
+				require.Equal(t, oWit.HasPreimage(), cWit.HasPreimage(), "step %d: pre-image witness differs", step)
 				compared++
 			}
 
 			// The end.
 			if c.failure != "" {
-				if cErr == nil || oErr == nil || !strings.Contains(cErr.Error(), c.failure) || !strings.Contains(oErr.Error(), c.failure) {
-					t.Fatalf("cannon error %v, ours %v; want both %q", cErr, oErr, c.failure)
-				}
-				if !errors.Is(oErr, vm.ErrUnrecognizedSyscall) && !errors.Is(oErr, vm.ErrInvalidInstruction) {
-					t.Fatalf("our error %v", oErr)
-				}
-				if p.cs.GetStep() != last || p.os.Step != last || p.cs.GetExited() || p.os.Exited {
-					t.Fatalf("failed at step %d in cannon, %d in ours, want %d", p.cs.GetStep()-1, p.os.Step-1, last-1)
-				}
+				require.Error(t, cErr, "cannon error, ours %v; want both %q", oErr, c.failure)
+				require.Error(t, oErr, "cannon error %v, ours; want both %q", cErr, c.failure)
+				require.Contains(t, cErr.Error(), c.failure, "cannon error %v, ours %v; want both %q", cErr, oErr, c.failure)
+				require.Contains(t, oErr.Error(), c.failure, "cannon error %v, ours %v; want both %q", cErr, oErr, c.failure)
+				require.False(t, !errors.Is(oErr, vm.ErrUnrecognizedSyscall) && !errors.Is(oErr, vm.ErrInvalidInstruction), "our error %v", oErr)
+				require.Equal(t, last, p.cs.GetStep(), "failed at step %d in cannon, %d in ours, want %d", p.cs.GetStep()-1, p.os.Step-1, last-1)
+				require.Equal(t, last, p.os.Step, "failed at step %d in cannon, %d in ours, want %d", p.cs.GetStep()-1, p.os.Step-1, last-1)
+				require.False(t, p.cs.GetExited(), "failed at step %d in cannon, %d in ours, want %d", p.cs.GetStep()-1, p.os.Step-1, last-1)
+				require.False(t, p.os.Exited, "failed at step %d in cannon, %d in ours, want %d", p.cs.GetStep()-1, p.os.Step-1, last-1)
 			} else {
-				if cErr != nil || oErr != nil {
-					t.Fatalf("cannon error %v, ours %v", cErr, oErr)
-				}
-				if !p.cs.GetExited() || p.cs.GetStep() != last || p.os.Step != last || p.cs.GetExitCode() != c.exit || p.os.ExitCode != c.exit {
-					t.Fatalf("cannon: %d steps, exit %d; ours: %d steps, exit %d; want %d steps, exit %d",
-						p.cs.GetStep(), p.cs.GetExitCode(), p.os.Step, p.os.ExitCode, last, c.exit)
-				}
-				if ch, oh := p.hashes(); ch != oh || oh != end.Hash() {
-					t.Fatalf("final state hash cannon %x, ours %x, our fast path %x", ch, oh, end.Hash())
-				}
-				if !bytes.Equal(serializeCannon(t, p.cs), serializeOurs(t, p.os)) {
-					t.Fatal("final serialized states differ")
-				}
+				require.NoError(t, cErr, "cannon error, ours %v", oErr)
+				require.NoError(t, oErr, "cannon error %v, ours", cErr)
+				require.True(t, p.cs.GetExited(), "cannon: %d steps, exit %d; ours: %d steps, exit %d; want %d steps, exit %d", p.cs.GetStep(), p.cs.GetExitCode(), p.os.Step, p.os.ExitCode, last, c.exit)
+				require.Equal(t, last, p.cs.GetStep(), "cannon: %d steps, exit %d; ours: %d steps, exit %d; want %d steps, exit %d", p.cs.GetStep(), p.cs.GetExitCode(), p.os.Step, p.os.ExitCode, last, c.exit)
+				require.Equal(t, last, p.os.Step, "cannon: %d steps, exit %d; ours: %d steps, exit %d; want %d steps, exit %d", p.cs.GetStep(), p.cs.GetExitCode(), p.os.Step, p.os.ExitCode, last, c.exit)
+				require.Equal(t, c.exit, p.cs.GetExitCode(), "cannon: %d steps, exit %d; ours: %d steps, exit %d; want %d steps, exit %d", p.cs.GetStep(), p.cs.GetExitCode(), p.os.Step, p.os.ExitCode, last, c.exit)
+				require.Equal(t, c.exit, p.os.ExitCode, "cannon: %d steps, exit %d; ours: %d steps, exit %d; want %d steps, exit %d", p.cs.GetStep(), p.cs.GetExitCode(), p.os.Step, p.os.ExitCode, last, c.exit)
+				ch, oh := p.hashes()
+				require.Equal(t, oh, ch, "final state hash cannon %x, ours %x, our fast path %x", ch, oh, end.Hash())
+				require.False(t, oh != end.Hash(), "final state hash cannon %x, ours %x, our fast path %x", ch, oh, end.Hash())
+				require.Equal(t, serializeOurs(t, p.os), serializeCannon(t, p.cs), "final serialized states differ")
 			}
-			if p.cOut.String() != p.oOut.String() || p.oOut.Len() == 0 {
-				t.Fatalf("stdout cannon %q, ours %q", p.cOut.String(), p.oOut.String())
-			}
+			require.Equal(t, p.oOut.String(), p.cOut.String(), "stdout cannon %q, ours %q", p.cOut.String(), p.oOut.String())
+			require.NotEqual(t, 0, p.oOut.Len(), "stdout cannon %q, ours %q", p.cOut.String(), p.oOut.String())
 			how := fmt.Sprintf("exit code %d, final state %x", p.os.ExitCode, p.os.Hash())
 			if oErr != nil {
 				how = fmt.Sprintf("both failed at step %d: cannon %q, ours %q", last-1, cErr, oErr)
@@ -270,51 +243,40 @@ func TestLongRun(t *testing.T) {
 	for _, cp := range append(checkpoints, 0) {
 		start := time.Now()
 		if cp == 0 {
-			if err := p.ovm.Run(0); err != nil {
-				t.Fatalf("ours: step %d: %v", p.os.Step, err)
-			}
+			require.NoError(t, p.ovm.Run(0), "ours: step %d", p.os.Step)
 		} else if err := p.ovm.Run(cp - p.os.Step); err != nil {
-			t.Fatalf("ours: step %d: %v", p.os.Step, err)
+			require.FailNow(t, fmt.Sprintf("ours: step %d: %v", p.os.Step, err))
 		}
 		ourTime += time.Since(start)
 		start = time.Now()
 		for !p.cs.GetExited() && (cp == 0 || p.cs.GetStep() < cp) {
-			if _, err := p.cvm.Step(false); err != nil {
-				t.Fatalf("cannon: step %d: %v", p.cs.GetStep(), err)
-			}
+			_, err := p.cvm.Step(false)
+			require.NoError(t, err, "cannon: step %d", p.cs.GetStep())
 		}
 		cannonTime += time.Since(start)
 		ch, oh := p.hashes()
-		if ch != oh || p.cs.GetStep() != p.os.Step {
-			t.Fatalf("step %d: cannon state %x at step %d, ours %x at step %d", cp, ch, p.cs.GetStep(), oh, p.os.Step)
-		}
+		require.Equal(t, oh, ch, "step %d: cannon state %x at step %d, ours %x at step %d", cp, ch, p.cs.GetStep(), oh, p.os.Step)
+		require.Equal(t, p.os.Step, p.cs.GetStep(), "step %d: cannon state %x at step %d, ours %x at step %d", cp, ch, p.cs.GetStep(), oh, p.os.Step)
 		if cp == 0 {
 			break
 		}
 		// The proof of the step from the checkpoint.
 		cw, err := cannonStep(p.cvm, true)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		ow, err := p.ovm.Step(true)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		n := len(ow.ProofData) - vm.MemProofSize // see TestStepWitnesses on the second memory proof
-		if !bytes.Equal(cw.State, ow.State) || !bytes.Equal(cw.ProofData[:n], ow.ProofData[:n]) {
-			t.Fatalf("step %d: proofs differ", cp)
-		}
+		require.Equal(t, ow.State, cw.State, "step %d: proofs differ", cp)
+		require.Equal(t, ow.ProofData[:n], cw.ProofData[:n], "step %d: proofs differ", cp)
 		t.Logf("step %d: state %x and the step's proof identical", cp, oh)
 	}
-	if !p.os.Exited || p.os.ExitCode != 0 || p.cs.GetExitCode() != 0 || p.os.Step < 200_000_000 {
-		t.Fatalf("exited %v with code %d (cannon %d) after %d steps", p.os.Exited, p.os.ExitCode, p.cs.GetExitCode(), p.os.Step)
-	}
-	if !bytes.Equal(serializeCannon(t, p.cs), serializeOurs(t, p.os)) {
-		t.Fatal("final serialized states differ")
-	}
-	if p.cOut.String() != p.oOut.String() || !strings.HasPrefix(p.oOut.String(), "rounds=5 checksum=") {
-		t.Fatalf("stdout cannon %q, ours %q", p.cOut.String(), p.oOut.String())
-	}
+	require.True(t, p.os.Exited, "exited %v with code %d (cannon %d) after %d steps", p.os.Exited, p.os.ExitCode, p.cs.GetExitCode(), p.os.Step)
+	require.Equal(t, uint8(0), p.os.ExitCode, "exited %v with code %d (cannon %d) after %d steps", p.os.Exited, p.os.ExitCode, p.cs.GetExitCode(), p.os.Step)
+	require.Equal(t, uint8(0), p.cs.GetExitCode(), "exited %v with code %d (cannon %d) after %d steps", p.os.Exited, p.os.ExitCode, p.cs.GetExitCode(), p.os.Step)
+	require.GreaterOrEqual(t, p.os.Step, uint64(200_000_000), "exited %v with code %d (cannon %d) after %d steps", p.os.Exited, p.os.ExitCode, p.cs.GetExitCode(), p.os.Step)
+	require.Equal(t, serializeOurs(t, p.os), serializeCannon(t, p.cs), "final serialized states differ")
+	require.Equal(t, p.oOut.String(), p.cOut.String(), "stdout cannon %q, ours %q", p.cOut.String(), p.oOut.String())
+	require.True(t, strings.HasPrefix(p.oOut.String(), "rounds=5 checksum="), "stdout cannon %q, ours %q", p.cOut.String(), p.oOut.String())
 	t.Logf("longrun: %d steps, exit code %d, final state %x, stdout %q", p.os.Step, p.os.ExitCode, p.os.Hash(), strings.TrimSpace(p.oOut.String()))
 	t.Logf("time: ours %v (%.1fM steps/s, fast path), cannon %v (%.1fM steps/s, library Step loop), checkpoint proofs excluded",
 		ourTime, float64(p.os.Step)/ourTime.Seconds()/1e6, cannonTime, float64(p.os.Step)/cannonTime.Seconds()/1e6)

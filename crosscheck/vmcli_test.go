@@ -16,6 +16,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/vm"
 )
@@ -33,9 +34,8 @@ func vmCLIBinaries(t *testing.T) (cannon, ours, guests string) {
 	cmd := exec.Command("go", "build", "-o", guests+string(filepath.Separator), "./hello", "./threads", "./bootinfo")
 	cmd.Dir = filepath.Join("..", "vm", "testdata", "guest")
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=", "GOTOOLCHAIN=local", "GOOS=linux", "GOARCH=mips64", "GOMIPS64=softfloat", "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the guests: %v: %s", err, out)
-	}
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "building the guests: %s", out)
 	return cannon, ours, guests
 }
 
@@ -46,7 +46,7 @@ func vmCLI(t *testing.T, bin string, args ...string) []byte {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %s: %v\nstderr:\n%s", filepath.Base(bin), strings.Join(args, " "), err, stderr.String())
+		require.FailNow(t, fmt.Sprintf("%s %s: %v\nstderr:\n%s", filepath.Base(bin), strings.Join(args, " "), err, stderr.String()))
 	}
 	return stdout.Bytes()
 }
@@ -70,15 +70,9 @@ func newBootInfoSetup(t *testing.T) *bootInfoSetup {
 	key := b.l1Head
 	key[0] = 2
 	name := hex.EncodeToString(key[:])
-	if err := os.WriteFile(filepath.Join(b.datadir, "kvformat"), []byte("directory"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(b.datadir, name[:4]), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(b.datadir, name[:4], name[4:]+".txt"), []byte(hex.EncodeToString(b.header)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(filepath.Join(b.datadir, "kvformat"), []byte("directory"), 0o644))
+	require.NoError(t, os.MkdirAll(filepath.Join(b.datadir, name[:4]), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(b.datadir, name[:4], name[4:]+".txt"), []byte(hex.EncodeToString(b.header)), 0o644))
 	return b
 }
 
@@ -114,13 +108,9 @@ func (b *bootInfoSetup) oracle() *vm.MemoryOracle {
 // steps, the first syscalls of some kinds and the pre-image reads of each key type.
 func interestingSteps(t *testing.T, elfPath string, oracle vm.PreimageOracle) map[string]uint64 {
 	data, err := os.ReadFile(elfPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s, _, err := vm.LoadProgram(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m := vm.NewVM(s, oracle, nil, nil)
 	found := map[string]uint64{"first step": 0, "step 1000": 1000}
 	first := func(name string, step uint64) {
@@ -132,9 +122,7 @@ func interestingSteps(t *testing.T, elfPath string, oracle vm.PreimageOracle) ma
 		step := s.Step
 		num, isSyscall := nextSyscall(s)
 		fd := s.CurrentThread().Registers[4]
-		if err := m.Run(1); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, m.Run(1))
 		if isSyscall {
 			switch {
 			case num == 5009:
@@ -187,9 +175,7 @@ func TestVMCLIMatchesCannon(t *testing.T) {
 			prefix := map[string][]string{"cannon": nil, "ours": {"vm"}}
 			path := func(tool, file string) string { return filepath.Join(dir, tool, file) }
 			for tool := range tools {
-				if err := os.MkdirAll(filepath.Join(dir, tool), 0o755); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, os.MkdirAll(filepath.Join(dir, tool), 0o755))
 			}
 			cli := func(tool string, args ...string) []byte {
 				return vmCLI(t, tools[tool], append(append([]string{}, prefix[tool]...), args...)...)
@@ -201,15 +187,11 @@ func TestVMCLIMatchesCannon(t *testing.T) {
 						return gunzip(t, p)
 					}
 					b, err := os.ReadFile(p)
-					if err != nil {
-						t.Fatal(err)
-					}
+					require.NoError(t, err)
 					return b
 				}
 				c, o := read(path("cannon", file)), read(path("ours", file))
-				if !bytes.Equal(c, o) {
-					t.Fatalf("%s: %s differs at byte %d (cannon %d bytes, ours %d bytes)", what, file, firstDiff(c, o), len(c), len(o))
-				}
+				require.Equal(t, o, c, "%s: %s differs at byte %d (cannon %d bytes, ours %d bytes)", what, file, firstDiff(c, o), len(c), len(o))
 			}
 
 			// load-elf
@@ -249,9 +231,7 @@ func TestVMCLIMatchesCannon(t *testing.T) {
 					t.Logf("%s: step %d: proofs, snapshots and post-states identical", what, step)
 				}
 			}
-			if name == "bootinfo" && withOracle < 3 {
-				t.Fatalf("only %d proofs with pre-image data", withOracle)
-			}
+			require.False(t, name == "bootinfo" && withOracle < 3, "only %d proofs with pre-image data", withOracle)
 
 			// Full run and witness.
 			for tool := range tools {
@@ -260,9 +240,7 @@ func TestVMCLIMatchesCannon(t *testing.T) {
 			sameFile("final state", "out.bin.gz", true)
 			cw := cli("cannon", "witness", "--input", path("cannon", "out.bin.gz"), "--output", path("cannon", "witness.bin"))
 			ow := cli("ours", "witness", "--input", path("ours", "out.bin.gz"), "--output", path("ours", "witness.bin"))
-			if !bytes.Equal(cw, ow) {
-				t.Fatalf("witness output differs:\ncannon: %s\nours:   %s", cw, ow)
-			}
+			require.Equal(t, ow, cw, "witness output differs:\ncannon: %s\nours:   %s", cw, ow)
 			sameFile("witness", "witness.bin", false)
 			t.Logf("final states and witnesses identical: %s", bytes.TrimSpace(ow[:bytes.Index(ow, []byte(`"witness":`))]))
 		})
@@ -292,40 +270,29 @@ func compareProofs(t *testing.T, what string, usesMemProof2 bool, cannon, ours [
 		OracleOffset uint64        `json:"oracle-offset"`
 	}
 	var c, o proof
-	if err := json.Unmarshal(cannon, &c); err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(ours, &o); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(cannon, &c))
+	require.NoError(t, json.Unmarshal(ours, &o))
 	cf, of := reflect.ValueOf(c), reflect.ValueOf(o)
 	for i := range cf.NumField() {
 		name := reflect.TypeOf(c).Field(i).Tag.Get("json")
 		if name == "proof-data" {
 			continue
 		}
-		if !reflect.DeepEqual(cf.Field(i).Interface(), of.Field(i).Interface()) {
-			t.Errorf("%s: proof field %q differs: cannon %v, ours %v", what, name, cf.Field(i).Interface(), of.Field(i).Interface())
-		}
+		require.Equal(t, of.Field(i).Interface(), cf.Field(i).Interface(), "%s: proof field %q differs: cannon %v, ours %v", what, name, cf.Field(i).Interface(), of.Field(i).Interface())
 	}
 	slot := len(c.ProofData) - vm.MemProofSize
 	switch {
 	case len(c.ProofData) != len(o.ProofData) || len(c.ProofData) != vm.ProofDataSize:
-		t.Errorf("%s: proof-data has %d bytes in cannon's proof, %d in ours", what, len(c.ProofData), len(o.ProofData))
+		require.FailNow(t, fmt.Sprintf("%s: proof-data has %d bytes in cannon's proof, %d in ours", what, len(c.ProofData), len(o.ProofData)))
 	case !bytes.Equal(c.ProofData[:slot], o.ProofData[:slot]):
-		t.Errorf("%s: proof-data differs at byte %d", what, firstDiff(c.ProofData, o.ProofData))
+		require.FailNow(t, fmt.Sprintf("%s: proof-data differs at byte %d", what, firstDiff(c.ProofData, o.ProofData)))
 	case usesMemProof2:
-		t.Errorf("%s: the second memory proof differs in a step that uses it", what)
+		require.FailNow(t, fmt.Sprintf("%s: the second memory proof differs in a step that uses it", what))
 	case !bytes.Equal(o.ProofData[slot:], make([]byte, vm.MemProofSize)):
-		t.Errorf("%s: the unused second memory proof differs, and ours is not empty", what)
+		require.FailNow(t, fmt.Sprintf("%s: the unused second memory proof differs, and ours is not empty", what))
 	default:
 		staleSlot = true
 	}
-	if t.Failed() {
-		t.FailNow()
-	}
-	if !bytes.Equal(bytes.ReplaceAll(cannon, []byte(hexutil.Encode(c.ProofData)), []byte(hexutil.Encode(o.ProofData))), ours) {
-		t.Fatalf("%s: proof files differ in layout", what)
-	}
+	require.Equal(t, ours, bytes.ReplaceAll(cannon, []byte(hexutil.Encode(c.ProofData)), []byte(hexutil.Encode(o.ProofData))), "%s: proof files differ in layout", what)
 	return staleSlot
 }

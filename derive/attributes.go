@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/params"
@@ -74,6 +73,10 @@ type AttributesInput struct {
 	Timestamp uint64
 	// Transactions are the batch's (sequencer) transactions, EIP-2718 encoded.
 	Transactions [][]byte
+	// DependencySetSize is the number of chains in the chain's interop dependency set. Only the Lagoon
+	// activation block reads it (more than one chain adds the interop wrapper deposits), and cannot be
+	// derived without it (0: not known).
+	DependencySetSize int
 }
 
 // BuildAttributes derives the payload attributes of the L2 block built on in.Parent from a batch with
@@ -89,7 +92,7 @@ type AttributesInput struct {
 // SystemConfigFromL2Block of the built block, which is what op-node does and differs after a Karst
 // activation block on a KeepKarstUpgradeGas chain. Errors wrap ErrAttributesReset or
 // ErrAttributesCritical.
-func BuildAttributes(cfg *rollup.Config, l1ChainConfig *params.ChainConfig, in *AttributesInput) (*engine.PayloadAttributes, rollup.SystemConfig, error) {
+func BuildAttributes(cfg *rollup.Config, l1ChainConfig *params.ChainConfig, in *AttributesInput) (*rollup.PayloadAttributes, rollup.SystemConfig, error) {
 	sysCfg := in.SysCfg
 	parent, l1 := &in.Parent, in.L1Origin
 	if l1 == nil || l1.Number == nil || !l1.Number.IsUint64() {
@@ -127,7 +130,7 @@ func BuildAttributes(cfg *rollup.Config, l1ChainConfig *params.ChainConfig, in *
 		return nil, sysCfg, fmt.Errorf("%w: L2 block time %d is before its L1 origin %d's time %d", ErrAttributesReset, t, l1Num, l1.Time)
 	}
 
-	upgradeTxs, upgradeGas, err := upgradeTransactionsAndGas(cfg, t)
+	upgradeTxs, upgradeGas, err := upgradeTransactionsAndGas(cfg, t, in.DependencySetSize)
 	if err != nil {
 		return nil, sysCfg, fmt.Errorf("%w: %w", ErrAttributesCritical, err)
 	}
@@ -146,7 +149,7 @@ func BuildAttributes(cfg *rollup.Config, l1ChainConfig *params.ChainConfig, in *
 	if gasLimit < sysCfg.GasLimit {
 		return nil, sysCfg, fmt.Errorf("%w: gas limit %d plus upgrade gas %d overflows", ErrAttributesCritical, sysCfg.GasLimit, upgradeGas)
 	}
-	attrs := &engine.PayloadAttributes{
+	attrs := &rollup.PayloadAttributes{
 		Timestamp:             t,
 		Random:                l1.MixDigest,
 		SuggestedFeeRecipient: SequencerFeeVaultAddress,

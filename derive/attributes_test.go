@@ -175,11 +175,16 @@ func TestBuildAttributesRejects(t *testing.T) {
 		})
 	}
 
+	// The Lagoon activation block needs the size of the dependency set.
 	lagoon := attrForkConfig()
 	lagoon.LagoonTime = attrPtr(1502)
 	_, _, err := BuildAttributes(lagoon, l1, attrInput(lagoon, origin, origin, 1500, 0))
 	require.ErrorIs(t, err, ErrAttributesCritical)
-	require.ErrorIs(t, err, ErrUnsupportedUpgrade)
+	require.ErrorIs(t, err, ErrNoDependencySet)
+	in := attrInput(lagoon, origin, origin, 1500, 0)
+	in.DependencySetSize = 1
+	_, _, err = BuildAttributes(lagoon, l1, in)
+	require.NoError(t, err)
 }
 
 // TestBuildAttributesForks checks the fork-dependent fields and the upgrade transactions of each
@@ -224,7 +229,7 @@ func TestBuildAttributesForks(t *testing.T) {
 		require.Equal(t, tt.eip1559, attrs.EIP1559Params != nil, "time %d", tt.time)
 		require.Equal(t, tt.minBaseFee, attrs.MinBaseFee != nil, "time %d", tt.time)
 		require.Len(t, attrs.Transactions, 1+tt.upgradeTxs+1, "time %d", tt.time)
-		upgrades, err := UpgradeTransactions(cfg, tt.time)
+		upgrades, err := UpgradeTransactions(cfg, tt.time, 0)
 		require.NoError(t, err)
 		require.Len(t, upgrades, tt.upgradeTxs)
 		for i := range upgrades {

@@ -257,10 +257,10 @@ func btRun(t *testing.T, stage derive.SingularBatchProvider, src *btSource, chai
 				m.TransformHolocene()
 			}
 		default:
-			t.Fatalf("NextBatch: %v", err)
+			require.FailNow(t, fmt.Sprintf("NextBatch: %v", err))
 		}
 	}
-	t.Fatal("stage does not make progress")
+	require.FailNow(t, "stage does not make progress")
 	return nil, safe
 }
 

@@ -177,7 +177,7 @@ func btNext(t *testing.T, st derive.SingularBatchProvider, parent derive.L2Block
 		}
 		require.ErrorIs(t, err, derive.ErrNotEnoughData)
 	}
-	t.Fatal("no batch")
+	require.FailNow(t, "no batch")
 	return nil
 }
 

@@ -76,8 +76,7 @@ func FuzzDecodeBlob(f *testing.F) {
 			return
 		}
 		again, err := EncodeBlob(data)
-		if err != nil || *again != b {
-			t.Fatalf("decoded blob does not re-encode to itself")
-		}
+		require.NoError(t, err, "decoded blob does not re-encode to itself")
+		require.Equal(t, b, *again, "decoded blob does not re-encode to itself")
 	})
 }

@@ -228,13 +228,10 @@ func BenchmarkChannelReader(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				r, err := derive.NewBatchReader(data, 100_000_000, true)
-				if err != nil {
-					b.Fatal(err)
-				}
+				require.NoError(b, err)
 				got, err := readAll(r)
-				if err != nil || len(got) != len(batches) {
-					b.Fatalf("%d batches, %v", len(got), err)
-				}
+				require.NoError(b, err, "%d batches", len(got))
+				require.Len(b, got, len(batches), "%d batches, %v", len(got), err)
 			}
 		})
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/derive"
 	"github.com/faultproof/faultproof/devnet"
@@ -88,9 +89,7 @@ func splitTopics(b []byte) []common.Hash {
 //	go test ./derive -run '^$' -fuzz FuzzUnmarshalDepositLogEvent -fuzztime 30m
 func FuzzUnmarshalDepositLogEvent(f *testing.F) {
 	logs, err := loadDevnetLogs()
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	for _, ev := range logs.deposits {
 		f.Add(joinTopics(ev.Topics), ev.Data, uint(ev.Index))
 	}
@@ -100,48 +99,34 @@ func FuzzUnmarshalDepositLogEvent(f *testing.F) {
 		ev := &types.Log{Address: contract, Topics: splitTopics(topics), Data: data, BlockHash: blockHash, Index: index}
 		dep, err := derive.UnmarshalDepositLogEvent(ev)
 		if err != nil {
-			if !errors.Is(err, derive.ErrMalformedDeposit) {
-				t.Fatalf("refused without ErrMalformedDeposit: %v", err)
-			}
+			require.ErrorIs(t, err, derive.ErrMalformedDeposit, "refused without ErrMalformedDeposit: %v", err)
 			return
 		}
-		if dep.SourceHash != derive.UserDepositSourceHash(blockHash, uint64(index)) {
-			t.Fatal("source hash is not the user deposit source hash of the log")
-		}
+		require.Equal(t, derive.UserDepositSourceHash(blockHash, uint64(index)), dep.SourceHash, "source hash is not the user deposit source hash of the log")
 		// A user deposit is never a system transaction; no mint is nil, not zero.
-		if dep.IsSystemTransaction || (dep.Mint != nil && dep.Mint.Sign() <= 0) {
-			t.Fatalf("system flag %v, mint %v", dep.IsSystemTransaction, dep.Mint)
-		}
+		require.False(t, dep.IsSystemTransaction, "system flag %v, mint %v", dep.IsSystemTransaction, dep.Mint)
+		require.False(t, dep.Mint != nil && dep.Mint.Sign() <= 0, "system flag %v, mint %v", dep.IsSystemTransaction, dep.Mint)
 		again, err := derive.MarshalDepositLogEvent(contract, dep)
-		if err != nil {
-			t.Fatalf("an accepted deposit does not encode: %v", err)
-		}
+		require.NoError(t, err, "an accepted deposit does not encode")
 		// The canonical log: topic padding cleared, opaque data padded with zeros.
 		want := canonicalDepositLog(ev)
-		if len(again.Topics) != 4 || again.Topics[0] != want.Topics[0] || again.Topics[1] != want.Topics[1] ||
-			again.Topics[2] != want.Topics[2] || again.Topics[3] != want.Topics[3] {
-			t.Fatalf("topics %x encode back as %x", ev.Topics, again.Topics)
-		}
-		if !bytes.Equal(again.Data, want.Data) {
-			t.Fatalf("data %x encodes back as %x", ev.Data, again.Data)
-		}
+		require.Len(t, again.Topics, 4, "topics %x encode back as %x", ev.Topics, again.Topics)
+		require.Equal(t, want.Topics[0], again.Topics[0], "topics %x encode back as %x", ev.Topics, again.Topics)
+		require.Equal(t, want.Topics[1], again.Topics[1], "topics %x encode back as %x", ev.Topics, again.Topics)
+		require.Equal(t, want.Topics[2], again.Topics[2], "topics %x encode back as %x", ev.Topics, again.Topics)
+		require.Equal(t, want.Topics[3], again.Topics[3], "topics %x encode back as %x", ev.Topics, again.Topics)
+		require.Equal(t, want.Data, again.Data, "data %x encodes back as %x", ev.Data, again.Data)
 		again.BlockHash, again.Index = blockHash, index
 		dep2, err := derive.UnmarshalDepositLogEvent(again)
-		if err != nil {
-			t.Fatalf("the encoding of an accepted deposit is refused: %v", err)
-		}
-		if types.NewTx(dep).Hash() != types.NewTx(dep2).Hash() {
-			t.Fatal("decoding the deposit's own encoding gives another deposit")
-		}
+		require.NoError(t, err, "the encoding of an accepted deposit is refused")
+		require.Equal(t, types.NewTx(dep2).Hash(), types.NewTx(dep).Hash(), "decoding the deposit's own encoding gives another deposit")
 		// The deposit does not share the log's memory.
 		if len(dep.Data) > 0 {
 			before := types.NewTx(dep).Hash()
 			for i := range ev.Data {
 				ev.Data[i] ^= 0xff
 			}
-			if types.NewTx(dep).Hash() != before {
-				t.Fatal("the deposit's data aliases the log's")
-			}
+			require.Equal(t, before, types.NewTx(dep).Hash(), "the deposit's data aliases the log's")
 		}
 	})
 }

@@ -151,9 +151,8 @@ func BenchmarkParseFrames(b *testing.B) {
 			b.SetBytes(int64(len(tx)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := derive.ParseFrames(tx); err != nil {
-					b.Fatal(err)
-				}
+				_, err := derive.ParseFrames(tx)
+				require.NoError(b, err)
 			}
 		})
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/log"
@@ -25,7 +24,7 @@ type L2Source interface {
 
 // DerivedAttributes are the payload attributes of the next L2 block, with where they came from.
 type DerivedAttributes struct {
-	Attributes  *engine.PayloadAttributes
+	Attributes  *rollup.PayloadAttributes
 	Parent      L2BlockRef
 	DerivedFrom L1BlockRef // the L1 block the pipeline was reading
 	LastInSpan  bool       // the last block of its span batch (or a singular batch)
@@ -47,6 +46,8 @@ type Pipeline struct {
 	bank    *ChannelBank
 	reader  *ChannelInReader
 	batches *BatchMux
+	// depSetSize is the size of the chain's interop dependency set (0: not known).
+	depSetSize int
 }
 
 // NewPipeline builds the pipeline over L1 up to l1Head.
@@ -68,6 +69,10 @@ func NewPipeline(cfg *rollup.Config, l1Cfg *params.ChainConfig, logger log.Logge
 // SetL1Signer makes the pipeline recover the senders of batch inbox transactions with signer (see
 // BatcherData), e.g. through the preimage oracle's ecrecover precompile.
 func (p *Pipeline) SetL1Signer(signer types.Signer) { p.retr.signer = signer }
+
+// SetDependencySetSize tells the pipeline how many chains the chain's interop dependency set holds: the
+// Lagoon activation block's upgrade transactions depend on it (see AttributesInput.DependencySetSize).
+func (p *Pipeline) SetDependencySetSize(n int) { p.depSetSize = n }
 
 // Origin is the L1 block the pipeline is reading.
 func (p *Pipeline) Origin() L1BlockRef { return p.travers.Origin() }
@@ -161,8 +166,8 @@ func HoloceneTransform(cfg *rollup.Config, prev, next L1BlockRef) bool {
 // op-node: Holocene is judged by the time of the L1 block the attributes were derived from (not by the L2
 // block's timestamp), and where its pipeline kept the pre-Holocene batch queue past Holocene (see
 // HoloceneTransform) the flush panics in the queue: ErrCritical here, a failure of op-program alike.
-func (p *Pipeline) InvalidPayload(attrs *DerivedAttributes) (*engine.PayloadAttributes, error) {
-	depositsOnly := &engine.PayloadAttributes{}
+func (p *Pipeline) InvalidPayload(attrs *DerivedAttributes) (*rollup.PayloadAttributes, error) {
+	depositsOnly := &rollup.PayloadAttributes{}
 	*depositsOnly = *attrs.Attributes
 	depositsOnly.Transactions = nil
 	for _, tx := range attrs.Attributes.Transactions {
@@ -183,7 +188,7 @@ func (p *Pipeline) InvalidPayload(attrs *DerivedAttributes) (*engine.PayloadAttr
 }
 
 // attributes builds the payload attributes of a batch on parent.
-func (p *Pipeline) attributes(parent L2BlockRef, batch *SingularBatch) (*engine.PayloadAttributes, error) {
+func (p *Pipeline) attributes(parent L2BlockRef, batch *SingularBatch) (*rollup.PayloadAttributes, error) {
 	epoch := batch.Epoch()
 	if epoch.Number != parent.L1Origin.Number && epoch.Number != parent.L1Origin.Number+1 {
 		return nil, fmt.Errorf("%w: batch epoch %d is not the parent's (%d) or the next", ErrReset, epoch.Number, parent.L1Origin.Number)
@@ -203,11 +208,12 @@ func (p *Pipeline) attributes(parent L2BlockRef, batch *SingularBatch) (*engine.
 	attrs, _, err := BuildAttributes(p.cfg, p.l1Cfg, &AttributesInput{
 		Parent: AttributesParent{Hash: parent.Hash, Number: parent.Number, Time: parent.Time,
 			L1Origin: parent.L1Origin, SequenceNumber: parent.SequenceNumber},
-		SysCfg:       sysCfg,
-		L1Origin:     header,
-		L1Receipts:   receipts,
-		Timestamp:    batch.Timestamp,
-		Transactions: txs,
+		SysCfg:            sysCfg,
+		L1Origin:          header,
+		L1Receipts:        receipts,
+		Timestamp:         batch.Timestamp,
+		Transactions:      txs,
+		DependencySetSize: p.depSetSize,
 	})
 	if err != nil {
 		return nil, err

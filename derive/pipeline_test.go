@@ -185,7 +185,7 @@ func (w *plWorld) derive(p *Pipeline, safe L2BlockRef) ([]*DerivedAttributes, L2
 		out = append(out, attrs)
 		safe = w.build(safe, attrs.Attributes.Transactions, attrs.Attributes.Timestamp)
 	}
-	w.t.Fatal("the pipeline does not reach the L1 head")
+	require.FailNow(w.t, "the pipeline does not reach the L1 head")
 	return nil, safe
 }
 

@@ -3,6 +3,7 @@ package derive_test
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"math/big"
 	"math/rand"
@@ -131,7 +132,7 @@ func txDataOf(t testing.TB, tx *types.Transaction) []byte {
 	case types.DynamicFeeTxType:
 		return append([]byte{2}, mustRLP(t, []any{tx.Value(), tx.GasTipCap(), tx.GasFeeCap(), tx.Data(), tx.AccessList()})...)
 	}
-	t.Fatalf("no tx_data for type %d", tx.Type())
+	require.FailNow(t, fmt.Sprintf("no tx_data for type %d", tx.Type()))
 	return nil
 }
 
@@ -521,9 +522,7 @@ func BenchmarkSpanBatch(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var bd derive.BatchData
-			if err := bd.UnmarshalBinary(enc); err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, bd.UnmarshalBinary(enc))
 		}
 	})
 	b.Run("derive", func(b *testing.B) {
@@ -531,13 +530,10 @@ func BenchmarkSpanBatch(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var bd derive.BatchData
-			if err := bd.UnmarshalBinary(enc); err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, bd.UnmarshalBinary(enc))
 			r, _ := bd.Span()
-			if _, err := derive.DeriveSpanBatch(cfg, r); err != nil {
-				b.Fatal(err)
-			}
+			_, err := derive.DeriveSpanBatch(cfg, r)
+			require.NoError(b, err)
 		}
 	})
 }

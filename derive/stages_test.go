@@ -69,10 +69,10 @@ func drain(t *testing.T, b *ChannelBank) [][]byte {
 		case io.EOF:
 			return out
 		default:
-			t.Fatal(err)
+			require.NoError(t, err)
 		}
 	}
-	t.Fatal("channel bank does not settle")
+	require.FailNow(t, "channel bank does not settle")
 	return nil
 }
 

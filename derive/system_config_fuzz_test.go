@@ -2,10 +2,12 @@ package derive_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/derive"
 	"github.com/faultproof/faultproof/rollup"
@@ -41,9 +43,7 @@ func onlyFieldsOf(typ derive.SystemConfigUpdateType, s rollup.SystemConfig) roll
 //	go test ./derive -run '^$' -fuzz FuzzSystemConfigUpdateLog -fuzztime 30m
 func FuzzSystemConfigUpdateLog(f *testing.F) {
 	logs, err := loadDevnetLogs()
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	for i, ev := range logs.updates {
 		f.Add(joinTopics(ev.Topics), ev.Data, logs.l1Times[i])
 	}
@@ -59,30 +59,20 @@ func FuzzSystemConfigUpdateLog(f *testing.F) {
 			for _, known := range []error{derive.ErrSysCfgMalformedLog, derive.ErrSysCfgUnknownVersion, derive.ErrSysCfgUnknownType,
 				derive.ErrSysCfgMalformedData, derive.ErrSysCfgEIP1559Params} {
 				if errors.Is(err, known) {
-					if got != before {
-						t.Fatalf("a refused update changed the config: %+v -> %+v (%v)", before, got, err)
-					}
+					require.Equal(t, before, got, "a refused update changed the config: %+v -> %+v (%v)", before, got, err)
 					return
 				}
 			}
-			t.Fatalf("refused without a system config error: %v", err)
+			require.FailNow(t, fmt.Sprintf("refused without a system config error: %v", err))
 		}
 		if len(ev.Topics) == 0 || ev.Topics[0] != derive.ConfigUpdateEventTopic {
-			if got != before {
-				t.Fatal("a log of another event changed the config")
-			}
+			require.Equal(t, before, got, "a log of another event changed the config")
 			return
 		}
 		typ := derive.SystemConfigUpdateType(ev.Topics[2][31])
-		if onlyFieldsOf(typ, got) != onlyFieldsOf(typ, before) {
-			t.Fatalf("update type %d changed other fields: %+v -> %+v", typ, before, got)
-		}
+		require.Equal(t, onlyFieldsOf(typ, before), onlyFieldsOf(typ, got), "update type %d changed other fields: %+v -> %+v", typ, before, got)
 		again := got
-		if err := derive.ProcessSystemConfigUpdateLogEvent(cfg, &again, ev, l1Time); err != nil {
-			t.Fatalf("an accepted update is refused the second time: %v", err)
-		}
-		if again != got {
-			t.Fatalf("applying update type %d twice: %+v, then %+v", typ, got, again)
-		}
+		require.NoError(t, derive.ProcessSystemConfigUpdateLogEvent(cfg, &again, ev, l1Time), "an accepted update is refused the second time")
+		require.Equal(t, got, again, "applying update type %d twice: %+v, then %+v", typ, got, again)
 	})
 }

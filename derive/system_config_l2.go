@@ -46,7 +46,8 @@ func L1InfoFromL2Block(cfg *rollup.Config, block *types.Block) (*L1BlockInfo, er
 // activation block, the scalar re-encoded as version 1 from the base fee and blob base fee scalars), from
 // Isthmus the operator fee parameters, from Jovian the DA footprint gas scalar (where a zero system config
 // value was written as its default); the header's gas limit, less the upgrade gas of a Karst activation
-// block (unless the rollup keeps it: KeepKarstUpgradeGas); and the header's extra data, which must be empty
+// block (unless the rollup keeps it: KeepKarstUpgradeGas) or of a Lagoon activation block; and the
+// header's extra data, which must be empty
 // before Holocene, carry non-zero EIP-1559 parameters from Holocene and the minimum base fee from Jovian.
 func SystemConfigFromL2Block(cfg *rollup.Config, block *types.Block) (rollup.SystemConfig, error) {
 	if block.NumberU64() == cfg.Genesis.L2.Number {
@@ -71,19 +72,14 @@ func SystemConfigFromL2Block(cfg *rollup.Config, block *types.Block) (rollup.Sys
 		sys.Scalar = EncodeEcotoneScalar(info.BaseFeeScalar, info.BlobBaseFeeScalar)
 	}
 
-	if cfg.IsActivationBlock(rollup.Karst, t) && !cfg.KeepKarstUpgradeGas {
-		_, gas, err := KarstUpgradeTransactions()
-		if err != nil {
-			return rollup.SystemConfig{}, fmt.Errorf("%w: %w", ErrL2BlockSystemConfig, err)
-		}
-		if sys.GasLimit < gas {
-			return rollup.SystemConfig{}, fmt.Errorf("%w: Karst activation block %d has gas limit %d, below the upgrade gas %d", ErrL2BlockSystemConfig, block.NumberU64(), sys.GasLimit, gas)
-		}
-		sys.GasLimit -= gas
+	strip, err := upgradeGasToStrip(cfg, t)
+	if err != nil {
+		return rollup.SystemConfig{}, fmt.Errorf("%w: %w", ErrL2BlockSystemConfig, err)
 	}
-	if cfg.IsActivationBlock(rollup.Lagoon, t) {
-		return rollup.SystemConfig{}, fmt.Errorf("%w: %w: lagoon activation block %d", ErrL2BlockSystemConfig, ErrUnsupportedUpgrade, block.NumberU64())
+	if sys.GasLimit < strip {
+		return rollup.SystemConfig{}, fmt.Errorf("%w: activation block %d has gas limit %d, below the upgrade gas %d", ErrL2BlockSystemConfig, block.NumberU64(), sys.GasLimit, strip)
 	}
+	sys.GasLimit -= strip
 
 	extra := block.Extra()
 	switch {

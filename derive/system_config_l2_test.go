@@ -118,6 +118,28 @@ func TestSystemConfigFromL2Block(t *testing.T) {
 		require.Equal(t, 30_000_000+karstGas, got.GasLimit, "only the activation block is corrected")
 	})
 
+	t.Run("lagoon upgrade gas", func(t *testing.T) {
+		lagoon := attrForkConfig()
+		lagoon.LagoonTime = attrPtr(240)
+		got, err := SystemConfigFromL2Block(lagoon, attrL2Block(t, lagoon, sysCfg, 0, 240, 30_000_000+lagoonGas, jovian))
+		require.NoError(t, err)
+		require.Equal(t, uint64(30_000_000), got.GasLimit, "the Lagoon activation block's upgrade gas is subtracted")
+		_, err = SystemConfigFromL2Block(lagoon, attrL2Block(t, lagoon, sysCfg, 0, 240, lagoonGas-1, jovian))
+		require.ErrorContains(t, err, "below the upgrade gas")
+
+		// With Karst in the same block, op-node subtracts only the first fork's (Karst's) gas, and none
+		// on a chain that keeps Karst's.
+		both := attrForkConfig()
+		both.LagoonTime = attrPtr(220)
+		got, err = SystemConfigFromL2Block(both, attrL2Block(t, both, sysCfg, 0, 220, 30_000_000+karstGas+lagoonGas, jovian))
+		require.NoError(t, err)
+		require.Equal(t, 30_000_000+lagoonGas, got.GasLimit)
+		both.KeepKarstUpgradeGas = true
+		got, err = SystemConfigFromL2Block(both, attrL2Block(t, both, sysCfg, 0, 220, 30_000_000+karstGas+lagoonGas, jovian))
+		require.NoError(t, err)
+		require.Equal(t, 30_000_000+karstGas+lagoonGas, got.GasLimit)
+	})
+
 	t.Run("genesis", func(t *testing.T) {
 		g := attrForkConfig()
 		g.Genesis.SystemConfig = sysCfg

@@ -32,10 +32,6 @@ var (
 	UpgradeToSelector = [4]byte{0x36, 0x59, 0xcf, 0xe6}
 )
 
-// ErrUnsupportedUpgrade is returned for the activation block of a fork whose upgrade this build cannot
-// derive.
-var ErrUnsupportedUpgrade = errors.New("unsupported network upgrade")
-
 // upgradeDeposit describes one upgrade transaction: from, to (nil for a contract creation), gas and data;
 // mint and value are zero and it is not a system transaction.
 type upgradeDeposit struct {
@@ -230,22 +226,133 @@ func KarstUpgradeTransactions() ([][]byte, uint64, error) {
 	return txs, gas, nil
 }
 
+// The Lagoon NUT bundle, byte for byte op-node v1.19.6's op-core/nuts/bundles/lagoon_nut_bundle.json.
+//
+//go:embed upgrade_lagoon_nut_bundle.json
+var upgradeLagoonBundleJSON []byte
+
+// upgradeLagoonLabel qualifies the Lagoon bundle's intents: op-node and kona keep the feature's earlier
+// name, "interop", so that the source hashes did not change when the fork was renamed.
+const upgradeLagoonLabel = "interop"
+
+// The deposits that wrap the Lagoon bundle when the dependency set has more than one chain (op-node's
+// LagoonActivationUpgradeTransactions): before it, L1Block.setFeature("INTEROP"), which the bundle's
+// L2ContractsManager reads to upgrade the interop predeploys; after it, the funding of ETHLiquidity with
+// the largest amount a deposit can mint (2^128 - 1).
+var (
+	upgradeL1BlockAddr      = common.HexToAddress("0x4200000000000000000000000000000000000015")
+	upgradeETHLiquidityAddr = common.HexToAddress("0x4200000000000000000000000000000000000025")
+	// upgradeSetFeatureSelector is setFeature(bytes32); upgradeFundSelector is fund() (tests check both).
+	upgradeSetFeatureSelector = []byte{0x46, 0xa4, 0xd7, 0x80}
+	upgradeFundSelector       = []byte{0xb6, 0x0d, 0x42, 0x88}
+)
+
+func lagoonWrapperDeposits() (pre, post *types.DepositTx) {
+	feature := make([]byte, 32)
+	copy(feature, "INTEROP")
+	maxMint := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 128), big.NewInt(1))
+	pre = &types.DepositTx{
+		SourceHash: UpgradeDepositSourceHash("Interop pre: setFeature(INTEROP)"),
+		From:       L1InfoDepositerAddress, To: &upgradeL1BlockAddr,
+		Mint: new(big.Int), Value: new(big.Int), Gas: 100_000,
+		Data: append(append([]byte{}, upgradeSetFeatureSelector...), feature...),
+	}
+	post = &types.DepositTx{
+		SourceHash: UpgradeDepositSourceHash("Interop post: ETHLiquidity Funding"),
+		From:       L1InfoDepositerAddress, To: &upgradeETHLiquidityAddr,
+		Mint: maxMint, Value: new(big.Int).Set(maxMint), Gas: 50_000,
+		Data: append([]byte{}, upgradeFundSelector...),
+	}
+	return pre, post
+}
+
+// LagoonUpgradeTransactions are the encoded upgrade transactions of the Lagoon activation block: the
+// Lagoon NUT bundle, and with interopContracts (a dependency set of more than one chain) the setFeature
+// deposit before it and the ETHLiquidity funding after it. The gas it returns, which the activation block
+// adds to its gas limit, covers the wrappers either way, as op-node's does: the block after it reads the
+// system config back without knowing the dependency set.
+func LagoonUpgradeTransactions(interopContracts bool) ([][]byte, uint64, error) {
+	deps, gas, err := upgradeBundleDeposits(upgradeLagoonLabel, upgradeLagoonBundleJSON)
+	if err != nil {
+		return nil, 0, err
+	}
+	txs, err := upgradeEncode(deps)
+	if err != nil {
+		return nil, 0, err
+	}
+	pre, post := lagoonWrapperDeposits()
+	gas += pre.Gas + post.Gas
+	if !interopContracts {
+		return txs, gas, nil
+	}
+	preTx, err := types.NewTx(pre).MarshalBinary()
+	if err != nil {
+		return nil, 0, fmt.Errorf("lagoon setFeature deposit: %w", err)
+	}
+	postTx, err := types.NewTx(post).MarshalBinary()
+	if err != nil {
+		return nil, 0, fmt.Errorf("lagoon ETHLiquidity funding deposit: %w", err)
+	}
+	out := make([][]byte, 0, len(txs)+2)
+	out = append(append(append(out, preTx), txs...), postTx)
+	return out, gas, nil
+}
+
+// ErrNoDependencySet is returned for the Lagoon activation block when the size of the chain's interop
+// dependency set is not known: its upgrade transactions depend on it.
+var ErrNoDependencySet = errors.New("the lagoon activation block needs the size of the chain's dependency set")
+
 // UpgradeTransactions returns the network upgrade transactions of the L2 block at l2Timestamp, encoded, in
 // block order: those of each fork whose activation block it is, oldest fork first (normally at most one).
-// It is empty for other blocks.
-func UpgradeTransactions(cfg *rollup.Config, l2Timestamp uint64) ([][]byte, error) {
-	txs, _, err := upgradeTransactionsAndGas(cfg, l2Timestamp)
+// It is empty for other blocks. depSetSize is the number of chains in the chain's interop dependency set,
+// read only at the Lagoon activation block (0: not known, an error there).
+func UpgradeTransactions(cfg *rollup.Config, l2Timestamp uint64, depSetSize int) ([][]byte, error) {
+	txs, _, err := upgradeTransactionsAndGas(cfg, l2Timestamp, depSetSize)
 	return txs, err
 }
 
 // UpgradeGas is the gas the L2 block at l2Timestamp gets on top of the system config gas limit for its
-// upgrade transactions: the NUT bundle gas at the activation of Karst, zero otherwise.
+// upgrade transactions: the NUT bundle gas at the activation of Karst, and at that of Lagoon the bundle's
+// and its wrappers' gas; zero otherwise.
 func UpgradeGas(cfg *rollup.Config, l2Timestamp uint64) (uint64, error) {
-	_, gas, err := upgradeTransactionsAndGas(cfg, l2Timestamp)
-	return gas, err
+	var gas uint64
+	if cfg.IsActivationBlock(rollup.Karst, l2Timestamp) {
+		_, g, err := KarstUpgradeTransactions()
+		if err != nil {
+			return 0, fmt.Errorf("karst upgrade transactions: %w", err)
+		}
+		gas += g
+	}
+	if cfg.IsActivationBlock(rollup.Lagoon, l2Timestamp) {
+		_, g, err := LagoonUpgradeTransactions(false)
+		if err != nil {
+			return 0, fmt.Errorf("lagoon upgrade transactions: %w", err)
+		}
+		gas += g
+	}
+	return gas, nil
 }
 
-func upgradeTransactionsAndGas(cfg *rollup.Config, t uint64) ([][]byte, uint64, error) {
+// upgradeGasToStrip is the upgrade gas that the system config read back from the block at t subtracts
+// from its gas limit, as op-node's does: that of the first fork from Karst on whose activation block it is
+// (none for Karst on a KeepKarstUpgradeGas chain). Were Karst and Lagoon to activate in one block, only
+// Karst's would be subtracted, which is also op-node's behaviour.
+func upgradeGasToStrip(cfg *rollup.Config, t uint64) (uint64, error) {
+	switch {
+	case cfg.IsActivationBlock(rollup.Karst, t):
+		if cfg.KeepKarstUpgradeGas {
+			return 0, nil
+		}
+		_, gas, err := KarstUpgradeTransactions()
+		return gas, err
+	case cfg.IsActivationBlock(rollup.Lagoon, t):
+		_, gas, err := LagoonUpgradeTransactions(false)
+		return gas, err
+	}
+	return 0, nil
+}
+
+func upgradeTransactionsAndGas(cfg *rollup.Config, t uint64, depSetSize int) ([][]byte, uint64, error) {
 	var out [][]byte
 	var gas uint64
 	for _, f := range []struct {
@@ -275,7 +382,15 @@ func upgradeTransactionsAndGas(cfg *rollup.Config, t uint64) ([][]byte, uint64, 
 		gas += g
 	}
 	if cfg.IsActivationBlock(rollup.Lagoon, t) {
-		return nil, 0, fmt.Errorf("%w: lagoon (interop) activation block at %d", ErrUnsupportedUpgrade, t)
+		if depSetSize <= 0 {
+			return nil, 0, fmt.Errorf("%w (block at %d)", ErrNoDependencySet, t)
+		}
+		txs, g, err := LagoonUpgradeTransactions(depSetSize > 1)
+		if err != nil {
+			return nil, 0, fmt.Errorf("lagoon upgrade transactions: %w", err)
+		}
+		out = append(out, txs...)
+		gas += g
 	}
 	return out, gas, nil
 }

@@ -222,7 +222,7 @@ func TestUpgradeBundleRejects(t *testing.T) {
 func TestUpgradeTransactionsByBlock(t *testing.T) {
 	cfg := attrForkConfig()
 	count := func(tm uint64) (int, uint64) {
-		txs, err := UpgradeTransactions(cfg, tm)
+		txs, err := UpgradeTransactions(cfg, tm, 2)
 		require.NoError(t, err)
 		gas, err := UpgradeGas(cfg, tm)
 		require.NoError(t, err)
@@ -251,7 +251,7 @@ func TestUpgradeTransactionsByBlock(t *testing.T) {
 	for _, f := range []**uint64{&same.EcotoneTime, &same.FjordTime, &same.GraniteTime, &same.HoloceneTime, &same.IsthmusTime, &same.JovianTime, &same.KarstTime} {
 		*f = attrPtr(100)
 	}
-	txs, err := UpgradeTransactions(same, 100)
+	txs, err := UpgradeTransactions(same, 100, 0)
 	require.NoError(t, err)
 	require.Len(t, txs, 6+3+8+5+31)
 	eco, _ := EcotoneUpgradeTransactions()
@@ -260,16 +260,97 @@ func TestUpgradeTransactionsByBlock(t *testing.T) {
 	// Forks active at genesis have no upgrade transactions.
 	gen := attrForkConfig()
 	gen.EcotoneTime, gen.FjordTime = attrPtr(0), attrPtr(0)
-	txs, err = UpgradeTransactions(gen, 0)
+	txs, err = UpgradeTransactions(gen, 0, 0)
 	require.NoError(t, err)
 	require.Empty(t, txs)
 
+	// Lagoon: the bundle alone for a dependency set of one chain, wrapped for more; the size must be known
+	// at the activation block only. The gas does not depend on it.
 	lagoon := attrForkConfig()
 	lagoon.LagoonTime = attrPtr(300)
-	_, err = UpgradeTransactions(lagoon, 300)
-	require.ErrorIs(t, err, ErrUnsupportedUpgrade)
-	_, err = UpgradeTransactions(lagoon, 302)
+	_, err = UpgradeTransactions(lagoon, 300, 0)
+	require.ErrorIs(t, err, ErrNoDependencySet)
+	txs, err = UpgradeTransactions(lagoon, 302, 0)
 	require.NoError(t, err)
+	require.Empty(t, txs)
+	single, err := UpgradeTransactions(lagoon, 300, 1)
+	require.NoError(t, err)
+	require.Len(t, single, 28)
+	multi, err := UpgradeTransactions(lagoon, 300, 3)
+	require.NoError(t, err)
+	require.Len(t, multi, 30)
+	require.Equal(t, single, multi[1:29])
+	gas, err := UpgradeGas(lagoon, 300)
+	require.NoError(t, err)
+	require.Equal(t, lagoonGas, gas)
+
+	// Karst and Lagoon in one block: both, in fork order, and both gas amounts.
+	both := attrForkConfig()
+	both.LagoonTime = attrPtr(220)
+	txs, err = UpgradeTransactions(both, 220, 2)
+	require.NoError(t, err)
+	require.Len(t, txs, 31+30)
+	gas, err = UpgradeGas(both, 220)
+	require.NoError(t, err)
+	require.Equal(t, uint64(55_370_657)+lagoonGas, gas)
+}
+
+// lagoonGas is the Lagoon activation block's upgrade gas: the bundle's and the two wrappers'.
+const lagoonGas uint64 = 60_503_172 + 100_000 + 50_000
+
+func TestLagoonUpgradeTransactions(t *testing.T) {
+	// The embedded bundle is op-node v1.19.6's op-core/nuts/bundles/lagoon_nut_bundle.json.
+	sum := sha256.Sum256(upgradeLagoonBundleJSON)
+	require.Equal(t, "2124ce31c0947cac15f00114214dd4354848f7b4642ff2d12ebb3f94b28cc989", hex.EncodeToString(sum[:]))
+	require.Equal(t, crypto.Keccak256([]byte("setFeature(bytes32)"))[:4], upgradeSetFeatureSelector)
+	require.Equal(t, crypto.Keccak256([]byte("fund()"))[:4], upgradeFundSelector)
+
+	bundle, gas, err := LagoonUpgradeTransactions(false)
+	require.NoError(t, err)
+	require.Equal(t, uint64(lagoonGas), gas, "the gas covers the wrappers without them")
+	require.Len(t, bundle, 28)
+	var bundleGas uint64
+	for i, enc := range bundle {
+		var tx types.Transaction
+		require.NoError(t, tx.UnmarshalBinary(enc))
+		bundleGas += tx.Gas()
+		require.Zero(t, tx.Mint().Sign())
+		if i == 0 {
+			// The intents are qualified with "Interop", the feature's name before the fork was named Lagoon.
+			require.Equal(t, UpgradeDepositSourceHash("Interop 0: Deploy StorageSetter Implementation"), tx.SourceHash())
+		}
+		if i == 27 {
+			require.Equal(t, UpgradeDepositSourceHash("Interop 27: L2ProxyAdmin Upgrade Predeploys"), tx.SourceHash())
+		}
+	}
+	require.Equal(t, uint64(lagoonGas-150_000), bundleGas)
+
+	wrapped, gas2, err := LagoonUpgradeTransactions(true)
+	require.NoError(t, err)
+	require.Equal(t, gas, gas2)
+	require.Equal(t, bundle, wrapped[1:29])
+	var pre, post types.Transaction
+	require.NoError(t, pre.UnmarshalBinary(wrapped[0]))
+	require.NoError(t, post.UnmarshalBinary(wrapped[29]))
+	from := func(tx *types.Transaction) common.Address {
+		f, err := types.NewLondonSigner(big.NewInt(1)).Sender(tx)
+		require.NoError(t, err)
+		return f
+	}
+	require.Equal(t, L1InfoDepositerAddress, from(&pre))
+	require.Equal(t, common.HexToAddress("0x4200000000000000000000000000000000000015"), *pre.To())
+	require.Equal(t, UpgradeDepositSourceHash("Interop pre: setFeature(INTEROP)"), pre.SourceHash())
+	require.Equal(t, append(crypto.Keccak256([]byte("setFeature(bytes32)"))[:4], common.RightPadBytes([]byte("INTEROP"), 32)...), pre.Data())
+	require.Equal(t, uint64(100_000), pre.Gas())
+	require.Zero(t, pre.Mint().Sign())
+	require.Equal(t, L1InfoDepositerAddress, from(&post))
+	require.Equal(t, common.HexToAddress("0x4200000000000000000000000000000000000025"), *post.To())
+	require.Equal(t, UpgradeDepositSourceHash("Interop post: ETHLiquidity Funding"), post.SourceHash())
+	u128 := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 128), big.NewInt(1))
+	require.Equal(t, u128, post.Mint())
+	require.Equal(t, u128, post.Value())
+	require.Equal(t, uint64(50_000), post.Gas())
+	require.False(t, pre.IsSystemTx() || post.IsSystemTx())
 }
 
 func TestUpgradeToSelector(t *testing.T) {

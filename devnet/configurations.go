@@ -95,3 +95,27 @@ func mustParseForks(s string) ForkSchedule {
 	}
 	return f
 }
+
+// InteropConfigurations are the named interop devnets (NewInterop).
+func InteropConfigurations() []Named {
+	return []Named{
+		{Name: "interop", Doc: "two chains, every fork at genesis, Lagoon at block 3, messages both ways, and a missing message at 8, one from the future at 12 and an expired one at 18",
+			Config: Config{L2Blocks: 24, Forks: AllForksAtGenesis(), Interop: &InteropConfig{LagoonAt: 3, Invalid: []InvalidMessage{
+				{InvalidMissing, 0, 8}, {InvalidFuture, 1, 12}, {InvalidExpired, 0, 18},
+			}}}},
+		{Name: "interop-3-chains", Doc: "three chains, every fork at genesis, Lagoon at genesis, messages around the ring, all valid",
+			Config: Config{L2Blocks: 16, Forks: AllForksAtGenesis(), Interop: &InteropConfig{Chains: 3}}},
+	}
+}
+
+// InteropConfiguration returns the named interop configuration.
+func InteropConfiguration(name string) (Named, error) {
+	var names []string
+	for _, n := range InteropConfigurations() {
+		if n.Name == name {
+			return n, nil
+		}
+		names = append(names, n.Name)
+	}
+	return Named{}, fmt.Errorf("no interop devnet configuration %q (known: %s)", name, strings.Join(names, ", "))
+}

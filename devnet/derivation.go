@@ -6,7 +6,6 @@ import (
 	"io"
 	"reflect"
 
-	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto/kzg4844"
@@ -114,33 +113,45 @@ func (v safeView) SystemConfigByL2Hash(hash common.Hash) (rollup.SystemConfig, e
 	return derive.SystemConfigFromL2Block(v.c.rollup, b)
 }
 
+// deriveAll derives each chain from its safe head over L1 up to its head, then consolidates the chains
+// (several chains only).
+func (g *generator) deriveAll() error {
+	for _, c := range g.chains {
+		if _, err := c.deriveSafe(); err != nil {
+			return err
+		}
+	}
+	return g.consolidate()
+}
+
 // deriveSafe runs derivation from the safe head over L1 up to its head, until L1 has nothing more or the
 // devnet's last block is safe. It returns the lowest block number the derived chain replaced in the
 // sequencer's chain (0: none).
-func (g *generator) deriveSafe() (reorgAt uint64, err error) {
-	c := g.l2
+func (cg *chainGen) deriveSafe() (reorgAt uint64, err error) {
+	g, c := cg.g, cg.l2
 	rcfg := c.rollup
-	view := &safeView{c: c, safe: g.safe}
+	view := &safeView{c: c, safe: cg.safe}
 	p, err := derive.NewPipeline(rcfg, g.l1.config, g.log, l1Source{g.l1}, blobSource(g.blobs), view, g.l1.head().Hash())
 	if err != nil {
 		return 0, err
 	}
-	safe, err := derive.L2BlockRefOf(rcfg, c.blocks[g.safe])
+	p.SetDependencySetSize(c.depSetSize)
+	safe, err := derive.L2BlockRefOf(rcfg, c.blocks[cg.safe])
 	if err != nil {
 		return 0, err
 	}
 	if err := p.Reset(safe); err != nil {
 		return 0, err
 	}
-	for g.safe < g.cfg.L2Blocks {
+	for cg.safe < g.cfg.L2Blocks {
 		da, err := p.NextAttributes(safe)
 		if errors.Is(err, io.EOF) {
 			return reorgAt, nil
 		}
 		if err != nil {
-			return 0, fmt.Errorf("derive l2 block %d: %w", g.safe+1, err)
+			return 0, fmt.Errorf("chain %d: derive l2 block %d: %w", rcfg.ChainID(), cg.safe+1, err)
 		}
-		n := g.safe + 1
+		n := cg.safe + 1
 		attrs, invalid := da.Attributes, false
 		block := c.sequenced(n, da.Parent.Hash, attrs)
 		if block == nil {
@@ -171,27 +182,27 @@ func (g *generator) deriveSafe() (reorgAt uint64, err error) {
 				reorgAt = n
 			}
 			c.truncate(n)
-			g.batcher.forget(n)
+			cg.batcher.forget(n)
 			if err := c.appendBlock(block, attrs, nil); err != nil {
 				return 0, err
 			}
-			g.batcher.setInfo(n, BatchInfo{Invalid: invalid})
+			cg.batcher.setInfo(n, BatchInfo{Invalid: invalid})
 		}
-		if uint64(len(g.batcher.infos)) < n { // the sequencer's block, made without its batch
-			g.batcher.setInfo(n, BatchInfo{})
+		if uint64(len(cg.batcher.infos)) < n { // the sequencer's block, made without its batch
+			cg.batcher.setInfo(n, BatchInfo{})
 		}
-		info := &g.batcher.infos[n-1]
+		info := &cg.batcher.infos[n-1]
 		if safe, err = derive.L2BlockRefOf(rcfg, block); err != nil {
 			return 0, err
 		}
 		info.L1Origin, info.SeqNumber, info.DerivedFrom = safe.L1Origin.Number, safe.SequenceNumber, da.DerivedFrom.Number
-		g.safe, view.safe = n, n
+		cg.safe, view.safe = n, n
 	}
 	return reorgAt, nil
 }
 
 // sequenced is the sequencer's block n if it is the block of attrs on parent.
-func (c *l2Chain) sequenced(n uint64, parent common.Hash, attrs *engine.PayloadAttributes) *types.Block {
+func (c *l2Chain) sequenced(n uint64, parent common.Hash, attrs *rollup.PayloadAttributes) *types.Block {
 	if n >= c.next() || c.blocks[n].ParentHash() != parent || !reflect.DeepEqual(c.attrs[n], attrs) {
 		return nil
 	}
@@ -199,7 +210,7 @@ func (c *l2Chain) sequenced(n uint64, parent common.Hash, attrs *engine.PayloadA
 }
 
 // build has op-geth build block n on block n-1 from attrs (errRejected if it does not).
-func (c *l2Chain) build(n uint64, attrs *engine.PayloadAttributes) (*types.Block, error) {
+func (c *l2Chain) build(n uint64, attrs *rollup.PayloadAttributes) (*types.Block, error) {
 	block, _, err := buildBlock(c.miner, c.chain, c.config, c.blocks[n-1], attrs, false)
 	return block, err
 }

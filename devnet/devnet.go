@@ -9,8 +9,6 @@ import (
 	"math/big"
 	"slices"
 
-	"github.com/ethereum/go-ethereum/beacon/engine"
-
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -60,7 +58,7 @@ type Devnet struct {
 	l1Blocks   []*types.Block // index = number
 	l1Receipts []types.Receipts
 	l2Blocks   []*types.Block // index = number
-	l2Attrs    []*engine.PayloadAttributes
+	l2Attrs    []*rollup.PayloadAttributes
 	outputs    []Output // index = L2 block number
 	blobs      map[common.Hash]*blobRecord
 	blobBlocks []uint64
@@ -98,6 +96,13 @@ type Config struct {
 	// Faults are attacks of a faulty batcher on derivation (see FaultKind). The devnet's L2 chain is then
 	// what derivation makes of the batches.
 	Faults []Fault
+	// L1BlocksPast adds this many empty L1 blocks after the block that would be the head: a real L1 head is
+	// often hundreds of blocks past the data of a claim, and a program walks back to the data from it.
+	L1BlocksPast uint64
+
+	// Interop, if set, makes an interop devnet: several L2 chains in one dependency set on this L1, with
+	// cross-chain messages (see NewInterop). New refuses it.
+	Interop *InteropConfig
 
 	// HoloceneFutureRightParent gives FaultFutureTimestamp's batch its right parent hash from Holocene on.
 	// The block then depends on where derivation starts (see FaultFutureTimestamp): the devnet's chain is
@@ -134,23 +139,39 @@ var (
 	BatchInboxAddress      = common.HexToAddress("0xff00000000000000000000000000000000000901")
 )
 
-// devnetConfigs are the devnet's L2 chain config and rollup config, without the genesis blocks: cfg's fork
-// schedule, sequencing window and channel timeout, with the batcher of cfg's seed. cfg has its defaults
-// filled in.
-func devnetConfigs(cfg Config) (*params.ChainConfig, *rollup.Config) {
-	l2, rcfg := forkConfigs(L1GenesisTime, forkTimes(L1GenesisTime, cfg.Forks))
-	rcfg.BatchInboxAddress = BatchInboxAddress
-	rcfg.DepositContractAddress = DepositContractAddress
-	rcfg.L1SystemConfigAddress = SystemConfigAddress
+// chainConfigs are the L2 chain config and rollup config of the devnet's chain i, without the genesis
+// blocks: cfg's fork schedule, sequencing window and channel timeout, with the batcher of acc. Chain 0 is
+// chain 901 with the rollup contracts at DepositContractAddress, SystemConfigAddress and
+// BatchInboxAddress; chain i of an interop devnet is chain 901+i, with its own contracts (chainAddress).
+// cfg has its defaults filled in.
+func chainConfigs(cfg Config, i int, acc *accounts) (*params.ChainConfig, *rollup.Config) {
+	l2, rcfg := forkConfigs(L1GenesisTime, cfg.forkTime(L1GenesisTime))
+	id := uint64(901 + i)
+	l2.ChainID, rcfg.L2ChainID = new(big.Int).SetUint64(id), new(big.Int).SetUint64(id)
+	rcfg.BatchInboxAddress = chainAddress(BatchInboxAddress, i)
+	rcfg.DepositContractAddress = chainAddress(DepositContractAddress, i)
+	rcfg.L1SystemConfigAddress = chainAddress(SystemConfigAddress, i)
 	rcfg.SeqWindowSize = cfg.SeqWindowSize
 	rcfg.ChannelTimeoutBedrock = cfg.ChannelTimeout
 	rcfg.Genesis.SystemConfig = rollup.SystemConfig{
-		BatcherAddr: newAccounts(cfg.Seed).batchers[0].addr,
+		BatcherAddr: acc.batchers[0].addr,
 		Overhead:    common.BigToHash(big.NewInt(2100)),
 		Scalar:      common.BigToHash(big.NewInt(1_000_000)),
 		GasLimit:    l2GenesisGasLimit,
 	}
 	return l2, rcfg
+}
+
+// chainAddress is the address of chain i's copy of an L1 rollup contract: chain 0's is base, chain i's
+// base with i added to its byte 10 (to its last byte for the batch inbox: 0xff00...0901 for chain 901,
+// ...0902 for chain 902).
+func chainAddress(base common.Address, i int) common.Address {
+	if base == BatchInboxAddress {
+		base[19] += byte(i)
+		return base
+	}
+	base[10] += byte(i)
+	return base
 }
 
 // Defaults of Config.
@@ -190,6 +211,13 @@ func (cfg Config) withDefaults() (Config, error) {
 			return cfg, err
 		}
 	}
+	if cfg.Interop != nil {
+		ic, err := cfg.Interop.withDefaults(cfg)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Interop = &ic
+	}
 	return cfg, nil
 }
 
@@ -209,6 +237,9 @@ type BatchInfo struct {
 	// Invalid: the batch's transactions were rejected by the engine and the block holds the deposits
 	// only (Config.InvalidBatchAt, or a faulty batcher's batch after Holocene).
 	Invalid bool
+	// Replaced: on an interop devnet, consolidation replaced the block derived from the batch (it, or a
+	// block at its timestamp it depends on, executed an invalid message) by its deposits alone.
+	Replaced bool
 	// Sequenced: the block is the sequencer's, derived from the batch described here. Otherwise derivation
 	// made it without the sequencer (from a faulty batcher's batch, or as an empty batch when the sequencing
 	// window of its epoch ran out, or as the deposit-only replacement of a rejected batch), and Channel,
@@ -264,7 +295,7 @@ func (d *Devnet) L2Block(n uint64) *types.Block {
 
 // L2Attributes returns the payload attributes L2 block n was built from (nil for genesis and past the
 // head): what derivation makes of its batch.
-func (d *Devnet) L2Attributes(n uint64) *engine.PayloadAttributes {
+func (d *Devnet) L2Attributes(n uint64) *rollup.PayloadAttributes {
 	if n >= uint64(len(d.l2Attrs)) {
 		return nil
 	}
@@ -354,7 +385,7 @@ func devKey(seed uint64, name string) account {
 	}
 }
 
-// accounts are the devnet's actors.
+// accounts are the devnet's actors on one chain.
 type accounts struct {
 	batchers   [2]account // the genesis batcher, and the one the system config switches to
 	sysOwner   account    // sends the system config updates
@@ -365,14 +396,19 @@ type accounts struct {
 	carol      account    // L2 EIP-7702 authority
 }
 
-func newAccounts(seed uint64) *accounts {
+func newAccounts(seed uint64) *accounts { return newChainAccounts(seed, "") }
+
+// newChainAccounts are the accounts of one chain of an interop devnet: each name with a suffix (none for
+// the first chain, whose accounts are a single-chain devnet's).
+func newChainAccounts(seed uint64, suffix string) *accounts {
+	key := func(name string) account { return devKey(seed, name+suffix) }
 	return &accounts{
-		batchers:   [2]account{devKey(seed, "batcher"), devKey(seed, "batcher-2")},
-		sysOwner:   devKey(seed, "system-config-owner"),
-		depositors: [2]account{devKey(seed, "depositor"), devKey(seed, "depositor-2")},
-		l1User:     devKey(seed, "l1-user"),
-		alice:      devKey(seed, "alice"),
-		bob:        devKey(seed, "bob"),
-		carol:      devKey(seed, "carol"),
+		batchers:   [2]account{key("batcher"), key("batcher-2")},
+		sysOwner:   key("system-config-owner"),
+		depositors: [2]account{key("depositor"), key("depositor-2")},
+		l1User:     key("l1-user"),
+		alice:      key("alice"),
+		bob:        key("bob"),
+		carol:      key("carol"),
 	}
 }

@@ -377,7 +377,7 @@ func TestDeposits(t *testing.T) {
 		if d.Batch(n).SeqNumber == 0 {
 			continue
 		}
-		upgrades, err := derive.UpgradeTransactions(cfg, d.L2Block(n).Time())
+		upgrades, err := derive.UpgradeTransactions(cfg, d.L2Block(n).Time(), 0)
 		require.NoError(t, err)
 		deposits := 0
 		for _, tx := range d.L2Block(n).Transactions() {
@@ -519,5 +519,24 @@ func TestChainsAreValid(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, c.block(c.head).Hash(), chain.CurrentBlock().Hash())
 		})
+	}
+}
+
+// TestL1BlocksPast: the extra L1 blocks are empty and come after the head the devnet would have, which is
+// otherwise the same chain.
+func TestL1BlocksPast(t *testing.T) {
+	const past = 20
+	plain, err := devnet.New(devnet.Config{L2Blocks: 8})
+	require.NoError(t, err)
+	far, err := devnet.New(devnet.Config{L2Blocks: 8, L1BlocksPast: past})
+	require.NoError(t, err)
+	head := plain.L1Head().NumberU64()
+	require.Equal(t, head+past, far.L1Head().NumberU64())
+	require.Equal(t, plain.L1Head().Hash(), far.L1Block(head).Hash())
+	require.Equal(t, plain.L2Head().Hash(), far.L2Head().Hash())
+	for n := head + 1; n <= far.L1Head().NumberU64(); n++ {
+		b := far.L1Block(n)
+		require.Empty(t, b.Transactions(), "l1 block %d", n)
+		require.Equal(t, far.L1Block(n-1).Hash(), b.ParentHash(), "l1 block %d", n)
 	}
 }

@@ -121,7 +121,7 @@ func TestForksInOneBlock(t *testing.T) {
 		for _, f := range forks {
 			require.True(t, cfg.IsActivationBlock(f, blk.Time()), "%s at %d", f, n)
 		}
-		upgrades, err := derive.UpgradeTransactions(cfg, blk.Time())
+		upgrades, err := derive.UpgradeTransactions(cfg, blk.Time(), 0)
 		require.NoError(t, err)
 		require.NotEmpty(t, upgrades, "block %d", n)
 		require.Zero(t, userTxs(blk), "block %d", n)

@@ -18,6 +18,7 @@ import (
 	"github.com/holiman/uint256"
 
 	"github.com/faultproof/faultproof/derive"
+	"github.com/faultproof/faultproof/rollup"
 )
 
 // The L1 rollup contracts, hand-assembled: each emits one log whose non-constant topics and data come from
@@ -66,19 +67,24 @@ func L1ChainConfig() *params.ChainConfig {
 
 const l1GasLimit = 30_000_000
 
-// l1Genesis is the L1 genesis: the rollup contracts, Ethereum's system contracts and funded accounts.
-func l1Genesis(acc *accounts) *core.Genesis {
+// l1Genesis is the L1 genesis: each chain's rollup contracts and funded accounts, and Ethereum's system
+// contracts.
+func l1Genesis(accs []*accounts, chains []*rollup.Config) *core.Genesis {
 	rich := new(big.Int).Mul(big.NewInt(1_000_000), big.NewInt(params.Ether))
 	alloc := types.GenesisAlloc{
-		DepositContractAddress:           {Code: DepositContractCode},
-		SystemConfigAddress:              {Code: SystemConfigCode},
 		params.BeaconRootsAddress:        {Nonce: 1, Code: params.BeaconRootsCode},
 		params.HistoryStorageAddress:     {Nonce: 1, Code: params.HistoryStorageCode},
 		params.WithdrawalQueueAddress:    {Nonce: 1, Code: params.WithdrawalQueueCode},
 		params.ConsolidationQueueAddress: {Nonce: 1, Code: params.ConsolidationQueueCode},
 	}
-	for _, a := range []account{acc.batchers[0], acc.batchers[1], acc.sysOwner, acc.depositors[0], acc.depositors[1], acc.l1User} {
-		alloc[a.addr] = types.Account{Balance: rich}
+	for _, c := range chains {
+		alloc[c.DepositContractAddress] = types.Account{Code: DepositContractCode}
+		alloc[c.L1SystemConfigAddress] = types.Account{Code: SystemConfigCode}
+	}
+	for _, acc := range accs {
+		for _, a := range []account{acc.batchers[0], acc.batchers[1], acc.sysOwner, acc.depositors[0], acc.depositors[1], acc.l1User} {
+			alloc[a.addr] = types.Account{Balance: rich}
+		}
 	}
 	return &core.Genesis{
 		Config:     L1ChainConfig(),
@@ -102,8 +108,8 @@ type l1Chain struct {
 	byHash   map[common.Hash]uint64
 }
 
-func newL1Chain(acc *accounts) (*l1Chain, error) {
-	g := l1Genesis(acc)
+func newL1Chain(accs []*accounts, chains []*rollup.Config) (*l1Chain, error) {
+	g := l1Genesis(accs, chains)
 	if g.Config.BlobScheduleConfig == nil || g.Config.BlobScheduleConfig.Osaka == nil {
 		return nil, fmt.Errorf("l1 chain config has no blob schedule")
 	}

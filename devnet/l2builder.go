@@ -28,8 +28,8 @@ import (
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rlp"
 
-	"github.com/faultproof/faultproof/client/mpt"
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 	"github.com/faultproof/faultproof/rollup"
 )
 
@@ -104,6 +104,7 @@ func forkConfigs(genesis uint64, forkTime func(rollup.Fork) *uint64) (*params.Ch
 		PragueTime:              forkTime(rollup.Isthmus),
 		JovianTime:              forkTime(rollup.Jovian),
 		KarstTime:               forkTime(rollup.Karst),
+		LagoonTime:              forkTime(rollup.Lagoon),
 		Optimism:                &params.OptimismConfig{EIP1559Elasticity: 6, EIP1559Denominator: 50, EIP1559DenominatorCanyon: &canyonDenominator},
 	}
 	rcfg := &rollup.Config{
@@ -116,7 +117,7 @@ func forkConfigs(genesis uint64, forkTime func(rollup.Fork) *uint64) (*params.Ch
 		L1ChainID: big.NewInt(900), L2ChainID: big.NewInt(901),
 		RegolithTime: forkTime(rollup.Regolith), CanyonTime: cfg.CanyonTime, DeltaTime: forkTime(rollup.Delta), EcotoneTime: cfg.EcotoneTime,
 		FjordTime: cfg.FjordTime, GraniteTime: cfg.GraniteTime, HoloceneTime: cfg.HoloceneTime, IsthmusTime: cfg.IsthmusTime,
-		JovianTime: cfg.JovianTime, KarstTime: cfg.KarstTime,
+		JovianTime: cfg.JovianTime, KarstTime: cfg.KarstTime, LagoonTime: cfg.LagoonTime,
 		BatchInboxAddress: common.HexToAddress("0xff00000000000000000000000000000000000901"), DepositContractAddress: common.HexToAddress("0xdeadbeef"),
 		ChainOpConfig: cfg.Optimism,
 	}
@@ -155,16 +156,17 @@ func initCode(runtime []byte) []byte {
 
 // L2Builder builds an L2 chain with op-geth's block builder and keeps the attributes of every block.
 type L2Builder struct {
-	config *params.ChainConfig
-	rollup *rollup.Config
-	db     ethdb.Database
-	chain  *core.BlockChain
-	miner  *miner.Miner
-	key    *ecdsa.PrivateKey
-	sender common.Address
-	nonce  uint64
-	blocks []*types.Block // index = number
-	attrs  []*engine.PayloadAttributes
+	genesis *core.Genesis
+	config  *params.ChainConfig
+	rollup  *rollup.Config
+	db      ethdb.Database
+	chain   *core.BlockChain
+	miner   *miner.Miner
+	key     *ecdsa.PrivateKey
+	sender  common.Address
+	nonce   uint64
+	blocks  []*types.Block // index = number
+	attrs   []*rollup.PayloadAttributes
 	// witnesses holds the RLP of op-geth's stateless witness of each block after genesis.
 	witnesses [][]byte
 }
@@ -202,10 +204,10 @@ func NewL2Builder() (*L2Builder, error) {
 		return nil, fmt.Errorf("l2 genesis: %w", err)
 	}
 	m := miner.New(minerBackend{chain}, miner.Config{GasCeil: 30_000_000}, chain.Engine())
-	b := &L2Builder{config: cfg, rollup: rcfg, db: db, chain: chain, miner: m, key: key, sender: sender}
+	b := &L2Builder{genesis: genesis, config: cfg, rollup: rcfg, db: db, chain: chain, miner: m, key: key, sender: sender}
 	b.rollup.Genesis.L2 = rollup.BlockID{Hash: chain.Genesis().Hash(), Number: 0}
 	b.blocks = []*types.Block{chain.Genesis()}
-	b.attrs = []*engine.PayloadAttributes{nil}
+	b.attrs = []*rollup.PayloadAttributes{nil}
 	return b, nil
 }
 
@@ -214,6 +216,9 @@ func (b *L2Builder) Close() {
 	b.miner.Close()
 	b.chain.Stop()
 }
+
+// Genesis is the genesis specification (shared: do not modify).
+func (b *L2Builder) Genesis() *core.Genesis { return b.genesis }
 
 // Config is the L2 chain config.
 func (b *L2Builder) Config() *params.ChainConfig { return b.config }
@@ -228,7 +233,7 @@ func (b *L2Builder) Block(n uint64) *types.Block { return b.blocks[n] }
 func (b *L2Builder) Head() *types.Block { return b.blocks[len(b.blocks)-1] }
 
 // Attributes returns the payload attributes block n was built from (nil for genesis).
-func (b *L2Builder) Attributes(n uint64) *engine.PayloadAttributes { return b.attrs[n] }
+func (b *L2Builder) Attributes(n uint64) *rollup.PayloadAttributes { return b.attrs[n] }
 
 // StateDB opens op-geth's state at a root, to check results against.
 func (b *L2Builder) StateAt(root common.Hash) (*state.StateDB, error) { return b.chain.StateAt(root) }
@@ -322,7 +327,7 @@ func (b *L2Builder) AddBlock() error {
 	n := parent.NumberU64() + 1
 	ts := b.rollup.TimestampForBlock(n)
 	gasLimit := uint64(30_000_000)
-	attrs := &engine.PayloadAttributes{
+	attrs := &rollup.PayloadAttributes{
 		Timestamp:             ts,
 		Random:                common.Hash{0xee, byte(n)},
 		SuggestedFeeRecipient: common.HexToAddress("0x4200000000000000000000000000000000000011"),
@@ -369,7 +374,7 @@ var errRejected = errors.New("the engine rejects the payload attributes")
 // buildBlock has op-geth's block builder build the block of attrs on parent, as op-node drives it
 // (forced transactions, no transaction pool), checks that every forced transaction made it in, and inserts
 // the block into chain. With witness, it also returns the RLP of op-geth's stateless witness of the block.
-func buildBlock(m *miner.Miner, chain *core.BlockChain, config *params.ChainConfig, parent *types.Block, attrs *engine.PayloadAttributes, witness bool) (*types.Block, []byte, error) {
+func buildBlock(m *miner.Miner, chain *core.BlockChain, config *params.ChainConfig, parent *types.Block, attrs *rollup.PayloadAttributes, witness bool) (*types.Block, []byte, error) {
 	n := parent.NumberU64() + 1
 	txs := make([]*types.Transaction, len(attrs.Transactions))
 	for i, enc := range attrs.Transactions {
@@ -404,7 +409,7 @@ func buildBlock(m *miner.Miner, chain *core.BlockChain, config *params.ChainConf
 
 // payloadArgs are op-geth's builder arguments for attrs on parent, as op-node drives it: the attributes'
 // transactions forced, none from a pool. Transactions that do not decode are left out.
-func payloadArgs(parent common.Hash, attrs *engine.PayloadAttributes) *miner.BuildPayloadArgs {
+func payloadArgs(parent common.Hash, attrs *rollup.PayloadAttributes) *miner.BuildPayloadArgs {
 	args := &miner.BuildPayloadArgs{
 		Parent: parent, Timestamp: attrs.Timestamp, FeeRecipient: attrs.SuggestedFeeRecipient, Random: attrs.Random,
 		Withdrawals: attrs.Withdrawals, BeaconRoot: attrs.BeaconRoot, NoTxPool: true,
@@ -446,20 +451,11 @@ func (b *L2Builder) Build(n int) error {
 // the nodes of every transaction trie, and all state trie nodes and code op-geth holds.
 func (b *L2Builder) Preimages() (map[[32]byte][]byte, error) {
 	out := map[[32]byte][]byte{}
-	put := func(v []byte) { out[preimage.KeccakKeyOf(v).PreimageKey()] = v }
+	putKey := func(k preimage.Key, v []byte) { out[k.PreimageKey()] = v }
+	put := func(v []byte) { putKey(preimage.KeccakKeyOf(v), v) }
 	for _, blk := range b.blocks {
-		enc, err := rlp.EncodeToBytes(blk.Header())
-		if err != nil {
+		if err := layout.Block(putKey, blk); err != nil {
 			return nil, err
-		}
-		put(enc)
-		raw := make([][]byte, len(blk.Transactions()))
-		for i, tx := range blk.Transactions() {
-			raw[i] = mustEncode(tx)
-		}
-		_, nodes := mpt.WriteList(raw)
-		for _, n := range nodes {
-			put(n)
 		}
 	}
 	it := b.db.NewIterator(nil, nil)

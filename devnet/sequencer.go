@@ -7,7 +7,6 @@ import (
 	"math/big"
 	"slices"
 
-	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/consensus/beacon"
@@ -42,7 +41,7 @@ type l2Chain struct {
 	miner   *miner.Miner
 
 	blocks  []*types.Block
-	attrs   []*engine.PayloadAttributes // index = number (nil for genesis)
+	attrs   []*rollup.PayloadAttributes // index = number (nil for genesis)
 	outputs []Output
 	built   []*l2Built // index = number: what the sequencer built (nil for genesis and derived blocks)
 	byHash  map[common.Hash]uint64
@@ -52,6 +51,13 @@ type l2Chain struct {
 	// calls are the accelerated precompile calls the sequencer transactions make, for the host's answers.
 	calls    []precompileCall
 	kzgInput []byte // a valid KZG point evaluation input
+	// depSetSize is the size of the chain's interop dependency set (0: not an interop chain).
+	depSetSize int
+	// messages, on an interop devnet, makes the cross-chain message transactions of block n at t (after
+	// the other sequencer transactions).
+	messages func(c *l2Chain, n, t uint64, feeCap *big.Int) ([][]byte, error)
+	// receipts caches the receipts of the blocks built, by hash.
+	receipts map[common.Hash]types.Receipts
 }
 
 // createdContract is a contract a sequencer transaction of an L2 block created.
@@ -73,10 +79,13 @@ type precompileCall struct {
 // Jovian with the minimum base fee), from Isthmus EIP-2935's block hash contract, which the Isthmus
 // upgrade transactions deploy otherwise; from Ecotone also EIP-4788's beacon roots contract, which the
 // Ecotone upgrade transactions deploy otherwise.
-func l2Genesis(cfg *params.ChainConfig, acc *accounts, random bool) *core.Genesis {
+func l2Genesis(cfg *params.ChainConfig, acc *accounts, random bool, extra types.GenesisAlloc) *core.Genesis {
 	g := l2GenesisBase(cfg, acc)
 	if random {
 		g.Alloc[reverterAddr] = types.Account{Code: reverterCode}
+	}
+	for addr, a := range extra {
+		g.Alloc[addr] = a
 	}
 	if cfg.IsEcotone(g.Timestamp) {
 		g.Alloc[params.BeaconRootsAddress] = types.Account{Nonce: 1, Code: params.BeaconRootsCode}
@@ -118,9 +127,9 @@ func l2GenesisBase(cfg *params.ChainConfig, acc *accounts) *core.Genesis {
 	}
 }
 
-func newL2Chain(cfg *params.ChainConfig, rcfg *rollup.Config, acc *accounts, random bool) (*l2Chain, error) {
+func newL2Chain(cfg *params.ChainConfig, rcfg *rollup.Config, acc *accounts, random bool, extra types.GenesisAlloc) (*l2Chain, error) {
 	db := rawdb.NewMemoryDatabase()
-	genesis := l2Genesis(cfg, acc, random)
+	genesis := l2Genesis(cfg, acc, random, extra)
 	chain, err := core.NewBlockChain(db, genesis, beacon.New(ethash.NewFaker()), core.DefaultConfig().WithStateScheme(rawdb.HashScheme).WithArchive(true))
 	if err != nil {
 		return nil, fmt.Errorf("l2 genesis: %w", err)
@@ -141,7 +150,7 @@ func newL2Chain(cfg *params.ChainConfig, rcfg *rollup.Config, acc *accounts, ran
 		return nil, err
 	}
 	c.outputs = []Output{out}
-	c.attrs = []*engine.PayloadAttributes{nil}
+	c.attrs = []*rollup.PayloadAttributes{nil}
 	c.built = []*l2Built{nil}
 	c.byHash = map[common.Hash]uint64{chain.Genesis().Hash(): 0}
 	return c, nil
@@ -151,7 +160,7 @@ func newL2Chain(cfg *params.ChainConfig, rcfg *rollup.Config, acc *accounts, ran
 func (c *l2Chain) next() uint64 { return uint64(len(c.blocks)) }
 
 // appendBlock makes block, built from attrs, the chain's head.
-func (c *l2Chain) appendBlock(block *types.Block, attrs *engine.PayloadAttributes, built *l2Built) error {
+func (c *l2Chain) appendBlock(block *types.Block, attrs *rollup.PayloadAttributes, built *l2Built) error {
 	out, err := c.output(block)
 	if err != nil {
 		return err
@@ -259,8 +268,16 @@ func (c *l2Chain) addBlock(l1 *l1Chain, invalid bool) (*l2Built, error) {
 			return nil, fmt.Errorf("l2 block %d: %w", n, err)
 		}
 	}
+	if c.messages != nil && !invalid && c.userTxsAllowed(t) {
+		msgs, err := c.messages(c, n, t, seqFeeCap(parent))
+		if err != nil {
+			return nil, fmt.Errorf("chain %d: l2 block %d: messages: %w", c.rollup.ChainID(), n, err)
+		}
+		txs = append(txs, msgs...)
+	}
 	attrs, _, err := derive.BuildAttributes(c.rollup, l1.config, &derive.AttributesInput{
 		Parent: p, SysCfg: sysCfg, L1Origin: l1Origin, L1Receipts: l1.receipts[origin], Timestamp: t, Transactions: txs,
+		DependencySetSize: c.depSetSize,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("l2 block %d: attributes: %w", n, err)
@@ -307,7 +324,7 @@ func (c *l2Chain) rejectedTx() ([]byte, error) {
 }
 
 // depositsOnly is attrs with its deposit transactions only: Holocene's replacement of a rejected payload.
-func depositsOnly(attrs *engine.PayloadAttributes) *engine.PayloadAttributes {
+func depositsOnly(attrs *rollup.PayloadAttributes) *rollup.PayloadAttributes {
 	out := *attrs
 	out.Transactions = nil
 	for _, tx := range attrs.Transactions {
@@ -322,7 +339,7 @@ func depositsOnly(attrs *engine.PayloadAttributes) *engine.PayloadAttributes {
 // blocks of forks with upgrade transactions (op-node's sequencer policy; a derivation rule at Jovian and
 // Karst).
 func (c *l2Chain) userTxsAllowed(t uint64) bool {
-	for _, f := range []rollup.Fork{rollup.Ecotone, rollup.Fjord, rollup.Isthmus, rollup.Jovian, rollup.Karst} {
+	for _, f := range []rollup.Fork{rollup.Ecotone, rollup.Fjord, rollup.Isthmus, rollup.Jovian, rollup.Karst, rollup.Lagoon} {
 		if c.rollup.IsActivationBlock(f, t) {
 			return false
 		}
@@ -399,10 +416,7 @@ func (c *l2Chain) setCodeTx(from, authority account, target common.Address, data
 // storage writes and deletes, contract creations and calls, precompile calls, self-destructs, EIP-7702
 // delegations, in every transaction type the block's fork accepts.
 func (c *l2Chain) sequencerTxs(parent *types.Block, n, t uint64) ([][]byte, error) {
-	feeCap := new(big.Int).Mul(parent.BaseFee(), big.NewInt(3))
-	if floor := big.NewInt(50 * params.GWei); feeCap.Cmp(floor) < 0 {
-		feeCap = floor
-	}
+	feeCap := seqFeeCap(parent)
 	alice, bob, carol := c.acc.alice, c.acc.bob, c.acc.carol
 	num := new(big.Int).SetUint64(n)
 	prague, cancun := c.config.IsPrague(num, t), c.config.IsCancun(num, t)
@@ -470,6 +484,32 @@ func (c *l2Chain) sequencerTxs(parent *types.Block, n, t uint64) ([][]byte, erro
 		return nil, err
 	}
 	return txs, nil
+}
+
+// seqFeeCap is the fee cap of the sequencer's transactions on parent: three times its base fee, at least
+// 50 gwei.
+func seqFeeCap(parent *types.Block) *big.Int {
+	feeCap := new(big.Int).Mul(parent.BaseFee(), big.NewInt(3))
+	if floor := big.NewInt(50 * params.GWei); feeCap.Cmp(floor) < 0 {
+		feeCap = floor
+	}
+	return feeCap
+}
+
+// receiptsOf returns the receipts of a block built on the chain, log indices filled in.
+func (c *l2Chain) receiptsOf(b *types.Block) (types.Receipts, error) {
+	if r, ok := c.receipts[b.Hash()]; ok {
+		return r, nil
+	}
+	r := c.chain.GetReceiptsByHash(b.Hash())
+	if r == nil && len(b.Transactions()) > 0 {
+		return nil, fmt.Errorf("no receipts of l2 block %d (%s)", b.NumberU64(), b.Hash())
+	}
+	if c.receipts == nil {
+		c.receipts = map[common.Hash]types.Receipts{}
+	}
+	c.receipts[b.Hash()] = r
+	return r, nil
 }
 
 // kzgPointEvaluationInput is a valid input of the KZG point evaluation precompile: versioned hash, z, y,

@@ -11,6 +11,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/crypto/kzg4844"
+	"github.com/faultproof/faultproof/host/sources/wire"
 )
 
 // SecondsPerSlot is the beacon chain's slot time: the L1 block time, so L1 block n is in slot n.
@@ -25,39 +26,45 @@ const kzgInclusionProofDepth = 17
 // block's parent beacon block root; roots, proof and signature are zero). Blobs, commitments, KZG proofs
 // and indices are real.
 type beaconAPI struct {
-	d           *Devnet
+	b           Backend
 	genesisTime uint64
 	slots       map[uint64]uint64 // slot → L1 block number
 	headSlot    uint64
-
-	mu     sync.Mutex
-	proofs map[common.Hash]kzg4844.Proof // by versioned hash, computed on first use
 }
 
-func newBeaconAPI(d *Devnet) *beaconAPI {
-	b := &beaconAPI{d: d, genesisTime: d.L1Block(0).Time(), slots: map[uint64]uint64{}, proofs: map[common.Hash]kzg4844.Proof{}}
-	for n := uint64(0); n <= d.L1Head().NumberU64(); n++ {
-		slot := (d.L1Block(n).Time() - b.genesisTime) / SecondsPerSlot
+// blobProofs holds the KZG proof of each blob served, by versioned hash: a proof takes a quarter of a
+// second, and is a function of the blob, so every server of the process shares them.
+var blobProofs sync.Map
+
+func newBeaconAPI(backend Backend) *beaconAPI {
+	b := &beaconAPI{b: backend, genesisTime: backend.L1Block(0).Time(), slots: map[uint64]uint64{}}
+	for n := uint64(0); backend.L1Block(n) != nil; n++ {
+		slot := (backend.L1Block(n).Time() - b.genesisTime) / SecondsPerSlot
 		b.slots[slot] = n
 		b.headSlot = max(b.headSlot, slot)
 	}
 	return b
 }
 
-func (b *beaconAPI) handler(counter *requestCounter) http.Handler {
+// handler is the API's HTTP handler, and a function that names a request by its endpoint (genesis, spec,
+// version, blob_sidecars, blobs; "" for a path the API does not have).
+func (b *beaconAPI) handler() (http.Handler, func(*http.Request) string) {
 	mux := http.NewServeMux()
+	names := map[string]string{}
 	handle := func(pattern, name string, h http.HandlerFunc) {
-		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-			counter.add(name)
-			h(w, r)
-		})
+		mux.HandleFunc(pattern, h)
+		names[pattern] = name
 	}
 	handle("GET /eth/v1/beacon/genesis", "genesis", b.genesis)
 	handle("GET /eth/v1/config/spec", "spec", b.spec)
 	handle("GET /eth/v1/node/version", "version", b.version)
 	handle("GET /eth/v1/beacon/blob_sidecars/{block_id}", "blob_sidecars", b.blobSidecars)
 	handle("GET /eth/v1/beacon/blobs/{block_id}", "blobs", b.blobs)
-	return mux
+	name := func(r *http.Request) string {
+		_, pattern := mux.Handler(r)
+		return names[pattern]
+	}
+	return mux, name
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -68,26 +75,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeError answers with the beacon API's error object.
 func writeError(w http.ResponseWriter, status int, format string, args ...any) {
-	writeJSON(w, status, map[string]any{"code": status, "message": fmt.Sprintf(format, args...)})
+	writeJSON(w, status, wire.BeaconError{Code: status, Message: fmt.Sprintf(format, args...)})
 }
 
-func quoted(v uint64) string { return strconv.FormatUint(v, 10) }
-
 func (b *beaconAPI) genesis(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]string{
-		"genesis_time":            quoted(b.genesisTime),
-		"genesis_validators_root": common.Hash{}.Hex(),
-		"genesis_fork_version":    "0x00000000",
+	writeJSON(w, http.StatusOK, wire.BeaconResponse[wire.Genesis]{Data: wire.Genesis{
+		GenesisTime: wire.QuotedUint64(b.genesisTime), GenesisForkVersion: make([]byte, 4),
 	}})
 }
 
 func (b *beaconAPI) spec(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]string{
-		"CONFIG_NAME":      "faultproof-devnet",
-		"PRESET_BASE":      "mainnet",
-		"SECONDS_PER_SLOT": quoted(SecondsPerSlot),
-		"SLOTS_PER_EPOCH":  "32",
-		"DEPOSIT_CHAIN_ID": b.d.L1ChainConfig().ChainID.String(),
+	writeJSON(w, http.StatusOK, wire.BeaconResponse[wire.Spec]{Data: wire.Spec{
+		ConfigName: "faultproof-devnet", PresetBase: "mainnet", SecondsPerSlot: SecondsPerSlot, SlotsPerEpoch: 32,
+		DepositChainID: b.b.L1Genesis().Config.ChainID.String(),
 	}})
 }
 
@@ -139,9 +139,9 @@ type blobRef struct {
 // blockBlobs lists the blobs of L1 block n, in the order of the block's transactions and their hashes.
 func (b *beaconAPI) blockBlobs(n uint64) []blobRef {
 	var out []blobRef
-	for _, tx := range b.d.L1Block(n).Transactions() {
+	for _, tx := range b.b.L1Block(n).Transactions() {
 		for _, vh := range tx.BlobHashes() {
-			blob, c, _, ok := b.d.Blob(vh)
+			blob, c, _, ok := b.b.Blob(vh)
 			if !ok {
 				continue // not a blob of the devnet's: never the case
 			}
@@ -152,19 +152,14 @@ func (b *beaconAPI) blockBlobs(n uint64) []blobRef {
 }
 
 func (b *beaconAPI) proof(ref blobRef) (kzg4844.Proof, error) {
-	b.mu.Lock()
-	p, ok := b.proofs[ref.versionedHash]
-	b.mu.Unlock()
-	if ok {
-		return p, nil
+	if p, ok := blobProofs.Load(ref.versionedHash); ok {
+		return p.(kzg4844.Proof), nil
 	}
 	p, err := kzg4844.ComputeBlobProof(ref.blob, ref.commitment)
 	if err != nil {
 		return kzg4844.Proof{}, err
 	}
-	b.mu.Lock()
-	b.proofs[ref.versionedHash] = p
-	b.mu.Unlock()
+	blobProofs.Store(ref.versionedHash, p)
 	return p, nil
 }
 
@@ -179,28 +174,6 @@ func queryList(r *http.Request, name string) []string {
 		}
 	}
 	return out
-}
-
-type beaconHeaderJSON struct {
-	Slot          string      `json:"slot"`
-	ProposerIndex string      `json:"proposer_index"`
-	ParentRoot    common.Hash `json:"parent_root"`
-	StateRoot     common.Hash `json:"state_root"`
-	BodyRoot      common.Hash `json:"body_root"`
-}
-
-type signedBeaconHeaderJSON struct {
-	Message   beaconHeaderJSON `json:"message"`
-	Signature hexutil.Bytes    `json:"signature"`
-}
-
-type sidecarJSON struct {
-	Index                       string                 `json:"index"`
-	Blob                        *kzg4844.Blob          `json:"blob"`
-	KZGCommitment               kzg4844.Commitment     `json:"kzg_commitment"`
-	KZGProof                    kzg4844.Proof          `json:"kzg_proof"`
-	SignedBlockHeader           signedBeaconHeaderJSON `json:"signed_block_header"`
-	KZGCommitmentInclusionProof []common.Hash          `json:"kzg_commitment_inclusion_proof"`
 }
 
 // blobSidecars is GET /eth/v1/beacon/blob_sidecars/{block_id}[?indices=i,j].
@@ -218,15 +191,15 @@ func (b *beaconAPI) blobSidecars(w http.ResponseWriter, r *http.Request) {
 		}
 		want[i] = true
 	}
-	block := b.d.L1Block(n)
-	header := signedBeaconHeaderJSON{
-		Message:   beaconHeaderJSON{Slot: quoted((block.Time() - b.genesisTime) / SecondsPerSlot), ProposerIndex: "0"},
+	block := b.b.L1Block(n)
+	header := wire.SignedBeaconBlockHeader{
+		Message:   wire.BeaconBlockHeader{Slot: wire.QuotedUint64((block.Time() - b.genesisTime) / SecondsPerSlot)},
 		Signature: make([]byte, 96),
 	}
 	if root := block.BeaconRoot(); root != nil {
 		header.Message.ParentRoot = *root
 	}
-	data := []sidecarJSON{}
+	data := []wire.BlobSidecar{}
 	for _, ref := range b.blockBlobs(n) {
 		if len(want) > 0 && !want[ref.index] {
 			continue
@@ -236,12 +209,12 @@ func (b *beaconAPI) blobSidecars(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusInternalServerError, "KZG proof of blob %s: %v", ref.versionedHash, err)
 			return
 		}
-		data = append(data, sidecarJSON{
-			Index: quoted(ref.index), Blob: ref.blob, KZGCommitment: ref.commitment, KZGProof: proof,
+		data = append(data, wire.BlobSidecar{
+			Index: wire.QuotedUint64(ref.index), Blob: ref.blob, KZGCommitment: ref.commitment, KZGProof: proof,
 			SignedBlockHeader: header, KZGCommitmentInclusionProof: make([]common.Hash, kzgInclusionProofDepth),
 		})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"version": "fulu", "execution_optimistic": false, "finalized": true, "data": data})
+	writeJSON(w, http.StatusOK, wire.BlockResponse[[]wire.BlobSidecar]{Version: "fulu", Finalized: true, Data: data})
 }
 
 // blobs is GET /eth/v1/beacon/blobs/{block_id}[?versioned_hashes=h1,h2]: the blobs of the block, in index
@@ -266,5 +239,5 @@ func (b *beaconAPI) blobs(w http.ResponseWriter, r *http.Request) {
 			data = append(data, ref.blob)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"version": "fulu", "execution_optimistic": false, "finalized": true, "data": data})
+	writeJSON(w, http.StatusOK, wire.BlockResponse[[]*kzg4844.Blob]{Version: "fulu", Finalized: true, Data: data})
 }

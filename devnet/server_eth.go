@@ -22,6 +22,7 @@ import (
 	"github.com/ethereum/go-ethereum/ethdb"
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/faultproof/faultproof/host/sources/wire"
 )
 
 // execNode is one devnet chain as an execution node holds it: the devnet's blocks imported into a new
@@ -139,186 +140,70 @@ type invalidParamsError struct{ msg string }
 func (e *invalidParamsError) Error() string  { return e.msg }
 func (e *invalidParamsError) ErrorCode() int { return -32602 }
 
-// jsonObject encodes v with its JSON encoding and returns the object's fields.
-func jsonObject(v any) (map[string]any, error) {
-	enc, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(enc, &raw); err != nil {
-		return nil, err
-	}
-	out := make(map[string]any, len(raw)+8)
-	for k, v := range raw {
-		out[k] = v
-	}
-	return out, nil
-}
-
-// dropNull removes the given fields when they are JSON null (all null fields if none are given).
-func dropNull(m map[string]any, keys ...string) {
-	isNull := func(v any) bool { raw, ok := v.(json.RawMessage); return ok && string(raw) == "null" }
-	if len(keys) == 0 {
-		for k, v := range m {
-			if isNull(v) {
-				delete(m, k)
-			}
-		}
-		return
-	}
-	for _, k := range keys {
-		if isNull(m[k]) {
-			delete(m, k)
-		}
-	}
-}
-
-// blockJSON is b as geth's eth_getBlockBy* return it: the header fields (absent optional fields left out)
-// with the hash, size, transactions (objects if full, else hashes), uncles and withdrawals.
-func (n *execNode) blockJSON(b *types.Block, full bool) (map[string]any, error) {
-	fields, err := jsonObject(b.Header())
-	if err != nil {
-		return nil, err
-	}
-	dropNull(fields)
-	fields["size"] = hexutil.Uint64(b.Size())
+// blockJSON is b as eth_getBlockBy* answer it, with full transactions or their hashes.
+func (n *execNode) blockJSON(b *types.Block, full bool) (*wire.Block, error) {
 	txs := b.Transactions()
-	list := make([]any, len(txs))
+	out := &wire.Block{Header: b.Header(), Size: hexutil.Uint64(b.Size()), Transactions: make([]json.RawMessage, len(txs)),
+		Uncles: make([]common.Hash, len(b.Uncles())), Withdrawals: b.Withdrawals()}
+	for i, u := range b.Uncles() {
+		out.Uncles[i] = u.Hash()
+	}
 	var receipts types.Receipts
+	var err error
 	if full && slices.ContainsFunc(txs, (*types.Transaction).IsDepositTx) {
 		if receipts, err = n.receipts(b); err != nil { // deposits show their receipt's nonce
 			return nil, err
 		}
 	}
 	for i, tx := range txs {
-		switch {
-		case !full:
-			list[i] = tx.Hash()
-		case receipts != nil:
-			list[i], err = n.txJSON(b, i, receipts[i])
-		default:
-			list[i], err = n.txJSON(b, i, nil)
+		var entry any = tx.Hash()
+		if full {
+			var r *types.Receipt
+			if receipts != nil {
+				r = receipts[i]
+			}
+			if entry, err = n.txJSON(b, i, r); err != nil {
+				return nil, err
+			}
 		}
-		if err != nil {
+		if out.Transactions[i], err = json.Marshal(entry); err != nil {
 			return nil, err
 		}
 	}
-	fields["transactions"] = list
-	uncles := make([]common.Hash, len(b.Uncles()))
-	for i, u := range b.Uncles() {
-		uncles[i] = u.Hash()
-	}
-	fields["uncles"] = uncles
-	if w := b.Withdrawals(); w != nil {
-		fields["withdrawals"] = w
-	}
-	return fields, nil
+	return out, nil
 }
 
-// effectiveGasPrice is what an EIP-1559 transaction paid per gas in a block with the given base fee.
-func effectiveGasPrice(tx *types.Transaction, baseFee *big.Int) *big.Int {
-	price := new(big.Int).Add(tx.GasTipCap(), baseFee)
-	if tx.GasFeeCapIntCmp(price) < 0 {
-		return tx.GasFeeCap()
-	}
-	return price
-}
-
-// txJSON is transaction i of b as geth's RPC shows a mined transaction: its JSON encoding with the block,
-// index and sender, the price it paid, and for deposits the nonce and receipt version of its receipt.
-func (n *execNode) txJSON(b *types.Block, i int, receipt *types.Receipt) (map[string]any, error) {
-	tx := b.Transactions()[i].WithoutBlobTxSidecar()
-	from, err := types.Sender(types.MakeSigner(n.config, b.Number(), b.Time()), tx)
+// sender is the sender of transaction i of b.
+func (n *execNode) sender(b *types.Block, i int) (common.Address, error) {
+	from, err := types.Sender(types.MakeSigner(n.config, b.Number(), b.Time()), b.Transactions()[i])
 	if err != nil {
-		return nil, fmt.Errorf("%s block %d transaction %d: sender: %w", n.name, b.NumberU64(), i, err)
+		return common.Address{}, fmt.Errorf("%s block %d transaction %d: sender: %w", n.name, b.NumberU64(), i, err)
 	}
-	m, err := jsonObject(tx)
+	return from, nil
+}
+
+// txJSON is transaction i of b as geth's RPC shows a mined transaction; a deposit's nonce and receipt
+// version come from its receipt.
+func (n *execNode) txJSON(b *types.Block, i int, receipt *types.Receipt) (*wire.Transaction, error) {
+	from, err := n.sender(b, i)
 	if err != nil {
 		return nil, err
 	}
-	dropNull(m, "maxPriorityFeePerGas", "maxFeePerGas")
-	m["from"] = from
-	m["blockHash"] = b.Hash()
-	m["blockNumber"] = (*hexutil.Big)(b.Number())
-	m["blockTimestamp"] = hexutil.Uint64(b.Time())
-	m["transactionIndex"] = hexutil.Uint64(i)
-	switch tx.Type() {
-	case types.DynamicFeeTxType, types.BlobTxType, types.SetCodeTxType:
-		if b.BaseFee() != nil {
-			m["gasPrice"] = (*hexutil.Big)(effectiveGasPrice(tx, b.BaseFee()))
-		}
-	case types.DepositTxType:
-		zero := (*hexutil.Big)(new(big.Int))
-		m["gasPrice"], m["v"], m["r"], m["s"] = zero, zero, zero, zero
-		if !tx.IsSystemTx() {
-			delete(m, "isSystemTx")
-		}
-		m["nonce"] = hexutil.Uint64(0)
-		if receipt != nil && receipt.DepositNonce != nil {
-			m["nonce"] = hexutil.Uint64(*receipt.DepositNonce)
-			if receipt.DepositReceiptVersion != nil {
-				m["depositReceiptVersion"] = hexutil.Uint64(*receipt.DepositReceiptVersion)
-			}
-		}
+	out := &wire.Transaction{Tx: b.Transactions()[i], From: from, BlockHash: b.Hash(), BlockNumber: b.NumberU64(),
+		BlockTime: b.Time(), Index: uint64(i), BaseFee: b.BaseFee()}
+	if receipt != nil {
+		out.DepositNonce, out.DepositReceiptVersion = receipt.DepositNonce, receipt.DepositReceiptVersion
 	}
-	return m, nil
+	return out, nil
 }
 
-// opReceiptFields are the OP Stack's L1-fee fields of a user transaction's receipt.
-var opReceiptFields = []string{"l1GasPrice", "l1GasUsed", "l1Fee", "l1FeeScalar", "l1BlobBaseFee", "l1BaseFeeScalar",
-	"l1BlobBaseFeeScalar", "operatorFeeScalar", "operatorFeeConstant", "daFootprintGasScalar"}
-
-// receiptJSON is the receipt of transaction i of b as geth's RPC shows it: the receipt's JSON encoding with
-// the block, index, sender and recipient, status or post-state root, and only the fields of the
-// transaction's kind.
-func (n *execNode) receiptJSON(b *types.Block, i int, r *types.Receipt) (map[string]any, error) {
-	tx := b.Transactions()[i]
-	from, err := types.Sender(types.MakeSigner(n.config, b.Number(), b.Time()), tx)
-	if err != nil {
-		return nil, fmt.Errorf("%s block %d transaction %d: sender: %w", n.name, b.NumberU64(), i, err)
-	}
-	m, err := jsonObject(r)
+// receiptJSON is the receipt of transaction i of b as geth's RPC shows it.
+func (n *execNode) receiptJSON(b *types.Block, i int, r *types.Receipt) (*wire.Receipt, error) {
+	from, err := n.sender(b, i)
 	if err != nil {
 		return nil, err
 	}
-	m["blockHash"] = b.Hash()
-	m["blockNumber"] = hexutil.Uint64(b.NumberU64())
-	m["transactionHash"] = tx.Hash()
-	m["transactionIndex"] = hexutil.Uint64(i)
-	m["from"] = from
-	m["to"] = tx.To()
-	m["type"] = hexutil.Uint(tx.Type())
-	if r.ContractAddress == (common.Address{}) {
-		m["contractAddress"] = nil
-	}
-	if len(r.PostState) > 0 {
-		delete(m, "status")
-	} else {
-		delete(m, "root")
-		m["status"] = hexutil.Uint(r.Status)
-	}
-	if r.Logs == nil {
-		m["logs"] = []*types.Log{}
-	}
-	delete(m, "blobGasUsed")
-	delete(m, "blobGasPrice")
-	switch {
-	case tx.Type() == types.BlobTxType:
-		m["blobGasUsed"] = hexutil.Uint64(r.BlobGasUsed)
-		m["blobGasPrice"] = (*hexutil.Big)(r.BlobGasPrice)
-	case tx.IsDepositTx():
-		for _, k := range opReceiptFields {
-			delete(m, k)
-		}
-	default:
-		delete(m, "depositNonce")
-		delete(m, "depositReceiptVersion")
-		if r.DAFootprintGasScalar != nil { // Jovian: blob gas used is the DA footprint
-			m["blobGasUsed"] = hexutil.Uint64(r.BlobGasUsed)
-		}
-	}
-	return m, nil
+	return &wire.Receipt{Receipt: r, From: from, To: b.Transactions()[i].To()}, nil
 }
 
 // ethAPI is the eth namespace of an execution node: chain ID and head, blocks, transactions and receipts
@@ -332,7 +217,7 @@ func (a *ethAPI) ChainId() *hexutil.Big { return (*hexutil.Big)(a.n.config.Chain
 func (a *ethAPI) BlockNumber() hexutil.Uint64 { return hexutil.Uint64(a.n.head().NumberU64()) }
 
 // GetBlockByHash is eth_getBlockByHash.
-func (a *ethAPI) GetBlockByHash(hash common.Hash, full bool) (map[string]any, error) {
+func (a *ethAPI) GetBlockByHash(hash common.Hash, full bool) (*wire.Block, error) {
 	b := a.n.blockByHash(hash)
 	if b == nil {
 		return nil, nil
@@ -341,7 +226,7 @@ func (a *ethAPI) GetBlockByHash(hash common.Hash, full bool) (map[string]any, er
 }
 
 // GetBlockByNumber is eth_getBlockByNumber; every tag but "earliest" is the head.
-func (a *ethAPI) GetBlockByNumber(number rpc.BlockNumber, full bool) (map[string]any, error) {
+func (a *ethAPI) GetBlockByNumber(number rpc.BlockNumber, full bool) (*wire.Block, error) {
 	b := a.n.blockByNumber(number)
 	if b == nil {
 		return nil, nil
@@ -350,7 +235,7 @@ func (a *ethAPI) GetBlockByNumber(number rpc.BlockNumber, full bool) (map[string
 }
 
 // GetBlockReceipts is eth_getBlockReceipts.
-func (a *ethAPI) GetBlockReceipts(bnh rpc.BlockNumberOrHash) ([]map[string]any, error) {
+func (a *ethAPI) GetBlockReceipts(bnh rpc.BlockNumberOrHash) ([]*wire.Receipt, error) {
 	b := a.n.block(bnh)
 	if b == nil {
 		return nil, nil
@@ -359,7 +244,7 @@ func (a *ethAPI) GetBlockReceipts(bnh rpc.BlockNumberOrHash) ([]map[string]any, 
 	if err != nil {
 		return nil, err
 	}
-	out := make([]map[string]any, len(rs))
+	out := make([]*wire.Receipt, len(rs))
 	for i, r := range rs {
 		if out[i], err = a.n.receiptJSON(b, i, r); err != nil {
 			return nil, err
@@ -369,7 +254,7 @@ func (a *ethAPI) GetBlockReceipts(bnh rpc.BlockNumberOrHash) ([]map[string]any, 
 }
 
 // GetTransactionByHash is eth_getTransactionByHash.
-func (a *ethAPI) GetTransactionByHash(hash common.Hash) (map[string]any, error) {
+func (a *ethAPI) GetTransactionByHash(hash common.Hash) (*wire.Transaction, error) {
 	loc, ok := a.n.txs[hash]
 	if !ok {
 		return nil, nil
@@ -383,7 +268,7 @@ func (a *ethAPI) GetTransactionByHash(hash common.Hash) (map[string]any, error) 
 }
 
 // txInBlock is transaction i of b as eth_getTransactionByBlock*AndIndex answer it: null past the end.
-func (a *ethAPI) txInBlock(b *types.Block, i hexutil.Uint) (map[string]any, error) {
+func (a *ethAPI) txInBlock(b *types.Block, i hexutil.Uint) (*wire.Transaction, error) {
 	if b == nil || uint64(i) >= uint64(len(b.Transactions())) {
 		return nil, nil
 	}
@@ -395,17 +280,17 @@ func (a *ethAPI) txInBlock(b *types.Block, i hexutil.Uint) (map[string]any, erro
 }
 
 // GetTransactionByBlockHashAndIndex is eth_getTransactionByBlockHashAndIndex.
-func (a *ethAPI) GetTransactionByBlockHashAndIndex(hash common.Hash, index hexutil.Uint) (map[string]any, error) {
+func (a *ethAPI) GetTransactionByBlockHashAndIndex(hash common.Hash, index hexutil.Uint) (*wire.Transaction, error) {
 	return a.txInBlock(a.n.blockByHash(hash), index)
 }
 
 // GetTransactionByBlockNumberAndIndex is eth_getTransactionByBlockNumberAndIndex.
-func (a *ethAPI) GetTransactionByBlockNumberAndIndex(number rpc.BlockNumber, index hexutil.Uint) (map[string]any, error) {
+func (a *ethAPI) GetTransactionByBlockNumberAndIndex(number rpc.BlockNumber, index hexutil.Uint) (*wire.Transaction, error) {
 	return a.txInBlock(a.n.blockByNumber(number), index)
 }
 
 // GetTransactionReceipt is eth_getTransactionReceipt.
-func (a *ethAPI) GetTransactionReceipt(hash common.Hash) (map[string]any, error) {
+func (a *ethAPI) GetTransactionReceipt(hash common.Hash) (*wire.Receipt, error) {
 	loc, ok := a.n.txs[hash]
 	if !ok {
 		return nil, nil
@@ -492,24 +377,6 @@ func parseStorageKey(s string) (common.Hash, int, error) {
 	return common.BytesToHash(b), len(b), nil
 }
 
-// StorageProof is one slot of an eth_getProof answer.
-type StorageProof struct {
-	Key   string          `json:"key"`
-	Value *hexutil.Big    `json:"value"`
-	Proof []hexutil.Bytes `json:"proof"`
-}
-
-// AccountProof is an eth_getProof answer (EIP-1186).
-type AccountProof struct {
-	Address      common.Address  `json:"address"`
-	AccountProof []hexutil.Bytes `json:"accountProof"`
-	Balance      *hexutil.Big    `json:"balance"`
-	CodeHash     common.Hash     `json:"codeHash"`
-	Nonce        hexutil.Uint64  `json:"nonce"`
-	StorageHash  common.Hash     `json:"storageHash"`
-	StorageProof []StorageProof  `json:"storageProof"`
-}
-
 // proofNodes collects the nodes a trie's Prove writes, in order (root first).
 type proofNodes []hexutil.Bytes
 
@@ -523,7 +390,7 @@ func (p *proofNodes) Delete([]byte) error { return errors.New("proof nodes are a
 // GetProof is eth_getProof: the account and storage slots in the state after the block, with Merkle
 // proofs from op-geth's tries. A key is echoed as given when it was 32 bytes, else as a quantity (geth's
 // convention). An account that does not exist has the empty code hash and empty storage root.
-func (a *ethAPI) GetProof(ctx context.Context, addr common.Address, keys []string, bnh rpc.BlockNumberOrHash) (*AccountProof, error) {
+func (a *ethAPI) GetProof(ctx context.Context, addr common.Address, keys []string, bnh rpc.BlockNumberOrHash) (*wire.AccountProof, error) {
 	if len(keys) > maxProofKeys {
 		return nil, &invalidParamsError{fmt.Sprintf("too many storage keys (%d, at most %d)", len(keys), maxProofKeys)}
 	}
@@ -549,9 +416,9 @@ func (a *ethAPI) GetProof(ctx context.Context, addr common.Address, keys []strin
 	if err != nil {
 		return nil, err
 	}
-	res := &AccountProof{
+	res := &wire.AccountProof{
 		Address: addr, Balance: (*hexutil.Big)(st.GetBalance(addr).ToBig()), Nonce: hexutil.Uint64(st.GetNonce(addr)),
-		CodeHash: types.EmptyCodeHash, StorageHash: types.EmptyRootHash, StorageProof: make([]StorageProof, len(keys)),
+		CodeHash: types.EmptyCodeHash, StorageHash: types.EmptyRootHash, StorageProof: make([]wire.StorageProof, len(keys)),
 	}
 	if st.Exist(addr) {
 		res.CodeHash, res.StorageHash = st.GetCodeHash(addr), st.GetStorageRoot(addr)
@@ -571,7 +438,7 @@ func (a *ethAPI) GetProof(ctx context.Context, addr common.Address, keys []strin
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		sp := StorageProof{Key: outKeys[i], Value: (*hexutil.Big)(new(big.Int)), Proof: []hexutil.Bytes{}}
+		sp := wire.StorageProof{Key: outKeys[i], Value: (*hexutil.Big)(new(big.Int)), Proof: []hexutil.Bytes{}}
 		if storage != nil {
 			var p proofNodes
 			if err := storage.Prove(crypto.Keccak256(slot[:]), &p); err != nil {

@@ -57,8 +57,8 @@ type OutputResponse struct {
 // rollupAPI is the part of op-node's optimism namespace a fault proof tool asks: outputs, the sync status
 // and the rollup config. The devnet is fully derived: everything is at the head.
 type rollupAPI struct {
-	d  *Devnet
-	l2 *execNode
+	b      RollupBackend
+	l1, l2 *execNode
 }
 
 func l1Ref(b *types.Block) L1BlockRef {
@@ -67,18 +67,18 @@ func l1Ref(b *types.Block) L1BlockRef {
 
 // l2Ref is L2 block n's reference, with the L1 origin and sequence number the sequencer gave it.
 func (a *rollupAPI) l2Ref(n uint64) L2BlockRef {
-	b := a.d.L2Block(n)
-	ref := L2BlockRef{Hash: b.Hash(), Number: n, ParentHash: b.ParentHash(), Time: b.Time(), L1Origin: a.d.rollup.Genesis.L1}
+	b := a.l2.blocks[n]
+	ref := L2BlockRef{Hash: b.Hash(), Number: n, ParentHash: b.ParentHash(), Time: b.Time(), L1Origin: a.b.Rollup().Genesis.L1}
 	if n > 0 {
-		info := a.d.Batch(n)
-		ref.L1Origin = rollupBlockID(a.d.L1Block(info.L1Origin))
+		info := a.b.Batch(n)
+		ref.L1Origin = rollupBlockID(a.l1.blocks[info.L1Origin])
 		ref.SequenceNumber = info.SeqNumber
 	}
 	return ref
 }
 
 func (a *rollupAPI) syncStatus() *SyncStatus {
-	l1, l2 := l1Ref(a.d.L1Head()), a.l2Ref(a.d.L2Head().NumberU64())
+	l1, l2 := l1Ref(a.l1.head()), a.l2Ref(a.l2.head().NumberU64())
 	return &SyncStatus{
 		CurrentL1: l1, CurrentL1Finalized: l1, HeadL1: l1, SafeL1: l1, FinalizedL1: l1,
 		UnsafeL2: l2, SafeL2: l2, FinalizedL2: l2, PendingSafeL2: l2, CrossUnsafeL2: l2, LocalSafeL2: l2,
@@ -89,15 +89,15 @@ func (a *rollupAPI) syncStatus() *SyncStatus {
 func (a *rollupAPI) SyncStatus() *SyncStatus { return a.syncStatus() }
 
 // RollupConfig is optimism_rollupConfig.
-func (a *rollupAPI) RollupConfig() *rollup.Config { return a.d.Rollup() }
+func (a *rollupAPI) RollupConfig() *rollup.Config { return a.b.Rollup() }
 
 // OutputAtBlock is optimism_outputAtBlock: the version-0 output of an L2 block, computed from the served
 // state (the L2ToL1MessagePasser's storage root in it).
 func (a *rollupAPI) OutputAtBlock(number hexutil.Uint64) (*OutputResponse, error) {
-	b := a.d.L2Block(uint64(number))
-	if b == nil {
-		return nil, fmt.Errorf("failed to get L2 block ref with sync status: L2 block %d not found (head %d)", number, a.d.L2Head().NumberU64())
+	if uint64(number) >= uint64(len(a.l2.blocks)) {
+		return nil, fmt.Errorf("failed to get L2 block ref with sync status: L2 block %d not found (head %d)", number, a.l2.head().NumberU64())
 	}
+	b := a.l2.blocks[number]
 	st, err := a.l2.state(b)
 	if err != nil {
 		return nil, err

@@ -34,6 +34,7 @@ import (
 	"github.com/faultproof/faultproof/client/l2"
 	"github.com/faultproof/faultproof/devnet"
 	"github.com/faultproof/faultproof/host/sources"
+	"github.com/faultproof/faultproof/host/sources/wire"
 	"github.com/faultproof/faultproof/preimage"
 )
 
@@ -334,21 +335,6 @@ func TestServerHostClients(t *testing.T) {
 	}
 }
 
-// rpcProof is an eth_getProof answer.
-type rpcProof struct {
-	Address      common.Address  `json:"address"`
-	AccountProof []hexutil.Bytes `json:"accountProof"`
-	Balance      *hexutil.Big    `json:"balance"`
-	CodeHash     common.Hash     `json:"codeHash"`
-	Nonce        hexutil.Uint64  `json:"nonce"`
-	StorageHash  common.Hash     `json:"storageHash"`
-	StorageProof []struct {
-		Key   string          `json:"key"`
-		Value *hexutil.Big    `json:"value"`
-		Proof []hexutil.Bytes `json:"proof"`
-	} `json:"storageProof"`
-}
-
 func proofDB(nodes []hexutil.Bytes) *memorydb.Database {
 	db := memorydb.New()
 	for _, n := range nodes {
@@ -358,7 +344,7 @@ func proofDB(nodes []hexutil.Bytes) *memorydb.Database {
 }
 
 // verifyProof checks an eth_getProof answer against a state root and the node's other state methods.
-func verifyProof(t *testing.T, c *rpc.Client, root common.Hash, block common.Hash, addr common.Address, slots []common.Hash, p *rpcProof) {
+func verifyProof(t *testing.T, c *rpc.Client, root common.Hash, block common.Hash, addr common.Address, slots []common.Hash, p *wire.AccountProof) {
 	t.Helper()
 	ctx := context.Background()
 	bh := rpc.BlockNumberOrHashWithHash(block, false)
@@ -426,7 +412,7 @@ func TestServerProofs(t *testing.T) {
 	for _, n := range []uint64{0, 1, 24, 50, head} {
 		b := d.L2Block(n)
 		for _, addr := range accounts {
-			var p rpcProof
+			var p wire.AccountProof
 			require.NoError(t, c.CallContext(ctx, &p, "eth_getProof", addr, keys, b.Hash()))
 			verifyProof(t, c, b.Root(), b.Hash(), addr, slots, &p)
 			for i, sp := range p.StorageProof {
@@ -435,7 +421,7 @@ func TestServerProofs(t *testing.T) {
 		}
 	}
 	// The message passer's storage root is the output's.
-	var p rpcProof
+	var p wire.AccountProof
 	require.NoError(t, c.CallContext(ctx, &p, "eth_getProof", params.OptimismL2ToL1MessagePasser, []string{}, "latest"))
 	require.Equal(t, d.Output(head).MessagePasserStorageRoot, p.StorageHash)
 	require.Equal(t, d.L2Head().Root(), d.Output(head).StateRoot)
@@ -455,7 +441,7 @@ func TestServerProofs(t *testing.T) {
 	// L1 has state and proofs too.
 	l1 := dialRPC(t, s.L1URL())
 	for _, addr := range []common.Address{devnet.DepositContractAddress, devnet.SystemConfigAddress, devnet.BatchInboxAddress} {
-		var p rpcProof
+		var p wire.AccountProof
 		require.NoError(t, l1.CallContext(ctx, &p, "eth_getProof", addr, keys, d.L1Head().Hash()))
 		verifyProof(t, l1, d.L1Head().Root(), d.L1Head().Hash(), addr, slots, &p)
 	}
@@ -466,7 +452,7 @@ func TestServerDBGet(t *testing.T) {
 	ctx := context.Background()
 	c := dialRPC(t, s.L2URL())
 	// Every node of a proof is in the database under its hash.
-	var p rpcProof
+	var p wire.AccountProof
 	require.NoError(t, c.CallContext(ctx, &p, "eth_getProof", common.HexToAddress("0x5707a9e"), []string{"0x1"}, d.L2Block(10).Hash()))
 	nodes := append(append([]hexutil.Bytes{}, p.AccountProof...), p.StorageProof[0].Proof...)
 	require.NotEmpty(t, nodes)
@@ -577,21 +563,6 @@ func beaconGet(t *testing.T, s *devnet.Server, path string) (int, []byte) {
 	return resp.StatusCode, body
 }
 
-type sidecarsResponse struct {
-	Data []struct {
-		Index             string             `json:"index"`
-		Blob              *kzg4844.Blob      `json:"blob"`
-		KZGCommitment     kzg4844.Commitment `json:"kzg_commitment"`
-		KZGProof          kzg4844.Proof      `json:"kzg_proof"`
-		SignedBlockHeader struct {
-			Message struct {
-				Slot string `json:"slot"`
-			} `json:"message"`
-		} `json:"signed_block_header"`
-		InclusionProof []common.Hash `json:"kzg_commitment_inclusion_proof"`
-	} `json:"data"`
-}
-
 func TestServerBeacon(t *testing.T) {
 	d, s := testServer(t)
 	status, body := beaconGet(t, s, "/eth/v1/beacon/genesis")
@@ -612,11 +583,11 @@ func TestServerBeacon(t *testing.T) {
 		require.Equal(t, n, slot, "L1 block n is in slot n")
 		status, body := beaconGet(t, s, "/eth/v1/beacon/blob_sidecars/"+big.NewInt(int64(slot)).String())
 		require.Equal(t, http.StatusOK, status, string(body))
-		var sc sidecarsResponse
+		var sc wire.BlockResponse[[]wire.BlobSidecar]
 		require.NoError(t, json.Unmarshal(body, &sc))
 		require.Len(t, sc.Data, len(hashes))
 		for i, side := range sc.Data {
-			require.Equal(t, big.NewInt(int64(i)).String(), side.Index)
+			require.Equal(t, wire.QuotedUint64(i), side.Index)
 			require.NoError(t, kzg4844.VerifyBlobProof(side.Blob, side.KZGCommitment, side.KZGProof), "L1 block %d blob %d", n, i)
 			require.Equal(t, hashes[i], common.Hash(kzg4844.CalcBlobHashV1(sha256.New(), &side.KZGCommitment)))
 			want, commitment, block, ok := d.Blob(hashes[i])
@@ -624,8 +595,8 @@ func TestServerBeacon(t *testing.T) {
 			require.Equal(t, n, block)
 			require.Equal(t, commitment, side.KZGCommitment)
 			require.Equal(t, want, side.Blob)
-			require.Equal(t, big.NewInt(int64(slot)).String(), side.SignedBlockHeader.Message.Slot)
-			require.Len(t, side.InclusionProof, 17)
+			require.Equal(t, wire.QuotedUint64(slot), side.SignedBlockHeader.Message.Slot)
+			require.Len(t, side.KZGCommitmentInclusionProof, 17)
 			blobs++
 		}
 
@@ -803,7 +774,7 @@ func TestServerLifecycle(t *testing.T) {
 	select {
 	case <-s.Done():
 	case <-time.After(10 * time.Second):
-		t.Fatal("the server did not stop with its context")
+		require.FailNow(t, "the server did not stop with its context")
 	}
 	_, err = http.Get(s.BeaconURL() + "/eth/v1/beacon/genesis")
 	require.Error(t, err)

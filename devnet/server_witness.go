@@ -8,13 +8,15 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/stateless"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/miner"
 	"github.com/ethereum/go-ethereum/rlp"
+
+	"github.com/faultproof/faultproof/host/sources/wire"
+	"github.com/faultproof/faultproof/rollup"
 )
 
 // l2DebugAPI is the debug namespace of the L2 node, which is also an "experimental" node: it executes
@@ -32,19 +34,11 @@ func newL2DebugAPI(n *execNode) *l2DebugAPI {
 
 func (a *l2DebugAPI) close() { a.miner.Close() }
 
-// PayloadWitness is the answer of debug_executePayload: the state trie nodes and contract code the block's
-// execution read (keys is kept for the shape clients decode, and left empty).
-type PayloadWitness struct {
-	Keys  []hexutil.Bytes `json:"keys"`
-	Codes []hexutil.Bytes `json:"codes"`
-	State []hexutil.Bytes `json:"state"`
-}
-
 // ExecutePayload is debug_executePayload: op-geth's block builder builds the block of attrs (forced
 // transactions only) on the parent's state without importing it, and the builder's stateless witness is
 // returned. Like op-geth's debug_executionWitness, the witness lacks the trie nodes that prove an account
 // absent; a host fetches those one by one.
-func (a *l2DebugAPI) ExecutePayload(parent common.Hash, attrs *engine.PayloadAttributes) (*PayloadWitness, error) {
+func (a *l2DebugAPI) ExecutePayload(parent common.Hash, attrs *rollup.PayloadAttributes) (*wire.ExecutionWitness, error) {
 	if attrs == nil {
 		return nil, &invalidParamsError{"missing payload attributes"}
 	}
@@ -79,6 +73,5 @@ func (a *l2DebugAPI) ExecutePayload(parent common.Hash, attrs *engine.PayloadAtt
 	for _, list := range [][]hexutil.Bytes{ext.Codes, ext.State} {
 		slices.SortFunc(list, func(x, y hexutil.Bytes) int { return bytes.Compare(x, y) })
 	}
-	out := &PayloadWitness{Keys: []hexutil.Bytes{}, Codes: ext.Codes, State: ext.State}
-	return out, nil
+	return &wire.ExecutionWitness{Keys: wire.WitnessValues{}, Codes: ext.Codes, State: ext.State}, nil
 }

@@ -155,12 +155,12 @@ func (g *txGen) setCodeTx(c *l2Chain, from account, valid bool, data []byte, fee
 // two depositors in the three L1 transaction types: ETH to an L2 account, a contract call, a contract
 // creation, a call that runs out of gas or reverts on L2, a transfer of more value than the depositor has
 // on L2 (which fails there; the mint stays).
-func (g *txGen) deposits(gen *generator) func(n uint64) ([]l1TxFunc, error) {
+func (g *txGen) deposits(c *chainGen) func(n uint64) ([]l1TxFunc, error) {
 	return func(n uint64) ([]l1TxFunc, error) {
 		r := g.rand("l1", n)
 		var txs []l1TxFunc
 		for range r.IntN(5) {
-			from := gen.acc.depositors[r.IntN(2)]
+			from := c.acc.depositors[r.IntN(2)]
 			kind := []l1TxKind{l1Dynamic, l1Legacy, l1AccessList}[r.IntN(3)]
 			mint := big.NewInt(r.Int64N(params.Ether))
 			dep := &types.DepositTx{From: from.addr, Mint: mint, Value: new(big.Int), Gas: 100_000}
@@ -184,7 +184,7 @@ func (g *txGen) deposits(gen *generator) func(n uint64) ([]l1TxFunc, error) {
 			if err != nil {
 				return nil, fmt.Errorf("l1 block %d deposit: %w", n, err)
 			}
-			txs = append(txs, gen.l1.l1Call(from, kind, DepositContractAddress, dep.Mint, data, 100_000))
+			txs = append(txs, c.g.l1.l1Call(from, kind, c.l2.rollup.DepositContractAddress, dep.Mint, data, 100_000))
 		}
 		return txs, nil
 	}

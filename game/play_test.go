@@ -2,7 +2,7 @@ package game
 
 import (
 	"encoding/binary"
-	"errors"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -12,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/params"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/game/actor"
 	"github.com/faultproof/faultproof/game/contracts"
@@ -61,7 +62,7 @@ func toyConfig(t *testing.T) *Config {
 		toyState, _, toyErr = vm.LoadProgram(data)
 	})
 	if toyErr != nil {
-		t.Fatal(toyErr)
+		require.FailNow(t, fmt.Sprint(toyErr))
 	}
 	src := trace.MapSource(toyChain.Preimages)
 	const l1Head = 100
@@ -92,9 +93,7 @@ func toyConfig(t *testing.T) *Config {
 func strategy(t *testing.T, s string) *actor.Strategy {
 	t.Helper()
 	st, err := actor.ParseStrategy(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return &st
 }
 
@@ -124,11 +123,9 @@ func TestToyGames(t *testing.T) {
 	} {
 		t.Run(tt.sc.Name, func(t *testing.T) {
 			res, err := Play(cfg, &tt.sc)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			if !res.OK() || res.Mode != contracts.Normal {
-				t.Fatalf("%s, expected %s; bonds %s", res.Status, res.Expected, res.Mode)
+				require.FailNow(t, fmt.Sprintf("%s, expected %s; bonds %s", res.Status, res.Expected, res.Mode))
 			}
 			var honestStep *StepRecord
 			for i, s := range res.Steps {
@@ -136,24 +133,20 @@ func TestToyGames(t *testing.T) {
 					honestStep = &res.Steps[i]
 				}
 			}
-			if honestStep == nil {
-				t.Fatalf("no successful step: %+v", res.Steps)
-			}
-			if honestStep.MIPSPost != honestStep.VMPost {
-				t.Errorf("MIPS64's post-state %s, our VM's %s", honestStep.MIPSPost, honestStep.VMPost)
-			}
+			require.NotNil(t, honestStep, "no successful step: %+v", res.Steps)
+			require.Equal(t, honestStep.VMPost, honestStep.MIPSPost, "MIPS64's post-state %s, our VM's %s", honestStep.MIPSPost, honestStep.VMPost)
 			if tt.extension {
 				if honestStep.VMStep < honestStep.ExitStep || honestStep.Upload != nil {
-					t.Errorf("step %d (exit at %d) is not in the trace extension", honestStep.VMStep, honestStep.ExitStep)
+					require.FailNow(t, fmt.Sprintf("step %d (exit at %d) is not in the trace extension", honestStep.VMStep, honestStep.ExitStep))
 				}
 			} else if honestStep.Upload == nil || honestStep.Upload.Route != tt.route || preimage.KeyType(honestStep.Upload.Key[0]) != tt.keyType {
-				t.Errorf("step's pre-image upload %+v, want route %s for key type %d", honestStep.Upload, tt.route, tt.keyType)
+				require.FailNow(t, fmt.Sprintf("step's pre-image upload %+v, want route %s for key type %d", honestStep.Upload, tt.route, tt.keyType))
 			}
 			// Every bond went to the honest side.
 			for _, b := range res.Bonds {
 				for _, p := range res.Players {
 					if p.Name == b.To && !p.Honest {
-						t.Errorf("claim %d's bond went to %s", b.Claim, b.To)
+						require.FailNow(t, fmt.Sprintf("claim %d's bond went to %s", b.Claim, b.To))
 					}
 				}
 			}
@@ -174,21 +167,17 @@ func TestToyHonestProposal(t *testing.T) {
 	cfg := toyConfig(t)
 	res, err := Play(cfg, &Scenario{Name: "honest proposal", ClaimBlock: 6, Proposer: Role{Name: "honest proposer"},
 		Challengers: []Role{{Name: "dishonest challenger", Strategy: strategy(t, "wrong-from:4,diverge:middle")}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if !res.OK() || res.Status != contracts.DefenderWins {
-		t.Fatalf("%s, expected %s", res.Status, res.Expected)
+		require.FailNow(t, fmt.Sprintf("%s, expected %s", res.Status, res.Expected))
 	}
 	for _, s := range res.Steps {
 		if s.Player != "dishonest challenger" || s.Err != "ValidStep()" || s.MIPSPost != s.VMPost {
-			t.Errorf("step %+v", s)
+			require.FailNow(t, fmt.Sprintf("step %+v", s))
 		}
 	}
 	for _, b := range res.Bonds {
-		if b.To != "honest proposer" {
-			t.Errorf("claim %d's bond went to %s", b.Claim, b.To)
-		}
+		require.Equal(t, "honest proposer", b.To, "claim %d's bond went to %s", b.Claim, b.To)
 	}
 }
 
@@ -203,11 +192,9 @@ func TestToyRightRootWrongSubclaims(t *testing.T) {
 			{Name: "dishonest challenger", Strategy: strategy(t, "wrong-root")},
 			{Name: "honest challenger", Delay: 3600},
 		}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if !res.OK() || res.Status != contracts.DefenderWins {
-		t.Fatalf("%s, expected %s", res.Status, res.Expected)
+		require.FailNow(t, fmt.Sprintf("%s, expected %s", res.Status, res.Expected))
 	}
 	honestClaims := 0
 	for _, m := range res.Moves {
@@ -215,9 +202,7 @@ func TestToyRightRootWrongSubclaims(t *testing.T) {
 			honestClaims++
 		}
 	}
-	if honestClaims == 0 {
-		t.Fatal("the honest challenger made no claim")
-	}
+	require.NotEqual(t, 0, honestClaims, "the honest challenger made no claim")
 	// The honest challenger's claims are never countered; it wins some of the liars' bonds.
 	names := map[common.Address]string{}
 	for _, p := range res.Players {
@@ -228,16 +213,14 @@ func TestToyRightRootWrongSubclaims(t *testing.T) {
 		by := names[res.Claims[b.Claim].Claimant]
 		switch {
 		case b.Claim == 0 && b.To != "proposer":
-			t.Errorf("the root's bond went to %s", b.To)
+			require.FailNow(t, fmt.Sprintf("the root's bond went to %s", b.To))
 		case by == "honest challenger" && b.To != by:
-			t.Errorf("the honest challenger's claim %d was countered by %s", b.Claim, b.To)
+			require.FailNow(t, fmt.Sprintf("the honest challenger's claim %d was countered by %s", b.Claim, b.To))
 		case by != "honest challenger" && b.To == "honest challenger":
 			won++
 		}
 	}
-	if won == 0 {
-		t.Error("the honest challenger won no bond")
-	}
+	require.NotEqual(t, 0, won, "the honest challenger won no bond")
 	t.Logf("%d claims, %d by the honest challenger; clock extensions on claims %v", len(res.Claims), honestClaims, res.Extended)
 }
 
@@ -261,11 +244,9 @@ func TestToyClockExtensions(t *testing.T) {
 	cfg.Deploy.OracleChallengePeriod = 3600
 	res, err := Play(cfg, &Scenario{Name: "slow challenger", ClaimBlock: 6, Proposer: Role{Name: "dishonest proposer", Strategy: strategy(t, "wrong-from:5,diverge:large-keccak:4096")},
 		Challengers: []Role{{Name: "honest challenger", Delay: 10800 - 60}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if !res.OK() {
-		t.Fatalf("%s, expected %s", res.Status, res.Expected)
+		require.FailNow(t, fmt.Sprintf("%s, expected %s", res.Status, res.Expected))
 	}
 	var extended []int
 	for _, i := range res.Extended {
@@ -274,10 +255,10 @@ func TestToyClockExtensions(t *testing.T) {
 		}
 	}
 	if len(extended) < 5 {
-		t.Errorf("the slow challenger's clock was extended on claims %v only", extended)
+		require.FailNow(t, fmt.Sprintf("the slow challenger's clock was extended on claims %v only", extended))
 	}
 	if d := res.Resolved - res.Started; d <= 2*cfg.Deploy.MaxClockDuration {
-		t.Errorf("the game took %d s, no more than its two clocks", d)
+		require.FailNow(t, fmt.Sprintf("the game took %d s, no more than its two clocks", d))
 	}
 	t.Logf("extensions on claims %v; game from %d to %d (%.1f days)", extended, res.Started, res.Resolved, float64(res.Resolved-res.Started)/86400)
 }
@@ -288,7 +269,5 @@ func TestToyPrestateMismatch(t *testing.T) {
 	cfg.Deploy.AbsolutePrestate = common.HexToHash("0x03aa")
 	_, err := Play(cfg, &Scenario{Name: "mismatch", ClaimBlock: 2, Proposer: Role{Name: "honest proposer"},
 		Challengers: []Role{{Name: "dishonest challenger", Strategy: strategy(t, "wrong-root")}}})
-	if !errors.Is(err, ErrPrestateMismatch) {
-		t.Fatalf("got %v, want %v", err, ErrPrestateMismatch)
-	}
+	require.ErrorIs(t, err, ErrPrestateMismatch, "got %v, want %v", err, ErrPrestateMismatch)
 }

@@ -1,12 +1,15 @@
 package game
 
 import (
+	"fmt"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/faultproof/faultproof/game/toychain"
 	"github.com/faultproof/faultproof/game/trace"
 	"github.com/faultproof/faultproof/preimage"
 	"github.com/faultproof/faultproof/vm"
+	"github.com/stretchr/testify/require"
 )
 
 // TestVMTrace checks the in-process VM trace against plain runs of the toy program: a claim at trace index i
@@ -19,13 +22,9 @@ func TestVMTrace(t *testing.T) {
 	b := trace.NewVMBackend(toyState, trace.MapSource(toyChain.Preimages))
 	b.Checkpoints = 2 // keep few, so that queries go back and forth between them
 	tr, err := b.Trace(in, 24)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	exit, err := tr.ExitStep()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// Plain runs: the state hash after n steps.
 	plain := func(n uint64) [32]byte {
 		s := toyState.Copy()
@@ -39,43 +38,32 @@ func TestVMTrace(t *testing.T) {
 		}
 		m := vm.NewVM(s, o, nil, nil)
 		for s.Step < n && !s.Exited {
-			if err := m.Run(n - s.Step); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, m.Run(n-s.Step))
 		}
 		return s.Hash()
 	}
 	for _, i := range []uint64{exit / 2, 10, exit - 2, exit / 3, exit / 2, exit - 1, exit + 5, 1<<24 - 1, 0} {
 		got, err := tr.Claim(i)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if want := plain(i + 1); got != want {
-			t.Errorf("claim %d: %s, a plain run gives %x", i, got, want)
-		}
+		require.NoError(t, err)
+		want := plain(i + 1)
+		require.Equal(t, common.Hash(want), got, "claim %d: %s, a plain run gives %x", i, got, want)
 	}
 	for _, i := range []uint64{0, exit / 2, exit - 1, exit, exit + 100} {
 		d, err := tr.Step(i)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		next, _ := tr.Claim(i)
-		if d.PostHash != next {
-			t.Errorf("step %d: post-state %s, claim %s", i, d.PostHash, next)
-		}
+		require.Equal(t, next, d.PostHash, "step %d: post-state %s, claim %s", i, d.PostHash, next)
 		if i >= exit && (d.PreHash != d.PostHash || len(d.Proof) != 0) {
-			t.Errorf("step %d past the exit changes the state or carries a proof", i)
+			require.FailNow(t, fmt.Sprintf("step %d past the exit changes the state or carries a proof", i))
 		}
 	}
 	step, ok, err := tr.FirstRead(byte(preimage.PrecompileKeyType), 0)
 	if err != nil || !ok {
-		t.Fatalf("no precompile read: %v", err)
+		require.FailNow(t, fmt.Sprintf("no precompile read: %v", err))
 	}
 	d, err := tr.Step(step)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if !d.HasPreimage() || d.OracleKey != toyChain.Records[3].Key {
-		t.Errorf("step %d reads %x, want the precompile key %x", step, d.OracleKey, toyChain.Records[3].Key)
+		require.FailNow(t, fmt.Sprintf("step %d reads %x, want the precompile key %x", step, d.OracleKey, toyChain.Records[3].Key))
 	}
 }

@@ -122,7 +122,7 @@ func (c *Config) check(preloaded bool) error {
 
 // checkInterop validates an interop claim's configuration.
 func (c *Config) checkInterop(preloaded bool) error {
-	if err := c.Interop.check(); err != nil {
+	if err := c.Interop.Check(); err != nil {
 		return err
 	}
 	if c.L1Head == (common.Hash{}) {

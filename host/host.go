@@ -43,10 +43,10 @@ var ErrNoVerdict = errors.New("no verdict")
 // its verdict inputs into ErrNoVerdict.
 func checkVerdict(srv *Server, program string, err error) error {
 	var exitErr *ExitError
-	if (err == nil || (errors.As(err, &exitErr) && exitErr.Code == 1)) && !srv.ReadVerdictInputs() {
-		code := 0
+	if (err == nil || (errors.As(err, &exitErr) && exitErr.Code == preimage.ExitInvalid)) && !srv.ReadVerdictInputs() {
+		code := preimage.ExitValid
 		if err != nil {
-			code = 1
+			code = preimage.ExitInvalid
 		}
 		return fmt.Errorf("%w: %s exited with code %d without reading the L1 head and the claim (local keys %d and %d), so its code does not decide the claim",
 			ErrNoVerdict, program, code, preimage.L1HeadLocalIndex, preimage.L2ClaimLocalIndex)

@@ -1,13 +1,16 @@
 package host
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 
+	"github.com/faultproof/faultproof/host/prefetch"
 	"github.com/faultproof/faultproof/interop"
 	"github.com/faultproof/faultproof/preimage"
 	"github.com/faultproof/faultproof/rollup"
@@ -24,6 +27,36 @@ type InteropConfig struct {
 	DepSet *interop.DependencySet
 	// Chains has the configs of every chain of the prestate, in chain ID order.
 	Chains []*rollup.ChainConfigs
+	// Rebuild, online, rebuilds an optimistic block a chain's node does not have (consolidation replaced
+	// it): the program's derivation of the block after the agreed one (client.RebuildOptimisticBlock, set
+	// by the command: the host does not import the program). Nil: such a block is an error.
+	Rebuild RebuildFunc
+}
+
+// RebuildFunc derives and executes the block after agreed on chain, from L1 up to l1Head, reading through
+// oracle and hinter.
+type RebuildFunc func(ctx context.Context, oracle preimage.Oracle, hinter preimage.Hinter, chain *rollup.ChainConfigs, depSetSize int, l1Head, agreed common.Hash) (*prefetch.RebuiltBlock, error)
+
+// prefetchInterop is the online prefetcher's view of an interop claim.
+func prefetchInterop(cfg *Config) (*prefetch.InteropConfig, error) {
+	ic := cfg.Interop
+	out := &prefetch.InteropConfig{AgreedPrestate: ic.AgreedPrestate, Rollups: map[uint64]*rollup.Config{}}
+	chains := map[uint64]*rollup.ChainConfigs{}
+	for _, c := range ic.Chains {
+		out.Rollups[c.Rollup.ChainID()] = c.Rollup
+		chains[c.Rollup.ChainID()] = c
+	}
+	if ic.Rebuild != nil {
+		size := len(ic.DepSet.Chains())
+		out.Rebuild = func(ctx context.Context, oracle preimage.Oracle, hinter preimage.Hinter, chainID uint64, agreed common.Hash) (*prefetch.RebuiltBlock, error) {
+			c, ok := chains[chainID]
+			if !ok {
+				return nil, fmt.Errorf("no configs for chain %d", chainID)
+			}
+			return ic.Rebuild(ctx, oracle, hinter, c, size, cfg.L1Head, agreed)
+		}
+	}
+	return out, nil
 }
 
 // ErrInteropConfig marks an interop setup that cannot be served.
@@ -41,9 +74,9 @@ func (c *InteropConfig) Prestate() (*interop.PreState, error) {
 	return pre, nil
 }
 
-// check requires a prestate that decodes, a config for each of its chains, all on one L1, and a dependency
+// Check requires a prestate that decodes, a config for each of its chains, all on one L1, and a dependency
 // set that holds them.
-func (c *InteropConfig) check() error {
+func (c *InteropConfig) Check() error {
 	pre, err := c.Prestate()
 	if err != nil {
 		return err

@@ -5,22 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net"
 	"net/http"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/log"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/faultproof/faultproof/host/kvstore"
 	"github.com/faultproof/faultproof/host/prefetch"
 )
 
-// Metrics exposes a host's counters in the Prometheus text format (version 0.0.4) on /metrics:
+// Metrics exposes a host's counters to Prometheus on /metrics:
 //
 //	faultproof_host_preimages_served_total         preimages served to the program
 //	faultproof_host_preimage_bytes_served_total    bytes of those preimages
@@ -34,7 +33,7 @@ import (
 //
 // While a program runs in process, served preimages and hints are counted on the program's side of the
 // channels; with --exec or --server they appear when the run ends (from Host.Stats). Online counters come
-// from the prefetcher's Stats as it works.
+// from the prefetcher's Stats as it works, read at each scrape.
 type Metrics struct {
 	preimages atomic.Uint64
 	bytes     atomic.Uint64
@@ -43,10 +42,37 @@ type Metrics struct {
 
 	mu       sync.Mutex
 	prefetch *prefetch.Stats
+
+	registry *prometheus.Registry
 }
 
-// NewMetrics returns zeroed metrics.
-func NewMetrics() *Metrics { return &Metrics{} }
+// NewMetrics returns zeroed metrics, registered in a registry of their own.
+func NewMetrics() *Metrics {
+	m := &Metrics{registry: prometheus.NewRegistry()}
+	counter := func(name, help string, value func() uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(value()) })
+	}
+	stats := func(field func(prefetch.StatsSnapshot) uint64) func() uint64 {
+		return func() uint64 { return field(m.prefetchSnapshot()) }
+	}
+	m.registry.MustRegister(
+		counter("faultproof_host_preimages_served_total", "Preimages served to the program.", m.preimages.Load),
+		counter("faultproof_host_preimage_bytes_served_total", "Bytes of the preimages served to the program.", m.bytes.Load),
+		counter("faultproof_host_hints_total", "Hints received from the program.", m.hints.Load),
+		rpcCalls{m},
+		counter("faultproof_host_rpc_retries_total", "Fetch attempts repeated after a failure.", stats(func(s prefetch.StatsSnapshot) uint64 { return s.Retries })),
+		counter("faultproof_host_rpc_failures_total", "Fetches that failed for good.", stats(func(s prefetch.StatsSnapshot) uint64 { return s.Failures })),
+		counter("faultproof_host_preimages_stored_total", "Preimages the prefetcher wrote to the store.", stats(func(s prefetch.StatsSnapshot) uint64 { return s.Preimages })),
+		counter("faultproof_host_preimage_bytes_stored_total", "Bytes of the preimages the prefetcher wrote to the store.", stats(func(s prefetch.StatsSnapshot) uint64 { return s.Bytes })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "faultproof_host_run_done", Help: "1 once the run has finished."}, func() float64 {
+			if m.done.Load() {
+				return 1
+			}
+			return 0
+		}),
+	)
+	return m
+}
 
 // Instrument makes h report to m. Call it before h.Run, and Finish after.
 func (m *Metrics) Instrument(h *Host) {
@@ -77,50 +103,33 @@ func (m *Metrics) Finish(h *Host) {
 	m.done.Store(true)
 }
 
-// Handler serves the metrics in the Prometheus text format.
+// Handler serves the metrics in Prometheus' exposition formats.
 func (m *Metrics) Handler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		io.WriteString(w, m.Text())
-	})
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 }
 
-// Text renders the metrics in the Prometheus text format.
-func (m *Metrics) Text() string {
-	var sb strings.Builder
-	metric := func(name, typ, help string, v uint64) {
-		fmt.Fprintf(&sb, "# HELP %s %s\n# TYPE %s %s\n%s %d\n", name, help, name, typ, name, v)
-	}
-	metric("faultproof_host_preimages_served_total", "counter", "Preimages served to the program.", m.preimages.Load())
-	metric("faultproof_host_preimage_bytes_served_total", "counter", "Bytes of the preimages served to the program.", m.bytes.Load())
-	metric("faultproof_host_hints_total", "counter", "Hints received from the program.", m.hints.Load())
-
+// prefetchSnapshot is the prefetcher's counts now (zero before it starts, or offline).
+func (m *Metrics) prefetchSnapshot() prefetch.StatsSnapshot {
 	m.mu.Lock()
 	ps := m.prefetch
 	m.mu.Unlock()
-	var snap prefetch.StatsSnapshot
-	if ps != nil {
-		snap = ps.Snapshot()
+	if ps == nil {
+		return prefetch.StatsSnapshot{}
 	}
-	const calls = "faultproof_host_rpc_calls_total"
-	fmt.Fprintf(&sb, "# HELP %s RPC and beacon API requests sent, by method.\n# TYPE %s counter\n", calls, calls)
-	for _, method := range slices.Sorted(maps.Keys(snap.RPCCalls)) {
-		fmt.Fprintf(&sb, "%s{method=\"%s\"} %d\n", calls, escapeLabel(method), snap.RPCCalls[method])
-	}
-	metric("faultproof_host_rpc_retries_total", "counter", "Fetch attempts repeated after a failure.", snap.Retries)
-	metric("faultproof_host_rpc_failures_total", "counter", "Fetches that failed for good.", snap.Failures)
-	metric("faultproof_host_preimages_stored_total", "counter", "Preimages the prefetcher wrote to the store.", snap.Preimages)
-	metric("faultproof_host_preimage_bytes_stored_total", "counter", "Bytes of the preimages the prefetcher wrote to the store.", snap.Bytes)
-	var done uint64
-	if m.done.Load() {
-		done = 1
-	}
-	metric("faultproof_host_run_done", "gauge", "1 once the run has finished.", done)
-	return sb.String()
+	return ps.Snapshot()
 }
 
-func escapeLabel(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
+// rpcCalls collects faultproof_host_rpc_calls_total, one counter per method the prefetcher has called.
+type rpcCalls struct{ m *Metrics }
+
+var rpcCallsDesc = prometheus.NewDesc("faultproof_host_rpc_calls_total", "RPC and beacon API requests sent, by method.", []string{"method"}, nil)
+
+func (rpcCalls) Describe(ch chan<- *prometheus.Desc) { ch <- rpcCallsDesc }
+
+func (c rpcCalls) Collect(ch chan<- prometheus.Metric) {
+	for method, n := range c.m.prefetchSnapshot().RPCCalls {
+		ch <- prometheus.MustNewConstMetric(rpcCallsDesc, prometheus.CounterValue, float64(n), method)
+	}
 }
 
 // countingPreimageCh counts, on the program's side, the preimages it reads: an 8-byte big-endian length

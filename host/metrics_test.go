@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/crypto"
@@ -103,7 +104,10 @@ func TestMetricsReportPrefetcherStats(t *testing.T) {
 	stats.CountRPC("eth_getBlockByHash")
 	stats.CountRPC("eth_getBlockByHash")
 	stats.CountRPC(`/eth/v1/beacon/"blob"`)
-	text := m.Text()
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	text := rec.Body.String()
 	require.Contains(t, text, "faultproof_host_rpc_calls_total{method=\"eth_getBlockByHash\"} 2\n")
 	require.Contains(t, text, `faultproof_host_rpc_calls_total{method="/eth/v1/beacon/\"blob\""} 1`+"\n")
 	require.Contains(t, text, "faultproof_host_rpc_retries_total 0\n")

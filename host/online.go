@@ -13,6 +13,7 @@ import (
 	"github.com/faultproof/faultproof/host/kvstore"
 	"github.com/faultproof/faultproof/host/prefetch"
 	"github.com/faultproof/faultproof/host/sources"
+	"github.com/faultproof/faultproof/rollup"
 )
 
 // OnlinePrefetcher is the prefetcher of an online host, with the clients it owns. Close releases them and
@@ -70,13 +71,25 @@ func (o *OnlinePrefetcher) Close() error {
 
 // NewOnlinePrefetcher connects to --l1, --l1.beacon, --l2 (and --l2.experimental) and returns a
 // prefetcher storing into kv. It matches Host.NewPrefetcher. Each L2 URL is asked for its chain ID and the
-// one of the rollup's L2 chain is used; the L1's chain ID must be the rollup's L1 chain.
+// one of the rollup's L2 chain is used (for a super-root claim, one per chain of the agreed prestate); the
+// L1's chain ID must be the rollups' L1 chain.
 func NewOnlinePrefetcher(ctx context.Context, logger log.Logger, cfg *Config, kv kvstore.KV) (Prefetcher, error) {
 	kind, err := sources.ParseRPCKind(cfg.L1RPCKind)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Rollup == nil {
+	var rollups []*rollup.Config // the chains to serve
+	switch {
+	case cfg.Interop != nil:
+		for _, c := range cfg.Interop.Chains {
+			rollups = append(rollups, c.Rollup)
+		}
+		if len(rollups) == 0 {
+			return nil, fmt.Errorf("%w: an interop claim needs its chains' configs to fetch online", ErrInteropConfig)
+		}
+	case cfg.Rollup != nil:
+		rollups = []*rollup.Config{cfg.Rollup}
+	default:
 		return nil, ErrMissingRollupConfig
 	}
 	stats := prefetch.NewStats()
@@ -101,7 +114,7 @@ func NewOnlinePrefetcher(ctx context.Context, logger log.Logger, cfg *Config, kv
 	if err != nil {
 		return nil, fmt.Errorf("--l1 %s: %w", cfg.L1URL, err)
 	}
-	if want := cfg.Rollup.L1ChainID; want != nil && want.IsUint64() && want.Uint64() != l1ID {
+	if want := rollups[0].L1ChainID; want != nil && want.IsUint64() && want.Uint64() != l1ID {
 		return nil, fmt.Errorf("--l1 %s is chain %d, but the rollup's L1 is chain %d", cfg.L1URL, l1ID, want.Uint64())
 	}
 	beacon, err := sources.NewBeaconClient(cfg.L1BeaconURL, opts)
@@ -109,43 +122,77 @@ func NewOnlinePrefetcher(ctx context.Context, logger log.Logger, cfg *Config, kv
 		return nil, fmt.Errorf("--l1.beacon: %w", err)
 	}
 
-	l2ID := cfg.Rollup.ChainID()
-	pick := func(flag string, urls []string) (*sources.L2Client, error) {
+	// connect dials every URL of a flag and returns the clients by chain ID (a chain given twice is an
+	// error), with what each URL is.
+	connect := func(flag string, urls []string) (map[uint64]*sources.L2Client, []string, error) {
+		out := map[uint64]*sources.L2Client{}
 		var seen []string
 		for _, url := range urls {
 			c, err := sources.Dial(ctx, url)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", flag, err)
+				return nil, nil, fmt.Errorf("%s: %w", flag, err)
 			}
 			o.closers = append(o.closers, c.Close)
 			l2 := sources.NewL2Client(c, opts)
 			id, err := chainIDWithRetry(ctx, l2.ChainID)
 			if err != nil {
-				return nil, fmt.Errorf("%s %s: %w", flag, url, err)
+				return nil, nil, fmt.Errorf("%s %s: %w", flag, url, err)
 			}
-			if id == l2ID {
-				return l2, nil
+			if _, dup := out[id]; dup && cfg.Interop != nil {
+				return nil, nil, fmt.Errorf("%s: two URLs serve L2 chain %d", flag, id)
+			}
+			if _, dup := out[id]; !dup {
+				out[id] = l2
 			}
 			seen = append(seen, fmt.Sprintf("%s is chain %d", url, id))
 		}
-		return nil, fmt.Errorf("no %s URL serves L2 chain %d: %v", flag, l2ID, seen)
+		return out, seen, nil
 	}
-	l2, err := pick("--l2", cfg.L2URLs)
+	l2s, seen, err := connect("--l2", cfg.L2URLs)
 	if err != nil {
 		return nil, err
 	}
-	src := prefetch.Sources{L1: l1, Blobs: beacon, L2: l2}
+	var exps map[uint64]*sources.L2Client
 	if len(cfg.L2Experimental) > 0 {
-		exp, err := pick("--l2.experimental", cfg.L2Experimental)
-		if err != nil {
+		if exps, _, err = connect("--l2.experimental", cfg.L2Experimental); err != nil {
 			return nil, err
 		}
-		src.L2Experimental = exp
+	}
+	src := prefetch.Sources{L1: l1, Blobs: beacon}
+	pcfg := prefetch.Config{Stats: stats}
+	var ids []uint64
+	for _, r := range rollups {
+		id := r.ChainID()
+		ids = append(ids, id)
+		if _, ok := l2s[id]; !ok {
+			return nil, fmt.Errorf("no --l2 URL serves L2 chain %d: %v", id, seen)
+		}
+	}
+	if cfg.Interop == nil {
+		id := ids[0]
+		src.L2 = l2s[id]
+		if len(exps) > 0 {
+			exp, ok := exps[id]
+			if !ok {
+				return nil, fmt.Errorf("no --l2.experimental URL serves L2 chain %d", id)
+			}
+			src.L2Experimental = exp
+		}
+		pcfg.L2Head, pcfg.L2ChainID, pcfg.Rollup = cfg.L2Head, id, cfg.Rollup
+	} else {
+		src.L2ByChain, src.L2ExperimentalByChain = map[uint64]prefetch.L2Source{}, map[uint64]prefetch.L2Source{}
+		for _, id := range ids {
+			src.L2ByChain[id] = l2s[id]
+			if exp, ok := exps[id]; ok {
+				src.L2ExperimentalByChain[id] = exp
+			}
+		}
+		if pcfg.Interop, err = prefetchInterop(cfg); err != nil {
+			return nil, err
+		}
 	}
 
-	p, err := prefetch.New(logger, kv, src, prefetch.Config{
-		L2Head: cfg.L2Head, L2ChainID: l2ID, Rollup: cfg.Rollup, Stats: stats,
-	})
+	p, err := prefetch.New(logger, kv, src, pcfg)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +205,7 @@ func NewOnlinePrefetcher(ctx context.Context, logger log.Logger, cfg *Config, kv
 		o.Close()
 	}()
 	logger.Info("Online prefetching enabled", "l1", cfg.L1URL, "l1_chain", l1ID, "l1_rpckind", kind, "beacon", cfg.L1BeaconURL,
-		"trust_rpc", cfg.L1TrustRPC, "l2", len(cfg.L2URLs), "l2_chain", l2ID, "l2_experimental", src.L2Experimental != nil)
+		"trust_rpc", cfg.L1TrustRPC, "l2", len(cfg.L2URLs), "l2_chains", ids, "l2_experimental", len(exps))
 	return o, nil
 }
 

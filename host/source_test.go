@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -71,6 +72,6 @@ func storeFile(t *testing.T, dir string, key common.Hash) string {
 			return p
 		}
 	}
-	t.Fatalf("no file for key %s in %s", key, dir)
+	require.FailNow(t, fmt.Sprintf("no file for key %s in %s", key, dir))
 	return ""
 }

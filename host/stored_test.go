@@ -13,9 +13,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/client/l1"
+	"github.com/faultproof/faultproof/devnet/devnettest"
 	"github.com/faultproof/faultproof/host/kvstore"
-	"github.com/faultproof/faultproof/host/sources/testnode"
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
 var ecrecoverAddr = common.BytesToAddress([]byte{0x01})
@@ -112,13 +113,13 @@ func TestOfflineStoredPrecompileAnswers(t *testing.T) {
 // storeBlob stores a blob as an online host does: the commitment under the versioned hash, each element
 // under its blob key and, with keyPreimages, commitment ++ z under its keccak256 key.
 // Elements listed in skip are left out.
-func storeBlob(t *testing.T, kv kvstore.KV, ref testnode.BlobRef, keyPreimages bool, skip ...int) {
+func storeBlob(t *testing.T, kv kvstore.KV, ref devnettest.BlobRef, keyPreimages bool, skip ...int) {
 	require.NoError(t, kv.Put(common.Hash(preimage.Sha256Key(ref.VersionedHash).PreimageKey()), ref.Commitment[:]))
 	for i := range params.BlobTxFieldElementsPerBlob {
 		if slices.Contains(skip, i) {
 			continue
 		}
-		key, in := l1.FieldElementKey(&ref.Commitment, i)
+		key, in := layout.FieldElementKey(&ref.Commitment, i)
 		require.NoError(t, kv.Put(common.Hash(key.PreimageKey()), ref.Blob[i*32:i*32+32]))
 		if keyPreimages {
 			require.NoError(t, kv.Put(common.Hash(preimage.KeccakKeyOf(in[:]).PreimageKey()), in[:]))
@@ -126,8 +127,8 @@ func storeBlob(t *testing.T, kv kvstore.KV, ref testnode.BlobRef, keyPreimages b
 	}
 }
 
-func blobElementKey(ref testnode.BlobRef, i int) common.Hash {
-	key, _ := l1.FieldElementKey(&ref.Commitment, i)
+func blobElementKey(ref devnettest.BlobRef, i int) common.Hash {
+	key, _ := layout.FieldElementKey(&ref.Commitment, i)
 	return common.Hash(key.PreimageKey())
 }
 
@@ -136,7 +137,7 @@ func blobElementKey(ref testnode.BlobRef, i int) common.Hash {
 // l1-blob hint. The program reads the blob as it does inside the VM, where it does not recompute the
 // commitment: before, a forged (canonical) element reached it there.
 func TestOfflineStoredBlobElements(t *testing.T) {
-	chain, err := testnode.L1()
+	chain, err := devnettest.L1()
 	require.NoError(t, err)
 	ref := chain.Blobs[0]
 	other := chain.Blobs[1]

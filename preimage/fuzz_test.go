@@ -2,6 +2,8 @@ package preimage
 
 import (
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // The readers face bytes from another process: whatever arrives, they must return (an answer or an error)
@@ -17,9 +19,7 @@ func FuzzOracleClientRead(f *testing.F) {
 		for _, key := range []Key{LocalIndexKey(1), KeccakKeyOf([]byte("hello")), Sha256KeyOf(nil)} {
 			got, err := NewOracleClient(newScripted(stream)).Get(key)
 			if err == nil {
-				if err := Verify(key.PreimageKey(), got); err != nil {
-					t.Fatalf("unverified answer returned: %v", err)
-				}
+				require.NoError(t, Verify(key.PreimageKey(), got), "unverified answer returned")
 			}
 		}
 	})
@@ -50,9 +50,7 @@ func FuzzHintReader(f *testing.F) {
 				_, _, _ = ParseHint(h)
 				return nil
 			})
-			if called && ch.out.Len() != i+1 {
-				t.Fatalf("hint %d handled but %d acks written", i, ch.out.Len())
-			}
+			require.False(t, called && ch.out.Len() != i+1, "hint %d handled but %d acks written", i, ch.out.Len())
 			if err != nil {
 				return
 			}
@@ -69,9 +67,8 @@ func FuzzParseHint(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if got := (TypedHint{Type: typ, Data: data}).Hint(); got != normalizeHex(hint) {
-			t.Fatalf("round trip of %q gave %q", hint, got)
-		}
+		got := (TypedHint{Type: typ, Data: data}).Hint()
+		require.Equal(t, normalizeHex(hint), got, "round trip of %q gave %q", hint, got)
 	})
 }
 

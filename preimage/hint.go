@@ -46,6 +46,12 @@ const (
 	HintAgreedPreState   = "agreed-pre-state"   // prestate root
 )
 
+// Hint types only kona's programs send (kona's names, which a host serves beside op-program's).
+const (
+	HintL2OutputRoot          = "l2-output-root"           // output root ++ chain ID(8): kona's l2-output
+	HintL2AccountStorageProof = "l2-account-storage-proof" // block hash (or number(8)) ++ address ++ slot ++ chain ID(8)
+)
+
 // TypedHint is a hint made of a type and binary data.
 type TypedHint struct {
 	Type string

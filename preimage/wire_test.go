@@ -134,7 +134,7 @@ func TestOracleServerErrors(t *testing.T) {
 			key := [32]byte{typ}
 			ch := newScripted(key[:])
 			err := NewOracleServer(ch).NextPreimageRequest(func([32]byte) ([]byte, error) {
-				t.Fatal("getter called for an unsupported key")
+				require.FailNow(t, "getter called for an unsupported key")
 				return nil, nil
 			})
 			require.ErrorIs(t, err, ErrUnsupportedKeyType)
@@ -187,7 +187,7 @@ func TestHintReaderTruncated(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			ch := newScripted(mustHex(t, stream))
-			err := NewHintReader(ch).NextHint(func(string) error { t.Fatal("handler called"); return nil })
+			err := NewHintReader(ch).NextHint(func(string) error { require.FailNow(t, "handler called"); return nil })
 			require.ErrorIs(t, err, io.ErrUnexpectedEOF)
 			require.Zero(t, ch.out.Len(), "no ack for a hint never received")
 		})
@@ -348,8 +348,6 @@ func BenchmarkOracleClientGetInto(b *testing.B) {
 	key := [32]byte{byte(BlobKeyType)}
 	dst := make([]byte, 32)
 	for b.Loop() {
-		if err := o.GetInto(&key, dst); err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, o.GetInto(&key, dst))
 	}
 }

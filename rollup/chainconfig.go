@@ -42,3 +42,17 @@ func LoadChainConfig(path string) (*params.ChainConfig, error) {
 	}
 	return cfg, nil
 }
+
+// ChainConfigFromRollup is the execution-layer chain config that a rollup config alone implies, by kona's
+// rule (kona-host takes no L2 genesis): every pre-merge fork and Bedrock at genesis, Regolith, Canyon with
+// Shanghai, Ecotone with Cancun, Isthmus with Prague and the other OP forks at the rollup config's times,
+// and the EIP-1559 parameters of its chain_op_config (OP Mainnet's when it has none). For a chain of the
+// registry, FromRegistry gives its config by op-geth's registry rules instead.
+func ChainConfigFromRollup(cfg *Config) *params.ChainConfig {
+	out := opStackChainConfig(cfg)
+	out.RegolithTime = cfg.RegolithTime
+	if out.Optimism == nil { // kona's default: OP Mainnet's
+		out.Optimism = &params.OptimismConfig{EIP1559Elasticity: 6, EIP1559Denominator: 50, EIP1559DenominatorCanyon: u64(250)}
+	}
+	return out
+}

@@ -50,7 +50,7 @@ var registryNetworks = [...]Network{
 	{Name: "race-sepolia", ChainID: 6806, L1ChainID: 11155111, Superchain: "sepolia", DisplayName: "RACE Testnet", FaultProofs: "permissioned"},
 	{Name: "radius_testnet-sepolia", ChainID: 863, L1ChainID: 11155111, Superchain: "sepolia", DisplayName: "Radius testnet", FaultProofs: "permissioned"},
 	{Name: "redstone-mainnet", ChainID: 690, L1ChainID: 1, Superchain: "mainnet", DisplayName: "Redstone", FaultProofs: "none", Unsupported: "alt-DA (plasma) is not supported by fault proofs"},
-	{Name: "sepolia-devnet-2-sepolia-devnet-2", ChainID: 420130015, L1ChainID: 11155111, Superchain: "sepolia-devnet-2", DisplayName: "sepolia-devnet-2", FaultProofs: "permissionless", Unsupported: "interop dependency sets are not supported by fault proofs yet"},
+	{Name: "sepolia-devnet-2-sepolia-devnet-2", ChainID: 420130015, L1ChainID: 11155111, Superchain: "sepolia-devnet-2", DisplayName: "sepolia-devnet-2", FaultProofs: "permissionless"},
 	{Name: "settlus-mainnet-mainnet", ChainID: 5371, L1ChainID: 1, Superchain: "mainnet", DisplayName: "Settlus Mainnet", FaultProofs: "permissioned"},
 	{Name: "settlus-sepolia-sepolia", ChainID: 5373, L1ChainID: 11155111, Superchain: "sepolia", DisplayName: "Settlus Sepolia", FaultProofs: "permissioned"},
 	{Name: "shape-mainnet", ChainID: 360, L1ChainID: 1, Superchain: "mainnet", DisplayName: "Shape", FaultProofs: "permissioned"},

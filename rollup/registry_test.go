@@ -100,7 +100,6 @@ func TestUnsupportedRegistryChains(t *testing.T) {
 	}{
 		{"redstone-mainnet", "alt-DA (plasma) is not supported by fault proofs"},
 		{"fraxtal-mainnet", "alt-DA (plasma) is not supported by fault proofs"}, // alt-DA without an alt_da config
-		{"sepolia-devnet-2-sepolia-devnet-2", "interop dependency sets are not supported"},
 		{"celo-mainnet", "Celo's execution layer is not op-geth's"},
 		{"boba-sepolia", "fork schedule is out of date"},
 	} {
@@ -125,6 +124,17 @@ func TestUnsupportedRegistryChains(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, cfg.AltDAConfig)
 	require.ErrorIs(t, cfg.Check(), ErrAltDAUnsupported, "alt-DA rollup configs are refused by Check too")
+}
+
+// TestSelfDependencySetIsOrdinary: sepolia-devnet-2 declares an interop dependency set of itself alone,
+// and schedules no Lagoon: it is an ordinary chain.
+func TestSelfDependencySetIsOrdinary(t *testing.T) {
+	id, err := ResolveNetwork("sepolia-devnet-2-sepolia-devnet-2")
+	require.NoError(t, err)
+	c, err := KnownChain(id)
+	require.NoError(t, err)
+	require.Nil(t, c.Rollup.LagoonTime)
+	require.True(t, c.Rollup.IsKarst(c.Rollup.Genesis.L2Time))
 }
 
 func TestEveryRegistryChainLoads(t *testing.T) {
@@ -164,9 +174,8 @@ func TestEveryRegistryChainLoads(t *testing.T) {
 // caller could change.
 func TestFromRegistryBuildsOneChain(t *testing.T) {
 	lookup := testing.AllocsPerRun(10, func() {
-		if _, _, err := FromRegistry(10); err != nil {
-			t.Fatal(err)
-		}
+		_, _, err := FromRegistry(10)
+		require.NoError(t, err)
 	})
 	oneChain := testing.AllocsPerRun(10, func() {
 		cfg, _ := registryConfig(10)

@@ -1,11 +1,6 @@
 package vm
 
-// StateVersion is the version byte that prefixes a serialized state. 8 is
-// Cannon's "multithreaded64-5", the version the MIPS64 contract accepts.
-const StateVersion uint8 = 8
-
-// StateVersionName is Cannon's name for StateVersion.
-const StateVersionName = "multithreaded64-5"
+import "github.com/faultproof/faultproof/preimage"
 
 // Memory layout.
 const (
@@ -68,15 +63,16 @@ const (
 	regRA = 31 // return address
 )
 
-// File descriptors the VM knows.
+// File descriptors the VM knows: the standard three, the hint and preimage channels at the numbers of the
+// preimage ABI, and the one an eventfd call returns.
 const (
 	FdStdin         = 0
 	FdStdout        = 1
 	FdStderr        = 2
-	FdHintRead      = 3
-	FdHintWrite     = 4
-	FdPreimageRead  = 5
-	FdPreimageWrite = 6
+	FdHintRead      = preimage.HintReadFd
+	FdHintWrite     = preimage.HintWriteFd
+	FdPreimageRead  = preimage.PreimageReadFd
+	FdPreimageWrite = preimage.PreimageWriteFd
 	fdEventFd       = 100
 )
 

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
+	"fmt"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzLoadELF feeds the ELF loader mutations of a real guest program (whole, and cut to its headers)
@@ -52,19 +55,15 @@ func FuzzLoadELF(f *testing.F) {
 		}
 		var s *State
 		n := allocated(func() { s, err = LoadELF(ef) })
-		if limit := 3*uint64(len(data)) + 16<<20; n > limit {
-			t.Fatalf("loading a %d-byte ELF allocated %d bytes", len(data), n)
-		}
+		limit := 3*uint64(len(data)) + 16<<20
+		require.LessOrEqual(t, n, limit, "loading a %d-byte ELF allocated %d bytes", len(data), n)
 		MakeMetadata(ef) // must not panic either
 		if err != nil {
 			return
 		}
-		if err := PatchStack(s); err != nil {
-			t.Fatal(err)
-		}
-		if pages := s.Memory.PageCount(); pages > MaxProgramMemory/PageSize+5 {
-			t.Fatalf("%d pages", pages)
-		}
+		require.NoError(t, PatchStack(s))
+		pages := s.Memory.PageCount()
+		require.LessOrEqual(t, pages, MaxProgramMemory/PageSize+5, "%d pages", pages)
 		// The last segment that loads is where its header says: file data, then zeroes.
 		for i := len(ef.Progs) - 1; i >= 0; i-- {
 			p := ef.Progs[i]
@@ -74,11 +73,10 @@ func FuzzLoadELF(f *testing.F) {
 			if p.Filesz == 0 {
 				// No file data: its offset is never read, and may lie anywhere.
 			} else if got := s.Memory.ReadRange(p.Vaddr, p.Filesz); !bytes.Equal(got, data[p.Off:p.Off+p.Filesz]) {
-				t.Fatalf("segment %d: memory differs from its file data", i)
+				require.FailNow(t, fmt.Sprintf("segment %d: memory differs from its file data", i))
 			}
-			if bss := min(p.Memsz-p.Filesz, 1<<20); !bytes.Equal(s.Memory.ReadRange(p.Vaddr+p.Filesz, bss), make([]byte, bss)) {
-				t.Fatalf("segment %d: bss is not zero", i)
-			}
+			bss := min(p.Memsz-p.Filesz, 1<<20)
+			require.Equal(t, make([]byte, bss), s.Memory.ReadRange(p.Vaddr+p.Filesz, bss), "segment %d: bss is not zero", i)
 			break
 		}
 		if s.Memory.PageCount() > 1024 {
@@ -86,12 +84,9 @@ func FuzzLoadELF(f *testing.F) {
 		}
 		enc := stateBytes(t, s)
 		dec, err := DeserializeState(bytes.NewReader(enc))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if dec.Hash() != s.Hash() || !bytes.Equal(stateBytes(t, dec), enc) {
-			t.Fatal("state does not round-trip")
-		}
+		require.NoError(t, err)
+		require.Equal(t, s.Hash(), dec.Hash(), "state does not round-trip")
+		require.Equal(t, enc, stateBytes(t, dec), "state does not round-trip")
 	})
 }
 
@@ -99,9 +94,7 @@ func FuzzLoadELF(f *testing.F) {
 // at most max bytes of its file data (and its bss), packed after the program headers, without sections.
 func shrinkELF(tb testing.TB, data []byte, max uint64) []byte {
 	f, err := elf.NewFile(bytes.NewReader(data))
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	progs := make([]elf.Prog64, len(f.Progs))
 	var body []byte
 	off := uint64(64 + 56*len(progs))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/vm"
 	"github.com/faultproof/faultproof/vm/onchain"
@@ -47,9 +48,7 @@ func fuzzSeedStates(tb testing.TB) [][]byte {
 	var out [][]byte
 	for _, name := range []string{"hello", "oracle", "threads", "exit3"} {
 		s, _, err := vm.LoadProgram(vm.GuestELF(tb, name))
-		if err != nil {
-			tb.Fatal(err)
-		}
+		require.NoError(tb, err)
 		m := vm.NewVM(s, fuzzOracle{}, nil, nil)
 		// The first syscall of each kind (number, and the fd of reads and writes).
 		seen := map[[2]uint64]bool{}
@@ -64,14 +63,11 @@ func fuzzSeedStates(tb testing.TB) [][]byte {
 			if step == 0 || atSyscall || step%200_000 == 100_000 {
 				seen[kind] = seen[kind] || atSyscall
 				var buf bytes.Buffer
-				if err := vm.PruneMemory(s).Serialize(&buf); err != nil {
-					tb.Fatal(err)
-				}
+				require.NoError(tb, vm.PruneMemory(s).Serialize(&buf))
 				out = append(out, buf.Bytes())
 			}
-			if _, err := m.Step(false); err != nil {
-				tb.Fatalf("%s: step %d: %v", name, s.Step, err)
-			}
+			_, err := m.Step(false)
+			require.NoError(tb, err, "%s: step %d", name, s.Step)
 		}
 	}
 	return out
@@ -98,20 +94,16 @@ func FuzzStateStep(f *testing.F) {
 			return // hashing every page: keep the fuzzer fast
 		}
 		var enc bytes.Buffer
-		if err := s.Serialize(&enc); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, s.Serialize(&enc))
 		again, err := vm.DeserializeState(bytes.NewReader(enc.Bytes()))
-		if err != nil {
-			t.Fatalf("re-decoding: %v", err)
-		}
+		require.NoError(t, err, "re-decoding")
 		var enc2 bytes.Buffer
 		if err := again.Serialize(&enc2); err != nil || !bytes.Equal(enc.Bytes(), enc2.Bytes()) {
-			t.Fatal("state does not round-trip")
+			require.FailNow(t, "state does not round-trip")
 		}
 		witness, preHash := s.EncodeWitness()
 		if h, err := vm.StateHashFromWitness(witness); err != nil || h != preHash {
-			t.Fatalf("state witness: %v", err)
+			require.FailNow(t, fmt.Sprintf("state witness: %v", err))
 		}
 		t0 := s.CurrentThread()
 		var pre vm.Thread
@@ -125,7 +117,7 @@ func FuzzStateStep(f *testing.F) {
 		m := vm.NewVM(s, fuzzOracle{}, nil, nil)
 		wit, err := m.Step(true)
 		if (err == nil) != (fastErr == nil) {
-			t.Fatalf("proof step: %v, fast step: %v", err, fastErr)
+			require.FailNow(t, fmt.Sprintf("proof step: %v, fast step: %v", err, fastErr))
 		}
 		if err != nil {
 			for _, known := range stepErrors {
@@ -133,25 +125,22 @@ func FuzzStateStep(f *testing.F) {
 					return
 				}
 			}
-			t.Fatalf("step failed with an error that is not the VM's: %v", err)
+			require.FailNow(t, fmt.Sprintf("step failed with an error that is not the VM's: %v", err))
 		}
-		if fast.State().Hash() != s.Hash() {
-			t.Fatal("fast and proof steps disagree on the post-state")
-		}
+		require.Equal(t, s.Hash(), fast.State().Hash(), "fast and proof steps disagree on the post-state")
 		if !bytes.Equal(wit.State, witness) || wit.StateHash != preHash || len(wit.ProofData) != vm.ProofDataSize {
-			t.Fatal("step witness does not match the pre-state")
+			require.FailNow(t, "step witness does not match the pre-state")
 		}
 		if s.Exited && t0 == nil {
 			return
 		}
 		var tw vm.Thread
 		if err := decodeThreadWitness(wit.ProofData[:vm.ThreadEncodingSize], &tw); err != nil || tw != pre {
-			t.Fatalf("thread witness: %v", err)
+			require.FailNow(t, fmt.Sprintf("thread witness: %v", err))
 		}
 		insnProof := wit.ProofData[vm.ThreadWitnessSize : vm.ThreadWitnessSize+vm.MemProofSize]
-		if _, ok := vm.VerifyMemoryProof(root, pre.Cpu.PC&^7, insnProof); !ok {
-			t.Fatal("instruction proof does not verify against the pre-state root")
-		}
+		_, ok := vm.VerifyMemoryProof(root, pre.Cpu.PC&^7, insnProof)
+		require.True(t, ok, "instruction proof does not verify against the pre-state root")
 		checkOnChain(t, wit, s.Hash())
 	})
 }
@@ -181,7 +170,7 @@ func decodeThreadWitness(b []byte, out *vm.Thread) error {
 func checkOnChain(t *testing.T, wit *vm.StepWitness, post common.Hash) {
 	contract.once.Do(func() { contract.chain, contract.err = onchain.New() })
 	if contract.err != nil {
-		t.Fatal(contract.err)
+		require.FailNow(t, fmt.Sprint(contract.err))
 	}
 	contract.mu.Lock()
 	defer contract.mu.Unlock()
@@ -194,15 +183,9 @@ func checkOnChain(t *testing.T, wit *vm.StepWitness, post common.Hash) {
 		} else {
 			err = c.SetPreimagePart(wit.PreimageKey, wit.PreimageValue, wit.PreimageOffset)
 		}
-		if err != nil {
-			t.Fatalf("loading the pre-image part: %v", err)
-		}
+		require.NoError(t, err, "loading the pre-image part")
 	}
 	got, _, err := c.Step(wit.State, wit.ProofData, local)
-	if err != nil {
-		t.Fatalf("the contract refuses a step the VM takes: %v", err)
-	}
-	if got != post {
-		t.Fatalf("contract post-state %s, ours %s", got, post)
-	}
+	require.NoError(t, err, "the contract refuses a step the VM takes")
+	require.Equal(t, post, got, "contract post-state %s, ours %s", got, post)
 }

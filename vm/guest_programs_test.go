@@ -1,10 +1,11 @@
 package vm
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // guestPrograms are the packages of testdata/guest that the tests build.
@@ -50,9 +51,7 @@ func TestGuestPrograms(t *testing.T) {
 				t.Skip("slow")
 			}
 			g := runGuest(t, tt.name, nil)
-			if g.state.ExitCode != tt.exit {
-				t.Fatalf("exit code %d, want %d; stderr:\n%s", g.state.ExitCode, tt.exit, g.stderr.String())
-			}
+			require.Equal(t, tt.exit, g.state.ExitCode, "exit code %d, want %d; stderr:\n%s", g.state.ExitCode, tt.exit, g.stderr.String())
 			want := uint8(StatusPanic)
 			switch tt.exit {
 			case 0:
@@ -60,15 +59,10 @@ func TestGuestPrograms(t *testing.T) {
 			case 1:
 				want = StatusInvalid
 			}
-			if st := g.state.VMStatus(); st != want {
-				t.Fatalf("status %d, want %d", st, want)
-			}
-			if g.stdout.String() != tt.stdout {
-				t.Fatalf("stdout %q, want %q", g.stdout.String(), tt.stdout)
-			}
-			if !strings.Contains(g.stderr.String(), tt.stderr) {
-				t.Fatalf("stderr %q does not contain %q", g.stderr.String(), tt.stderr)
-			}
+			st := g.state.VMStatus()
+			require.Equal(t, want, st, "status %d, want %d", st, want)
+			require.Equal(t, tt.stdout, g.stdout.String(), "stdout %q, want %q", g.stdout.String(), tt.stdout)
+			require.Contains(t, g.stderr.String(), tt.stderr, "stderr %q does not contain %q", g.stderr.String(), tt.stderr)
 		})
 	}
 }
@@ -89,21 +83,14 @@ func TestGuestFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, _, err := LoadProgram(guestELF(t, tt.name))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			var stdout strings.Builder
 			m := NewVM(s, NewMemoryOracle(), &stdout, nil)
 			err = m.Run(50_000_000)
-			if !errors.Is(err, tt.err) || err.Error() != tt.errText {
-				t.Fatalf("error %v, want %q", err, tt.errText)
-			}
-			if s.Exited {
-				t.Fatal("the program exited")
-			}
-			if stdout.String() != tt.stdout {
-				t.Fatalf("stdout %q", stdout.String())
-			}
+			require.ErrorIs(t, err, tt.err, "error %v, want %q", err, tt.errText)
+			require.Equal(t, tt.errText, err.Error(), "error %v, want %q", err, tt.errText)
+			require.False(t, s.Exited, "the program exited")
+			require.Equal(t, tt.stdout, stdout.String(), "stdout %q", stdout.String())
 			t.Logf("%s: failed at step %d with %v", tt.name, s.Step-1, err)
 		})
 	}
@@ -116,24 +103,16 @@ func TestGuestLongRun(t *testing.T) {
 		t.Skip("runs over 200 million steps")
 	}
 	s, _, err := LoadProgram(guestELF(t, "longrun"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var stdout strings.Builder
 	m := NewVM(s, NewMemoryOracle(), &stdout, nil)
 	start := time.Now()
-	if err := m.Run(0); err != nil {
-		t.Fatalf("step %d: %v", s.Step, err)
-	}
+	require.NoError(t, m.Run(0), "step %d", s.Step)
 	elapsed := time.Since(start)
-	if !s.Exited || s.ExitCode != 0 {
-		t.Fatalf("exited %v, exit code %d", s.Exited, s.ExitCode)
-	}
-	if want := "rounds=5 checksum=d09be985497732294bbfc0339a136e0586dbb83939209c6c6b2efdab247d6023 gc=true\n"; stdout.String() != want {
-		t.Fatalf("stdout %q, want %q", stdout.String(), want)
-	}
-	if s.Step < 200_000_000 {
-		t.Fatalf("only %d steps", s.Step)
-	}
+	require.True(t, s.Exited, "exited %v, exit code %d", s.Exited, s.ExitCode)
+	require.Equal(t, uint8(0), s.ExitCode, "exited %v, exit code %d", s.Exited, s.ExitCode)
+	want := "rounds=5 checksum=d09be985497732294bbfc0339a136e0586dbb83939209c6c6b2efdab247d6023 gc=true\n"
+	require.Equal(t, want, stdout.String(), "stdout %q, want %q", stdout.String(), want)
+	require.GreaterOrEqual(t, s.Step, uint64(200_000_000), "only %d steps", s.Step)
 	t.Logf("longrun: %d steps in %v (%.1fM steps/s), %d pages, %d threads", s.Step, elapsed, float64(s.Step)/elapsed.Seconds()/1e6, s.Memory.PageCount(), s.ThreadCount())
 }

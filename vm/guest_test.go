@@ -3,13 +3,15 @@ package vm
 import (
 	"bytes"
 	"encoding/binary"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/faultproof/faultproof/vm/vmtest"
 )
 
 // Guest programs live in testdata/guest (a module of their own) and are
@@ -36,32 +38,12 @@ func guestELF(tb testing.TB, name string) []byte {
 		if guestErr != nil {
 			return
 		}
-		guestErr = BuildGuests(filepath.Join("testdata", "guest"), guestDir, guestPrograms...)
+		guestErr = vmtest.BuildGuests(guestDir, guestPrograms...)
 	})
-	if guestErr != nil {
-		tb.Fatalf("building guest programs: %v", guestErr)
-	}
+	require.NoError(tb, guestErr, "building guest programs")
 	data, err := os.ReadFile(filepath.Join(guestDir, name))
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	return data
-}
-
-// BuildGuests compiles the packages ./<name> of the Go module in srcDir for
-// the VM (linux/mips64, soft float, no cgo) into outDir/<name>.
-func BuildGuests(srcDir, outDir string, names ...string) error {
-	args := []string{"build", "-trimpath", "-o", outDir + string(filepath.Separator)}
-	for _, n := range names {
-		args = append(args, "./"+n)
-	}
-	cmd := exec.Command("go", args...)
-	cmd.Dir = srcDir
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=mips64", "GOMIPS64=softfloat", "CGO_ENABLED=0", "GOWORK=off", "GOFLAGS=", "GOTOOLCHAIN=local")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%v: %s", err, out)
-	}
-	return nil
 }
 
 type guestRun struct {
@@ -73,46 +55,34 @@ type guestRun struct {
 func runGuest(t *testing.T, name string, oracle PreimageOracle) *guestRun {
 	t.Helper()
 	s, _, err := LoadProgram(guestELF(t, name))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if oracle == nil {
 		oracle = NewMemoryOracle()
 	}
 	g := &guestRun{state: s}
 	g.vm = NewVM(s, oracle, &g.stdout, &g.stderr)
 	start := time.Now()
-	if err := g.vm.Run(200_000_000); err != nil {
-		t.Fatalf("step %d: %v", s.Step, err)
-	}
+	require.NoError(t, g.vm.Run(200_000_000), "step %d", s.Step)
 	t.Logf("%s: %d steps in %v, exit code %d, %d pages", name, s.Step, time.Since(start), s.ExitCode, s.Memory.PageCount())
-	if !s.Exited {
-		t.Fatal("guest did not exit")
-	}
+	require.True(t, s.Exited, "guest did not exit")
 	return g
 }
 
 func TestGuestHello(t *testing.T) {
 	g := runGuest(t, "hello", nil)
-	if g.state.ExitCode != 0 || g.state.VMStatus() != StatusValid {
-		t.Fatalf("exit code %d", g.state.ExitCode)
-	}
-	if g.stdout.String() != "hello from the guest\n" || g.stderr.String() != "args=1\n" {
-		t.Fatalf("stdout %q stderr %q", g.stdout.String(), g.stderr.String())
-	}
+	require.Equal(t, uint8(0), g.state.ExitCode, "exit code %d", g.state.ExitCode)
+	require.Equal(t, uint8(StatusValid), g.state.VMStatus(), "exit code %d", g.state.ExitCode)
+	require.Equal(t, "hello from the guest\n", g.stdout.String(), "stdout %q stderr %q", g.stdout.String(), g.stderr.String())
+	require.Equal(t, "args=1\n", g.stderr.String(), "stdout %q stderr %q", g.stdout.String(), g.stderr.String())
 }
 
 func TestGuestThreads(t *testing.T) {
 	g := runGuest(t, "threads", nil)
-	if g.state.ExitCode != 1 || g.state.VMStatus() != StatusInvalid {
-		t.Fatalf("exit code %d", g.state.ExitCode)
-	}
-	if want := "results=200 total=287941563570306 gc=true\n"; g.stdout.String() != want {
-		t.Fatalf("stdout %q, want %q", g.stdout.String(), want)
-	}
-	if g.state.NextThreadID < 3 {
-		t.Fatalf("only %d threads were created", g.state.NextThreadID)
-	}
+	require.Equal(t, uint8(1), g.state.ExitCode, "exit code %d", g.state.ExitCode)
+	require.Equal(t, uint8(StatusInvalid), g.state.VMStatus(), "exit code %d", g.state.ExitCode)
+	want := "results=200 total=287941563570306 gc=true\n"
+	require.Equal(t, want, g.stdout.String(), "stdout %q, want %q", g.stdout.String(), want)
+	require.GreaterOrEqual(t, g.state.NextThreadID, uint64(3), "only %d threads were created", g.state.NextThreadID)
 }
 
 // OracleGuestKey is the pre-image key the oracle guest program requests.
@@ -129,15 +99,12 @@ func TestGuestOracle(t *testing.T) {
 	o := NewMemoryOracle()
 	o.Set(OracleGuestKey(), []byte("the pre-image served to the guest"))
 	g := runGuest(t, "oracle", o)
-	if g.state.ExitCode != 0 {
-		t.Fatalf("exit code %d, stderr %s", g.state.ExitCode, g.stderr.String())
-	}
-	if want := "preimage=\"the pre-image served to the guest\"\n"; g.stdout.String() != want {
-		t.Fatalf("stdout %q", g.stdout.String())
-	}
-	if h := o.Hints(); len(h) != 1 || string(h[0]) != "fetch-greeting 0x01" {
-		t.Fatalf("hints %q", h)
-	}
+	require.Equal(t, uint8(0), g.state.ExitCode, "exit code %d, stderr %s", g.state.ExitCode, g.stderr.String())
+	want := "preimage=\"the pre-image served to the guest\"\n"
+	require.Equal(t, want, g.stdout.String(), "stdout %q", g.stdout.String())
+	h := o.Hints()
+	require.Len(t, h, 1, "hints %q", h)
+	require.Equal(t, "fetch-greeting 0x01", string(h[0]), "hints %q", h)
 }
 
 // TestGuestWitnesses runs the first steps of a program with witnesses and
@@ -146,9 +113,7 @@ func TestGuestOracle(t *testing.T) {
 func TestGuestWitnesses(t *testing.T) {
 	data := guestELF(t, "hello")
 	s, _, err := LoadProgram(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	fastState := s.Copy()
 	m := NewVM(s, NewMemoryOracle(), nil, nil)
 	fast := NewVM(fastState, NewMemoryOracle(), nil, nil)
@@ -169,91 +134,66 @@ func TestGuestWitnesses(t *testing.T) {
 		memWord := s.Memory.GetWord(addr)
 
 		wit, err := m.Step(true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := fast.Step(false); err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(enc, wit.State) || hash != wit.StateHash {
-			t.Fatalf("step %d: witness state is not the pre-state", i)
-		}
-		if len(wit.ProofData) != ProofDataSize {
-			t.Fatalf("proof data has %d bytes", len(wit.ProofData))
-		}
-		if !bytes.Equal(wit.ProofData[:ThreadWitnessSize], tw) {
-			t.Fatalf("step %d: thread witness", i)
-		}
+		require.NoError(t, err)
+		_, err = fast.Step(false)
+		require.NoError(t, err)
+		require.Equal(t, wit.State, enc, "step %d: witness state is not the pre-state", i)
+		require.Equal(t, wit.StateHash, hash, "step %d: witness state is not the pre-state", i)
+		require.Len(t, wit.ProofData, ProofDataSize, "proof data has %d bytes", len(wit.ProofData))
+		require.Equal(t, tw, wit.ProofData[:ThreadWitnessSize], "step %d: thread witness", i)
 		root := [32]byte(enc[:32])
 		proofs := wit.ProofData[ThreadWitnessSize:]
 		insnWord, ok := VerifyMemoryProof(root, th.Cpu.PC&^7, proofs[:MemProofSize])
-		if !ok || uint32(insnWord>>(32-(th.Cpu.PC&4)*8)) != insn {
-			t.Fatalf("step %d: instruction proof does not verify", i)
-		}
+		require.True(t, ok, "step %d: instruction proof does not verify", i)
+		require.Equal(t, insn, uint32(insnWord>>(32-(th.Cpu.PC&4)*8)), "step %d: instruction proof does not verify", i)
 		if op := insn >> 26; op >= 0x20 && !exited && !preempt {
-			if w, ok := VerifyMemoryProof(root, addr, proofs[MemProofSize:2*MemProofSize]); !ok || w != memWord {
-				t.Fatalf("step %d: memory proof for %#x does not verify", i, addr)
-			}
+			w, ok := VerifyMemoryProof(root, addr, proofs[MemProofSize:2*MemProofSize])
+			require.True(t, ok, "step %d: memory proof for %#x does not verify", i, addr)
+			require.Equal(t, memWord, w, "step %d: memory proof for %#x does not verify", i, addr)
 			memChecked++
 		}
-		if i%997 == 0 && s.Hash() != fastState.Hash() {
-			t.Fatalf("step %d: proof and fast paths diverged", i)
-		}
+		require.False(t, i%997 == 0 && s.Hash() != fastState.Hash(), "step %d: proof and fast paths diverged", i)
 	}
-	if s.Hash() != fastState.Hash() {
-		t.Fatal("proof and fast paths diverged")
-	}
-	if memChecked == 0 {
-		t.Fatal("no memory proof checked")
-	}
+	require.Equal(t, fastState.Hash(), s.Hash(), "proof and fast paths diverged")
+	require.NotEqual(t, 0, memChecked, "no memory proof checked")
 }
 
 func TestGuestPreimageWitness(t *testing.T) {
 	o := NewMemoryOracle()
 	o.Set(OracleGuestKey(), []byte("witness me"))
 	s, _, err := LoadProgram(guestELF(t, "oracle"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m := NewVM(s, o, nil, nil)
 	for !s.Exited {
 		th := s.CurrentThread()
 		isRead := th.Registers[regV0] == sysRead && th.Registers[regA0] == FdPreimageRead && m.fetch(th.Cpu.PC) == syscallInsn
 		wit, err := m.Step(isRead)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if !isRead {
 			continue
 		}
-		if !wit.HasPreimage() || wit.PreimageKey != OracleGuestKey() {
-			t.Fatal("read witness without pre-image")
-		}
+		require.True(t, wit.HasPreimage(), "read witness without pre-image")
+		require.Equal(t, OracleGuestKey(), wit.PreimageKey, "read witness without pre-image")
 		want := binary.BigEndian.AppendUint64(nil, 10)
 		want = append(want, "witness me"...)
-		if !bytes.Equal(wit.PreimageValue, want) || wit.PreimageOffset >= uint64(len(want)) {
-			t.Fatalf("pre-image value %q offset %d", wit.PreimageValue, wit.PreimageOffset)
-		}
+		require.Equal(t, want, wit.PreimageValue, "pre-image value %q offset %d", wit.PreimageValue, wit.PreimageOffset)
+		require.Less(t, wit.PreimageOffset, uint64(len(want)), "pre-image value %q offset %d", wit.PreimageValue, wit.PreimageOffset)
 		return
 	}
-	t.Fatal("no pre-image read seen")
+	require.FailNow(t, "no pre-image read seen")
 }
 
 // BenchmarkRun measures the fast path on the threads guest program.
 func BenchmarkRun(b *testing.B) {
 	s, _, err := LoadProgram(guestELF(b, "threads"))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	var steps uint64
 	start := time.Now()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		st := s.Copy()
 		m := NewVM(st, NewMemoryOracle(), nil, nil)
-		if err := m.Run(0); err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, m.Run(0))
 		steps += st.Step
 	}
 	b.ReportMetric(float64(steps)/time.Since(start).Seconds(), "steps/s")

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 const testPC = 0x1000
@@ -45,9 +47,7 @@ func writeInsn(mem *Memory, pc uint64, insn uint32) {
 // checks that both give the same post-state.
 func mustStep(t *testing.T, m *VM) {
 	t.Helper()
-	if err := stepBoth(t, m); err != nil {
-		t.Fatalf("step: %v", err)
-	}
+	require.NoError(t, stepBoth(t, m), "step")
 }
 
 // stepBoth steps m with a witness and a copy of it without, returning the
@@ -58,12 +58,8 @@ func stepBoth(t *testing.T, m *VM) error {
 	fast := NewVM(m.state.Copy(), hintless{m.oracle.oracle}, nil, nil)
 	_, errFast := fast.Step(false)
 	_, errProof := m.Step(true)
-	if (errFast == nil) != (errProof == nil) {
-		t.Fatalf("fast step error %v, proof step error %v", errFast, errProof)
-	}
-	if errProof == nil && fast.state.Hash() != m.state.Hash() {
-		t.Fatal("fast and proof steps disagree on the post-state")
-	}
+	require.Equal(t, (errProof == nil), (errFast == nil), "fast step error %v, proof step error %v", errFast, errProof)
+	require.False(t, errProof == nil && fast.state.Hash() != m.state.Hash(), "fast and proof steps disagree on the post-state")
 	return errProof
 }
 

@@ -1,9 +1,10 @@
 package vm
 
 import (
-	"errors"
 	"math"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 const (
@@ -51,38 +52,29 @@ func runInsnTests(t *testing.T, tests []insnTest) {
 			}
 			err := stepBoth(t, m)
 			if tc.wantErr != nil {
-				if !errors.Is(err, tc.wantErr) {
-					t.Fatalf("error %v, want %v", err, tc.wantErr)
-				}
+				require.ErrorIs(t, err, tc.wantErr, "error %v, want %v", err, tc.wantErr)
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			th = m.state.CurrentThread()
 			for r, v := range tc.want {
-				if th.Registers[r] != v {
-					t.Errorf("r%d = %#x, want %#x", r, th.Registers[r], v)
-				}
+				require.Equal(t, v, th.Registers[r], "r%d = %#x, want %#x", r, th.Registers[r], v)
 			}
-			if th.Registers[0] != 0 {
-				t.Error("r0 changed")
-			}
-			if tc.hiLo != nil && (th.Cpu.HI != tc.hiLo[0] || th.Cpu.LO != tc.hiLo[1]) {
-				t.Errorf("HI, LO = %#x, %#x, want %#x, %#x", th.Cpu.HI, th.Cpu.LO, tc.hiLo[0], tc.hiLo[1])
+			require.Equal(t, uint64(0), th.Registers[0], "r0 changed")
+			if tc.hiLo != nil {
+				require.Equal(t, tc.hiLo[0], th.Cpu.HI, "HI")
+				require.Equal(t, tc.hiLo[1], th.Cpu.LO, "LO")
 			}
 			for a, v := range tc.wantMem {
-				if got := m.mem.GetWord(a); got != v {
-					t.Errorf("mem[%#x] = %#x, want %#x", a, got, v)
-				}
+				got := m.mem.GetWord(a)
+				require.Equal(t, v, got, "mem[%#x] = %#x, want %#x", a, got, v)
 			}
 			wantNPC := tc.wantNPC
 			if wantNPC == 0 {
 				wantNPC = pc + 8
 			}
-			if th.Cpu.PC != pc+4 || th.Cpu.NextPC != wantNPC {
-				t.Errorf("PC, NextPC = %#x, %#x, want %#x, %#x", th.Cpu.PC, th.Cpu.NextPC, pc+4, wantNPC)
-			}
+			require.Equal(t, pc+4, th.Cpu.PC, "PC, NextPC = %#x, %#x, want %#x, %#x", th.Cpu.PC, th.Cpu.NextPC, pc+4, wantNPC)
+			require.Equal(t, wantNPC, th.Cpu.NextPC, "PC, NextPC = %#x, %#x, want %#x, %#x", th.Cpu.PC, th.Cpu.NextPC, pc+4, wantNPC)
 		})
 	}
 }
@@ -280,7 +272,6 @@ func TestUnwrittenMemoryIsNop(t *testing.T) {
 	m, th, _ := newTestVM()
 	th.Cpu.PC, th.Cpu.NextPC = 0x9999_0000, 0x9999_0004
 	mustStep(t, m)
-	if th.Cpu.PC != 0x9999_0004 || m.mem.PageCount() != 0 {
-		t.Fatal("executing unwritten memory must be a nop that allocates nothing")
-	}
+	require.Equal(t, uint64(0x9999_0004), th.Cpu.PC, "executing unwritten memory must be a nop that allocates nothing")
+	require.Equal(t, 0, m.mem.PageCount(), "executing unwritten memory must be a nop that allocates nothing")
 }

@@ -5,12 +5,12 @@ import (
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/binary"
-	"errors"
 	"io"
 	"math/rand/v2"
 	"runtime"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // allocated returns the bytes allocated on the heap while fn ran.
@@ -68,17 +68,12 @@ func TestLoadELFRejectsBadSizes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			data := craftELF([]elf.Prog64{tt.prog}, nil)
-			if len(data) != 120 {
-				t.Fatalf("%d-byte ELF", len(data))
-			}
+			require.Len(t, data, 120, "%d-byte ELF", len(data))
 			var err error
 			n := allocated(func() { _, err = loadELFBytes(data) })
-			if !errors.Is(err, ErrBadELF) || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("error %v, want an ErrBadELF saying %q", err, tt.want)
-			}
-			if n > 1<<20 {
-				t.Fatalf("allocated %d bytes to reject it", n)
-			}
+			require.ErrorIs(t, err, ErrBadELF, "error %v, want an ErrBadELF saying %q", err, tt.want)
+			require.Contains(t, err.Error(), tt.want, "error %v, want an ErrBadELF saying %q", err, tt.want)
+			require.LessOrEqual(t, n, uint64(1<<20), "allocated %d bytes to reject it", n)
 		})
 	}
 
@@ -87,20 +82,17 @@ func TestLoadELFRejectsBadSizes(t *testing.T) {
 	for i := range progs {
 		progs[i] = elf.Prog64{Type: load, Vaddr: uint64(i+1) << 40, Memsz: 4 << 30}
 	}
-	if _, err := loadELFBytes(craftELF(progs, nil)); !errors.Is(err, ErrBadELF) || !strings.Contains(err.Error(), "segment 4") {
-		t.Fatalf("20 GiB in five segments: %v", err)
-	}
+	_, err := loadELFBytes(craftELF(progs, nil))
+	require.ErrorIs(t, err, ErrBadELF, "20 GiB in five segments: %v", err)
+	require.Contains(t, err.Error(), "segment 4", "20 GiB in five segments: %v", err)
 	// Right at the bound is fine, and costs nothing.
 	progs = progs[:4]
 	var s *State
-	var err error
 	n := allocated(func() { s, err = loadELFBytes(craftELF(progs, nil)) })
-	if err != nil || n > 1<<20 {
-		t.Fatalf("16 GiB of bss: %v, %d bytes allocated", err, n)
-	}
-	if s.Memory.PageCount() != MaxProgramMemory/PageSize || s.Memory.MerkleRoot() != EmptyMemoryRoot {
-		t.Fatalf("16 GiB of bss: %d pages", s.Memory.PageCount())
-	}
+	require.NoError(t, err, "16 GiB of bss, %d bytes allocated", n)
+	require.LessOrEqual(t, n, uint64(1<<20), "16 GiB of bss: %v, %d bytes allocated", err, n)
+	require.Equal(t, MaxProgramMemory/PageSize, s.Memory.PageCount(), "16 GiB of bss: %d pages", s.Memory.PageCount())
+	require.Equal(t, EmptyMemoryRoot, s.Memory.MerkleRoot(), "16 GiB of bss: %d pages", s.Memory.PageCount())
 }
 
 // patchBSS returns a copy of a 64-bit big-endian ELF whose last PT_LOAD segment has extra more bytes of
@@ -115,9 +107,7 @@ func patchBSS(t testing.TB, data []byte, extra uint64) []byte {
 			last = off
 		}
 	}
-	if last < 0 {
-		t.Fatal("no PT_LOAD segment")
-	}
+	require.GreaterOrEqual(t, last, 0, "no PT_LOAD segment")
 	binary.BigEndian.PutUint64(out[last+40:], binary.BigEndian.Uint64(out[last+40:])+extra)
 	return out
 }
@@ -142,54 +132,37 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 func TestLoadELFLazyBSS(t *testing.T) {
 	hello := guestELF(t, "hello")
 	plain, _, err := LoadProgram(hello)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	const extra = 8 << 30
 	big := patchBSS(t, hello, extra)
 	var s *State
 	n := allocated(func() { s, _, err = LoadProgram(big) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if limit := uint64(64 << 20); n > limit {
-		t.Fatalf("loading 8 GiB of bss allocated %d MiB", n>>20)
-	}
+	require.NoError(t, err)
+	limit := uint64(64 << 20)
+	require.LessOrEqual(t, n, limit, "loading 8 GiB of bss allocated %d MiB", n>>20)
 	t.Logf("8 GiB of bss: %d MiB allocated", n>>20)
-	if got, want := s.Memory.PageCount(), plain.Memory.PageCount()+extra/PageSize; got != want {
-		t.Fatalf("%d pages, want %d", got, want)
-	}
+	require.Equal(t, plain.Memory.PageCount()+extra/PageSize, s.Memory.PageCount(), "pages")
 	// The memory is the program's with the patched program header (loaded with the first segments),
 	// the bss hashing as the absent pages it equals.
 	want := plain.Copy()
 	f, err := elf.NewFile(bytes.NewReader(big))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, p := range f.Progs {
 		if p.Type != elf.PT_MIPS_ABIFLAGS {
 			want.Memory.SetRange(p.Vaddr, big[p.Off:p.Off+p.Filesz])
 		}
 	}
-	if s.Hash() != want.Hash() || s.Hash() == plain.Hash() {
-		t.Fatal("zero pages changed the state hash")
-	}
+	require.Equal(t, want.Hash(), s.Hash(), "zero pages changed the state hash")
+	require.NotEqual(t, plain.Hash(), s.Hash(), "zero pages changed the state hash")
 	// The state file streams the zero pages.
 	w := &countingWriter{}
 	n = allocated(func() { err = s.Serialize(w) })
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var ref countingWriter
-	if err := plain.Serialize(&ref); err != nil {
-		t.Fatal(err)
-	}
-	if want := ref.n + extra/PageSize*(8+PageSize); w.n != want {
-		t.Fatalf("state file of %d bytes, want %d", w.n, want)
-	}
-	if n > 16<<20 {
-		t.Fatalf("serializing allocated %d MiB", n>>20)
-	}
+	require.NoError(t, plain.Serialize(&ref))
+	wantSize := ref.n + extra/PageSize*(8+PageSize)
+	require.Equal(t, wantSize, w.n, "state file of %d bytes, want %d", w.n, wantSize)
+	require.LessOrEqual(t, n, uint64(16<<20), "serializing allocated %d MiB", n>>20)
 }
 
 // eagerZero writes n zero bytes from addr as Cannon's loader does: every page in full.
@@ -206,9 +179,7 @@ func eagerZero(m *Memory, addr, n uint64) {
 func stateBytes(t testing.TB, s *State) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := s.Serialize(&buf); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.Serialize(&buf))
 	return buf.Bytes()
 }
 
@@ -245,38 +216,25 @@ func TestZeroRangeMatchesEagerFill(t *testing.T) {
 				lazy.Memory.MerkleRoot()
 			}
 		}
-		if lazy.Memory.PageCount() != eager.Memory.PageCount() {
-			t.Fatalf("round %d: %d pages, eager %d", round, lazy.Memory.PageCount(), eager.Memory.PageCount())
-		}
-		if lazy.Memory.MerkleRoot() != eager.Memory.MerkleRoot() {
-			t.Fatalf("round %d: roots differ", round)
-		}
+		require.Equal(t, eager.Memory.PageCount(), lazy.Memory.PageCount(), "round %d: %d pages, eager %d", round, lazy.Memory.PageCount(), eager.Memory.PageCount())
+		require.Equal(t, eager.Memory.MerkleRoot(), lazy.Memory.MerkleRoot(), "round %d: roots differ", round)
 		for range 20 {
 			a := addr() &^ 7
-			if lazy.Memory.MerkleProof(a) != eager.Memory.MerkleProof(a) || lazy.Memory.GetWord(a) != eager.Memory.GetWord(a) {
-				t.Fatalf("round %d: word or proof at %#x differs", round, a)
-			}
+			require.Equal(t, eager.Memory.MerkleProof(a), lazy.Memory.MerkleProof(a), "round %d: word or proof at %#x differs", round, a)
+			require.Equal(t, eager.Memory.GetWord(a), lazy.Memory.GetWord(a), "round %d: word or proof at %#x differs", round, a)
 		}
 		lb, eb := stateBytes(t, lazy), stateBytes(t, eager)
-		if !bytes.Equal(lb, eb) {
-			t.Fatalf("round %d: state files differ", round)
-		}
+		require.Equal(t, eb, lb, "round %d: state files differ", round)
 		// Decoding turns the zero pages back into zero runs, and gives the same file again.
 		dec, err := DeserializeState(bytes.NewReader(lb))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(stateBytes(t, dec), lb) || dec.Memory.PageCount() != eager.Memory.PageCount() {
-			t.Fatalf("round %d: decoded state differs", round)
-		}
+		require.NoError(t, err)
+		require.Equal(t, lb, stateBytes(t, dec), "round %d: decoded state differs", round)
+		require.Equal(t, eager.Memory.PageCount(), dec.Memory.PageCount(), "round %d: decoded state differs", round)
 		js, err := lazy.MarshalJSON()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		ejs, err := eager.MarshalJSON()
-		if err != nil || !bytes.Equal(js, ejs) {
-			t.Fatalf("round %d: JSON differs", round)
-		}
+		require.NoError(t, err, "round %d: JSON differs", round)
+		require.Equal(t, ejs, js, "round %d: JSON differs", round)
 	}
 }
 
@@ -350,12 +308,9 @@ func TestDeserializeBoundsAllocations(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var err error
 			n := allocated(func() { _, err = DeserializeState(bytes.NewReader(tt.data)) })
-			if n > 1<<20 {
-				t.Errorf("allocated %d bytes", n)
-			}
-			if !errors.Is(err, ErrTruncatedState) || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("error %v, want an ErrTruncatedState saying %q", err, tt.want)
-			}
+			require.LessOrEqual(t, n, uint64(1<<20), "allocated %d bytes", n)
+			require.ErrorIs(t, err, ErrTruncatedState, "error %v, want an ErrTruncatedState saying %q", err, tt.want)
+			require.Contains(t, err.Error(), tt.want, "error %v, want an ErrTruncatedState saying %q", err, tt.want)
 		})
 	}
 
@@ -363,15 +318,14 @@ func TestDeserializeBoundsAllocations(t *testing.T) {
 	s := sampleState()
 	full := stateBytes(t, s)
 	for i := range len(full) {
-		if _, err := DeserializeState(bytes.NewReader(full[:i])); !errors.Is(err, ErrTruncatedState) {
-			t.Fatalf("prefix of %d bytes: %v", i, err)
-		}
+		_, err := DeserializeState(bytes.NewReader(full[:i]))
+		require.ErrorIs(t, err, ErrTruncatedState, "prefix of %d bytes: %v", i, err)
 	}
 	// Duplicate pages are refused, zero or not.
 	dup := state(u64(2), u64(7), make([]byte, PageSize), u64(7), make([]byte, PageSize), scalars, u64(0), u64(0), u32(0))
-	if _, err := DeserializeState(bytes.NewReader(dup)); err == nil || !strings.Contains(err.Error(), "duplicate page 0x7") {
-		t.Fatalf("duplicate zero page: %v", err)
-	}
+	_, err := DeserializeState(bytes.NewReader(dup))
+	require.Error(t, err, "duplicate zero page")
+	require.Contains(t, err.Error(), "duplicate page 0x7", "duplicate zero page: %v", err)
 
 	// Pages out of order are taken as they come, and written back in order.
 	page := func(idx uint64, fill byte) []byte {
@@ -380,13 +334,10 @@ func TestDeserializeBoundsAllocations(t *testing.T) {
 	tail := append(append(bytes.Clone(scalars), u64(1)...), append(thread, append(u64(0), u32(0)...)...)...)
 	shuffled := state(u64(4), page(5, 0), page(3, 0), page(9, 1), page(4, 0), tail)
 	got, err := DeserializeState(bytes.NewReader(shuffled))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	sorted := state(u64(4), page(3, 0), page(4, 0), page(5, 0), page(9, 1), tail)
-	if got.Memory.PageCount() != 4 || !bytes.Equal(stateBytes(t, got), sorted) {
-		t.Fatal("pages out of order")
-	}
+	require.Equal(t, 4, got.Memory.PageCount(), "pages out of order")
+	require.Equal(t, sorted, stateBytes(t, got), "pages out of order")
 }
 
 // TestDeserializeZeroPages decodes a state of 100k zero pages (400 MB): they take the memory of their
@@ -396,21 +347,11 @@ func TestDeserializeZeroPages(t *testing.T) {
 	var got *State
 	var err error
 	n := allocated(func() { got, err = DeserializeState(newStateStream(pages)) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n > 16<<20 {
-		t.Fatalf("decoding %d zero pages allocated %d MiB", pages, n>>20)
-	}
-	if got.Memory.PageCount() != pages {
-		t.Fatalf("%d pages", got.Memory.PageCount())
-	}
+	require.NoError(t, err)
+	require.LessOrEqual(t, n, uint64(16<<20), "decoding %d zero pages allocated %d MiB", pages, n>>20)
+	require.Equal(t, pages, got.Memory.PageCount(), "%d pages", got.Memory.PageCount())
 	in, out := sha256.New(), sha256.New()
 	io.Copy(in, newStateStream(pages))
-	if err := got.Serialize(out); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(in.Sum(nil), out.Sum(nil)) {
-		t.Fatal("the state written back differs")
-	}
+	require.NoError(t, got.Serialize(out))
+	require.Equal(t, out.Sum(nil), in.Sum(nil), "the state written back differs")
 }

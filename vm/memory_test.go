@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/stretchr/testify/require"
 )
 
 // Root of an all-zero memory, as computed by Cannon's memory package.
@@ -16,46 +17,34 @@ const cannonEmptyMemoryRoot = "14af5385bcbb1e4738bbae8106046e6e2fca42875aa5c000c
 func TestMemoryEmptyRoot(t *testing.T) {
 	m := NewMemory()
 	root := m.MerkleRoot()
-	if got := hex.EncodeToString(root[:]); got != cannonEmptyMemoryRoot {
-		t.Fatalf("empty root %s, want %s", got, cannonEmptyMemoryRoot)
-	}
-	if root != EmptyMemoryRoot {
-		t.Fatal("EmptyMemoryRoot differs from the root of a new memory")
-	}
+	got := hex.EncodeToString(root[:])
+	require.Equal(t, cannonEmptyMemoryRoot, got, "empty root %s, want %s", got, cannonEmptyMemoryRoot)
+	require.Equal(t, EmptyMemoryRoot, root, "EmptyMemoryRoot differs from the root of a new memory")
 	// Zero writes allocate pages but keep the root.
 	m.SetWord(0xF000, 0)
 	m.SetWord(PageSize*10, 0)
-	if m.MerkleRoot() != EmptyMemoryRoot || m.PageCount() != 2 {
-		t.Fatal("zero pages must not change the root")
-	}
+	require.Equal(t, EmptyMemoryRoot, m.MerkleRoot(), "zero pages must not change the root")
+	require.Equal(t, 2, m.PageCount(), "zero pages must not change the root")
 	m.SetWord(0xF008, 1)
-	if m.MerkleRoot() == EmptyMemoryRoot {
-		t.Fatal("non-zero word must change the root")
-	}
+	require.NotEqual(t, EmptyMemoryRoot, m.MerkleRoot(), "non-zero word must change the root")
 	m.SetWord(0xF008, 0)
-	if m.MerkleRoot() != EmptyMemoryRoot {
-		t.Fatal("root must return to empty after clearing the word")
-	}
+	require.Equal(t, EmptyMemoryRoot, m.MerkleRoot(), "root must return to empty after clearing the word")
 }
 
 func TestMemoryReadWrite(t *testing.T) {
 	m := NewMemory()
 	m.SetWord(16, 0xAABBCCDD_EEFF1122)
-	if got := m.GetWord(16); got != 0xAABBCCDD_EEFF1122 {
-		t.Fatalf("got %x", got)
-	}
-	if got := m.GetWord(24); got != 0 {
-		t.Fatalf("unwritten word reads %x", got)
-	}
-	if got := m.GetWord(0x1234_5678_9000); got != 0 || m.PageCount() != 1 {
-		t.Fatal("reads must not allocate pages")
-	}
+	got := m.GetWord(16)
+	require.Equal(t, uint64(0xAABBCCDD_EEFF1122), got, "got %x", got)
+	got = m.GetWord(24)
+	require.Equal(t, uint64(0), got, "unwritten word reads %x", got)
+	got = m.GetWord(0x1234_5678_9000)
+	require.Equal(t, uint64(0), got, "reads must not allocate pages")
+	require.Equal(t, 1, m.PageCount(), "reads must not allocate pages")
 	for _, addr := range []uint64{17, 20, 23} {
 		func() {
 			defer func() {
-				if recover() == nil {
-					t.Errorf("unaligned access at %d did not panic", addr)
-				}
+				require.False(t, recover() == nil, "unaligned access at %d did not panic", addr)
 			}()
 			m.GetWord(addr)
 		}()
@@ -63,17 +52,15 @@ func TestMemoryReadWrite(t *testing.T) {
 
 	data := bytes.Repeat([]byte("under the big bright yellow sun "), 300)
 	m.SetRange(0x1337, data)
-	got := m.ReadRange(0x1337-10, uint64(len(data)+20))
-	if !bytes.Equal(got[10:len(got)-10], data) || !bytes.Equal(got[:10], make([]byte, 10)) {
-		t.Fatal("range read mismatch")
-	}
+	rng := m.ReadRange(0x1337-10, uint64(len(data)+20))
+	require.Equal(t, data, rng[10:len(rng)-10], "range read mismatch")
+	require.Equal(t, make([]byte, 10), rng[:10], "range read mismatch")
 	var buf bytes.Buffer
-	if err := m.WriteRangeTo(&buf, 0x1337, uint64(len(data))); err != nil || !bytes.Equal(buf.Bytes(), data) {
-		t.Fatal("WriteRangeTo mismatch")
-	}
-	if w := m.GetWord(0x1338); w != binary.BigEndian.Uint64(data[1:9]) {
-		t.Fatalf("word after SetRange: %x", w)
-	}
+	err := m.WriteRangeTo(&buf, 0x1337, uint64(len(data)))
+	require.NoError(t, err, "WriteRangeTo mismatch")
+	require.Equal(t, data, buf.Bytes(), "WriteRangeTo mismatch")
+	w := m.GetWord(0x1338)
+	require.Equal(t, binary.BigEndian.Uint64(data[1:9]), w, "word after SetRange: %x", w)
 }
 
 // TestMemoryRootCaching checks that roots computed incrementally, with hash
@@ -95,16 +82,12 @@ func TestMemoryRootCaching(t *testing.T) {
 		fresh := NewMemory()
 		for _, idx := range m.PageIndexes() {
 			d, _ := m.PageData(idx)
-			if err := fresh.setPage(idx, d[:], false); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, fresh.setPage(idx, d[:], false))
 		}
-		if want := fresh.MerkleRoot(); got != want {
-			t.Fatalf("round %d: cached root %x != fresh root %x", round, got, want)
-		}
-		if cp := m.Copy(); cp.MerkleRoot() != got {
-			t.Fatalf("round %d: copy root differs", round)
-		}
+		want := fresh.MerkleRoot()
+		require.Equal(t, want, got, "round %d: cached root %x != fresh root %x", round, got, want)
+		cp := m.Copy()
+		require.Equal(t, got, cp.MerkleRoot(), "round %d: copy root differs", round)
 	}
 }
 
@@ -127,9 +110,7 @@ func TestMemoryPageRoot(t *testing.T) {
 		level = next
 	}
 	got := m.node(1<<PageKeyBits | 3)
-	if !bytes.Equal(got[:], level[0]) {
-		t.Fatalf("page root %x, want %x", got, level[0])
-	}
+	require.Equal(t, level[0], got[:], "page root %x, want %x", got, level[0])
 	// The root combines the page with zero subtrees on every level above.
 	node := got
 	g := uint64(1)<<PageKeyBits | 3
@@ -142,9 +123,7 @@ func TestMemoryPageRoot(t *testing.T) {
 		}
 		g >>= 1
 	}
-	if node != m.MerkleRoot() {
-		t.Fatal("root does not match manual combination")
-	}
+	require.Equal(t, m.MerkleRoot(), node, "root does not match manual combination")
 }
 
 func TestMemoryProof(t *testing.T) {
@@ -167,21 +146,17 @@ func TestMemoryProof(t *testing.T) {
 	for _, c := range cases {
 		proof := m.MerkleProof(c.addr)
 		got, ok := VerifyMemoryProof(root, c.addr, proof[:])
-		if !ok || got != c.want {
-			t.Errorf("addr %#x: proof ok=%v value=%#x, want %#x", c.addr, ok, got, c.want)
-		}
-		if _, ok := VerifyMemoryProof(root, c.addr^0x20, proof[:]); ok && c.want != 0 {
-			t.Errorf("addr %#x: proof verified for the wrong address", c.addr)
-		}
+		require.True(t, ok, "addr %#x: proof ok=%v value=%#x, want %#x", c.addr, ok, got, c.want)
+		require.Equal(t, c.want, got, "addr %#x: proof ok=%v value=%#x, want %#x", c.addr, ok, got, c.want)
+		_, ok = VerifyMemoryProof(root, c.addr^0x20, proof[:])
+		require.False(t, ok && c.want != 0, "addr %#x: proof verified for the wrong address", c.addr)
 	}
 	// Siblings of a lone page are zero hashes.
 	single := NewMemory()
 	single.SetWord(0x10000, 1)
 	p := single.MerkleProof(0x10000)
 	for i := 1; i < MemProofLeafCount; i++ {
-		if !bytes.Equal(p[i*32:i*32+32], zeroHashes[i-1][:]) {
-			t.Fatalf("sibling %d is not the zero hash", i)
-		}
+		require.Equal(t, zeroHashes[i-1][:], p[i*32:i*32+32], "sibling %d is not the zero hash", i)
 	}
 }
 
@@ -209,15 +184,11 @@ func TestMemoryParallelHashing(t *testing.T) {
 		m.SetWord(addr, v)
 		lazy.SetWord(addr, v)
 	}
-	if m.MerkleRoot() != lazy.node(1) {
-		t.Fatal("parallel root differs from the lazy root")
-	}
+	require.Equal(t, lazy.node(1), m.MerkleRoot(), "parallel root differs from the lazy root")
 	for i := 0; i < 10; i++ {
 		addr := uint64(rng.IntN(1<<30)) &^ 7
 		m.SetWord(addr, uint64(i))
 		lazy.SetWord(addr, uint64(i))
 	}
-	if m.MerkleRoot() != lazy.node(1) {
-		t.Fatal("roots differ after more writes")
-	}
+	require.Equal(t, lazy.node(1), m.MerkleRoot(), "roots differ after more writes")
 }

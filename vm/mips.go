@@ -28,6 +28,17 @@ type VM struct {
 	stdout io.Writer
 	stderr io.Writer
 
+	// rules are the state version's; versionErr is set for a state version the VM does not run.
+	rules      rules
+	versionErr error
+
+	// stats counts Cannon's run statistics once EnableStats is called; stacks tracks call stacks once
+	// EnableDebug is called (both nil otherwise). fastCodeLimit is the first code page index that Run's
+	// fast path leaves to step, so that step counts its instruction cache misses.
+	stats         *statsTracker
+	stacks        *callStacks
+	fastCodeLimit uint64
+
 	// Memory proofs of the current step (see witness.go). As in Cannon they
 	// are only replaced when a proof step accesses memory.
 	proof         bool
@@ -45,14 +56,20 @@ func NewVM(s *State, oracle PreimageOracle, stdout, stderr io.Writer) *VM {
 	if stderr == nil {
 		stderr = io.Discard
 	}
-	return &VM{
+	m := &VM{
 		state:         s,
 		mem:           s.Memory,
 		oracle:        preimageReader{oracle: oracle, readOffset: ^uint64(0)},
 		stdout:        stdout,
 		stderr:        stderr,
+		fastCodeLimit: ^uint64(0),
 		lastMemAccess: ^uint64(0),
 	}
+	var ok bool
+	if m.rules, ok = s.version().rules(); !ok {
+		m.versionErr = fmt.Errorf("%w %d (supported: %s)", ErrUnsupportedVersion, uint8(s.Version), supportedList())
+	}
+	return m
 }
 
 // State returns the state the VM runs.
@@ -74,6 +91,9 @@ func (m *VM) PreimageStats() (requests, totalBytes int) {
 // Run steps the VM until it exits or maxSteps steps were executed (0 means
 // no limit), on the fast path without witnesses.
 func (m *VM) Run(maxSteps uint64) error {
+	if m.versionErr != nil {
+		return m.versionErr
+	}
 	return m.runFast(maxSteps) // run_fast.go
 }
 
@@ -90,8 +110,14 @@ func (m *VM) step() error {
 	}
 	if t.Exited {
 		m.popThread()
+		if m.stacks != nil {
+			m.stacks.drop(t.ThreadID)
+		}
 	} else if s.StepsSinceLastContextSwitch >= SchedQuantum {
 		m.preemptThread(t)
+		if m.stats != nil {
+			m.stats.ForcedPreemptions++
+		}
 	} else {
 		s.StepsSinceLastContextSwitch++
 		if err := m.execute(t); err != nil {
@@ -123,6 +149,9 @@ func (m *VM) execute(t *Thread) error {
 	if pc&3 != 0 {
 		return fmt.Errorf("%w: PC = 0x%x", ErrUnalignedPC, pc)
 	}
+	if m.stats != nil && pc >= icacheSize {
+		m.stats.icacheMiss(pc)
+	}
 	insn := m.fetch(pc)
 	opcode := insn >> 26
 	fun := insn & 0x3F
@@ -138,9 +167,16 @@ func (m *VM) execute(t *Thread) error {
 		if opcode == 3 {
 			link = regRA
 		}
+		if m.stacks != nil {
+			m.stacks.push(t.ThreadID, pc, target) // Cannon's tracker counts j as a call too
+		}
 		return jump(cpu, regs, link, target)
 	case 0x30, 0x38, 0x34, 0x3C: // ll, sc, lld, scd
 		return m.rmw(t, insn, opcode)
+	case 0x1C:
+		if (fun == 0x24 || fun == 0x25) && !m.rules.dclz {
+			return invalidInsn(insn) // dclz, dclo: from multithreaded64-4
+		}
 	}
 
 	rs := regs[(insn>>21)&0x1F]
@@ -164,7 +200,14 @@ func (m *VM) execute(t *Thread) error {
 	}
 
 	if opcode == 1 || (opcode >= 4 && opcode < 8) {
-		return branch(cpu, regs, opcode, insn, rs)
+		err := branch(cpu, regs, opcode, insn, rs)
+		if m.stacks != nil && err == nil && opcode == 1 {
+			// A taken bltzal or bgezal is a call.
+			if (rtReg == 0x10 && int64(rs) < 0) || (rtReg == 0x11 && int64(rs) >= 0) {
+				m.stacks.push(t.ThreadID, pc, cpu.NextPC)
+			}
+		}
+		return err
 	}
 
 	storeAddr := ^uint64(0)
@@ -188,8 +231,14 @@ func (m *VM) execute(t *Thread) error {
 	if opcode == 0 && fun >= 0x08 && fun < 0x20 {
 		switch {
 		case fun == 0x08: // jr
+			if m.stacks != nil {
+				m.stacks.pop(t.ThreadID, pc, m.state.Step)
+			}
 			return jump(cpu, regs, 0, rs)
 		case fun == 0x09: // jalr
+			if m.stacks != nil {
+				m.stacks.push(t.ThreadID, pc, rs)
+			}
 			return jump(cpu, regs, rdReg, rs)
 		case fun == 0x0A: // movz
 			writeRd(cpu, regs, rdReg, rs, rt == 0)
@@ -215,6 +264,9 @@ func (m *VM) execute(t *Thread) error {
 func (m *VM) memoryUpdated(addr uint64) {
 	if addr == m.state.LLAddress&addrMask {
 		m.clearReservation()
+		if m.stats != nil {
+			m.stats.ReservationInvalidations++
+		}
 	}
 }
 
@@ -255,11 +307,18 @@ func (m *VM) rmw(t *Thread, insn, opcode uint32) error {
 		s.LLReservationStatus = status
 		s.LLAddress = addr
 		s.LLOwnerThread = t.ThreadID
+		if m.stats != nil {
+			m.stats.loadLinked(t.ThreadID, s.Step)
+		}
 	case 0x38, 0x3C: // sc, scd
-		if s.LLReservationStatus == status && s.LLOwnerThread == t.ThreadID && s.LLAddress == addr {
+		ok := s.LLReservationStatus == status && s.LLOwnerThread == t.ThreadID && s.LLAddress == addr
+		if ok {
 			m.clearReservation()
 			m.storeSubWord(addr, byteLen, t.Registers[rtReg])
 			ret = 1
+		}
+		if m.stats != nil {
+			m.stats.storeConditional(t.ThreadID, s.Step, ok)
 		}
 	}
 	writeRd(&t.Cpu, &t.Registers, rtReg, ret, true)
@@ -281,6 +340,9 @@ func (m *VM) preemptThread(t *Thread) {
 		s.TraverseRight = !s.TraverseRight
 	}
 	s.StepsSinceLastContextSwitch = 0
+	if m.stats != nil {
+		m.stats.threadActivated(s.CurrentThread().ThreadID, s.Step)
+	}
 }
 
 // pushThread makes t the active thread.

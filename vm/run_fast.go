@@ -13,7 +13,11 @@ import (
 // and every step that schedules threads, is then executed by step, the
 // reference implementation that Step uses. Each instruction runBatch
 // executes must have exactly the effect execute gives it; the tests compare
-// both paths step for step on the guest programs.
+// both paths step for step on the guest programs. With call stacks followed
+// (EnableDebug) every step goes to step, which sees the jumps; with
+// statistics (EnableStats) code above Cannon's 128 MiB instruction cache is
+// left to step, which counts the misses. Everything else that Stats counts
+// happens in step or in memoryUpdated.
 
 // runFast is Run: it executes up to maxSteps steps (0: no limit) until the
 // program exits.
@@ -23,7 +27,7 @@ func (m *VM) runFast(maxSteps uint64) error {
 	for n := uint64(0); !s.Exited && (maxSteps == 0 || n < maxSteps); {
 		m.oracle.readOffset = ^uint64(0)
 		t := s.CurrentThread()
-		if t != nil && !t.Exited && s.StepsSinceLastContextSwitch < SchedQuantum {
+		if t != nil && !t.Exited && s.StepsSinceLastContextSwitch < SchedQuantum && m.stacks == nil {
 			budget := SchedQuantum - s.StepsSinceLastContextSwitch
 			if maxSteps != 0 {
 				budget = min(budget, maxSteps-n)
@@ -64,6 +68,9 @@ func (m *VM) runBatch(t *Thread, budget uint64) uint64 {
 			return done
 		}
 		if idx := pc >> PageAddrBits; idx != codeIdx {
+			if idx >= m.fastCodeLimit {
+				return done // step counts the instruction cache miss
+			}
 			code = mem.lookup(idx)
 			if code == nil {
 				return done
@@ -308,10 +315,14 @@ func (m *VM) runBatch(t *Thread, budget uint64) uint64 {
 				val = uint64(bits.LeadingZeros32(uint32(rs)))
 			case 0x21: // clo
 				val = uint64(bits.LeadingZeros32(^uint32(rs)))
-			case 0x24: // dclz
+			case 0x24, 0x25: // dclz, dclo
+				if !m.rules.dclz {
+					return done // invalid before multithreaded64-4: step fails it
+				}
 				val = uint64(bits.LeadingZeros64(rs))
-			case 0x25: // dclo
-				val = uint64(bits.LeadingZeros64(^rs))
+				if insn&0x3F == 0x25 {
+					val = uint64(bits.LeadingZeros64(^rs))
+				}
 			default:
 				return done
 			}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // sameStepState reports the first difference between two states in what a
@@ -55,9 +57,7 @@ func TestRunMatchesStep(t *testing.T) {
 			data := guestELF(t, name)
 			load := func() *State {
 				s, _, err := LoadProgram(data)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				return s
 			}
 
@@ -68,27 +68,20 @@ func TestRunMatchesStep(t *testing.T) {
 			for !ref.Exited {
 				fastErr = fm.Run(1)
 				_, refErr = rm.Step(false)
-				if (fastErr == nil) != (refErr == nil) || fastErr != nil && fastErr.Error() != refErr.Error() {
-					t.Fatalf("step %d: Run: %v, Step: %v", ref.Step, fastErr, refErr)
-				}
+				require.Equal(t, (refErr == nil), (fastErr == nil), "step %d: Run: %v, Step: %v", ref.Step, fastErr, refErr)
+				require.False(t, fastErr != nil && fastErr.Error() != refErr.Error(), "step %d: Run: %v, Step: %v", ref.Step, fastErr, refErr)
 				if refErr != nil {
 					break
 				}
-				if err := sameStepState(fast, ref); err != nil {
-					t.Fatalf("after step %d: %v", ref.Step, err)
-				}
+				require.NoError(t, sameStepState(fast, ref), "after step %d", ref.Step)
 				fk, fv, fo := fm.LastPreimage()
 				rk, rv, ro := rm.LastPreimage()
-				if fk != rk || !bytes.Equal(fv, rv) || fo != ro {
-					t.Fatalf("after step %d: last pre-image differs", ref.Step)
-				}
-				if ref.Step%20_000 == 0 && fast.Hash() != ref.Hash() {
-					t.Fatalf("after step %d: state hashes differ", ref.Step)
-				}
+				require.Equal(t, rk, fk, "after step %d: last pre-image differs", ref.Step)
+				require.Equal(t, rv, fv, "after step %d: last pre-image differs", ref.Step)
+				require.Equal(t, ro, fo, "after step %d: last pre-image differs", ref.Step)
+				require.False(t, ref.Step%20_000 == 0 && fast.Hash() != ref.Hash(), "after step %d: state hashes differ", ref.Step)
 			}
-			if !bytes.Equal(serialize(t, fast), serialize(t, ref)) {
-				t.Fatal("final states differ")
-			}
+			require.Equal(t, serialize(t, ref), serialize(t, fast), "final states differ")
 			steps := ref.Step
 
 			// Irregular chunks.
@@ -103,18 +96,12 @@ func TestRunMatchesStep(t *testing.T) {
 						break
 					}
 				}
-				if (fastErr == nil) != (refErr == nil) {
-					t.Fatalf("chunk %d: Run: %v, Step: %v", i, fastErr, refErr)
-				}
-				if err := sameStepState(fast, ref); err != nil {
-					t.Fatalf("after chunk %d (step %d): %v", i, ref.Step, err)
-				}
+				require.Equal(t, (refErr == nil), (fastErr == nil), "chunk %d: Run: %v, Step: %v", i, fastErr, refErr)
+				require.NoError(t, sameStepState(fast, ref), "after chunk %d (step %d)", i, ref.Step)
 				if refErr != nil {
 					break
 				}
-				if fast.Hash() != ref.Hash() {
-					t.Fatalf("after chunk %d (step %d): state hashes differ", i, ref.Step)
-				}
+				require.Equal(t, ref.Hash(), fast.Hash(), "after chunk %d (step %d): state hashes differ", i, ref.Step)
 			}
 			t.Logf("%s: %d steps identical, exit code %d, error %v", name, steps, ref.ExitCode, refErr)
 		})
@@ -124,9 +111,7 @@ func TestRunMatchesStep(t *testing.T) {
 func serialize(t *testing.T, s *State) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := s.Serialize(&buf); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.Serialize(&buf))
 	return buf.Bytes()
 }
 
@@ -207,40 +192,29 @@ func TestRunInstructions(t *testing.T) {
 		fm, rm := NewVM(fast, NewMemoryOracle(), nil, nil), NewVM(ref, NewMemoryOracle(), nil, nil)
 		fastErr := fm.Run(1)
 		_, refErr := rm.Step(false)
-		if (fastErr == nil) != (refErr == nil) || fastErr != nil && fastErr.Error() != refErr.Error() {
-			t.Fatalf("insn %08x: Run: %v, Step: %v", insn, fastErr, refErr)
-		}
+		require.Equal(t, (refErr == nil), (fastErr == nil), "insn %08x: Run: %v, Step: %v", insn, fastErr, refErr)
+		require.False(t, fastErr != nil && fastErr.Error() != refErr.Error(), "insn %08x: Run: %v, Step: %v", insn, fastErr, refErr)
 		if refErr != nil {
 			continue
 		}
-		if err := sameStepState(fast, ref); err != nil {
-			t.Fatalf("insn %08x: %v", insn, err)
-		}
-		if fast.Memory.GetWord(ea&addrMask) != ref.Memory.GetWord(ea&addrMask) || fast.Memory.PageCount() != ref.Memory.PageCount() {
-			t.Fatalf("insn %08x: memory differs", insn)
-		}
-		if i%97 == 0 && fast.Hash() != ref.Hash() {
-			t.Fatalf("insn %08x: state hashes differ", insn)
-		}
+		require.NoError(t, sameStepState(fast, ref), "insn %08x", insn)
+		require.Equal(t, ref.Memory.GetWord(ea&addrMask), fast.Memory.GetWord(ea&addrMask), "insn %08x: memory differs", insn)
+		require.Equal(t, ref.Memory.PageCount(), fast.Memory.PageCount(), "insn %08x: memory differs", insn)
+		require.False(t, i%97 == 0 && fast.Hash() != ref.Hash(), "insn %08x: state hashes differ", insn)
 	}
 	// Every opcode, and every SPECIAL and SPECIAL2 function, was tried.
-	if len(covered) < 62+64+64-1 {
-		t.Fatalf("only %d opcodes and functions covered", len(covered))
-	}
+	require.GreaterOrEqual(t, len(covered), 62+64+64-1, "only %d opcodes and functions covered", len(covered))
 
 	// Code on a page never written reads as nops.
 	s := NewState(0x10_0000, HeapStart)
 	fast, ref := s.Copy(), s.Copy()
-	if err := NewVM(fast, NewMemoryOracle(), nil, nil).Run(3); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, NewVM(fast, NewMemoryOracle(), nil, nil).Run(3))
 	rm := NewVM(ref, NewMemoryOracle(), nil, nil)
 	for range 3 {
-		if _, err := rm.Step(false); err != nil {
-			t.Fatal(err)
-		}
+		_, err := rm.Step(false)
+		require.NoError(t, err)
 	}
-	if err := sameStepState(fast, ref); err != nil || fast.CurrentThread().Cpu.PC != 0x10_000c {
-		t.Fatalf("unwritten code: %v", err)
-	}
+	err := sameStepState(fast, ref)
+	require.NoError(t, err, "unwritten code")
+	require.Equal(t, uint64(0x10_000c), fast.CurrentThread().Cpu.PC, "unwritten code: %v", err)
 }

@@ -16,10 +16,6 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 )
 
-// ErrUnsupportedVersion is returned when decoding a state whose version
-// byte is not StateVersion.
-var ErrUnsupportedVersion = errors.New("unsupported state version")
-
 // Serialize writes the state in Cannon's binary state format: the version
 // byte, then the memory (page count, then index and contents of each page in
 // ascending index order), the scalar fields, both thread stacks and the
@@ -27,7 +23,7 @@ var ErrUnsupportedVersion = errors.New("unsupported state version")
 func (s *State) Serialize(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	var b []byte
-	b = append(b, StateVersion)
+	b = append(b, byte(s.version()))
 	b = binary.BigEndian.AppendUint64(b, uint64(s.Memory.PageCount()))
 	if _, err := bw.Write(b); err != nil {
 		return err
@@ -163,10 +159,11 @@ func (br *binReader) bytes(what string, n uint64) []byte {
 // field.
 func DeserializeState(r io.Reader) (*State, error) {
 	br := &binReader{r: bufio.NewReaderSize(r, 1<<16)}
-	if v := br.u8("version byte"); br.err == nil && v != StateVersion {
-		return nil, fmt.Errorf("%w: %d", ErrUnsupportedVersion, v)
+	v := Version(br.u8("version byte"))
+	if br.err == nil && !v.Supported() {
+		return nil, fmt.Errorf("%w %d (supported: %s)", ErrUnsupportedVersion, v, supportedList())
 	}
-	s := &State{Memory: NewMemory()}
+	s := &State{Memory: NewMemory(), Version: v}
 	pages := br.u64("page count")
 	var data [PageSize]byte
 	var top uint64 // highest page index read so far
@@ -234,6 +231,9 @@ type jsonState struct {
 	NextThreadId                uint64
 	LastHint                    hexutil.Bytes
 	UseLargeICache              bool
+	// StateVersion is ours: Cannon's JSON states carry no version. It is written only for versions
+	// before LatestVersion, so that a JSON snapshot of an older state runs by its rules.
+	StateVersion Version `json:",omitempty"`
 }
 
 // MarshalJSON encodes the state in the JSON form Cannon's Go state type
@@ -269,6 +269,9 @@ func (s *State) writeJSON(w io.Writer) error {
 		RightThreadStack:            s.RightThreadStack,
 		NextThreadId:                s.NextThreadID,
 		LastHint:                    s.LastHint,
+	}
+	if v := s.version(); v != LatestVersion {
+		js.StateVersion = v
 	}
 	rest, err := json.Marshal(&js)
 	if err != nil {
@@ -309,6 +312,11 @@ func (s *State) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &js); err != nil {
 		return err
 	}
+	if js.StateVersion == 0 {
+		js.StateVersion = LatestVersion
+	} else if !js.StateVersion.Supported() {
+		return fmt.Errorf("%w %d (supported: %s)", ErrUnsupportedVersion, uint8(js.StateVersion), supportedList())
+	}
 	mem := NewMemory()
 	var top uint64
 	for i, p := range js.Memory {
@@ -321,6 +329,7 @@ func (s *State) UnmarshalJSON(b []byte) error {
 		top = max(top, p.Index)
 	}
 	*s = State{
+		Version:                     js.StateVersion,
 		Memory:                      mem,
 		PreimageKey:                 js.PreimageKey,
 		PreimageOffset:              js.PreimageOffset,

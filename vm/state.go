@@ -22,6 +22,10 @@ const (
 // Threads live on two stacks; the active thread is the top of the right
 // stack when TraverseRight is set, else the top of the left stack.
 type State struct {
+	// Version is the state version: which Cannon rules the VM applies. It is not part of the state
+	// hash. Zero means LatestVersion.
+	Version Version
+
 	Memory *Memory
 
 	PreimageKey common.Hash
@@ -57,6 +61,7 @@ type State struct {
 func NewState(pc, heapStart uint64) *State {
 	t := &Thread{Cpu: Cpu{PC: pc, NextPC: pc + 4}}
 	return &State{
+		Version:          LatestVersion,
 		Memory:           NewMemory(),
 		Heap:             heapStart,
 		LeftThreadStack:  []*Thread{t},

@@ -34,8 +34,12 @@ func (m *VM) syscall(t *Thread) error {
 		child.Registers[regV0] = 0 // the child sees clone return 0...
 		child.Registers[regA3] = 0 // ...without error
 		s.NextThreadID++
+		caller, target := t.Cpu.PC, t.Cpu.NextPC
 		syscallReturn(t, child.ThreadID, 0)
 		m.pushThread(child) // the child runs first
+		if m.stacks != nil {
+			m.stacks.push(child.ThreadID, caller, target) // the child's stack starts at the clone, as in Cannon
+		}
 		return nil
 	case sysExitGroup:
 		s.Exited = true
@@ -105,22 +109,32 @@ func (m *VM) syscall(t *Thread) error {
 	case sysGetpid:
 		v0 = 0
 	case sysGetrandom:
-		v0 = m.getrandom(a0, a1)
-	case sysMunmap, sysMprotect, sysGetaffinity, sysMadvise, sysRtSigprocmsk,
+		if m.rules.getrandom {
+			v0 = m.getrandom(a0, a1)
+		} // else: returns 0, nothing written
+	case sysMprotect, sysEventfd2:
+		if !m.rules.eventfd {
+			return fmt.Errorf("%w: %d", ErrUnrecognizedSyscall, num)
+		}
+		if num == sysEventfd2 {
+			if a1&efdNonblock == 0 {
+				v0, v1 = errnoEINVAL, sysErrorSignal // only non-blocking eventfds
+			} else {
+				v0 = fdEventFd
+			}
+		}
+	case sysMunmap, sysGetaffinity, sysMadvise, sysRtSigprocmsk,
 		sysSigaltstack, sysRtSigaction, sysPrlimit64, sysClose, sysPread64,
 		sysStat, sysFstat, sysOpenat, sysReadlink, sysReadlinkat, sysIoctl,
 		sysEpollCreate1, sysPipe2, sysEpollCtl, sysEpollPwait, sysUname,
 		sysGetuid, sysGetgid, sysMincore, sysTgkill, sysSetitimer,
 		sysTimerCreate, sysTimerSettime, sysTimerDelete, sysGetrlimit, sysLseek:
 		// Accepted and ignored: return 0 without error.
-	case sysEventfd2:
-		if a1&efdNonblock == 0 {
-			v0, v1 = errnoEINVAL, sysErrorSignal // only non-blocking eventfds
-		} else {
-			v0 = fdEventFd
-		}
 	default:
 		return fmt.Errorf("%w: %d", ErrUnrecognizedSyscall, num)
+	}
+	if v1 == sysErrorSignal && m.rules.legacyErrno {
+		v0, v1 = sysErrorSignal, v0 // multithreaded64-3 returned -1 in v0 and the errno in a3
 	}
 	syscallReturn(t, v0, v1)
 	return nil
@@ -181,6 +195,9 @@ func fcntl(fd, cmd uint64) (v0, v1 uint64) {
 // sysRead implements read(fd=a0, buf=a1, count=a2).
 func (m *VM) sysRead(fd, addr, count uint64) (v0, v1 uint64, err error) {
 	s := m.state
+	if fd == fdEventFd && m.rules.eventfd {
+		return errnoEAGAIN, sysErrorSignal, nil // never signalled
+	}
 	switch fd {
 	case FdStdin:
 		return 0, 0, nil // always at end of input
@@ -204,8 +221,6 @@ func (m *VM) sysRead(fd, addr, count uint64) (v0, v1 uint64, err error) {
 		return n, 0, nil
 	case FdHintRead:
 		return count, 0, nil // hint replies are acknowledged and dropped
-	case fdEventFd:
-		return errnoEAGAIN, sysErrorSignal, nil
 	}
 	return errnoEBADF, sysErrorSignal, nil
 }
@@ -213,6 +228,9 @@ func (m *VM) sysRead(fd, addr, count uint64) (v0, v1 uint64, err error) {
 // sysWrite implements write(fd=a0, buf=a1, count=a2).
 func (m *VM) sysWrite(fd, addr, count uint64) (v0, v1 uint64) {
 	s := m.state
+	if fd == fdEventFd && m.rules.eventfd {
+		return errnoEAGAIN, sysErrorSignal // as if the counter were full
+	}
 	switch fd {
 	case FdStdout:
 		_ = m.mem.WriteRangeTo(m.stdout, addr, count)
@@ -249,8 +267,6 @@ func (m *VM) sysWrite(fd, addr, count uint64) (v0, v1 uint64) {
 		s.PreimageKey = key
 		s.PreimageOffset = 0
 		return n, 0
-	case fdEventFd:
-		return errnoEAGAIN, sysErrorSignal
 	}
 	return errnoEBADF, sysErrorSignal
 }

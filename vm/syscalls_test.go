@@ -3,8 +3,9 @@ package vm
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 var syscallInsn = special(0, 0, 0, 0, 0x0C)
@@ -23,12 +24,10 @@ func syscallVM(num uint64, args ...uint64) (*VM, *Thread, *bytes.Buffer) {
 // checkReturn checks the syscall results and that the PC advanced.
 func checkReturn(t *testing.T, th *Thread, v0, v1 uint64) {
 	t.Helper()
-	if th.Registers[regV0] != v0 || th.Registers[regA3] != v1 {
-		t.Fatalf("v0, a3 = %#x, %#x, want %#x, %#x", th.Registers[regV0], th.Registers[regA3], v0, v1)
-	}
-	if th.Cpu.PC != testPC+4 || th.Cpu.NextPC != testPC+8 {
-		t.Fatalf("PC not advanced: %#x %#x", th.Cpu.PC, th.Cpu.NextPC)
-	}
+	require.Equal(t, v0, th.Registers[regV0], "v0, a3 = %#x, %#x, want %#x, %#x", th.Registers[regV0], th.Registers[regA3], v0, v1)
+	require.Equal(t, v1, th.Registers[regA3], "v0, a3 = %#x, %#x, want %#x, %#x", th.Registers[regV0], th.Registers[regA3], v0, v1)
+	require.Equal(t, uint64(testPC+4), th.Cpu.PC, "PC not advanced: %#x %#x", th.Cpu.PC, th.Cpu.NextPC)
+	require.Equal(t, uint64(testPC+8), th.Cpu.NextPC, "PC not advanced: %#x %#x", th.Cpu.PC, th.Cpu.NextPC)
 }
 
 func TestSimpleSyscalls(t *testing.T) {
@@ -74,9 +73,8 @@ func TestSimpleSyscalls(t *testing.T) {
 
 func TestUnknownSyscall(t *testing.T) {
 	m, _, _ := syscallVM(5153) // prctl
-	if _, err := m.Step(false); !errors.Is(err, ErrUnrecognizedSyscall) {
-		t.Fatalf("got %v", err)
-	}
+	_, err := m.Step(false)
+	require.ErrorIs(t, err, ErrUnrecognizedSyscall, "got %v", err)
 }
 
 func TestMmapHeap(t *testing.T) {
@@ -99,9 +97,7 @@ func TestMmapHeap(t *testing.T) {
 			m.state.Heap = tc.heap
 			mustStep(t, m)
 			checkReturn(t, th, tc.v0, tc.v1)
-			if m.state.Heap != tc.wantHeap {
-				t.Fatalf("heap %#x, want %#x", m.state.Heap, tc.wantHeap)
-			}
+			require.Equal(t, tc.wantHeap, m.state.Heap, "heap %#x, want %#x", m.state.Heap, tc.wantHeap)
 		})
 	}
 }
@@ -110,37 +106,34 @@ func TestExitSyscalls(t *testing.T) {
 	t.Run("exit_group ends the VM without advancing", func(t *testing.T) {
 		m, th, _ := syscallVM(sysExitGroup, 0x1_05)
 		mustStep(t, m)
-		if !m.state.Exited || m.state.ExitCode != 5 || th.Cpu.PC != testPC {
-			t.Fatal("bad exit_group")
-		}
-		if m.state.VMStatus() != StatusPanic {
-			t.Fatal("exit code 5 must be a panic status")
-		}
+		require.True(t, m.state.Exited, "bad exit_group")
+		require.Equal(t, uint8(5), m.state.ExitCode, "bad exit_group")
+		require.Equal(t, uint64(testPC), th.Cpu.PC, "bad exit_group")
+		require.Equal(t, uint8(StatusPanic), m.state.VMStatus(), "exit code 5 must be a panic status")
 		step := m.state.Step
 		mustStep(t, m)
-		if m.state.Step != step {
-			t.Fatal("steps after exit must not count")
-		}
+		require.Equal(t, step, m.state.Step, "steps after exit must not count")
 	})
 	t.Run("exit of the last thread ends the VM", func(t *testing.T) {
 		m, th, _ := syscallVM(sysExit, 1)
 		mustStep(t, m)
-		if !th.Exited || !m.state.Exited || m.state.ExitCode != 1 || m.state.VMStatus() != StatusInvalid {
-			t.Fatal("bad exit")
-		}
+		require.True(t, th.Exited, "bad exit")
+		require.True(t, m.state.Exited, "bad exit")
+		require.Equal(t, uint8(1), m.state.ExitCode, "bad exit")
+		require.Equal(t, uint8(StatusInvalid), m.state.VMStatus(), "bad exit")
 	})
 	t.Run("exit of one of two threads", func(t *testing.T) {
 		m, th, _ := syscallVM(sysExit, 3)
 		other := &Thread{ThreadID: 7, Cpu: Cpu{PC: testPC, NextPC: testPC + 4}}
 		m.state.RightThreadStack = append(m.state.RightThreadStack, other)
 		mustStep(t, m)
-		if !th.Exited || th.ExitCode != 3 || m.state.Exited {
-			t.Fatal("the thread must exit alone")
-		}
+		require.True(t, th.Exited, "the thread must exit alone")
+		require.Equal(t, uint8(3), th.ExitCode, "the thread must exit alone")
+		require.False(t, m.state.Exited, "the thread must exit alone")
 		mustStep(t, m) // pops the exited thread
-		if m.state.ThreadCount() != 1 || !m.state.TraverseRight || m.state.CurrentThread() != other {
-			t.Fatal("exited thread not popped")
-		}
+		require.Equal(t, 1, m.state.ThreadCount(), "exited thread not popped")
+		require.True(t, m.state.TraverseRight, "exited thread not popped")
+		require.Same(t, other, m.state.CurrentThread(), "exited thread not popped")
 	})
 }
 
@@ -153,25 +146,22 @@ func TestClone(t *testing.T) {
 		s := m.state
 		checkReturn(t, parent, 1, 0)
 		child := s.CurrentThread()
-		if child == parent || child.ThreadID != 1 || s.NextThreadID != 2 || len(s.LeftThreadStack) != 2 {
-			t.Fatal("child not pushed")
-		}
-		if child.Cpu != (Cpu{PC: testPC + 4, NextPC: testPC + 8, HI: 1, LO: 2}) {
-			t.Fatalf("child cpu %+v", child.Cpu)
-		}
-		if child.Registers[regSP] != 0x7000_0000 || child.Registers[regV0] != 0 || child.Registers[regA3] != 0 || child.Registers[20] != 42 {
-			t.Fatal("child registers")
-		}
-		if s.StepsSinceLastContextSwitch != 0 {
-			t.Fatal("clone must reset the context switch counter")
-		}
+		require.NotSame(t, parent, child, "child not pushed")
+		require.Equal(t, uint64(1), child.ThreadID, "child not pushed")
+		require.Equal(t, uint64(2), s.NextThreadID, "child not pushed")
+		require.Len(t, s.LeftThreadStack, 2, "child not pushed")
+		require.Equal(t, (Cpu{PC: testPC + 4, NextPC: testPC + 8, HI: 1, LO: 2}), child.Cpu, "child cpu %+v", child.Cpu)
+		require.Equal(t, uint64(0x7000_0000), child.Registers[regSP], "child registers")
+		require.Equal(t, uint64(0), child.Registers[regV0], "child registers")
+		require.Equal(t, uint64(0), child.Registers[regA3], "child registers")
+		require.Equal(t, uint64(42), child.Registers[20], "child registers")
+		require.Equal(t, uint64(0), s.StepsSinceLastContextSwitch, "clone must reset the context switch counter")
 	})
 	t.Run("unsupported flags end the VM with a panic", func(t *testing.T) {
 		m, _, _ := syscallVM(sysClone, validCloneFlags|0x80000, 0)
 		mustStep(t, m)
-		if !m.state.Exited || m.state.ExitCode != StatusPanic {
-			t.Fatal("expected panic exit")
-		}
+		require.True(t, m.state.Exited, "expected panic exit")
+		require.Equal(t, uint8(StatusPanic), m.state.ExitCode, "expected panic exit")
 	})
 }
 
@@ -194,9 +184,10 @@ func TestYieldingSyscalls(t *testing.T) {
 			mustStep(t, m)
 			checkReturn(t, th, 0, 0)
 			s := m.state
-			if !s.TraverseRight || len(s.RightThreadStack) != 1 || len(s.LeftThreadStack) != 0 || s.StepsSinceLastContextSwitch != 0 {
-				t.Fatal("thread not moved to the other stack")
-			}
+			require.True(t, s.TraverseRight, "thread not moved to the other stack")
+			require.Len(t, s.RightThreadStack, 1, "thread not moved to the other stack")
+			require.Empty(t, s.LeftThreadStack, "thread not moved to the other stack")
+			require.Equal(t, uint64(0), s.StepsSinceLastContextSwitch, "thread not moved to the other stack")
 		})
 	}
 	t.Run("futex wait on another value fails with EAGAIN", func(t *testing.T) {
@@ -212,17 +203,15 @@ func TestClockGettime(t *testing.T) {
 	m.state.Step = 3*HZ + 41
 	mustStep(t, m) // step becomes 3*HZ+42
 	checkReturn(t, th, 0, 0)
-	if m.mem.GetWord(0x2000) != 3 || m.mem.GetWord(0x2008) != 42*(1e9/HZ) {
-		t.Fatalf("monotonic time %d.%d", m.mem.GetWord(0x2000), m.mem.GetWord(0x2008))
-	}
+	require.Equal(t, uint64(3), m.mem.GetWord(0x2000), "monotonic time %d.%d", m.mem.GetWord(0x2000), m.mem.GetWord(0x2008))
+	require.Equal(t, uint64(42*(1e9/HZ)), m.mem.GetWord(0x2008), "monotonic time %d.%d", m.mem.GetWord(0x2000), m.mem.GetWord(0x2008))
 	m, _, _ = syscallVM(sysClockGettime, clockRealtime, 0x2000)
 	m.mem.SetWord(0x2000, 9)
 	m.mem.SetWord(0x2008, 9)
 	m.state.Step = 12345
 	mustStep(t, m)
-	if m.mem.GetWord(0x2000) != 0 || m.mem.GetWord(0x2008) != 0 {
-		t.Fatal("realtime is the epoch")
-	}
+	require.Equal(t, uint64(0), m.mem.GetWord(0x2000), "realtime is the epoch")
+	require.Equal(t, uint64(0), m.mem.GetWord(0x2008), "realtime is the epoch")
 }
 
 func TestGetrandom(t *testing.T) {
@@ -245,27 +234,21 @@ func TestGetrandom(t *testing.T) {
 			mustStep(t, m)
 			checkReturn(t, th, tc.n, 0)
 			want := old&^tc.mask | splitmix64(100)&tc.mask
-			if got := m.mem.GetWord(0x2000); got != want {
-				t.Fatalf("memory %#x, want %#x", got, want)
-			}
+			got := m.mem.GetWord(0x2000)
+			require.Equal(t, want, got, "memory %#x, want %#x", got, want)
 		})
 	}
 	// Reference value of SplitMix64 seeded with 0.
-	if splitmix64(0) != 0xe220a8397b1dcdaf {
-		t.Fatalf("splitmix64(0) = %#x", splitmix64(0))
-	}
+	require.Equal(t, uint64(0xe220a8397b1dcdaf), splitmix64(0), "splitmix64(0) = %#x", splitmix64(0))
 }
 
 func TestWriteStdout(t *testing.T) {
 	m, th, out := syscallVM(sysWrite, FdStdout, 0x2003, 5)
 	m.mem.SetRange(0x2003, []byte("hello, world"))
-	if _, err := m.Step(false); err != nil {
-		t.Fatal(err)
-	}
+	_, err := m.Step(false)
+	require.NoError(t, err)
 	checkReturn(t, th, 5, 0)
-	if out.String() != "hello" {
-		t.Fatalf("stdout %q", out.String())
-	}
+	require.Equal(t, "hello", out.String(), "stdout %q", out.String())
 }
 
 func TestHints(t *testing.T) {
@@ -274,23 +257,23 @@ func TestHints(t *testing.T) {
 	m.oracle.oracle = o
 	// Two hints, "ab" and "cde", the second split across writes.
 	m.mem.SetRange(0x2000, []byte{0, 0, 0, 2, 'a', 'b', 0, 0, 0, 3, 'c', 'd', 'e'})
-	if _, err := m.Step(false); err != nil {
-		t.Fatal(err)
-	}
+	_, err := m.Step(false)
+	require.NoError(t, err)
 	checkReturn(t, th, 6, 0)
-	if h := o.Hints(); len(h) != 1 || string(h[0]) != "ab" || len(m.state.LastHint) != 0 {
-		t.Fatalf("hints %q, buffered %x", h, m.state.LastHint)
-	}
+	h := o.Hints()
+	require.Len(t, h, 1, "hints %q, buffered %x", h, m.state.LastHint)
+	require.Equal(t, "ab", string(h[0]), "hints %q, buffered %x", h, m.state.LastHint)
+	require.Empty(t, m.state.LastHint, "hints %q, buffered %x", h, m.state.LastHint)
 	for _, chunk := range [][2]uint64{{0x2006, 5}, {0x200B, 2}} {
 		th.Cpu.PC, th.Cpu.NextPC = testPC, testPC+4
 		th.Registers[regV0], th.Registers[regA1], th.Registers[regA2] = sysWrite, chunk[0], chunk[1]
-		if _, err := m.Step(false); err != nil {
-			t.Fatal(err)
-		}
+		_, err := m.Step(false)
+		require.NoError(t, err)
 	}
-	if h := o.Hints(); len(h) != 2 || string(h[1]) != "cde" || len(m.state.LastHint) != 0 {
-		t.Fatalf("hints %q, buffered %x", h, m.state.LastHint)
-	}
+	h = o.Hints()
+	require.Len(t, h, 2, "hints %q, buffered %x", h, m.state.LastHint)
+	require.Equal(t, "cde", string(h[1]), "hints %q, buffered %x", h, m.state.LastHint)
+	require.Empty(t, m.state.LastHint, "hints %q, buffered %x", h, m.state.LastHint)
 }
 
 func TestPreimageSyscalls(t *testing.T) {
@@ -312,9 +295,8 @@ func TestPreimageSyscalls(t *testing.T) {
 	}
 	call(sysWrite, FdPreimageWrite, 0x2000, 32)
 	checkReturn(t, th, 8, 0)
-	if m.state.PreimageOffset != 0 || m.state.PreimageKey != [32]byte(append(make([]byte, 24), key[:8]...)) {
-		t.Fatalf("key %x", m.state.PreimageKey)
-	}
+	require.Equal(t, uint64(0), m.state.PreimageOffset, "key %x", m.state.PreimageKey)
+	require.False(t, m.state.PreimageKey != [32]byte(append(make([]byte, 24), key[:8]...)), "key %x", m.state.PreimageKey)
 	call(sysWrite, FdPreimageWrite, 0x200B, 32)
 	checkReturn(t, th, 5, 0)
 	for addr := uint64(0x2010); addr < 0x2020; addr += 8 {
@@ -323,9 +305,7 @@ func TestPreimageSyscalls(t *testing.T) {
 	call(sysWrite, FdPreimageWrite, 0x2008, 3)
 	// The key now ends with key[0:8], key[11:16], key[16:32], key[8:11].
 	want := append(append(append(append([]byte{}, key[:8]...), key[11:16]...), key[16:32]...), key[8:11]...)
-	if !bytes.Equal(m.state.PreimageKey[32-len(want):], want) {
-		t.Fatalf("key %x", m.state.PreimageKey)
-	}
+	require.Equal(t, want, m.state.PreimageKey[32-len(want):], "key %x", m.state.PreimageKey)
 	m.state.PreimageKey = key
 
 	// Reads return at most the rest of one word, starting with the length.
@@ -334,40 +314,33 @@ func TestPreimageSyscalls(t *testing.T) {
 	for {
 		call(sysRead, FdPreimageRead, addr, 100)
 		n := th.Registers[regV0]
-		if th.Registers[regA3] != 0 {
-			t.Fatal("read failed")
-		}
-		if n == 0 || n > 8-addr%8 {
-			t.Fatalf("read %d bytes at %#x", n, addr)
-		}
+		require.Equal(t, uint64(0), th.Registers[regA3], "read failed")
+		require.NotEqual(t, uint64(0), n, "read %d bytes at %#x", n, addr)
+		require.LessOrEqual(t, n, 8-addr%8, "read %d bytes at %#x", n, addr)
 		got = append(got, m.mem.ReadRange(addr, n)...)
 		addr += n
 		if m.state.PreimageOffset == uint64(8+len(preimage)) {
 			break
 		}
 	}
-	if binary.BigEndian.Uint64(got[:8]) != uint64(len(preimage)) || !bytes.Equal(got[8:], preimage) {
-		t.Fatalf("read %q", got)
-	}
-	if req, size := m.PreimageStats(); req != 1 || size != len(preimage) {
-		t.Fatalf("oracle asked %d times for %d bytes", req, size)
-	}
+	require.Equal(t, uint64(len(preimage)), binary.BigEndian.Uint64(got[:8]), "read %q", got)
+	require.Equal(t, preimage, got[8:], "read %q", got)
+	req, size := m.PreimageStats()
+	require.Equal(t, 1, req, "oracle asked %d times for %d bytes", req, size)
+	require.Equal(t, len(preimage), size, "oracle asked %d times for %d bytes", req, size)
 
 	// A read with a small count.
 	m.state.PreimageOffset = 8
 	call(sysRead, FdPreimageRead, 0x4000, 2)
 	checkReturn(t, th, 2, 0)
-	if m.mem.GetWord(0x4000)>>48 != 0x3031 {
-		t.Fatalf("mem %#x", m.mem.GetWord(0x4000))
-	}
+	require.Equal(t, uint64(0x3031), m.mem.GetWord(0x4000)>>48, "mem %#x", m.mem.GetWord(0x4000))
 
 	// Reading past the end is an error.
 	th.Cpu.PC, th.Cpu.NextPC = testPC, testPC+4
 	th.Registers[regV0], th.Registers[regA0], th.Registers[regA1], th.Registers[regA2] = sysRead, FdPreimageRead, 0x4000, 8
 	m.state.PreimageOffset = uint64(8 + len(preimage))
-	if _, err := m.Step(false); !errors.Is(err, ErrPreimageOutOfBounds) {
-		t.Fatalf("got %v", err)
-	}
+	_, err := m.Step(false)
+	require.ErrorIs(t, err, ErrPreimageOutOfBounds, "got %v", err)
 }
 
 func TestLoadLinkedStoreConditional(t *testing.T) {
@@ -388,53 +361,47 @@ func TestLoadLinkedStoreConditional(t *testing.T) {
 		m, th := setup(ll, sc)
 		mustStep(t, m)
 		s := m.state
-		if th.Registers[10] != 0xFFFFFFFF_80000000 || s.LLReservationStatus != LLStatusActive32bit || s.LLAddress != addr || s.LLOwnerThread != 0 {
-			t.Fatal("ll")
-		}
+		require.Equal(t, uint64(0xFFFFFFFF_80000000), th.Registers[10], "ll")
+		require.Equal(t, uint8(LLStatusActive32bit), s.LLReservationStatus, "ll")
+		require.Equal(t, uint64(addr), s.LLAddress, "ll")
+		require.Equal(t, uint64(0), s.LLOwnerThread, "ll")
 		mustStep(t, m)
-		if th.Registers[11] != 1 || m.mem.GetWord(0x2000) != 0x11111111_DEADBEEF || s.LLReservationStatus != LLStatusNone || s.LLAddress != 0 {
-			t.Fatal("sc")
-		}
+		require.Equal(t, uint64(1), th.Registers[11], "sc")
+		require.Equal(t, uint64(0x11111111_DEADBEEF), m.mem.GetWord(0x2000), "sc")
+		require.Equal(t, uint8(LLStatusNone), s.LLReservationStatus, "sc")
+		require.Equal(t, uint64(0), s.LLAddress, "sc")
 	})
 	t.Run("a store to the word breaks the reservation", func(t *testing.T) {
 		m, th := setup(ll, itype(0x28, 8, 0, 1), sc) // ll; sb r0, 1(r8); sc
 		mustStep(t, m)
 		mustStep(t, m)
-		if m.state.LLReservationStatus != LLStatusNone {
-			t.Fatal("reservation kept")
-		}
+		require.Equal(t, uint8(LLStatusNone), m.state.LLReservationStatus, "reservation kept")
 		mustStep(t, m)
-		if th.Registers[11] != 0 || m.mem.GetWord(0x2000) != 0x11111111_80000000 {
-			t.Fatal("sc must fail")
-		}
+		require.Equal(t, uint64(0), th.Registers[11], "sc must fail")
+		require.Equal(t, uint64(0x11111111_80000000), m.mem.GetWord(0x2000), "sc must fail")
 	})
 	t.Run("sc needs the same width", func(t *testing.T) {
 		m, th := setup(lld, itype(0x38, 9, 11, 0))
 		mustStep(t, m)
-		if th.Registers[10] != 0x11111111_80000000 || m.state.LLReservationStatus != LLStatusActive64bit {
-			t.Fatal("lld")
-		}
+		require.Equal(t, uint64(0x11111111_80000000), th.Registers[10], "lld")
+		require.Equal(t, uint8(LLStatusActive64bit), m.state.LLReservationStatus, "lld")
 		mustStep(t, m)
-		if th.Registers[11] != 0 {
-			t.Fatal("sc after lld must fail")
-		}
+		require.Equal(t, uint64(0), th.Registers[11], "sc after lld must fail")
 	})
 	t.Run("scd after lld succeeds", func(t *testing.T) {
 		m, th := setup(lld, scd)
 		mustStep(t, m)
 		mustStep(t, m)
-		if th.Registers[11] != 1 || m.mem.GetWord(0x2000) != 0x1_DEADBEEF {
-			t.Fatal("scd")
-		}
+		require.Equal(t, uint64(1), th.Registers[11], "scd")
+		require.Equal(t, uint64(0x1_DEADBEEF), m.mem.GetWord(0x2000), "scd")
 	})
 	t.Run("sc by another thread fails", func(t *testing.T) {
 		m, th := setup(ll, sc)
 		mustStep(t, m)
 		th.ThreadID = 5
 		mustStep(t, m)
-		if th.Registers[11] != 0 || m.state.LLReservationStatus != LLStatusActive32bit {
-			t.Fatal("sc by another owner must fail and keep the reservation")
-		}
+		require.Equal(t, uint64(0), th.Registers[11], "sc by another owner must fail and keep the reservation")
+		require.Equal(t, uint8(LLStatusActive32bit), m.state.LLReservationStatus, "sc by another owner must fail and keep the reservation")
 	})
 }
 
@@ -444,22 +411,22 @@ func TestPreemption(t *testing.T) {
 	m.state.LeftThreadStack = []*Thread{other, th}
 	m.state.StepsSinceLastContextSwitch = SchedQuantum - 1
 	mustStep(t, m) // last step of the quantum
-	if m.state.CurrentThread() != th || th.Cpu.PC != testPC+4 {
-		t.Fatal("thread must run its last quantum step")
-	}
+	require.Same(t, th, m.state.CurrentThread(), "thread must run its last quantum step")
+	require.Equal(t, uint64(testPC+4), th.Cpu.PC, "thread must run its last quantum step")
 	mustStep(t, m) // preemption, no instruction
 	s := m.state
-	if s.CurrentThread() != other || len(s.RightThreadStack) != 1 || s.TraverseRight || s.StepsSinceLastContextSwitch != 0 || th.Cpu.PC != testPC+4 {
-		t.Fatal("thread not preempted")
-	}
+	require.Same(t, other, s.CurrentThread(), "thread not preempted")
+	require.Len(t, s.RightThreadStack, 1, "thread not preempted")
+	require.False(t, s.TraverseRight, "thread not preempted")
+	require.Equal(t, uint64(0), s.StepsSinceLastContextSwitch, "thread not preempted")
+	require.Equal(t, uint64(testPC+4), th.Cpu.PC, "thread not preempted")
 	mustStep(t, m)
 	mustStep(t, m) // still the same thread
-	if other.Cpu.PC != testPC+8 || s.StepsSinceLastContextSwitch != 2 {
-		t.Fatal("other thread must run")
-	}
+	require.Equal(t, uint64(testPC+8), other.Cpu.PC, "other thread must run")
+	require.Equal(t, uint64(2), s.StepsSinceLastContextSwitch, "other thread must run")
 	s.StepsSinceLastContextSwitch = SchedQuantum
 	mustStep(t, m) // left stack runs empty: switch direction
-	if !s.TraverseRight || s.CurrentThread() != other || len(s.RightThreadStack) != 2 {
-		t.Fatal("direction must flip")
-	}
+	require.True(t, s.TraverseRight, "direction must flip")
+	require.Same(t, other, s.CurrentThread(), "direction must flip")
+	require.Len(t, s.RightThreadStack, 2, "direction must flip")
 }

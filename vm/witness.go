@@ -40,6 +40,9 @@ func (w *StepWitness) HasPreimage() bool { return w.PreimageKey != [32]byte{} }
 // proving the step on chain; without, it returns a nil witness and does no
 // hashing. Both modes produce the same post-state.
 func (m *VM) Step(proof bool) (*StepWitness, error) {
+	if m.versionErr != nil {
+		return nil, m.versionErr
+	}
 	m.oracle.resetStep()
 	m.proof = proof
 	m.lastMemAccess = ^uint64(0)

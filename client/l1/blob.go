@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/crypto/kzg4844"
 	"github.com/ethereum/go-ethereum/params"
 
@@ -35,18 +34,6 @@ func blobHintData(ref BlobRef) []byte {
 
 // blsModulusBytes is the order of the BLS12-381 scalar field, big-endian: a field element must be below it.
 var blsModulusBytes = common.FromHex("0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001")
-
-// FieldElementKey returns the oracle key of field element i of the blob committed to by commitment, and
-// the 80 bytes it is the keccak256 of: commitment ++ z_i, where z_i is the point the blob polynomial takes
-// that element's value at (RootOfUnity). The preimage of the key is the 32-byte field element; hosts
-// also store the 80 bytes under their keccak256 key, so a challenger can recover commitment and point.
-func FieldElementKey(commitment *kzg4844.Commitment, i int) (preimage.BlobKey, [80]byte) {
-	var in [80]byte
-	copy(in[:48], commitment[:])
-	z := RootOfUnity(i)
-	copy(in[48:], z[:])
-	return preimage.BlobKey(crypto.Keccak256Hash(in[:])), in
-}
 
 // GetBlob returns the blob with ref's versioned hash, checked against its KZG commitment, and the
 // commitment against the versioned hash.

@@ -13,6 +13,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bls12-381/fr"
 	"github.com/ethereum/go-ethereum/crypto/kzg4844"
 	"github.com/ethereum/go-ethereum/params"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
 //go:generate go run ./internal/kzgsetupgen -out kzg_lagrange_g1.bin
@@ -34,7 +35,7 @@ var commitmentKey = sync.OnceValues(func() ([]bls12381.G1Affine, error) {
 	// The points were checked to be in the subgroup when the file was written; the curve check stays.
 	dec := bls12381.NewDecoder(bytes.NewReader(lagrangeG1), bls12381.NoSubgroupChecks())
 	for i := range n {
-		if err := dec.Decode(&points[reverseBits12(i)]); err != nil {
+		if err := dec.Decode(&points[layout.BitReversed(i)]); err != nil {
 			return nil, fmt.Errorf("KZG setup point %d: %w", i, err)
 		}
 	}

@@ -9,9 +9,10 @@ import (
 
 	"github.com/faultproof/faultproof/internal/keccak"
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
-// blobKeyer computes the 4096 field-element keys of one blob (see FieldElementKey) straight on Keccak
+// blobKeyer computes the 4096 field-element keys of one blob (layout.FieldElementKey) straight on Keccak
 // lanes: the 80-byte input commitment ++ z_i fits one permutation, the commitment's six lanes and the
 // padding are the same for every element, and z_i's four lanes are computed once per program. Inside the
 // VM these keys are a large share of a claim's steps, and this saves the sponge's byte handling.
@@ -39,10 +40,10 @@ func (k *blobKeyer) key(i int, key *[32]byte) {
 	key[0] = byte(preimage.BlobKeyType)
 }
 
-// rootLanes holds each z_i of RootOfUnity as four little-endian lanes.
+// rootLanes holds each z_i of layout.RootOfUnity as four little-endian lanes.
 var rootLanes = sync.OnceValue(func() *[params.BlobTxFieldElementsPerBlob][4]uint64 {
 	var lanes [params.BlobTxFieldElementsPerBlob][4]uint64
-	for i, z := range rootsOfUnity() {
+	for i, z := range layout.RootsOfUnity() {
 		for j := range 4 {
 			lanes[i][j] = binary.LittleEndian.Uint64(z[8*j:])
 		}

@@ -6,6 +6,8 @@ import (
 
 	"github.com/ethereum/go-ethereum/crypto/kzg4844"
 	"github.com/ethereum/go-ethereum/params"
+	"github.com/faultproof/faultproof/preimage/layout"
+	"github.com/stretchr/testify/require"
 )
 
 // TestBlobKeyerMatchesFieldElementKey checks the lane-level keys against keccak256(commitment ++ z_i)
@@ -19,10 +21,8 @@ func TestBlobKeyerMatchesFieldElementKey(t *testing.T) {
 	var got [32]byte
 	for i := range params.BlobTxFieldElementsPerBlob {
 		keyer.key(i, &got)
-		want, _ := FieldElementKey(&commitment, i)
-		if got != want.PreimageKey() {
-			t.Fatalf("field element %d: key %x, want %x", i, got, want.PreimageKey())
-		}
+		want, _ := layout.FieldElementKey(&commitment, i)
+		require.Equal(t, want.PreimageKey(), got, "field element %d: key %x, want %x", i, got, want.PreimageKey())
 	}
 }
 
@@ -59,22 +59,15 @@ func TestBlobToCommitmentMatchesKZG(t *testing.T) {
 	}
 	for i, b := range blobs {
 		want, err := kzg4844.BlobToCommitment(b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		got, err := blobToCommitment(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got != want {
-			t.Fatalf("blob %d: commitment %x, want %x", i, got, want)
-		}
+		require.NoError(t, err)
+		require.Equal(t, want, got, "blob %d: commitment %x, want %x", i, got, want)
 	}
 	bad := new(kzg4844.Blob)
 	copy(bad[32:], blsModulusBytes)
-	if _, err := blobToCommitment(bad); err == nil {
-		t.Fatal("a non-canonical field element was committed to")
-	}
+	_, err := blobToCommitment(bad)
+	require.Error(t, err, "a non-canonical field element was committed to")
 }
 
 // BenchmarkBlobToCommitment is the native commitment check of one blob (the set-up is loaded once).
@@ -84,8 +77,7 @@ func BenchmarkBlobToCommitment(b *testing.B) {
 		blob[i*32+31] = byte(i)
 	}
 	for b.Loop() {
-		if _, err := blobToCommitment(blob); err != nil {
-			b.Fatal(err)
-		}
+		_, err := blobToCommitment(blob)
+		require.NoError(b, err)
 	}
 }

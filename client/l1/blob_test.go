@@ -4,17 +4,16 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/crypto/kzg4844"
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
 func TestBlobHintGolden(t *testing.T) {
@@ -25,28 +24,6 @@ func TestBlobHintGolden(t *testing.T) {
 	}
 	hint := preimage.TypedHint{Type: preimage.HintL1Blob, Data: blobHintData(ref)}.Hint()
 	require.Equal(t, "l1-blob 0x01a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf0102030405060708", hint)
-}
-
-func TestFieldElementKeyGolden(t *testing.T) {
-	// The zero blob commits to the point at infinity, 0xc0 followed by 47 zero bytes.
-	var zero kzg4844.Blob
-	commitment, err := kzg4844.BlobToCommitment(&zero)
-	require.NoError(t, err)
-	var want kzg4844.Commitment
-	want[0] = 0xc0
-	require.Equal(t, want, commitment)
-
-	// z_1 = ω^reverse12(1) = ω^2048 = -1 = BLS modulus - 1.
-	z1, err := hex.DecodeString("73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000000")
-	require.NoError(t, err)
-	in := append(append([]byte{}, commitment[:]...), z1...)
-	require.Len(t, in, 80)
-
-	key, gotIn := FieldElementKey(&commitment, 1)
-	require.Equal(t, in, gotIn[:])
-	require.Equal(t, preimage.BlobKey(crypto.Keccak256Hash(in)), key)
-	pk := key.PreimageKey()
-	require.Equal(t, "0548a8b457e7d906d8d22e959da25e1162d6f70cfaf8fc55338f898581217adb", hex.EncodeToString(pk[:]))
 }
 
 func TestGetBlob(t *testing.T) {
@@ -65,7 +42,7 @@ func TestGetBlob(t *testing.T) {
 	require.Len(t, host.gets, 1+params.BlobTxFieldElementsPerBlob)
 	require.Equal(t, preimage.Sha256Key(vh).PreimageKey(), host.gets[0])
 	for i := range params.BlobTxFieldElementsPerBlob {
-		key, _ := FieldElementKey(&commitment, i)
+		key, _ := layout.FieldElementKey(&commitment, i)
 		require.Equal(t, key.PreimageKey(), host.gets[1+i], "element %d", i)
 	}
 
@@ -89,7 +66,7 @@ func TestGetBlobDetectsTampering(t *testing.T) {
 
 	tamperedElement := func(i int, value []byte) func(h *fakeHost) {
 		return func(h *fakeHost) {
-			key, _ := FieldElementKey(&commitment, i)
+			key, _ := layout.FieldElementKey(&commitment, i)
 			h.lies[key.PreimageKey()] = value
 		}
 	}
@@ -113,10 +90,10 @@ func TestGetBlobDetectsTampering(t *testing.T) {
 		{"non-canonical field element", vh, tamperedElement(0, overModulus), "not below the BLS12-381 modulus"},
 		{"short field element", vh, tamperedElement(9, make([]byte, 31)), "field element 9"},
 		{"missing field element", vh, func(h *fakeHost) {
-			key, _ := FieldElementKey(&commitment, 100)
+			key, _ := layout.FieldElementKey(&commitment, 100)
 			delete(h.store, key.PreimageKey())
 		}, func() string {
-			key, _ := FieldElementKey(&commitment, 100)
+			key, _ := layout.FieldElementKey(&commitment, 100)
 			return fmt.Sprintf("field element 100: no preimage for key %x", key.PreimageKey())
 		}()},
 		{"wrong commitment", vh, func(h *fakeHost) {
@@ -159,15 +136,8 @@ func BenchmarkGetBlob(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		o := NewOracle(host, host) // a fresh cache: measure the fetch and the verification
-		if _, err := o.GetBlob(BlobRef{VersionedHash: vh}); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkRootsOfUnity(b *testing.B) {
-	for b.Loop() {
-		computeRootsOfUnity()
+		_, err := o.GetBlob(BlobRef{VersionedHash: vh})
+		require.NoError(b, err)
 	}
 }
 
@@ -183,7 +153,7 @@ func TestSkipBlobCommitmentCheck(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, blob, got)
 
-	key, _ := FieldElementKey(&commitment, 9)
+	key, _ := layout.FieldElementKey(&commitment, 9)
 	host.lies[key.PreimageKey()] = bytes.Repeat([]byte{0xff}, 32)
 	o = NewOracle(host, host)
 	o.SkipBlobCommitmentCheck()

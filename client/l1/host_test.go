@@ -18,8 +18,8 @@ import (
 	"github.com/holiman/uint256"
 	"github.com/stretchr/testify/require"
 
-	"github.com/faultproof/faultproof/client/mpt"
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
 // fakeHost is an in-memory host: a preimage store that records the hints and requests it receives in
@@ -62,9 +62,10 @@ func (h *fakeHost) reset() {
 	h.hints, h.gets = nil, nil
 }
 
-func (h *fakeHost) putKeccak(b []byte) {
-	h.store[preimage.KeccakKeyOf(b).PreimageKey()] = b
-}
+func (h *fakeHost) putKeccak(b []byte) { h.put(preimage.KeccakKeyOf(b), b) }
+
+// put stores a value under its key, as layout's functions hand them out.
+func (h *fakeHost) put(k preimage.Key, v []byte) { h.store[k.PreimageKey()] = v }
 
 // block is an L1 block as a host serves it.
 type block struct {
@@ -75,17 +76,14 @@ type block struct {
 
 func (b *block) hash() common.Hash { return b.header.Hash() }
 
-// putBlock stores a block's header and the nodes of its transaction and receipt tries.
+// putBlock stores a block's header and the nodes of its transaction and receipt tries, as a host lays
+// them out.
 func (h *fakeHost) putBlock(t testing.TB, b *block) {
 	enc, err := rlp.EncodeToBytes(b.header)
 	require.NoError(t, err)
-	h.putKeccak(enc)
-	for _, list := range [][][]byte{encodeAll(t, b.txs), encodeAll(t, b.receipts)} {
-		_, nodes := mpt.WriteList(list)
-		for _, n := range nodes {
-			h.putKeccak(n)
-		}
-	}
+	layout.Header(h.put, b.hash(), enc)
+	require.NoError(t, layout.List(h.put, "transactions", encodeAll(t, b.txs), b.header.TxHash))
+	require.NoError(t, layout.List(h.put, "receipts", encodeAll(t, b.receipts), b.header.ReceiptHash))
 }
 
 func encodeAll[T interface{ MarshalBinary() ([]byte, error) }](t testing.TB, items []T) [][]byte {
@@ -103,14 +101,8 @@ func encodeAll[T interface{ MarshalBinary() ([]byte, error) }](t testing.TB, ite
 func (h *fakeHost) putBlob(t testing.TB, blob *kzg4844.Blob) (kzg4844.Commitment, common.Hash) {
 	commitment, err := kzg4844.BlobToCommitment(blob)
 	require.NoError(t, err)
-	vh := common.Hash(kzg4844.CalcBlobHashV1(sha256.New(), &commitment))
-	h.store[preimage.Sha256Key(vh).PreimageKey()] = commitment[:]
-	for i := range params.BlobTxFieldElementsPerBlob {
-		key, in := FieldElementKey(&commitment, i)
-		h.putKeccak(in[:])
-		h.store[key.PreimageKey()] = blob[i*32 : (i+1)*32]
-	}
-	return commitment, vh
+	layout.Blob(h.put, &commitment, blob)
+	return commitment, common.Hash(kzg4844.CalcBlobHashV1(sha256.New(), &commitment))
 }
 
 // seededBlob is a random blob of canonical field elements.
@@ -175,8 +167,8 @@ func testBlock(t testing.TB, number uint64, txCount int) *block {
 		r.Bloom = types.CreateBloom(r)
 		b.receipts = append(b.receipts, r)
 	}
-	txRoot, _ := mpt.WriteList(encodeAll(t, b.txs))
-	receiptRoot, _ := mpt.WriteList(encodeAll(t, b.receipts))
+	txRoot := layout.ListRoot(encodeAll(t, b.txs))
+	receiptRoot := layout.ListRoot(encodeAll(t, b.receipts))
 	blobGasUsed, excess := uint64(2*131072), uint64(0)
 	b.header = &types.Header{
 		ParentHash:       common.Hash{0xaa, byte(number)},

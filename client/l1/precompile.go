@@ -2,13 +2,13 @@ package l1
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
 // Precompile returns the result of calling the precompile at addr with input, as the host computed it
@@ -16,12 +16,10 @@ import (
 // (ecrecover, pairings, KZG point evaluation) are accelerated this way instead of run in the VM. The
 // answer cannot be checked here; like the on-chain oracle, the program trusts the precompile's result.
 //
-// The hint and the key's preimage are both addr ++ requiredGas (8 bytes, big-endian) ++ input.
+// The hint and the key's preimage are both the call (layout.PrecompileCall); the answer is a status byte ++
+// the return data (layout.PrecompileAnswer).
 func (o *Oracle) Precompile(addr common.Address, requiredGas uint64, input []byte) (result []byte, ok bool, err error) {
-	call := make([]byte, 0, common.AddressLength+8+len(input))
-	call = append(call, addr[:]...)
-	call = binary.BigEndian.AppendUint64(call, requiredGas)
-	call = append(call, input...)
+	call := layout.PrecompileCall(addr, requiredGas, input)
 	keyHash := crypto.Keccak256Hash(call)
 
 	if r, hit := o.cache.precompiles.Get(keyHash); hit {

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
 func TestPrecompile(t *testing.T) {
@@ -68,5 +69,25 @@ func TestPrecompile(t *testing.T) {
 			require.Error(t, err)
 			require.Len(t, host.hints, 1)
 		})
+	}
+}
+
+// TestPrecompileReadsTheLayout: what a host lays out for a call (preimage/layout) is what the program asks
+// for and reads back, for a successful and a failed call.
+func TestPrecompileReadsTheLayout(t *testing.T) {
+	addr := common.BytesToAddress([]byte{0x08}) // bn256 pairing
+	input := []byte{1, 2, 3, 4}
+	for _, want := range []struct {
+		ok     bool
+		result []byte
+	}{{true, []byte{0, 0, 1}}, {false, nil}} {
+		host := newFakeHost()
+		call := layout.PrecompileCall(addr, 45_000, input)
+		layout.Precompile(func(k preimage.Key, v []byte) { host.store[k.PreimageKey()] = v }, call, layout.PrecompileAnswer(want.ok, want.result))
+		result, ok, err := NewOracle(host, host).Precompile(addr, 45_000, input)
+		require.NoError(t, err)
+		require.Equal(t, want.ok, ok)
+		require.Equal(t, string(want.result), string(result))
+		require.Equal(t, [][32]byte{layout.PrecompileKeyOf(call).PreimageKey()}, host.gets)
 	}
 }

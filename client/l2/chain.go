@@ -1,6 +1,7 @@
 package l2
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -29,9 +30,10 @@ type Chain struct {
 	triedb  *triedb.Database
 	stateDB state.Database
 
-	built    map[common.Hash]*types.Block // blocks built by us, by hash
-	head     *types.Header                // the canonical head
-	byNumber map[uint64]common.Hash       // canonical hashes, filled on demand walking back from head
+	built    map[common.Hash]*types.Block   // blocks built by us, by hash
+	receipts map[common.Hash]types.Receipts // their receipts, when kept (KeepReceipts)
+	head     *types.Header                  // the canonical head
+	byNumber map[uint64]common.Hash         // canonical hashes, filled on demand walking back from head
 
 	// precompiles, if set, answers the accelerated precompiles.
 	precompiles PrecompileOracle
@@ -43,6 +45,32 @@ type Chain struct {
 // SetPrecompileOracle makes the engine ask o for the accelerated precompiles (ecrecover, bn256 pairing,
 // KZG point evaluation, BLS12-381) instead of computing them.
 func (c *Chain) SetPrecompileOracle(o PrecompileOracle) { c.precompiles = o }
+
+// KeepReceipts makes the chain remember the receipts of the blocks it builds (BuiltReceipts): a host
+// rebuilding a block needs them, the program does not.
+func (c *Chain) KeepReceipts() {
+	if c.receipts == nil {
+		c.receipts = map[common.Hash]types.Receipts{}
+	}
+}
+
+// BuiltReceipts returns the receipts of a block built after KeepReceipts.
+func (c *Chain) BuiltReceipts(hash common.Hash) (types.Receipts, bool) {
+	r, ok := c.receipts[hash]
+	return r, ok
+}
+
+// WrittenState returns the trie nodes and code the built blocks wrote, in key order: a host that rebuilds
+// a block its node lacks stores them, as op-program's host does, for programs that read the block's state.
+func (c *Chain) WrittenState() [][]byte {
+	var out [][]byte
+	it := c.kv.NewIterator(nil, nil)
+	defer it.Release()
+	for it.Next() {
+		out = append(out, bytes.Clone(it.Value()))
+	}
+	return out
+}
 
 // NewChain opens the chain at the agreed head block.
 func NewChain(rcfg *rollup.Config, config *params.ChainConfig, oracle *Oracle, head common.Hash) (*Chain, error) {

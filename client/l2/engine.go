@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/big"
 
-	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/consensus/misc"
 	"github.com/ethereum/go-ethereum/consensus/misc/eip1559"
@@ -17,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/vm"
 
 	"github.com/faultproof/faultproof/client/l1"
+	"github.com/faultproof/faultproof/rollup"
 )
 
 // ErrInvalidAttributes marks payload attributes that cannot make a block (a transaction that does not
@@ -33,7 +33,7 @@ type BuildResult struct {
 // BuildBlock builds the block that op-geth's engine API would build from these attributes on top of
 // parent, with exactly the attributes' transactions (as a rollup's sequencer-forced list), and keeps its
 // state in memory. It does not make the block canonical: SetHead does.
-func (c *Chain) BuildBlock(parentHash common.Hash, attrs *engine.PayloadAttributes, vmCfg vm.Config) (*BuildResult, error) {
+func (c *Chain) BuildBlock(parentHash common.Hash, attrs *rollup.PayloadAttributes, vmCfg vm.Config) (*BuildResult, error) {
 	if err := c.oracle.PayloadWitnessHint(parentHash, attrs, c.rollup.ChainID()); err != nil {
 		return nil, err
 	}
@@ -119,6 +119,9 @@ func (c *Chain) BuildBlock(parentHash common.Hash, attrs *engine.PayloadAttribut
 	if err := c.commit(block, statedb); err != nil {
 		return nil, err
 	}
+	if c.receipts != nil {
+		c.receipts[block.Hash()] = receipts
+	}
 	return &BuildResult{Block: block, Receipts: receipts}, nil
 }
 
@@ -133,7 +136,7 @@ func (c *Chain) applyTransaction(evm *vm.EVM, gp *core.GasPool, statedb *state.S
 
 // prepareHeader fills the new block's header from its parent and the attributes, following the engine
 // API rules of each fork.
-func (c *Chain) prepareHeader(parent *types.Header, attrs *engine.PayloadAttributes) (*types.Header, error) {
+func (c *Chain) prepareHeader(parent *types.Header, attrs *rollup.PayloadAttributes) (*types.Header, error) {
 	if attrs.Timestamp <= parent.Time {
 		return nil, fmt.Errorf("%w: timestamp %d is not after the parent's %d", ErrInvalidAttributes, attrs.Timestamp, parent.Time)
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/core/vm"
@@ -52,7 +51,7 @@ func TestRebuildEveryBlockThroughTheOracle(t *testing.T) {
 			require.NotNil(t, data, "no payload witness hint")
 			var hint struct {
 				ParentBlockHash   common.Hash               `json:"parentBlockHash"`
-				PayloadAttributes *engine.PayloadAttributes `json:"payloadAttributes"`
+				PayloadAttributes *rollup.PayloadAttributes `json:"payloadAttributes"`
 				ChainID           string                    `json:"chainID"`
 			}
 			require.NoError(t, json.Unmarshal(data, &hint))
@@ -185,15 +184,15 @@ func TestInvalidAttributes(t *testing.T) {
 	tc := buildTestChain(t, 12)
 	tests := []struct {
 		name string
-		edit func(a *engine.PayloadAttributes)
+		edit func(a *rollup.PayloadAttributes)
 	}{
-		{"timestamp not after parent", func(a *engine.PayloadAttributes) { a.Timestamp = tc.blocks[10].Time() }},
-		{"no gas limit", func(a *engine.PayloadAttributes) { a.GasLimit = nil }},
-		{"undecodable transaction", func(a *engine.PayloadAttributes) { a.Transactions = append(a.Transactions, []byte{0x02, 0xc0}) }},
-		{"transaction replayed (nonce too low)", func(a *engine.PayloadAttributes) {
+		{"timestamp not after parent", func(a *rollup.PayloadAttributes) { a.Timestamp = tc.blocks[10].Time() }},
+		{"no gas limit", func(a *rollup.PayloadAttributes) { a.GasLimit = nil }},
+		{"undecodable transaction", func(a *rollup.PayloadAttributes) { a.Transactions = append(a.Transactions, []byte{0x02, 0xc0}) }},
+		{"transaction replayed (nonce too low)", func(a *rollup.PayloadAttributes) {
 			a.Transactions = append(a.Transactions, tc.attrs[5].Transactions[len(tc.attrs[5].Transactions)-1])
 		}},
-		{"bad holocene eip1559 params", func(a *engine.PayloadAttributes) { a.EIP1559Params = []byte{1, 2, 3} }},
+		{"bad holocene eip1559 params", func(a *rollup.PayloadAttributes) { a.EIP1559Params = []byte{1, 2, 3} }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -220,16 +219,10 @@ func BenchmarkBuildBlock(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		oracle.reads = 0
 		chain, err := NewChain(tc.rollup, tc.config, NewOracle(oracle, oracle), tc.blocks[n-1].Hash())
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		res, err := chain.BuildBlock(tc.blocks[n-1].Hash(), tc.attrs[n], vm.Config{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if res.Block.Hash() != tc.blocks[n].Hash() {
-			b.Fatal("wrong block")
-		}
+		require.NoError(b, err)
+		require.Equal(b, tc.blocks[n].Hash(), res.Block.Hash(), "wrong block")
 		reads = oracle.reads
 	}
 	b.ReportMetric(float64(reads), "reads/block")

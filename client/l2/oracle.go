@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/common/lru"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/faultproof/faultproof/client/mpt"
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/rollup"
 )
 
 // Cache sizes, in entries. They bound memory inside the VM; a miss only costs a re-read.
@@ -246,7 +246,7 @@ type hintedAttributes struct {
 // PayloadWitnessHint announces that the program will build a block from attrs on top of parent, so that an
 // online host with an experimental L2 node can fetch everything the block's execution reads in one call
 // (debug_executePayload) instead of one request per trie node.
-func (o *Oracle) PayloadWitnessHint(parent common.Hash, attrs *engine.PayloadAttributes, chainID uint64) error {
+func (o *Oracle) PayloadWitnessHint(parent common.Hash, attrs *rollup.PayloadAttributes, chainID uint64) error {
 	a := &hintedAttributes{
 		Timestamp:             hexutil.Uint64(attrs.Timestamp),
 		PrevRandao:            attrs.Random,

@@ -3,7 +3,6 @@ package l2
 import (
 	"testing"
 
-	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/core/vm"
@@ -25,7 +24,7 @@ type testChain struct {
 	config  *params.ChainConfig
 	rollup  *rollup.Config
 	blocks  []*types.Block
-	attrs   []*engine.PayloadAttributes
+	attrs   []*rollup.PayloadAttributes
 	genesis *types.Block
 }
 

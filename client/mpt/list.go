@@ -100,34 +100,3 @@ func (l *listNodes) Node(owner common.Hash, path []byte, hash common.Hash) ([]by
 	}
 	return l.reader.Node(owner, path, hash)
 }
-
-// rawList presents opaque encodings as a types.DerivableList.
-type rawList [][]byte
-
-func (l rawList) Len() int                             { return len(l) }
-func (l rawList) EncodeIndex(i int, buf *bytes.Buffer) { buf.Write(l[i]) }
-
-// WriteList builds the list trie of values the way a block header commits to it (types.DeriveSha over a
-// stack trie) and returns its root and every node a reader must fetch: the root node and each node of 32
-// bytes or more, in the order the stack trie emits them, without repeats. Smaller nodes are embedded in
-// their parent. A host stores each node under its keccak256 key.
-//
-// Values must not be empty: a trie cannot hold an empty value (it means absence), and the root would
-// silently be wrong, so WriteList panics instead. It is for hosts and tests, not for the program.
-func WriteList(values [][]byte) (root common.Hash, nodes [][]byte) {
-	for i, v := range values {
-		if len(v) == 0 {
-			panic(fmt.Sprintf("mpt.WriteList: value %d is empty", i))
-		}
-	}
-	seen := make(map[common.Hash]struct{})
-	st := trie.NewStackTrie(func(_ []byte, hash common.Hash, blob []byte) {
-		if _, ok := seen[hash]; ok {
-			return // identical subtrees at different paths share their node
-		}
-		seen[hash] = struct{}{}
-		nodes = append(nodes, bytes.Clone(blob)) // the stack trie reuses blob's buffer
-	})
-	root = types.DeriveSha(rawList(values), st)
-	return root, nodes
-}

@@ -19,7 +19,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
+
+// rawList presents opaque encodings as a types.DerivableList.
+type rawList [][]byte
+
+func (l rawList) Len() int                             { return len(l) }
+func (l rawList) EncodeIndex(i int, buf *bytes.Buffer) { buf.Write(l[i]) }
 
 // memOracle is a host's preimage store: it answers keccak keys from a map, checks every answer like the
 // oracle client does, and counts requests.
@@ -32,7 +39,7 @@ func newMemOracle() *memOracle {
 	return &memOracle{store: make(map[[32]byte][]byte), requests: make(map[[32]byte]int)}
 }
 
-// putNodes stores nodes as a host would after mpt.WriteList.
+// putNodes stores nodes as a host lays them out (layout.List).
 func (o *memOracle) putNodes(nodes [][]byte) {
 	for _, n := range nodes {
 		o.store[preimage.KeccakKeyOf(n).PreimageKey()] = n
@@ -78,7 +85,7 @@ func TestListRoundTrip(t *testing.T) {
 	for _, n := range []int{0, 1, 2, 3, 127, 128, 129, 1000} {
 		t.Run(fmt.Sprintf("n=%d", n), func(t *testing.T) {
 			vals := values(n, int64(n))
-			root, nodes := WriteList(vals)
+			root, nodes := layout.ListNodes(vals)
 			require.Equal(t, types.DeriveSha(rawList(vals), trie.NewStackTrie(nil)), root)
 
 			o := newMemOracle()
@@ -90,7 +97,7 @@ func TestListRoundTrip(t *testing.T) {
 				require.Equal(t, vals[i], got[i], "value %d", i)
 			}
 
-			// Each node WriteList returned is fetched exactly once, and nothing else is asked for: embedded
+			// Each node layout.ListNodes returned is fetched exactly once, and nothing else is asked for: embedded
 			// nodes are never requested.
 			require.Len(t, o.requests, len(nodes))
 			for _, nd := range nodes {
@@ -100,7 +107,7 @@ func TestListRoundTrip(t *testing.T) {
 	}
 }
 
-func TestWriteListNodesAreUnique(t *testing.T) {
+func TestListNodesAreUnique(t *testing.T) {
 	// Identical values under keys with the same suffix (e.g. rlp(1) and rlp(17): nibbles 0,1 and 1,1)
 	// make identical leaf nodes; they are returned once.
 	same := make([][]byte, 300)
@@ -110,7 +117,7 @@ func TestWriteListNodesAreUnique(t *testing.T) {
 	emitted := 0
 	st := trie.NewStackTrie(func([]byte, common.Hash, []byte) { emitted++ })
 	root := types.DeriveSha(rawList(same), st)
-	gotRoot, nodes := WriteList(same)
+	gotRoot, nodes := layout.ListNodes(same)
 	require.Equal(t, root, gotRoot)
 	require.Less(t, len(nodes), emitted)
 	seen := make(map[common.Hash]bool)
@@ -131,9 +138,9 @@ func TestListSmallValuesEmbedded(t *testing.T) {
 	for i := range vals {
 		vals[i] = []byte{byte(i + 1)}
 	}
-	root, nodes := WriteList(vals)
+	root, nodes := layout.ListNodes(vals)
 	// One-byte values make leaves of a few bytes, embedded in their branch: apart from the root, which
-	// is always hashed, WriteList returns only nodes of 32 bytes or more.
+	// is always hashed, layout.ListNodes returns only nodes of 32 bytes or more.
 	for _, nd := range nodes {
 		if crypto.Keccak256Hash(nd) != root {
 			require.GreaterOrEqual(t, len(nd), 32)
@@ -148,7 +155,7 @@ func TestListSmallValuesEmbedded(t *testing.T) {
 
 func TestListTinyRootIsServed(t *testing.T) {
 	// A one-item list of one byte has a root node shorter than 32 bytes; it is still fetched by hash.
-	root, nodes := WriteList([][]byte{{0x01}})
+	root, nodes := layout.ListNodes([][]byte{{0x01}})
 	require.Len(t, nodes, 1)
 	require.Less(t, len(nodes[0]), 32)
 	require.Equal(t, crypto.Keccak256Hash(nodes[0]), root)
@@ -157,10 +164,6 @@ func TestListTinyRootIsServed(t *testing.T) {
 	got, err := ReadList(root, o)
 	require.NoError(t, err)
 	require.Equal(t, [][]byte{{0x01}}, got)
-}
-
-func TestWriteListRejectsEmptyValue(t *testing.T) {
-	require.Panics(t, func() { WriteList([][]byte{{1}, {}}) })
 }
 
 // signedTxs returns real signed transactions of every L1 type.
@@ -192,7 +195,7 @@ func makeTxs(t testing.TB, key *ecdsa.PrivateKey, chainID *big.Int) types.Transa
 	return txs
 }
 
-func TestWriteListMatchesDeriveShaOfTransactions(t *testing.T) {
+func TestListMatchesDeriveShaOfTransactions(t *testing.T) {
 	base := signedTxs(t)
 	for _, n := range []int{1, 2, 4, 130, 300} {
 		txs := make(types.Transactions, n)
@@ -205,7 +208,7 @@ func TestWriteListMatchesDeriveShaOfTransactions(t *testing.T) {
 			require.NoError(t, err)
 			encs[i] = enc
 		}
-		root, nodes := WriteList(encs)
+		root, nodes := layout.ListNodes(encs)
 		require.Equal(t, types.DeriveSha(txs, trie.NewStackTrie(nil)), root, "n=%d", n)
 
 		o := newMemOracle()
@@ -272,7 +275,7 @@ func TestReadListEmptyAndZeroRoot(t *testing.T) {
 
 func TestReadListMissingNode(t *testing.T) {
 	vals := values(200, 1)
-	root, nodes := WriteList(vals)
+	root, nodes := layout.ListNodes(vals)
 	for _, missing := range []int{0, len(nodes) / 2, len(nodes) - 1} {
 		o := newMemOracle()
 		o.putNodes(nodes)
@@ -356,22 +359,13 @@ func BenchmarkReadList(b *testing.B) {
 		require.NoError(b, err)
 		encs[i] = enc
 	}
-	root, nodes := WriteList(encs)
+	root, nodes := layout.ListNodes(encs)
 	o := newMemOracle()
 	o.putNodes(nodes)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := ReadList(root, o); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkWriteList(b *testing.B) {
-	vals := values(1000, 1)
-	b.ReportAllocs()
-	for b.Loop() {
-		WriteList(vals)
+		_, err := ReadList(root, o)
+		require.NoError(b, err)
 	}
 }

@@ -1,9 +1,10 @@
-// Package mpt reads and writes Merkle-Patricia tries whose nodes travel as keccak256 preimages.
+// Package mpt reads Merkle-Patricia tries whose nodes travel as keccak256 preimages.
 //
 // In the data flow it sits between the preimage oracle and the block readers: a host stores every hashed
-// node of a block's transaction, receipt or withdrawal trie under its keccak key (WriteList), and the
-// program walks the trie from the root committed in a verified header, fetching node by node (ReadList).
-// The trie logic itself is op-geth's; this package only feeds it nodes and checks the list shape.
+// node of a block's transaction, receipt or withdrawal trie under its keccak key (preimage/layout.List),
+// and the program walks the trie from the root committed in a verified header, fetching node by node
+// (ReadList). The trie logic itself is op-geth's; this package only feeds it nodes and checks the list
+// shape.
 package mpt
 
 import (

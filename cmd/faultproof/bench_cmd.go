@@ -3,17 +3,11 @@ package main
 import (
 	"fmt"
 	"os"
-	"slices"
-	"syscall"
-	"text/tabwriter"
-	"time"
 
-	"github.com/ethereum/go-ethereum/core/vm"
 	"github.com/urfave/cli/v2"
 
-	"github.com/faultproof/faultproof/client/l2"
-	"github.com/faultproof/faultproof/devnet"
-	"github.com/faultproof/faultproof/host/kvstore"
+	"github.com/faultproof/faultproof/cmd/faultproof/internal/bench"
+	"github.com/faultproof/faultproof/cmd/faultproof/internal/inprocess"
 )
 
 var benchCommand = &cli.Command{
@@ -27,71 +21,116 @@ the process's peak memory.`,
 		&cli.IntFlag{Name: "rounds", Usage: "Re-executions of each block; the median is reported", Value: 5},
 	}, logFlags...),
 	Before: setupLogging,
-	Action: runBench,
+	Action: func(ctx *cli.Context) error {
+		defer quietLogs(ctx)()
+		return bench.Native(ctx.Int("l2.blocks"), ctx.Int("rounds"), os.Stdout)
+	},
 
 	Subcommands: []*cli.Command{benchVMCommand, benchProgramCommand, benchOnlineCommand},
 }
 
-func runBench(ctx *cli.Context) error {
-	blocks, rounds := ctx.Int("l2.blocks"), ctx.Int("rounds")
-	if blocks < 1 || rounds < 1 {
-		return fmt.Errorf("--l2.blocks and --rounds must be at least 1")
-	}
-	defer quietLogs(ctx)()
-	b, err := devnet.NewL2Builder()
-	if err != nil {
-		return err
-	}
-	defer b.Close()
-	if err := b.Build(blocks); err != nil {
-		return err
-	}
-	values, err := b.Preimages()
-	if err != nil {
-		return err
-	}
-	src := &preimageSource{extra: values, kv: kvstore.NewMem()}
-
-	var times []time.Duration
-	var reads []uint64
-	var txs int
-	for n := uint64(1); n <= uint64(blocks); n++ {
-		parent, want := b.Block(n-1), b.Block(n)
-		txs += len(want.Transactions())
-		for r := 0; r < rounds; r++ {
-			oracle := l2.NewOracle(src, noHints{})
-			start := time.Now()
-			chain, err := l2.NewChain(b.Rollup(), b.Config(), oracle, parent.Hash())
-			if err != nil {
-				return err
-			}
-			res, err := chain.BuildBlock(parent.Hash(), b.Attributes(n), vm.Config{})
-			if err != nil {
-				return fmt.Errorf("block %d: %w", n, err)
-			}
-			times = append(times, time.Since(start))
-			if res.Block.Hash() != want.Hash() {
-				return fmt.Errorf("block %d: built %s, op-geth built %s", n, res.Block.Hash(), want.Hash())
-			}
-			if r == 0 {
-				reads = append(reads, oracle.Reads)
-			}
+var benchProgramCommand = &cli.Command{
+	Name:  "program",
+	Usage: "VM steps of the fault proof program per claim and per derived L2 block, on the devnet",
+	Description: `Builds the prestate from the checkout in --src and the devnet, then runs the demo's disputes inside
+the VM, served by the host, and reports steps, steps per L2 block derived, VM time and steps per second.`,
+	Flags: append([]cli.Flag{
+		&cli.PathFlag{Name: "src", Usage: "Checkout of the faultproof repository", Value: "."},
+		&cli.PathFlag{Name: "pprof.dir", Usage: "Write a guest profile of each claim (vm run --pprof.guest) into this directory"},
+		&cli.StringFlag{Name: "claims", Usage: "Run only the claims whose names contain this text"},
+	}, logFlags...),
+	Before: setupLogging,
+	Action: func(ctx *cli.Context) error {
+		defer quietLogs(ctx)()
+		exe, err := os.Executable()
+		if err != nil {
+			return err
 		}
-	}
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-
-	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "BENCHMARK\tMEDIAN\tMIN\tMAX\tUNIT")
-	fmt.Fprintf(w, "native block re-execution (cold, %d blocks x %d rounds, %.1f txs/block)\t%s\t%s\t%s\tper block\n",
-		blocks, rounds, float64(txs)/float64(blocks), median(times), slices.Min(times), slices.Max(times))
-	fmt.Fprintf(w, "oracle reads\t%d\t%d\t%d\tper block\n", median(reads), slices.Min(reads), slices.Max(reads))
-	fmt.Fprintf(w, "peak memory (max RSS)\t%.1f\t\t\tMiB\n", float64(ru.Maxrss)/1024)
-	return w.Flush()
+		return bench.Program(bench.ProgramOptions{
+			Src:           ctx.Path("src"),
+			BuildPrestate: buildDemoPrestate,
+			Exe:           exe,
+			ProfDir:       ctx.Path("pprof.dir"),
+			Claims:        ctx.String("claims"),
+		}, os.Stdout, os.Stderr)
+	},
 }
 
-func median[T int64 | uint64 | time.Duration](v []T) T {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	return s[len(s)/2]
+var (
+	benchVMELFFlag = &cli.PathFlag{
+		Name:      "elf",
+		Usage:     "The program to run: a 64-bit big-endian MIPS ELF (as for vm load-elf)",
+		TakesFile: true,
+		Required:  true,
+	}
+	benchVMCannonFlag = &cli.PathFlag{
+		Name:      "cannon",
+		Usage:     "A cannon binary to run the same program with, for comparison",
+		TakesFile: true,
+	}
+	benchVMStepsFlag = &cli.Uint64Flag{
+		Name:  "steps",
+		Usage: "Stop after this many steps (0: run the program to its exit)",
+	}
+	benchVMRoundsFlag = &cli.IntFlag{
+		Name:  "rounds",
+		Usage: "Runs of each VM; the median is reported",
+		Value: 3,
+	}
+)
+
+var benchVMCommand = &cli.Command{
+	Name:  "vm",
+	Usage: "Measure the VM's speed on a program, optionally against Cannon",
+	Description: `Loads --elf as vm load-elf does and runs it in process to its exit (or --steps steps), --rounds times,
+reporting the median steps, seconds and steps per second, and the process's peak memory (max RSS). Loading
+is not timed. Pre-image requests fail: the program must run without a pre-image server.
+
+With --cannon, it also runs "<cannon> load-elf" and then, --rounds times, "<cannon> run --stop-at =N
+--info-at never" on the same program, with N our run's final step (or --steps), so that both VMs do the
+same work; it fails unless Cannon's final step and state hash are ours. Cannon's time is the wall time of
+its run process minus that process's fixed cost (start-up, loading the state, writing the output state),
+measured as the median of --rounds runs with --stop-at =0; the raw process time is reported too. Cannon's
+peak memory is the largest max RSS of its run processes. The last line is the ratio of our steps per
+second to Cannon's.`,
+	Flags:  append([]cli.Flag{benchVMELFFlag, benchVMCannonFlag, benchVMStepsFlag, benchVMRoundsFlag}, logFlags...),
+	Before: setupLogging,
+	Action: func(ctx *cli.Context) error {
+		if ctx.NArg() > 0 {
+			return fmt.Errorf("%w: %v", errNoArgs, ctx.Args().Slice())
+		}
+		return bench.VM(bench.VMOptions{
+			ELF:    ctx.Path(benchVMELFFlag.Name),
+			Cannon: ctx.Path(benchVMCannonFlag.Name),
+			Steps:  ctx.Uint64(benchVMStepsFlag.Name),
+			Rounds: ctx.Int(benchVMRoundsFlag.Name),
+		}, os.Stdout)
+	},
+}
+
+var benchOnlineCommand = &cli.Command{
+	Name:  "online",
+	Usage: "RPC calls and wall time per derived L2 block of the online host, with and without the witness fast path",
+	Description: `Serves the devnet over JSON-RPC and the beacon API on 127.0.0.1 and decides the demo's disputes online
+into an empty datadir each time, once with --l2 only (every state node is a debug_dbGet) and once with the
+same node as --l2.experimental (the program's l2-payload-witness hint becomes one debug_executePayload per
+block). Reports requests, round trips (HTTP requests: a batch is one) and wall time per derived L2 block,
+medians over --rounds, and their ratio. --rpc.latency delays every request, as a node across a network
+would. --l1.past puts the L1 head that many empty blocks past the data (a devnet for each value): the
+program walks back from the head to the data.`,
+	Flags: append([]cli.Flag{
+		&cli.IntFlag{Name: "rounds", Usage: "Runs of each dispute in each mode; the median is reported", Value: 3},
+		&cli.DurationFlag{Name: "rpc.latency", Usage: "Delay added to every request to the devnet's nodes", Value: 0},
+		&cli.Uint64SliceFlag{Name: "l1.past", Usage: "Empty L1 blocks between the data and the L1 head; one devnet for each", Value: cli.NewUint64Slice(0, 100, 500)},
+	}, logFlags...),
+	Before: setupLogging,
+	Action: func(ctx *cli.Context) error {
+		defer quietLogs(ctx)()
+		return bench.Online(ctx.Context, bench.OnlineOptions{
+			Rounds:  ctx.Int("rounds"),
+			Latency: ctx.Duration("rpc.latency"),
+			L1Past:  ctx.Uint64Slice("l1.past"),
+			Program: inprocess.Program,
+		}, os.Stdout, os.Stderr)
+	},
 }

@@ -20,7 +20,7 @@ func benchVMRow(t *testing.T, stdout, vm string) []string {
 			return f
 		}
 	}
-	t.Fatalf("no row %q in:\n%s", vm, stdout)
+	require.FailNow(t, fmt.Sprintf("no row %q in:\n%s", vm, stdout))
 	return nil
 }
 
@@ -122,12 +122,14 @@ func TestBenchProgram(t *testing.T) {
 	}
 }
 
-// TestBenchOnline runs the online host benchmark once per mode: the witness fast path must bring one
-// debug_executePayload per derived block and fewer L2 requests than fetching state node by node.
+// TestBenchOnline runs the online host benchmark once per mode, with the L1 head 100 blocks past the data:
+// the witness fast path must bring one debug_executePayload per derived block and fewer L2 requests than
+// fetching state node by node, and the walk back from the L1 head must take fewer L1 round trips than there
+// are blocks to walk over.
 func TestBenchOnline(t *testing.T) {
-	stdout, stderr, code := runCLI(t, "bench", "online", "--rounds", "1")
+	stdout, stderr, code := runCLI(t, "bench", "online", "--rounds", "1", "--l1.past", "100")
 	require.Equal(t, 0, code, stderr)
-	row := regexp.MustCompile(`(?m)^honest output root\s+6\s+(no|yes)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s`)
+	row := regexp.MustCompile(`(?m)^honest output root\s+6\s+100\s+(no|yes)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+[\d.]+\s+[\d.]+\s+(\d+)\s+(\d+)\s`)
 	rows := row.FindAllStringSubmatch(stdout, -1)
 	require.Len(t, rows, 2, stdout)
 	num := func(s string) int {
@@ -141,6 +143,10 @@ func TestBenchOnline(t *testing.T) {
 	require.Equal(t, 6, num(fast[5]), "one payload execution per derived block")
 	require.Less(t, num(fast[3]), num(slow[3]), "fewer L2 requests with the witness fast path")
 	require.Less(t, num(fast[4]), num(slow[4]), "fewer debug_dbGet requests with the witness fast path")
-	require.Contains(t, stdout, "honest output root: without/with: L2 requests")
+	for _, r := range rows {
+		require.Less(t, num(r[7]), 50, "L1 round trips: the walk back over 100 blocks and more is in batches")
+		require.Less(t, num(r[6]), num(r[2]), "fewer round trips than requests")
+	}
+	require.Contains(t, stdout, "honest output root, L1 head 100 past: without/with: L2 requests")
 	t.Log("\n" + stdout)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/urfave/cli/v2"
 
+	"github.com/faultproof/faultproof/cmd/faultproof/internal/inprocess"
 	"github.com/faultproof/faultproof/host"
 	"github.com/faultproof/faultproof/host/bundle"
 	"github.com/faultproof/faultproof/host/kvstore"
@@ -195,6 +196,7 @@ func exportBundle(ctx *cli.Context) error {
 var bundleExclusive = []cli.Flag{
 	l1HeadFlag, l2HeadFlag, l2OutputRootFlag, l2ClaimFlag, l2BlockNumFlag, networkFlag, rollupConfigFlag,
 	l2GenesisFlag, l1ChainConfigFlag, l2CustomFlag, l1RPCFlag, l1BeaconFlag, l2RPCFlag, l2ExperimentalFlag,
+	l2AgreedPrestateFlag, depsetConfigFlag,
 }
 
 func bundleError(path string, err error) error {
@@ -257,7 +259,11 @@ func runBundle(ctx *cli.Context) error {
 	cfg.ExecCmd = ctx.String(execFlag.Name)
 	cfg.ServerMode = ctx.Bool(serverFlag.Name)
 	log.Info("Loaded bundle", "path", path, "preimages", n, "source", m.Source, "datadir", datadir)
-	h := host.New(log.Root(), cfg, inProcessProgram)
+	program := inprocess.Program
+	if cfg.Interop != nil {
+		program = inprocess.InteropProgram
+	}
+	h := host.New(log.Root(), cfg, program)
 	return runHostWithMetrics(ctx, h)
 }
 

@@ -146,6 +146,9 @@ func runMeasured(t *testing.T, env []string, args ...string) (string, int, int64
 // --bundle.maxsize; a bundle with a local key or a malformed answer is refused naming the key; --datadir
 // gets a complete datadir or none.
 func TestBundleReplayIsBounded(t *testing.T) {
+	// Alone the run peaks near 51 MiB; on a loaded 2-core machine the collector lags and it reached 168.
+	// Holding the bomb would take 256 MiB more than that.
+	const rssBound = 200
 	dir := t.TempDir()
 	bomb := filepath.Join(dir, "bomb.bundle")
 	replayBundle(t, bomb, zeroAnswers(256))
@@ -159,7 +162,7 @@ func TestBundleReplayIsBounded(t *testing.T) {
 	t.Logf("default limit: exit %d, %d MiB peak RSS: %s", code, rss, lastLine(stderr))
 	require.Equal(t, 2, code, stderr)
 	require.Contains(t, lastLine(stderr), "not in the datadir", "the run goes on to ask for the claim's preimages")
-	require.Less(t, rss, int64(160), "peak RSS in MiB")
+	require.Less(t, rss, int64(rssBound), "peak RSS in MiB")
 	entries, err := os.ReadDir(tmp)
 	require.NoError(t, err)
 	require.Empty(t, entries, "the temporary datadir is removed")
@@ -169,7 +172,7 @@ func TestBundleReplayIsBounded(t *testing.T) {
 	require.Equal(t, 2, code, stderr)
 	require.Contains(t, lastLine(stderr), "bundle too large")
 	require.Contains(t, lastLine(stderr), "raise --bundle.maxsize")
-	require.Less(t, rss, int64(160), "peak RSS in MiB")
+	require.Less(t, rss, int64(rssBound), "peak RSS in MiB")
 
 	local := preimage.L2ClaimLocalIndex.PreimageKey()
 	blob := common.Hash{byte(preimage.BlobKeyType), 1}

@@ -60,3 +60,55 @@ func TestDemoInvalidBatches(t *testing.T) {
 		require.Contains(t, lastLine(stderr), tc.errText, "block %s", tc.block)
 	}
 }
+
+// TestDemoInterop runs the interop demo natively, then replays two of its super-root disputes offline
+// with op-program's interop flags.
+func TestDemoInterop(t *testing.T) {
+	dir := t.TempDir()
+	stdout, stderr, code := runCLI(t, "demo", "--interop", "--datadir", dir)
+	require.Equal(t, 0, code, stderr)
+	for _, row := range []string{"derive chain 901's block", "derive chain 902's block", "padding step", "wrong super root",
+		"consolidation replaces chain 901 block 8", "trace extension"} {
+		require.Contains(t, stdout, row)
+	}
+	require.Regexp(t, `consolidation keeping chain 901 block 8 \(invalid message\)\s+\+15\s+127\s+invalid\s+invalid`, stdout)
+	replay, err := os.ReadFile(filepath.Join(dir, "replay.txt"))
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(replay)), "\n")
+	require.Len(t, lines, 9)
+	require.Contains(t, lines[6], "--l2.agreed-prestate")
+	_, stderr, code = runCLI(t, strings.Fields(lines[6])[1:]...) // the replacing consolidation: valid
+	require.Equal(t, 0, code, stderr)
+	_, stderr, code = runCLI(t, strings.Fields(lines[7])[1:]...) // keeping the invalid block: invalid
+	require.Equal(t, 1, code, stderr)
+}
+
+// TestDemoInteropInsideTheVM settles the interop demo's disputes natively and inside our VM, with the
+// interop program's prestate: the verdicts must agree (about a minute): FAULTPROOF_E2E=full.
+func TestDemoInteropInsideTheVM(t *testing.T) {
+	if os.Getenv("FAULTPROOF_E2E") != "full" {
+		t.Skip("set FAULTPROOF_E2E=full to run the interop demo inside the VM")
+	}
+	stdout, stderr, code := runCLI(t, "demo", "--interop", "--vm", "--src", "../..")
+	require.Equal(t, 0, code, stderr)
+	require.Regexp(t, `consolidation replaces chain 901 block 8\s+\+15\s+127\s+valid\s+valid\s+\S+\s+\d+\s+valid\s+\d+`, stdout)
+	require.Regexp(t, `padding step claiming no progress\s+\+\d+\s+64\s+invalid\s+invalid\s+\S+\s+\d+\s+invalid\s+\d+`, stdout)
+	t.Log("\n" + stdout)
+}
+
+// TestPrestateInterop: 'prestate --interop' builds the interop program, a prestate of its own
+// (FAULTPROOF_E2E=full: two mips64 builds).
+func TestPrestateInterop(t *testing.T) {
+	if os.Getenv("FAULTPROOF_E2E") != "full" {
+		t.Skip("set FAULTPROOF_E2E=full to build the mips64 programs")
+	}
+	single, stderr, code := runCLI(t, "prestate", "--out", t.TempDir(), "--src", "../..")
+	require.Equal(t, 0, code, stderr)
+	interopOut := t.TempDir()
+	multi, stderr, code := runCLI(t, "prestate", "--interop", "--out", interopOut, "--src", "../..")
+	require.Equal(t, 0, code, stderr)
+	require.Regexp(t, `^0x03[0-9a-f]{62}\n$`, multi)
+	require.NotEqual(t, single, multi, "the program mode is linked in: another program, another prestate")
+	_, err := os.Stat(filepath.Join(interopOut, "prestate.bin.gz"))
+	require.NoError(t, err)
+}

@@ -1,16 +1,20 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/urfave/cli/v2"
 
+	"github.com/faultproof/faultproof/cmd/faultproof/internal/demo"
 	"github.com/faultproof/faultproof/devnet"
 )
 
@@ -29,7 +33,7 @@ var devnetConfigsCommand = &cli.Command{
 		}
 		w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(w, "NAME\tL2 BLOCKS\tFORKS\tWHAT")
-		for _, n := range devnet.Configurations() {
+		for _, n := range append(devnet.Configurations(), devnet.InteropConfigurations()...) {
 			blocks, forks := n.Config.L2Blocks, n.Config.Forks
 			if blocks == 0 {
 				blocks = devnet.DefaultL2Blocks
@@ -37,16 +41,25 @@ var devnetConfigsCommand = &cli.Command{
 			if forks == nil {
 				forks = devnet.DevnetForkHeights
 			}
-			fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", n.Name, blocks, devnet.FormatForks(forks), n.Doc)
+			doc := n.Doc
+			if n.Config.Interop != nil {
+				doc = "(--interop) " + doc
+			}
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", n.Name, blocks, devnet.FormatForks(forks), doc)
 		}
 		return w.Flush()
 	},
 }
 
+// interopFlag makes 'devnet serve' and 'demo' use an interop devnet: several L2 chains on one L1 in one
+// dependency set, --config naming an interop configuration.
+var interopFlag = &cli.BoolFlag{Name: "interop", Usage: "Several L2 chains in one dependency set, with cross-chain messages (--config names an interop configuration, default \"interop\")"}
+
 // devnetFlags pick the devnet of 'devnet serve' and 'demo': a named configuration, changed by the other
 // flags that are set.
 var devnetFlags = []cli.Flag{
-	&cli.StringFlag{Name: "config", Usage: "Named devnet configuration ('faultproof devnet configs' lists them); the flags below change it", Value: "default"},
+	&cli.StringFlag{Name: "config", Usage: "Named devnet configuration ('faultproof devnet configs' lists them; default \"default\", with --interop \"interop\"); the flags below change it"},
+	interopFlag,
 	&cli.Uint64Flag{Name: "l2.blocks", Usage: fmt.Sprintf("L2 blocks in the devnet (default: the configuration's; %d for the default one)", devnet.DefaultL2Blocks)},
 	&cli.StringFlag{Name: "forks", Usage: "Fork schedule: default, all-genesis, or <fork>@<block>,... (a fork not named activates with the named one before it, at genesis if none; the forks after the last named one never)"},
 	&cli.StringFlag{Name: "batches", Usage: "Batch types from Delta: singular, span or mixed (default: span batches, two if four blocks or more)"},
@@ -58,13 +71,29 @@ var devnetFlags = []cli.Flag{
 	&cli.Uint64Flag{Name: "tx-seed", Usage: "Random sequencer transactions and deposits from this seed (0: the fixed mix)"},
 	&cli.Uint64Flag{Name: "seq-window", Usage: "Sequencing window in L1 blocks (default 100)"},
 	&cli.Uint64Flag{Name: "channel-timeout", Usage: "Channel timeout before Granite, in L1 blocks (default 300; 50 from Granite)"},
+	&cli.Uint64Flag{Name: "l1.past", Usage: "Empty L1 blocks after the last one with data, so that the L1 head is that far past the claims' data"},
 	&cli.StringSliceFlag{Name: "fault", Usage: fmt.Sprintf("Faulty batcher: <kind>@<block>, may repeat; kinds: %v", devnet.FaultKinds)},
 	invalidBatchFlag,
 }
 
+// devnetConfigName is the named configuration the flags pick.
+func devnetConfigName(ctx *cli.Context) string {
+	switch {
+	case ctx.IsSet("config"):
+		return ctx.String("config")
+	case ctx.Bool(interopFlag.Name):
+		return "interop"
+	}
+	return "default"
+}
+
 // devnetConfig is the devnet the flags ask for.
 func devnetConfig(ctx *cli.Context) (devnet.Config, error) {
-	named, err := devnet.Configuration(ctx.String("config"))
+	find := devnet.Configuration
+	if ctx.Bool(interopFlag.Name) {
+		find = devnet.InteropConfiguration
+	}
+	named, err := find(devnetConfigName(ctx))
 	if err != nil {
 		return devnet.Config{}, fmt.Errorf("--config: %w", err)
 	}
@@ -91,6 +120,7 @@ func devnetConfig(ctx *cli.Context) (devnet.Config, error) {
 		"tx-seed":         func() { cfg.TxSeed = ctx.Uint64("tx-seed") },
 		"seq-window":      func() { cfg.SeqWindowSize = ctx.Uint64("seq-window") },
 		"channel-timeout": func() { cfg.ChannelTimeout = ctx.Uint64("channel-timeout") },
+		"l1.past":         func() { cfg.L1BlocksPast = ctx.Uint64("l1.past") },
 	} {
 		if ctx.IsSet(name) {
 			set()
@@ -119,7 +149,11 @@ writes its configs (rollup.json, genesis-l2.json, genesis-l1.json) into --dir, a
   beacon  L1 beacon API: genesis, spec, blob_sidecars and blobs (slot n is L1 block n)
 
 One line per endpoint goes to stdout ("l1 http://127.0.0.1:PORT", then l2, then beacon); progress and an
-example 'faultproof run' command go to stderr. With --addr HOST:P the endpoints listen on ports P, P+1 and P+2.`,
+example 'faultproof run' command go to stderr. With --addr HOST:P the endpoints listen on ports P, P+1 and P+2.
+
+With --interop it serves an interop devnet: one L2 endpoint per chain ("l2 URL" lines in chain ID order, on
+ports P+1 to P+N, the beacon on P+N+1), each chain's rollup-<ID>.json and genesis-l2-<ID>.json, and the
+dependency set as depset.json.`,
 	Flags: append(append([]cli.Flag{
 		&cli.PathFlag{Name: "dir", Usage: "Write the chain configs here (created if missing)", Required: true},
 		&cli.StringFlag{Name: "addr", Usage: "Listen address: 127.0.0.1 or localhost, port 0 for free ports", Value: "127.0.0.1:0"},
@@ -147,13 +181,16 @@ func runDevnetServe(ctx *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Interop != nil {
+		return serveInterop(ctx, sigCtx, cfg, addr, dir)
+	}
 	start := time.Now()
-	fmt.Fprintf(os.Stderr, "Building the devnet (configuration %s)...\n", ctx.String("config"))
+	fmt.Fprintf(os.Stderr, "Building the devnet (configuration %s)...\n", devnetConfigName(ctx))
 	d, err := devnet.New(cfg)
 	if err != nil {
 		return fmt.Errorf("devnet: %w", err)
 	}
-	if err := writeDemoConfigs(dir, d); err != nil {
+	if err := demo.WriteConfigs(dir, d); err != nil {
 		return err
 	}
 	if sigCtx.Err() != nil { // interrupted while building
@@ -176,6 +213,53 @@ func runDevnetServe(ctx *cli.Context) error {
 		filepath.Join(dir, "rollup.json"), filepath.Join(dir, "genesis-l2.json"), filepath.Join(dir, "genesis-l1.json"),
 		srv.L1URL(), srv.L2URL(), srv.BeaconURL(), filepath.Join(dir, "preimages"),
 		d.L1Head().Hash(), d.L2Block(agreed).Hash(), d.OutputRoot(agreed), d.OutputRoot(head), head)
+
+	<-srv.Done() // the signal context ends it
+	fmt.Fprintln(os.Stderr, "Devnet server stopped")
+	return srv.Close()
+}
+
+// serveInterop is 'devnet serve --interop'.
+func serveInterop(ctx *cli.Context, sigCtx context.Context, cfg devnet.Config, addr, dir string) error {
+	start := time.Now()
+	fmt.Fprintf(os.Stderr, "Building the interop devnet (configuration %s)...\n", devnetConfigName(ctx))
+	x, err := devnet.NewInterop(cfg)
+	if err != nil {
+		return fmt.Errorf("devnet: %w", err)
+	}
+	if err := demo.WriteInteropConfigs(dir, x); err != nil {
+		return err
+	}
+	if sigCtx.Err() != nil { // interrupted while building
+		return nil
+	}
+	srv, err := devnet.ServeInterop(sigCtx, x, addr)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	fmt.Printf("l1 %s\n", srv.L1URL())
+	for _, u := range srv.L2URLs() {
+		fmt.Printf("l2 %s\n", u)
+	}
+	fmt.Printf("beacon %s\n", srv.BeaconURL())
+
+	ts := x.LastTime() - 1
+	agreed, err := x.State(ts, 0)
+	if err != nil {
+		return err
+	}
+	claim, err := x.StateHash(ts, 1)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "Interop devnet ready in %s: %d chains, L1 blocks 0-%d, L2 blocks 0-%d each (timestamps %d to %d); configs in %s\n",
+		time.Since(start).Round(time.Millisecond), len(x.Chains()), x.L1Head().NumberU64(), x.Chains()[0].L2Head().NumberU64(),
+		x.GenesisTime(), x.LastTime(), dir)
+	args := append(demo.InteropConfigArgs(dir, x), "--l1", srv.L1URL(), "--l2", strings.Join(srv.L2URLs(), ","), "--l1.beacon", srv.BeaconURL(),
+		"--datadir", filepath.Join(dir, "preimages"), "--l1.head", x.L1Head().Hash().Hex(), "--l2.agreed-prestate", hexutil.Encode(agreed),
+		"--l2.claim", claim.Hex(), "--l2.blocknumber", fmt.Sprint(x.LastTime()))
+	fmt.Fprintf(os.Stderr, "Decide the first step after the super root at %d, for example:\n  faultproof run %s\n", ts, strings.Join(args, " "))
 
 	<-srv.Done() // the signal context ends it
 	fmt.Fprintln(os.Stderr, "Devnet server stopped")

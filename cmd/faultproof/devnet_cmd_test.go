@@ -21,8 +21,10 @@ import (
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/stretchr/testify/require"
 
+	"github.com/faultproof/faultproof/cmd/faultproof/internal/demo"
 	"github.com/faultproof/faultproof/devnet"
 	"github.com/faultproof/faultproof/host"
+	"github.com/faultproof/faultproof/preimage"
 	"github.com/faultproof/faultproof/rollup"
 )
 
@@ -49,7 +51,7 @@ func readEndpoints(t *testing.T, r io.Reader, timeout time.Duration) map[string]
 			require.True(t, strings.HasPrefix(url, "http://127.0.0.1:"), url)
 			urls[name] = url
 		case <-deadline:
-			t.Fatalf("no endpoints after %s (got %v)", timeout, urls)
+			require.FailNow(t, fmt.Sprintf("no endpoints after %s (got %v)", timeout, urls))
 		}
 	}
 	go func() { // drain, so the child never blocks on stdout
@@ -137,7 +139,7 @@ func TestDevnetServeBadFlags(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, stderr, code := runCLI(t, tc.args...)
-			require.Equal(t, exitFailure, code, stderr)
+			require.Equal(t, preimage.ExitFailure, code, stderr)
 			require.Contains(t, lastError(stderr), tc.errText)
 		})
 	}
@@ -170,7 +172,7 @@ func prefetcherStats(t *testing.T, stderr string) (map[string]uint64, uint64) {
 		}
 		return counts, uint64(fields["preimages"].(float64))
 	}
-	t.Fatalf("no prefetcher statistics in the log:\n%s", stderr)
+	require.FailNow(t, fmt.Sprintf("no prefetcher statistics in the log:\n%s", stderr))
 	return nil, 0
 }
 
@@ -186,7 +188,17 @@ func serverCounts(before, after devnet.RequestCounts) map[string]uint64 {
 		}
 	}
 	add("", before.L1, after.L1)
-	add("", before.L2, after.L2)
+	if len(after.L2s) > 1 { // an interop server: every chain's node
+		for i := range after.L2s {
+			var b map[string]uint64
+			if i < len(before.L2s) {
+				b = before.L2s[i]
+			}
+			add("", b, after.L2s[i])
+		}
+	} else {
+		add("", before.L2, after.L2)
+	}
 	add("beacon_", before.Beacon, after.Beacon)
 	return out
 }
@@ -227,36 +239,33 @@ func TestOnlineDemoDisputes(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Close() })
 	dir := t.TempDir()
-	require.NoError(t, writeDemoConfigs(dir, d))
-	disputes, err := demoDisputes(d)
+	require.NoError(t, demo.WriteConfigs(dir, d))
+	disputes, err := demo.Disputes(d)
 	require.NoError(t, err)
 	blob := false
 	for _, dp := range disputes {
-		blob = blob || (dp.claimBlock > dp.agreed && d.Batch(dp.claimBlock).Blob)
+		blob = blob || (dp.Blocks() > 0 && d.Batch(dp.ClaimBlock).Blob)
 	}
 	require.True(t, blob, "a dispute covers a block batched in blobs")
 	setup := time.Since(start)
 
 	var report []string
 	for i, dp := range disputes {
-		blocks := uint64(0)
-		if dp.claimBlock > dp.agreed {
-			blocks = dp.claimBlock - dp.agreed
-		}
+		blocks := dp.Blocks()
 		var dbGets [2]uint64
 		for mode, fast := range []bool{false, true} {
-			args := onlineRunArgs(dir, filepath.Join(dir, fmt.Sprintf("dispute-%d-%d", i, mode)), demoHostConfig(d, dp))
+			args := onlineRunArgs(dir, filepath.Join(dir, fmt.Sprintf("dispute-%d-%d", i, mode)), demo.HostConfig(d, dp))
 			online := append(slices.Clone(args), "--l1", srv.L1URL(), "--l2", srv.L2URL(), "--l1.beacon", srv.BeaconURL())
 			if fast {
 				online = append(online, "--l2.experimental", srv.L2URL())
 			}
-			name := fmt.Sprintf("%s (witness fast path: %v)", dp.name, fast)
+			name := fmt.Sprintf("%s (witness fast path: %v)", dp.Name, fast)
 
 			before := srv.Requests()
 			t0 := time.Now()
 			_, stderr, code := runCLI(t, online...)
 			onlineTime := time.Since(t0)
-			require.Equal(t, dp.want, code, "%s, online:\n%s", name, lastLines(stderr, 20))
+			require.Equal(t, dp.Want, code, "%s, online:\n%s", name, lastLines(stderr, 20))
 			counts, preimages := prefetcherStats(t, stderr)
 			after := srv.Requests()
 			require.Equal(t, counts, serverCounts(before, after), "%s: the host counts the requests the server received", name)
@@ -273,11 +282,11 @@ func TestOnlineDemoDisputes(t *testing.T) {
 			t0 = time.Now()
 			_, stderr, code = runCLI(t, args...)
 			offlineTime := time.Since(t0)
-			require.Equal(t, dp.want, code, "%s, offline from the online run's datadir:\n%s", name, lastLines(stderr, 20))
+			require.Equal(t, dp.Want, code, "%s, offline from the online run's datadir:\n%s", name, lastLines(stderr, 20))
 			require.NotContains(t, stderr, "Prefetcher stopped", "offline runs fetch nothing")
 
 			report = append(report, fmt.Sprintf("%-62s %-7s online %6s offline %6s  %6d preimages  %s\n%65s L1: %s\n%65s L2: %s",
-				name, verdict(code), onlineTime.Round(time.Millisecond), offlineTime.Round(time.Millisecond), preimages,
+				name, demo.Verdict(code), onlineTime.Round(time.Millisecond), offlineTime.Round(time.Millisecond), preimages,
 				formatCounts(counts), "", formatCounts(serverCounts(devnet.RequestCounts{}, devnet.RequestCounts{L1: diff(before.L1, after.L1)})),
 				"", formatCounts(serverCounts(devnet.RequestCounts{}, devnet.RequestCounts{L2: diff(before.L2, after.L2)}))))
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/devnet"
+	"github.com/faultproof/faultproof/preimage"
 	"github.com/faultproof/faultproof/rollup"
 )
 
@@ -89,7 +90,7 @@ func TestDevnetFlagsBad(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"devnet", "serve", "--dir", t.TempDir()}, tc.args...)
 			_, stderr, code := runCLI(t, args...)
-			require.Equal(t, exitFailure, code, stderr)
+			require.Equal(t, preimage.ExitFailure, code, stderr)
 			require.Contains(t, lastError(stderr), tc.errText)
 		})
 	}

@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/consensus/misc/eip1559"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/trie"
+
+	"github.com/faultproof/faultproof/rollup"
 )
 
 // rpcBlock is a block read from the JSON of eth_getBlockByNumber(N, true): its header, checked against the
@@ -107,10 +108,10 @@ func decodeBlockJSON(data []byte) (*rpcBlock, error) {
 //   - from Jovian, extraData is version 1 and appends the minimum base fee as a u64.
 //
 // Karst changed neither layout (op-geth's eip1559 package, op-node's PayloadToSystemConfig).
-func attributesFromBlock(l2cfg *params.ChainConfig, b *rpcBlock) (*engine.PayloadAttributes, error) {
+func attributesFromBlock(l2cfg *params.ChainConfig, b *rpcBlock) (*rollup.PayloadAttributes, error) {
 	h := b.header
 	gasLimit := h.GasLimit
-	attrs := &engine.PayloadAttributes{
+	attrs := &rollup.PayloadAttributes{
 		Timestamp:             h.Time,
 		Random:                h.MixDigest,
 		SuggestedFeeRecipient: h.Coinbase,

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/core/vm"
@@ -62,7 +61,7 @@ hash matches the expected one (or none is expected), 1 it differs, 2 bad input o
 type execJob struct {
 	parentHash common.Hash
 	parent     *types.Header // nil: read through the oracle by parentHash
-	attrs      *engine.PayloadAttributes
+	attrs      *rollup.PayloadAttributes
 	want       *types.Header // the block being replayed, when it is known (--block, --l2)
 	src        *preimageSource
 }
@@ -116,7 +115,7 @@ func runExecBlock(ctx *cli.Context) error {
 		if job.want != nil && job.want.Hash() == expect {
 			err = fmt.Errorf("%w; header fields that differ: %s", err, strings.Join(headerDiff(b.Header(), job.want), ", "))
 		}
-		return &host.ExitError{Code: exitInvalid, Err: err}
+		return &host.ExitError{Code: preimage.ExitInvalid, Err: err}
 	}
 	return nil
 }

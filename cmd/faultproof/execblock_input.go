@@ -8,7 +8,6 @@ import (
 	"math/big"
 	"os"
 
-	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/faultproof/faultproof/host/kvstore"
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/rollup"
 )
 
 // readParentHeader reads a header in the JSON shape of eth_getBlockByHash. If the JSON names the block's
@@ -48,7 +48,7 @@ func readParentHeader(path string) (*types.Header, error) {
 
 // readAttributes reads engine API payload attributes for block number n, as op-node sends them or as kona's
 // fixtures hold them.
-func readAttributes(path string, l2cfg *params.ChainConfig, n uint64) (*engine.PayloadAttributes, error) {
+func readAttributes(path string, l2cfg *params.ChainConfig, n uint64) (*rollup.PayloadAttributes, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read attributes: %w", err)
@@ -56,7 +56,7 @@ func readAttributes(path string, l2cfg *params.ChainConfig, n uint64) (*engine.P
 	if isJSONNull(data) {
 		return nil, fmt.Errorf("payload attributes %s: null, not attributes", path)
 	}
-	var attrs engine.PayloadAttributes
+	var attrs rollup.PayloadAttributes
 	if err := json.Unmarshal(data, &attrs); err != nil {
 		return nil, fmt.Errorf("payload attributes %s: %w", path, err)
 	}
@@ -71,7 +71,7 @@ var errWithdrawals = errors.New("OP Stack blocks carry no withdrawals")
 // normalizeWithdrawals reads the withdrawals of attributes for block n as kona does: from Canyon (the
 // OP Stack's Shanghai) a missing list is the empty list op-node always sends; before it, there is no list.
 // A list with withdrawals in it is refused: the OP Stack has no withdrawals, and op-node never sends any.
-func normalizeWithdrawals(l2cfg *params.ChainConfig, n uint64, attrs *engine.PayloadAttributes) error {
+func normalizeWithdrawals(l2cfg *params.ChainConfig, n uint64, attrs *rollup.PayloadAttributes) error {
 	if len(attrs.Withdrawals) > 0 {
 		return fmt.Errorf("%d withdrawals: %w", len(attrs.Withdrawals), errWithdrawals)
 	}

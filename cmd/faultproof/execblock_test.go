@@ -351,9 +351,7 @@ func TestExecBlockAttributesFromBlock(t *testing.T) {
 				want.EIP1559Params = eip1559.EncodeHolocene1559Params(cfg.BaseFeeChangeDenominator(want.Timestamp), cfg.ElasticityMultiplier())
 			}
 		}
-		if want.Withdrawals == nil && d.L2ChainConfig().IsShanghai(new(big.Int).SetUint64(n), want.Timestamp) {
-			t.Fatalf("block %d: derivation gave no withdrawals list after Canyon", n)
-		}
+		require.False(t, want.Withdrawals == nil && d.L2ChainConfig().IsShanghai(new(big.Int).SetUint64(n), want.Timestamp), "block %d: derivation gave no withdrawals list after Canyon", n)
 		require.Equal(t, &want, got, "block %d (%s)", n, d.Rollup().ForkAt(want.Timestamp))
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/urfave/cli/v2"
 
+	"github.com/faultproof/faultproof/cmd/faultproof/internal/demo"
 	"github.com/faultproof/faultproof/devnet"
 	"github.com/faultproof/faultproof/game"
 	"github.com/faultproof/faultproof/game/actor"
@@ -23,6 +24,7 @@ import (
 	"github.com/faultproof/faultproof/game/trace"
 	"github.com/faultproof/faultproof/host"
 	"github.com/faultproof/faultproof/host/kvstore"
+	"github.com/faultproof/faultproof/preimage"
 	"github.com/faultproof/faultproof/vm"
 )
 
@@ -207,7 +209,7 @@ func playDevnetGames(o *gameOptions, d *devnet.Devnet) error {
 	}
 	for _, r := range results {
 		if !r.OK() {
-			return &host.ExitError{Code: exitFailure, Err: fmt.Errorf("game %s: %s, expected %s", r.Scenario.Name, r.Status, r.Expected)}
+			return &host.ExitError{Code: preimage.ExitFailure, Err: fmt.Errorf("game %s: %s, expected %s", r.Scenario.Name, r.Status, r.Expected)}
 		}
 	}
 	return nil
@@ -231,7 +233,7 @@ func gamePrestate(o *gameOptions, d *devnet.Devnet, work string) (string, *vm.St
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return "", nil, err
 		}
-		if err := writeDemoConfigs(dir, d); err != nil {
+		if err := demo.WriteConfigs(dir, d); err != nil {
 			return "", nil, err
 		}
 		reg, err := readSourceRegistry(o.src)
@@ -284,7 +286,7 @@ func cannonBackend(o *gameOptions, d *devnet.Devnet, work, prestateFile string, 
 	if err := os.MkdirAll(configs, 0o755); err != nil {
 		return nil, err
 	}
-	if err := writeDemoConfigs(configs, d); err != nil {
+	if err := demo.WriteConfigs(configs, d); err != nil {
 		return nil, err
 	}
 	out, err := exec.Command(o.cannon, "witness", "--input", prestateFile).Output()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/faultproof/faultproof/cmd/faultproof/internal/demo"
 	"github.com/faultproof/faultproof/devnet"
 	"github.com/faultproof/faultproof/game"
 	"github.com/faultproof/faultproof/game/contracts"
@@ -52,7 +53,7 @@ func devnetGameConfig(t *testing.T) (*devnet.Devnet, *game.Config, *trace.VMBack
 	d, err := devnet.New(devnet.Config{})
 	require.NoError(t, err)
 	dir := t.TempDir()
-	require.NoError(t, writeDemoConfigs(dir, d))
+	require.NoError(t, demo.WriteConfigs(dir, d))
 	reg, err := readSourceRegistry("../..")
 	require.NoError(t, err)
 	chains, err := loadCustomChains([]string{strings.Join([]string{filepath.Join(dir, "rollup.json"), filepath.Join(dir, "genesis-l2.json"),

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -14,9 +12,8 @@ import (
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/urfave/cli/v2"
 
-	"github.com/faultproof/faultproof/client"
+	"github.com/faultproof/faultproof/cmd/faultproof/internal/inprocess"
 	"github.com/faultproof/faultproof/host"
-	"github.com/faultproof/faultproof/preimage"
 )
 
 // runCommand is the main job: decide one claim, with the program in this process and the host serving it
@@ -59,9 +56,9 @@ func runHost(ctx *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	program := inProcessProgram
+	program := inprocess.Program
 	if cfg.Interop != nil {
-		program = inProcessInteropProgram
+		program = inprocess.InteropProgram
 	}
 	h := host.New(log.Root(), cfg, program)
 	h.NewPrefetcher = host.NewOnlinePrefetcher
@@ -89,24 +86,4 @@ func runHostWithMetrics(ctx *cli.Context, h *host.Host) error {
 	err = h.Run(sigCtx)
 	m.Finish(h)
 	return err
-}
-
-// inProcessInteropProgram runs the fault proof program in interop mode (a super-root claim) in the host's
-// process.
-func inProcessInteropProgram(ctx context.Context, preimageCh, hintCh io.ReadWriter) error {
-	err := client.RunInterop(log.Root(), preimage.NewOracleClient(preimageCh), preimage.NewHintWriter(hintCh), client.Options{})
-	if code := client.ExitCode(err); code != client.ExitValid {
-		return &host.ExitError{Code: code, Err: err}
-	}
-	return nil
-}
-
-// inProcessProgram runs the fault proof program in the host's process, over the same channels a child
-// would get.
-func inProcessProgram(ctx context.Context, preimageCh, hintCh io.ReadWriter) error {
-	err := client.Run(log.Root(), preimage.NewOracleClient(preimageCh), preimage.NewHintWriter(hintCh))
-	if code := client.ExitCode(err); code != client.ExitValid {
-		return &host.ExitError{Code: code, Err: err}
-	}
-	return nil
 }

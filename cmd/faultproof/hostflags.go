@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -32,11 +33,11 @@ var (
 	l2HeadFlag         = &cli.StringFlag{Name: "l2.head", Usage: "Hash of the agreed L2 block (the block of --l2.outputroot)", EnvVars: env("L2_HEAD")}
 	l2OutputRootFlag   = &cli.StringFlag{Name: "l2.outputroot", Usage: "Agreed L2 output root to start derivation from", EnvVars: env("L2_OUTPUT_ROOT")}
 	l2ClaimFlag        = &cli.StringFlag{Name: "l2.claim", Usage: "Claimed L2 output root to validate", EnvVars: env("L2_CLAIM")}
-	l2BlockNumFlag     = &cli.Uint64Flag{Name: "l2.blocknumber", Usage: "Number of the L2 block that the claimed output root is for", EnvVars: env("L2_BLOCK_NUM")}
-	networkFlag        = &cli.StringFlag{Name: "network", Usage: "Chain from the embedded superchain registry, by name (op-sepolia) or chain ID (see 'faultproof configs')", EnvVars: env("NETWORK")}
-	rollupConfigFlag   = &cli.StringFlag{Name: "rollup.config", Usage: "Rollup config file (op-node rollup.json) of a chain not given with --network", EnvVars: env("ROLLUP_CONFIG"), TakesFile: true}
-	l2GenesisFlag      = &cli.StringFlag{Name: "l2.genesis", Usage: "L2 genesis file (its chain config is used); required with --rollup.config", EnvVars: env("L2_GENESIS"), TakesFile: true}
-	l1ChainConfigFlag  = &cli.StringFlag{Name: "l1.chainconfig", Usage: "L1 genesis or chain config file, for custom chains on an L1 other than mainnet, sepolia, holesky or hoodi", EnvVars: env("L1_CHAIN_CONFIG"), TakesFile: true}
+	l2BlockNumFlag     = &cli.Uint64Flag{Name: "l2.blocknumber", Aliases: []string{"l2.sequencenumber"}, Usage: "Number of the L2 block that the claimed output root is for (interop: the game timestamp)", EnvVars: append(env("L2_BLOCK_NUM"), env("L2_SEQUENCE_NUMBER")...)}
+	networkFlag        = &cli.StringFlag{Name: "network", Usage: "Chain from the embedded superchain registry, by name (op-sepolia) or chain ID (see 'faultproof configs'); a comma list must name one chain", EnvVars: env("NETWORK")}
+	rollupConfigFlag   = &cli.StringFlag{Name: "rollup.config", Usage: "Rollup config file (op-node rollup.json) of a chain not given with --network; a comma list must name one chain", EnvVars: env("ROLLUP_CONFIG"), TakesFile: true}
+	l2GenesisFlag      = &cli.StringFlag{Name: "l2.genesis", Usage: "L2 genesis file (its chain config is used); required with --rollup.config; a comma list must name one chain", EnvVars: env("L2_GENESIS"), TakesFile: true}
+	l1ChainConfigFlag  = &cli.StringFlag{Name: "l1.chainconfig", Usage: "L1 genesis or chain config file, for custom chains on an L1 other than mainnet, sepolia, holesky or hoodi", EnvVars: append(env("L1_CHAINCONFIG"), env("L1_CHAIN_CONFIG")...), TakesFile: true}
 	l2CustomFlag       = &cli.BoolFlag{Name: "l2.custom", Usage: "Announce the custom-chain indicator as chain ID, so that the program takes the chain configs from the host (local keys 6, 7, 9); such a run cannot be disputed on chain", EnvVars: env("L2_CHAINID")}
 	dataDirFlag        = &cli.StringFlag{Name: "datadir", Usage: "Directory of the preimage store; offline it must already hold every preimage the program asks for", EnvVars: env("DATADIR"), TakesFile: true}
 	dataFormatFlag     = &cli.StringFlag{Name: "data.format", Usage: "Layout of a new datadir: file, directory or pebble (an existing datadir's kvformat file wins)", Value: string(kvstore.DefaultFormat), EnvVars: env("DATA_FORMAT")}
@@ -52,6 +53,9 @@ var (
 	metricsAddrFlag    = &cli.StringFlag{Name: "metrics.addr", Usage: "Address of the metrics server", Value: "127.0.0.1", EnvVars: env("METRICS_ADDR")}
 	metricsPortFlag    = &cli.IntFlag{Name: "metrics.port", Usage: "Port of the metrics server (0 picks a free one)", Value: 7300, EnvVars: env("METRICS_PORT")}
 )
+
+// op-program's spelling of the L1 chain config variable is OP_PROGRAM_L1_CHAINCONFIG; ours was
+// OP_PROGRAM_L1_CHAIN_CONFIG, which still works.
 
 var hostFlags = append([]cli.Flag{
 	l1HeadFlag, l2HeadFlag, l2OutputRootFlag, l2ClaimFlag, l2BlockNumFlag,
@@ -159,15 +163,12 @@ func loadChainConfigs(ctx *cli.Context, cfg *host.Config) error {
 	case network == "" && rollupPath == "":
 		return fmt.Errorf("one of --%s or --%s is required", networkFlag.Name, rollupConfigFlag.Name)
 	case network != "":
-		if strings.Contains(network, ",") {
-			return fmt.Errorf("--%s %q: several networks make an interop claim, which needs --%s", networkFlag.Name, network, l2AgreedPrestateFlag.Name)
-		}
 		for _, f := range []string{l2GenesisFlag.Name, l2CustomFlag.Name} {
 			if ctx.IsSet(f) {
 				return fmt.Errorf("--%s cannot be used with --%s: the registry has the chain's configs", f, networkFlag.Name)
 			}
 		}
-		id, err := rollup.ResolveNetwork(network)
+		id, err := oneChain(networkFlag.Name, network, rollup.ResolveNetwork)
 		if err != nil {
 			return err
 		}
@@ -176,15 +177,41 @@ func loadChainConfigs(ctx *cli.Context, cfg *host.Config) error {
 		}
 		return nil
 	}
+	// A list's files must be the same config (op-challenger passes one per chain).
 	var err error
-	if cfg.Rollup, err = rollup.LoadConfig(rollupPath); err != nil {
+	if _, err = oneChain(rollupConfigFlag.Name, rollupPath, func(path string) (uint64, error) {
+		c, err := rollup.LoadConfig(path)
+		if err != nil {
+			return 0, err
+		}
+		if cfg.Rollup == nil {
+			cfg.Rollup = c
+		} else if !reflect.DeepEqual(c, cfg.Rollup) {
+			return 0, fmt.Errorf("--%s: %s is another config of chain %d: %w", rollupConfigFlag.Name, path, c.ChainID(), errInterop)
+		}
+		return c.ChainID(), nil
+	}); err != nil {
 		return err
 	}
 	genesisPath := ctx.String(l2GenesisFlag.Name)
 	if genesisPath == "" {
 		return fmt.Errorf("--%s is required with --%s", l2GenesisFlag.Name, rollupConfigFlag.Name)
 	}
-	if cfg.L2ChainConfig, err = rollup.LoadChainConfig(genesisPath); err != nil {
+	if _, err = oneChain(l2GenesisFlag.Name, genesisPath, func(path string) (uint64, error) {
+		c, err := rollup.LoadChainConfig(path)
+		if err != nil {
+			return 0, err
+		}
+		if c.ChainID == nil {
+			return 0, fmt.Errorf("--%s: %s has no chain ID", l2GenesisFlag.Name, path)
+		}
+		if cfg.L2ChainConfig == nil {
+			cfg.L2ChainConfig = c
+		} else if !reflect.DeepEqual(c, cfg.L2ChainConfig) {
+			return 0, fmt.Errorf("--%s: %s is another chain config of chain %d: %w", l2GenesisFlag.Name, path, c.ChainID, errInterop)
+		}
+		return c.ChainID.Uint64(), nil
+	}); err != nil {
 		return err
 	}
 	// The host announces the chain's real chain ID unless told otherwise (op-program's rule): a program
@@ -232,6 +259,41 @@ func warnUnknownEnv(flags []cli.Flag) {
 }
 
 var errNoArgs = errors.New("unexpected arguments")
+
+// errInterop is the error for a list naming several chains without --l2.agreed-prestate: several chains
+// make a super root claim.
+var errInterop = errors.New("several chains make an interop (super root) claim, which needs --l2.agreed-prestate and --depset.config")
+
+// oneChain resolves each entry of a comma list (op-program's --network, --rollup.config and
+// --l2.genesis take one entry per chain of an interop dependency set) to its chain ID, and returns that
+// chain's ID: every entry must name the same chain. A value that names an existing file is one entry,
+// commas and all.
+func oneChain(flag, list string, chainOf func(entry string) (uint64, error)) (uint64, error) {
+	if _, err := os.Stat(list); err == nil {
+		return chainOf(list)
+	}
+	var id uint64
+	n := 0
+	for entry := range strings.SplitSeq(list, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		got, err := chainOf(entry)
+		if err != nil {
+			return 0, err
+		}
+		if n > 0 && got != id {
+			return 0, fmt.Errorf("--%s %q names chains %d and %d: %w", flag, list, id, got, errInterop)
+		}
+		id = got
+		n++
+	}
+	if n == 0 {
+		return 0, fmt.Errorf("--%s %q names no chain", flag, list)
+	}
+	return id, nil
+}
 
 // Usage errors as the flag package and urfave/cli word them (they name a flag with one dash).
 var (

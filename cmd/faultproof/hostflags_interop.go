@@ -9,6 +9,7 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/urfave/cli/v2"
 
+	"github.com/faultproof/faultproof/cmd/faultproof/internal/inprocess"
 	"github.com/faultproof/faultproof/host"
 	"github.com/faultproof/faultproof/interop"
 	"github.com/faultproof/faultproof/rollup"
@@ -83,6 +84,7 @@ func interopConfigFromCLI(ctx *cli.Context, cfg *host.Config) error {
 			return fmt.Errorf("the agreed prestate has %d chains %v, but %d chains' configs are given", len(ids), ids, len(ic.Chains))
 		}
 	}
+	ic.Rebuild = inprocess.RebuildOptimisticBlock
 	cfg.Interop = ic
 	return cfg.Check()
 }

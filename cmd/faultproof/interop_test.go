@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -42,7 +43,7 @@ func newInteropFixture(t *testing.T) *interopFixture {
 	ds, err := interop.NewDependencySet([]uint64{d.Rollup().ChainID()}, 0)
 	require.NoError(t, err)
 	f.depset = writeJSONFile(t, filepath.Join(dir, "depset.json"), ds)
-	kv, _, err := kvstore.Open(f.dd, kvstore.FormatDirectory)
+	kv, _, err := kvstore.Open(f.dd, kvstore.FormatPebble) // pebble: thousands of files would take seconds to write
 	require.NoError(t, err)
 	for k, v := range d.Preimages() {
 		require.NoError(t, kv.Put(k, v))
@@ -76,6 +77,11 @@ func TestInteropRunOffline(t *testing.T) {
 	require.Equal(t, 0, code, out)
 	code, out = runFaultproof(t, f.args(s.Marshal(), s.Root(), s.Timestamp+5)...)
 	require.Equal(t, 1, code, out)
+	// op-program's other name for the game timestamp.
+	args := f.args(s.Marshal(), next.Hash(), s.Timestamp+5)
+	args[slices.Index(args, "--l2.blocknumber")] = "--l2.sequencenumber"
+	code, out = runFaultproof(t, args...)
+	require.Equal(t, 0, code, out)
 	// The consolidation step gives the next super root.
 	last := next
 	for last.Step < interop.ConsolidateStep {

@@ -20,7 +20,7 @@ var (
 	}
 	logFormatFlag = &cli.StringFlag{
 		Name:    "log.format",
-		Usage:   "Log format: text, terminal, logfmt, json, json-pretty",
+		Usage:   "Log format: text, terminal, logfmt, logfmtms, json, jsonms, json-pretty",
 		Value:   "text",
 		EnvVars: []string{envPrefix + "LOG_FORMAT"},
 	}
@@ -29,7 +29,12 @@ var (
 		Usage:   "Color the terminal log format",
 		EnvVars: []string{envPrefix + "LOG_COLOR"},
 	}
-	logFlags = []cli.Flag{logLevelFlag, logFormatFlag, logColorFlag}
+	logPIDFlag = &cli.BoolFlag{
+		Name:    "log.pid",
+		Usage:   "Add the process ID to every log record",
+		EnvVars: []string{envPrefix + "LOG_PID"},
+	}
+	logFlags = []cli.Flag{logLevelFlag, logFormatFlag, logColorFlag, logPIDFlag}
 )
 
 // setupLogging installs the root logger. Logs go to stderr: stdout belongs to command output and, under a
@@ -39,7 +44,11 @@ func setupLogging(ctx *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	log.SetDefault(log.NewLogger(h))
+	l := log.NewLogger(h)
+	if ctx.Bool(logPIDFlag.Name) {
+		l = l.With("pid", os.Getpid())
+	}
+	log.SetDefault(l)
 	return nil
 }
 
@@ -60,14 +69,14 @@ func newLogHandler(w io.Writer, levelName, format string, color bool) (slog.Hand
 	switch strings.ToLower(format) {
 	case "text", "terminal":
 		return log.NewTerminalHandlerWithLevel(w, level, color), nil
-	case "logfmt":
+	case "logfmt", "logfmtms": // op-service's "ms" formats differ only in the timestamp's precision
 		return log.LogfmtHandlerWithLevel(w, level), nil
-	case "json":
+	case "json", "jsonms":
 		return log.JSONHandlerWithLevel(w, level), nil
 	case "json-pretty":
 		return slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}), nil
 	}
-	return nil, fmt.Errorf("invalid --%s %q: want text, terminal, logfmt, json or json-pretty", logFormatFlag.Name, format)
+	return nil, fmt.Errorf("invalid --%s %q: want text, terminal, logfmt, logfmtms, json, jsonms or json-pretty", logFormatFlag.Name, format)
 }
 
 // quietLogs discards log output unless --log.level was given, for commands whose output is a table or a

@@ -21,12 +21,13 @@ import (
 )
 
 // The test binary doubles as the faultproof binary: with runMainEnv set it runs main's logic on its
-// arguments, so tests can start real processes without a separate build step.
+// arguments (and its name: under a symlink named cannon it answers as Cannon), so tests can start real
+// processes without a separate build step.
 const runMainEnv = "FAULTPROOF_TEST_RUN_MAIN"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(runMainEnv) == "1" {
-		os.Exit(run(append([]string{"faultproof"}, os.Args[1:]...)))
+		os.Exit(run(os.Args))
 	}
 	os.Exit(m.Run())
 }
@@ -222,7 +223,6 @@ func TestBadInput(t *testing.T) {
 		{"unknown network", replace(base, "--network", "no-such-chain"), "unknown network"},
 		{"unknown chain id", replace(base, "--network", "424242"), "unknown network"},
 		{"alt-DA registry chain", replace(base, "--network", "redstone"), "alt-DA (plasma) is not supported by fault proofs"},
-		{"interop registry chain", replace(base, "--network", "420130015"), "interop dependency sets are not supported"},
 		{"both --server and --exec", append(append([]string(nil), base...), "--exec", "/bin/true"), "exec command must not be set when in server mode"},
 		{"missing datadir", replace(base, "--datadir", filepath.Join(datadir, "missing")), "does not exist"},
 		{"no datadir offline", replace(base, "--datadir", ""), "datadir must be specified"},

@@ -41,12 +41,16 @@ registry into the program, as op-program's custom chain configs: the program the
 without local keys 6, 7 and 9, so its claims can be disputed on chain with this prestate. The L1 genesis is
 needed for an L1 other than mainnet, sepolia, holesky or hoodi. The checkout is not changed: the configs go
 into a generated file (written to --out as builtin_chains.go) that replaces rollup/builtin_chains.go in the
-build.`,
+build.
+
+--interop builds the interop program (-ldflags=-X=main.programMode=interop), which decides super-root
+claims: a program and absolute prestate of its own, as op-program's interop client.`,
 	Flags: append([]cli.Flag{
 		&cli.PathFlag{Name: "out", Usage: "Directory to write into", Required: true},
 		&cli.PathFlag{Name: "src", Usage: "Checkout of the faultproof repository", Value: "."},
 		&cli.StringFlag{Name: "go", Usage: "Go toolchain binary", Value: "go"},
 		&cli.GenericFlag{Name: "chain-config", Usage: "ROLLUP.json,GENESIS.json[,L1GENESIS.json] of a custom chain to build into the program (repeatable)", Value: new(chainConfigFlag)},
+		&cli.BoolFlag{Name: "interop", Usage: "Build the interop program (super-root claims, the super dispute game's prestate)"},
 	}, logFlags...),
 	Before: setupLogging,
 	Action: runPrestate,
@@ -68,7 +72,11 @@ func runPrestate(ctx *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	hash, err := buildPrestate(src, ctx.Path("out"), ctx.String("go"), chains)
+	mode := ""
+	if ctx.Bool("interop") {
+		mode = "interop"
+	}
+	hash, err := buildPrestateMode(src, ctx.Path("out"), ctx.String("go"), chains, mode)
 	if err != nil {
 		return err
 	}
@@ -92,6 +100,12 @@ func checkSource(src string) error {
 // (fpp-client.elf, prestate.bin.gz, meta.json, and builtin_chains.go if there are custom chains) and
 // returns the absolute prestate hash.
 func buildPrestate(src, out, goBin string, chains []*customChain) (common.Hash, error) {
+	return buildPrestateMode(src, out, goBin, chains, "")
+}
+
+// buildPrestateMode is buildPrestate for a program mode (cmd/fpp-client's programMode: "" for output-root
+// claims, "interop" for super-root claims).
+func buildPrestateMode(src, out, goBin string, chains []*customChain, mode string) (common.Hash, error) {
 	if err := checkSource(src); err != nil {
 		return common.Hash{}, err
 	}
@@ -113,7 +127,7 @@ func buildPrestate(src, out, goBin string, chains []*customChain) (common.Hash, 
 		return common.Hash{}, err
 	}
 	log.Info("Building the program", "go", prestateGoVersion, "out", elf)
-	if err := buildProgramELF(src, elf, goBin, chains, filepath.Join(out, "builtin_chains.go")); err != nil {
+	if err := buildProgramELFMode(src, elf, goBin, chains, filepath.Join(out, "builtin_chains.go"), mode); err != nil {
 		return common.Hash{}, err
 	}
 	data, err := os.ReadFile(elf)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -203,6 +204,12 @@ func copyFile(from, to string) error {
 // buildProgramELF builds cmd/fpp-client from the checkout src into elf as the prestate is built, with the
 // custom chains built in.
 func buildProgramELF(src, elf, goBin string, chains []*customChain, builtinOut string) error {
+	return buildProgramELFMode(src, elf, goBin, chains, builtinOut, "")
+}
+
+// buildProgramELFMode is buildProgramELF for a program mode (cmd/fpp-client's programMode: "" for
+// output-root claims, "interop" for super-root claims), linked in with -X.
+func buildProgramELFMode(src, elf, goBin string, chains []*customChain, builtinOut, mode string) error {
 	tmp, err := os.MkdirTemp("", "faultproof-prestate-")
 	if err != nil {
 		return err
@@ -226,7 +233,15 @@ func buildProgramELF(src, elf, goBin string, chains []*customChain, builtinOut s
 		}
 		args = append(args, "-overlay", overlay)
 	}
-	args = append(append(args, prestateBuildFlags[1:]...), elf, "./cmd/fpp-client")
+	flags := slices.Clone(prestateBuildFlags[1:])
+	if mode != "" {
+		for i, f := range flags {
+			if strings.HasPrefix(f, "-ldflags=") {
+				flags[i] = f + " -X=main.programMode=" + mode
+			}
+		}
+	}
+	args = append(append(args, flags...), elf, "./cmd/fpp-client")
 	build := exec.Command(goBin, args...)
 	build.Dir = tree
 	build.Env = append(os.Environ(), prestateBuildEnv...)

@@ -18,10 +18,11 @@ import (
 
 	"github.com/faultproof/faultproof/client/l2"
 	"github.com/faultproof/faultproof/vm"
+	"github.com/faultproof/faultproof/vm/syscallcheck"
 )
 
 // Why the client ELF holds syscalls the VM rejects although the program never makes them. The static
-// scan (vm.ScanSyscalls) over-approximates: it reports every syscall number set anywhere in the linked
+// scan (syscallcheck.Scan) over-approximates: it reports every syscall number set anywhere in the linked
 // code, whether or not a path from main reaches it at run time (the Go linker keeps whole packages'
 // worth of methods that an interface call might reach). Each such number is accepted only for the
 // function that sets it, listed below with the reason; a new function setting a rejected number, or a
@@ -86,7 +87,7 @@ func buildClientELF(t *testing.T) string {
 }
 
 // TestClientSyscallsSupportedByVM finds, by static analysis of the client ELF, every syscall number the
-// program can make (vm.ScanSyscalls: conservative, see vm/syscall_check.go), and asks the VM what it does
+// program can make (syscallcheck.Scan: conservative, see its package comment), and asks the VM what it does
 // with each (vm.ProbeSyscall, the VM's own dispatch). It fails on any number the VM rejects as an
 // unrecognized syscall unless unreachableSyscalls explains it, and on any place whose number the analysis
 // cannot determine unless explained below. It then runs the program in the VM on a dispute and checks that
@@ -99,7 +100,7 @@ func TestClientSyscallsSupportedByVM(t *testing.T) {
 	data, err := os.ReadFile(elfPath)
 	require.NoError(t, err)
 	t0 := time.Now()
-	scan, err := vm.ScanSyscalls(data)
+	scan, err := syscallcheck.Scan(data)
 	require.NoError(t, err)
 	t.Logf("%d syscall instructions, %d functions analysed, %d syscall numbers, %d wrappers, in %s",
 		scan.Instructions, scan.Functions, len(scan.Numbers), len(scan.Wrappers), time.Since(t0).Round(time.Millisecond))
@@ -115,7 +116,7 @@ func TestClientSyscallsSupportedByVM(t *testing.T) {
 		for _, p := range places {
 			where = append(where, p.String())
 		}
-		t.Logf("%4d %-18s %-55s %s", n, vm.SyscallName(names, n), probe, strings.Join(where, ", "))
+		t.Logf("%4d %-18s %-55s %s", n, syscallcheck.Name(names, n), probe, strings.Join(where, ", "))
 		if probe.Recognized {
 			continue
 		}
@@ -129,7 +130,7 @@ func TestClientSyscallsSupportedByVM(t *testing.T) {
 				continue
 			}
 			failures = append(failures, fmt.Sprintf("syscall %d (%s), which the VM rejects, is set at %s; linked through: %s",
-				n, vm.SyscallName(names, n), p, strings.Join(callerChain(scan, p.Func, 6), " <- ")))
+				n, syscallcheck.Name(names, n), p, strings.Join(callerChain(scan, p.Func, 6), " <- ")))
 		}
 	}
 	for _, u := range scan.Unresolved {
@@ -138,18 +139,17 @@ func TestClientSyscallsSupportedByVM(t *testing.T) {
 			continue
 		}
 		failures = append(failures, fmt.Sprintf("the syscall number at %s is unknown (%s); linked through: %s",
-			u.SyscallPlace, u.Reason, strings.Join(callerChain(scan, u.Func, 6), " <- ")))
+			u.Place, u.Reason, strings.Join(callerChain(scan, u.Func, 6), " <- ")))
 	}
 	for n, fns := range unreachableSyscalls {
 		for fn := range fns {
 			if !used[fmt.Sprint(n, fn)] {
-				t.Logf("note: unreachableSyscalls lists %d at %s, which the client no longer has", n, fn)
+				failures = append(failures, fmt.Sprintf("unreachableSyscalls lists %d at %s, which the client no longer has: remove the entry", n, fn))
 			}
 		}
 	}
-	if len(failures) > 0 {
-		t.Fatalf("the client ELF can make syscalls the VM does not implement:\n%s", strings.Join(failures, "\n"))
-	}
+	slices.Sort(failures)
+	require.Empty(t, failures, "the client ELF's syscalls against what the VM implements and what unreachableSyscalls explains")
 	t.Logf("%d numbers the VM implements or answers; %d it rejects, each explained as unreachable", len(scan.Numbers)-rejected, rejected)
 
 	checkIssuedSyscalls(t, data, scan, names)
@@ -157,7 +157,7 @@ func TestClientSyscallsSupportedByVM(t *testing.T) {
 
 // explainUnresolved returns why a place whose number the analysis cannot determine cannot issue a
 // syscall the VM rejects, or "" if there is no such reason.
-func explainUnresolved(t *testing.T, elfPath string, scan *vm.SyscallScan, u vm.UnresolvedSyscall) string {
+func explainUnresolved(t *testing.T, elfPath string, scan *syscallcheck.Result, u syscallcheck.Unresolved) string {
 	if u.Func != "runtime.runPerThreadSyscall" || u.Wrapper != "internal/runtime/syscall/linux.Syscall6" {
 		return ""
 	}
@@ -190,12 +190,12 @@ func checkDecorateMappingsOff(t *testing.T, elfPath string) {
 			return
 		}
 	}
-	t.Fatalf("the client's build info has no DefaultGODEBUG with decoratemappings=0 (%v): the runtime would make prctl(PR_SET_VMA), which the VM rejects", info.Settings)
+	require.Fail(t, "the client's build info has no DefaultGODEBUG with decoratemappings=0: the runtime would make prctl(PR_SET_VMA), which the VM rejects", "%v", info.Settings)
 }
 
 // callerChain follows direct callers of fn up to depth levels (the first caller at each level), to show
 // how a function is linked into the program.
-func callerChain(scan *vm.SyscallScan, fn string, depth int) []string {
+func callerChain(scan *syscallcheck.Result, fn string, depth int) []string {
 	chain := []string{fn}
 	for len(chain) <= depth {
 		callers := scan.DirectCallers(chain[len(chain)-1])
@@ -218,7 +218,7 @@ func callerChain(scan *vm.SyscallScan, fn string, depth int) []string {
 // checkIssuedSyscalls runs the client in the VM on a dispute, served by our host, and requires every
 // syscall it makes to be among those the static scan found (a check of the scan on this program; the run
 // itself failing would mean an unsupported syscall was made).
-func checkIssuedSyscalls(t *testing.T, data []byte, scan *vm.SyscallScan, names []byte) {
+func checkIssuedSyscalls(t *testing.T, data []byte, scan *syscallcheck.Result, names []byte) {
 	b := testL2Chain(t)
 	st, err := b.StateAt(b.Block(11).Root())
 	require.NoError(t, err)
@@ -238,28 +238,26 @@ func checkIssuedSyscalls(t *testing.T, data []byte, scan *vm.SyscallScan, names 
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
-				t.Fatalf("pre-image server failed at step %d: %v", s.Step, r)
+				require.Fail(t, "pre-image server failed", "step %d: %v", s.Step, r)
 			}
 		}()
 		for !s.Exited {
-			if th := s.CurrentThread(); !th.Exited && s.StepsSinceLastContextSwitch < vm.SchedQuantum {
-				pc := th.Cpu.PC
-				if uint32(s.Memory.GetWord(pc&^7)>>(32-(pc&4)*8)) == 0x0000000C {
-					issued[th.Registers[2]]++
-				}
+			if n, ok := syscallcheck.NextSyscall(s); ok {
+				issued[n]++
 			}
 			_, err := m.Step(false)
 			require.NoError(t, err, "step %d", s.Step)
 		}
 	}()
 	require.Equal(t, uint8(0), s.ExitCode, "the program's verdict on a valid claim")
-	var made []string
+	var made, unlisted []string
 	for n, count := range issued {
-		made = append(made, fmt.Sprintf("%d %s (%d)", n, vm.SyscallName(names, n), count))
+		made = append(made, fmt.Sprintf("%d %s (%d)", n, syscallcheck.Name(names, n), count))
 		if _, ok := scan.Numbers[n]; !ok {
-			t.Errorf("the program made syscall %d (%s), which the static scan does not list", n, vm.SyscallName(names, n))
+			unlisted = append(unlisted, fmt.Sprintf("%d (%s)", n, syscallcheck.Name(names, n)))
 		}
 	}
+	require.Empty(t, unlisted, "syscalls the program made that the static scan does not list")
 	slices.Sort(made)
 	t.Logf("a run of %d steps (%s) made %d distinct syscalls, all found by the scan: %s", s.Step,
 		time.Since(t0).Round(time.Millisecond), len(issued), strings.Join(made, ", "))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -16,20 +17,50 @@ import (
 var vmCommand = &cli.Command{
 	Name:  "vm",
 	Usage: "Cannon-compatible MIPS64 VM: load programs, run them with proofs, print state witnesses",
-	Description: `The subcommands, their flags and their files are those of Cannon (the OP Stack's fault proof VM,
-state version ` + vm.StateVersionName + `), so that tools driving Cannon can drive this VM:
+	Description: `The subcommands, their flags and their files are those of Cannon (the OP Stack's fault proof VM), so
+that tools driving Cannon can drive this VM. Like Cannon's multicannon, it runs every state version that
+Cannon releases of the last year wrote (` + versionNames() + `), each by its own rules:
+the state file's version byte says which.
 
   load-elf   create the initial state (and symbol metadata) of a program
   run        run a state, writing proofs, snapshots and the final state; a pre-image server is started
              from the command after "--" (e.g. -- faultproof host --server ...)
-  witness    print a state's witness and hash`,
-	Subcommands: []*cli.Command{vmLoadELFCommand, vmRunCommand, vmWitnessCommand, vmVerifyCommand},
+  witness    print a state's witness and hash
+  list       print the supported state versions
+
+The same commands answer as "cannon" when the binary is started under that name (faultproof install-links).`,
+	Subcommands: []*cli.Command{vmLoadELFCommand, vmRunCommand, vmWitnessCommand, vmListCommand, vmVerifyCommand},
+}
+
+// versionNames lists the supported state versions by name.
+func versionNames() string {
+	names := make([]string, len(vm.Versions))
+	for i, v := range vm.Versions {
+		names[i] = fmt.Sprintf("%s (%d)", v, uint8(v))
+	}
+	return strings.Join(names, ", ")
+}
+
+var vmListCommand = &cli.Command{
+	Name:        "list",
+	Usage:       "List the supported state versions",
+	Description: "Prints each state version this VM runs, as Cannon's multicannon lists its embedded VMs.",
+	Action: func(ctx *cli.Context) error {
+		if ctx.NArg() > 0 {
+			return fmt.Errorf("%w: %v", errNoArgs, ctx.Args().Slice())
+		}
+		fmt.Println("Available cannon versions:")
+		for _, v := range vm.Versions {
+			fmt.Printf("filename: built-in\tversion: %s (%d)\n", v, uint8(v))
+		}
+		return nil
+	},
 }
 
 var (
 	vmLoadELFTypeFlag = &cli.StringFlag{
 		Name:     "type",
-		Usage:    "VM type to create a state for: " + vm.StateVersionName,
+		Usage:    "VM type (state version) to create a state for: " + versionNames(),
 		Required: true,
 	}
 	vmLoadELFPathFlag = &cli.PathFlag{
@@ -62,18 +93,20 @@ var vmLoadELFCommand = &cli.Command{
 	Action:      vmLoadELF,
 }
 
-func checkVMType(typ string) error {
-	if typ != vm.StateVersionName {
-		return fmt.Errorf("unsupported --type %q: the only supported VM type is %q", typ, vm.StateVersionName)
+func parseVMType(typ string) (vm.Version, error) {
+	v, err := vm.ParseVersion(typ)
+	if err != nil {
+		return 0, fmt.Errorf("invalid --%s: %w", vmLoadELFTypeFlag.Name, err)
 	}
-	return nil
+	return v, nil
 }
 
 func vmLoadELF(ctx *cli.Context) error {
 	if ctx.NArg() > 0 {
 		return fmt.Errorf("%w: %v", errNoArgs, ctx.Args().Slice())
 	}
-	if err := checkVMType(ctx.String(vmLoadELFTypeFlag.Name)); err != nil {
+	version, err := parseVMType(ctx.String(vmLoadELFTypeFlag.Name))
+	if err != nil {
 		return err
 	}
 	path := ctx.Path(vmLoadELFPathFlag.Name)
@@ -85,6 +118,7 @@ func vmLoadELF(ctx *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("ELF file %q: %w", path, err)
 	}
+	state.Version = version // every version loads a program the same way
 	if err := writeOutput(ctx.Path(vmLoadELFMetaFlag.Name), meta.WriteJSON); err != nil {
 		return fmt.Errorf("failed to write metadata: %w", err)
 	}
@@ -92,7 +126,7 @@ func vmLoadELF(ctx *cli.Context) error {
 	if err := writeState(out, state); err != nil {
 		return fmt.Errorf("failed to write state: %w", err)
 	}
-	log.Info("Loaded ELF program", "path", path, "out", out, "state", state.Hash().Hex(),
+	log.Info("Loaded ELF program", "path", path, "version", version, "out", out, "state", state.Hash().Hex(),
 		"pages", state.Memory.PageCount(), "symbols", len(meta.Symbols))
 	return nil
 }
@@ -147,7 +181,7 @@ func vmWitness(ctx *cli.Context) error {
 	}
 	return writeOutput("-", func(w io.Writer) error {
 		return writeJSON(w, &witnessResponse{
-			StateVersion: vm.StateVersion,
+			StateVersion: uint8(s.Version),
 			WitnessHash:  hash,
 			Witness:      witness,
 			Step:         s.Step,

@@ -164,7 +164,7 @@ func TestVMErrorPaths(t *testing.T) {
 	truncatedGzip := write("truncated.bin.gz", plain[:len(plain)/3])
 	truncatedGzipHeader := write("truncated-header.bin.gz", plain[:6])
 	truncatedBin := write("truncated.bin", raw[:len(raw)/2])
-	version7 := write("version7.bin", version(7))
+	version5 := write("version5.bin", version(5)) // 32-bit multithreaded: never run by this VM
 	version9 := write("version9.bin.gz", gz(version(9)))
 	garbageJSON := write("garbage.json", []byte(`{"memory": [}`))
 	// No pages and zero scalars, then a count that the input does not back.
@@ -204,8 +204,8 @@ func TestVMErrorPaths(t *testing.T) {
 		{"truncated state", run(truncatedBin), []string{"failed to load state", "truncated.bin", "state is truncated: input ends in the page"}},
 		{"state claiming 2^24 threads", run(manyThreads), []string{"failed to load state", "threads.bin", "input ends in the thread 0 of 16777216 of the left thread stack"}},
 		{"state claiming a 4 GiB hint", run(bigHint), []string{"failed to load state", "hint.bin", "input ends in the last hint (0 of 4294967295 bytes)"}},
-		{"state version 7", run(version7), []string{"failed to load state", "unsupported state version: 7"}},
-		{"state version 9, gzipped", run(version9), []string{"failed to load state", "unsupported state version: 9"}},
+		{"state version 5", run(version5), []string{"failed to load state", "unsupported state version 5 (supported: 6 (multithreaded64-3), 7 (multithreaded64-4), 8 (multithreaded64-5))"}},
+		{"state version 9, gzipped", run(version9), []string{"failed to load state", "unsupported state version 9"}},
 		{"garbage JSON state", run(garbageJSON), []string{"failed to load state", "garbage.json"}},
 		{"witness of a truncated state", []string{"vm", "witness", "--input", truncatedGzip}, []string{"failed to load state", "state is truncated"}},
 		{"unknown syscall", run(badSyscallState),

@@ -101,12 +101,6 @@ func TestPreimageStopMatches(t *testing.T) {
 	}
 }
 
-func TestMemoryUsage(t *testing.T) {
-	for n, want := range map[uint64]string{0: "0 B", 1023: "1023 B", 4096: "4.0 KiB", 495 * 4096: "1.9 MiB", 3 << 30: "3.0 GiB"} {
-		require.Equal(t, want, memoryUsage(n))
-	}
-}
-
 func TestLineLogger(t *testing.T) {
 	var records []string
 	h := log.NewTerminalHandler(writerFunc(func(p []byte) (int, error) {
@@ -190,7 +184,7 @@ func TestRunnerPatterns(t *testing.T) {
 				} else if _, err := fmt.Sscanf(e.Name(), "state-%d.bin", &n); err == nil {
 					snapshots = append(snapshots, n)
 				} else {
-					t.Fatalf("unexpected file %s", e.Name())
+					require.FailNow(t, fmt.Sprintf("unexpected file %s", e.Name()))
 				}
 			}
 			require.ElementsMatch(t, tt.proofs, proofs)

@@ -23,6 +23,7 @@ import (
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/urfave/cli/v2"
 
+	"github.com/faultproof/faultproof/cmd/faultproof/internal/units"
 	"github.com/faultproof/faultproof/preimage"
 	"github.com/faultproof/faultproof/vm"
 )
@@ -94,6 +95,11 @@ var (
 		Name:  "pprof.cpu",
 		Usage: "Write a CPU profile of the run to cpu.pprof",
 	}
+	vmRunDebugFlag = &cli.BoolFlag{
+		Name: "debug",
+		Usage: "Follow each thread's call stack (with --meta's symbols) and print the active thread's traceback to stdout at " +
+			"the end, as Cannon does; every step then takes the slow path",
+	}
 	vmRunPProfGuestFlag = &cli.PathFlag{
 		Name: "pprof.guest",
 		Usage: "Write a profile of the guest program's call stacks, in VM steps, to this file (pprof format, " +
@@ -111,8 +117,10 @@ var (
 		Value: 9973,
 	}
 	vmRunDebugInfoFlag = &cli.PathFlag{
-		Name:      "debug-info",
-		Usage:     "Where to write run statistics as JSON (pages, memory used, pre-image requests and bytes, steps)",
+		Name: "debug-info",
+		Usage: "Where to write Cannon's run statistics as JSON: pages, memory used, pre-image requests and bytes, steps, " +
+			"instruction cache misses, RMW successes and failures, the longest LL-SC distance, reservation invalidations, " +
+			"forced preemptions, idle steps of thread 0",
 		TakesFile: true,
 	}
 )
@@ -137,7 +145,7 @@ last log line); 2 when the run fails, including a failure of the pre-image serve
 		vmRunSnapshotAtFlag, vmRunSnapshotFmtFlag,
 		vmRunStopAtFlag, vmRunStopAtPreimageFlag, vmRunStopAtPreimageTypeFlag, vmRunStopAtPreimageLargerThanFlag,
 		vmRunMetaFlag, vmRunInfoAtFlag, vmRunPProfCPUFlag, vmRunPProfGuestFlag, vmRunPProfELFFlag,
-		vmRunPProfPeriodFlag, vmRunDebugInfoFlag,
+		vmRunPProfPeriodFlag, vmRunDebugFlag, vmRunDebugInfoFlag,
 	}, logFlags...),
 	Before: setupLogging,
 	Action: vmRun,
@@ -149,6 +157,7 @@ type runConfig struct {
 	proofFmt, snapshotFmt               string
 	stopAtPreimage                      *preimageStop
 	meta                                *vm.Metadata
+	debug, stats                        bool
 	guestProfile                        *guestProfile
 }
 
@@ -288,18 +297,24 @@ func runConfigFromCLI(ctx *cli.Context) (*runConfig, error) {
 	if cfg.guestProfile, err = guestProfileFromCLI(ctx); err != nil {
 		return nil, err
 	}
-	cfg.meta, err = loadMetadata(ctx)
-	return cfg, err
+	cfg.debug, cfg.stats = ctx.Bool(vmRunDebugFlag.Name), ctx.Path(vmRunDebugInfoFlag.Name) != ""
+	if cfg.debug && ctx.Path(vmRunMetaFlag.Name) == "" {
+		return nil, fmt.Errorf("--%s needs the symbols of --%s", vmRunDebugFlag.Name, vmRunMetaFlag.Name)
+	}
+	if cfg.meta, err = loadMetadata(ctx, cfg.debug); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }
 
 // loadMetadata reads --meta. Cannon requires the default meta.json to exist; here a missing default only
-// means no symbol names.
-func loadMetadata(ctx *cli.Context) (*vm.Metadata, error) {
+// means no symbol names, unless they are required (--debug).
+func loadMetadata(ctx *cli.Context, required bool) (*vm.Metadata, error) {
 	path := ctx.Path(vmRunMetaFlag.Name)
 	if path == "" {
 		return &vm.Metadata{}, nil
 	}
-	if !ctx.IsSet(vmRunMetaFlag.Name) {
+	if !ctx.IsSet(vmRunMetaFlag.Name) && !required {
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 			log.Debug("No metadata file, running without symbol names", "meta", path)
 			return &vm.Metadata{}, nil
@@ -350,7 +365,7 @@ func vmRun(ctx *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	log.Info("Loaded input state", "input", ctx.Path(vmRunInputFlag.Name), "version", vm.StateVersionName,
+	log.Info("Loaded input state", "input", ctx.Path(vmRunInputFlag.Name), "version", s.Version,
 		"step", s.Step, "exited", s.Exited)
 
 	sigCtx, stopSignals := signal.NotifyContext(ctx.Context, os.Interrupt, syscall.SIGTERM)
@@ -368,11 +383,20 @@ func vmRun(ctx *cli.Context) error {
 	guestErr := newLineLogger(log.Root().With("module", "guest", "stream", "stderr"), "Guest output")
 	oracle := newHostOracle(host)
 	r := &runner{cfg: cfg, state: s, vm: vm.NewVM(s, oracle, guestOut, guestErr), oracle: oracle, log: log.Root()}
+	if cfg.stats {
+		r.vm.EnableStats()
+	}
+	if cfg.debug {
+		r.vm.EnableDebug(cfg.meta, os.Stdout)
+	}
 
 	start := time.Now()
 	startStep := s.Step
 	runErr := r.run(sigCtx)
 	elapsed := time.Since(start)
+	if cfg.debug {
+		r.vm.Traceback(os.Stdout) // at the end, or where the run failed
+	}
 	guestOut.Flush()
 	guestErr.Flush()
 	var hostErr error
@@ -401,14 +425,7 @@ func vmRun(ctx *cli.Context) error {
 		return fmt.Errorf("failed to write state output: %w", err)
 	}
 	if path := ctx.Path(vmRunDebugInfoFlag.Name); path != "" {
-		requests, size := r.vm.PreimageStats()
-		info := &debugInfo{
-			Pages:               s.Memory.PageCount(),
-			MemoryUsed:          hexutil.Uint64(uint64(s.Memory.PageCount()) * vm.PageSize),
-			NumPreimageRequests: requests,
-			TotalPreimageSize:   size,
-			TotalSteps:          s.Step,
-		}
+		info := newDebugInfo(r.vm)
 		if err := writeOutput(path, func(w io.Writer) error { return writeJSON(w, info) }); err != nil {
 			return fmt.Errorf("failed to write debug info: %w", err)
 		}
@@ -419,24 +436,47 @@ func vmRun(ctx *cli.Context) error {
 		status = fmt.Sprintf("exited, exit code %d", s.ExitCode)
 	}
 	log.Info("Execution stopped: "+status, "exited", s.Exited, "code", s.ExitCode, "step", s.Step,
-		"steps", steps, "ips", ips(steps, elapsed), "state", s.Hash().Hex(), "output", output)
+		"steps", steps, "ips", units.PerSecond(steps, elapsed), "state", s.Hash().Hex(), "output", output)
 	return nil
 }
 
-// debugInfo holds the fields of Cannon's --debug-info file that this VM tracks.
+// debugInfo is Cannon's --debug-info file (mipsevm.DebugInfo): every field, with Cannon's meaning (see
+// vm.Stats).
 type debugInfo struct {
-	Pages               int            `json:"pages"`
-	MemoryUsed          hexutil.Uint64 `json:"memory_used"`
-	NumPreimageRequests int            `json:"num_preimage_requests"`
-	TotalPreimageSize   int            `json:"total_preimage_size"`
-	TotalSteps          uint64         `json:"total_steps"`
+	Pages                        int            `json:"pages"`
+	MemoryUsed                   hexutil.Uint64 `json:"memory_used"`
+	NumPreimageRequests          int            `json:"num_preimage_requests"`
+	TotalPreimageSize            int            `json:"total_preimage_size"`
+	TotalSteps                   uint64         `json:"total_steps"`
+	InstructionCacheMissCount    uint64         `json:"instruction_cache_miss_count"`
+	HighestICacheMissPC          hexutil.Uint64 `json:"highest_icache_miss_pc"`
+	RmwSuccessCount              uint64         `json:"rmw_success_count"`
+	RmwFailCount                 uint64         `json:"rmw_fail_count"`
+	MaxStepsBetweenLLAndSC       uint64         `json:"max_steps_between_ll_and_sc"`
+	ReservationInvalidationCount uint64         `json:"reservation_invalidation_count"`
+	ForcedPreemptionCount        uint64         `json:"forced_preemption_count"`
+	IdleStepCountThread0         uint64         `json:"idle_step_count_thread_0"`
 }
 
-func ips(steps uint64, d time.Duration) float64 {
-	if d <= 0 {
-		return 0
+func newDebugInfo(m *vm.VM) *debugInfo {
+	s := m.State()
+	requests, size := m.PreimageStats()
+	st := m.Stats()
+	return &debugInfo{
+		Pages:                        s.Memory.PageCount(),
+		MemoryUsed:                   hexutil.Uint64(uint64(s.Memory.PageCount()) * vm.PageSize),
+		NumPreimageRequests:          requests,
+		TotalPreimageSize:            size,
+		TotalSteps:                   s.Step,
+		InstructionCacheMissCount:    st.InstructionCacheMisses,
+		HighestICacheMissPC:          hexutil.Uint64(st.HighestICacheMissPC),
+		RmwSuccessCount:              st.RMWSuccesses,
+		RmwFailCount:                 st.RMWFailures,
+		MaxStepsBetweenLLAndSC:       st.MaxStepsBetweenLLAndSC,
+		ReservationInvalidationCount: st.ReservationInvalidations,
+		ForcedPreemptionCount:        st.ForcedPreemptions,
+		IdleStepCountThread0:         st.IdleStepsThread0,
 	}
-	return float64(steps) / d.Seconds()
 }
 
 // runChunk is the most steps run with vm.Run before checking for an interrupt (about 20ms).
@@ -594,9 +634,9 @@ func (r *runner) logInfo() {
 		"step", s.Step,
 		"pc", fmt.Sprintf("%08x", pc),
 		"insn", fmt.Sprintf("%08x", insn),
-		"ips", ips(s.Step-r.startStep, time.Since(r.start)),
+		"ips", units.PerSecond(s.Step-r.startStep, time.Since(r.start)),
 		"pages", s.Memory.PageCount(),
-		"mem", memoryUsage(uint64(s.Memory.PageCount()) * vm.PageSize),
+		"mem", units.Bytes(uint64(s.Memory.PageCount()) * vm.PageSize),
 		"name", r.cfg.meta.LookupSymbol(pc),
 		"preimages", requests,
 		"hints", r.oracle.nHints,
@@ -605,19 +645,6 @@ func (r *runner) logInfo() {
 		kv = append(kv, "state", s.Hash().Hex())
 	}
 	r.log.Info("processing", kv...)
-}
-
-// memoryUsage formats a byte count as Cannon's memory usage ("1.5 MiB").
-func memoryUsage(n uint64) string {
-	if n < 1024 {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(1024), 0
-	for m := n / 1024; m >= 1024; m /= 1024 {
-		div *= 1024
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 // stepProof is Cannon's proof file: the step's pre- and post-state hashes, the encoded pre-state, the

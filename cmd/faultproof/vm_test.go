@@ -504,8 +504,8 @@ func TestVMCommands(t *testing.T) {
 			args    []string
 			errText string
 		}{
-			{"unknown type", []string{"vm", "load-elf", "--type", "multithreaded64-4", "--path", hello}, `the only supported VM type is "multithreaded64-5"`},
-			{"garbage type", []string{"vm", "load-elf", "--type", "mips", "--path", hello}, `unsupported --type "mips"`},
+			{"unknown type", []string{"vm", "load-elf", "--type", "multithreaded64-2", "--path", hello}, `invalid --type: unsupported state version "multithreaded64-2": want one of multithreaded64-3, multithreaded64-4, multithreaded64-5`},
+			{"garbage type", []string{"vm", "load-elf", "--type", "mips", "--path", hello}, `unsupported state version "mips"`},
 			{"missing type", []string{"vm", "load-elf", "--path", hello}, `Required flag "type" not set`},
 			{"missing ELF", []string{"vm", "load-elf", "--type", "multithreaded64-5", "--path", filepath.Join(dir, "nope")}, "failed to open ELF file"},
 			{"not an ELF", []string{"vm", "load-elf", "--type", "multithreaded64-5", "--path", notELF}, "failed to parse ELF"},
@@ -551,7 +551,7 @@ func lineWith(t *testing.T, s, sub string) string {
 			return l
 		}
 	}
-	t.Fatalf("no line with %q in:\n%s", sub, s)
+	require.FailNow(t, fmt.Sprintf("no line with %q in:\n%s", sub, s))
 	return ""
 }
 

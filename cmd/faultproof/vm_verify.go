@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/faultproof/faultproof/host"
+	"github.com/faultproof/faultproof/preimage"
 	"github.com/faultproof/faultproof/vm"
 	"github.com/faultproof/faultproof/vm/onchain"
 )
@@ -140,7 +141,7 @@ func vmVerify(ctx *cli.Context) error {
 	invalid := func(format string, args ...any) error {
 		msg := fmt.Sprintf(format, args...)
 		fmt.Fprintln(out, msg)
-		return &host.ExitError{Code: exitInvalid, Err: errors.New(msg)}
+		return &host.ExitError{Code: preimage.ExitInvalid, Err: errors.New(msg)}
 	}
 
 	if pre, err := vm.StateHashFromWitness(*p.StateData); err != nil {

@@ -73,6 +73,9 @@ func TestPayloadAttributesDifferential(t *testing.T) {
 	for i := 0; i < iterations(3000); i++ {
 		cfg := randomForkConfig(rng)
 		t2 := randomL2Time(rng, cfg)
+		if cfg.LagoonTime != nil && rng.Intn(4) == 0 {
+			t2 = (*cfg.LagoonTime + 1) &^ 1
+		}
 		if t2 < blockTime {
 			t2 = blockTime
 		}
@@ -120,7 +123,8 @@ func TestPayloadAttributesDifferential(t *testing.T) {
 			batchTxs[j] = randomHash(rng).Bytes()
 		}
 
-		builder := opderive.NewFetchingAttributesBuilder(opConfig(cfg), l1Cfg, nil, l1, &fakeL2{sysCfg: opSysCfg(sysCfg)})
+		depSetSize := 1 + rng.Intn(2)
+		builder := opderive.NewFetchingAttributesBuilder(opConfig(cfg), l1Cfg, opDepSet(depSetSize), l1, &fakeL2{sysCfg: opSysCfg(sysCfg)})
 		opParent := eth.L2BlockRef{
 			Hash: parent.Hash, Number: parent.Number, Time: parent.Time, SequenceNumber: parent.SequenceNumber,
 			L1Origin: eth.BlockID{Hash: parent.L1Origin.Hash, Number: parent.L1Origin.Number},
@@ -128,12 +132,13 @@ func TestPayloadAttributesDifferential(t *testing.T) {
 		theirs, theirErr := builder.PreparePayloadAttributes(context.Background(), opParent, eth.BlockID{Hash: epoch.Hash(), Number: epoch.Number.Uint64()})
 
 		in := &derive.AttributesInput{
-			Parent:       parent,
-			SysCfg:       sysCfg,
-			L1Origin:     epoch,
-			L1Receipts:   l1.receipts[epoch.Hash()],
-			Timestamp:    t2,
-			Transactions: batchTxs,
+			Parent:            parent,
+			SysCfg:            sysCfg,
+			L1Origin:          epoch,
+			L1Receipts:        l1.receipts[epoch.Hash()],
+			Timestamp:         t2,
+			Transactions:      batchTxs,
+			DependencySetSize: depSetSize,
 		}
 		ours, ourSysCfg, ourErr := derive.BuildAttributes(cfg, l1Cfg, in)
 
@@ -150,7 +155,7 @@ func TestPayloadAttributesDifferential(t *testing.T) {
 			kinds[kind+": critical"]++
 			continue
 		default:
-			t.Fatalf("case %d: unexpected op-node error %v", i, theirErr)
+			require.FailNow(t, fmt.Sprintf("case %d: unexpected op-node error %v", i, theirErr))
 		}
 
 		require.Equal(t, uint64(theirs.Timestamp), ours.Timestamp, "case %d", i)
@@ -182,6 +187,9 @@ func TestPayloadAttributesDifferential(t *testing.T) {
 		if cfg.IsActivationBlock(rollup.Karst, t2) {
 			kinds["karst activation"]++
 		}
+		if cfg.IsActivationBlock(rollup.Lagoon, t2) {
+			kinds[fmt.Sprintf("lagoon activation, %d chains", depSetSize)]++
+		}
 		if len(ours.Transactions) > 1+len(batchTxs) && epoch == parentOrigin {
 			kinds["upgrade transactions"]++
 		}
@@ -193,7 +201,8 @@ func TestPayloadAttributesDifferential(t *testing.T) {
 		require.Equal(t, fromOpSysCfg(wantSysCfg), ourSysCfg, "case %d", i)
 	}
 	t.Logf("outcomes: %v", kinds)
-	for _, k := range []string{"same epoch", "next epoch", "conflicting epoch: reset", "unrelated next epoch: reset", "next epoch: critical", "karst activation", "upgrade transactions"} {
+	for _, k := range []string{"same epoch", "next epoch", "conflicting epoch: reset", "unrelated next epoch: reset", "next epoch: critical", "karst activation", "upgrade transactions",
+		"lagoon activation, 1 chains", "lagoon activation, 2 chains"} {
 		require.NotZero(t, kinds[k], k)
 	}
 }

@@ -86,6 +86,13 @@ func randomForkConfig(rng *rand.Rand) *rollup.Config {
 	if rng.Intn(3) == 0 {
 		cfg.PectraBlobScheduleTime = u64p(uint64(1000 + rng.Intn(3000)))
 	}
+	// Lagoon (interop) is scheduled on its own, like op-node's: after Karst or any time.
+	switch rng.Intn(4) {
+	case 0:
+		cfg.LagoonTime = u64p(0)
+	case 1:
+		cfg.LagoonTime = u64p(uint64(rng.Intn(400)) &^ 1)
+	}
 	return cfg
 }
 

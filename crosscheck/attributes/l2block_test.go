@@ -53,7 +53,9 @@ func TestSystemConfigFromL2BlockDifferential(t *testing.T) {
 	l1 := l1ChainConfig()
 	_, karstGas, err := derive.KarstUpgradeTransactions()
 	require.NoError(t, err)
-	accepted, karst := 0, 0
+	_, lagoonGas, err := derive.LagoonUpgradeTransactions(false)
+	require.NoError(t, err)
+	accepted, karst, lagoon := 0, 0, 0
 	for i := 0; i < iterations(3000); i++ {
 		cfg := randomForkConfig(rng)
 		sysCfg := randomSysCfg(rng)
@@ -62,6 +64,9 @@ func TestSystemConfigFromL2BlockDifferential(t *testing.T) {
 		}
 		l2Time := randomL2Time(rng, cfg)
 		if at := cfg.KarstTime; at != nil && *at > 0 && rng.Intn(4) == 0 {
+			l2Time = (*at + 1) &^ 1
+		}
+		if at := cfg.LagoonTime; at != nil && *at > 0 && rng.Intn(3) == 0 {
 			l2Time = (*at + 1) &^ 1
 		}
 		depTime := l2Time
@@ -82,8 +87,13 @@ func TestSystemConfigFromL2BlockDifferential(t *testing.T) {
 			txs = []*types.Transaction{types.NewTx(dep), types.NewTx(&types.LegacyTx{})}
 		}
 		gasLimit := uint64(rng.Intn(100_000_000))
-		if rng.Intn(3) == 0 {
+		switch rng.Intn(6) {
+		case 0, 1:
 			gasLimit += karstGas - 50_000_000
+		case 2:
+			gasLimit += lagoonGas - 50_000_000
+		case 3:
+			gasLimit += karstGas + lagoonGas - 50_000_000
 		}
 		h := &types.Header{
 			Number:   big.NewInt(int64(1 + l2Time/blockTime)),
@@ -124,6 +134,9 @@ func TestSystemConfigFromL2BlockDifferential(t *testing.T) {
 			if cfg.IsActivationBlock(rollup.Karst, l2Time) && block.NumberU64() != cfg.Genesis.L2.Number {
 				karst++
 			}
+			if cfg.IsActivationBlock(rollup.Lagoon, l2Time) && block.NumberU64() != cfg.Genesis.L2.Number {
+				lagoon++
+			}
 		}
 
 		ref, theirErr := opderive.PayloadToBlockRef(op, payload)
@@ -138,7 +151,8 @@ func TestSystemConfigFromL2BlockDifferential(t *testing.T) {
 			require.Equal(t, ref.SequenceNumber, parent.SequenceNumber)
 		}
 	}
-	t.Logf("%d system configs read, %d of Karst activation blocks", accepted, karst)
+	t.Logf("%d system configs read, %d of Karst activation blocks, %d of Lagoon's", accepted, karst, lagoon)
 	require.NotZero(t, accepted)
 	require.NotZero(t, karst)
+	require.NotZero(t, lagoon)
 }

@@ -3,6 +3,7 @@ package attributes_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"math/rand"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/ethereum-optimism/optimism/op-core/forks"
 	"github.com/ethereum-optimism/optimism/op-core/nuts"
 	opderive "github.com/ethereum-optimism/optimism/op-node/rollup/derive"
+	"github.com/ethereum-optimism/optimism/op-service/eth"
 
 	"github.com/faultproof/faultproof/derive"
 )
@@ -62,6 +64,35 @@ func TestUpgradeTransactionsDifferential(t *testing.T) {
 	// derive embeds the bundle file itself; its unit test pins this digest.
 	sum := sha256.Sum256(nuts.KarstNUTBundleJSON)
 	require.Equal(t, "08f5df36f7ff29a9421ab84beebe96684a7455df9a5d234a2468613a4008ad91", hex.EncodeToString(sum[:]))
+
+	// Lagoon: the bundle alone (a dependency set of one chain) and wrapped in the setFeature and
+	// ETHLiquidity funding deposits (more than one), with the same gas either way.
+	for _, wrapped := range []bool{false, true} {
+		theirs, theirGas, err := opderive.LagoonActivationUpgradeTransactions(wrapped)
+		require.NoError(t, err)
+		ours, ourGas, err := derive.LagoonUpgradeTransactions(wrapped)
+		require.NoError(t, err)
+		requireSameTxs(t, theirs, ours, fmt.Sprintf("lagoon (wrapped %v)", wrapped))
+		require.Equal(t, theirGas, ourGas)
+	}
+	opGas, err = opderive.UpgradeGas(forks.Lagoon)
+	require.NoError(t, err)
+	_, ourGas, err = derive.LagoonUpgradeTransactions(false)
+	require.NoError(t, err)
+	require.Equal(t, opGas, ourGas)
+	sum = sha256.Sum256(nuts.LagoonNUTBundleJSON)
+	require.Equal(t, "2124ce31c0947cac15f00114214dd4354848f7b4642ff2d12ebb3f94b28cc989", hex.EncodeToString(sum[:]))
+}
+
+// opDepSet is a dependency set of n chains as op-node's attributes builder sees it.
+type opDepSet int
+
+func (n opDepSet) Chains() []eth.ChainID {
+	out := make([]eth.ChainID, n)
+	for i := range out {
+		out[i] = eth.ChainIDFromUInt64(uint64(901 + i))
+	}
+	return out
 }
 
 // TestUpgradeTransactionsByBlockDifferential checks which blocks get which upgrade transactions, over
@@ -73,11 +104,17 @@ func TestUpgradeTransactionsByBlockDifferential(t *testing.T) {
 	isthmus, _ := opderive.IsthmusNetworkUpgradeTransactions()
 	jovian, _ := opderive.JovianNetworkUpgradeTransactions()
 	karst, karstGas, _ := opderive.UpgradeTransactions(forks.Karst)
-	withUpgrades := 0
+	lagoon, lagoonGas, _ := opderive.LagoonActivationUpgradeTransactions(false)
+	lagoonWrapped, _, _ := opderive.LagoonActivationUpgradeTransactions(true)
+	withUpgrades, withLagoon := 0, 0
 	for i := 0; i < iterations(2000); i++ {
 		cfg := randomForkConfig(rng)
 		op := opConfig(cfg)
 		l2Time := randomL2Time(rng, cfg)
+		if cfg.LagoonTime != nil && rng.Intn(3) == 0 {
+			l2Time = *cfg.LagoonTime &^ 1
+		}
+		depSetSize := 1 + rng.Intn(3)
 		var want []hexutil.Bytes
 		var wantGas uint64
 		if op.IsEcotoneActivationBlock(l2Time) {
@@ -96,7 +133,18 @@ func TestUpgradeTransactionsByBlockDifferential(t *testing.T) {
 			want = append(want, karst...)
 			wantGas += karstGas
 		}
-		got, err := derive.UpgradeTransactions(cfg, l2Time)
+		if op.IsLagoonActivationBlock(l2Time) {
+			// op-node's PreparePayloadAttributes: wrapped when interop is active and the set has more
+			// than one chain.
+			if op.IsInterop(l2Time) && len(opDepSet(depSetSize).Chains()) > 1 {
+				want = append(want, lagoonWrapped...)
+			} else {
+				want = append(want, lagoon...)
+			}
+			wantGas += lagoonGas
+			withLagoon++
+		}
+		got, err := derive.UpgradeTransactions(cfg, l2Time, depSetSize)
 		require.NoError(t, err)
 		gas, err := derive.UpgradeGas(cfg, l2Time)
 		require.NoError(t, err)
@@ -109,6 +157,7 @@ func TestUpgradeTransactionsByBlockDifferential(t *testing.T) {
 			withUpgrades++
 		}
 	}
-	t.Logf("%d blocks with upgrade transactions", withUpgrades)
+	t.Logf("%d blocks with upgrade transactions, %d Lagoon activations", withUpgrades, withLagoon)
 	require.NotZero(t, withUpgrades)
+	require.NotZero(t, withLagoon)
 }

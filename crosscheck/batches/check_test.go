@@ -9,6 +9,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/log"
+	"github.com/stretchr/testify/require"
 
 	oprollup "github.com/ethereum-optimism/optimism/op-node/rollup"
 	opderive "github.com/ethereum-optimism/optimism/op-node/rollup/derive"
@@ -146,8 +147,7 @@ func TestCheckSingularBatchMatchesOpNode(t *testing.T) {
 			if int(got.Validity) == int(want) {
 				continue
 			}
-			t.Fatalf("case %d: ours %s, op-node %d\nforks%s bt=%d sws=%d drift=%d\nsafe %+v\nl1 %v\ninclusion %v\nbatch ts=%d epoch=%d txs=%x",
-				cases, got, want, p.forks, p.blockTime, p.seqWindow, p.drift, safe, win, inc, ts, epoch, txs)
+			require.FailNow(t, fmt.Sprintf("case %d: ours %s, op-node %d\nforks%s bt=%d sws=%d drift=%d\nsafe %+v\nl1 %v\ninclusion %v\nbatch ts=%d epoch=%d txs=%x", cases, got, want, p.forks, p.blockTime, p.seqWindow, p.drift, safe, win, inc, ts, epoch, txs))
 		}
 	}
 	t.Logf("%d singular batch cases", cases)
@@ -178,16 +178,13 @@ func TestCheckSpanBatchMatchesOpNode(t *testing.T) {
 			win, inc := l1Window(rng, p, l1, safe)
 			span := randomSpan(rng, p, chain, l1, pool, n)
 			got, err := derive.CheckSpanBatch(ours, ourL1s(win), ourL2(safe), span, ourL1(inc), ourFetcher{chain})
-			if err != nil {
-				t.Fatalf("case %d: %v", cases, err)
-			}
+			require.NoError(t, err, "case %d", cases)
 			want := opCheckSpan(op, win, safe, span, inc, chain)
 			outcomes[fmt.Sprintf("%-9s %s", got.Validity, got.Rule)]++
 			if int(got.Validity) == int(want) {
 				continue
 			}
-			t.Fatalf("case %d: ours %s, op-node %d\nforks%s bt=%d sws=%d drift=%d\nsafe %+v\nl1 %v\ninclusion %v\nspan %s",
-				cases, got, want, p.forks, p.blockTime, p.seqWindow, p.drift, safe, win, inc, spanString(span))
+			require.FailNow(t, fmt.Sprintf("case %d: ours %s, op-node %d\nforks%s bt=%d sws=%d drift=%d\nsafe %+v\nl1 %v\ninclusion %v\nspan %s", cases, got, want, p.forks, p.blockTime, p.seqWindow, p.drift, safe, win, inc, spanString(span)))
 		}
 	}
 	t.Logf("%d span batch cases", cases)

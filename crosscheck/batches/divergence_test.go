@@ -225,9 +225,19 @@ func TestDivergencesFollowOpNode(t *testing.T) {
 	}
 }
 
-// TestDivergenceList prints the cases as the markdown list of the README's trust section.
+// TestDivergenceList checks that every case says what the specs and op-node do, has a name of its own and
+// builds exactly one batch, and prints the cases as a markdown list (for docs/trust.md's table).
 func TestDivergenceList(t *testing.T) {
+	names := map[string]bool{}
 	for _, c := range dvCases() {
+		require.NotEmpty(t, c.name)
+		require.False(t, names[c.name], "two cases named %q", c.name)
+		names[c.name] = true
+		require.NotEmpty(t, c.spec, c.name)
+		require.NotEmpty(t, c.op, c.name)
+		require.NotEqual(t, c.spec, c.op, "%s: a divergence", c.name)
+		require.NotEmpty(t, string(c.rule), c.name)
+		require.True(t, (c.single == nil) != (c.span == nil), "%s: one singular or one span batch", c.name)
 		t.Logf("- %s: specs %s; op-node %s; faultproof: as op-node (rule %q)", c.name, c.spec, c.op, c.rule)
 	}
 }

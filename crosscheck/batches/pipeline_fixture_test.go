@@ -16,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto/kzg4844"
+	"github.com/stretchr/testify/require"
 
 	"github.com/ethereum-optimism/optimism/op-service/eth"
 
@@ -215,10 +216,7 @@ func loadDevnetFixture(t testing.TB) *pipeFixture {
 		}
 		devnetFixtureOnce.fx = &fx
 	})
-	if devnetFixtureOnce.err != nil {
-		t.Fatalf("%s: %v (regenerate: PIPEDIFF_UPDATE=1 go test ./batches -run TestDevnetStreamFixture)",
-			devnetFixturePath, devnetFixtureOnce.err)
-	}
+	require.NoError(t, devnetFixtureOnce.err, "%s (regenerate: PIPEDIFF_UPDATE=1 go test ./batches -run TestDevnetStreamFixture)", devnetFixturePath)
 	return devnetFixtureOnce.fx
 }
 
@@ -230,44 +228,25 @@ func TestDevnetStreamFixture(t *testing.T) {
 		t.Skip("makes a devnet (seconds); the fixture is used under -short")
 	}
 	d, err := devnet.New(devnet.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	fx, err := devnetFixture(d)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if update {
 		f, err := os.Create(devnetFixturePath)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		zw, _ := gzip.NewWriterLevel(f, gzip.BestCompression)
-		if err := json.NewEncoder(zw).Encode(fx); err != nil {
-			t.Fatal(err)
-		}
-		if err := zw.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Close(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, json.NewEncoder(zw).Encode(fx))
+		require.NoError(t, zw.Close())
+		require.NoError(t, f.Close())
 		t.Logf("wrote %s: %d L1 blocks, %d L2 blocks", devnetFixturePath, len(fx.L1), len(fx.Known))
 		return
 	}
 	for seed := range int64(20) {
 		c := devnetCase(fx, seed, nil)
 		ours, op, diff, err := pipeRun(c.p, c.feed, c.known, c.supply)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if diff != "" {
-			t.Fatalf("fresh devnet, seed %d: %s", seed, diff)
-		}
-		if seed == 0 && (len(op.chain.refs) != len(fx.Known)+1 || ours.log.err != "") {
-			t.Fatalf("fresh devnet: op-node derived %d blocks (the devnet has %d), our error %q", len(op.chain.refs)-1,
-				len(fx.Known), ours.log.err)
-		}
+		require.NoError(t, err)
+		require.Equal(t, "", diff, "fresh devnet, seed %d: %s", seed, diff)
+		require.False(t, seed == 0 && (len(op.chain.refs) != len(fx.Known)+1 || ours.log.err != ""), "fresh devnet: op-node derived %d blocks (the devnet has %d), our error %q", len(op.chain.refs)-1, len(fx.Known), ours.log.err)
 	}
 }
 
@@ -311,8 +290,6 @@ func loadRealData(t testing.TB) *realData {
 		}
 		realDataOnce.d = &realData{batcherTx: tx.Data(), spanBatch: append([]byte{byte(derive.SpanBatchType)}, span...)}
 	})
-	if realDataOnce.err != nil {
-		t.Fatal(realDataOnce.err)
-	}
+	require.NoError(t, realDataOnce.err)
 	return realDataOnce.d
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/andybalholm/brotli"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/rlp"
+	"github.com/stretchr/testify/require"
 
 	"github.com/ethereum-optimism/optimism/op-service/eth"
 
@@ -456,13 +457,8 @@ func runPipeCase(t testing.TB, kind uint8, seed int64, ops []byte) (*ourPipe, *o
 	t.Helper()
 	c := pipeCaseOf(t, kind, seed, ops)
 	ours, op, diff, err := pipeRun(c.p, c.feed, c.known, c.supply)
-	if err != nil {
-		t.Fatalf("%s: %v", c.name, err)
-	}
-	if diff != "" {
-		t.Fatalf("%s: %s\nreproduce: PIPEDIFF_REPRO=%d:%d:%x go test ./batches -run TestPipelineDiffRepro -v",
-			c.name, diff, kind%pipeKinds, seed, ops)
-	}
+	require.NoError(t, err, "%s", c.name)
+	require.Equal(t, "", diff, "%s: %s\nreproduce: PIPEDIFF_REPRO=%d:%d:%x go test ./batches -run TestPipelineDiffRepro -v", c.name, diff, kind%pipeKinds, seed, ops)
 	return ours, op, c
 }
 
@@ -503,15 +499,13 @@ func TestPipelineDiffRepro(t *testing.T) {
 		t.Skip("set PIPEDIFF_REPRO=kind:seed:hexops")
 	}
 	parts := strings.SplitN(spec, ":", 3)
-	if len(parts) != 3 {
-		t.Fatalf("PIPEDIFF_REPRO=%q: want kind:seed:hexops", spec)
-	}
+	require.Len(t, parts, 3, "PIPEDIFF_REPRO=%q: want kind:seed:hexops", spec)
 	kind, err1 := strconv.ParseUint(parts[0], 10, 8)
 	seed, err2 := strconv.ParseInt(parts[1], 10, 64)
 	ops, err3 := hex.DecodeString(parts[2])
-	if err1 != nil || err2 != nil || err3 != nil {
-		t.Fatalf("PIPEDIFF_REPRO=%q: %v %v %v", spec, err1, err2, err3)
-	}
+	require.NoError(t, err1, "PIPEDIFF_REPRO=%q %v %v", spec, err2, err3)
+	require.NoError(t, err2, "PIPEDIFF_REPRO=%q: %v %v", spec, err1, err3)
+	require.NoError(t, err3, "PIPEDIFF_REPRO=%q: %v %v", spec, err1, err2)
 	ours, op, c := runPipeCase(t, uint8(kind), seed, ops)
 	t.Logf("%s: alike; %d frames, %d channels, %d batches read, %d derived; errors %q %q", c.name, len(op.log.frames),
 		len(op.log.channels), len(op.log.batches), len(op.log.derived), ours.log.err, op.log.err)
@@ -539,16 +533,14 @@ func FuzzPipelineDiff(f *testing.F) {
 func TestPipelineDevnetStream(t *testing.T) {
 	fx := loadDevnetFixture(t)
 	ours, op, _ := runPipeCase(t, pipeKindDevnet, 0, nil)
-	require := func(cond bool, format string, args ...any) {
+	check := func(cond bool, format string, args ...any) {
 		t.Helper()
-		if !cond {
-			t.Fatalf(format, args...)
-		}
+		require.Truef(t, cond, format, args...)
 	}
-	require(ours.log.err == "" && op.log.err == "", "errors: ours %q op-node %q", ours.log.err, op.log.err)
-	require(len(op.chain.refs) == len(fx.Known)+1, "op-node derived %d blocks, the devnet has %d", len(op.chain.refs)-1, len(fx.Known))
+	check(ours.log.err == "" && op.log.err == "", "errors: ours %q op-node %q", ours.log.err, op.log.err)
+	check(len(op.chain.refs) == len(fx.Known)+1, "op-node derived %d blocks, the devnet has %d", len(op.chain.refs)-1, len(fx.Known))
 	for n, ref := range op.chain.refs[1:] {
-		require(ref.Hash == fx.Known[n].Hash, "block %d: derived %s, the devnet's is %s", n+1, ref.Hash, fx.Known[n].Hash)
+		check(ref.Hash == fx.Known[n].Hash, "block %d: derived %s, the devnet's is %s", n+1, ref.Hash, fx.Known[n].Hash)
 	}
 	t.Logf("devnet: %d L1 blocks, %d frames, %d channels, %d batches read, %d L2 blocks derived alike",
 		len(fx.L1), len(op.log.frames), len(op.log.channels), len(op.log.batches), len(op.log.derived))
@@ -581,29 +573,19 @@ func TestPipelineChannelBankPruneFollowsOpNode(t *testing.T) {
 					{ID: id(i), FrameNumber: 2, Data: []byte{2}, IsLast: true},
 				} {
 					tx, err := derive.BatcherTxData(f)
-					if err != nil {
-						t.Fatal(err)
-					}
+					require.NoError(t, err)
 					txs = append(txs, tx)
 				}
 			}
 		case 2: // the first channel's frame 0
 			tx, err := derive.BatcherTxData(derive.Frame{ID: id(0), FrameNumber: 0, Data: []byte{0}})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			txs = append(txs, tx)
 		}
 		feed.data[k] = txs
 	}
 	_, op, diff, err := pipeRun(p, feed, nil, supply)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff != "" {
-		t.Fatal(diff)
-	}
-	if len(op.log.channels) != 1 {
-		t.Fatalf("op-node read %d channels, want the first one: %v", len(op.log.channels), op.log.channels)
-	}
+	require.NoError(t, err)
+	require.Equal(t, "", diff, diff)
+	require.Len(t, op.log.channels, 1, "op-node read %d channels, want the first one: %v", len(op.log.channels), op.log.channels)
 }

@@ -382,10 +382,10 @@ func (r *ourRunner) toEOF(t *testing.T) {
 		case errors.Is(err, io.EOF):
 			return
 		default:
-			t.Fatalf("ours: %v", err)
+			require.FailNow(t, fmt.Sprintf("ours: %v", err))
 		}
 	}
-	t.Fatal("ours: no progress")
+	require.FailNow(t, "ours: no progress")
 }
 
 // advance moves to the next L1 block, switching to the Holocene stage as derive.Pipeline does.
@@ -412,9 +412,8 @@ func newOpRunner(t *testing.T, s *stream) *opRunner {
 	cfg := s.p.op()
 	r := &opRunner{cfg: cfg, src: &opSource{cursor: cursor{s: s}, cfg: cfg}, chain: newL2Chain(s.p, s.l1)}
 	r.m = opderive.NewBatchMux(quiet, cfg, r.src, opFetcher{r.chain})
-	if err := r.m.Reset(context.Background(), s.l1[0], eth.SystemConfig{}); err != io.EOF {
-		t.Fatalf("op-node reset: %v", err)
-	}
+	err := r.m.Reset(context.Background(), s.l1[0], eth.SystemConfig{})
+	require.False(t, err != io.EOF, "op-node reset: %v", err)
 	r.safe = r.chain.head()
 	return r
 }

@@ -16,9 +16,8 @@ import (
 func opDecode(t testing.TB, data []byte) (bd *opderive.BatchData, err error) {
 	t.Helper()
 	defer func() {
-		if r := recover(); r != nil {
-			t.Fatalf("op-node panicked decoding %x: %v", data, r)
-		}
+		r := recover()
+		require.False(t, r != nil, "op-node panicked decoding %x: %v", data, r)
 	}()
 	bd = new(opderive.BatchData)
 	return bd, bd.UnmarshalBinary(data)
@@ -27,9 +26,8 @@ func opDecode(t testing.TB, data []byte) (bd *opderive.BatchData, err error) {
 func opDeriveSpan(t testing.TB, bd *opderive.BatchData, data []byte) (sb *opderive.SpanBatch, err error) {
 	t.Helper()
 	defer func() {
-		if r := recover(); r != nil {
-			t.Fatalf("op-node panicked deriving %x: %v", data, r)
-		}
+		r := recover()
+		require.False(t, r != nil, "op-node panicked deriving %x: %v", data, r)
 	}()
 	return opderive.DeriveSpanBatch(bd, opConfig())
 }
@@ -209,6 +207,6 @@ func compareBatch(t *testing.T, data []byte) {
 			batchOutcomes.deriveErr++
 		}
 	default:
-		t.Fatal(fmt.Sprintf("unexpected batch type %v", d.Type()))
+		require.FailNow(t, fmt.Sprintf("unexpected batch type %v", d.Type()))
 	}
 }

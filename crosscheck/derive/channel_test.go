@@ -59,9 +59,8 @@ func readOurs(data []byte, limit uint64, fjord bool) (batches [][]byte, cleanEnd
 // readOp does the same with op-node's BatchReader, over a bytes.Buffer as op-node's ChannelInReader does.
 func readOp(t testing.TB, data []byte, limit uint64, fjord bool) (batches [][]byte, cleanEnd bool, newErr error) {
 	defer func() {
-		if r := recover(); r != nil {
-			t.Fatalf("op-node panicked reading channel %x: %v", data, r)
-		}
+		r := recover()
+		require.False(t, r != nil, "op-node panicked reading channel %x: %v", data, r)
 	}()
 	next, err := opderive.BatchReader(bytes.NewBuffer(data), limit, fjord)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/vm/onchain"
 )
@@ -36,19 +37,13 @@ var embedDir = filepath.Join("..", "..", "vm", "onchain")
 func semverLock(t *testing.T, unit, name string) common.Hash {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(bedrockDir(t), "snapshots", "semver-lock.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var lock map[string]struct {
 		InitCodeHash common.Hash `json:"initCodeHash"`
 	}
-	if err := json.Unmarshal(raw, &lock); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(raw, &lock))
 	e, ok := lock[unit+":"+name]
-	if !ok {
-		t.Fatalf("semver-lock.json has no %s:%s", unit, name)
-	}
+	require.True(t, ok, "semver-lock.json has no %s:%s", unit, name)
 	return e.InitCodeHash
 }
 
@@ -64,19 +59,14 @@ func TestEmbeddedMatchesSemverLock(t *testing.T) {
 		{oracleUnit, "PreimageOracle", onchain.PreimageOracle()},
 	} {
 		want := semverLock(t, c.unit, c.name)
-		if got := c.art.InitCodeHash(); got != want {
-			t.Errorf("%s: embedded creation code hash %s, semver-lock.json of optimism %s has %s", c.name, got, optimismVersion, want)
-		}
+		got := c.art.InitCodeHash()
+		require.Equal(t, want, got, "%s: embedded creation code hash %s, semver-lock.json of optimism %s has %s", c.name, got, optimismVersion, want)
 		raw, err := os.ReadFile(filepath.Join(bedrockDir(t), "snapshots", "abi", c.name+".json"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		snap, err := abi.JSON(bytes.NewReader(raw))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if a, b := abiSignatures(snap), abiSignatures(c.art.ABI); !slices.Equal(a, b) {
-			t.Errorf("%s: embedded ABI differs from the release's snapshot:\nsnapshot: %v\nembedded: %v", c.name, a, b)
+			require.FailNow(t, fmt.Sprintf("%s: embedded ABI differs from the release's snapshot:\nsnapshot: %v\nembedded: %v", c.name, a, b))
 		}
 		t.Logf("%s: creation code (%d bytes) hash %s = semver-lock.json of optimism %s; ABI = snapshots/abi/%s.json", c.name, len(c.art.Bytecode), want, optimismVersion, c.name)
 	}
@@ -103,9 +93,7 @@ func abiSignatures(a abi.ABI) []string {
 func decodeHex(t *testing.T, s string) []byte {
 	t.Helper()
 	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }
 
@@ -119,13 +107,9 @@ func toArtifact(t *testing.T, unit, name string, c *compiledContract) *onchain.A
 		DeployedBytecode: decodeHex(t, c.EVM.DeployedBytecode.Object),
 	}
 	if len(c.EVM.DeployedBytecode.ImmutableReferences) > 0 {
-		if err := json.Unmarshal(c.EVM.DeployedBytecode.ImmutableReferences, &a.ImmutableReferences); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, json.Unmarshal(c.EVM.DeployedBytecode.ImmutableReferences, &a.ImmutableReferences))
 	}
-	if err := json.Unmarshal(c.ABI, &a.ABI); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(c.ABI, &a.ABI))
 	return a
 }
 
@@ -140,34 +124,20 @@ func TestEmbeddedMatchesFreshCompile(t *testing.T) {
 		fresh["PreimageOracle"] = toArtifact(t, oracleUnit, "PreimageOracle", c.oracle)
 	}
 	if *update {
-		if c.oracle == nil {
-			t.Fatal("-update needs FAULTPROOF_LIBKECCAK (a checkout of ethereum-optimism/lib-keccak) to compile PreimageOracle")
-		}
+		require.NotNil(t, c.oracle, "-update needs FAULTPROOF_LIBKECCAK (a checkout of ethereum-optimism/lib-keccak) to compile PreimageOracle")
 		writeEmbedded(t, c, fresh)
 		return
 	}
 	embedded := map[string]*onchain.Artifact{"MIPS64": onchain.MIPS64(), "PreimageOracle": onchain.PreimageOracle()}
 	for name, f := range fresh {
 		e := embedded[name]
-		if !bytes.Equal(f.Bytecode, e.Bytecode) {
-			t.Errorf("%s: embedded creation code differs from the fresh compile (hash %s, fresh %s)", name, e.InitCodeHash(), f.InitCodeHash())
-		}
-		if !bytes.Equal(f.DeployedBytecode, e.DeployedBytecode) {
-			t.Errorf("%s: embedded deployed bytecode differs from the fresh compile", name)
-		}
-		if immutableRanges(f) != immutableRanges(e) {
-			t.Errorf("%s: immutable references differ: fresh %v, embedded %v", name, f.ImmutableReferences, e.ImmutableReferences)
-		}
+		require.Equal(t, e.Bytecode, f.Bytecode, "%s: embedded creation code differs from the fresh compile (hash %s, fresh %s)", name, e.InitCodeHash(), f.InitCodeHash())
+		require.Equal(t, e.DeployedBytecode, f.DeployedBytecode, "%s: embedded deployed bytecode differs from the fresh compile", name)
+		require.Equal(t, immutableRanges(e), immutableRanges(f), "%s: immutable references differ: fresh %v, embedded %v", name, f.ImmutableReferences, e.ImmutableReferences)
 		var fa, ea bytes.Buffer
-		if err := json.Compact(&fa, f.RawABI); err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Compact(&ea, e.RawABI); err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(fa.Bytes(), ea.Bytes()) {
-			t.Errorf("%s: embedded ABI differs from the fresh compile", name)
-		}
+		require.NoError(t, json.Compact(&fa, f.RawABI))
+		require.NoError(t, json.Compact(&ea, e.RawABI))
+		require.Equal(t, ea.Bytes(), fa.Bytes(), "%s: embedded ABI differs from the fresh compile", name)
 		t.Logf("%s: embedded = fresh compile with solc %s (creation %d bytes, deployed %d bytes)", name, solcLong, len(f.Bytecode), len(f.DeployedBytecode))
 	}
 	if c.oracle == nil {
@@ -175,24 +145,19 @@ func TestEmbeddedMatchesFreshCompile(t *testing.T) {
 	}
 	// The provenance note must describe the embedded files.
 	var prov provenance
-	if err := json.Unmarshal(onchain.Provenance(), &prov); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(onchain.Provenance(), &prov))
 	for name, e := range embedded {
-		if got := prov.Contracts[name].InitCodeHash; got != e.InitCodeHash() {
-			t.Errorf("provenance.json: %s initCodeHash %s, embedded %s", name, got, e.InitCodeHash())
-		}
+		got := prov.Contracts[name].InitCodeHash
+		require.Equal(t, e.InitCodeHash(), got, "provenance.json: %s initCodeHash %s, embedded %s", name, got, e.InitCodeHash())
 	}
-	if prov.Optimism != optimismVersion || prov.Compiler.Version != solcLong {
-		t.Errorf("provenance.json names optimism %s and solc %s; this compile used %s and %s", prov.Optimism, prov.Compiler.Version, optimismVersion, solcLong)
-	}
+	require.Equal(t, optimismVersion, prov.Optimism, "provenance.json names optimism %s and solc %s; this compile used %s and %s", prov.Optimism, prov.Compiler.Version, optimismVersion, solcLong)
+	require.Equal(t, solcLong, prov.Compiler.Version, "provenance.json names optimism %s and solc %s; this compile used %s and %s", prov.Optimism, prov.Compiler.Version, optimismVersion, solcLong)
 	for unit, text := range c.sources {
 		if unit == libKeccakUnit && !c.realKeccak {
 			continue
 		}
-		if want := prov.Sources[unit].SHA256; want != sha256Hex(text) {
-			t.Errorf("provenance.json: %s sha256 %s, source read %s", unit, want, sha256Hex(text))
-		}
+		want := prov.Sources[unit].SHA256
+		require.Equal(t, want, sha256Hex(text), "provenance.json: %s sha256 %s, source read %s", unit, want, sha256Hex(text))
 	}
 }
 
@@ -254,12 +219,8 @@ func sha256Hex(s string) string {
 func writeEmbedded(t *testing.T, c *compiled, arts map[string]*onchain.Artifact) {
 	for name, a := range arts {
 		out, err := json.MarshalIndent(a, "", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(embedDir, name+".json"), append(out, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(embedDir, name+".json"), append(out, '\n'), 0o644))
 	}
 	var p provenance
 	p.Note = "MIPS64.json and PreimageOracle.json are solc's output for these sources and settings (those of " +
@@ -282,9 +243,7 @@ func writeEmbedded(t *testing.T, c *compiled, arts map[string]*onchain.Artifact)
 	for name, unit := range map[string]string{"MIPS64": mipsUnit, "PreimageOracle": oracleUnit} {
 		a := arts[name]
 		lock := semverLock(t, unit, name)
-		if a.InitCodeHash() != lock {
-			t.Errorf("%s: creation code hash %s is not semver-lock.json's %s", name, a.InitCodeHash(), lock)
-		}
+		require.Equal(t, lock, a.InitCodeHash(), "%s: creation code hash %s is not semver-lock.json's %s", name, a.InitCodeHash(), lock)
 		p.Contracts[name] = provenanceContract{
 			Source: unit, File: name + ".json", InitCodeHash: a.InitCodeHash(), SemverLockInitCodeHash: lock,
 			DeployedBytecodeHash: crypto.Keccak256Hash(a.DeployedBytecode),
@@ -302,11 +261,7 @@ func writeEmbedded(t *testing.T, c *compiled, arts map[string]*onchain.Artifact)
 	}
 	p.Generator = "cd crosscheck && FAULTPROOF_LIBKECCAK=<lib-keccak checkout> go test ./onchain/ -run TestEmbeddedMatchesFreshCompile -update"
 	out, err := json.MarshalIndent(&p, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(embedDir, "provenance.json"), append(out, '\n'), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(embedDir, "provenance.json"), append(out, '\n'), 0o644))
 	t.Logf("wrote MIPS64.json, PreimageOracle.json and provenance.json to %s", embedDir)
 }

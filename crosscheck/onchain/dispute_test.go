@@ -16,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/stretchr/testify/require"
 
 	gamecontracts "github.com/faultproof/faultproof/game/contracts"
 	"github.com/faultproof/faultproof/vm/onchain"
@@ -104,47 +105,35 @@ func disputeUnit(name string) (string, int) {
 // snapshots.
 func TestDisputeContractsMatchSemverLock(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join(bedrockDir(t), "snapshots", "semver-lock.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var lock map[string]struct {
 		InitCodeHash common.Hash `json:"initCodeHash"`
 	}
-	if err := json.Unmarshal(raw, &lock); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(raw, &lock))
 	for _, name := range gamecontracts.Names {
 		art := gamecontracts.Artifact(name)
 		unit, _ := disputeUnit(name)
 		if e, ok := lock[unit+":"+name]; ok {
 			if got := art.InitCodeHash(); got != e.InitCodeHash {
-				t.Errorf("%s: embedded creation code hash %s, semver-lock.json of optimism %s has %s", name, got, optimismVersion, e.InitCodeHash)
+				require.FailNow(t, fmt.Sprintf("%s: embedded creation code hash %s, semver-lock.json of optimism %s has %s", name, got, optimismVersion, e.InitCodeHash))
 			} else {
 				t.Logf("%s: creation code (%d bytes) hash %s = semver-lock.json", name, len(art.Bytecode), got)
 			}
 		} else if name != "Proxy" && name != "ProxyAdmin" {
-			t.Errorf("semver-lock.json has no %s:%s", unit, name)
+			require.FailNow(t, fmt.Sprintf("semver-lock.json has no %s:%s", unit, name))
 		}
 		snapRaw, err := os.ReadFile(filepath.Join(bedrockDir(t), "snapshots", "abi", name+".json"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		snap, err := abi.JSON(bytes.NewReader(snapRaw))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if a, b := abiSignatures(snap), abiSignatures(art.ABI); strings.Join(a, "\n") != strings.Join(b, "\n") {
-			t.Errorf("%s: embedded ABI differs from snapshots/abi/%s.json", name, name)
-		}
+		require.NoError(t, err)
+		a, b := abiSignatures(snap), abiSignatures(art.ABI)
+		require.Equal(t, strings.Join(b, "\n"), strings.Join(a, "\n"), "%s: embedded ABI differs from snapshots/abi/%s.json", name, name)
 	}
 	var prov disputeProvenance
-	if err := json.Unmarshal(gamecontracts.Provenance(), &prov); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(gamecontracts.Provenance(), &prov))
 	for _, name := range gamecontracts.Names {
-		if got, want := prov.Contracts[name].InitCodeHash, gamecontracts.Artifact(name).InitCodeHash(); got != want {
-			t.Errorf("provenance.json: %s initCodeHash %s, embedded %s", name, got, want)
-		}
+		got, want := prov.Contracts[name].InitCodeHash, gamecontracts.Artifact(name).InitCodeHash()
+		require.Equal(t, want, got, "provenance.json: %s initCodeHash %s, embedded %s", name, got, want)
 	}
 }
 
@@ -212,9 +201,7 @@ func collectDisputeSources(tb testing.TB, libKeccak string, roots []string) map[
 			text = libKeccakStandIn
 		default:
 			b, err := os.ReadFile(file)
-			if err != nil {
-				tb.Fatalf("source %s: %v", unit, err)
-			}
+			require.NoError(tb, err, "source %s", unit)
 			text = string(b)
 		}
 		sources[unit] = text
@@ -276,7 +263,7 @@ func TestDisputeContractsMatchFreshCompile(t *testing.T) {
 		for name, unit := range job.names {
 			cc, ok := out.Contracts[unit][name]
 			if !ok || cc.EVM.Bytecode.Object == "" {
-				t.Fatalf("solc output has no bytecode for %s:%s", unit, name)
+				require.FailNow(t, fmt.Sprintf("solc output has no bytecode for %s:%s", unit, name))
 			}
 			fresh[name] = toArtifact(t, unit, name, &cc)
 		}
@@ -290,41 +277,26 @@ func TestDisputeContractsMatchFreshCompile(t *testing.T) {
 	}
 	for _, name := range gamecontracts.Names {
 		f, e := fresh[name], gamecontracts.Artifact(name)
-		if !bytes.Equal(f.Bytecode, e.Bytecode) {
-			t.Errorf("%s: embedded creation code differs from the fresh compile (hash %s, fresh %s)", name, e.InitCodeHash(), f.InitCodeHash())
-		}
-		if !bytes.Equal(f.DeployedBytecode, e.DeployedBytecode) {
-			t.Errorf("%s: embedded deployed bytecode differs from the fresh compile", name)
-		}
-		if immutableRanges(f) != immutableRanges(e) {
-			t.Errorf("%s: immutable references differ", name)
-		}
+		require.Equal(t, e.Bytecode, f.Bytecode, "%s: embedded creation code differs from the fresh compile (hash %s, fresh %s)", name, e.InitCodeHash(), f.InitCodeHash())
+		require.Equal(t, e.DeployedBytecode, f.DeployedBytecode, "%s: embedded deployed bytecode differs from the fresh compile", name)
+		require.Equal(t, immutableRanges(e), immutableRanges(f), "%s: immutable references differ", name)
 		var fa, ea bytes.Buffer
-		if err := json.Compact(&fa, f.RawABI); err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Compact(&ea, e.RawABI); err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(fa.Bytes(), ea.Bytes()) {
-			t.Errorf("%s: embedded ABI differs from the fresh compile", name)
-		}
+		require.NoError(t, json.Compact(&fa, f.RawABI))
+		require.NoError(t, json.Compact(&ea, e.RawABI))
+		require.Equal(t, ea.Bytes(), fa.Bytes(), "%s: embedded ABI differs from the fresh compile", name)
 		t.Logf("%s: embedded = fresh compile (creation %d bytes, hash %s)", name, len(f.Bytecode), f.InitCodeHash())
 	}
 	var prov disputeProvenance
-	if err := json.Unmarshal(gamecontracts.Provenance(), &prov); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(gamecontracts.Provenance(), &prov))
 	if prov.Optimism != optimismVersion || prov.Compiler.Version != solcLong {
-		t.Errorf("provenance.json names optimism %s and solc %s; this compile used %s and %s", prov.Optimism, prov.Compiler.Version, optimismVersion, solcLong)
+		require.FailNow(t, fmt.Sprintf("provenance.json names optimism %s and solc %s; this compile used %s and %s", prov.Optimism, prov.Compiler.Version, optimismVersion, solcLong))
 	}
 	for unit, text := range allSources {
 		if unit == libKeccakUnit {
 			continue // the stand-in or the real file: neither changes the dispute contracts' bytecode
 		}
-		if want := prov.Sources[unit].SHA256; want != sha256Hex(text) {
-			t.Errorf("provenance.json: %s sha256 %s, source read %s", unit, want, sha256Hex(text))
-		}
+		want := prov.Sources[unit].SHA256
+		require.Equal(t, sha256Hex(text), want, "provenance.json: %s sha256 %s, source read %s", unit, want, sha256Hex(text))
 	}
 }
 
@@ -362,15 +334,11 @@ type disputeProvenanceLibrary struct {
 
 func writeDisputeEmbedded(t *testing.T, arts map[string]*onchain.Artifact, sources map[string]string, realKeccak bool) {
 	raw, err := os.ReadFile(filepath.Join(bedrockDir(t), "snapshots", "semver-lock.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var lock map[string]struct {
 		InitCodeHash common.Hash `json:"initCodeHash"`
 	}
-	if err := json.Unmarshal(raw, &lock); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(raw, &lock))
 	var p disputeProvenance
 	p.Note = "The dispute contracts as solc compiles them from these sources with contracts-bedrock's foundry.toml settings " +
 		"(FaultDisputeGame with its compilation restriction, optimizer at 5000 runs; the others at 999999 runs; evm_version cancun " +
@@ -399,18 +367,12 @@ func writeDisputeEmbedded(t *testing.T, arts map[string]*onchain.Artifact, sourc
 		if e, ok := lock[unit+":"+name]; ok {
 			h := e.InitCodeHash
 			c.SemverLockInitCodeHash = &h
-			if h != a.InitCodeHash() {
-				t.Errorf("%s: creation code hash %s is not semver-lock.json's %s", name, a.InitCodeHash(), h)
-			}
+			require.Equal(t, a.InitCodeHash(), h, "%s: creation code hash %s is not semver-lock.json's %s", name, a.InitCodeHash(), h)
 		}
 		p.Contracts[name] = c
 		out, err := json.MarshalIndent(a, "", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(disputeEmbedDir, name+".json"), append(out, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(disputeEmbedDir, name+".json"), append(out, '\n'), 0o644))
 	}
 	p.Libraries = []disputeProvenanceLibrary{
 		{"lib/openzeppelin-contracts (commit ecd2ca2cd7cac116f7a37d0e474bbb3d7d5e1c4d)", "v4.7.3", "@openzeppelin/contracts@4.7.3"},
@@ -426,11 +388,7 @@ func writeDisputeEmbedded(t *testing.T, arts map[string]*onchain.Artifact, sourc
 	}
 	p.Generator = "cd crosscheck && go test ./onchain/ -run TestDisputeContractsMatchFreshCompile -update-dispute"
 	out, err := json.MarshalIndent(&p, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(disputeEmbedDir, "provenance.json"), append(out, '\n'), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(disputeEmbedDir, "provenance.json"), append(out, '\n'), 0o644))
 	t.Logf("wrote %d contracts and provenance.json to %s (real LibKeccak: %v)", len(arts), disputeEmbedDir, realKeccak)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/crypto/kzg4844"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/vm"
 )
@@ -36,9 +37,7 @@ func preimagesGuest(t *testing.T) string {
 			t.Logf("%s", out)
 		}
 	})
-	if preimagesErr != nil {
-		t.Fatalf("building testdata/preimages: %v", preimagesErr)
-	}
+	require.NoError(t, preimagesErr, "building testdata/preimages")
 	return preimagesPath
 }
 
@@ -69,15 +68,11 @@ func allKeyTypes(t *testing.T) (*vm.MemoryOracle, map[[32]byte][]byte) {
 		binary.BigEndian.PutUint64(blob[i+24:], uint64(i)*0x9e3779b97f4a7c15>>8) // field elements below the modulus
 	}
 	commitment, err := kzg4844.BlobToCommitment(&blob)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var z kzg4844.Point
 	z[31] = 7
 	proof, y, err := kzg4844.ComputeProof(&blob, z)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	blobKey := typedKey(5, crypto.Keccak256Hash(commitment[:], z[:]))
 	add(blobKey, y[:])
 	extra[blobKey] = append(append(append([]byte{}, commitment[:]...), z[:]...), proof[:]...)

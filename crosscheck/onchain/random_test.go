@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/faultproof/faultproof/vm"
 	"github.com/faultproof/faultproof/vm/onchain"
 )
@@ -133,9 +135,7 @@ func TestRandomInstructionsMatchContract(t *testing.T) {
 				// the contract.
 				_, _, cerr := chain.Step(preState, preProof, testLocalContext)
 				var rev *onchain.RevertError
-				if !errors.As(cerr, &rev) {
-					t.Fatalf("%s %08x: our VM fails (%v), the contract did not revert: %v", e.name, insn, err, cerr)
-				}
+				require.ErrorAs(t, cerr, &rev, "%s %08x: our VM fails (%v), the contract did not revert: %v", e.name, insn, err, cerr)
 				rejected++
 				reasons[e.name+": "+rev.Reason]++
 				continue
@@ -144,9 +144,9 @@ func TestRandomInstructionsMatchContract(t *testing.T) {
 			got, _, cerr := chain.Step(wit.State, wit.ProofData, testLocalContext)
 			switch {
 			case cerr != nil:
-				t.Fatalf("%s %08x: the contract rejected our step: %v\nstate %x\nproof %x", e.name, insn, cerr, wit.State, wit.ProofData)
+				require.FailNow(t, fmt.Sprintf("%s %08x: the contract rejected our step: %v\nstate %x\nproof %x", e.name, insn, cerr, wit.State, wit.ProofData))
 			case got != post:
-				t.Fatalf("%s %08x: contract post %s, ours %s\nstate %x\nproof %x", e.name, insn, got, post, wit.State, wit.ProofData)
+				require.FailNow(t, fmt.Sprintf("%s %08x: contract post %s, ours %s\nstate %x\nproof %x", e.name, insn, got, post, wit.State, wit.ProofData))
 			}
 			matched++
 			byName[e.name]++

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // The contracts are compiled as contracts-bedrock's foundry.toml compiles them: solc 0.8.15 (their
@@ -68,9 +70,7 @@ func libKeccakSource(tb testing.TB) string {
 		p = filepath.Join(p, "contracts", "lib", "LibKeccak.sol")
 	}
 	b, err := os.ReadFile(p)
-	if err != nil {
-		tb.Fatalf("FAULTPROOF_LIBKECCAK: %v", err)
-	}
+	require.NoError(tb, err, "FAULTPROOF_LIBKECCAK")
 	return string(b)
 }
 
@@ -89,9 +89,7 @@ func bedrockDir(tb testing.TB) string {
 			bedrockErr = fmt.Errorf("the optimism module has no %s: %v", mipsUnit, err)
 		}
 	})
-	if bedrockErr != nil {
-		tb.Fatal(bedrockErr)
-	}
+	require.NoError(tb, bedrockErr)
 	return bedrock
 }
 
@@ -150,9 +148,7 @@ func collectSources(tb testing.TB, libKeccak string, roots ...string) map[string
 			}
 		} else {
 			b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(unit)))
-			if err != nil {
-				tb.Fatalf("source %s: %v", unit, err)
-			}
+			require.NoError(tb, err, "source %s", unit)
 			text = string(b)
 		}
 		sources[unit] = text
@@ -233,9 +229,7 @@ func cacheDir(tb testing.TB) string {
 		}
 		dir = filepath.Join(base, "faultproof-crosscheck")
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, os.MkdirAll(dir, 0o755))
 	return dir
 }
 
@@ -289,9 +283,7 @@ func solc(tb testing.TB) string {
 	if solcSkip != "" {
 		tb.Skip(solcSkip)
 	}
-	if solcErr != nil {
-		tb.Fatal(solcErr)
-	}
+	require.NoError(tb, solcErr)
 	return solcJS
 }
 
@@ -317,22 +309,18 @@ func compile(tb testing.TB, input []byte) *solcOutput {
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		if raw, err = cmd.Output(); err != nil {
-			tb.Fatalf("solc-js: %v: %s", err, lastLines(stderr.Bytes(), 10))
+			require.FailNow(tb, fmt.Sprintf("solc-js: %v: %s", err, lastLines(stderr.Bytes(), 10)))
 		}
 	}
 	var out solcOutput
-	if err := json.Unmarshal(raw, &out); err != nil {
-		tb.Fatalf("solc-js output: %v", err)
-	}
+	require.NoError(tb, json.Unmarshal(raw, &out), "solc-js output")
 	var errs []string
 	for _, e := range out.Errors {
 		if e.Severity == "error" {
 			errs = append(errs, e.FormattedMessage)
 		}
 	}
-	if len(errs) > 0 {
-		tb.Fatalf("solc errors:\n%s", strings.Join(errs, "\n"))
-	}
+	require.Empty(tb, errs, "solc errors:\n%s", strings.Join(errs, "\n"))
 	if err := writeFileAtomic(cached, raw); err != nil {
 		tb.Logf("caching the compile output: %v", err)
 	}
@@ -383,9 +371,8 @@ func freshCompile(tb testing.TB) *compiled {
 		out := compile(tb, standardInput(c.sources, contracts))
 		get := func(unit, name string) *compiledContract {
 			cc, ok := out.Contracts[unit][name]
-			if !ok || cc.EVM.Bytecode.Object == "" {
-				tb.Fatalf("solc output has no bytecode for %s:%s", unit, name)
-			}
+			require.True(tb, ok, "solc output has no bytecode for %s:%s", unit, name)
+			require.NotEqual(tb, "", cc.EVM.Bytecode.Object, "solc output has no bytecode for %s:%s", unit, name)
 			return &cc
 		}
 		c.mips = get(mipsUnit, "MIPS64")
@@ -394,9 +381,7 @@ func freshCompile(tb testing.TB) *compiled {
 		}
 		fresh = c
 	})
-	if fresh == nil {
-		tb.Fatal("the fresh compile failed in an earlier test")
-	}
+	require.NotNil(tb, fresh, "the fresh compile failed in an earlier test")
 	return fresh
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/vm"
 	"github.com/faultproof/faultproof/vm/onchain"
@@ -77,9 +78,7 @@ func guestPath(tb testing.TB, name string) string {
 			guestsErr = fmt.Errorf("%v: %s", err, out)
 		}
 	})
-	if guestsErr != nil {
-		tb.Fatalf("building guests: %v", guestsErr)
-	}
+	require.NoError(tb, guestsErr, "building guests")
 	return filepath.Join(guestsDir, name)
 }
 
@@ -104,9 +103,7 @@ func contracts(t *testing.T) (mips, oracle *onchain.Artifact, what string) {
 func newChain(t *testing.T) (*onchain.Chain, string) {
 	mips, oracle, what := contracts(t)
 	c, err := onchain.NewWith(mips, oracle)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return c, what
 }
 
@@ -198,13 +195,9 @@ type partLoading struct {
 
 func checkSteps(t *testing.T, chain *onchain.Chain, elfPath string, oracle vm.PreimageOracle, exit int, loading partLoading) *guestResult {
 	data, err := os.ReadFile(elfPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s, _, err := vm.LoadProgram(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if oracle == nil {
 		oracle = vm.NewMemoryOracle()
 	}
@@ -221,16 +214,13 @@ func checkSteps(t *testing.T, chain *onchain.Chain, elfPath string, oracle vm.Pr
 		// Every pre-image read is proven (there are few), with its part loaded into the oracle.
 		prove := smp.pick(class) || strings.HasPrefix(class, "syscall: exit") || strings.HasPrefix(class, "syscall: read (pre-image read")
 		if !prove {
-			if _, err := m.Step(false); err != nil {
-				t.Fatalf("step %d (%s): %v", step, class, err)
-			}
+			_, err := m.Step(false)
+			require.NoError(t, err, "step %d (%s)", step, class)
 			continue
 		}
 		before := s.CurrentThread().ThreadID
 		wit, err := m.Step(true)
-		if err != nil {
-			t.Fatalf("step %d (%s): %v", step, class, err)
-		}
+		require.NoError(t, err, "step %d (%s)", step, class)
 		post := s.Hash()
 		if wit.HasPreimage() {
 			var err error
@@ -241,18 +231,12 @@ func checkSteps(t *testing.T, chain *onchain.Chain, elfPath string, oracle vm.Pr
 				how, err = chain.LoadPreimagePart(wit.PreimageKey, wit.PreimageValue, wit.PreimageOffset, testLocalContext, loading.extra[wit.PreimageKey])
 			}
 			res.loaders[how]++
-			if err != nil {
-				t.Fatalf("step %d (%s): loading the pre-image part: %v", step, class, err)
-			}
+			require.NoError(t, err, "step %d (%s): loading the pre-image part", step, class)
 			res.withPreimage++
 		}
 		got, gas, err := chain.Step(wit.State, wit.ProofData, testLocalContext)
-		if err != nil {
-			t.Fatalf("step %d (%s): the contract rejected our proof: %v\nstate %x\nproof %x", step, class, err, wit.State, wit.ProofData)
-		}
-		if got != post {
-			t.Fatalf("step %d (%s): contract post-state %s, ours %s\nstate %x\nproof %x", step, class, got, common.Hash(post), wit.State, wit.ProofData)
-		}
+		require.NoError(t, err, "step %d (%s): the contract rejected our proof\nstate %x\nproof %x", step, class, wit.State, wit.ProofData)
+		require.Equal(t, post, got, "step %d (%s): contract post-state %s, ours %s\nstate %x\nproof %x", step, class, got, common.Hash(post), wit.State, wit.ProofData)
 		if t := s.CurrentThread(); t != nil && t.ThreadID != before {
 			res.threadSwitches++
 			res.byClass["(steps that switched threads)"]++
@@ -264,12 +248,8 @@ func checkSteps(t *testing.T, chain *onchain.Chain, elfPath string, oracle vm.Pr
 	}
 	res.steps = int(s.Step)
 	res.elapsed = time.Since(start)
-	if lastProven != s.Step-1 {
-		t.Fatalf("the last step (%d) was not proven (last proven %d)", s.Step-1, lastProven)
-	}
-	if exit >= 0 && int(s.ExitCode) != exit {
-		t.Fatalf("exit code %d, want %d", s.ExitCode, exit)
-	}
+	require.Equal(t, s.Step-1, lastProven, "the last step (%d) was not proven (last proven %d)", s.Step-1, lastProven)
+	require.False(t, exit >= 0 && int(s.ExitCode) != exit, "exit code %d, want %d", s.ExitCode, exit)
 	return res
 }
 
@@ -328,9 +308,7 @@ func TestStepsMatchContract(t *testing.T) {
 			r := checkSteps(t, chain, path, o, g.exit, loading)
 			if g.name == "preimages" {
 				for _, how := range []onchain.Loaded{onchain.LoadedLocal, onchain.LoadedKeccak256, onchain.LoadedSha256, onchain.LoadedBlob, onchain.LoadedPrecompile} {
-					if r.loaders[how] == 0 {
-						t.Errorf("no part loaded with %s", how)
-					}
+					require.NotEqual(t, 0, r.loaders[how], "no part loaded with %s", how)
 				}
 			}
 			if len(r.loaders) > 0 {

@@ -3,11 +3,13 @@ package onchain
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math/rand"
 	"os"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/vm"
 	"github.com/faultproof/faultproof/vm/onchain"
@@ -27,13 +29,9 @@ type provenStep struct {
 // firstOfClasses runs a guest and returns the proof of the first step of each of the classes.
 func firstOfClasses(t *testing.T, elfPath string, oracle vm.PreimageOracle, classes ...string) []provenStep {
 	data, err := os.ReadFile(elfPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s, _, err := vm.LoadProgram(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if oracle == nil {
 		oracle = vm.NewMemoryOracle()
 	}
@@ -46,21 +44,16 @@ func firstOfClasses(t *testing.T, elfPath string, oracle vm.PreimageOracle, clas
 	for !s.Exited && len(want) > 0 {
 		class := stepClass(s)
 		if !want[class] {
-			if _, err := m.Step(false); err != nil {
-				t.Fatal(err)
-			}
+			_, err := m.Step(false)
+			require.NoError(t, err)
 			continue
 		}
 		delete(want, class)
 		w, err := m.Step(true)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		out = append(out, provenStep{class, w, s.Hash()})
 	}
-	if len(want) > 0 {
-		t.Fatalf("no step of %v", want)
-	}
+	require.Empty(t, want, "no step of %v", want)
 	return out
 }
 
@@ -84,15 +77,14 @@ func TestTamperedProofsRejected(t *testing.T) {
 			w := st.wit
 			load := func(c *onchain.Chain) {
 				if w.HasPreimage() {
-					if _, err := c.LoadPreimagePart(w.PreimageKey, w.PreimageValue, w.PreimageOffset, testLocalContext, nil); err != nil {
-						t.Fatal(err)
-					}
+					_, err := c.LoadPreimagePart(w.PreimageKey, w.PreimageValue, w.PreimageOffset, testLocalContext, nil)
+					require.NoError(t, err)
 				}
 			}
 			load(chain)
-			if post, _, err := chain.Step(w.State, w.ProofData, testLocalContext); err != nil || post != st.post {
-				t.Fatalf("untampered proof: post %s, %v; want %s", post, err, st.post)
-			}
+			post, _, err := chain.Step(w.State, w.ProofData, testLocalContext)
+			require.NoError(t, err, "untampered proof: post %s; want %s", post, st.post)
+			require.Equal(t, st.post, post, "untampered proof: post %s, %v; want %s", post, err, st.post)
 			// The regions the step uses: the thread witness and the instruction proof always; the
 			// first memory proof for a memory access; the state data always.
 			type region struct {
@@ -134,9 +126,9 @@ func TestTamperedProofsRejected(t *testing.T) {
 					case errors.As(err, &rev):
 						reverted++
 					case err != nil:
-						t.Fatal(err)
+						require.NoError(t, err)
 					case post == st.post:
-						t.Fatalf("%s byte %d bit %#x flipped: the contract returned our post-state %s", r.name, at-r.start, bit, post)
+						require.FailNow(t, fmt.Sprintf("%s byte %d bit %#x flipped: the contract returned our post-state %s", r.name, at-r.start, bit, post))
 					}
 					flips++
 				}

@@ -25,6 +25,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -48,6 +49,10 @@ type Binary struct {
 	Env []string
 	// LDFlags are passed to go build -ldflags.
 	LDFlags string
+	// Files are source files added to the module for this build, by path relative to the module root
+	// (e.g. a test program "faultproof-xcheck/main.go" that imports the module's packages). They reach the
+	// compiler through go build -overlay, so the shared module copy is not changed.
+	Files map[string]string
 }
 
 // Module returns a writable copy of optimism@version with its op-core/superchain registry bundle in
@@ -204,6 +209,14 @@ func binDir(modDir, version string, bin Binary) (string, error) {
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n%s\n%s\n%q\n", filepath.Base(modDir), goVersion, bin.Package, bin.LDFlags, bin.Env)
+	names := make([]string, 0, len(bin.Files))
+	for name := range bin.Files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		fmt.Fprintf(h, "%s\n%d\n%s", name, len(bin.Files[name]), bin.Files[name])
+	}
 	key := hex.EncodeToString(h.Sum(nil))[:16]
 	root, err := cacheRoot()
 	if err != nil {
@@ -229,6 +242,13 @@ func build(logf func(string, ...any), version string, bin Binary) (string, error
 		if bin.LDFlags != "" {
 			args = append(args, "-ldflags", bin.LDFlags)
 		}
+		if len(bin.Files) > 0 {
+			overlay, err := writeOverlay(tmp, modDir, bin.Files)
+			if err != nil {
+				return err
+			}
+			args = append(args, "-overlay", overlay)
+		}
 		cmd := exec.Command("go", append(args, bin.Package)...)
 		cmd.Dir = modDir
 		cmd.Env = GoEnv(bin.Env...)
@@ -243,6 +263,31 @@ func build(logf func(string, ...any), version string, bin Binary) (string, error
 		return "", err
 	}
 	return filepath.Join(dir, bin.Name), nil
+}
+
+// writeOverlay writes files (module-relative path to contents) under dir/overlay and a go build overlay
+// file that places them in the module at modDir, and returns the overlay file's path.
+func writeOverlay(dir, modDir string, files map[string]string) (string, error) {
+	replace := map[string]string{}
+	for name, content := range files {
+		if filepath.IsAbs(name) || strings.HasPrefix(filepath.Clean(name), "..") {
+			return "", fmt.Errorf("overlay file %q is not inside the module", name)
+		}
+		src := filepath.Join(dir, "overlay", name)
+		if err := os.MkdirAll(filepath.Dir(src), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(src, []byte(content), 0o644); err != nil {
+			return "", err
+		}
+		replace[filepath.Join(modDir, name)] = src
+	}
+	data, err := json.Marshal(map[string]any{"Replace": replace})
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "overlay.json")
+	return path, os.WriteFile(path, data, 0o644)
 }
 
 // cacheRoot is the directory of refbuild's cache.

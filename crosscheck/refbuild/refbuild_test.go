@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,26 +15,22 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // readBundle returns a bundle's entries.
 func readBundle(t *testing.T, data []byte) map[string]string {
 	t.Helper()
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	out := map[string]string{}
 	for _, f := range zr.File {
 		r, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		b, err := io.ReadAll(r)
 		r.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		out[f.Name] = string(b)
 	}
 	return out
@@ -43,26 +41,18 @@ func readBundle(t *testing.T, data []byte) map[string]string {
 // time, so its hash keys the cache.
 func TestEmptyBundle(t *testing.T) {
 	a, err := emptyBundle("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, err := emptyBundle("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(a, b) {
-		t.Fatal("two empty bundles differ")
-	}
-	if got := readBundle(t, a); len(got) != 2 || got["chains.json"] != "{}\n" || got["dictionary"] != "" {
-		t.Fatalf("empty bundle holds %q", got)
-	}
+	require.NoError(t, err)
+	require.Equal(t, b, a, "two empty bundles differ")
+	got := readBundle(t, a)
+	require.Len(t, got, 2, "empty bundle holds %q", got)
+	require.Equal(t, "{}\n", got["chains.json"], "empty bundle holds %q", got)
+	require.Equal(t, "", got["dictionary"], "empty bundle holds %q", got)
 	c, err := emptyBundle("8bc6125bccb8e325b50441279b65573af303492d")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := readBundle(t, c)["COMMIT"]; got != "8bc6125bccb8e325b50441279b65573af303492d\n" {
-		t.Fatalf("COMMIT entry %q", got)
-	}
+	require.NoError(t, err)
+	commit := readBundle(t, c)["COMMIT"]
+	require.Equal(t, "8bc6125bccb8e325b50441279b65573af303492d\n", commit, "COMMIT entry")
 }
 
 // TestRegistryForVersions: v1.19.0 gets its release's own bundle (op-geth v1.101702.3-rc.2's, whose sha256
@@ -77,34 +67,23 @@ func TestRegistryForVersions(t *testing.T) {
 	for _, v := range versions {
 		t.Run(v, func(t *testing.T) {
 			dir, err := download(OptimismModule, v)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			reg, err := registryFor(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			pin, err := os.ReadFile(filepath.Join(dir, superchainDir, bundleSHAFile))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			sum := sha256.Sum256(reg.data)
-			if hex.EncodeToString(sum[:]) != reg.SHA256 {
-				t.Fatal("SHA256 is not the bundle's")
-			}
+			require.Equal(t, reg.SHA256, hex.EncodeToString(sum[:]), "SHA256 is not the bundle's")
 			entries := readBundle(t, reg.data)
 			switch v {
 			case "v1.19.0":
-				if strings.Fields(string(pin))[0] != reg.SHA256 || reg.Chains != 54 {
-					t.Fatalf("v1.19.0: bundle %s with %d chains, want the pinned one with 54: %s", reg.SHA256, reg.Chains, reg.Source)
-				}
-				if entries["COMMIT"] != "8bc6125bccb8e325b50441279b65573af303492d\n" || entries["configs/mainnet/op.toml"] == "" {
-					t.Fatal("v1.19.0: the bundle lacks the pinned COMMIT or OP Mainnet's config")
-				}
+				require.Equal(t, reg.SHA256, strings.Fields(string(pin))[0], "v1.19.0: bundle %s with %d chains, want the pinned one with 54: %s", reg.SHA256, reg.Chains, reg.Source)
+				require.Equal(t, 54, reg.Chains, "v1.19.0: bundle %s with %d chains, want the pinned one with 54: %s", reg.SHA256, reg.Chains, reg.Source)
+				require.Equal(t, "8bc6125bccb8e325b50441279b65573af303492d\n", entries["COMMIT"], "v1.19.0: the bundle lacks the pinned COMMIT or OP Mainnet's config")
+				require.NotEqual(t, "", entries["configs/mainnet/op.toml"], "v1.19.0: the bundle lacks the pinned COMMIT or OP Mainnet's config")
 			case "v1.19.6":
-				if reg.Chains != 0 || len(entries) != 2 {
-					t.Fatalf("v1.19.6: %s, entries %v", reg.Source, entries)
-				}
+				require.Equal(t, 0, reg.Chains, "v1.19.6: %s, entries %v", reg.Source, entries)
+				require.Len(t, entries, 2, "v1.19.6: %s, entries %v", reg.Source, entries)
 			}
 			t.Logf("%s: %s", v, reg.Source)
 		})
@@ -141,17 +120,12 @@ func TestMakeOnceConcurrent(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 	}
-	if n := fills.Load(); n != 1 {
-		t.Fatalf("filled %d times, want once", n)
-	}
+	n := fills.Load()
+	require.Equal(t, int32(1), n, "filled %d times, want once", n)
 	leftovers, _ := filepath.Glob(dir + ".tmp-*")
-	if len(leftovers) != 0 {
-		t.Fatalf("temporary directories left: %v", leftovers)
-	}
+	require.Empty(t, leftovers, "temporary directories left: %v", leftovers)
 }
 
 // TestMakeOnceFailureLeavesNothing: a failed fill leaves no entry, so the next run tries again.
@@ -163,14 +137,35 @@ func TestMakeOnceFailureLeavesNothing(t *testing.T) {
 		}
 		return os.ErrDeadlineExceeded
 	})
-	if err != os.ErrDeadlineExceeded {
-		t.Fatalf("error %v", err)
+	require.False(t, err != os.ErrDeadlineExceeded, "error %v", err)
+	_, err = os.Stat(dir)
+	require.True(t, os.IsNotExist(err), "entry exists after a failed fill: %v", err)
+	leftovers, _ := filepath.Glob(dir + ".tmp-*")
+	require.Empty(t, leftovers, "temporary directories left: %v", leftovers)
+}
+
+// TestWriteOverlay: files added to a build reach the compiler by an overlay that places them in the module
+// copy, which is left as it is; paths outside the module are refused.
+func TestWriteOverlay(t *testing.T) {
+	dir, mod := t.TempDir(), t.TempDir()
+	path, err := writeOverlay(dir, mod, map[string]string{"x/main.go": "package main\n"})
+	require.NoError(t, err)
+	var overlay struct{ Replace map[string]string }
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &overlay))
+	src, ok := overlay.Replace[filepath.Join(mod, "x", "main.go")]
+	if !ok || len(overlay.Replace) != 1 {
+		require.FailNow(t, fmt.Sprintf("overlay %s", data))
 	}
-	if _, err := os.Stat(dir); !os.IsNotExist(err) {
-		t.Fatalf("entry exists after a failed fill: %v", err)
+	if got, err := os.ReadFile(src); err != nil || string(got) != "package main\n" {
+		require.FailNow(t, fmt.Sprintf("overlay source %q: %v", got, err))
 	}
-	if leftovers, _ := filepath.Glob(dir + ".tmp-*"); len(leftovers) != 0 {
-		t.Fatalf("temporary directories left: %v", leftovers)
+	entries, _ := os.ReadDir(mod)
+	require.Len(t, entries, 0, "the module was changed")
+	for _, bad := range []string{"../x.go", "/tmp/x.go"} {
+		_, err := writeOverlay(t.TempDir(), mod, map[string]string{bad: ""})
+		require.Error(t, err, "%s accepted", bad)
 	}
 }
 
@@ -184,22 +179,18 @@ func TestOpProgramHostCachedEmpty(t *testing.T) {
 	for _, leftover := range []string{"", "v1.19.0-0123456789abcdef.lock", "v1.19.0-0123456789abcdef.tmp-42/", "v1.19.01/"} {
 		if leftover != "" {
 			p := filepath.Join(root, "optimism", leftover)
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
 			var err error
 			if strings.HasSuffix(leftover, "/") {
 				err = os.Mkdir(p, 0o755)
 			} else {
 				err = os.WriteFile(p, nil, 0o644)
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 		}
 		path, ok, err := OpProgramHostCached("v1.19.0")
-		if err != nil || ok || path != "" {
-			t.Fatalf("with %q in the cache: %q, %v, %v; want not cached, no error", leftover, path, ok, err)
-		}
+		require.NoError(t, err, "with %q in the cache", leftover)
+		require.False(t, ok, "with %q in the cache", leftover)
+		require.Empty(t, path, "with %q in the cache", leftover)
 	}
 }

@@ -2,10 +2,12 @@ package actor
 
 import (
 	"encoding/binary"
+	"fmt"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/game/trace"
 )
@@ -85,20 +87,17 @@ func TestSolverRules(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := s.NextActions(tt.g)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != len(tt.want) {
-				t.Fatalf("%d actions %+v, want %d", len(got), got, len(tt.want))
-			}
+			require.NoError(t, err)
+			require.Equal(t, len(tt.want), len(got), "%d actions %+v, want %d", len(got), got, len(tt.want))
 			for i, w := range tt.want {
 				a := got[i]
-				if a.Kind != w.Kind || a.Parent.Index != w.Parent.Index || a.Position != w.Position || a.StepPos != w.StepPos || a.StepAttack != w.StepAttack {
-					t.Errorf("action %d: %s on #%d at %d (step at %d, attack %v), want %s on #%d at %d (step at %d, attack %v)",
-						i, a.Kind, a.Parent.Index, a.Position, a.StepPos, a.StepAttack, w.Kind, w.Parent.Index, w.Position, w.StepPos, w.StepAttack)
-				}
+				require.Equal(t, w.Kind, a.Kind, "action %d: kind", i)
+				require.Equal(t, w.Parent.Index, a.Parent.Index, "action %d: parent", i)
+				require.Equal(t, w.Position, a.Position, "action %d: position", i)
+				require.Equal(t, w.StepPos, a.StepPos, "action %d: step position", i)
+				require.Equal(t, w.StepAttack, a.StepAttack, "action %d: step attack", i)
 				if a.Kind != Step && a.Value != honestTrace.value(tt.g, a.Position) {
-					t.Errorf("action %d claims %s, not the trace's value", i, a.Value)
+					require.FailNow(t, fmt.Sprintf("action %d claims %s, not the trace's value", i, a.Value))
 				}
 			}
 		})
@@ -108,13 +107,11 @@ func TestSolverRules(t *testing.T) {
 func TestParseStrategy(t *testing.T) {
 	for _, s := range []string{"wrong-root", "wrong-from:12,diverge:blob", "wrong-past-claim,diverge:after-exit",
 		"right-root-wrong-subclaims,diverge:middle", "wrong-root,diverge:read:precompile", "diverge:1234", "wrong-from:3,diverge:large-keccak:4096"} {
-		if _, err := ParseStrategy(s); err != nil {
-			t.Errorf("%s: %v", s, err)
-		}
+		_, err := ParseStrategy(s)
+		require.NoError(t, err, "%s", s)
 	}
 	for _, s := range []string{"", "honest", "wrong-from:x", "diverge:read:mystery", "diverge:large-keccak", "wrong-root,fibs"} {
-		if _, err := ParseStrategy(s); err == nil {
-			t.Errorf("%q parsed", s)
-		}
+		_, err := ParseStrategy(s)
+		require.Error(t, err, "%q parsed", s)
 	}
 }

@@ -12,10 +12,10 @@ import (
 	"github.com/ethereum/go-ethereum/crypto/kzg4844"
 	"github.com/ethereum/go-ethereum/params"
 
-	"github.com/faultproof/faultproof/client/l1"
 	"github.com/faultproof/faultproof/game/contracts"
 	"github.com/faultproof/faultproof/game/trace"
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
 // LPPMaxBlocks is the most keccak blocks one addLeavesLPP call carries (as op-challenger cuts them).
@@ -167,7 +167,7 @@ func (u *Uploader) blobProof(key common.Hash, value []byte) (kzg4844.Commitment,
 	copy(z[:], in[48:])
 	var blob kzg4844.Blob
 	for i := range params.BlobTxFieldElementsPerBlob {
-		k, _ := l1.FieldElementKey(&c, i)
+		k, _ := layout.FieldElementKey(&c, i)
 		e, err := u.Source.Get(k.PreimageKey())
 		if err != nil {
 			return c, z, proof, fmt.Errorf("blob of commitment %x, element %d: %w", c, i, err)

@@ -2,12 +2,14 @@ package contracts
 
 import (
 	"errors"
+	"fmt"
 	"math/big"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/params"
+	"github.com/stretchr/testify/require"
 )
 
 var (
@@ -42,13 +44,9 @@ func testSystem(t *testing.T, p Params) *System {
 		}
 		return common.Hash{}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s, err := Deploy(chain, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return s
 }
 
@@ -60,9 +58,7 @@ func TestDeployAndCreateGame(t *testing.T) {
 	s.Chain.Fund(proposer, big.NewInt(1e18))
 	root := common.HexToHash("0x1234")
 	g, rcpt, err := s.CreateGame(proposer, root, 20)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Logf("create: %d gas", rcpt.GasUsed)
 	for _, c := range []struct {
 		method string
@@ -75,7 +71,7 @@ func TestDeployAndCreateGame(t *testing.T) {
 	} {
 		got, err := g.Bytes32(c.method)
 		if err != nil || got != c.want {
-			t.Errorf("%s = %s (%v), want %s", c.method, got, err, c.want)
+			require.FailNow(t, fmt.Sprintf("%s = %s (%v), want %s", c.method, got, err, c.want))
 		}
 	}
 	for _, c := range []struct {
@@ -96,41 +92,38 @@ func TestDeployAndCreateGame(t *testing.T) {
 			got, err = g.Uint(c.method)
 		}
 		if err != nil || got != c.want {
-			t.Errorf("%s = %d (%v), want %d", c.method, got, err, c.want)
+			require.FailNow(t, fmt.Sprintf("%s = %d (%v), want %d", c.method, got, err, c.want))
 		}
 	}
 	claims, err := g.Claims()
 	if err != nil || len(claims) != 1 {
-		t.Fatalf("claims: %v %v", claims, err)
+		require.FailNow(t, fmt.Sprintf("claims: %v %v", claims, err))
 	}
 	if c := claims[0]; c.Claim != root || c.Position.Uint64() != 1 || c.ParentIndex != RootParent || c.Claimant != proposer || c.Bond.Cmp(p.InitBond) != 0 {
-		t.Errorf("root claim %+v", c)
+		require.FailNow(t, fmt.Sprintf("root claim %+v", c))
 	}
 
 	// An attack on the root at gindex 2, with the bond getRequiredBond asks.
 	challenger := common.HexToAddress("0x2000")
 	s.Chain.Fund(challenger, big.NewInt(1e18))
 	s.Chain.Advance(12)
-	if _, err := g.Move(challenger, 0, root, common.HexToHash("0x5678"), true, big.NewInt(2)); err != nil {
-		t.Fatal(err)
-	}
+	_, err = g.Move(challenger, 0, root, common.HexToHash("0x5678"), true, big.NewInt(2))
+	require.NoError(t, err)
 	c, err := g.Claim(1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if c.Position.Uint64() != 2 || c.ParentIndex != 0 || c.Claimant != challenger || c.ClockTimestamp != s.Chain.Time() || c.ClockDuration != 12 {
-		t.Errorf("attack claim %+v", c)
+		require.FailNow(t, fmt.Sprintf("attack claim %+v", c))
 	}
 	// Defending the root is refused, with the contract's error decoded.
 	_, err = g.Move(challenger, 0, root, common.HexToHash("0x9999"), false, big.NewInt(3))
 	var rev *RevertError
 	if !errors.As(err, &rev) || rev.Reason != "CannotDefendRootClaim()" {
-		t.Errorf("defending the root: %v", err)
+		require.FailNow(t, fmt.Sprintf("defending the root: %v", err))
 	}
 	// A game at or before the anchor block is refused.
 	_, _, err = s.CreateGame(proposer, common.HexToHash("0x77"), 10)
 	if !errors.As(err, &rev) || rev.Reason != "UnexpectedRootClaim(0x0000000000000000000000000000000000000000000000000000000000000077)" {
-		t.Errorf("game at the anchor block: %v", err)
+		require.FailNow(t, fmt.Sprintf("game at the anchor block: %v", err))
 	}
 }
 
@@ -139,12 +132,10 @@ func TestGameParamsChecked(t *testing.T) {
 	p := testParams()
 	p.SplitDepth = p.MaxGameDepth - 1
 	chain, err := NewChain(params.MergedTestChainConfig, 1, 1, func(uint64) common.Hash { return common.Hash{} })
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, err = Deploy(chain, p)
 	var rev *RevertError
 	if !errors.As(err, &rev) || rev.Reason != "InvalidSplitDepth()" {
-		t.Errorf("split depth = max depth - 1: %v", err)
+		require.FailNow(t, fmt.Sprintf("split depth = max depth - 1: %v", err))
 	}
 }

@@ -5,10 +5,10 @@ import (
 	"encoding/xml"
 	"io"
 	"math/big"
-	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/game"
 	"github.com/faultproof/faultproof/game/actor"
@@ -58,9 +58,7 @@ var actorStrategy = actor.Strategy{Name: "wrong-root"}
 
 func TestText(t *testing.T) {
 	var out bytes.Buffer
-	if err := Text(&out, testResult()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, Text(&out, testResult()))
 	s := out.String()
 	for _, want := range []string{
 		"#0 d0 root by alice: output of block 3 (the proposal)",
@@ -73,17 +71,13 @@ func TestText(t *testing.T) {
 		"step: alice attacks #6 with VM step 0 of block 1's run (exits at 5)",
 		"result: defender wins (expected defender wins) ✓",
 	} {
-		if !strings.Contains(s, want) {
-			t.Errorf("no %q in\n%s", want, s)
-		}
+		require.Contains(t, s, want, "no %q in\n%s", want, s)
 	}
 }
 
 func TestSVGIsWellFormed(t *testing.T) {
 	var out bytes.Buffer
-	if err := SVG(&out, []*game.Result{testResult(), testResult()}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, SVG(&out, []*game.Result{testResult(), testResult()}))
 	dec := xml.NewDecoder(&out)
 	circles := 0
 	for {
@@ -91,14 +85,10 @@ func TestSVGIsWellFormed(t *testing.T) {
 		if err == io.EOF {
 			break
 		}
-		if err != nil {
-			t.Fatalf("not XML: %v", err)
-		}
+		require.NoError(t, err, "not XML")
 		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "circle" {
 			circles++
 		}
 	}
-	if circles == 0 {
-		t.Error("no claims drawn")
-	}
+	require.NotEqual(t, 0, circles, "no claims drawn")
 }

@@ -20,8 +20,8 @@ import (
 	"github.com/ethereum/go-ethereum/crypto/kzg4844"
 	"github.com/ethereum/go-ethereum/params"
 
-	"github.com/faultproof/faultproof/client/l1"
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
 // ChainID is the toy chain's ID (local key 5).
@@ -102,11 +102,11 @@ func New(kinds ...Kind) (*Chain, error) {
 				return nil, err
 			}
 			for j := range params.BlobTxFieldElementsPerBlob {
-				k, in := l1.FieldElementKey(&commitment, j)
+				k, in := layout.FieldElementKey(&commitment, j)
 				c.Preimages[k.PreimageKey()] = blob[j*32 : j*32+32]
 				putKeccak(in[:])
 			}
-			k, _ := l1.FieldElementKey(&commitment, 7)
+			k, _ := layout.FieldElementKey(&commitment, 7)
 			r.Key = k.PreimageKey()
 			r.Value = c.Preimages[r.Key]
 		case Precompile:
@@ -115,15 +115,14 @@ func New(kinds ...Kind) (*Chain, error) {
 			addr := common.BytesToAddress([]byte{2})
 			input := []byte(fmt.Sprintf("toy precompile input of block %d", i+1))
 			p := vm.PrecompiledContractsCancun[addr]
-			call := append(append(addr.Bytes(), binary.BigEndian.AppendUint64(nil, p.RequiredGas(input))...), input...)
+			call := layout.PrecompileCall(addr, p.RequiredGas(input), input)
 			out, err := p.Run(input)
 			if err != nil {
 				return nil, err
 			}
-			putKeccak(call)
-			r.Key = preimage.PrecompileKey(crypto.Keccak256Hash(call)).PreimageKey()
-			r.Value = append([]byte{1}, out...)
-			c.Preimages[r.Key] = r.Value
+			layout.Precompile(func(k preimage.Key, v []byte) { c.Preimages[k.PreimageKey()] = v }, call, layout.PrecompileAnswer(true, out))
+			r.Key = layout.PrecompileKeyOf(call).PreimageKey()
+			r.Value = c.Preimages[r.Key]
 		default:
 			return nil, fmt.Errorf("toy chain: unknown record kind %q", kind)
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/preimage"
 	"github.com/faultproof/faultproof/vm"
@@ -15,17 +16,11 @@ import (
 // TestProgramDecidesClaims runs the toy program in the VM on right and wrong claims.
 func TestProgramDecidesClaims(t *testing.T) {
 	c, err := New(Keccak, Sha256, Blob, Precompile, LargeKeccak, Keccak)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	elf, err := BuildProgram(filepath.Join("..", ".."), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	data, err := os.ReadFile(elf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, tt := range []struct {
 		name          string
 		agreed, block uint64
@@ -39,9 +34,7 @@ func TestProgramDecidesClaims(t *testing.T) {
 		{"behind the agreed block, wrong", 5, 3, c.Outputs[3], 1},
 	} {
 		s, _, err := vm.LoadProgram(data)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		o := vm.NewMemoryOracle()
 		for k, v := range c.Preimages {
 			o.Set(k, v)
@@ -54,13 +47,9 @@ func TestProgramDecidesClaims(t *testing.T) {
 		o.Set(preimage.L2ChainIDLocalIndex.PreimageKey(), be(ChainID))
 		m := vm.NewVM(s, o, nil, nil)
 		for !s.Exited {
-			if err := m.Run(1 << 24); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, m.Run(1<<24))
 		}
-		if s.ExitCode != tt.exit {
-			t.Errorf("%s: exit %d, want %d", tt.name, s.ExitCode, tt.exit)
-		}
+		require.Equal(t, tt.exit, s.ExitCode, "%s: exit %d, want %d", tt.name, s.ExitCode, tt.exit)
 		t.Logf("%s: exit %d after %d steps", tt.name, s.ExitCode, s.Step)
 	}
 }

@@ -1,6 +1,10 @@
 package trace
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
 
 // The rules of LibPosition, with values worked by hand.
 func TestPosition(t *testing.T) {
@@ -26,19 +30,14 @@ func TestPosition(t *testing.T) {
 		{"gindex 13 relative to depth 2", uint64(mustRel(t, 13, 2)), 3},
 		{"gindex 13 relative to depth 3", uint64(mustRel(t, 13, 3)), 1},
 	} {
-		if tt.got != tt.want {
-			t.Errorf("%s: %d, want %d", tt.name, tt.got, tt.want)
-		}
+		require.Equal(t, tt.want, tt.got, "%s: %d, want %d", tt.name, tt.got, tt.want)
 	}
-	if _, err := Position(3).RelativeTo(2); err == nil {
-		t.Error("a position above the subtree root is relative to it")
-	}
+	_, err := Position(3).RelativeTo(2)
+	require.Error(t, err, "a position above the subtree root is relative to it")
 }
 
 func mustRel(t *testing.T, p Position, d uint64) Position {
 	r, err := p.RelativeTo(d)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return r
 }

@@ -39,9 +39,11 @@ import (
 	"path/filepath"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 
 	"github.com/faultproof/faultproof/host"
 	"github.com/faultproof/faultproof/host/kvstore"
+	"github.com/faultproof/faultproof/interop"
 	"github.com/faultproof/faultproof/preimage"
 	"github.com/faultproof/faultproof/rollup"
 )
@@ -111,6 +113,24 @@ type Run struct {
 	L2OutputRoot        common.Hash     `json:"l2OutputRoot"`
 	L2Claim             common.Hash     `json:"l2Claim"`
 	L2ClaimBlockNumber  uint64          `json:"l2BlockNumber"`
+	// Interop is set for a super-root claim: Rollup, L2ChainConfig, L2Head and L2OutputRoot are then
+	// unused, and L2ClaimBlockNumber is the game timestamp.
+	Interop *InteropRun `json:"interop,omitempty"`
+}
+
+// InteropRun is the configuration of a super-root claim: the agreed prestate, the dependency set, and each
+// chain's configs in chain ID order.
+type InteropRun struct {
+	AgreedPrestate hexutil.Bytes     `json:"agreedPrestate"`
+	DependencySet  json.RawMessage   `json:"dependencySet"`
+	Chains         []InteropChainRun `json:"chains"`
+}
+
+// InteropChainRun is one chain's configs.
+type InteropChainRun struct {
+	Rollup        json.RawMessage `json:"rollup"`
+	L2ChainConfig json.RawMessage `json:"l2ChainConfig"`
+	L1ChainConfig json.RawMessage `json:"l1ChainConfig"`
 }
 
 // RunFromConfig captures the replay-relevant part of a host configuration.
@@ -124,6 +144,25 @@ func RunFromConfig(cfg *host.Config) (*Run, error) {
 		L2ClaimBlockNumber:  cfg.L2ClaimBlockNumber,
 	}
 	var err error
+	if ic := cfg.Interop; ic != nil {
+		r.Interop = &InteropRun{AgreedPrestate: ic.AgreedPrestate}
+		if r.Interop.DependencySet, err = json.Marshal(ic.DepSet); err != nil {
+			return nil, fmt.Errorf("encode dependency set: %w", err)
+		}
+		for _, c := range ic.Chains {
+			var cr InteropChainRun
+			for _, f := range []struct {
+				out *json.RawMessage
+				v   any
+			}{{&cr.Rollup, c.Rollup}, {&cr.L2ChainConfig, c.L2}, {&cr.L1ChainConfig, c.L1}} {
+				if *f.out, err = json.Marshal(f.v); err != nil {
+					return nil, fmt.Errorf("encode chain %d's configs: %w", c.Rollup.ChainID(), err)
+				}
+			}
+			r.Interop.Chains = append(r.Interop.Chains, cr)
+		}
+		return r, nil
+	}
 	if r.Rollup, err = json.Marshal(cfg.Rollup); err != nil {
 		return nil, fmt.Errorf("encode rollup config: %w", err)
 	}
@@ -150,6 +189,9 @@ func (r *Run) HostConfig() (*host.Config, error) {
 		L2ClaimBlockNumber:  r.L2ClaimBlockNumber,
 		L1RPCKind:           "standard",
 	}
+	if r.Interop != nil {
+		return r.interopHostConfig(cfg)
+	}
 	var err error
 	if cfg.Rollup, err = rollup.ParseConfig(r.Rollup); err != nil {
 		return nil, fmt.Errorf("%w: rollup config: %v", ErrCorrupt, err)
@@ -161,6 +203,34 @@ func (r *Run) HostConfig() (*host.Config, error) {
 		if cfg.L1ChainConfig, err = rollup.ParseChainConfig(r.L1ChainConfig); err != nil {
 			return nil, fmt.Errorf("%w: l1 chain config: %v", ErrCorrupt, err)
 		}
+	}
+	return cfg, nil
+}
+
+// interopHostConfig completes cfg with the super-root claim's configuration, checked as the host checks
+// its flags.
+func (r *Run) interopHostConfig(cfg *host.Config) (*host.Config, error) {
+	ic := &host.InteropConfig{AgreedPrestate: r.Interop.AgreedPrestate}
+	var err error
+	if ic.DepSet, err = interop.ParseDependencySet(r.Interop.DependencySet); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	for i, c := range r.Interop.Chains {
+		cc := &rollup.ChainConfigs{}
+		if cc.Rollup, err = rollup.ParseConfig(c.Rollup); err != nil {
+			return nil, fmt.Errorf("%w: chain %d: rollup config: %v", ErrCorrupt, i, err)
+		}
+		if cc.L2, err = rollup.ParseChainConfig(c.L2ChainConfig); err != nil {
+			return nil, fmt.Errorf("%w: chain %d: l2 chain config: %v", ErrCorrupt, i, err)
+		}
+		if cc.L1, err = rollup.ParseChainConfig(c.L1ChainConfig); err != nil {
+			return nil, fmt.Errorf("%w: chain %d: l1 chain config: %v", ErrCorrupt, i, err)
+		}
+		ic.Chains = append(ic.Chains, cc)
+	}
+	cfg.Interop = ic
+	if err := ic.Check(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	return cfg, nil
 }

@@ -12,7 +12,9 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/stretchr/testify/require"
 
+	"github.com/faultproof/faultproof/host"
 	"github.com/faultproof/faultproof/host/kvstore"
+	"github.com/faultproof/faultproof/interop"
 	"github.com/faultproof/faultproof/preimage"
 	"github.com/faultproof/faultproof/rollup"
 )
@@ -153,4 +155,53 @@ func mustJSON(t *testing.T, v any) []byte {
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
 	return b
+}
+
+// TestInteropRunRoundTrip: a super-root claim's configuration (prestate, dependency set, each chain's
+// configs) survives a bundle's manifest, and a manifest whose dependency set lacks a chain is refused.
+func TestInteropRunRoundTrip(t *testing.T) {
+	ids := []uint64{763373, 11155420} // Ink Sepolia, OP Sepolia: both on Sepolia
+	ic := &host.InteropConfig{}
+	var outs []interop.ChainOutput
+	for _, id := range ids {
+		c, err := rollup.KnownChain(id)
+		require.NoError(t, err)
+		ic.Chains = append(ic.Chains, c)
+		outs = append(outs, interop.ChainOutput{ChainID: id, Output: common.Hash{byte(id)}})
+	}
+	ic.AgreedPrestate = interop.NewSuperV1(1700000000, outs...).Marshal()
+	var err error
+	ic.DepSet, err = interop.NewDependencySet(ids, 0)
+	require.NoError(t, err)
+	cfg := &host.Config{Interop: ic, L1Head: common.Hash{1}, L2Claim: common.Hash{2}, L2ClaimBlockNumber: 1700000005}
+	run, err := RunFromConfig(cfg)
+	require.NoError(t, err)
+
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, Manifest{Run: run})
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	m, _, err := Read(&buf, kvstore.NewMem(), 0)
+	require.NoError(t, err)
+	got, err := m.Run.HostConfig()
+	require.NoError(t, err)
+	got.DataDir = t.TempDir()
+	require.NoError(t, got.Check())
+	require.Equal(t, ic.AgreedPrestate, got.Interop.AgreedPrestate)
+	require.Equal(t, ids, got.Interop.DepSet.Chains())
+	require.Len(t, got.Interop.Chains, 2)
+	for i, c := range got.Interop.Chains {
+		require.Equal(t, ids[i], c.Rollup.ChainID())
+		require.Equal(t, ic.Chains[i].L2.ChainID, c.L2.ChainID)
+		require.Equal(t, ic.Chains[i].L1.ChainID, c.L1.ChainID)
+	}
+	require.Equal(t, cfg.L2ClaimBlockNumber, got.L2ClaimBlockNumber)
+	require.Nil(t, got.Rollup, "no single-chain configs")
+
+	other, err := interop.NewDependencySet([]uint64{ids[0]}, 0)
+	require.NoError(t, err)
+	m.Run.Interop.DependencySet = mustJSON(t, other)
+	_, err = m.Run.HostConfig()
+	require.ErrorIs(t, err, ErrCorrupt)
+	require.ErrorContains(t, err, "dependency set")
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/devnet"
 	"github.com/faultproof/faultproof/host/kvstore"
@@ -22,16 +23,10 @@ import (
 // without a run.
 func fuzzSeeds(tb testing.TB) [][]byte {
 	b, err := devnet.NewL2Builder()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := b.Build(2); err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
+	require.NoError(tb, b.Build(2))
 	values, err := b.Preimages()
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	keys := slices.SortedFunc(func(yield func([32]byte) bool) {
 		for k := range values {
 			if !yield(k) {
@@ -51,16 +46,12 @@ func fuzzSeeds(tb testing.TB) [][]byte {
 	)
 	l2, rcfg := devnet.DefaultConfigs()
 	run := &Run{L1Head: common.Hash{1}, L2Head: common.Hash{2}, L2OutputRoot: common.Hash{3}, L2Claim: common.Hash{4}, L2ClaimBlockNumber: 2}
-	if run.Rollup, err = json.Marshal(rcfg); err != nil {
-		tb.Fatal(err)
-	}
-	if run.L2ChainConfig, err = json.Marshal(l2); err != nil {
-		tb.Fatal(err)
-	}
+	run.Rollup, err = json.Marshal(rcfg)
+	require.NoError(tb, err)
+	run.L2ChainConfig, err = json.Marshal(l2)
+	require.NoError(tb, err)
 	manifest, err := json.Marshal(Manifest{Version: Version, Source: "devnet", Run: run})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	raw := func(manifest []byte, recs ...record) []byte {
 		var buf bytes.Buffer
 		writeRaw(&buf, manifest, recs...)
@@ -71,9 +62,9 @@ func fuzzSeeds(tb testing.TB) [][]byte {
 	w := gzip.NewWriter(&gz)
 	w.Write(full)
 	w.Close()
-	if _, n, err := Read(&gz, kvstore.NewMem(), 0); err != nil || n != uint64(len(recs)) {
-		tb.Fatalf("the seed bundle of %d records: %d read, %v", len(recs), n, err)
-	}
+	_, n, err := Read(&gz, kvstore.NewMem(), 0)
+	require.NoError(tb, err, "the seed bundle of %d records: %d read", len(recs), n)
+	require.Equal(tb, uint64(len(recs)), n, "the seed bundle of %d records: %d read, %v", len(recs), n, err)
 	return [][]byte{full, full[:len(full)/2], raw(manifest), raw([]byte(`{"version":1}`), recs[:5]...)}
 }
 
@@ -94,21 +85,16 @@ func FuzzRead(f *testing.F) {
 		kv := &recordingKV{Mem: kvstore.NewMem()}
 		m, n, err := Read(bytes.NewReader(gz.Bytes()), kv, 1<<20)
 		if err != nil {
-			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrTooLarge) && !errors.Is(err, ErrUnsupportedVersion) {
-				t.Fatalf("error of no known kind: %v", err)
-			}
+			require.False(t, !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrTooLarge) && !errors.Is(err, ErrUnsupportedVersion), "error of no known kind: %v", err)
 			return
 		}
-		if n != uint64(len(kv.order)) || m == nil {
-			t.Fatalf("%d records read, %d stored", n, len(kv.order))
-		}
+		require.Equal(t, uint64(len(kv.order)), n, "%d records read, %d stored", n, len(kv.order))
+		require.NotNil(t, m, "%d records read, %d stored", n, len(kv.order))
 		// Written again from the store (last value of each key, in first-seen order), the bundle reads
 		// back to the same store.
 		var again bytes.Buffer
 		bw, err := NewWriter(&again, *m)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		seen := map[common.Hash]bool{}
 		for _, k := range kv.order {
 			if seen[k] {
@@ -116,26 +102,19 @@ func FuzzRead(f *testing.F) {
 			}
 			seen[k] = true
 			v, err := kv.Get(k)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := bw.Add(k, v); err != nil {
-				t.Fatalf("a value Read accepted is refused by the writer: %v", err)
-			}
+			require.NoError(t, err)
+			require.NoError(t, bw.Add(k, v), "a value Read accepted is refused by the writer")
 		}
-		if err := bw.Close(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, bw.Close())
 		kv2 := kvstore.NewMem()
-		if _, n2, err := Read(&again, kv2, 0); err != nil || n2 != uint64(len(seen)) {
-			t.Fatalf("re-read: %d records, %v", n2, err)
-		}
+		_, n2, err := Read(&again, kv2, 0)
+		require.NoError(t, err, "re-read: %d records", n2)
+		require.Equal(t, uint64(len(seen)), n2, "re-read: %d records, %v", n2, err)
 		for k := range seen {
 			v1, _ := kv.Get(k)
 			v2, err := kv2.Get(k)
-			if err != nil || !bytes.Equal(v1, v2) {
-				t.Fatalf("key %s differs after the round trip", k)
-			}
+			require.NoError(t, err, "key %s differs after the round trip", k)
+			require.Equal(t, v2, v1, "key %s differs after the round trip", k)
 		}
 	})
 }

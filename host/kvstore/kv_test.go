@@ -235,9 +235,7 @@ func BenchmarkPut(b *testing.B) {
 			b.SetBytes(int64(len(value)))
 			i := 0
 			for b.Loop() {
-				if err := kv.Put(testKey(i), value); err != nil {
-					b.Fatal(err)
-				}
+				require.NoError(b, kv.Put(testKey(i), value))
 				i++
 			}
 		})
@@ -252,17 +250,14 @@ func BenchmarkGet(b *testing.B) {
 			kv := s.open(b, b.TempDir())
 			defer kv.Close()
 			for i := range n {
-				if err := kv.Put(testKey(i), value); err != nil {
-					b.Fatal(err)
-				}
+				require.NoError(b, kv.Put(testKey(i), value))
 			}
 			b.ReportAllocs()
 			b.SetBytes(int64(len(value)))
 			i := 0
 			for b.Loop() {
-				if _, err := kv.Get(testKey(i % n)); err != nil {
-					b.Fatal(err)
-				}
+				_, err := kv.Get(testKey(i % n))
+				require.NoError(b, err)
 				i++
 			}
 		})

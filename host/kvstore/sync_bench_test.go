@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/stretchr/testify/require"
 )
 
 // BenchmarkPutSync measures 10,000 small writes (a 100-byte value each, like a trie node) into a new
@@ -27,25 +28,19 @@ func BenchmarkPutSync(b *testing.B) {
 					var put func(common.Hash, []byte) error
 					if format == FormatFile {
 						s, err := NewFile(dir)
-						if err != nil {
-							b.Fatal(err)
-						}
+						require.NoError(b, err)
 						s.sync = durable
 						put = s.Put
 					} else {
 						s, err := NewDirectory(dir)
-						if err != nil {
-							b.Fatal(err)
-						}
+						require.NoError(b, err)
 						s.sync = durable
 						put = s.Put
 					}
 					b.StartTimer()
 					for n := 0; n < writes; n++ {
 						key := common.Hash(sha256.Sum256(binary.BigEndian.AppendUint64(nil, uint64(n))))
-						if err := put(key, value); err != nil {
-							b.Fatal(err)
-						}
+						require.NoError(b, put(key, value))
 					}
 				}
 				b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*writes), "µs/write")

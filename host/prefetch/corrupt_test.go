@@ -14,10 +14,11 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/ethereum/go-ethereum/params"
+	"github.com/stretchr/testify/require"
 
-	"github.com/faultproof/faultproof/client/l1"
 	"github.com/faultproof/faultproof/host/kvstore"
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
 // syncBuffer is a log sink safe for concurrent writes.
@@ -60,9 +61,8 @@ func TestCorruptStoredValueRefetched(t *testing.T) {
 			var store kvstore.KV = kvstore.NewMem()
 			if format != "memory" {
 				var err error
-				if store, _, err = kvstore.Open(dir, format); err != nil {
-					t.Fatal(err)
-				}
+				store, _, err = kvstore.Open(dir, format)
+				require.NoError(t, err)
 			}
 			t.Cleanup(func() { store.Close() })
 			logs := &syncBuffer{}
@@ -70,7 +70,7 @@ func TestCorruptStoredValueRefetched(t *testing.T) {
 
 			blk := e.l1.Blocks[1]
 			ref := e.l1.Blobs[0]
-			fe0, _ := l1.FieldElementKey(&ref.Commitment, 0)
+			fe0, _ := layout.FieldElementKey(&ref.Commitment, 0)
 			call := cat(common.BytesToAddress([]byte{0x01}).Bytes(), u64(3000), make([]byte, 128)) // ecrecover of zeros
 			blobHint := hint(preimage.HintL1Blob, cat(ref.VersionedHash[:], u64(e.l1.Blocks[ref.Block].Time())))
 			type testCase struct {
@@ -98,10 +98,10 @@ func TestCorruptStoredValueRefetched(t *testing.T) {
 				// A blob stored whole, one element of it replaced by a canonical element of another blob: only
 				// the whole blob's commitment tells.
 				forged := e.l1.Blobs[1]
-				fe5, _ := l1.FieldElementKey(&forged.Commitment, 5)
+				fe5, _ := layout.FieldElementKey(&forged.Commitment, 5)
 				storeWholeBlob := func(_ string, k common.Hash) {
 					for i := range params.BlobTxFieldElementsPerBlob {
-						key, in := l1.FieldElementKey(&forged.Commitment, i)
+						key, in := layout.FieldElementKey(&forged.Commitment, i)
 						must(t, store.Put(common.Hash(key.PreimageKey()), forged.Blob[i*32:i*32+32]))
 						must(t, store.Put(common.Hash(preimage.KeccakKeyOf(in[:]).PreimageKey()), in[:]))
 					}
@@ -124,29 +124,17 @@ func TestCorruptStoredValueRefetched(t *testing.T) {
 				}
 				tc.write(path, k)
 				corruptBefore := e.p.Stats().Snapshot().Corrupt
-				if err := e.p.Hint(tc.hint); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, e.p.Hint(tc.hint))
 				v, err := e.p.GetPreimage(context.Background(), k)
-				if err != nil {
-					t.Fatalf("%s: %v", tc.name, err)
-				}
-				if err := kvstore.CheckValue(k, v); err != nil {
-					t.Fatalf("%s: served %v", tc.name, err)
-				}
-				if tc.want != nil && !bytes.Equal(v, tc.want) {
-					t.Fatalf("%s: served %x, want %x", tc.name, v, tc.want)
-				}
+				require.NoError(t, err, "%s", tc.name)
+				require.NoError(t, kvstore.CheckValue(k, v), "%s: served", tc.name)
+				require.False(t, tc.want != nil && !bytes.Equal(v, tc.want), "%s: served %x, want %x", tc.name, v, tc.want)
 				stored, err := store.Get(k)
-				if err != nil || !bytes.Equal(stored, v) {
-					t.Fatalf("%s: the store holds %x (%v), not the fetched value", tc.name, stored, err)
-				}
-				if e.p.Stats().Snapshot().Corrupt != corruptBefore+1 {
-					t.Fatalf("%s: corruption counted %d times", tc.name, e.p.Stats().Snapshot().Corrupt-corruptBefore)
-				}
-				if !strings.Contains(logs.String(), k.Hex()) || !strings.Contains(logs.String(), "Stored preimage is corrupt") {
-					t.Fatalf("%s: no warning naming key %s in the log:\n%s", tc.name, k, logs)
-				}
+				require.NoError(t, err, "%s: the store holds %x, not the fetched value", tc.name, stored)
+				require.Equal(t, v, stored, "%s: the store holds %x (%v), not the fetched value", tc.name, stored, err)
+				require.Equal(t, corruptBefore+1, e.p.Stats().Snapshot().Corrupt, "%s: corruption counted %d times", tc.name, e.p.Stats().Snapshot().Corrupt-corruptBefore)
+				require.Contains(t, logs.String(), k.Hex(), "%s: no warning naming key %s in the log:\n%s", tc.name, k, logs)
+				require.Contains(t, logs.String(), "Stored preimage is corrupt", "%s: no warning naming key %s in the log:\n%s", tc.name, k, logs)
 			}
 			if format == "memory" {
 				checkFieldElements(t, e, ref) // the whole blob was fetched again and is intact
@@ -164,16 +152,14 @@ func TestCorruptStoredValueNotRefetchable(t *testing.T) {
 	must(t, e.kv.Put(k, []byte("torn")))
 	_ = e.p.Hint(hint(preimage.HintL1BlockHeader, blk.Hash().Bytes()))
 	_, err := e.p.GetPreimage(context.Background(), k)
-	if err == nil || !strings.Contains(err.Error(), "corrupt") || !strings.Contains(err.Error(), k.Hex()) {
-		t.Fatalf("got %v", err)
-	}
+	require.Error(t, err, "got")
+	require.Contains(t, err.Error(), "corrupt", "got %v", err)
+	require.Contains(t, err.Error(), k.Hex(), "got %v", err)
 }
 
 func must(t testing.TB, err error) {
 	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 }
 
 func writeFile(t *testing.T, path, content string) {

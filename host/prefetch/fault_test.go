@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -18,13 +19,17 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/log"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
+	"github.com/faultproof/faultproof/devnet"
+	"github.com/faultproof/faultproof/devnet/devnettest"
 	"github.com/faultproof/faultproof/host/kvstore"
 	"github.com/faultproof/faultproof/host/prefetch"
 	"github.com/faultproof/faultproof/host/sources"
-	"github.com/faultproof/faultproof/host/sources/testnode"
 	"github.com/faultproof/faultproof/preimage"
 )
 
@@ -60,67 +65,41 @@ func (c *hookClock) Sleep(ctx context.Context, _ time.Duration) error {
 	return ctx.Err()
 }
 
-// clientTimeout is the per-request timeout of the clients behind the proxies: short, so the delay fault
-// times out quickly.
-const clientTimeout = 300 * time.Millisecond
+// clientTimeout is the per-request timeout of the clients of the faulty nodes: short, so that a request
+// left unanswered times out quickly, but not so short that an ordinary answer on a loaded 2-core CI machine
+// misses it (300 ms did).
+const clientTimeout = time.Second
 
 type faultEnv struct {
-	chain       *testnode.L1Chain
-	l1Proxy     *faultProxy
-	beaconProxy *faultProxy
-	kv          *recordingKV
-	clock       *hookClock
-	p           *prefetch.Prefetcher
+	chain *devnettest.L1Chain
+	srv   *devnet.Server
+	kv    *recordingKV
+	clock *hookClock
+	p     *prefetch.Prefetcher
 }
 
-// newFaultEnv serves the test L1 and its beacon node through fault proxies; the L2 source (unused) is direct.
+// newFaultEnv serves the test chains on a server whose L1 and beacon nodes are told to fail; the L2 source
+// is unused.
 func newFaultEnv(t *testing.T, maxAttempts int) *faultEnv {
 	t.Helper()
-	chain, err := testnode.L1()
-	if err != nil {
-		t.Fatal(err)
-	}
-	l1Node, err := testnode.NewNode(testnode.L1Backend{C: chain})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(l1Node.Close)
-	l2Node, err := testnode.NewNode(testnode.L1Backend{C: chain})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(l2Node.Close)
-	beacon, err := testnode.NewBeacon(chain)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(beacon.Close)
-	e := &faultEnv{chain: chain, l1Proxy: newFaultProxy(t, l1Node.URL), beaconProxy: newFaultProxy(t, beacon.URL),
-		kv: &recordingKV{KV: kvstore.NewMem()}, clock: &hookClock{}}
+	chain, srv := devnettest.Serve(t)
+	e := &faultEnv{chain: chain.L1, srv: srv, kv: &recordingKV{KV: kvstore.NewMem()}, clock: &hookClock{}}
 
 	stats := prefetch.NewStats()
 	opts := sources.Options{OnRequest: stats.CountRPC, Timeout: clientTimeout}
-	rc, err := sources.Dial(context.Background(), e.l1Proxy.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc, err := sources.Dial(context.Background(), srv.L1URL())
+	require.NoError(t, err)
 	l1c := sources.NewL1Client(rc, sources.RPCKindStandard, opts)
 	t.Cleanup(l1c.Close)
-	rc2, err := sources.Dial(context.Background(), l2Node.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc2, err := sources.Dial(context.Background(), srv.L2URL())
+	require.NoError(t, err)
 	l2c := sources.NewL2Client(rc2, opts)
 	t.Cleanup(l2c.Close)
-	bc, err := sources.NewBeaconClient(e.beaconProxy.URL(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bc, err := sources.NewBeaconClient(srv.BeaconURL(), opts)
+	require.NoError(t, err)
 	e.p, err = prefetch.New(log.NewLogger(log.DiscardHandler()), e.kv, prefetch.Sources{L1: l1c, Blobs: bc, L2: l2c},
 		prefetch.Config{Stats: stats, Retry: prefetch.RetryPolicy{MaxAttempts: maxAttempts, Clock: e.clock}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return e
 }
 
@@ -137,151 +116,149 @@ func (e *faultEnv) fetch(h string, key preimage.Key) ([]byte, error) {
 func (e *faultEnv) checkServedAndStored(t *testing.T, key preimage.Key, v []byte) {
 	t.Helper()
 	k := key.PreimageKey()
-	if err := preimage.Verify(k, v); err != nil {
-		t.Fatalf("served value: %v", err)
-	}
+	require.NoError(t, preimage.Verify(k, v), "served value")
 	stored, err := e.kv.Get(common.Hash(k))
-	if err != nil || string(stored) != string(v) {
-		t.Fatalf("stored value of %x: %x, %v", k, stored, err)
-	}
+	require.NoError(t, err, "stored value of %x", k)
+	require.Equal(t, v, stored, "stored value of %x", k)
 	for _, sk := range e.kv.keys() {
-		sv, _ := e.kv.Get(sk)
-		if err := preimage.Verify(sk, sv); err != nil {
-			t.Fatalf("stored %s: %v", sk, err)
-		}
+		sv, err := e.kv.Get(sk)
+		require.NoError(t, err)
+		require.NoError(t, preimage.Verify(sk, sv), "stored %s", sk)
 	}
 }
 
-func TestFaultProxyTransientL1(t *testing.T) {
+// wrongGasUsed answers with the block's gasUsed changed, so that its header no longer hashes right.
+func wrongGasUsed(t *testing.T) devnet.RequestFault {
+	return devnet.RequestFault{Tamper: func(a *devnet.Answer) {
+		var block map[string]json.RawMessage
+		var gas hexutil.Uint64
+		if err := json.Unmarshal(a.Result, &block); err != nil || json.Unmarshal(block["gasUsed"], &gas) != nil {
+			assert.Failf(t, "wrong data fault on an answer without a block", "%.100s", a.Result)
+			return
+		}
+		block["gasUsed"], _ = json.Marshal(gas + 1)
+		a.Result, _ = json.Marshal(block)
+	}}
+}
+
+func TestFaultyNodeTransientL1(t *testing.T) {
+	wrongData := wrongGasUsed(t)
 	for _, tc := range []struct {
 		name   string
 		hint   string
-		script []fault
+		faults []devnet.RequestFault
 		method string // the faults hit only this method ("" any)
 	}{
-		{"500", preimage.HintL1BlockHeader, []fault{fail500}, ""},
-		{"502", preimage.HintL1BlockHeader, []fault{fail502}, ""},
-		{"truncated", preimage.HintL1BlockHeader, []fault{truncateBody}, ""},
-		{"timeout", preimage.HintL1BlockHeader, []fault{delayPastLimit}, ""},
-		{"all", preimage.HintL1BlockHeader, []fault{fail500, truncateBody, fail502, delayPastLimit}, ""},
-		{"transactions", preimage.HintL1Transactions, []fault{delayPastLimit, fail502, truncateBody, fail500}, ""},
+		{"500", preimage.HintL1BlockHeader, []devnet.RequestFault{devnet.Fail500}, ""},
+		{"502", preimage.HintL1BlockHeader, []devnet.RequestFault{devnet.Fail502}, ""},
+		{"truncated", preimage.HintL1BlockHeader, []devnet.RequestFault{devnet.FailTruncated}, ""},
+		{"timeout", preimage.HintL1BlockHeader, []devnet.RequestFault{devnet.FailHang}, ""},
+		{"all", preimage.HintL1BlockHeader, []devnet.RequestFault{devnet.Fail500, devnet.FailTruncated, devnet.Fail502, devnet.FailHang}, ""},
+		{"transactions", preimage.HintL1Transactions, []devnet.RequestFault{devnet.FailHang, devnet.Fail502, devnet.FailTruncated, devnet.Fail500}, ""},
 		// Receipts are fetched with the header in parallel: fault each of the two requests in turn.
-		{"receipts", preimage.HintL1Receipts, []fault{truncateBody, fail500, delayPastLimit}, "eth_getBlockReceipts"},
-		{"receipts header", preimage.HintL1Receipts, []fault{fail502, truncateBody, delayPastLimit, wrongData}, "eth_getBlockByHash"},
+		{"receipts", preimage.HintL1Receipts, []devnet.RequestFault{devnet.FailTruncated, devnet.Fail500, devnet.FailHang}, "eth_getBlockReceipts"},
+		{"receipts header", preimage.HintL1Receipts, []devnet.RequestFault{devnet.Fail502, devnet.FailTruncated, devnet.FailHang, wrongData}, "eth_getBlockByHash"},
 		// A wrong answer is retried like a failure (the node may be behind a load balancer); the right one is kept.
-		{"wrong data once", preimage.HintL1BlockHeader, []fault{wrongData, fail502}, ""},
+		{"wrong data once", preimage.HintL1BlockHeader, []devnet.RequestFault{wrongData, devnet.Fail502}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newFaultEnv(t, len(tc.script)+2)
-			b := e.chain.Blocks[testnode.ManyTxBlock]
-			e.l1Proxy.ScriptFor(tc.method, tc.script...)
+			e := newFaultEnv(t, len(tc.faults)+2)
+			b := e.chain.Blocks[devnettest.ManyTxBlock]
+			e.srv.L1().Inject(tc.method, tc.faults...)
 			key := preimage.Keccak256Key(b.Hash())
 			if tc.hint == preimage.HintL1Receipts {
 				key = preimage.Keccak256Key(b.ReceiptHash()) // the root node of the receipts trie
 			}
 			v, err := e.fetch(hint(tc.hint, b.Hash().Bytes()), key)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			e.checkServedAndStored(t, key, v)
 			s := e.p.Stats().Snapshot()
-			_, injected := e.l1Proxy.counts()
-			if injected != len(tc.script) || s.Retries != uint64(len(tc.script)) || s.Failures != 0 || e.clock.waits != len(tc.script) {
-				t.Fatalf("injected %d, waits %d, stats %+v", injected, e.clock.waits, s)
-			}
-			if tc.hint == preimage.HintL1BlockHeader && s.RPCCalls["eth_getBlockByHash"] != uint64(len(tc.script)+1) {
-				t.Fatalf("requests %v", s.RPCCalls)
+			require.Equal(t, len(tc.faults), e.srv.L1().Injected(), "faults injected")
+			require.Equal(t, uint64(len(tc.faults)), s.Retries, "stats %+v", s)
+			require.Zero(t, s.Failures, "stats %+v", s)
+			require.Equal(t, len(tc.faults), e.clock.waits, "waits")
+			if tc.hint == preimage.HintL1BlockHeader {
+				require.Equal(t, uint64(len(tc.faults)+1), s.RPCCalls["eth_getBlockByHash"], "requests %v", s.RPCCalls)
 			}
 		})
 	}
 }
 
-func TestFaultProxyTransientBeacon(t *testing.T) {
-	script := []fault{fail502, truncateBody, delayPastLimit, fail500}
-	e := newFaultEnv(t, len(script)+1)
+func TestFaultyNodeTransientBeacon(t *testing.T) {
+	faults := []devnet.RequestFault{devnet.Fail502, devnet.FailTruncated, devnet.FailHang, devnet.Fail500}
+	e := newFaultEnv(t, len(faults)+1)
 	ref := e.chain.Blobs[0]
-	e.beaconProxy.Script(script...)
+	e.srv.Beacon().Inject("", faults...)
 	key := preimage.Sha256Key(ref.VersionedHash)
 	v, err := e.fetch(hint(preimage.HintL1Blob, cat(ref.VersionedHash[:], u64(e.chain.Blocks[ref.Block].Time()))), key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	e.checkServedAndStored(t, key, v)
-	if s := e.p.Stats().Snapshot(); s.Retries != uint64(len(script)) || s.Failures != 0 {
-		t.Fatalf("stats %+v", s)
-	}
-	if _, injected := e.beaconProxy.counts(); injected != len(script) {
-		t.Fatalf("injected %d", injected)
-	}
+	s := e.p.Stats().Snapshot()
+	require.Equal(t, uint64(len(faults)), s.Retries, "stats %+v", s)
+	require.Zero(t, s.Failures, "stats %+v", s)
+	require.Equal(t, len(faults), e.srv.Beacon().Injected(), "faults injected")
 }
 
-func TestFaultProxyWrongDataRejected(t *testing.T) {
+func TestFaultyNodeWrongDataRejected(t *testing.T) {
 	for _, typ := range []string{preimage.HintL1BlockHeader, preimage.HintL1Transactions, preimage.HintL1Receipts} {
 		t.Run(typ, func(t *testing.T) {
 			const attempts = 3
 			e := newFaultEnv(t, attempts)
-			b := e.chain.Blocks[testnode.ManyTxBlock]
-			e.l1Proxy.ScriptFor("eth_getBlockByHash", wrongData, wrongData, wrongData)
+			b := e.chain.Blocks[devnettest.ManyTxBlock]
+			wrongData := wrongGasUsed(t)
+			e.srv.L1().Inject("eth_getBlockByHash", wrongData, wrongData, wrongData)
 			h := hint(typ, b.Hash().Bytes())
 			key := preimage.Keccak256Key(b.Hash())
 			if typ == preimage.HintL1Receipts {
 				key = preimage.Keccak256Key(b.ReceiptHash())
 			}
 			v, err := e.fetch(h, key)
-			if err == nil {
-				t.Fatalf("served %x from a lying node", v)
-			}
-			if !errors.Is(err, sources.ErrInvalidResponse) || !errors.Is(err, prefetch.ErrRetriesExhausted) {
-				t.Fatalf("err %v", err)
-			}
-			if msg := err.Error(); !strings.Contains(msg, common.Hash(key.PreimageKey()).Hex()) || !strings.Contains(msg, h) {
-				t.Fatalf("error does not name key and hint: %v", err)
-			}
-			if got := e.kv.keys(); len(got) != 0 {
-				t.Fatalf("stored %v from a lying node", got)
-			}
-			if _, err := e.kv.Get(common.Hash(key.PreimageKey())); !errors.Is(err, kvstore.ErrNotFound) {
-				t.Fatalf("key stored: %v", err)
-			}
+			require.Error(t, err, "served %x from a lying node", v)
+			require.ErrorIs(t, err, sources.ErrInvalidResponse)
+			require.ErrorIs(t, err, prefetch.ErrRetriesExhausted)
+			// The error names key and hint.
+			require.ErrorContains(t, err, common.Hash(key.PreimageKey()).Hex())
+			require.ErrorContains(t, err, h)
+			require.Empty(t, e.kv.keys(), "stored from a lying node")
+			_, err = e.kv.Get(common.Hash(key.PreimageKey()))
+			require.ErrorIs(t, err, kvstore.ErrNotFound, "key stored")
 			s := e.p.Stats().Snapshot()
-			if _, injected := e.l1Proxy.counts(); injected != attempts || s.Retries != attempts-1 || s.Failures != 1 || s.Preimages != 0 {
-				t.Fatalf("injected %d, stats %+v", injected, s)
-			}
+			require.Equal(t, attempts, e.srv.L1().Injected(), "faults injected")
+			require.Equal(t, uint64(attempts-1), s.Retries, "stats %+v", s)
+			require.Equal(t, uint64(1), s.Failures, "stats %+v", s)
+			require.Zero(t, s.Preimages, "stats %+v", s)
 		})
 	}
 }
 
-func TestFaultProxyNodeRestart(t *testing.T) {
+func TestFaultyNodeRestart(t *testing.T) {
 	e := newFaultEnv(t, 6)
 	// A first fetch leaves a keep-alive connection to the node.
 	b1 := e.chain.Blocks[1]
 	key1 := preimage.Keccak256Key(b1.Hash())
 	v, err := e.fetch(hint(preimage.HintL1BlockHeader, b1.Hash().Bytes()), key1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	e.checkServedAndStored(t, key1, v)
 
 	// The node goes down; it is back after three failed attempts.
 	const down = 3
-	e.l1Proxy.Down()
+	e.srv.L1().Down()
 	e.clock.onSleep = func(n int) {
 		if n == down {
-			e.l1Proxy.Up()
+			assert.NoError(t, e.srv.L1().Up())
 		}
 	}
 	b2 := e.chain.Blocks[2]
 	key2 := preimage.Keccak256Key(b2.Hash())
 	v, err = e.fetch(hint(preimage.HintL1BlockHeader, b2.Hash().Bytes()), key2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	e.checkServedAndStored(t, key2, v)
 	s := e.p.Stats().Snapshot()
-	served, injected := e.l1Proxy.counts()
-	if s.Retries != down || s.Failures != 0 || s.RPCCalls["eth_getBlockByHash"] != 2+down || served != 2 || injected != 0 {
-		t.Fatalf("served %d, stats %+v", served, s)
-	}
+	require.Equal(t, uint64(down), s.Retries, "stats %+v", s)
+	require.Zero(t, s.Failures, "stats %+v", s)
+	require.Equal(t, uint64(2+down), s.RPCCalls["eth_getBlockByHash"], "requests sent")
+	require.Equal(t, 2, e.srv.L1().Requests("eth_getBlockByHash"), "requests that reached the node")
+	require.Zero(t, e.srv.L1().Injected())
 }
 
 // forgetfulKV forgets, for Get, what was not put since the last reset, so that the prefetcher fetches and
@@ -321,15 +298,12 @@ func (f *forgetfulKV) reset() {
 // runCrashChild fetches L1 headers, transactions, receipts and blobs into a directory store in dir, over
 // and over, printing a line after each round, until it is killed.
 func runCrashChild(dir string) error {
-	chain, err := testnode.L1()
+	c, err := devnettest.Chains()
 	if err != nil {
 		return err
 	}
-	node, err := testnode.NewNode(testnode.L1Backend{C: chain})
-	if err != nil {
-		return err
-	}
-	beacon, err := testnode.NewBeacon(chain)
+	chain := c.L1
+	srv, err := devnet.Serve(context.Background(), c, "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
@@ -342,16 +316,16 @@ func runCrashChild(dir string) error {
 	}
 	kv := &forgetfulKV{KV: store, put: map[common.Hash]bool{}}
 	opts := sources.Options{Timeout: 10 * time.Second}
-	rc, err := sources.Dial(context.Background(), node.URL)
+	rc, err := sources.Dial(context.Background(), srv.L1URL())
 	if err != nil {
 		return err
 	}
 	l1c := sources.NewL1Client(rc, sources.RPCKindStandard, opts)
-	rc2, err := sources.Dial(context.Background(), node.URL)
+	rc2, err := sources.Dial(context.Background(), srv.L1URL())
 	if err != nil {
 		return err
 	}
-	bc, err := sources.NewBeaconClient(beacon.URL, opts)
+	bc, err := sources.NewBeaconClient(srv.BeaconURL(), opts)
 	if err != nil {
 		return err
 	}
@@ -405,9 +379,7 @@ func TestCrashMidWriteDirectoryStore(t *testing.T) {
 		t.Skip("starts child processes")
 	}
 	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	dir := t.TempDir()
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 0))
@@ -419,12 +391,8 @@ func TestCrashMidWriteDirectoryStore(t *testing.T) {
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, cmd.Start())
 		// Wait for a complete round, so that the store is busy overwriting values, then kill at a random point.
 		line := make(chan string, 1)
 		go func() {
@@ -440,28 +408,25 @@ func TestCrashMidWriteDirectoryStore(t *testing.T) {
 		case l, ok := <-line:
 			if !ok {
 				_ = cmd.Wait()
-				t.Fatalf("child exited: %s", stderr.String())
+				require.FailNow(t, fmt.Sprintf("child exited: %s", stderr.String()))
 			}
 			t.Logf("child %d: %s", i, l)
 		case <-time.After(2 * time.Minute):
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
-			t.Fatal("child made no progress")
+			require.FailNow(t, "child made no progress")
 		}
 		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
 		if err := cmd.Process.Kill(); err != nil { // SIGKILL
-			t.Fatal(err)
+			require.NoError(t, err)
 		}
 		err = cmd.Wait()
-		if err == nil || cmd.ProcessState.Exited() {
-			t.Fatalf("child was not killed (%v): %s", err, stderr.String())
-		}
+		require.Error(t, err, "child was not killed: %s", stderr.String())
+		require.False(t, cmd.ProcessState.Exited(), "child was not killed (%v): %s", err, stderr.String())
 	}
 
 	store, err := kvstore.NewDirectory(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer store.Close()
 	var values, temps int
 	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
@@ -473,55 +438,45 @@ func TestCrashMidWriteDirectoryStore(t *testing.T) {
 		switch {
 		case d.IsDir():
 			if len(parts) != 1 || !shardDir.MatchString(parts[0]) {
-				t.Errorf("unexpected directory %s", rel)
+				require.FailNow(t, fmt.Sprintf("unexpected directory %s", rel))
 				return fs.SkipDir
 			}
 		case len(parts) == 1 && parts[0] == "kvformat":
 			data, err := os.ReadFile(path)
-			if err != nil || strings.TrimSpace(string(data)) != string(kvstore.FormatDirectory) {
-				t.Errorf("format marker %q, %v", data, err)
-			}
+			require.NoError(t, err, "format marker %q", data)
+			require.Equal(t, string(kvstore.FormatDirectory), strings.TrimSpace(string(data)), "format marker %q, %v", data, err)
 		case len(parts) == 2 && valueFile.MatchString(parts[1]):
 			values++
 			key := common.HexToHash(parts[0] + strings.TrimSuffix(parts[1], ".txt"))
 			data, err := os.ReadFile(path)
 			if err != nil {
-				t.Errorf("%s: %v", rel, err)
+				require.FailNow(t, fmt.Sprintf("%s: %v", rel, err))
 				return nil
 			}
 			v, err := hex.DecodeString(string(data))
 			if err != nil || len(data) == 0 {
-				t.Errorf("torn value file %s (%d bytes): %v", rel, len(data), err)
+				require.FailNow(t, fmt.Sprintf("torn value file %s (%d bytes): %v", rel, len(data), err))
 				return nil
 			}
-			if err := preimage.Verify(key, v); err != nil {
-				t.Errorf("%s: %v", rel, err)
-			}
-			if preimage.KeyType(key[0]) == preimage.BlobKeyType && len(v) != 32 {
-				t.Errorf("%s: blob field element of %d bytes", rel, len(v))
-			}
-			if got, err := store.Get(key); err != nil || string(got) != string(v) {
-				t.Errorf("%s: store reads %x, %v", rel, got, err)
-			}
+			require.NoError(t, preimage.Verify(key, v), "%s", rel)
+			require.False(t, preimage.KeyType(key[0]) == preimage.BlobKeyType && len(v) != 32, "%s: blob field element of %d bytes", rel, len(v))
+			got, err := store.Get(key)
+			require.NoError(t, err, "%s: store reads %x", rel, got)
+			require.Equal(t, string(v), string(got), "%s: store reads %x, %v", rel, got, err)
 		case len(parts) == 2 && tempFile.MatchString(parts[1]):
 			temps++
 			// A temp file is never read as a value: without its .txt, the key is absent.
 			key := common.HexToHash(parts[0] + parts[1][:60])
 			if _, err := os.Stat(filepath.Join(dir, parts[0], parts[1][:64])); errors.Is(err, fs.ErrNotExist) {
-				if _, err := store.Get(key); !errors.Is(err, kvstore.ErrNotFound) {
-					t.Errorf("%s: key of a temp file reads %v", rel, err)
-				}
+				_, err := store.Get(key)
+				require.ErrorIs(t, err, kvstore.ErrNotFound, "%s: key of a temp file reads %v", rel, err)
 			}
 		default:
-			t.Errorf("unexpected file %s", rel)
+			require.FailNow(t, fmt.Sprintf("unexpected file %s", rel))
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if values == 0 {
-		t.Fatal("no values were written")
-	}
+	require.NoError(t, err)
+	require.NotEqual(t, 0, values, "no values were written")
 	t.Logf("%d values verified, %d temp files left by %d kills", values, temps, kills)
 }

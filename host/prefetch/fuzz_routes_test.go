@@ -5,38 +5,74 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rlp"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/client/l2"
+	"github.com/faultproof/faultproof/devnet"
+	"github.com/faultproof/faultproof/devnet/devnettest"
 	"github.com/faultproof/faultproof/host/kvstore"
 	"github.com/faultproof/faultproof/host/sources"
-	"github.com/faultproof/faultproof/host/sources/testnode"
 	"github.com/faultproof/faultproof/preimage"
 )
 
 // mockChain answers as the sources do, in process and without checking (the routes check), from a test
-// chain: the L1 of testnode (blocks, receipts, blobs) or the devnet L2 of testnode (blocks, state, code,
-// proofs, outputs, execution witnesses).
+// chain: devnettest's L1 (blocks, receipts, blobs) or its L2 (blocks, state, code, proofs, outputs,
+// execution witnesses).
 type mockChain struct {
-	b     testnode.Backend
-	blobs []testnode.BlobRef
+	blocks   map[common.Hash]*types.Block
+	receipts map[common.Hash]types.Receipts // the L1's
+	blobs    []devnettest.BlobRef           // the L1's
+	l2       *devnet.L2Builder              // nil for the L1
+	db       map[[32]byte][]byte            // the L2's preimages, as debug_dbGet reads them
+}
+
+func newL1Mock(c *devnettest.L1Chain) mockChain {
+	m := mockChain{blocks: map[common.Hash]*types.Block{}, receipts: map[common.Hash]types.Receipts{}, blobs: c.Blobs}
+	for n, b := range c.Blocks {
+		m.blocks[b.Hash()] = b
+		m.receipts[b.Hash()] = c.Receipts[n]
+	}
+	return m
+}
+
+func newL2Mock(b *devnet.L2Builder) (mockChain, error) {
+	db, err := b.Preimages()
+	if err != nil {
+		return mockChain{}, err
+	}
+	m := mockChain{blocks: map[common.Hash]*types.Block{}, l2: b, db: db}
+	for n := uint64(0); n <= b.Head().NumberU64(); n++ {
+		m.blocks[b.Block(n).Hash()] = b.Block(n)
+	}
+	return m, nil
 }
 
 func (m mockChain) block(hash common.Hash) (*types.Block, error) {
-	if blk, ok := m.b.Block(hash); ok {
+	if blk, ok := m.blocks[hash]; ok {
 		return blk, nil
 	}
 	return nil, fmt.Errorf("block %s: %w", hash, sources.ErrNotFound)
+}
+
+// state opens the L2 state at root.
+func (m mockChain) state(root common.Hash) (*state.StateDB, error) {
+	if m.l2 == nil {
+		return nil, errors.New("no L1 state")
+	}
+	return m.l2.StateAt(root)
 }
 
 func (m mockChain) HeaderByHash(_ context.Context, hash common.Hash) (*types.Header, error) {
@@ -45,6 +81,13 @@ func (m mockChain) HeaderByHash(_ context.Context, hash common.Hash) (*types.Hea
 		return nil, err
 	}
 	return blk.Header(), nil
+}
+
+func (m mockChain) BlockHashByNumber(_ context.Context, n uint64) (common.Hash, error) {
+	if m.l2 != nil && n <= m.l2.Head().NumberU64() {
+		return m.l2.Block(n).Hash(), nil
+	}
+	return common.Hash{}, fmt.Errorf("block %d: %w", n, sources.ErrNotFound)
 }
 
 func (m mockChain) BlockByHash(_ context.Context, hash common.Hash) (*sources.Block, error) {
@@ -70,7 +113,7 @@ func (m mockChain) ReceiptsByHash(_ context.Context, hash common.Hash) (*sources
 	if err != nil {
 		return nil, err
 	}
-	rs, ok := m.b.Receipts(hash)
+	rs, ok := m.receipts[hash]
 	if !ok {
 		return nil, fmt.Errorf("receipts of %s: %w", hash, sources.ErrNotFound)
 	}
@@ -88,8 +131,14 @@ func (m mockChain) ReceiptsOf(ctx context.Context, header *types.Header) (*sourc
 }
 
 func (m mockChain) dbGet(key []byte) ([]byte, error) {
-	if v, ok := m.b.DBGet(key); ok {
-		return v, nil
+	// Trie nodes and code by hash, code also under 'c' ++ hash.
+	if len(key) == 33 && key[0] == 'c' {
+		key = key[1:]
+	}
+	if len(key) == 32 {
+		if v, ok := m.db[preimage.Keccak256Key(common.Hash(key)).PreimageKey()]; ok {
+			return v, nil
+		}
 	}
 	return nil, fmt.Errorf("database key %x: %w", key, sources.ErrNotFound)
 }
@@ -116,7 +165,7 @@ func (m mockChain) GetProof(_ context.Context, addr common.Address, slots []comm
 	if err != nil {
 		return nil, err
 	}
-	st, err := m.b.State(blk.Root())
+	st, err := m.state(blk.Root())
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +200,7 @@ func (m mockChain) OutputAt(_ context.Context, blockHash common.Hash) (*l2.Outpu
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := m.b.State(blk.Root())
+	st, err := m.state(blk.Root())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -160,7 +209,14 @@ func (m mockChain) OutputAt(_ context.Context, blockHash common.Hash) (*l2.Outpu
 }
 
 func (m mockChain) ExecutePayload(_ context.Context, parent common.Hash, _ json.RawMessage) (*sources.ExecutionWitness, error) {
-	w, err := m.b.Witness(parent)
+	p, err := m.block(parent)
+	if err != nil {
+		return nil, err
+	}
+	if m.l2 == nil || p.NumberU64() >= m.l2.Head().NumberU64() {
+		return nil, fmt.Errorf("no block on %s", parent)
+	}
+	w, err := m.l2.ExecutionWitness(p.NumberU64() + 1)
 	if err != nil {
 		return nil, err
 	}
@@ -191,8 +247,8 @@ func (m mockChain) BlobsByHashes(_ context.Context, ts uint64, vhs []common.Hash
 
 // routeFixture is the test chains and their mock sources, made once per fuzzing process.
 type routeFixture struct {
-	l1   *testnode.L1Chain
-	l2   *testnode.L2Backend
+	l1   *devnettest.L1Chain
+	l2   *devnet.L2Builder
 	src  Sources
 	seed []string // a real hint for every route
 }
@@ -206,19 +262,18 @@ var (
 func loadRouteFixture() (*routeFixture, error) {
 	routeFixtureOnce.Do(func() {
 		f := &routeFixture{}
-		if f.l1, routeFixErr = testnode.L1(); routeFixErr != nil {
+		if f.l1, routeFixErr = devnettest.L1(); routeFixErr != nil {
 			return
 		}
-		b, err := testnode.L2()
+		if f.l2, routeFixErr = devnettest.L2(); routeFixErr != nil {
+			return
+		}
+		l1 := newL1Mock(f.l1)
+		l2, err := newL2Mock(f.l2)
 		if err != nil {
 			routeFixErr = err
 			return
 		}
-		if f.l2, routeFixErr = testnode.NewL2Backend(b); routeFixErr != nil {
-			return
-		}
-		l1 := mockChain{b: testnode.L1Backend{C: f.l1}, blobs: f.l1.Blobs}
-		l2 := mockChain{b: f.l2}
 		f.src = Sources{L1: l1, Blobs: l1, L2: l2, L2Experimental: l2}
 		f.seed, routeFixErr = f.seedHints()
 		routeFix = f
@@ -233,7 +288,7 @@ func (f *routeFixture) seedHints() ([]string, error) {
 		return preimage.TypedHint{Type: typ, Data: bytes.Join(parts, nil)}.Hint()
 	}
 	u64 := func(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
-	b := f.l2.B
+	b := f.l2
 	chainID := b.Config().ChainID.Uint64()
 	l1b, l2b := f.l1.Blocks[1], b.Block(3)
 	ref := f.l1.Blobs[0]
@@ -260,7 +315,7 @@ func (f *routeFixture) seedHints() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := f.l2.State(l2b.Root())
+	st, err := b.StateAt(l2b.Root())
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +327,7 @@ func (f *routeFixture) seedHints() ([]string, error) {
 	}
 	someNode := l2b.Root()
 	output := func() common.Hash {
-		o, _, err := mockChain{b: f.l2}.OutputAt(context.Background(), b.Head().Hash())
+		o, _, err := f.src.L2.OutputAt(context.Background(), b.Head().Hash())
 		if err != nil {
 			return common.Hash{}
 		}
@@ -313,9 +368,7 @@ func (f *routeFixture) seedHints() ([]string, error) {
 //	go test ./host/prefetch -run '^$' -fuzz FuzzHintRoutes -fuzztime 30m
 func FuzzHintRoutes(f *testing.F) {
 	fix, err := loadRouteFixture()
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	for _, h := range fix.seed {
 		f.Add(h)
 	}
@@ -323,19 +376,15 @@ func FuzzHintRoutes(f *testing.F) {
 	f.Fuzz(func(t *testing.T, hint string) {
 		kv := kvstore.NewMem()
 		p, err := New(logger, kv, fix.src, Config{
-			L2Head: fix.l2.B.Head().Hash(), L2ChainID: fix.l2.B.Config().ChainID.Uint64(), Rollup: fix.l2.B.Rollup(),
+			L2Head: fix.l2.Head().Hash(), L2ChainID: fix.l2.Config().ChainID.Uint64(), Rollup: fix.l2.Rollup(),
 			Retry: RetryPolicy{MaxAttempts: 1},
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if err := p.Hint(hint); err != nil {
 			return // refused as it comes: malformed, or interop
 		}
 		typ, data, err := preimage.ParseHint(hint)
-		if err != nil {
-			t.Fatalf("hint accepted but does not parse: %v", err)
-		}
+		require.NoError(t, err, "hint accepted but does not parse")
 		b := &batch{}
 		if err := p.route(context.Background(), typ, data, b); err != nil {
 			return
@@ -346,12 +395,8 @@ func FuzzHintRoutes(f *testing.F) {
 		check := NewStoredCheck(kv)
 		for _, it := range b.items {
 			v, err := kv.Get(common.Hash(it.key))
-			if err != nil {
-				t.Fatalf("route stored %x but it is not there: %v", it.key, err)
-			}
-			if err := check.Check(it.key, v, hint); err != nil {
-				t.Fatalf("route of %s stored a value its check refuses: %v", typ, err)
-			}
+			require.NoError(t, err, "route stored %x but it is not there", it.key)
+			require.NoError(t, check.Check(it.key, v, hint), "route of %s stored a value its check refuses", typ)
 		}
 	})
 }
@@ -360,21 +405,15 @@ func FuzzHintRoutes(f *testing.F) {
 // stores something from its seed, so the fuzzer starts from real data, not from error paths.
 func TestHintRouteSeedsStore(t *testing.T) {
 	fix, err := loadRouteFixture()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	stored := map[string]int{}
 	for _, hint := range fix.seed {
 		typ, data, err := preimage.ParseHint(hint)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		p, err := New(log.NewLogger(log.DiscardHandler()), kvstore.NewMem(), fix.src, Config{
-			L2Head: fix.l2.B.Head().Hash(), L2ChainID: fix.l2.B.Config().ChainID.Uint64(), Rollup: fix.l2.B.Rollup(),
+			L2Head: fix.l2.Head().Hash(), L2ChainID: fix.l2.Config().ChainID.Uint64(), Rollup: fix.l2.Rollup(),
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		b := &batch{}
 		if err := p.route(context.Background(), typ, data, b); err == nil {
 			stored[typ] += len(b.items)
@@ -386,8 +425,6 @@ func TestHintRouteSeedsStore(t *testing.T) {
 		preimage.HintL2Code, preimage.HintL2StateNode, preimage.HintL2Output, preimage.HintL2AccountProof,
 		preimage.HintL2PayloadWitness,
 	} {
-		if stored[typ] == 0 {
-			t.Errorf("the seed of %s stores nothing", typ)
-		}
+		require.NotEqual(t, 0, stored[typ], "the seed of %s stores nothing", typ)
 	}
 }

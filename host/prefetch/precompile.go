@@ -6,9 +6,9 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/vm"
-	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
 // ErrUnknownPrecompile is returned for a precompile hint naming an address that is not one of the
@@ -35,7 +35,7 @@ type PrecompileAnswer struct {
 	Key preimage.PrecompileKey
 	// Call is the hint's data, the preimage of Key's hash: address ++ [required gas (8 bytes) ++] input.
 	Call []byte
-	// Answer is the key's preimage: a status byte (1 success, 0 failure) ++ the return data.
+	// Answer is the key's preimage (layout.PrecompileAnswer).
 	Answer []byte
 }
 
@@ -63,13 +63,9 @@ func RunPrecompile(typ string, data []byte) (*PrecompileAnswer, error) {
 		return nil, fmt.Errorf("%s hint: precompile %s is %w (the host runs 0x01, 0x08, 0x0a-0x11)", typ, addr, ErrUnknownPrecompile)
 	}
 	out, err := contract.Run(data[head:])
-	status := byte(1)
-	if err != nil {
-		status = 0
-	}
 	return &PrecompileAnswer{
-		Key:    preimage.PrecompileKey(crypto.Keccak256Hash(data)),
+		Key:    layout.PrecompileKeyOf(data),
 		Call:   common.CopyBytes(data),
-		Answer: append([]byte{status}, out...),
+		Answer: layout.PrecompileAnswer(err == nil, out),
 	}, nil
 }

@@ -5,10 +5,10 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -19,20 +19,22 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/crypto/kzg4844"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rlp"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/client/l1"
 	"github.com/faultproof/faultproof/client/l2"
-	"github.com/faultproof/faultproof/client/mpt"
 	"github.com/faultproof/faultproof/devnet"
+	"github.com/faultproof/faultproof/devnet/devnettest"
 	"github.com/faultproof/faultproof/host"
 	"github.com/faultproof/faultproof/host/kvstore"
 	"github.com/faultproof/faultproof/host/prefetch"
 	"github.com/faultproof/faultproof/host/sources"
-	"github.com/faultproof/faultproof/host/sources/testnode"
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
 // fakeClock records the waits between attempts and does not wait.
@@ -79,21 +81,21 @@ func (r *recordingKV) keys() []common.Hash {
 }
 
 type env struct {
-	opts   envOpts
-	l1     *testnode.L1Chain
-	l1Node *testnode.Node
-	beacon *testnode.Beacon
-	l2     *testnode.L2Backend
-	l2Node *testnode.Node
-	exp    *testnode.Node
-	kv     *recordingKV
-	clock  *fakeClock
-	p      *prefetch.Prefetcher
+	opts envOpts
+	l1   *devnettest.L1Chain
+	l2   *devnet.L2Builder
+	srv  *devnet.Server
+	// The nodes: l2Node is srv's L2 endpoint (its L1 endpoint with l2FromL1); exp is the L2 endpoint of a
+	// second server of the same chains, an experimental node of its own.
+	l1Node, l2Node, beacon, exp *devnet.Endpoint
+	kv                          *recordingKV
+	clock                       *fakeClock
+	p                           *prefetch.Prefetcher
 }
 
 type envOpts struct {
 	experimental bool
-	// l2FromL1 serves the L1 chain as the L2 source (for receipts, which the L2 test chain lacks).
+	// l2FromL1 serves the L1 chain as the L2 source (for receipts of every transaction type).
 	l2FromL1    bool
 	maxAttempts int
 	// l1Kind is the --l1.rpckind (standard if empty).
@@ -108,41 +110,20 @@ type envOpts struct {
 
 func newEnv(t *testing.T, o envOpts) *env {
 	t.Helper()
-	chain, err := testnode.L1()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := testnode.L2()
-	if err != nil {
-		t.Fatal(err)
-	}
-	l2be, err := testnode.NewL2Backend(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	chain, srv := devnettest.Serve(t)
 	var store kvstore.KV = kvstore.NewMem()
 	if o.store != nil {
 		store = o.store
 	}
-	e := &env{l1: chain, l2: l2be, kv: &recordingKV{KV: store}, clock: &fakeClock{}}
-	if e.l1Node, err = testnode.NewNode(testnode.L1Backend{C: chain}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.l1Node.Close)
-	if e.beacon, err = testnode.NewBeacon(chain); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.beacon.Close)
-	var l2Backend testnode.Backend = l2be
+	e := &env{opts: o, l1: chain.L1, l2: chain.L2, srv: srv, l1Node: srv.L1(), l2Node: srv.L2(), beacon: srv.Beacon(),
+		kv: &recordingKV{KV: store}, clock: &fakeClock{}}
 	if o.l2FromL1 {
-		l2Backend = testnode.L1Backend{C: chain}
+		e.l2Node = srv.L1()
 	}
-	if e.l2Node, err = testnode.NewNode(l2Backend); err != nil {
-		t.Fatal(err)
+	if o.experimental {
+		_, exp := devnettest.Serve(t)
+		e.exp = exp.L2()
 	}
-	t.Cleanup(e.l2Node.Close)
-
-	e.opts = o
 	e.restart(t)
 	return e
 }
@@ -156,40 +137,28 @@ func (e *env) restart(t *testing.T) {
 	opts := sources.Options{OnRequest: stats.CountRPC, Timeout: 20 * time.Second}
 	dial := func(url string) *sources.L2Client {
 		rc, err := sources.Dial(context.Background(), url)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		c := sources.NewL2Client(rc, opts)
 		t.Cleanup(c.Close)
 		return c
 	}
-	rc, err := sources.Dial(context.Background(), e.l1Node.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc, err := sources.Dial(context.Background(), e.l1Node.URL())
+	require.NoError(t, err)
 	l1c := sources.NewL1Client(rc, o.l1Kind, opts)
 	t.Cleanup(l1c.Close)
-	bc, err := sources.NewBeaconClient(e.beacon.URL, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := prefetch.Sources{L1: l1c, Blobs: bc, L2: dial(e.l2Node.URL)}
+	bc, err := sources.NewBeaconClient(e.beacon.URL(), opts)
+	require.NoError(t, err)
+	src := prefetch.Sources{L1: l1c, Blobs: bc, L2: dial(e.l2Node.URL())}
 	if o.experimental {
-		if e.exp == nil {
-			if e.exp, err = testnode.NewNode(e.l2); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(e.exp.Close)
-		}
-		src.L2Experimental = dial(e.exp.URL)
+		src.L2Experimental = dial(e.exp.URL())
 	}
 	if o.maxAttempts == 0 {
 		o.maxAttempts = 4
 	}
-	rollupCfg := e.l2.B.Rollup()
+	rollupCfg := e.l2.Rollup()
 	if o.blobInbox {
 		r := *rollupCfg
-		r.BatchInboxAddress = testnode.BlobTxTo
+		r.BatchInboxAddress = devnettest.BlobTxTo
 		rollupCfg = &r
 	}
 	logger := o.logger
@@ -197,12 +166,25 @@ func (e *env) restart(t *testing.T) {
 		logger = log.NewLogger(log.DiscardHandler())
 	}
 	e.p, err = prefetch.New(logger, e.kv, src, prefetch.Config{
-		L2Head: e.l2.B.Head().Hash(), L2ChainID: e.l2.B.Config().ChainID.Uint64(), Rollup: rollupCfg, Stats: stats,
+		L2Head: e.l2.Head().Hash(), L2ChainID: e.l2.Config().ChainID.Uint64(), Rollup: rollupCfg, Stats: stats,
 		Retry: prefetch.RetryPolicy{MaxAttempts: o.maxAttempts, Clock: e.clock},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+}
+
+// failHTTP makes the next n requests to a node fail with HTTP 500.
+func failHTTP(node *devnet.Endpoint, n int) {
+	node.Inject("", slices.Repeat([]devnet.RequestFault{devnet.Fail500}, n)...)
+}
+
+// flipBlobByte changes a byte of the blobs served whose commitment is in only (of every blob with none),
+// keeping their commitments.
+func flipBlobByte(only ...kzg4844.Commitment) devnet.Tamper {
+	return devnettest.TamperBlobs(func(c kzg4844.Commitment, b *kzg4844.Blob) {
+		if len(only) == 0 || slices.Contains(only, c) {
+			b[40] ^= 1
+		}
+	})
 }
 
 func hint(typ string, data []byte) string { return preimage.TypedHint{Type: typ, Data: data}.Hint() }
@@ -215,17 +197,11 @@ func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 func (e *env) get(t *testing.T, h string, key preimage.Key) []byte {
 	t.Helper()
 	if h != "" {
-		if err := e.p.Hint(h); err != nil {
-			t.Fatalf("hint %s: %v", h, err)
-		}
+		require.NoError(t, e.p.Hint(h), "hint %s", h)
 	}
 	v, err := e.p.GetPreimage(context.Background(), key.PreimageKey())
-	if err != nil {
-		t.Fatalf("get %x: %v", key.PreimageKey(), err)
-	}
-	if err := preimage.Verify(key.PreimageKey(), v); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "get %x", key.PreimageKey())
+	require.NoError(t, preimage.Verify(key.PreimageKey(), v))
 	return v
 }
 
@@ -236,7 +212,7 @@ func (s keySet) add(k preimage.Key) { s[common.Hash(k.PreimageKey())] = true }
 func (s keySet) addNode(v []byte)   { s.add(preimage.KeccakKeyOf(v)) }
 func (s keySet) addList(vals [][]byte) {
 	if len(vals) > 0 {
-		_, nodes := mpt.WriteList(vals)
+		_, nodes := layout.ListNodes(vals)
 		addAll(s, nodes)
 	}
 }
@@ -251,20 +227,12 @@ func addAll(s keySet, nodes [][]byte) {
 func (e *env) checkStored(t *testing.T, want keySet) {
 	t.Helper()
 	got := e.kv.keys()
-	if len(got) != len(want) {
-		t.Fatalf("%d keys stored, want %d", len(got), len(want))
-	}
+	require.Len(t, got, len(want), "keys stored")
 	for _, k := range got {
-		if !want[k] {
-			t.Fatalf("unexpected key %s stored", k)
-		}
+		require.True(t, want[k], "unexpected key %s stored", k)
 		v, err := e.kv.Get(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := preimage.Verify(k, v); err != nil {
-			t.Fatalf("stored value of %s: %v", k, err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, preimage.Verify(k, v), "stored value of %s", k)
 	}
 }
 
@@ -272,9 +240,7 @@ func encodeTxs(t *testing.T, txs types.Transactions) [][]byte {
 	out := make([][]byte, len(txs))
 	for i, tx := range txs {
 		enc, err := tx.MarshalBinary()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		out[i] = enc
 	}
 	return out
@@ -282,9 +248,7 @@ func encodeTxs(t *testing.T, txs types.Transactions) [][]byte {
 
 func headerRLP(t *testing.T, h *types.Header) []byte {
 	enc, err := rlp.EncodeToBytes(h)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return enc
 }
 
@@ -292,28 +256,25 @@ func TestL1BlockHeader(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	b := e.l1.Blocks[2]
 	v := e.get(t, hint(preimage.HintL1BlockHeader, b.Hash().Bytes()), preimage.Keccak256Key(b.Hash()))
-	if !bytes.Equal(v, headerRLP(t, b.Header())) {
-		t.Fatal("header RLP differs")
-	}
+	require.Equal(t, headerRLP(t, b.Header()), v, "header RLP")
 	want := keySet{}
 	want.add(preimage.Keccak256Key(b.Hash()))
 	e.checkStored(t, want)
 	// A second request is served from the store.
 	before := e.l1Node.Requests("eth_getBlockByHash")
 	e.get(t, "", preimage.Keccak256Key(b.Hash()))
-	if e.l1Node.Requests("eth_getBlockByHash") != before {
-		t.Fatal("stored header fetched again")
-	}
+	require.Equal(t, before, e.l1Node.Requests("eth_getBlockByHash"), "stored header fetched again")
 	s := e.p.Stats().Snapshot()
-	if s.RPCCalls["eth_getBlockByHash"] != 1 || s.Preimages != 1 || s.Bytes != uint64(len(v)) || s.Hints[preimage.HintL1BlockHeader] != 1 {
-		t.Fatalf("stats %+v", s)
-	}
+	require.Equal(t, uint64(1), s.RPCCalls["eth_getBlockByHash"], "stats %+v", s)
+	require.Equal(t, uint64(1), s.Preimages, "stats %+v", s)
+	require.Equal(t, uint64(len(v)), s.Bytes, "stats %+v", s)
+	require.Equal(t, uint64(1), s.Hints[preimage.HintL1BlockHeader], "stats %+v", s)
 }
 
 func TestL1TransactionsAndReceipts(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	want := keySet{}
-	for _, n := range []int{1, testnode.ManyTxBlock, 4} {
+	for _, n := range []int{1, devnettest.ManyTxBlock, 4} {
 		b := e.l1.Blocks[n]
 		txs := encodeTxs(t, b.Transactions())
 		if len(txs) > 0 {
@@ -363,36 +324,25 @@ func TestProgramReadsL1(t *testing.T) {
 	o := l1.NewOracle(adapter{e.p}, adapter{e.p})
 	for n, b := range e.l1.Blocks {
 		h, txs, err := o.TransactionsByHash(b.Hash())
-		if err != nil {
-			t.Fatalf("block %d txs: %v", n, err)
-		}
-		if h.Hash() != b.Hash() || len(txs) != len(b.Transactions()) {
-			t.Fatalf("block %d: %d txs", n, len(txs))
-		}
+		require.NoError(t, err, "block %d txs", n)
+		require.Equal(t, b.Hash(), h.Hash(), "block %d", n)
+		require.Len(t, txs, len(b.Transactions()), "block %d", n)
 		_, rs, err := o.ReceiptsByHash(b.Hash())
-		if err != nil {
-			t.Fatalf("block %d receipts: %v", n, err)
-		}
-		if len(rs) != len(b.Transactions()) {
-			t.Fatalf("block %d: %d receipts", n, len(rs))
-		}
+		require.NoError(t, err, "block %d receipts", n)
+		require.Len(t, rs, len(b.Transactions()), "block %d receipts", n)
 	}
 	for _, ref := range e.l1.Blobs {
 		blob, err := o.GetBlob(l1.BlobRef{L1Timestamp: e.l1.Blocks[ref.Block].Time(), VersionedHash: ref.VersionedHash})
-		if err != nil {
-			t.Fatalf("blob %s: %v", ref.VersionedHash, err)
-		}
-		if *blob != *ref.Blob {
-			t.Fatalf("blob %s differs", ref.VersionedHash)
-		}
+		require.NoError(t, err, "blob %s", ref.VersionedHash)
+		require.Equal(t, ref.Blob, blob, "blob %s", ref.VersionedHash)
 	}
 }
 
-func blobKeys(ref testnode.BlobRef) keySet {
+func blobKeys(ref devnettest.BlobRef) keySet {
 	want := keySet{}
 	want.add(preimage.Sha256Key(ref.VersionedHash))
 	for i := range params.BlobTxFieldElementsPerBlob {
-		key, in := l1.FieldElementKey(&ref.Commitment, i)
+		key, in := layout.FieldElementKey(&ref.Commitment, i)
 		want.add(key)
 		want.addNode(in[:])
 	}
@@ -408,7 +358,7 @@ func TestL1Blob(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, envOpts{})
 			if tc.sidecar {
-				e.beacon.DisableBlobsEndpoint()
+				e.beacon.Drop("blobs")
 			}
 			ref := e.l1.Blobs[1]
 			ts := e.l1.Blocks[ref.Block].Time()
@@ -417,41 +367,23 @@ func TestL1Blob(t *testing.T) {
 				data = cat(ref.VersionedHash[:], u64(uint64(ref.Index)), u64(ts))
 			}
 			v := e.get(t, hint(preimage.HintL1Blob, data), preimage.Sha256Key(ref.VersionedHash))
-			if !bytes.Equal(v, ref.Commitment[:]) {
-				t.Fatal("commitment differs")
-			}
+			require.Equal(t, ref.Commitment[:], v, "commitment")
 			e.checkStored(t, blobKeys(ref))
-			for i := range params.BlobTxFieldElementsPerBlob {
-				key, _ := l1.FieldElementKey(&ref.Commitment, i)
-				fe, err := e.kv.Get(common.Hash(key.PreimageKey()))
-				if err != nil || !bytes.Equal(fe, ref.Blob[i*32:i*32+32]) {
-					t.Fatalf("field element %d: %x, %v", i, fe, err)
-				}
-			}
-			if tc.sidecar != (e.beacon.Requests("blob_sidecars") > 0) {
-				t.Fatalf("sidecars asked %d times", e.beacon.Requests("blob_sidecars"))
-			}
+			checkFieldElements(t, e, ref)
+			require.Equal(t, tc.sidecar, e.beacon.Requests("blob_sidecars") > 0, "sidecars asked %d times", e.beacon.Requests("blob_sidecars"))
 		})
 	}
 }
 
 func TestL1BlobLyingBeacon(t *testing.T) {
 	e := newEnv(t, envOpts{maxAttempts: 2})
-	e.beacon.DisableBlobsEndpoint()
-	e.beacon.SetTamper(func(_ uint64, scs []testnode.Sidecar) []testnode.Sidecar {
-		for i := range scs {
-			scs[i].Blob[40] ^= 1
-		}
-		return scs
-	})
+	e.beacon.Drop("blobs")
+	e.beacon.SetTamper(flipBlobByte())
 	ref := e.l1.Blobs[0]
-	if err := e.p.Hint(hint(preimage.HintL1Blob, cat(ref.VersionedHash[:], u64(e.l1.Blocks[ref.Block].Time())))); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, e.p.Hint(hint(preimage.HintL1Blob, cat(ref.VersionedHash[:], u64(e.l1.Blocks[ref.Block].Time())))))
 	_, err := e.p.GetPreimage(context.Background(), preimage.Sha256Key(ref.VersionedHash).PreimageKey())
-	if !errors.Is(err, sources.ErrInvalidResponse) || !errors.Is(err, prefetch.ErrRetriesExhausted) {
-		t.Fatalf("corrupt blob: %v", err)
-	}
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "corrupt blob")
+	require.ErrorIs(t, err, prefetch.ErrRetriesExhausted, "corrupt blob")
 	e.checkStored(t, keySet{})
 }
 
@@ -476,39 +408,26 @@ func (h onMessage) WithGroup(string) slog.Handler      { return h }
 // turned this only KZG check off and the host stored the blob.
 func TestL1BlobTrustRPCStillChecked(t *testing.T) {
 	e := newEnv(t, envOpts{})
-	e.beacon.DisableBlobsEndpoint()
-	e.beacon.SetTamper(func(_ uint64, scs []testnode.Sidecar) []testnode.Sidecar {
-		for i := range scs {
-			scs[i].Blob[40] ^= 1
-		}
-		return scs
-	})
+	e.beacon.Drop("blobs")
+	e.beacon.SetTamper(flipBlobByte())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	b := e.l2.B
+	b := e.l2
 	cfg := &host.Config{
-		Rollup: b.Rollup(), L2Head: b.Head().Hash(), L1URL: e.l1Node.URL, L1BeaconURL: e.beacon.URL, L1TrustRPC: true,
-		L2URLs: []string{e.l2Node.URL},
+		Rollup: b.Rollup(), L2Head: b.Head().Hash(), L1URL: e.l1Node.URL(), L1BeaconURL: e.beacon.URL(), L1TrustRPC: true,
+		L2URLs: []string{e.l2Node.URL()},
 	}
 	kv := &recordingKV{KV: kvstore.NewMem()}
 	// The first failure is enough: stop at its retry rather than wait out the backoff.
 	p, err := host.NewOnlinePrefetcher(ctx, log.NewLogger(onMessage{"Prefetch failed, retrying", cancel}), cfg, kv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer p.(io.Closer).Close()
 	ref := e.l1.Blobs[2]
-	if err := p.Hint(hint(preimage.HintL1Blob, cat(ref.VersionedHash[:], u64(e.l1.Blocks[ref.Block].Time())))); err != nil {
-		t.Fatal(err)
-	}
-	fe, _ := l1.FieldElementKey(&ref.Commitment, 1)
+	require.NoError(t, p.Hint(hint(preimage.HintL1Blob, cat(ref.VersionedHash[:], u64(e.l1.Blocks[ref.Block].Time())))))
+	fe, _ := layout.FieldElementKey(&ref.Commitment, 1)
 	_, err = p.GetPreimage(ctx, fe.PreimageKey())
-	if !errors.Is(err, sources.ErrInvalidResponse) {
-		t.Fatalf("tampered blob with --l1.trustrpc: %v", err)
-	}
-	if keys := kv.keys(); len(keys) != 0 {
-		t.Fatalf("%d preimages stored from a tampered blob", len(keys))
-	}
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "tampered blob with --l1.trustrpc")
+	require.Empty(t, kv.keys(), "preimages stored from a tampered blob")
 }
 
 func TestPrecompiles(t *testing.T) {
@@ -524,36 +443,32 @@ func TestPrecompiles(t *testing.T) {
 	data := cat(ecrecover[:], u64(3000), input)
 	v := e.get(t, hint(preimage.HintL1PrecompileV2, data), preimage.PrecompileKey(crypto.Keccak256Hash(data)))
 	wantAddr := crypto.PubkeyToAddress(key.PublicKey)
-	if v[0] != 1 || common.BytesToAddress(v[1:]) != wantAddr {
-		t.Fatalf("ecrecover answer %x", v)
-	}
-	if stored := e.get(t, "", preimage.Keccak256Key(crypto.Keccak256Hash(data))); !bytes.Equal(stored, data) {
-		t.Fatal("call preimage differs")
-	}
+	require.Equal(t, byte(1), v[0], "ecrecover answer %x", v)
+	require.Equal(t, wantAddr, common.BytesToAddress(v[1:]), "ecrecover answer %x", v)
+	stored := e.get(t, "", preimage.Keccak256Key(crypto.Keccak256Hash(data)))
+	require.Equal(t, data, stored, "call preimage")
 	want.add(preimage.PrecompileKey(crypto.Keccak256Hash(data)))
 	want.add(preimage.Keccak256Key(crypto.Keccak256Hash(data)))
 
 	// The program's own reader agrees.
 	o := l1.NewOracle(adapter{e.p}, adapter{e.p})
 	out, ok, err := o.Precompile(ecrecover, 3000, input)
-	if err != nil || !ok || common.BytesToAddress(out) != wantAddr {
-		t.Fatalf("program precompile: %x %v %v", out, ok, err)
-	}
+	require.NoError(t, err, "program precompile")
+	require.True(t, ok, "program precompile")
+	require.Equal(t, wantAddr, common.BytesToAddress(out), "program precompile")
 
 	// A failing KZG point evaluation: status 0.
 	kzg := common.BytesToAddress([]byte{0x0a})
 	bad := cat(kzg[:], u64(50000), make([]byte, 192))
-	if v := e.get(t, hint(preimage.HintL1PrecompileV2, bad), preimage.PrecompileKey(crypto.Keccak256Hash(bad))); v[0] != 0 {
-		t.Fatalf("bad point evaluation answer %x", v)
-	}
+	v = e.get(t, hint(preimage.HintL1PrecompileV2, bad), preimage.PrecompileKey(crypto.Keccak256Hash(bad)))
+	require.Equal(t, byte(0), v[0], "bad point evaluation answer %x", v)
 	want.add(preimage.PrecompileKey(crypto.Keccak256Hash(bad)))
 	want.add(preimage.Keccak256Key(crypto.Keccak256Hash(bad)))
 
 	// Legacy hint: address ++ input.
 	legacy := cat(ecrecover[:], input)
-	if v := e.get(t, hint(preimage.HintL1Precompile, legacy), preimage.PrecompileKey(crypto.Keccak256Hash(legacy))); v[0] != 1 {
-		t.Fatalf("legacy answer %x", v)
-	}
+	v = e.get(t, hint(preimage.HintL1Precompile, legacy), preimage.PrecompileKey(crypto.Keccak256Hash(legacy)))
+	require.Equal(t, byte(1), v[0], "legacy answer %x", v)
 	want.add(preimage.PrecompileKey(crypto.Keccak256Hash(legacy)))
 	want.add(preimage.Keccak256Key(crypto.Keccak256Hash(legacy)))
 	e.checkStored(t, want)
@@ -562,20 +477,17 @@ func TestPrecompiles(t *testing.T) {
 	sha := common.BytesToAddress([]byte{0x02})
 	call := cat(sha[:], u64(100), []byte("x"))
 	_ = e.p.Hint(hint(preimage.HintL1PrecompileV2, call))
-	if _, err := e.p.GetPreimage(context.Background(), preimage.PrecompileKey(crypto.Keccak256Hash(call)).PreimageKey()); !errors.Is(err, prefetch.ErrUnknownPrecompile) {
-		t.Fatalf("sha256: %v", err)
-	}
-	if e.p.Stats().Snapshot().Retries != 0 {
-		t.Fatal("unsupported precompile retried")
-	}
+	_, err = e.p.GetPreimage(context.Background(), preimage.PrecompileKey(crypto.Keccak256Hash(call)).PreimageKey())
+	require.ErrorIs(t, err, prefetch.ErrUnknownPrecompile, "sha256")
+	require.Zero(t, e.p.Stats().Snapshot().Retries, "unsupported precompile retried")
 	e.checkStored(t, want)
 }
 
 func TestL2BlocksAndChainID(t *testing.T) {
 	e := newEnv(t, envOpts{})
-	b := e.l2.B
+	b := e.l2
 	want := keySet{}
-	for _, n := range []uint64{0, 1, 13, 15, testnode.L2Blocks} {
+	for _, n := range []uint64{0, 1, 13, 15, devnettest.L2Blocks} {
 		blk := b.Block(n)
 		typ := preimage.HintL2BlockHeader
 		data := blk.Hash().Bytes()
@@ -592,46 +504,39 @@ func TestL2BlocksAndChainID(t *testing.T) {
 	blk := b.Block(2)
 	_ = e.p.Hint(hint(preimage.HintL2BlockHeader, cat(blk.Hash().Bytes(), u64(10))))
 	_, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key(blk.Hash()).PreimageKey())
-	if !errors.Is(err, prefetch.ErrInteropUnsupported) || e.p.Stats().Snapshot().Retries != 0 {
-		t.Fatalf("other chain: %v", err)
-	}
+	require.ErrorIs(t, err, prefetch.ErrNoL2Source, "other chain")
+	require.Zero(t, e.p.Stats().Snapshot().Retries, "other chain")
 	e.checkStored(t, want)
 }
 
 // TestProgramReadsL2 reads blocks, state and output with the program's L2 oracle over the prefetcher.
 func TestProgramReadsL2(t *testing.T) {
 	e := newEnv(t, envOpts{})
-	b := e.l2.B
+	b := e.l2
 	o := l2.NewOracle(adapter{e.p}, adapter{e.p})
-	for n := uint64(0); n <= testnode.L2Blocks; n++ {
+	for n := uint64(0); n <= devnettest.L2Blocks; n++ {
 		blk, err := o.BlockByHash(b.Block(n).Hash())
-		if err != nil {
-			t.Fatalf("L2 block %d: %v", n, err)
-		}
-		if blk.Hash() != b.Block(n).Hash() {
-			t.Fatalf("L2 block %d hash %s", n, blk.Hash())
-		}
+		require.NoError(t, err, "L2 block %d", n)
+		require.Equal(t, b.Block(n).Hash(), blk.Hash(), "L2 block %d", n)
 	}
 	head := b.Head()
 	node, err := o.NodeByHash(head.Root())
-	if err != nil || crypto.Keccak256Hash(node) != head.Root() {
-		t.Fatalf("state root: %v", err)
-	}
+	require.NoError(t, err, "state root")
+	require.Equal(t, head.Root(), crypto.Keccak256Hash(node), "state root")
 	code, err := o.CodeByHash(crypto.Keccak256Hash(devnet.StorageCode))
-	if err != nil || !bytes.Equal(code, devnet.StorageCode) {
-		t.Fatalf("code: %v", err)
-	}
-	st, _ := b.StateAt(head.Root())
+	require.NoError(t, err, "code")
+	require.Equal(t, []byte(devnet.StorageCode), code, "code")
+	st, err := b.StateAt(head.Root())
+	require.NoError(t, err)
 	want := &l2.Output{StateRoot: head.Root(), MessagePasserStorageRoot: st.GetStorageRoot(params.OptimismL2ToL1MessagePasser), BlockHash: head.Hash()}
 	out, err := o.OutputByRoot(want.Root())
-	if err != nil || *out != *want {
-		t.Fatalf("output %+v, %v", out, err)
-	}
+	require.NoError(t, err, "output")
+	require.Equal(t, want, out, "output")
 }
 
 func TestL2CodeStateNodeOutput(t *testing.T) {
 	e := newEnv(t, envOpts{})
-	b := e.l2.B
+	b := e.l2
 	head := b.Head()
 	codeHash := crypto.Keccak256Hash(devnet.StorageCode)
 	want := keySet{}
@@ -642,12 +547,12 @@ func TestL2CodeStateNodeOutput(t *testing.T) {
 	want.add(preimage.Keccak256Key(head.Root()))
 	e.checkStored(t, want)
 
-	st, _ := b.StateAt(head.Root())
+	st, err := b.StateAt(head.Root())
+	require.NoError(t, err)
 	out := &l2.Output{StateRoot: head.Root(), MessagePasserStorageRoot: st.GetStorageRoot(params.OptimismL2ToL1MessagePasser), BlockHash: head.Hash()}
 	root := out.Root()
-	if v := e.get(t, hint(preimage.HintL2Output, root[:]), preimage.Keccak256Key(root)); !bytes.Equal(v, out.Marshal()) {
-		t.Fatal("output encoding differs")
-	}
+	v := e.get(t, hint(preimage.HintL2Output, root[:]), preimage.Keccak256Key(root))
+	require.Equal(t, out.Marshal(), v, "output encoding")
 	want.add(preimage.Keccak256Key(root))
 	e.checkStored(t, want)
 
@@ -655,34 +560,19 @@ func TestL2CodeStateNodeOutput(t *testing.T) {
 	e.l2Node.ResetRequests()
 	other := common.Hash{0x0b, 0xad}
 	_ = e.p.Hint(hint(preimage.HintL2Output, other[:]))
-	_, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key(other).PreimageKey())
-	if err == nil || !strings.Contains(err.Error(), "not the requested") {
-		t.Fatalf("wrong output root: %v", err)
-	}
-	if n := e.l2Node.Requests("eth_getProof"); n != 1 {
-		t.Fatalf("eth_getProof asked %d times, want 1", n)
-	}
+	_, err = e.p.GetPreimage(context.Background(), preimage.Keccak256Key(other).PreimageKey())
+	require.ErrorContains(t, err, "not the requested", "wrong output root")
+	require.Equal(t, 1, e.l2Node.Requests("eth_getProof"), "eth_getProof asked")
 	e.checkStored(t, want)
 }
 
 func TestL2OutputBadProof(t *testing.T) {
 	e := newEnv(t, envOpts{maxAttempts: 2})
-	e.l2Node.SetTamper(func(method string, _ []any, res json.RawMessage) json.RawMessage {
-		if method != "eth_getProof" {
-			return res
-		}
-		var m map[string]any
-		_ = json.Unmarshal(res, &m)
-		m["storageHash"] = common.Hash{0x51}.Hex()
-		out, _ := json.Marshal(m)
-		return out
-	})
+	e.l2Node.SetTamper(devnettest.Edit("eth_getProof", func(m *map[string]any) { (*m)["storageHash"] = common.Hash{0x51}.Hex() }))
 	root := common.Hash{0x01}
 	_ = e.p.Hint(hint(preimage.HintL2Output, root[:]))
 	_, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key(root).PreimageKey())
-	if !errors.Is(err, sources.ErrInvalidResponse) {
-		t.Fatalf("bad proof: %v", err)
-	}
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "bad proof")
 	e.checkStored(t, keySet{})
 }
 
@@ -703,16 +593,12 @@ func TestL2Receipts(t *testing.T) {
 
 // accountProofNodes is every node of the proof of addr (and its slot 0) at block n.
 func accountProofNodes(t *testing.T, e *env, n uint64, addr common.Address) [][]byte {
-	blk := e.l2.B.Block(n)
-	c, err := sources.Dial(context.Background(), e.l2Node.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	blk := e.l2.Block(n)
+	c, err := sources.Dial(context.Background(), e.l2Node.URL())
+	require.NoError(t, err)
 	defer c.Close()
 	p, err := sources.NewL2Client(c, sources.Options{}).GetProof(context.Background(), addr, []common.Hash{{}}, blk.Hash())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	nodes := append([][]byte{}, p.AccountProof...)
 	return append(nodes, p.StorageProof[0].Proof...)
 }
@@ -721,14 +607,12 @@ func TestL2AccountProofBulk(t *testing.T) {
 	for _, experimental := range []bool{false, true} {
 		t.Run(fmt.Sprintf("experimental=%v", experimental), func(t *testing.T) {
 			e := newEnv(t, envOpts{experimental: experimental})
-			head := e.l2.B.Head()
+			head := e.l2.Head()
 			mp := params.OptimismL2ToL1MessagePasser
 			nodes := accountProofNodes(t, e, head.NumberU64(), mp)
 			e.l2Node.ResetRequests()
 
-			if err := e.p.Hint(hint(preimage.HintL2AccountProof, cat(head.Hash().Bytes(), mp[:], u64(901)))); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, e.p.Hint(hint(preimage.HintL2AccountProof, cat(head.Hash().Bytes(), mp[:], u64(901)))))
 			// The program then walks to the account from the state root.
 			e.get(t, hint(preimage.HintL2StateNode, head.Root().Bytes()), preimage.Keccak256Key(head.Root()))
 			want := keySet{}
@@ -741,42 +625,29 @@ func TestL2AccountProofBulk(t *testing.T) {
 			if experimental {
 				proofNode = e.exp
 			}
-			if proofNode.Requests("eth_getProof") != 1 || dbNode.Requests("debug_dbGet") != 0 {
-				t.Fatalf("eth_getProof %d, debug_dbGet %d", proofNode.Requests("eth_getProof"), dbNode.Requests("debug_dbGet"))
-			}
+			require.Equal(t, 1, proofNode.Requests("eth_getProof"))
+			require.Zero(t, dbNode.Requests("debug_dbGet"))
 			// The bulk hint is used once: a later miss goes node by node.
 			other := crypto.Keccak256Hash(devnet.StorageCode)
 			e.get(t, hint(preimage.HintL2Code, other[:]), preimage.Keccak256Key(other))
-			if proofNode.Requests("eth_getProof") != 1 || e.l2Node.Requests("debug_dbGet") != 1 {
-				t.Fatalf("after bulk: eth_getProof %d, debug_dbGet %d", proofNode.Requests("eth_getProof"), e.l2Node.Requests("debug_dbGet"))
-			}
+			require.Equal(t, 1, proofNode.Requests("eth_getProof"), "after bulk")
+			require.Equal(t, 1, e.l2Node.Requests("debug_dbGet"), "after bulk")
 		})
 	}
 }
 
 func TestL2AccountProofBadProofFallsBack(t *testing.T) {
 	e := newEnv(t, envOpts{})
-	head := e.l2.B.Head()
+	head := e.l2.Head()
 	mp := params.OptimismL2ToL1MessagePasser
-	e.l2Node.SetTamper(func(method string, _ []any, res json.RawMessage) json.RawMessage {
-		if method != "eth_getProof" {
-			return res
-		}
-		var m map[string]any
-		_ = json.Unmarshal(res, &m)
-		m["balance"] = "0x1"
-		out, _ := json.Marshal(m)
-		return out
-	})
+	e.l2Node.SetTamper(devnettest.Edit("eth_getProof", func(m *map[string]any) { (*m)["balance"] = "0x1" }))
 	_ = e.p.Hint(hint(preimage.HintL2AccountProof, cat(head.Hash().Bytes(), mp[:], u64(901))))
 	e.get(t, hint(preimage.HintL2StateNode, head.Root().Bytes()), preimage.Keccak256Key(head.Root()))
 	// Nothing from the bad proof, just the node fetched by hash.
 	want := keySet{}
 	want.add(preimage.Keccak256Key(head.Root()))
 	e.checkStored(t, want)
-	if e.l2Node.Requests("debug_dbGet") != 1 {
-		t.Fatal("no fallback to debug_dbGet")
-	}
+	require.Equal(t, 1, e.l2Node.Requests("debug_dbGet"), "fallback to debug_dbGet")
 }
 
 func TestL2PayloadWitness(t *testing.T) {
@@ -787,12 +658,10 @@ func TestL2PayloadWitness(t *testing.T) {
 		experimental := tc.experimental
 		t.Run(fmt.Sprintf("experimental=%v/%s", experimental, tc.form), func(t *testing.T) {
 			e := newEnv(t, envOpts{experimental: experimental})
-			b := e.l2.B
+			b := e.l2
 			const n = 12
 			attrs, err := json.Marshal(b.Attributes(n))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			hintJSON, _ := json.Marshal(map[string]any{
 				"parentBlockHash": b.Block(n - 1).Hash(), "payloadAttributes": json.RawMessage(attrs), "chainID": "901",
 			})
@@ -802,9 +671,7 @@ func TestL2PayloadWitness(t *testing.T) {
 			case "kona with chain ID":
 				hintJSON = cat(b.Block(n-1).Hash().Bytes(), attrs, u64(901))
 			}
-			if err := e.p.Hint(hint(preimage.HintL2PayloadWitness, hintJSON)); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, e.p.Hint(hint(preimage.HintL2PayloadWitness, hintJSON)))
 			parentRoot := b.Block(n - 1).Root()
 			e.get(t, hint(preimage.HintL2StateNode, parentRoot[:]), preimage.Keccak256Key(parentRoot))
 			if !experimental {
@@ -814,102 +681,84 @@ func TestL2PayloadWitness(t *testing.T) {
 				return
 			}
 			w, err := b.ExecutionWitness(n)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			want := keySet{}
 			for _, v := range append(append([]hexutil.Bytes{}, w.State...), w.Codes...) {
 				want.addNode(v)
 			}
 			e.checkStored(t, want)
-			if e.exp.Requests("debug_executePayload") != 1 || e.l2Node.Requests("debug_dbGet") != 0 {
-				t.Fatalf("executePayload %d, dbGet %d", e.exp.Requests("debug_executePayload"), e.l2Node.Requests("debug_dbGet"))
-			}
+			require.Equal(t, 1, e.exp.Requests("debug_executePayload"))
+			require.Zero(t, e.l2Node.Requests("debug_dbGet"))
 		})
 	}
 	// Kona's form naming another chain is refused; trailing bytes that are no chain ID, or no attributes,
 	// are malformed. Each time the node is then fetched by itself.
-	for i, bad := range []func(b *testnode.L2Backend) []byte{
-		func(b *testnode.L2Backend) []byte {
-			attrs, _ := json.Marshal(b.B.Attributes(12))
-			return cat(b.B.Block(11).Hash().Bytes(), attrs, u64(10))
+	for i, bad := range []func(b *devnet.L2Builder) []byte{
+		func(b *devnet.L2Builder) []byte {
+			attrs, _ := json.Marshal(b.Attributes(12))
+			return cat(b.Block(11).Hash().Bytes(), attrs, u64(10))
 		},
-		func(b *testnode.L2Backend) []byte {
-			attrs, _ := json.Marshal(b.B.Attributes(12))
-			return cat(b.B.Block(11).Hash().Bytes(), attrs, []byte{1, 2, 3})
+		func(b *devnet.L2Builder) []byte {
+			attrs, _ := json.Marshal(b.Attributes(12))
+			return cat(b.Block(11).Hash().Bytes(), attrs, []byte{1, 2, 3})
 		},
-		func(b *testnode.L2Backend) []byte { return b.B.Block(11).Hash().Bytes() },
+		func(b *devnet.L2Builder) []byte { return b.Block(11).Hash().Bytes() },
 	} {
 		e := newEnv(t, envOpts{experimental: true})
-		if err := e.p.Hint(hint(preimage.HintL2PayloadWitness, bad(e.l2))); err != nil {
-			t.Fatal(err)
-		}
-		parentRoot := e.l2.B.Block(11).Root()
+		require.NoError(t, e.p.Hint(hint(preimage.HintL2PayloadWitness, bad(e.l2))))
+		parentRoot := e.l2.Block(11).Root()
 		e.get(t, hint(preimage.HintL2StateNode, parentRoot[:]), preimage.Keccak256Key(parentRoot))
-		if e.exp.Requests("debug_executePayload") != 0 || e.l2Node.Requests("debug_dbGet") != 1 {
-			t.Fatalf("bad hint %d: executePayload %d, dbGet %d", i, e.exp.Requests("debug_executePayload"), e.l2Node.Requests("debug_dbGet"))
-		}
+		require.Zero(t, e.exp.Requests("debug_executePayload"), "bad hint %d", i)
+		require.Equal(t, 1, e.l2Node.Requests("debug_dbGet"), "bad hint %d", i)
 	}
 }
 
 func TestRetriesThenSuccess(t *testing.T) {
 	e := newEnv(t, envOpts{maxAttempts: 5})
 	b := e.l1.Blocks[1]
-	e.l1Node.FailHTTP(3)
+	failHTTP(e.l1Node, 3)
 	e.get(t, hint(preimage.HintL1BlockHeader, b.Hash().Bytes()), preimage.Keccak256Key(b.Hash()))
 	s := e.p.Stats().Snapshot()
-	if s.Retries != 3 || s.RPCCalls["eth_getBlockByHash"] != 4 {
-		t.Fatalf("stats %+v", s)
-	}
+	require.Equal(t, uint64(3), s.Retries, "stats %+v", s)
+	require.Equal(t, uint64(4), s.RPCCalls["eth_getBlockByHash"], "stats %+v", s)
 	want := []time.Duration{prefetch.DefaultInitialBackoff, 2 * prefetch.DefaultInitialBackoff, 4 * prefetch.DefaultInitialBackoff}
-	if fmt.Sprint(e.clock.waits) != fmt.Sprint(want) {
-		t.Fatalf("waits %v, want %v", e.clock.waits, want)
-	}
+	require.Equal(t, want, e.clock.waits)
 
 	// The beacon fails too, then answers.
-	e.beacon.FailHTTP(2)
+	failHTTP(e.beacon, 2)
 	ref := e.l1.Blobs[0]
 	e.get(t, hint(preimage.HintL1Blob, cat(ref.VersionedHash[:], u64(e.l1.Blocks[ref.Block].Time()))), preimage.Sha256Key(ref.VersionedHash))
+	require.Equal(t, 2, e.beacon.Injected())
 }
 
 func TestRetriesExhausted(t *testing.T) {
 	e := newEnv(t, envOpts{maxAttempts: 3})
 	b := e.l1.Blocks[1]
-	e.l1Node.FailHTTP(1000)
+	failHTTP(e.l1Node, 1000)
 	h := hint(preimage.HintL1BlockHeader, b.Hash().Bytes())
 	_ = e.p.Hint(h)
 	key := preimage.Keccak256Key(b.Hash()).PreimageKey()
 	_, err := e.p.GetPreimage(context.Background(), key)
-	if !errors.Is(err, prefetch.ErrRetriesExhausted) {
-		t.Fatalf("err %v", err)
-	}
-	if msg := err.Error(); !strings.Contains(msg, common.Hash(key).Hex()) || !strings.Contains(msg, h) || !strings.Contains(msg, "500") {
-		t.Fatalf("error does not name key, hint and cause: %v", err)
-	}
-	if s := e.p.Stats().Snapshot(); s.Retries != 2 || s.Failures != 1 || s.RPCCalls["eth_getBlockByHash"] != 3 {
-		t.Fatalf("stats %+v", s)
-	}
+	require.ErrorIs(t, err, prefetch.ErrRetriesExhausted)
+	// The error names key, hint and cause.
+	require.ErrorContains(t, err, common.Hash(key).Hex())
+	require.ErrorContains(t, err, h)
+	require.ErrorContains(t, err, "500")
+	s := e.p.Stats().Snapshot()
+	require.Equal(t, uint64(2), s.Retries, "stats %+v", s)
+	require.Equal(t, uint64(1), s.Failures, "stats %+v", s)
+	require.Equal(t, uint64(3), s.RPCCalls["eth_getBlockByHash"], "stats %+v", s)
 	e.checkStored(t, keySet{})
 }
 
 func TestLyingHeaderNothingStored(t *testing.T) {
 	e := newEnv(t, envOpts{maxAttempts: 2})
-	e.l1Node.SetTamper(func(method string, _ []any, res json.RawMessage) json.RawMessage {
-		if method != "eth_getBlockByHash" {
-			return res
-		}
-		var m map[string]any
-		_ = json.Unmarshal(res, &m)
-		m["timestamp"] = "0x1"
-		out, _ := json.Marshal(m)
-		return out
-	})
+	e.l1Node.SetTamper(devnettest.Edit("eth_getBlockByHash", func(m *map[string]any) { (*m)["timestamp"] = "0x1" }))
 	b := e.l1.Blocks[1]
 	for _, typ := range []string{preimage.HintL1BlockHeader, preimage.HintL1Transactions, preimage.HintL1Receipts} {
 		_ = e.p.Hint(hint(typ, b.Hash().Bytes()))
-		if _, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key(b.Hash()).PreimageKey()); !errors.Is(err, sources.ErrInvalidResponse) {
-			t.Fatalf("%s: %v", typ, err)
-		}
+		_, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key(b.Hash()).PreimageKey())
+		require.ErrorIs(t, err, sources.ErrInvalidResponse, typ)
 	}
 	e.checkStored(t, keySet{})
 }
@@ -917,80 +766,103 @@ func TestLyingHeaderNothingStored(t *testing.T) {
 func TestMissWithoutHint(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	_, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key{0x01}.PreimageKey())
-	if !errors.Is(err, prefetch.ErrNoHint) {
-		t.Fatalf("err %v", err)
-	}
+	require.ErrorIs(t, err, prefetch.ErrNoHint)
 }
 
 func TestUnknownAndInteropHints(t *testing.T) {
 	e := newEnv(t, envOpts{})
-	if err := e.p.Hint("made-up-hint 0x01"); err != nil {
-		t.Fatalf("unknown hint refused when received: %v", err)
-	}
+	require.NoError(t, e.p.Hint("made-up-hint 0x01"), "unknown hint refused when received")
 	_, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key{0x01}.PreimageKey())
-	if !errors.Is(err, prefetch.ErrUnknownHint) || !strings.Contains(err.Error(), "made-up-hint") {
-		t.Fatalf("unknown hint: %v", err)
-	}
-	if err := e.p.Hint("malformed"); err == nil {
-		t.Fatal("malformed hint accepted")
-	}
-	if err := e.p.Hint(hint(preimage.HintL2BlockData, make([]byte, 72))); !errors.Is(err, prefetch.ErrInteropUnsupported) {
-		t.Fatalf("block data: %v", err)
-	}
+	require.ErrorIs(t, err, prefetch.ErrUnknownHint)
+	require.ErrorContains(t, err, "made-up-hint")
+	require.Error(t, e.p.Hint("malformed"), "malformed hint")
+	// Interop hints on a single-chain claim: a block the node does not have cannot be rebuilt, and there
+	// is no agreed prestate.
+	err = e.p.Hint(hint(preimage.HintL2BlockData, cat(common.Hash{1}.Bytes(), common.Hash{2}.Bytes(), u64(e.l2.Config().ChainID.Uint64()))))
+	require.ErrorContains(t, err, "cannot rebuild", "block data")
 	_ = e.p.Hint(hint(preimage.HintAgreedPreState, common.Hash{1}.Bytes()))
-	if _, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key{0x01}.PreimageKey()); !errors.Is(err, prefetch.ErrInteropUnsupported) {
-		t.Fatalf("agreed prestate: %v", err)
-	}
+	_, err = e.p.GetPreimage(context.Background(), preimage.Keccak256Key{0x01}.PreimageKey())
+	require.ErrorContains(t, err, "not a super-root claim", "agreed prestate")
 	// A hint that does not provide the key.
 	b := e.l1.Blocks[1]
 	_ = e.p.Hint(hint(preimage.HintL1BlockHeader, b.Hash().Bytes()))
-	if _, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key{0x02}.PreimageKey()); err == nil || !strings.Contains(err.Error(), "did not provide") {
-		t.Fatalf("unrelated key: %v", err)
-	}
+	_, err = e.p.GetPreimage(context.Background(), preimage.Keccak256Key{0x02}.PreimageKey())
+	require.ErrorContains(t, err, "did not provide", "unrelated key")
 	// Malformed hint data is permanent.
 	_ = e.p.Hint(hint(preimage.HintL1BlockHeader, []byte{1, 2, 3}))
-	if _, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key{0x03}.PreimageKey()); err == nil || !prefetch.IsPermanent(err) {
-		t.Fatalf("short hint: %v", err)
-	}
-	if e.p.Stats().Snapshot().Retries != 0 {
-		t.Fatal("permanent errors were retried")
-	}
+	_, err = e.p.GetPreimage(context.Background(), preimage.Keccak256Key{0x03}.PreimageKey())
+	require.Error(t, err, "short hint")
+	require.True(t, prefetch.IsPermanent(err), "short hint: %v", err)
+	require.Zero(t, e.p.Stats().Snapshot().Retries, "permanent errors were retried")
 }
 
+// TestConcurrentUse: four goroutines hint and read every L1 header through one prefetcher at once; each
+// read is right or a clean miss, and the prefetcher serves every header afterwards (with -race it also
+// checks the locking).
+// TestConcurrentUse: four goroutines hint and read every L1 header through one prefetcher at once; each
+// read is right or a clean miss, and the prefetcher serves every header afterwards (with -race it also
+// checks the locking).
 func TestConcurrentUse(t *testing.T) {
 	e := newEnv(t, envOpts{})
+	ctx := context.Background()
+	// readHeader hints block b's header and reads it: the header itself, or (when another goroutine's hint
+	// came last) the error that the hint fetched did not provide it.
+	readHeader := func(b *types.Block) (bool, error) {
+		if err := e.p.Hint(hint(preimage.HintL1BlockHeader, b.Hash().Bytes())); err != nil {
+			return false, err
+		}
+		v, err := e.p.GetPreimage(ctx, preimage.Keccak256Key(b.Hash()).PreimageKey())
+		switch {
+		case err == nil && crypto.Keccak256Hash(v) != b.Hash():
+			return false, fmt.Errorf("block %d: the value read is not its header", b.NumberU64())
+		case err != nil && !strings.Contains(err.Error(), "did not provide"):
+			return false, fmt.Errorf("block %d: %w", b.NumberU64(), err)
+		}
+		return err == nil, nil
+	}
 	var wg sync.WaitGroup
+	errs := make(chan error, 4*len(e.l1.Blocks))
 	for i := 0; i < 4; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			for n := 0; n < len(e.l1.Blocks); n++ {
-				b := e.l1.Blocks[(n+i)%len(e.l1.Blocks)]
-				_ = e.p.Hint(hint(preimage.HintL1BlockHeader, b.Hash().Bytes()))
-				// Another goroutine's hint may be the last one: the error then is "did not provide".
-				_, _ = e.p.GetPreimage(context.Background(), preimage.Keccak256Key(b.Hash()).PreimageKey())
+			for n := range e.l1.Blocks {
+				if _, err := readHeader(e.l1.Blocks[(n+i)%len(e.l1.Blocks)]); err != nil {
+					errs <- err
+				}
 				_ = e.p.Stats().Snapshot()
 			}
 		}(i)
 	}
 	wg.Wait()
+	close(errs)
+	var problems []string
+	for err := range errs {
+		problems = append(problems, err.Error())
+	}
+	require.Empty(t, problems, "reads while four goroutines share the prefetcher")
+	// Afterwards, one at a time, every header is served.
+	for _, b := range e.l1.Blocks {
+		ok, err := readHeader(b)
+		require.NoError(t, err)
+		require.True(t, ok, "block %d", b.NumberU64())
+	}
+	require.Zero(t, e.p.Stats().Snapshot().Failures)
 }
 
 func TestOnlinePrefetcher(t *testing.T) {
 	e := newEnv(t, envOpts{experimental: true})
-	b := e.l2.B
+	b := e.l2
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	logger := log.NewLogger(log.DiscardHandler())
 	cfg := &host.Config{
-		Rollup: b.Rollup(), L2Head: b.Head().Hash(), L1URL: e.l1Node.URL, L1BeaconURL: e.beacon.URL, L1RPCKind: "debug_geth",
-		L2URLs: []string{e.l1Node.URL, e.l2Node.URL}, L2Experimental: []string{e.exp.URL},
+		Rollup: b.Rollup(), L2Head: b.Head().Hash(), L1URL: e.l1Node.URL(), L1BeaconURL: e.beacon.URL(), L1RPCKind: "debug_geth",
+		L2URLs: []string{e.l1Node.URL(), e.l2Node.URL()}, L2Experimental: []string{e.exp.URL()},
 	}
 	kv := kvstore.NewMem()
 	p, err := host.NewOnlinePrefetcher(ctx, logger, cfg, kv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	l1b, l2b := e.l1.Blocks[1], b.Block(3)
 	for _, c := range []struct {
 		hint string
@@ -999,33 +871,25 @@ func TestOnlinePrefetcher(t *testing.T) {
 		{hint(preimage.HintL1Receipts, l1b.Hash().Bytes()), l1b.ReceiptHash()},
 		{hint(preimage.HintL2BlockHeader, l2b.Hash().Bytes()), l2b.Hash()},
 	} {
-		if err := p.Hint(c.hint); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := p.GetPreimage(ctx, preimage.Keccak256Key(c.key).PreimageKey()); err != nil {
-			t.Fatalf("%s: %v", c.hint, err)
-		}
+		require.NoError(t, p.Hint(c.hint))
+		_, err := p.GetPreimage(ctx, preimage.Keccak256Key(c.key).PreimageKey())
+		require.NoError(t, err, c.hint)
 	}
-	if e.l1Node.Requests("debug_getRawReceipts") != 1 {
-		t.Fatal("--l1.rpckind debug_geth not used")
-	}
-	if err := p.(io.Closer).Close(); err != nil {
-		t.Fatal(err)
-	}
+	require.Equal(t, 1, e.l1Node.Requests("debug_getRawReceipts"), "--l1.rpckind debug_geth used")
+	require.NoError(t, p.(io.Closer).Close())
 
 	for name, mutate := range map[string]func(c *host.Config){
-		"L1 is the L2":     func(c *host.Config) { c.L1URL = e.l2Node.URL },
-		"no L2 of chain":   func(c *host.Config) { c.L2URLs = []string{e.l1Node.URL} },
+		"L1 is the L2":     func(c *host.Config) { c.L1URL = e.l2Node.URL() },
+		"no L2 of chain":   func(c *host.Config) { c.L2URLs = []string{e.l1Node.URL()} },
 		"bad rpc kind":     func(c *host.Config) { c.L1RPCKind = "carrier-pigeon" },
 		"bad beacon URL":   func(c *host.Config) { c.L1BeaconURL = "ftp://x" },
 		"L1 unreachable":   func(c *host.Config) { c.L1URL = "http://127.0.0.1:1" },
-		"experimental off": func(c *host.Config) { c.L2Experimental = []string{e.l1Node.URL} },
+		"experimental off": func(c *host.Config) { c.L2Experimental = []string{e.l1Node.URL()} },
 	} {
 		bad := *cfg
 		mutate(&bad)
-		if _, err := host.NewOnlinePrefetcher(ctx, logger, &bad, kv); err == nil {
-			t.Fatalf("%s: accepted", name)
-		}
+		_, err := host.NewOnlinePrefetcher(ctx, logger, &bad, kv)
+		require.Error(t, err, name)
 	}
 }
 
@@ -1038,36 +902,26 @@ func TestL2PayloadWitnessFaults(t *testing.T) {
 			e := newEnv(t, envOpts{experimental: true, maxAttempts: 2})
 			switch fault {
 			case "unsupported":
-				e.exp.Unsupported("debug_executePayload")
+				e.exp.Drop("debug_executePayload")
 			case "failing":
-				e.exp.FailCalls("debug_executePayload", 1000)
+				e.exp.Inject("debug_executePayload", slices.Repeat([]devnet.RequestFault{devnet.FailRPC}, 1000)...)
 			case "wrong nodes":
-				e.exp.SetTamper(func(method string, _ []any, result json.RawMessage) json.RawMessage {
-					if method != "debug_executePayload" {
-						return result
-					}
-					return json.RawMessage(`{"state":["0x01020304","0xc0"],"codes":["0x6000"],"keys":[]}`)
-				})
+				e.exp.SetTamper(devnettest.Replace("debug_executePayload", json.RawMessage(`{"state":["0x01020304","0xc0"],"codes":["0x6000"],"keys":[]}`)))
 			}
-			b := e.l2.B
+			b := e.l2
 			attrs, _ := json.Marshal(b.Attributes(12))
 			hintJSON, _ := json.Marshal(map[string]any{"parentBlockHash": b.Block(11).Hash(), "payloadAttributes": json.RawMessage(attrs)})
-			if err := e.p.Hint(hint(preimage.HintL2PayloadWitness, hintJSON)); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, e.p.Hint(hint(preimage.HintL2PayloadWitness, hintJSON)))
 			parentRoot := b.Block(11).Root()
 			e.get(t, hint(preimage.HintL2StateNode, parentRoot[:]), preimage.Keccak256Key(parentRoot))
-			if e.l2Node.Requests("debug_dbGet") != 1 {
-				t.Fatalf("dbGet %d, want the node fetched by itself", e.l2Node.Requests("debug_dbGet"))
-			}
+			require.Equal(t, 1, e.l2Node.Requests("debug_dbGet"), "the node fetched by itself")
+			require.Positive(t, e.exp.Requests("debug_executePayload"), "the experimental node was asked")
 			// Whatever was stored is stored under its own hash (the wrong nodes included, harmlessly).
 			for _, k := range e.kv.keys() {
 				v, err := e.kv.Get(k)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if preimage.KeyType(k[0]) == preimage.Keccak256KeyType && preimage.Keccak256Key(crypto.Keccak256Hash(v)).PreimageKey() != k {
-					t.Fatalf("value under %x does not hash to its key", k)
+				require.NoError(t, err)
+				if preimage.KeyType(k[0]) == preimage.Keccak256KeyType {
+					require.Equal(t, k, common.Hash(preimage.Keccak256Key(crypto.Keccak256Hash(v)).PreimageKey()), "value under %x does not hash to its key", k)
 				}
 			}
 		})

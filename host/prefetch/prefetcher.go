@@ -20,7 +20,6 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/log"
 
-	"github.com/faultproof/faultproof/client/l2"
 	"github.com/faultproof/faultproof/host/kvstore"
 	"github.com/faultproof/faultproof/host/sources"
 	"github.com/faultproof/faultproof/preimage"
@@ -46,21 +45,28 @@ type BlobSource interface {
 // L2Source is an L2 execution node whose answers are checked (sources.L2Client).
 type L2Source interface {
 	BlockByHash(ctx context.Context, hash common.Hash) (*sources.Block, error)
+	// BlockHashByNumber is the hash of the node's canonical block with a number (unchecked: callers check
+	// what they read by it).
+	BlockHashByNumber(ctx context.Context, n uint64) (common.Hash, error)
 	ReceiptsByHash(ctx context.Context, hash common.Hash) (*sources.Receipts, error)
 	ReceiptsOf(ctx context.Context, header *types.Header) (*sources.Receipts, error)
 	CodeByHash(ctx context.Context, hash common.Hash) ([]byte, error)
 	NodeByHash(ctx context.Context, hash common.Hash) ([]byte, error)
 	GetProof(ctx context.Context, addr common.Address, slots []common.Hash, blockHash common.Hash) (*sources.AccountProof, error)
-	OutputAt(ctx context.Context, blockHash common.Hash) (*l2.Output, *types.Header, error)
+	OutputAt(ctx context.Context, blockHash common.Hash) (*rollup.Output, *types.Header, error)
 	ExecutePayload(ctx context.Context, parentHash common.Hash, payloadAttributes json.RawMessage) (*sources.ExecutionWitness, error)
 }
 
-// Sources are the nodes the prefetcher fetches from. L2Experimental is optional.
+// Sources are the nodes the prefetcher fetches from. L2Experimental is optional. A super-root claim has
+// one L2 node per chain (L2ByChain, and optionally L2ExperimentalByChain), which hints naming a chain use.
 type Sources struct {
 	L1             L1Source
 	Blobs          BlobSource
 	L2             L2Source
 	L2Experimental L2Source
+
+	L2ByChain             map[uint64]L2Source
+	L2ExperimentalByChain map[uint64]L2Source
 }
 
 // Config is what the prefetcher needs beyond its sources.
@@ -76,6 +82,8 @@ type Config struct {
 	Retry RetryPolicy
 	// Stats receives the counters; nil makes a new one (see Prefetcher.Stats).
 	Stats *Stats
+	// Interop, if set, makes the prefetcher serve a super-root claim (see interop.go).
+	Interop *InteropConfig
 }
 
 // Prefetcher implements host.Prefetcher over a store and L1/beacon/L2 sources.
@@ -93,11 +101,12 @@ type Prefetcher struct {
 
 	fetchMu sync.Mutex // one fetch at a time: the program asks for one preimage at a time anyway
 	blobs   blobCache  // guarded by fetchMu, as everything the routes keep between fetches
+	walk    l1Walk
 }
 
-// New returns a prefetcher that stores into kv. L1, Blobs and L2 must be set.
+// New returns a prefetcher that stores into kv. L1, Blobs and L2 (or L2ByChain) must be set.
 func New(logger log.Logger, kv kvstore.KV, src Sources, cfg Config) (*Prefetcher, error) {
-	if src.L1 == nil || src.Blobs == nil || src.L2 == nil {
+	if src.L1 == nil || src.Blobs == nil || (src.L2 == nil && len(src.L2ByChain) == 0) {
 		return nil, errors.New("prefetcher needs an L1, a beacon and an L2 source")
 	}
 	if cfg.Stats == nil {
@@ -109,9 +118,6 @@ func New(logger log.Logger, kv kvstore.KV, src Sources, cfg Config) (*Prefetcher
 // Stats are the prefetcher's counters.
 func (p *Prefetcher) Stats() *Stats { return p.stats }
 
-// ErrInteropUnsupported is returned for the hints only interop (super root) proofs send.
-var ErrInteropUnsupported = errors.New("interop is not supported by this host")
-
 // ErrNoHint is returned for a missing preimage when no hint says where to fetch it.
 var ErrNoHint = errors.New("no hint announced it")
 
@@ -120,8 +126,9 @@ func isBulk(typ string) bool {
 	return typ == preimage.HintL2AccountProof || typ == preimage.HintL2PayloadWitness
 }
 
-// Hint records hint for the next missing preimage. Nothing is fetched yet, except that hints this host can
-// never serve (interop block execution) fail at once.
+// Hint records hint for the next missing preimage. Nothing is fetched yet, except for l2-block-data,
+// which is answered at once, as op-program's and kona's hosts do: the program reads the block after
+// another hint, which cannot fetch it (see blockData).
 func (p *Prefetcher) Hint(hint string) error {
 	typ, _, err := preimage.ParseHint(hint)
 	if err != nil {
@@ -129,7 +136,9 @@ func (p *Prefetcher) Hint(hint string) error {
 	}
 	p.stats.inc(p.stats.hints, typ)
 	if typ == preimage.HintL2BlockData {
-		return fmt.Errorf("hint %s: %w", typ, ErrInteropUnsupported)
+		p.fetchMu.Lock()
+		defer p.fetchMu.Unlock()
+		return p.fetch(context.Background(), hint, true)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -1,28 +1,30 @@
 package prefetch_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/params"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/client/l1"
+	"github.com/faultproof/faultproof/devnet"
+	"github.com/faultproof/faultproof/devnet/devnettest"
 	"github.com/faultproof/faultproof/host/sources"
-	"github.com/faultproof/faultproof/host/sources/testnode"
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
-// requests counts the L1 node's requests by method since the last call.
+// requests counts a node's requests by method since the last call.
 type requests struct {
-	node *testnode.Node
+	node *devnet.Endpoint
 	last map[string]int
 }
 
-func newRequests(node *testnode.Node) *requests { return &requests{node: node, last: map[string]int{}} }
+func newRequests(node *devnet.Endpoint) *requests {
+	return &requests{node: node, last: map[string]int{}}
+}
 
 // delta returns how many requests of method were made since the last delta for it.
 func (r *requests) delta(method string) int {
@@ -48,27 +50,19 @@ func TestL1ReceiptsDoNotRefetchHeader(t *testing.T) {
 		t.Run(string(kind), func(t *testing.T) {
 			e := newEnv(t, envOpts{l1Kind: kind})
 			req := newRequests(e.l1Node)
-			for _, n := range []int{1, testnode.ManyTxBlock} {
+			for _, n := range []int{1, devnettest.ManyTxBlock} {
 				b := e.l1.Blocks[n]
 				e.get(t, hint(preimage.HintL1BlockHeader, b.Hash().Bytes()), preimage.Keccak256Key(b.Hash()))
-				if got := req.delta("eth_getBlockByHash"); got != 1 {
-					t.Fatalf("block %d header: %d block requests", n, got)
-				}
+				require.Equal(t, 1, req.delta("eth_getBlockByHash"), "block %d header: block requests", n)
 				e.get(t, hint(preimage.HintL1Transactions, b.Hash().Bytes()), preimage.Keccak256Key(b.TxHash()))
-				if got := req.delta("eth_getBlockByHash"); got != 1 {
-					t.Fatalf("block %d transactions: %d block requests", n, got)
-				}
+				require.Equal(t, 1, req.delta("eth_getBlockByHash"), "block %d transactions: block requests", n)
 				e.get(t, hint(preimage.HintL1Receipts, b.Hash().Bytes()), preimage.Keccak256Key(b.ReceiptHash()))
 				want := 0
 				if kind == sources.RPCKindBasic {
 					want = 1
 				}
-				if got := req.delta("eth_getBlockByHash"); got != want {
-					t.Fatalf("block %d receipts: %d block requests, want %d", n, got, want)
-				}
-				if req.delta(receiptsMethod[kind]) == 0 {
-					t.Fatalf("block %d receipts: no %s request", n, receiptsMethod[kind])
-				}
+				require.Equal(t, want, req.delta("eth_getBlockByHash"), "block %d receipts: block requests", n)
+				require.Positive(t, req.delta(receiptsMethod[kind]), "block %d receipts: %s requests", n, receiptsMethod[kind])
 			}
 		})
 	}
@@ -79,33 +73,21 @@ func TestL1ReceiptsDoNotRefetchHeader(t *testing.T) {
 // it. A stored header that does not match its key is not used: the block is asked for.
 func TestL1ReceiptsUseStoredHeader(t *testing.T) {
 	e := newEnv(t, envOpts{})
-	b, other := e.l1.Blocks[1], e.l1.Blocks[testnode.ManyTxBlock]
+	b, other := e.l1.Blocks[1], e.l1.Blocks[devnettest.ManyTxBlock]
 	req := newRequests(e.l1Node)
 	e.get(t, hint(preimage.HintL1BlockHeader, b.Hash().Bytes()), preimage.Keccak256Key(b.Hash()))
-	if got := req.delta("eth_getBlockByHash"); got != 1 {
-		t.Fatalf("header: %d block requests", got)
-	}
+	require.Equal(t, 1, req.delta("eth_getBlockByHash"), "header: block requests")
 	e.restart(t)
 	e.get(t, hint(preimage.HintL1Receipts, b.Hash().Bytes()), preimage.Keccak256Key(b.ReceiptHash()))
-	if got := req.delta("eth_getBlockByHash"); got != 0 {
-		t.Fatalf("stored header: %d block requests", got)
-	}
-	if got := req.delta("eth_getBlockReceipts"); got != 1 {
-		t.Fatalf("%d receipts requests", got)
-	}
+	require.Zero(t, req.delta("eth_getBlockByHash"), "stored header: block requests")
+	require.Equal(t, 1, req.delta("eth_getBlockReceipts"), "receipts requests")
 
 	// A corrupt header in the store (here: another block's) is ignored and the block fetched.
-	if err := e.kv.Put(common.Hash(preimage.Keccak256Key(other.Hash()).PreimageKey()), headerRLP(t, b.Header())); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, e.kv.Put(common.Hash(preimage.Keccak256Key(other.Hash()).PreimageKey()), headerRLP(t, b.Header())))
 	e.restart(t)
 	e.get(t, hint(preimage.HintL1Receipts, other.Hash().Bytes()), preimage.Keccak256Key(other.ReceiptHash()))
-	if got := req.delta("eth_getBlockByHash"); got != 1 {
-		t.Fatalf("corrupt stored header: %d block requests, want 1", got)
-	}
-	if e.p.Stats().Snapshot().Corrupt == 0 {
-		t.Fatal("corrupt header not counted")
-	}
+	require.Equal(t, 1, req.delta("eth_getBlockByHash"), "corrupt stored header: block requests")
+	require.Positive(t, e.p.Stats().Snapshot().Corrupt, "corrupt header counted")
 }
 
 // TestL1ReceiptsOfCheckedAgainstGivenHeader: receipts fetched for a known header are still checked
@@ -115,20 +97,10 @@ func TestL1ReceiptsOfCheckedAgainstGivenHeader(t *testing.T) {
 	b := e.l1.Blocks[1]
 	e.get(t, hint(preimage.HintL1BlockHeader, b.Hash().Bytes()), preimage.Keccak256Key(b.Hash()))
 	e.restart(t)
-	e.l1Node.SetTamper(func(method string, _ []any, res json.RawMessage) json.RawMessage {
-		if method != "eth_getBlockReceipts" {
-			return res
-		}
-		var rs []map[string]any
-		_ = json.Unmarshal(res, &rs)
-		rs[0]["status"] = "0x0"
-		out, _ := json.Marshal(rs)
-		return out
-	})
+	e.l1Node.SetTamper(devnettest.Edit("eth_getBlockReceipts", func(rs *[]map[string]any) { (*rs)[0]["status"] = "0x0" }))
 	_ = e.p.Hint(hint(preimage.HintL1Receipts, b.Hash().Bytes()))
-	if _, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key(b.ReceiptHash()).PreimageKey()); !errors.Is(err, sources.ErrInvalidResponse) {
-		t.Fatalf("tampered receipts: %v", err)
-	}
+	_, err := e.p.GetPreimage(context.Background(), preimage.Keccak256Key(b.ReceiptHash()).PreimageKey())
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "tampered receipts")
 }
 
 // TestL1BlobsOneRequestPerBlock: after the transactions of an L1 block with two blobs for the batch inbox,
@@ -149,58 +121,50 @@ func TestL1BlobsOneRequestPerBlock(t *testing.T) {
 			e := newEnv(t, envOpts{blobInbox: tc.inbox})
 			endpoint := "blobs"
 			if tc.sidecars {
-				e.beacon.DisableBlobsEndpoint()
+				e.beacon.Drop("blobs")
 				endpoint = "blob_sidecars"
 			}
 			blk := e.l1.Blocks[1]
 			e.get(t, hint(preimage.HintL1Transactions, blk.Hash().Bytes()), preimage.Keccak256Key(blk.TxHash()))
-			var refs []testnode.BlobRef
+			var refs []devnettest.BlobRef
 			for _, ref := range e.l1.Blobs {
 				if ref.Block == 1 {
 					refs = append(refs, ref)
 				}
 			}
-			if len(refs) != 2 {
-				t.Fatalf("%d blobs in block 1", len(refs))
-			}
+			require.Len(t, refs, 2, "blobs in block 1")
 			want := keySet{}
 			want.add(preimage.Keccak256Key(blk.Hash()))
 			want.addList(encodeTxs(t, blk.Transactions()))
 			// The second blob first: the order of the hints does not matter.
-			for _, ref := range []testnode.BlobRef{refs[1], refs[0]} {
+			for _, ref := range []devnettest.BlobRef{refs[1], refs[0]} {
 				v := e.get(t, hint(preimage.HintL1Blob, cat(ref.VersionedHash[:], u64(blk.Time()))), preimage.Sha256Key(ref.VersionedHash))
-				if !bytes.Equal(v, ref.Commitment[:]) {
-					t.Fatal("commitment differs")
-				}
+				require.Equal(t, ref.Commitment[:], v, "commitment")
 				for k := range blobKeys(ref) {
 					want[k] = true
 				}
 				e.checkStored(t, want)
 				checkFieldElements(t, e, ref)
 			}
-			if got := e.beacon.Requests(endpoint); got != tc.want {
-				t.Fatalf("%d %s requests, want %d", got, endpoint, tc.want)
-			}
+			require.Equal(t, tc.want, e.beacon.Requests(endpoint), "%s requests", endpoint)
 			// The program reads both back.
 			o := l1.NewOracle(adapter{e.p}, adapter{e.p})
 			for _, ref := range refs {
 				blob, err := o.GetBlob(l1.BlobRef{L1Timestamp: blk.Time(), VersionedHash: ref.VersionedHash})
-				if err != nil || *blob != *ref.Blob {
-					t.Fatalf("blob %s: %v", ref.VersionedHash, err)
-				}
+				require.NoError(t, err, "blob %s", ref.VersionedHash)
+				require.Equal(t, ref.Blob, blob, "blob %s", ref.VersionedHash)
 			}
 		})
 	}
 }
 
-func checkFieldElements(t *testing.T, e *env, ref testnode.BlobRef) {
+func checkFieldElements(t *testing.T, e *env, ref devnettest.BlobRef) {
 	t.Helper()
 	for i := range params.BlobTxFieldElementsPerBlob {
-		key, _ := l1.FieldElementKey(&ref.Commitment, i)
+		key, _ := layout.FieldElementKey(&ref.Commitment, i)
 		fe, err := e.kv.Get(common.Hash(key.PreimageKey()))
-		if err != nil || !bytes.Equal(fe, ref.Blob[i*32:i*32+32]) {
-			t.Fatalf("blob %s field element %d: %x, %v", ref.VersionedHash, i, fe, err)
-		}
+		require.NoError(t, err, "blob %s field element %d", ref.VersionedHash, i)
+		require.Equal(t, ref.Blob[i*32:i*32+32], fe, "blob %s field element %d", ref.VersionedHash, i)
 	}
 }
 
@@ -208,29 +172,17 @@ func checkFieldElements(t *testing.T, e *env, ref testnode.BlobRef) {
 // still serves the one asked for (asked again alone), and the bad one is refused when its turn comes.
 func TestL1BlobsTogetherBadOther(t *testing.T) {
 	e := newEnv(t, envOpts{blobInbox: true, maxAttempts: 1})
-	e.beacon.DisableBlobsEndpoint()
+	e.beacon.Drop("blobs")
 	good, bad := e.l1.Blobs[0], e.l1.Blobs[1]
-	e.beacon.SetTamper(func(_ uint64, scs []testnode.Sidecar) []testnode.Sidecar {
-		for i := range scs {
-			if scs[i].Commitment == bad.Commitment {
-				scs[i].Blob[40] ^= 1
-			}
-		}
-		return scs
-	})
+	e.beacon.SetTamper(flipBlobByte(bad.Commitment))
 	blk := e.l1.Blocks[1]
 	e.get(t, hint(preimage.HintL1Transactions, blk.Hash().Bytes()), preimage.Keccak256Key(blk.TxHash()))
 	e.get(t, hint(preimage.HintL1Blob, cat(good.VersionedHash[:], u64(blk.Time()))), preimage.Sha256Key(good.VersionedHash))
 	checkFieldElements(t, e, good)
-	if got := e.beacon.Requests("blob_sidecars"); got != 2 {
-		t.Fatalf("%d sidecar requests, want 2 (together, then alone)", got)
-	}
+	require.Equal(t, 2, e.beacon.Requests("blob_sidecars"), "sidecar requests: together, then alone")
 	_ = e.p.Hint(hint(preimage.HintL1Blob, cat(bad.VersionedHash[:], u64(blk.Time()))))
 	_, err := e.p.GetPreimage(context.Background(), preimage.Sha256Key(bad.VersionedHash).PreimageKey())
-	if !errors.Is(err, sources.ErrInvalidResponse) {
-		t.Fatalf("bad blob: %v", err)
-	}
-	if _, err := e.kv.Get(common.Hash(preimage.Sha256Key(bad.VersionedHash).PreimageKey())); err == nil {
-		t.Fatal("bad blob stored")
-	}
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "bad blob")
+	_, err = e.kv.Get(common.Hash(preimage.Sha256Key(bad.VersionedHash).PreimageKey()))
+	require.Error(t, err, "bad blob stored")
 }

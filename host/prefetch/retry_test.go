@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 type recordingClock struct{ waits []time.Duration }
@@ -22,17 +24,12 @@ func TestRetryBackoff(t *testing.T) {
 		calls++
 		return errors.New("transient")
 	})
-	if !errors.Is(err, ErrRetriesExhausted) || calls != 6 {
-		t.Fatalf("err %v after %d calls", err, calls)
-	}
+	require.ErrorIs(t, err, ErrRetriesExhausted, "err %v after %d calls", err, calls)
+	require.Equal(t, 6, calls, "err %v after %d calls", err, calls)
 	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second}
-	if len(clock.waits) != len(want) {
-		t.Fatalf("waits %v, want %v", clock.waits, want)
-	}
+	require.Len(t, clock.waits, len(want), "waits %v, want %v", clock.waits, want)
 	for i := range want {
-		if clock.waits[i] != want[i] {
-			t.Fatalf("waits %v, want %v", clock.waits, want)
-		}
+		require.Equal(t, want[i], clock.waits[i], "waits %v, want %v", clock.waits, want)
 	}
 }
 
@@ -48,25 +45,23 @@ func TestRetrySucceedsAndStops(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil || calls != 3 || len(retried) != 2 || clock.waits[0] != DefaultInitialBackoff {
-		t.Fatalf("err %v, calls %d, retried %v, waits %v", err, calls, retried, clock.waits)
-	}
+	require.NoError(t, err, "err, calls %d, retried %v, waits %v", calls, retried, clock.waits)
+	require.Equal(t, 3, calls, "err %v, calls %d, retried %v, waits %v", err, calls, retried, clock.waits)
+	require.Len(t, retried, 2, "err %v, calls %d, retried %v, waits %v", err, calls, retried, clock.waits)
+	require.Equal(t, DefaultInitialBackoff, clock.waits[0], "err %v, calls %d, retried %v, waits %v", err, calls, retried, clock.waits)
 
 	calls = 0
 	boom := errors.New("boom")
 	err = r.Do(context.Background(), nil, func(context.Context) error { calls++; return Permanent(boom) })
-	if !errors.Is(err, boom) || !IsPermanent(err) || calls != 1 {
-		t.Fatalf("permanent: %v after %d calls", err, calls)
-	}
+	require.ErrorIs(t, err, boom, "permanent: %v after %d calls", err, calls)
+	require.True(t, IsPermanent(err), "permanent: %v after %d calls", err, calls)
+	require.Equal(t, 1, calls, "permanent: %v after %d calls", err, calls)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	calls = 0
 	err = RetryPolicy{MaxAttempts: 5}.Do(ctx, nil, func(context.Context) error { calls++; return errors.New("transient") })
-	if !errors.Is(err, context.Canceled) || calls != 1 {
-		t.Fatalf("cancelled: %v after %d calls", err, calls)
-	}
-	if Permanent(nil) != nil {
-		t.Fatal("Permanent(nil) is not nil")
-	}
+	require.ErrorIs(t, err, context.Canceled, "cancelled: %v after %d calls", err, calls)
+	require.Equal(t, 1, calls, "cancelled: %v after %d calls", err, calls)
+	require.NoError(t, Permanent(nil), "Permanent(nil) is not nil")
 }

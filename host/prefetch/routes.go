@@ -16,13 +16,11 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto/kzg4844"
-	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rlp"
 
-	"github.com/faultproof/faultproof/client/l1"
-	"github.com/faultproof/faultproof/client/mpt"
 	"github.com/faultproof/faultproof/host/sources"
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
 // ErrUnknownHint is returned when a missing preimage was announced by a hint type this host does not know.
@@ -49,14 +47,21 @@ func (p *Prefetcher) route(ctx context.Context, typ string, data []byte, b *batc
 		return p.l2Code(ctx, data, b)
 	case preimage.HintL2StateNode:
 		return p.l2StateNode(ctx, data, b)
-	case preimage.HintL2Output:
+	case preimage.HintL2Output, preimage.HintL2OutputRoot:
+		if p.cfg.Interop != nil {
+			return p.l2OutputAtPrestate(ctx, typ, data, b)
+		}
 		return p.l2Output(ctx, data, b)
 	case preimage.HintL2AccountProof:
 		return p.l2AccountProof(ctx, data, b)
+	case preimage.HintL2AccountStorageProof:
+		return p.l2AccountStorageProof(ctx, data, b)
 	case preimage.HintL2PayloadWitness:
 		return p.l2PayloadWitness(ctx, data, b)
-	case preimage.HintL2BlockData, preimage.HintAgreedPreState:
-		return Permanent(fmt.Errorf("hint %s: %w", typ, ErrInteropUnsupported))
+	case preimage.HintAgreedPreState:
+		return p.agreedPreState(data, b)
+	case preimage.HintL2BlockData:
+		return p.blockData(ctx, data, b)
 	default:
 		return Permanent(fmt.Errorf("%w %q", ErrUnknownHint, typ))
 	}
@@ -69,61 +74,12 @@ func blockHash(typ string, data []byte) (common.Hash, error) {
 	return common.Hash(data), nil
 }
 
-// l2HashHint reads an L2 hint's hash and optional chain ID (32 or 40 bytes).
-func (p *Prefetcher) l2HashHint(typ string, data []byte) (common.Hash, error) {
-	switch len(data) {
-	case 32:
-		return common.Hash(data), nil
-	case 40:
-		if err := p.checkChainID(typ, binary.BigEndian.Uint64(data[32:])); err != nil {
-			return common.Hash{}, err
-		}
-		return common.Hash(data[:32]), nil
-	default:
-		return common.Hash{}, Permanent(fmt.Errorf("%s hint: %d bytes of data, want a hash with an optional 8-byte chain ID", typ, len(data)))
-	}
-}
-
-func (p *Prefetcher) checkChainID(typ string, id uint64) error {
-	if p.cfg.L2ChainID != 0 && id != p.cfg.L2ChainID {
-		return Permanent(fmt.Errorf("%s hint for chain %d, but the L2 source is chain %d (%w)", typ, id, p.cfg.L2ChainID, ErrInteropUnsupported))
-	}
-	return nil
-}
-
-// addList adds the nodes of an ordered list trie after checking its root against the header's.
-func addList(b *batch, what string, values [][]byte, want common.Hash) error {
-	if len(values) == 0 {
-		if want != types.EmptyRootHash {
-			return fmt.Errorf("%s: empty, but the header's root is %s", what, want)
-		}
-		return nil
-	}
-	root, nodes := mpt.WriteList(values)
-	if root != want {
-		return fmt.Errorf("%s: root %s, header has %s", what, root, want)
-	}
-	for _, n := range nodes {
-		b.addNode(n)
-	}
-	return nil
-}
-
 func (p *Prefetcher) l1Header(ctx context.Context, data []byte, b *batch) error {
 	hash, err := blockHash(preimage.HintL1BlockHeader, data)
 	if err != nil {
 		return err
 	}
-	header, err := p.src.L1.HeaderByHash(ctx, hash)
-	if err != nil {
-		return err
-	}
-	enc, err := rlp.EncodeToBytes(header)
-	if err != nil {
-		return err
-	}
-	b.add(preimage.Keccak256Key(hash), enc) // commit checks keccak(enc) == hash
-	return nil
+	return p.l1HeaderWalk(ctx, hash, b)
 }
 
 func (p *Prefetcher) l1Transactions(ctx context.Context, data []byte, b *batch) error {
@@ -135,8 +91,8 @@ func (p *Prefetcher) l1Transactions(ctx context.Context, data []byte, b *batch) 
 	if err != nil {
 		return err
 	}
-	b.add(preimage.Keccak256Key(hash), blk.HeaderRLP)
-	if err := addList(b, fmt.Sprintf("transactions of L1 block %s", hash), blk.Transactions, blk.Header.TxHash); err != nil {
+	layout.Header(b.add, hash, blk.HeaderRLP)
+	if err := layout.List(b.add, fmt.Sprintf("transactions of L1 block %s", hash), blk.Transactions, blk.Header.TxHash); err != nil {
 		return err
 	}
 	p.blobs.plan(p.cfg.Rollup, blk.Header.Time, blk.Transactions)
@@ -180,7 +136,7 @@ func addReceipts(b *batch, chain string, hash common.Hash, r *sources.Receipts) 
 	if r.Header.Hash() != hash {
 		return fmt.Errorf("receipts of %s block %s came with the header of block %s", chain, hash, r.Header.Hash())
 	}
-	return addList(b, fmt.Sprintf("receipts of %s block %s", chain, hash), r.Encoded, r.Header.ReceiptHash)
+	return layout.List(b.add, fmt.Sprintf("receipts of %s block %s", chain, hash), r.Encoded, r.Header.ReceiptHash)
 }
 
 // storedHeader returns the header stored as the preimage of a block hash, or nil if it is not stored
@@ -218,12 +174,7 @@ func (p *Prefetcher) l1Blob(ctx context.Context, data []byte, b *batch) error {
 	}
 	// The source checked the blob against its commitment: serving its elements need not check it again.
 	p.check.remember(c, blob.Blob)
-	b.add(preimage.Sha256Key(vh), c[:])
-	for i := range params.BlobTxFieldElementsPerBlob {
-		key, in := l1.FieldElementKey(&c, i)
-		b.add(key, blob.Blob[i*32:(i+1)*32])
-		b.addNode(in[:])
-	}
+	layout.Blob(b.add, &c, blob.Blob)
 	return nil
 }
 
@@ -234,38 +185,37 @@ func (p *Prefetcher) precompile(typ string, data []byte, b *batch) error {
 	if err != nil {
 		return Permanent(err)
 	}
-	b.add(preimage.Keccak256Key(common.Hash(res.Key)), res.Call)
-	b.add(res.Key, res.Answer)
+	layout.Precompile(b.add, res.Call, res.Answer)
 	return nil
 }
 
 func (p *Prefetcher) l2Block(ctx context.Context, data []byte, b *batch) error {
-	hash, err := p.l2HashHint("L2 block", data)
+	hash, src, err := p.l2HashSource("L2 block", data)
 	if err != nil {
 		return err
 	}
-	blk, err := p.src.L2.BlockByHash(ctx, hash)
+	blk, err := src.BlockByHash(ctx, hash)
 	if err != nil {
 		return err
 	}
-	b.add(preimage.Keccak256Key(hash), blk.HeaderRLP)
-	return addList(b, fmt.Sprintf("transactions of L2 block %s", hash), blk.Transactions, blk.Header.TxHash)
+	layout.Header(b.add, hash, blk.HeaderRLP)
+	return layout.List(b.add, fmt.Sprintf("transactions of L2 block %s", hash), blk.Transactions, blk.Header.TxHash)
 }
 
 func (p *Prefetcher) l2Receipts(ctx context.Context, data []byte, b *batch) error {
-	hash, err := p.l2HashHint(preimage.HintL2Receipts, data)
+	hash, src, err := p.l2HashSource(preimage.HintL2Receipts, data)
 	if err != nil {
 		return err
 	}
-	return p.receipts(ctx, p.src.L2, "L2", hash, b)
+	return p.receipts(ctx, src, "L2", hash, b)
 }
 
 func (p *Prefetcher) l2Code(ctx context.Context, data []byte, b *batch) error {
-	hash, err := p.l2HashHint(preimage.HintL2Code, data)
+	hash, src, err := p.l2HashSource(preimage.HintL2Code, data)
 	if err != nil {
 		return err
 	}
-	code, err := p.src.L2.CodeByHash(ctx, hash)
+	code, err := src.CodeByHash(ctx, hash)
 	if err != nil {
 		return err
 	}
@@ -274,11 +224,11 @@ func (p *Prefetcher) l2Code(ctx context.Context, data []byte, b *batch) error {
 }
 
 func (p *Prefetcher) l2StateNode(ctx context.Context, data []byte, b *batch) error {
-	hash, err := p.l2HashHint(preimage.HintL2StateNode, data)
+	hash, src, err := p.l2HashSource(preimage.HintL2StateNode, data)
 	if err != nil {
 		return err
 	}
-	node, err := p.src.L2.NodeByHash(ctx, hash)
+	node, err := src.NodeByHash(ctx, hash)
 	if err != nil {
 		return err
 	}
@@ -288,14 +238,14 @@ func (p *Prefetcher) l2StateNode(ctx context.Context, data []byte, b *batch) err
 
 // l2Output answers with the output of the agreed L2 head; it must be the requested root.
 func (p *Prefetcher) l2Output(ctx context.Context, data []byte, b *batch) error {
-	root, err := p.l2HashHint(preimage.HintL2Output, data)
+	root, src, err := p.l2HashSource(preimage.HintL2Output, data)
 	if err != nil {
 		return err
 	}
 	if p.cfg.L2Head == (common.Hash{}) {
 		return Permanent(errors.New("l2-output hint, but no L2 head is configured"))
 	}
-	out, header, err := p.src.L2.OutputAt(ctx, p.cfg.L2Head)
+	out, header, err := src.OutputAt(ctx, p.cfg.L2Head)
 	if err != nil {
 		return err
 	}
@@ -308,26 +258,59 @@ func (p *Prefetcher) l2Output(ctx context.Context, data []byte, b *batch) error 
 	if got := out.Root(); got != root {
 		return Permanent(fmt.Errorf("output root of the L2 head %s is %s, not the requested %s", p.cfg.L2Head, got, root))
 	}
-	b.add(preimage.Keccak256Key(root), out.Marshal())
+	layout.Output(b.add, out)
 	return nil
 }
 
 // l2AccountProof stores the proof of an account and of its storage slot 0: the account's path in the
-// state trie and the root of its storage trie, which is what the program walks first.
+// state trie and the root of its storage trie, which is what the program walks first. The block is named by
+// hash (op-program, kona) or, from older kona programs, by number.
 func (p *Prefetcher) l2AccountProof(ctx context.Context, data []byte, b *batch) error {
-	if len(data) != 32+20+8 {
-		return Permanent(fmt.Errorf("%s hint: %d bytes of data, want 60", preimage.HintL2AccountProof, len(data)))
-	}
-	block := common.Hash(data[:32])
-	addr := common.BytesToAddress(data[32:52])
-	if err := p.checkChainID(preimage.HintL2AccountProof, binary.BigEndian.Uint64(data[52:])); err != nil {
+	typ := preimage.HintL2AccountProof
+	block, rest, src, err := p.l2ProofBlock(ctx, typ, data, 20)
+	if err != nil {
 		return err
 	}
-	src := p.src.L2
-	if p.src.L2Experimental != nil {
-		src = p.src.L2Experimental
+	chainID := binary.BigEndian.Uint64(data[len(data)-8:])
+	if exp, _ := p.l2For(typ, chainID, true, true); exp != nil {
+		src = exp
 	}
-	proof, err := src.GetProof(ctx, addr, []common.Hash{{}}, block)
+	return p.l2Proof(ctx, src, common.BytesToAddress(rest[:20]), common.Hash{}, block, b)
+}
+
+// l2AccountStorageProof stores an account's proof and one storage slot's (kona's hint).
+func (p *Prefetcher) l2AccountStorageProof(ctx context.Context, data []byte, b *batch) error {
+	block, rest, src, err := p.l2ProofBlock(ctx, preimage.HintL2AccountStorageProof, data, 20+32)
+	if err != nil {
+		return err
+	}
+	return p.l2Proof(ctx, src, common.BytesToAddress(rest[:20]), common.Hash(rest[20:52]), block, b)
+}
+
+// l2ProofBlock reads a proof hint: a block hash (32 bytes) or number (8), size bytes of arguments, and a
+// chain ID (8). It returns the block's hash, the arguments and the chain's source.
+func (p *Prefetcher) l2ProofBlock(ctx context.Context, typ string, data []byte, size int) (common.Hash, []byte, L2Source, error) {
+	if len(data) != 32+size+8 && len(data) != 8+size+8 {
+		return common.Hash{}, nil, nil, Permanent(fmt.Errorf("%s hint: %d bytes of data, want %d (block hash) or %d (block number)", typ, len(data), 32+size+8, 8+size+8))
+	}
+	src, err := p.l2For(typ, binary.BigEndian.Uint64(data[len(data)-8:]), true, false)
+	if err != nil {
+		return common.Hash{}, nil, nil, err
+	}
+	if len(data) == 32+size+8 {
+		return common.Hash(data[:32]), data[32 : 32+size], src, nil
+	}
+	hash, err := src.BlockHashByNumber(ctx, binary.BigEndian.Uint64(data[:8]))
+	if err != nil {
+		return common.Hash{}, nil, nil, err
+	}
+	return hash, data[8 : 8+size], src, nil
+}
+
+// l2Proof stores the nodes of an account's proof and of one of its storage slots' at a block. The nodes
+// are stored under their hashes; the program checks the paths it walks.
+func (p *Prefetcher) l2Proof(ctx context.Context, src L2Source, addr common.Address, slot, block common.Hash, b *batch) error {
+	proof, err := src.GetProof(ctx, addr, []common.Hash{slot}, block)
 	if err != nil {
 		return err
 	}
@@ -405,19 +388,25 @@ func (p *Prefetcher) l2PayloadWitness(ctx context.Context, data []byte, b *batch
 	if len(h.PayloadAttributes) == 0 || string(h.PayloadAttributes) == "null" {
 		return Permanent(fmt.Errorf("%s hint: no payload attributes", preimage.HintL2PayloadWitness))
 	}
-	if len(h.ChainID) > 0 && string(h.ChainID) != "null" {
-		id, err := parseChainID(h.ChainID)
-		if err != nil {
+	var id uint64
+	hasID := len(h.ChainID) > 0 && string(h.ChainID) != "null"
+	if hasID {
+		if id, err = parseChainID(h.ChainID); err != nil {
 			return Permanent(fmt.Errorf("%s hint: %w", preimage.HintL2PayloadWitness, err))
 		}
-		if err := p.checkChainID(preimage.HintL2PayloadWitness, id); err != nil {
+		// The chain must have a node at all; only then does a missing experimental one matter.
+		if _, err := p.l2For(preimage.HintL2PayloadWitness, id, true, false); err != nil {
 			return err
 		}
 	}
-	if p.src.L2Experimental == nil {
+	src, err := p.l2For(preimage.HintL2PayloadWitness, id, hasID, true)
+	if err != nil {
+		return err
+	}
+	if src == nil {
 		return Permanent(errNoExperimental)
 	}
-	w, err := p.src.L2Experimental.ExecutePayload(ctx, h.ParentBlockHash, h.PayloadAttributes)
+	w, err := src.ExecutePayload(ctx, h.ParentBlockHash, h.PayloadAttributes)
 	if err != nil {
 		return err
 	}

@@ -13,9 +13,9 @@ import (
 	"github.com/ethereum/go-ethereum/crypto/kzg4844"
 	"github.com/ethereum/go-ethereum/params"
 
-	"github.com/faultproof/faultproof/client/l1"
 	"github.com/faultproof/faultproof/host/kvstore"
 	"github.com/faultproof/faultproof/preimage"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
 // ErrUnverifiable is returned for a stored blob element or precompile answer that cannot be checked: what
@@ -201,7 +201,7 @@ func (c *StoredCheck) blobCommitment(key [32]byte, lastHint string) (kzg4844.Com
 func (c *StoredCheck) verifyBlob(commitment *kzg4844.Commitment) (*verifiedBlob, error) {
 	vb := &verifiedBlob{index: make(map[common.Hash]uint16, params.BlobTxFieldElementsPerBlob)}
 	for i := range params.BlobTxFieldElementsPerBlob {
-		key, _ := l1.FieldElementKey(commitment, i)
+		key, _ := layout.FieldElementKey(commitment, i)
 		k := common.Hash(key.PreimageKey())
 		fe, err := c.kv.Get(k)
 		if errors.Is(err, kvstore.ErrNotFound) {
@@ -232,7 +232,7 @@ func (c *StoredCheck) verifyBlob(commitment *kzg4844.Commitment) (*verifiedBlob,
 func (c *StoredCheck) remember(commitment kzg4844.Commitment, blob *kzg4844.Blob) {
 	vb := &verifiedBlob{blob: *blob, index: make(map[common.Hash]uint16, params.BlobTxFieldElementsPerBlob)}
 	for i := range params.BlobTxFieldElementsPerBlob {
-		key, _ := l1.FieldElementKey(&commitment, i)
+		key, _ := layout.FieldElementKey(&commitment, i)
 		vb.index[common.Hash(key.PreimageKey())] = uint16(i)
 	}
 	c.mu.Lock()

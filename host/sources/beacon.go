@@ -15,6 +15,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto/kzg4844"
+	"github.com/faultproof/faultproof/host/sources/wire"
 )
 
 // Blob is a blob with its KZG commitment, matched to the versioned hash it was asked for.
@@ -95,19 +96,6 @@ func (c *BeaconClient) get(ctx context.Context, method, path string, query url.V
 	return nil
 }
 
-// quotedUint64 is a beacon API integer: a decimal string.
-type quotedUint64 uint64
-
-func (q *quotedUint64) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(string(b), `"`)
-	v, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
-		return fmt.Errorf("integer %s: %w", b, err)
-	}
-	*q = quotedUint64(v)
-	return nil
-}
-
 // slotClock reads (once) the genesis time and slot length.
 func (c *BeaconClient) slotClock(ctx context.Context) (genesis, perSlot uint64, err error) {
 	c.mu.Lock()
@@ -115,19 +103,11 @@ func (c *BeaconClient) slotClock(ctx context.Context) (genesis, perSlot uint64, 
 	if c.secondsPerSlot != 0 {
 		return c.genesisTime, c.secondsPerSlot, nil
 	}
-	var g struct {
-		Data struct {
-			GenesisTime quotedUint64 `json:"genesis_time"`
-		} `json:"data"`
-	}
+	var g wire.BeaconResponse[wire.Genesis]
 	if err := c.get(ctx, "beacon_genesis", "eth/v1/beacon/genesis", nil, &g); err != nil {
 		return 0, 0, err
 	}
-	var spec struct {
-		Data struct {
-			SecondsPerSlot quotedUint64 `json:"SECONDS_PER_SLOT"`
-		} `json:"data"`
-	}
+	var spec wire.BeaconResponse[wire.Spec]
 	if err := c.get(ctx, "beacon_spec", "eth/v1/config/spec", nil, &spec); err != nil {
 		return 0, 0, err
 	}
@@ -217,9 +197,7 @@ func (c *BeaconClient) BlobsByHashes(ctx context.Context, timestamp uint64, vhs 
 // blobsFromBlobs uses GET /eth/v1/beacon/blobs/{slot}?versioned_hashes=vh1&versioned_hashes=vh2... The
 // answer carries no commitments, so each blob's commitment is computed and must hash to a wanted vh.
 func (c *BeaconClient) blobsFromBlobs(ctx context.Context, slot uint64, vhs []common.Hash, want map[common.Hash]bool) ([]*Blob, error) {
-	var resp struct {
-		Data []*kzg4844.Blob `json:"data"`
-	}
+	var resp wire.BlockResponse[[]*kzg4844.Blob]
 	q := url.Values{}
 	for _, vh := range vhs {
 		q.Add("versioned_hashes", vh.Hex())
@@ -251,20 +229,14 @@ func (c *BeaconClient) blobsFromBlobs(ctx context.Context, slot uint64, vhs []co
 // blobsFromSidecars uses GET /eth/v1/beacon/blob_sidecars/{slot} and picks the sidecars whose commitment
 // hashes to a wanted vh; their blobs are checked against the commitments.
 func (c *BeaconClient) blobsFromSidecars(ctx context.Context, slot uint64, want map[common.Hash]bool) ([]*Blob, error) {
-	var resp struct {
-		Data []struct {
-			Index      quotedUint64       `json:"index"`
-			Blob       *kzg4844.Blob      `json:"blob"`
-			Commitment kzg4844.Commitment `json:"kzg_commitment"`
-		} `json:"data"`
-	}
+	var resp wire.BlockResponse[[]wire.BlobSidecar]
 	if err := c.get(ctx, "beacon_blob_sidecars", "eth/v1/beacon/blob_sidecars/"+strconv.FormatUint(slot, 10), nil, &resp); err != nil {
 		return nil, err
 	}
 	var out []*Blob
 	found := map[common.Hash]bool{}
 	for _, sc := range resp.Data {
-		vh := versionedHash(&sc.Commitment)
+		vh := versionedHash(&sc.KZGCommitment)
 		if !want[vh] || found[vh] {
 			continue
 		}
@@ -275,11 +247,11 @@ func (c *BeaconClient) blobsFromSidecars(ctx context.Context, slot uint64, want 
 		if err != nil {
 			return nil, invalid("sidecar %d: commit: %v", sc.Index, err)
 		}
-		if got != sc.Commitment {
-			return nil, invalid("sidecar %d: blob commits to %x, not to the sidecar's commitment %x", sc.Index, got, sc.Commitment)
+		if got != sc.KZGCommitment {
+			return nil, invalid("sidecar %d: blob commits to %x, not to the sidecar's commitment %x", sc.Index, got, sc.KZGCommitment)
 		}
 		found[vh] = true
-		out = append(out, &Blob{VersionedHash: vh, Commitment: sc.Commitment, Blob: sc.Blob})
+		out = append(out, &Blob{VersionedHash: vh, Commitment: sc.KZGCommitment, Blob: sc.Blob})
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("none of the %d sidecars has a versioned hash asked for: %w", len(resp.Data), ErrNotFound)

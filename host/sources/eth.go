@@ -15,7 +15,8 @@ import (
 	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/ethereum/go-ethereum/rpc"
 
-	"github.com/faultproof/faultproof/client/mpt"
+	"github.com/faultproof/faultproof/host/sources/wire"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
 // Block is a block checked against its hash: the header hashes to it and the transactions rebuild the
@@ -68,11 +69,6 @@ func (s *ethSource) ChainID(ctx context.Context) (uint64, error) {
 	return id.ToInt().Uint64(), nil
 }
 
-// rpcBlockTxs is the part of eth_getBlockByHash's answer beyond the header fields.
-type rpcBlockTxs struct {
-	Transactions []json.RawMessage `json:"transactions"`
-}
-
 // getBlock calls eth_getBlockByHash and checks the header against hash. It returns the header, its RLP
 // and the raw transaction entries (objects when full, hashes otherwise).
 func (s *ethSource) getBlock(ctx context.Context, hash common.Hash, full bool) (*types.Header, []byte, []json.RawMessage, error) {
@@ -83,33 +79,20 @@ func (s *ethSource) getBlock(ctx context.Context, hash common.Hash, full bool) (
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return nil, nil, nil, fmt.Errorf("%s block %s: %w", s.name, hash, ErrNotFound)
 	}
-	header, enc, err := decodeHeader(raw, hash)
+	// op-geth's header JSON includes the OP Stack's use of withdrawalsRoot, requestsHash and blobGasUsed.
+	var blk wire.Block
+	if err := json.Unmarshal(raw, &blk); err != nil {
+		return nil, nil, nil, invalid("%s block %s: %v", s.name, hash, err)
+	}
+	enc, err := rlp.EncodeToBytes(blk.Header)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%s block %s: %w", s.name, hash, err)
-	}
-	var body rpcBlockTxs
-	if err := json.Unmarshal(raw, &body); err != nil {
-		return nil, nil, nil, invalid("%s block %s: transactions: %v", s.name, hash, err)
-	}
-	s.headers.Add(hash, header)
-	return header, enc, body.Transactions, nil
-}
-
-// decodeHeader reads the header fields of a block object (op-geth's header JSON, which includes the OP
-// Stack's use of withdrawalsRoot, requestsHash and blobGasUsed) and checks that it hashes to hash.
-func decodeHeader(raw []byte, hash common.Hash) (*types.Header, []byte, error) {
-	var header types.Header
-	if err := json.Unmarshal(raw, &header); err != nil {
-		return nil, nil, invalid("header: %v", err)
-	}
-	enc, err := rlp.EncodeToBytes(&header)
-	if err != nil {
-		return nil, nil, invalid("header: encode: %v", err)
+		return nil, nil, nil, invalid("%s block %s: header: encode: %v", s.name, hash, err)
 	}
 	if got := crypto.Keccak256Hash(enc); got != hash {
-		return nil, nil, invalid("header hashes to %s", got)
+		return nil, nil, nil, invalid("%s block %s: header hashes to %s", s.name, hash, got)
 	}
-	return &header, enc, nil
+	s.headers.Add(hash, blk.Header)
+	return blk.Header, enc, blk.Transactions, nil
 }
 
 // HeaderByHash returns the header of the block with the given hash, checked against it.
@@ -124,6 +107,29 @@ func (s *ethSource) HeaderByHash(ctx context.Context, hash common.Hash) (*types.
 	return types.CopyHeader(h), nil
 }
 
+// BlockHashByNumber returns the hash of the node's canonical block with the given number. Nothing can be
+// checked about it here: callers check what they read by the hash (an output root, which commits to it).
+func (s *ethSource) BlockHashByNumber(ctx context.Context, n uint64) (common.Hash, error) {
+	var raw json.RawMessage
+	if err := s.rpc.call(ctx, &raw, "eth_getBlockByNumber", hexutil.Uint64(n), false); err != nil {
+		return common.Hash{}, fmt.Errorf("%s block %d: %w", s.name, n, err)
+	}
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return common.Hash{}, fmt.Errorf("%s block %d: %w", s.name, n, ErrNotFound)
+	}
+	var b struct {
+		Hash   *common.Hash    `json:"hash"`
+		Number *hexutil.Uint64 `json:"number"`
+	}
+	if err := json.Unmarshal(raw, &b); err != nil || b.Hash == nil || b.Number == nil {
+		return common.Hash{}, invalid("%s block %d: no hash and number", s.name, n)
+	}
+	if uint64(*b.Number) != n {
+		return common.Hash{}, invalid("%s block %d: the node answered block %d", s.name, n, uint64(*b.Number))
+	}
+	return *b.Hash, nil
+}
+
 // BlockByHash returns the block with the given hash and its transactions, checked against the hash and
 // the header's transactions root.
 func (s *ethSource) BlockByHash(ctx context.Context, hash common.Hash) (*Block, error) {
@@ -133,27 +139,18 @@ func (s *ethSource) BlockByHash(ctx context.Context, hash common.Hash) (*Block, 
 	}
 	txs := make([][]byte, len(rawTxs))
 	for i, raw := range rawTxs {
-		var tx types.Transaction
+		var tx wire.Transaction
 		if err := json.Unmarshal(raw, &tx); err != nil {
 			return nil, invalid("%s block %s: transaction %d: %v", s.name, hash, i, err)
 		}
-		if txs[i], err = tx.MarshalBinary(); err != nil {
+		if txs[i], err = tx.Tx.MarshalBinary(); err != nil {
 			return nil, invalid("%s block %s: transaction %d: encode: %v", s.name, hash, i, err)
 		}
 	}
-	if root := listRoot(txs); root != header.TxHash {
+	if root := layout.ListRoot(txs); root != header.TxHash {
 		return nil, invalid("%s block %s: %d transactions have root %s, header has %s", s.name, hash, len(txs), root, header.TxHash)
 	}
 	return &Block{Header: header, HeaderRLP: enc, Transactions: txs}, nil
-}
-
-// listRoot is the root of the ordered list trie of values (types.EmptyRootHash for none).
-func listRoot(values [][]byte) common.Hash {
-	if len(values) == 0 {
-		return types.EmptyRootHash
-	}
-	root, _ := mpt.WriteList(values)
-	return root
 }
 
 // receiptsMethod says how a node is asked for a block's receipts.
@@ -282,33 +279,32 @@ func (s *ethSource) receiptsByHash(ctx context.Context, f *receiptFetcher, hash 
 		}
 		header = h.header
 	}
-	enc := make([][]byte, len(receipts))
-	for i := range receipts {
-		var buf bytes.Buffer
-		receipts.EncodeIndex(i, &buf)
-		if buf.Len() == 0 {
+	enc := layout.ReceiptValues(receipts)
+	for i, e := range enc {
+		if len(e) == 0 {
 			return nil, invalid("%s block %s: receipt %d has unsupported type %d", s.name, hash, i, receipts[i].Type)
 		}
-		enc[i] = buf.Bytes()
 	}
-	if root := listRoot(enc); root != header.ReceiptHash {
+	if root := layout.ListRoot(enc); root != header.ReceiptHash {
 		return nil, invalid("%s block %s: %d receipts have root %s, header has %s", s.name, hash, len(enc), root, header.ReceiptHash)
 	}
 	return &Receipts{Header: types.CopyHeader(header), Encoded: enc}, nil
 }
 
 func (s *ethSource) blockReceipts(ctx context.Context, hash common.Hash) (types.Receipts, error) {
-	var receipts []*types.Receipt
-	if err := s.rpc.call(ctx, &receipts, "eth_getBlockReceipts", hash.Hex()); err != nil {
+	var answer []*wire.Receipt
+	if err := s.rpc.call(ctx, &answer, "eth_getBlockReceipts", hash.Hex()); err != nil {
 		return nil, fmt.Errorf("%s block %s: %w", s.name, hash, err)
 	}
-	if receipts == nil {
+	if answer == nil {
 		return nil, fmt.Errorf("%s block %s: receipts: %w", s.name, hash, ErrNotFound)
 	}
-	for i, r := range receipts {
+	receipts := make(types.Receipts, len(answer))
+	for i, r := range answer {
 		if r == nil {
 			return nil, invalid("%s block %s: receipt %d is null", s.name, hash, i)
 		}
+		receipts[i] = r.Receipt
 	}
 	return receipts, nil
 }
@@ -349,10 +345,11 @@ func (s *ethSource) transactionReceipts(ctx context.Context, hashes []common.Has
 		go func(start, end int) {
 			defer wg.Done()
 			defer func() { <-sem }()
+			answers := make([]*wire.Receipt, end-start)
 			elems := make([]rpc.BatchElem, end-start)
 			for i := range elems {
-				receipts[start+i] = new(types.Receipt)
-				elems[i] = rpc.BatchElem{Method: "eth_getTransactionReceipt", Args: []any{hashes[start+i]}, Result: &receipts[start+i]}
+				answers[i] = new(wire.Receipt)
+				elems[i] = rpc.BatchElem{Method: "eth_getTransactionReceipt", Args: []any{hashes[start+i]}, Result: &answers[i]}
 			}
 			if err := s.rpc.batch(ctx, elems); err != nil {
 				fail(err)
@@ -360,6 +357,9 @@ func (s *ethSource) transactionReceipts(ctx context.Context, hashes []common.Has
 			}
 			for i, e := range elems {
 				idx := start + i
+				if answers[i] != nil {
+					receipts[idx] = answers[i].Receipt
+				}
 				switch {
 				case e.Error != nil:
 					fail(fmt.Errorf("receipt of transaction %d (%s): %w", idx, hashes[idx], e.Error))

@@ -21,8 +21,11 @@ import (
 	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/ethereum/go-ethereum/trie"
+	"github.com/stretchr/testify/require"
 
-	"github.com/faultproof/faultproof/host/sources/testnode"
+	"github.com/faultproof/faultproof/devnet"
+	"github.com/faultproof/faultproof/devnet/devnettest"
+	"github.com/faultproof/faultproof/preimage/layout"
 )
 
 // fakeNode is an http.RoundTripper that answers JSON-RPC and beacon API requests in process: the answer
@@ -102,7 +105,7 @@ func (n *fakeNode) RoundTrip(req *http.Request) (*http.Response, error) {
 // decodeFixture holds real answers of the test nodes for the fuzzer's seeds and fixed answers.
 type decodeFixture struct {
 	l1Block, l1BlockHashes, l2Block *types.Block
-	blob                            testnode.BlobRef
+	blob                            devnettest.BlobRef
 	blobTime                        uint64
 	answers                         map[string][]byte // by case name
 	fixed                           map[string][]byte // by method or endpoint
@@ -121,33 +124,16 @@ func loadDecodeFixture() (*decodeFixture, error) {
 }
 
 func makeDecodeFixture() (*decodeFixture, error) {
-	l1, err := testnode.L1()
+	chain, err := devnettest.Chains()
 	if err != nil {
 		return nil, err
 	}
-	b, err := testnode.L2()
+	srv, err := devnet.Serve(context.Background(), chain, "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	l2be, err := testnode.NewL2Backend(b)
-	if err != nil {
-		return nil, err
-	}
-	l1Node, err := testnode.NewNode(testnode.L1Backend{C: l1})
-	if err != nil {
-		return nil, err
-	}
-	defer l1Node.Close()
-	l2Node, err := testnode.NewNode(l2be)
-	if err != nil {
-		return nil, err
-	}
-	defer l2Node.Close()
-	beacon, err := testnode.NewBeacon(l1)
-	if err != nil {
-		return nil, err
-	}
-	defer beacon.Close()
+	defer srv.Close()
+	l1, b := chain.L1, chain.L2
 
 	f := &decodeFixture{l1Block: l1.Blocks[1], l2Block: b.Block(3), blob: l1.Blobs[0], answers: map[string][]byte{}, fixed: map[string][]byte{}}
 	f.blobTime = l1.Blocks[f.blob.Block].Time()
@@ -166,7 +152,7 @@ func makeDecodeFixture() (*decodeFixture, error) {
 		return raw, nil
 	}
 	get := func(path string) ([]byte, error) {
-		resp, err := http.Get(beacon.URL + path)
+		resp, err := http.Get(srv.BeaconURL() + path)
 		if err != nil {
 			return nil, err
 		}
@@ -177,14 +163,14 @@ func makeDecodeFixture() (*decodeFixture, error) {
 		name, url, method string
 		args              []any
 	}{
-		{"chain id", l1Node.URL, "eth_chainId", nil},
-		{"block", l1Node.URL, "eth_getBlockByHash", []any{f.l1Block.Hash(), true}},
-		{"block receipts", l1Node.URL, "eth_getBlockReceipts", []any{f.l1Block.Hash()}},
-		{"raw receipts", l1Node.URL, "debug_getRawReceipts", []any{f.l1Block.Hash()}},
-		{"l2 header", l2Node.URL, "eth_getBlockByHash", []any{f.l2Block.Hash(), false}},
-		{"proof", l2Node.URL, "eth_getProof", []any{params.OptimismL2ToL1MessagePasser, []string{common.Hash{}.Hex()}, f.l2Block.Hash()}},
-		{"witness", l2Node.URL, "debug_executePayload", []any{b.Block(3).Hash(), b.Attributes(4)}},
-		{"db get", l2Node.URL, "debug_dbGet", []any{f.l2Block.Root().Hex()}},
+		{"chain id", srv.L1URL(), "eth_chainId", nil},
+		{"block", srv.L1URL(), "eth_getBlockByHash", []any{f.l1Block.Hash(), true}},
+		{"block receipts", srv.L1URL(), "eth_getBlockReceipts", []any{f.l1Block.Hash()}},
+		{"raw receipts", srv.L1URL(), "debug_getRawReceipts", []any{f.l1Block.Hash()}},
+		{"l2 header", srv.L2URL(), "eth_getBlockByHash", []any{f.l2Block.Hash(), false}},
+		{"proof", srv.L2URL(), "eth_getProof", []any{params.OptimismL2ToL1MessagePasser, []string{common.Hash{}.Hex()}, f.l2Block.Hash()}},
+		{"witness", srv.L2URL(), "debug_executePayload", []any{b.Block(3).Hash(), b.Attributes(4)}},
+		{"db get", srv.L2URL(), "debug_dbGet", []any{f.l2Block.Root().Hex()}},
 	} {
 		if f.answers[q.name], err = call(q.url, q.method, q.args...); err != nil {
 			return nil, err
@@ -193,7 +179,7 @@ func makeDecodeFixture() (*decodeFixture, error) {
 	// Per-transaction receipts: the list of the block's receipts, one per batch element.
 	var receipts []json.RawMessage
 	for _, tx := range f.l1BlockHashes.Transactions() {
-		r, err := call(l1Node.URL, "eth_getTransactionReceipt", tx.Hash())
+		r, err := call(srv.L1URL(), "eth_getTransactionReceipt", tx.Hash())
 		if err != nil {
 			return nil, err
 		}
@@ -202,7 +188,7 @@ func makeDecodeFixture() (*decodeFixture, error) {
 	if f.answers["transaction receipts"], err = json.Marshal(receipts); err != nil {
 		return nil, err
 	}
-	if f.fixed["eth_getBlockByHash"], err = call(l1Node.URL, "eth_getBlockByHash", f.l1BlockHashes.Hash(), false); err != nil {
+	if f.fixed["eth_getBlockByHash"], err = call(srv.L1URL(), "eth_getBlockByHash", f.l1BlockHashes.Hash(), false); err != nil {
 		return nil, err
 	}
 	for name, path := range map[string]string{
@@ -247,8 +233,8 @@ var decodeCases = []decodeCase{
 		if err != nil {
 			return err
 		}
-		if blk.Hash() != hash || listRoot(blk.Transactions) != blk.Header.TxHash {
-			return fmt.Errorf("%w: block %s with hash %s, transactions root %s", errBrokenPromise, hash, blk.Hash(), listRoot(blk.Transactions))
+		if blk.Hash() != hash || layout.ListRoot(blk.Transactions) != blk.Header.TxHash {
+			return fmt.Errorf("%w: block %s with hash %s, transactions root %s", errBrokenPromise, hash, blk.Hash(), layout.ListRoot(blk.Transactions))
 		}
 		return nil
 	}},
@@ -294,7 +280,7 @@ var beaconCases = []decodeCase{
 	{"blob_sidecars", "blob_sidecars", checkBlob},
 	{"blobs", "blobs", checkBlob},
 	{"genesis", "genesis", func(ctx context.Context, _ *decodeFixture, _ *rpc.Client, beacon *BeaconClient, _ []byte) error {
-		_, err := beacon.SlotAt(ctx, testnode.L1GenesisTime+100)
+		_, err := beacon.SlotAt(ctx, devnettest.L1GenesisTime+100)
 		return err
 	}},
 }
@@ -303,7 +289,7 @@ func checkReceipts(r *Receipts, err error) error {
 	if err != nil {
 		return err
 	}
-	if root := listRoot(r.Encoded); root != r.Header.ReceiptHash {
+	if root := layout.ListRoot(r.Encoded); root != r.Header.ReceiptHash {
 		return fmt.Errorf("%w: receipts with root %s, header has %s", errBrokenPromise, root, r.Header.ReceiptHash)
 	}
 	return nil
@@ -332,18 +318,13 @@ func fuzzDecode(t *testing.T, fix *decodeFixture, cases []decodeCase, which uint
 	}
 	ctx := context.Background()
 	rc, err := rpc.DialOptions(ctx, "http://fake.node", rpc.WithHTTPClient(&http.Client{Transport: limitTransport{node}}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer rc.Close()
 	beacon, err := NewBeaconClient("http://fake.beacon", Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	beacon.http = &http.Client{Transport: limitTransport{node}}
-	if err := c.call(ctx, fix, rc, beacon, input); errors.Is(err, errBrokenPromise) {
-		t.Fatalf("%s: %v", c.name, err)
-	}
+	err = c.call(ctx, fix, rc, beacon, input)
+	require.NotErrorIs(t, err, errBrokenPromise, "%s: %v", c.name, err)
 }
 
 // FuzzDecodeAnswers gives the host's L1 and L2 clients any answer for one JSON-RPC request (chosen by
@@ -355,9 +336,7 @@ func fuzzDecode(t *testing.T, fix *decodeFixture, cases []decodeCase, which uint
 // (The default minimization, a minute for each new input, takes most of the time on JSON inputs.)
 func FuzzDecodeAnswers(f *testing.F) {
 	fix, err := loadDecodeFixture()
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	for i, c := range decodeCases {
 		f.Add(uint8(i), fix.answers[c.name])
 	}
@@ -370,9 +349,7 @@ func FuzzDecodeAnswers(f *testing.F) {
 //	go test ./host/sources -run '^$' -fuzz 'FuzzBeaconAnswers$' -fuzztime 30m -fuzzminimizetime 50x
 func FuzzBeaconAnswers(f *testing.F) {
 	fix, err := loadDecodeFixture()
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	for i, c := range beaconCases {
 		f.Add(uint8(i), fix.answers[c.name])
 	}
@@ -383,23 +360,17 @@ func FuzzBeaconAnswers(f *testing.F) {
 // the fuzzer starts from the decoders' success paths.
 func TestDecodeSeedsAccepted(t *testing.T) {
 	fix, err := loadDecodeFixture()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, c := range append(append([]decodeCase(nil), decodeCases...), beaconCases...) {
 		node := &fakeNode{fuzzed: c.method, input: fix.answers[c.name], fixed: fix.fixed}
 		if c.method == "eth_getProof" {
 			node.fixed = map[string][]byte{"eth_getBlockByHash": fix.answers["l2 header"]}
 		}
 		rc, err := rpc.DialOptions(context.Background(), "http://fake.node", rpc.WithHTTPClient(&http.Client{Transport: node}))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		beacon, _ := NewBeaconClient("http://fake.beacon", Options{})
 		beacon.http = &http.Client{Transport: node}
-		if err := c.call(context.Background(), fix, rc, beacon, fix.answers[c.name]); err != nil {
-			t.Errorf("%s: the real answer is refused: %v", c.name, err)
-		}
+		require.NoError(t, c.call(context.Background(), fix, rc, beacon, fix.answers[c.name]), "%s: the real answer is refused", c.name)
 		rc.Close()
 	}
 }

@@ -1,7 +1,6 @@
 package sources
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,7 +16,8 @@ import (
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/ethereum/go-ethereum/trie"
 
-	"github.com/faultproof/faultproof/client/l2"
+	"github.com/faultproof/faultproof/host/sources/wire"
+	"github.com/faultproof/faultproof/rollup"
 )
 
 // L2Client reads L2 blocks, state and proofs from an execution node (op-geth or compatible), checking
@@ -106,22 +106,6 @@ type AccountProof struct {
 	StorageProof []StorageProof
 }
 
-type rpcStorageProof struct {
-	Key   string          `json:"key"`
-	Value *hexutil.Big    `json:"value"`
-	Proof []hexutil.Bytes `json:"proof"`
-}
-
-type rpcAccountProof struct {
-	Address      common.Address    `json:"address"`
-	AccountProof []hexutil.Bytes   `json:"accountProof"`
-	Balance      *hexutil.Big      `json:"balance"`
-	CodeHash     common.Hash       `json:"codeHash"`
-	Nonce        hexutil.Uint64    `json:"nonce"`
-	StorageHash  common.Hash       `json:"storageHash"`
-	StorageProof []rpcStorageProof `json:"storageProof"`
-}
-
 // GetProof returns addr's account and the given storage slots in the state of the block with hash
 // blockHash (eth_getProof), verified against the block's state root.
 func (c *L2Client) GetProof(ctx context.Context, addr common.Address, slots []common.Hash, blockHash common.Hash) (*AccountProof, error) {
@@ -138,7 +122,7 @@ func (c *L2Client) GetProof(ctx context.Context, addr common.Address, slots []co
 	for i, s := range slots {
 		keys[i] = s.Hex()
 	}
-	var res *rpcAccountProof
+	var res *wire.AccountProof
 	err := c.rpc.call(ctx, &res, "eth_getProof", addr, keys, blockHash.Hex())
 	hr := <-hc
 	if err != nil {
@@ -174,7 +158,7 @@ func toBytes(nodes []hexutil.Bytes) [][]byte {
 	return out
 }
 
-func verifyAccountProof(root common.Hash, addr common.Address, slots []common.Hash, res *rpcAccountProof) (*AccountProof, error) {
+func verifyAccountProof(root common.Hash, addr common.Address, slots []common.Hash, res *wire.AccountProof) (*AccountProof, error) {
 	if res.Address != addr {
 		return nil, invalid("proof is for account %s", res.Address)
 	}
@@ -245,7 +229,7 @@ func verifyAccountProof(root common.Hash, addr common.Address, slots []common.Ha
 // OutputAt returns the version-0 output of the block with the given hash: its state root, the storage
 // root of the L2ToL1MessagePasser (proven against the state root) and the block hash. The header it was
 // read from comes with it.
-func (c *L2Client) OutputAt(ctx context.Context, blockHash common.Hash) (*l2.Output, *types.Header, error) {
+func (c *L2Client) OutputAt(ctx context.Context, blockHash common.Hash) (*rollup.Output, *types.Header, error) {
 	p, err := c.GetProof(ctx, params.OptimismL2ToL1MessagePasser, nil, blockHash)
 	if err != nil {
 		return nil, nil, fmt.Errorf("output of L2 block %s: %w", blockHash, err)
@@ -254,7 +238,7 @@ func (c *L2Client) OutputAt(ctx context.Context, blockHash common.Hash) (*l2.Out
 	if err != nil {
 		return nil, nil, fmt.Errorf("output of L2 block %s: %w", blockHash, err)
 	}
-	return &l2.Output{StateRoot: header.Root, MessagePasserStorageRoot: p.StorageHash, BlockHash: blockHash}, header, nil
+	return &rollup.Output{StateRoot: header.Root, MessagePasserStorageRoot: p.StorageHash, BlockHash: blockHash}, header, nil
 }
 
 // ExecutionWitness is what executing a payload touched: state trie nodes and contract code, each the
@@ -264,45 +248,17 @@ type ExecutionWitness struct {
 	Codes [][]byte
 }
 
-// witnessValues reads a list of hex byte strings, or an object of them keyed by hash (older servers).
-type witnessValues [][]byte
-
-func (w *witnessValues) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	if bytes.Equal(data, []byte("null")) {
-		*w = nil
-		return nil
-	}
-	var list []hexutil.Bytes
-	if len(data) > 0 && data[0] == '{' {
-		var m map[string]hexutil.Bytes
-		if err := json.Unmarshal(data, &m); err != nil {
-			return err
-		}
-		for _, v := range m {
-			list = append(list, v)
-		}
-	} else if err := json.Unmarshal(data, &list); err != nil {
-		return err
-	}
-	*w = toBytes(list)
-	return nil
-}
-
 // ExecutePayload has the node build and execute a block from payloadAttributes (the engine API's JSON
 // object, passed through as is) on top of parentHash, and returns the witness of that execution
 // (debug_executePayload, served by experimental nodes). Its values are not checked here: each is only
 // ever stored under its own hash.
 func (c *L2Client) ExecutePayload(ctx context.Context, parentHash common.Hash, payloadAttributes json.RawMessage) (*ExecutionWitness, error) {
-	var res *struct {
-		State witnessValues `json:"state"`
-		Codes witnessValues `json:"codes"`
-	}
+	var res *wire.ExecutionWitness
 	if err := c.rpc.callLimit(ctx, MaxWitnessResponseSize, &res, "debug_executePayload", parentHash, payloadAttributes); err != nil {
 		return nil, fmt.Errorf("execute L2 payload on %s: %w", parentHash, err)
 	}
 	if res == nil {
 		return nil, fmt.Errorf("execute L2 payload on %s: %w", parentHash, ErrNotFound)
 	}
-	return &ExecutionWitness{State: res.State, Codes: res.Codes}, nil
+	return &ExecutionWitness{State: toBytes(res.State), Codes: toBytes(res.Codes)}, nil
 }

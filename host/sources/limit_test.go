@@ -13,9 +13,10 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/stretchr/testify/require"
 
+	"github.com/faultproof/faultproof/devnet/devnettest"
 	"github.com/faultproof/faultproof/host/sources"
-	"github.com/faultproof/faultproof/host/sources/testnode"
 )
 
 // hugeServer answers every request with the start of a JSON answer (a JSON-RPC result, or a beacon API
@@ -29,9 +30,7 @@ type hugeServer struct {
 func newHugeServer(t *testing.T, maxBody int64, announce bool) *hugeServer {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s := &hugeServer{URL: "http://" + l.Addr().String()}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		head := `{"jsonrpc":"2.0","id":1,"result":"0x`
@@ -64,24 +63,18 @@ func TestResponseAnnouncedTooLarge(t *testing.T) {
 	ctx := context.Background()
 	checkRefused := func(what string, err error) {
 		t.Helper()
-		if !errors.Is(err, sources.ErrResponseTooLarge) {
-			t.Fatalf("%s: %v, want %v", what, err, sources.ErrResponseTooLarge)
-		}
+		require.ErrorIs(t, err, sources.ErrResponseTooLarge, "%s: %v, want %v", what, err, sources.ErrResponseTooLarge)
 	}
 	rc, err := sources.Dial(ctx, srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer rc.Close()
 	_, err = sources.NewL1Client(rc, sources.RPCKindStandard, sources.Options{}).ChainID(ctx)
 	checkRefused("L1 chain ID", err)
 	_, err = sources.NewL2Client(rc, sources.Options{}).ExecutePayload(ctx, common.Hash{1}, []byte(`{}`))
 	checkRefused("L2 witness", err)
 	beacon, err := sources.NewBeaconClient(srv.URL, sources.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = beacon.SlotAt(ctx, testnode.L1GenesisTime)
+	require.NoError(t, err)
+	_, err = beacon.SlotAt(ctx, devnettest.L1GenesisTime)
 	checkRefused("beacon genesis", err)
 }
 
@@ -95,14 +88,10 @@ func TestResponseStreamedTooLarge(t *testing.T) {
 	ctx := context.Background()
 	opts := sources.Options{MaxResponseSize: bound}
 	rc, err := sources.Dial(ctx, srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer rc.Close()
 	beacon, err := sources.NewBeaconClient(srv.URL, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, tc := range []struct {
 		name string
 		call func() error
@@ -120,7 +109,7 @@ func TestResponseStreamedTooLarge(t *testing.T) {
 			return err
 		}},
 		{"beacon", func() error {
-			_, err := beacon.SlotAt(ctx, testnode.L1GenesisTime)
+			_, err := beacon.SlotAt(ctx, devnettest.L1GenesisTime)
 			return err
 		}},
 	} {
@@ -131,21 +120,15 @@ func TestResponseStreamedTooLarge(t *testing.T) {
 			runtime.ReadMemStats(&before)
 			err := tc.call()
 			runtime.ReadMemStats(&after)
-			if !errors.Is(err, sources.ErrResponseTooLarge) {
-				t.Fatalf("got %v, want %v", err, sources.ErrResponseTooLarge)
-			}
-			if !strings.Contains(err.Error(), fmt.Sprint(bound)) {
-				t.Fatalf("the error does not name the bound: %v", err)
-			}
+			require.ErrorIs(t, err, sources.ErrResponseTooLarge, "got %v, want %v", err, sources.ErrResponseTooLarge)
+			require.Contains(t, err.Error(), fmt.Sprint(bound), "the error does not name the bound: %v", err)
 			// The decoder's buffer grows to the bound, doubling: a few times the bound per request (receipts
 			// ask for the block too).
-			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16*bound {
-				t.Fatalf("%d MiB allocated for an answer bounded at %d MiB", alloc>>20, bound>>20)
-			}
+			alloc := after.TotalAlloc - before.TotalAlloc
+			require.LessOrEqual(t, alloc, uint64(16*bound), "%d MiB allocated for an answer bounded at %d MiB", alloc>>20, bound>>20)
 			// The server could write what the socket buffers hold after the client hung up.
-			if w := srv.written.Load(); w > 16*bound {
-				t.Fatalf("the server streamed %d MiB", w>>20)
-			}
+			w := srv.written.Load()
+			require.LessOrEqual(t, w, int64(16*bound), "the server streamed %d MiB", w>>20)
 		})
 	}
 }
@@ -156,9 +139,7 @@ func TestResponseAtTheBound(t *testing.T) {
 	body := `{"jsonrpc":"2.0","id":1,"result":"0x2a"}`
 	for _, announce := range []bool{true, false} {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if announce {
 				w.Header().Set("Content-Length", strconv.Itoa(len(body)))
@@ -169,16 +150,14 @@ func TestResponseAtTheBound(t *testing.T) {
 		})}
 		go srv.Serve(l)
 		rc, err := sources.Dial(context.Background(), "http://"+l.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for _, bound := range []int64{int64(len(body)), int64(len(body)) - 1} {
 			id, err := sources.NewL1Client(rc, sources.RPCKindStandard, sources.Options{MaxResponseSize: bound}).ChainID(context.Background())
 			switch {
 			case bound == int64(len(body)) && (err != nil || id != 42):
-				t.Fatalf("announce %v, bound %d: %d, %v", announce, bound, id, err)
+				require.FailNow(t, fmt.Sprintf("announce %v, bound %d: %d, %v", announce, bound, id, err))
 			case bound < int64(len(body)) && !errors.Is(err, sources.ErrResponseTooLarge):
-				t.Fatalf("announce %v, bound %d: %v", announce, bound, err)
+				require.FailNow(t, fmt.Sprintf("announce %v, bound %d: %v", announce, bound, err))
 			}
 		}
 		rc.Close()

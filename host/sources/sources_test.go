@@ -3,52 +3,23 @@ package sources_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"sync"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/crypto/kzg4844"
 	"github.com/ethereum/go-ethereum/params"
+	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/ethereum/go-ethereum/trie"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/devnet"
+	"github.com/faultproof/faultproof/devnet/devnettest"
 	"github.com/faultproof/faultproof/host/sources"
-	"github.com/faultproof/faultproof/host/sources/testnode"
 )
-
-func l1Node(t *testing.T) (*testnode.L1Chain, *testnode.Node) {
-	t.Helper()
-	c, err := testnode.L1()
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := testnode.NewNode(testnode.L1Backend{C: c})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(n.Close)
-	return c, n
-}
-
-func l2Node(t *testing.T) (*testnode.L2Backend, *testnode.Node) {
-	t.Helper()
-	b, err := testnode.L2()
-	if err != nil {
-		t.Fatal(err)
-	}
-	be, err := testnode.NewL2Backend(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := testnode.NewNode(be)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(n.Close)
-	return be, n
-}
 
 // counter records OnRequest calls.
 type counter struct {
@@ -74,9 +45,7 @@ func (c *counter) get(method string) int {
 func dialL1(t *testing.T, url string, kind sources.RPCKind, cnt *counter) *sources.L1Client {
 	t.Helper()
 	rc, err := sources.Dial(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	opts := sources.Options{}
 	if cnt != nil {
 		opts.OnRequest = cnt.hook
@@ -89,127 +58,83 @@ func dialL1(t *testing.T, url string, kind sources.RPCKind, cnt *counter) *sourc
 func dialL2(t *testing.T, url string) *sources.L2Client {
 	t.Helper()
 	rc, err := sources.Dial(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	c := sources.NewL2Client(rc, sources.Options{})
 	t.Cleanup(c.Close)
 	return c
 }
 
 func TestL1HeadersAndBlocks(t *testing.T) {
-	chain, node := l1Node(t)
-	c := dialL1(t, node.URL, sources.RPCKindStandard, nil)
+	chain, srv := devnettest.Serve(t)
+	c := dialL1(t, srv.L1URL(), sources.RPCKindStandard, nil)
 	ctx := context.Background()
-	if id, err := c.ChainID(ctx); err != nil || id != testnode.L1ChainID {
-		t.Fatalf("chain ID %d, %v", id, err)
-	}
-	for n, b := range chain.Blocks {
+	id, err := c.ChainID(ctx)
+	require.NoError(t, err)
+	require.Equal(t, uint64(devnettest.L1ChainID), id)
+	for n, b := range chain.L1.Blocks {
 		h, err := c.HeaderByHash(ctx, b.Hash())
-		if err != nil {
-			t.Fatalf("block %d header: %v", n, err)
-		}
-		if h.Hash() != b.Hash() {
-			t.Fatalf("block %d: header hash %s", n, h.Hash())
-		}
+		require.NoError(t, err, "block %d header", n)
+		require.Equal(t, b.Hash(), h.Hash(), "block %d header", n)
 		blk, err := c.BlockByHash(ctx, b.Hash())
-		if err != nil {
-			t.Fatalf("block %d: %v", n, err)
-		}
-		if crypto.Keccak256Hash(blk.HeaderRLP) != b.Hash() || len(blk.Transactions) != len(b.Transactions()) {
-			t.Fatalf("block %d: hash %s, %d txs", n, blk.Hash(), len(blk.Transactions))
-		}
+		require.NoError(t, err, "block %d", n)
+		require.Equal(t, b.Hash(), crypto.Keccak256Hash(blk.HeaderRLP), "block %d", n)
+		require.Len(t, blk.Transactions, len(b.Transactions()), "block %d", n)
 		for i, tx := range b.Transactions() {
-			enc, _ := tx.MarshalBinary()
-			if string(enc) != string(blk.Transactions[i]) {
-				t.Fatalf("block %d tx %d encoding differs", n, i)
-			}
+			enc, err := tx.MarshalBinary()
+			require.NoError(t, err)
+			require.Equal(t, enc, blk.Transactions[i], "block %d tx %d encoding", n, i)
 		}
 	}
-	if _, err := c.HeaderByHash(ctx, common.Hash{0xde, 0xad}); !errors.Is(err, sources.ErrNotFound) {
-		t.Fatalf("unknown block: %v, want ErrNotFound", err)
-	}
-}
-
-// setJSON rewrites one field of a JSON object.
-func setJSON(t *testing.T, raw json.RawMessage, f func(m map[string]any)) json.RawMessage {
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
-		return raw
-	}
-	f(m)
-	out, err := json.Marshal(m)
-	if err != nil {
-		t.Error(err)
-	}
-	return out
+	_, err = c.HeaderByHash(ctx, common.Hash{0xde, 0xad})
+	require.ErrorIs(t, err, sources.ErrNotFound, "unknown block")
 }
 
 func TestL1LyingNode(t *testing.T) {
-	chain, node := l1Node(t)
-	c := dialL1(t, node.URL, sources.RPCKindStandard, nil)
+	chain, srv := devnettest.Serve(t)
+	c := dialL1(t, srv.L1URL(), sources.RPCKindStandard, nil)
 	ctx := context.Background()
-	b := chain.Blocks[1]
+	b := chain.L1.Blocks[1]
 
 	// A header field changed: the header no longer hashes to the requested hash.
-	node.SetTamper(func(method string, _ []any, res json.RawMessage) json.RawMessage {
-		if method != "eth_getBlockByHash" {
-			return res
-		}
-		return setJSON(t, res, func(m map[string]any) { m["gasUsed"] = "0x1" })
-	})
-	if _, err := c.HeaderByHash(ctx, b.Hash()); !errors.Is(err, sources.ErrInvalidResponse) {
-		t.Fatalf("tampered header: %v", err)
-	}
+	srv.L1().SetTamper(devnettest.Edit("eth_getBlockByHash", func(m *map[string]any) { (*m)["gasUsed"] = "0x1" }))
+	_, err := c.HeaderByHash(ctx, b.Hash())
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "tampered header")
+
 	// Another block's header and body served under this hash.
-	other, _ := testnode.BlockJSON(chain.Blocks[2], true)
-	otherJSON, _ := json.Marshal(other)
-	node.SetTamper(func(method string, _ []any, res json.RawMessage) json.RawMessage {
-		if method == "eth_getBlockByHash" {
-			return otherJSON
-		}
-		return res
-	})
-	if _, err := c.BlockByHash(ctx, b.Hash()); !errors.Is(err, sources.ErrInvalidResponse) {
-		t.Fatalf("other block: %v", err)
-	}
+	srv.L1().SetTamper(nil)
+	var other json.RawMessage
+	rc, err := rpc.Dial(srv.L1URL())
+	require.NoError(t, err)
+	defer rc.Close()
+	require.NoError(t, rc.CallContext(ctx, &other, "eth_getBlockByHash", chain.L1.Blocks[2].Hash(), true))
+	srv.L1().SetTamper(devnettest.Replace("eth_getBlockByHash", other))
+	_, err = c.BlockByHash(ctx, b.Hash())
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "other block")
+
 	// Transactions dropped: the header is right, the list is not.
-	node.SetTamper(func(method string, _ []any, res json.RawMessage) json.RawMessage {
-		if method != "eth_getBlockByHash" {
-			return res
-		}
-		return setJSON(t, res, func(m map[string]any) {
-			txs := m["transactions"].([]any)
-			m["transactions"] = txs[:len(txs)-1]
-		})
-	})
-	if _, err := c.BlockByHash(ctx, b.Hash()); !errors.Is(err, sources.ErrInvalidResponse) {
-		t.Fatalf("dropped transaction: %v", err)
-	}
+	srv.L1().SetTamper(devnettest.Edit("eth_getBlockByHash", func(m *map[string]any) {
+		txs := (*m)["transactions"].([]any)
+		(*m)["transactions"] = txs[:len(txs)-1]
+	}))
+	_, err = c.BlockByHash(ctx, b.Hash())
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "dropped transaction")
+
 	// A receipt's status flipped.
-	node.SetTamper(func(method string, _ []any, res json.RawMessage) json.RawMessage {
-		if method != "eth_getBlockReceipts" {
-			return res
-		}
-		var rs []map[string]any
-		_ = json.Unmarshal(res, &rs)
-		rs[0]["status"] = "0x0"
-		out, _ := json.Marshal(rs)
-		return out
-	})
-	if _, err := c.ReceiptsByHash(ctx, b.Hash()); !errors.Is(err, sources.ErrInvalidResponse) {
-		t.Fatalf("tampered receipt: %v", err)
-	}
+	srv.L1().SetTamper(flipReceiptStatus)
+	_, err = c.ReceiptsByHash(ctx, b.Hash())
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "tampered receipt")
 }
 
+// flipReceiptStatus fails the first receipt of every eth_getBlockReceipts answer.
+var flipReceiptStatus = devnettest.Edit("eth_getBlockReceipts", func(rs *[]map[string]any) { (*rs)[0]["status"] = "0x0" })
+
 func TestL1ReceiptsByKind(t *testing.T) {
-	chain, _ := l1Node(t)
 	ctx := context.Background()
 	for _, tc := range []struct {
-		name        string
-		kind        sources.RPCKind
-		unsupported []string
-		wantMethod  string
+		name       string
+		kind       sources.RPCKind
+		dropped    []string
+		wantMethod string
 	}{
 		{"standard", sources.RPCKindStandard, nil, "eth_getBlockReceipts"},
 		{"alchemy maps to block receipts", sources.RPCKindAlchemy, nil, "eth_getBlockReceipts"},
@@ -219,36 +144,25 @@ func TestL1ReceiptsByKind(t *testing.T) {
 		{"debug_geth falls back to block receipts", sources.RPCKindDebugGeth, []string{"debug_getRawReceipts"}, "eth_getBlockReceipts"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			node, err := testnode.NewNode(testnode.L1Backend{C: chain})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer node.Close()
-			for _, m := range tc.unsupported {
-				node.Unsupported(m)
+			chain, srv := devnettest.Serve(t)
+			for _, m := range tc.dropped {
+				srv.L1().Drop(m)
 			}
 			cnt := &counter{}
-			c := dialL1(t, node.URL, tc.kind, cnt)
-			for n, b := range chain.Blocks {
+			c := dialL1(t, srv.L1URL(), tc.kind, cnt)
+			for n, b := range chain.L1.Blocks {
 				r, err := c.ReceiptsByHash(ctx, b.Hash())
-				if err != nil {
-					t.Fatalf("block %d: %v", n, err)
-				}
-				if r.Header.Hash() != b.Hash() || len(r.Encoded) != len(b.Transactions()) {
-					t.Fatalf("block %d: %d receipts", n, len(r.Encoded))
-				}
+				require.NoError(t, err, "block %d", n)
+				require.Equal(t, b.Hash(), r.Header.Hash(), "block %d", n)
+				require.Len(t, r.Encoded, len(b.Transactions()), "block %d", n)
 			}
-			if cnt.get(tc.wantMethod) == 0 {
-				t.Fatalf("no %s requests: %v", tc.wantMethod, cnt.m)
+			require.Positive(t, cnt.get(tc.wantMethod), "%s requests: %v", tc.wantMethod, cnt.m)
+			if tc.wantMethod == "eth_getTransactionReceipt" {
+				require.GreaterOrEqual(t, srv.L1().Requests("eth_getTransactionReceipt"), devnettest.ManyTxCount)
 			}
-			if tc.wantMethod == "eth_getTransactionReceipt" && node.Requests("eth_getTransactionReceipt") < testnode.ManyTxCount {
-				t.Fatalf("only %d receipt requests", node.Requests("eth_getTransactionReceipt"))
-			}
-			// An unsupported method is asked once, then remembered.
-			for _, m := range tc.unsupported {
-				if got := node.Requests(m); got != 1 {
-					t.Fatalf("%s asked %d times, want 1", m, got)
-				}
+			// A method the node does not have is asked once, then remembered.
+			for _, m := range tc.dropped {
+				require.Equal(t, 1, srv.L1().Requests(m), "%s asked", m)
 			}
 		})
 	}
@@ -258,7 +172,7 @@ func TestL1ReceiptsByKind(t *testing.T) {
 // with ReceiptsOf) cost no block request, with every RPC kind but basic, whose per-transaction receipts
 // need the block's transaction hashes. The receipts are still checked against the header.
 func TestL1ReceiptsKnownHeader(t *testing.T) {
-	chain, node := l1Node(t)
+	chain, srv := devnettest.Serve(t)
 	ctx := context.Background()
 	for _, kind := range []sources.RPCKind{sources.RPCKindStandard, sources.RPCKindDebugGeth, sources.RPCKindBasic} {
 		t.Run(string(kind), func(t *testing.T) {
@@ -267,313 +181,240 @@ func TestL1ReceiptsKnownHeader(t *testing.T) {
 				perReceipts = 1
 			}
 			cnt := &counter{}
-			c := dialL1(t, node.URL, kind, cnt)
-			for n, b := range chain.Blocks {
-				if _, err := c.HeaderByHash(ctx, b.Hash()); err != nil {
-					t.Fatal(err)
-				}
+			c := dialL1(t, srv.L1URL(), kind, cnt)
+			for n, b := range chain.L1.Blocks {
+				_, err := c.HeaderByHash(ctx, b.Hash())
+				require.NoError(t, err)
 				before := cnt.get("eth_getBlockByHash")
 				r, err := c.ReceiptsByHash(ctx, b.Hash())
-				if err != nil {
-					t.Fatalf("block %d: %v", n, err)
-				}
-				if got := cnt.get("eth_getBlockByHash") - before; got != perReceipts || len(r.Encoded) != len(b.Transactions()) {
-					t.Fatalf("block %d after its header: %d block requests, %d receipts", n, got, len(r.Encoded))
-				}
+				require.NoError(t, err, "block %d", n)
+				require.Equal(t, perReceipts, cnt.get("eth_getBlockByHash")-before, "block %d after its header: block requests", n)
+				require.Len(t, r.Encoded, len(b.Transactions()), "block %d", n)
 			}
 			// A new client knows no header: ReceiptsOf is given it.
 			cnt2 := &counter{}
-			c2 := dialL1(t, node.URL, kind, cnt2)
-			for n, b := range chain.Blocks {
+			c2 := dialL1(t, srv.L1URL(), kind, cnt2)
+			for n, b := range chain.L1.Blocks {
 				r, err := c2.ReceiptsOf(ctx, b.Header())
-				if err != nil {
-					t.Fatalf("block %d: %v", n, err)
-				}
-				if r.Header.Hash() != b.Hash() || len(r.Encoded) != len(b.Transactions()) {
-					t.Fatalf("block %d: %d receipts", n, len(r.Encoded))
-				}
+				require.NoError(t, err, "block %d", n)
+				require.Equal(t, b.Hash(), r.Header.Hash(), "block %d", n)
+				require.Len(t, r.Encoded, len(b.Transactions()), "block %d", n)
 			}
-			if got := cnt2.get("eth_getBlockByHash"); got != perReceipts*len(chain.Blocks) {
-				t.Fatalf("ReceiptsOf: %d block requests", got)
-			}
+			require.Equal(t, perReceipts*len(chain.L1.Blocks), cnt2.get("eth_getBlockByHash"), "ReceiptsOf: block requests")
 		})
 	}
 	// Receipts that do not match the given header's root are refused.
-	node.SetTamper(func(method string, _ []any, res json.RawMessage) json.RawMessage {
-		if method != "eth_getBlockReceipts" {
-			return res
-		}
-		var rs []map[string]any
-		_ = json.Unmarshal(res, &rs)
-		rs[0]["status"] = "0x0"
-		out, _ := json.Marshal(rs)
-		return out
-	})
-	c := dialL1(t, node.URL, sources.RPCKindStandard, nil)
-	if _, err := c.ReceiptsOf(ctx, chain.Blocks[1].Header()); !errors.Is(err, sources.ErrInvalidResponse) {
-		t.Fatalf("tampered receipts: %v", err)
-	}
+	srv.L1().SetTamper(flipReceiptStatus)
+	c := dialL1(t, srv.L1URL(), sources.RPCKindStandard, nil)
+	_, err := c.ReceiptsOf(ctx, chain.L1.Blocks[1].Header())
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "tampered receipts")
 }
 
 func TestParseRPCKind(t *testing.T) {
-	if k, err := sources.ParseRPCKind(""); err != nil || k != sources.RPCKindStandard {
-		t.Fatalf("empty: %v %v", k, err)
-	}
-	if k, err := sources.ParseRPCKind("debug_geth"); err != nil || k != sources.RPCKindDebugGeth {
-		t.Fatalf("debug_geth: %v %v", k, err)
-	}
-	if _, err := sources.ParseRPCKind("bogus"); err == nil {
-		t.Fatal("bogus kind accepted")
-	}
-}
-
-func beaconFor(t *testing.T) (*testnode.L1Chain, *testnode.Beacon) {
-	t.Helper()
-	chain, err := testnode.L1()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := testnode.NewBeacon(chain)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
-	return chain, b
+	k, err := sources.ParseRPCKind("")
+	require.NoError(t, err)
+	require.Equal(t, sources.RPCKindStandard, k)
+	k, err = sources.ParseRPCKind("debug_geth")
+	require.NoError(t, err)
+	require.Equal(t, sources.RPCKindDebugGeth, k)
+	_, err = sources.ParseRPCKind("bogus")
+	require.Error(t, err, "bogus kind")
 }
 
 func TestBeaconBlobs(t *testing.T) {
-	chain, beacon := beaconFor(t)
+	chain, srv := devnettest.Serve(t)
 	ctx := context.Background()
-	for _, disableBlobs := range []bool{false, true} {
-		if disableBlobs {
-			beacon.DisableBlobsEndpoint()
+	for _, dropBlobs := range []bool{false, true} {
+		if dropBlobs {
+			srv.Beacon().Drop("blobs")
 		}
-		c, err := sources.NewBeaconClient(beacon.URL+"/", sources.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, ref := range chain.Blobs {
-			ts := chain.Blocks[ref.Block].Time()
+		c, err := sources.NewBeaconClient(srv.BeaconURL()+"/", sources.Options{})
+		require.NoError(t, err)
+		for _, ref := range chain.L1.Blobs {
+			ts := chain.L1.Blocks[ref.Block].Time()
 			blob, err := c.BlobByHash(ctx, ts, ref.VersionedHash)
-			if err != nil {
-				t.Fatalf("blob %s (blobs endpoint disabled: %v): %v", ref.VersionedHash, disableBlobs, err)
-			}
-			if *blob.Blob != *ref.Blob || blob.Commitment != ref.Commitment {
-				t.Fatalf("blob %s differs", ref.VersionedHash)
-			}
+			require.NoError(t, err, "blob %s (blobs endpoint dropped: %v)", ref.VersionedHash, dropBlobs)
+			require.Equal(t, ref.Blob, blob.Blob, "blob %s", ref.VersionedHash)
+			require.Equal(t, ref.Commitment, blob.Commitment, "blob %s", ref.VersionedHash)
 		}
-		if _, err := c.BlobByHash(ctx, chain.Blocks[1].Time(), common.Hash{0x01, 0x02}); !errors.Is(err, sources.ErrNotFound) {
-			t.Fatalf("unknown blob: %v", err)
-		}
+		_, err = c.BlobByHash(ctx, chain.L1.Blocks[1].Time(), common.Hash{0x01, 0x02})
+		require.ErrorIs(t, err, sources.ErrNotFound, "unknown blob")
 	}
-	if beacon.Requests("genesis") != 2 || beacon.Requests("spec") != 2 {
-		t.Fatalf("genesis/spec asked %d/%d times, want once per client", beacon.Requests("genesis"), beacon.Requests("spec"))
-	}
-	if beacon.Requests("blob_sidecars") == 0 {
-		t.Fatal("sidecars never asked")
-	}
+	require.Equal(t, 2, srv.Beacon().Requests("genesis"), "genesis asked once per client")
+	require.Equal(t, 2, srv.Beacon().Requests("spec"), "spec asked once per client")
+	require.Positive(t, srv.Beacon().Requests("blob_sidecars"), "sidecars never asked")
 }
 
 // TestBeaconBlobsByHashes: the blobs of one block come in one request, in the order asked, each checked;
 // hashes the node does not have are left out.
 func TestBeaconBlobsByHashes(t *testing.T) {
-	chain, beacon := beaconFor(t)
+	chain, srv := devnettest.Serve(t)
 	ctx := context.Background()
-	var refs []testnode.BlobRef
-	for _, ref := range chain.Blobs {
+	var refs []devnettest.BlobRef
+	for _, ref := range chain.L1.Blobs {
 		if ref.Block == 1 {
 			refs = append(refs, ref)
 		}
 	}
-	ts := chain.Blocks[1].Time()
+	ts := chain.L1.Blocks[1].Time()
 	for _, endpoint := range []string{"blobs", "blob_sidecars"} {
 		if endpoint == "blob_sidecars" {
-			beacon.DisableBlobsEndpoint()
+			srv.Beacon().Drop("blobs")
 		}
-		c, err := sources.NewBeaconClient(beacon.URL, sources.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		before := beacon.Requests(endpoint)
+		c, err := sources.NewBeaconClient(srv.BeaconURL(), sources.Options{})
+		require.NoError(t, err)
+		before := srv.Beacon().Requests(endpoint)
 		blobs, err := c.BlobsByHashes(ctx, ts, []common.Hash{refs[1].VersionedHash, {0x01, 0x02}, refs[0].VersionedHash, refs[1].VersionedHash})
-		if err != nil {
-			t.Fatalf("%s: %v", endpoint, err)
-		}
-		if len(blobs) != 2 || blobs[0].VersionedHash != refs[1].VersionedHash || blobs[1].VersionedHash != refs[0].VersionedHash ||
-			*blobs[0].Blob != *refs[1].Blob || *blobs[1].Blob != *refs[0].Blob || blobs[1].Commitment != refs[0].Commitment {
-			t.Fatalf("%s: wrong blobs", endpoint)
-		}
-		if got := beacon.Requests(endpoint) - before; got != 1 {
-			t.Fatalf("%s: %d requests", endpoint, got)
-		}
-		if _, err := c.BlobsByHashes(ctx, ts, []common.Hash{{0x01, 0x02}}); !errors.Is(err, sources.ErrNotFound) {
-			t.Fatalf("%s: unknown blob: %v", endpoint, err)
-		}
+		require.NoError(t, err, endpoint)
+		require.Len(t, blobs, 2, endpoint)
+		require.Equal(t, refs[1].VersionedHash, blobs[0].VersionedHash, endpoint)
+		require.Equal(t, refs[0].VersionedHash, blobs[1].VersionedHash, endpoint)
+		require.Equal(t, refs[1].Blob, blobs[0].Blob, endpoint)
+		require.Equal(t, refs[0].Blob, blobs[1].Blob, endpoint)
+		require.Equal(t, refs[0].Commitment, blobs[1].Commitment, endpoint)
+		require.Equal(t, 1, srv.Beacon().Requests(endpoint)-before, "%s: requests", endpoint)
+		_, err = c.BlobsByHashes(ctx, ts, []common.Hash{{0x01, 0x02}})
+		require.ErrorIs(t, err, sources.ErrNotFound, "%s: unknown blob", endpoint)
 	}
 }
 
+// flipBlobByte changes a byte of every blob served, keeping its commitment.
+var flipBlobByte = devnettest.TamperBlobs(func(_ kzg4844.Commitment, b *kzg4844.Blob) { b[100] ^= 1 })
+
 func TestBeaconLyingBlob(t *testing.T) {
-	chain, beacon := beaconFor(t)
-	beacon.DisableBlobsEndpoint()
-	ref := chain.Blobs[0]
-	ts := chain.Blocks[ref.Block].Time()
+	chain, srv := devnettest.Serve(t)
+	srv.Beacon().Drop("blobs")
+	ref := chain.L1.Blobs[0]
+	ts := chain.L1.Blocks[ref.Block].Time()
 	// The sidecar keeps its commitment but carries a different blob.
-	beacon.SetTamper(func(_ uint64, scs []testnode.Sidecar) []testnode.Sidecar {
-		for i := range scs {
-			scs[i].Blob[100] ^= 1
-		}
-		return scs
-	})
-	ctx := context.Background()
-	c, _ := sources.NewBeaconClient(beacon.URL, sources.Options{})
-	if _, err := c.BlobByHash(ctx, ts, ref.VersionedHash); !errors.Is(err, sources.ErrInvalidResponse) {
-		t.Fatalf("corrupt blob: %v", err)
-	}
+	srv.Beacon().SetTamper(flipBlobByte)
+	c, err := sources.NewBeaconClient(srv.BeaconURL(), sources.Options{})
+	require.NoError(t, err)
+	_, err = c.BlobByHash(context.Background(), ts, ref.VersionedHash)
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "corrupt blob")
 }
 
 func TestBeaconErrors(t *testing.T) {
-	chain, beacon := beaconFor(t)
+	chain, srv := devnettest.Serve(t)
 	ctx := context.Background()
-	c, _ := sources.NewBeaconClient(beacon.URL, sources.Options{})
-	beacon.FailHTTP(1)
+	c, err := sources.NewBeaconClient(srv.BeaconURL(), sources.Options{})
+	require.NoError(t, err)
+	srv.Beacon().Inject("", devnet.Fail500)
 	var statusErr *sources.HTTPStatusError
-	if _, err := c.BlobByHash(ctx, chain.Blocks[1].Time(), chain.Blobs[0].VersionedHash); !errors.As(err, &statusErr) || statusErr.Status != 500 {
-		t.Fatalf("500: %v", err)
-	}
-	if _, err := c.BlobByHash(ctx, testnode.L1GenesisTime-1, chain.Blobs[0].VersionedHash); err == nil {
-		t.Fatal("timestamp before genesis accepted")
-	}
-	if _, err := sources.NewBeaconClient("ftp://x", sources.Options{}); err == nil {
-		t.Fatal("ftp URL accepted")
-	}
+	_, err = c.BlobByHash(ctx, chain.L1.Blocks[1].Time(), chain.L1.Blobs[0].VersionedHash)
+	require.ErrorAs(t, err, &statusErr)
+	require.Equal(t, 500, statusErr.Status)
+	_, err = c.BlobByHash(ctx, devnettest.L1GenesisTime-1, chain.L1.Blobs[0].VersionedHash)
+	require.Error(t, err, "timestamp before genesis")
+	_, err = sources.NewBeaconClient("ftp://x", sources.Options{})
+	require.Error(t, err, "ftp URL")
 }
 
 func TestL2BlocksAllForks(t *testing.T) {
-	be, node := l2Node(t)
-	c := dialL2(t, node.URL)
+	chain, srv := devnettest.Serve(t)
+	c := dialL2(t, srv.L2URL())
 	ctx := context.Background()
-	for n := uint64(0); n <= testnode.L2Blocks; n++ {
-		b := be.B.Block(n)
+	for n := uint64(0); n <= devnettest.L2Blocks; n++ {
+		b := chain.L2.Block(n)
 		blk, err := c.BlockByHash(ctx, b.Hash())
-		if err != nil {
-			t.Fatalf("L2 block %d: %v", n, err)
-		}
-		if len(blk.Transactions) != len(b.Transactions()) {
-			t.Fatalf("L2 block %d: %d txs", n, len(blk.Transactions))
-		}
+		require.NoError(t, err, "L2 block %d", n)
+		require.Len(t, blk.Transactions, len(b.Transactions()), "L2 block %d", n)
 	}
 }
 
 func TestL2CodeAndNodes(t *testing.T) {
-	be, node := l2Node(t)
-	c := dialL2(t, node.URL)
+	chain, srv := devnettest.Serve(t)
+	c := dialL2(t, srv.L2URL())
 	ctx := context.Background()
-	code := testStorageCode()
+	code := common.CopyBytes(devnet.StorageCode) // deployed at genesis
 	h := crypto.Keccak256Hash(code)
 	got, err := c.CodeByHash(ctx, h)
-	if err != nil || string(got) != string(code) {
-		t.Fatalf("code: %x, %v", got, err)
-	}
-	be.LegacyCode[h] = true // only under the bare hash now
-	node.ResetRequests()
-	if got, err = c.CodeByHash(ctx, h); err != nil || string(got) != string(code) {
-		t.Fatalf("legacy code: %x, %v", got, err)
-	}
-	if node.Requests("debug_dbGet") != 2 {
-		t.Fatalf("legacy code took %d requests, want 2", node.Requests("debug_dbGet"))
-	}
-	root := be.B.Head().Root()
-	nd, err := c.NodeByHash(ctx, root)
-	if err != nil || crypto.Keccak256Hash(nd) != root {
-		t.Fatalf("state root node: %v", err)
-	}
-	node.SetTamper(func(method string, _ []any, res json.RawMessage) json.RawMessage {
-		if method == "debug_dbGet" {
-			return json.RawMessage(`"0x1234"`)
+	require.NoError(t, err)
+	require.Equal(t, code, got)
+
+	// A node whose database holds the code only under the bare hash, as before the 'c' prefix.
+	codeJSON, err := json.Marshal(hexutil.Bytes(code))
+	require.NoError(t, err)
+	srv.L2().SetTamper(func(a *devnet.Answer) {
+		var keys []string
+		if a.Name != "debug_dbGet" || json.Unmarshal(a.Params, &keys) != nil {
+			return
 		}
-		return res
+		switch keys[0] {
+		case hexutil.Encode(append([]byte{'c'}, h[:]...)):
+			a.Result, a.Error = nil, &devnet.RPCError{Code: -32000, Message: "not found"}
+		case h.Hex():
+			a.Result, a.Error = codeJSON, nil
+		}
 	})
-	if _, err := c.NodeByHash(ctx, root); !errors.Is(err, sources.ErrInvalidResponse) {
-		t.Fatalf("wrong node: %v", err)
-	}
-	if _, err := c.CodeByHash(ctx, h); !errors.Is(err, sources.ErrInvalidResponse) {
-		t.Fatalf("wrong code: %v", err)
-	}
+	srv.L2().ResetRequests()
+	got, err = c.CodeByHash(ctx, h)
+	require.NoError(t, err, "legacy code")
+	require.Equal(t, code, got, "legacy code")
+	require.Equal(t, 2, srv.L2().Requests("debug_dbGet"), "legacy code requests")
+
+	root := chain.L2.Head().Root()
+	nd, err := c.NodeByHash(ctx, root)
+	require.NoError(t, err, "state root node")
+	require.Equal(t, root, crypto.Keccak256Hash(nd))
+	srv.L2().SetTamper(devnettest.Replace("debug_dbGet", json.RawMessage(`"0x1234"`)))
+	_, err = c.NodeByHash(ctx, root)
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "wrong node")
+	_, err = c.CodeByHash(ctx, h)
+	require.ErrorIs(t, err, sources.ErrInvalidResponse, "wrong code")
 }
 
-// testStorageCode is devnet's storage contract, deployed at genesis.
-func testStorageCode() []byte { return common.CopyBytes(devnet.StorageCode) }
-
 func TestL2Proofs(t *testing.T) {
-	be, node := l2Node(t)
-	c := dialL2(t, node.URL)
+	chain, srv := devnettest.Serve(t)
+	c := dialL2(t, srv.L2URL())
 	ctx := context.Background()
-	head := be.B.Head()
-	st, err := be.B.StateAt(head.Root())
-	if err != nil {
-		t.Fatal(err)
-	}
+	head := chain.L2.Head()
+	st, err := chain.L2.StateAt(head.Root())
+	require.NoError(t, err)
 	mp := params.OptimismL2ToL1MessagePasser
 	p, err := c.GetProof(ctx, mp, []common.Hash{{}, {31: 9}}, head.Hash())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.StorageHash != st.GetStorageRoot(mp) || p.StorageProof[1].Value.Uint64() != 1 || p.StorageProof[0].Value.Sign() != 0 {
-		t.Fatalf("proof: storage root %s, values %v %v", p.StorageHash, p.StorageProof[0].Value, p.StorageProof[1].Value)
-	}
+	require.NoError(t, err)
+	require.Equal(t, st.GetStorageRoot(mp), p.StorageHash)
+	require.Zero(t, p.StorageProof[0].Value.Sign())
+	require.Equal(t, uint64(1), p.StorageProof[1].Value.Uint64())
 	// An absent account proves absence.
-	if p, err := c.GetProof(ctx, common.Address{0x99, 0x99}, []common.Hash{{}}, head.Hash()); err != nil || p.StorageHash != types.EmptyRootHash {
-		t.Fatalf("absent account: %v", err)
-	}
+	p, err = c.GetProof(ctx, common.Address{0x99, 0x99}, []common.Hash{{}}, head.Hash())
+	require.NoError(t, err, "absent account")
+	require.Equal(t, types.EmptyRootHash, p.StorageHash, "absent account")
 	out, hdr, err := c.OutputAt(ctx, head.Hash())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out.StateRoot != head.Root() || out.BlockHash != head.Hash() || out.MessagePasserStorageRoot != st.GetStorageRoot(mp) {
-		t.Fatalf("output %+v", out)
-	}
-	if hdr.WithdrawalsHash == nil || *hdr.WithdrawalsHash != out.MessagePasserStorageRoot {
-		t.Fatalf("Isthmus header withdrawals root %v, storage root %s", hdr.WithdrawalsHash, out.MessagePasserStorageRoot)
-	}
+	require.NoError(t, err)
+	require.Equal(t, head.Root(), out.StateRoot)
+	require.Equal(t, head.Hash(), out.BlockHash)
+	require.Equal(t, st.GetStorageRoot(mp), out.MessagePasserStorageRoot)
+	require.NotNil(t, hdr.WithdrawalsHash, "Isthmus header withdrawals root")
+	require.Equal(t, out.MessagePasserStorageRoot, *hdr.WithdrawalsHash, "Isthmus header withdrawals root")
 
-	for name, f := range map[string]func(m map[string]any){
-		"balance":      func(m map[string]any) { m["balance"] = "0x12345" },
-		"storage hash": func(m map[string]any) { m["storageHash"] = common.Hash{1}.Hex() },
-		"proof node": func(m map[string]any) {
-			p := m["accountProof"].([]any)
-			m["accountProof"] = p[:len(p)-1]
+	for name, f := range map[string]func(m *map[string]any){
+		"balance":      func(m *map[string]any) { (*m)["balance"] = "0x12345" },
+		"storage hash": func(m *map[string]any) { (*m)["storageHash"] = common.Hash{1}.Hex() },
+		"proof node": func(m *map[string]any) {
+			p := (*m)["accountProof"].([]any)
+			(*m)["accountProof"] = p[:len(p)-1]
 		},
-		"slot value": func(m map[string]any) {
-			sp := m["storageProof"].([]any)
+		"slot value": func(m *map[string]any) {
+			sp := (*m)["storageProof"].([]any)
 			sp[1].(map[string]any)["value"] = "0x2"
 		},
 	} {
-		node.SetTamper(func(method string, _ []any, res json.RawMessage) json.RawMessage {
-			if method != "eth_getProof" {
-				return res
-			}
-			return setJSON(t, res, f)
-		})
-		if _, err := c.GetProof(ctx, mp, []common.Hash{{}, {31: 9}}, head.Hash()); !errors.Is(err, sources.ErrInvalidResponse) {
-			t.Fatalf("lying proof (%s): %v", name, err)
-		}
+		srv.L2().SetTamper(devnettest.Edit("eth_getProof", f))
+		_, err := c.GetProof(ctx, mp, []common.Hash{{}, {31: 9}}, head.Hash())
+		require.ErrorIs(t, err, sources.ErrInvalidResponse, "lying proof (%s)", name)
 	}
 }
 
 func TestL2ExecutePayload(t *testing.T) {
-	be, node := l2Node(t)
-	c := dialL2(t, node.URL)
-	attrs, err := json.Marshal(be.B.Attributes(5))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := c.ExecutePayload(context.Background(), be.B.Block(4).Hash(), attrs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(w.State) == 0 {
-		t.Fatal("empty witness")
-	}
+	chain, srv := devnettest.Serve(t)
+	c := dialL2(t, srv.L2URL())
+	attrs, err := json.Marshal(chain.L2.Attributes(5))
+	require.NoError(t, err)
+	w, err := c.ExecutePayload(context.Background(), chain.L2.Block(4).Hash(), attrs)
+	require.NoError(t, err)
+	require.NotEmpty(t, w.State, "witness")
 }
 
 func TestDepositReceiptRoundTrip(t *testing.T) {
@@ -583,16 +424,10 @@ func TestDepositReceiptRoundTrip(t *testing.T) {
 		DepositNonce: &nonce, DepositReceiptVersion: &version, TxHash: common.Hash{1}, GasUsed: 50_000}
 	r.Bloom = types.CreateBloom(r)
 	enc, err := json.Marshal(r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var back types.Receipt
-	if err := json.Unmarshal(enc, &back); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(enc, &back))
 	want := types.DeriveSha(types.Receipts{r}, trie.NewStackTrie(nil))
 	got := types.DeriveSha(types.Receipts{&back}, trie.NewStackTrie(nil))
-	if got != want {
-		t.Fatalf("deposit receipt root %s after JSON, want %s", got, want)
-	}
+	require.Equal(t, want, got, "deposit receipt root after JSON")
 }

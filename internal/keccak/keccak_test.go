@@ -1,11 +1,12 @@
 package keccak
 
 import (
-	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/stretchr/testify/require"
 )
 
 // TestSum256MatchesOpGeth compares digests with op-geth's keccak256 for every length across the padding
@@ -18,11 +19,11 @@ func TestSum256MatchesOpGeth(t *testing.T) {
 			data[i] = byte(rng.Uint32())
 		}
 		if got, want := Sum256(data), crypto.Keccak256Hash(data); got != want {
-			t.Fatalf("length %d: got %x, want %x", n, got, want)
+			require.FailNow(t, fmt.Sprintf("length %d: got %x, want %x", n, got, want))
 		}
 	}
 	if got, want := Sum256(nil), crypto.Keccak256Hash(nil); got != want {
-		t.Fatalf("empty input: got %x, want %x", got, want)
+		require.FailNow(t, fmt.Sprintf("empty input: got %x, want %x", got, want))
 	}
 }
 
@@ -31,13 +32,10 @@ func TestSum256MatchesOpGeth(t *testing.T) {
 func TestPermuteKnownAnswer(t *testing.T) {
 	var a [25]uint64
 	Permute(&a)
-	if a[0] != 0xF1258F7940E1DDE7 || a[24] != 0xEAF1FF7B5CECA249 {
-		t.Fatalf("after one permutation: lane 0 %#x, lane 24 %#x", a[0], a[24])
-	}
+	require.Equal(t, uint64(0xF1258F7940E1DDE7), a[0], "after one permutation: lane 0 %#x, lane 24 %#x", a[0], a[24])
+	require.Equal(t, uint64(0xEAF1FF7B5CECA249), a[24], "after one permutation: lane 0 %#x, lane 24 %#x", a[0], a[24])
 	Permute(&a)
-	if a[0] != 0x2D5C954DF96ECB3C {
-		t.Fatalf("after two permutations: lane 0 %#x", a[0])
-	}
+	require.Equal(t, uint64(0x2D5C954DF96ECB3C), a[0], "after two permutations: lane 0 %#x", a[0])
 }
 
 func TestDigest(t *testing.T) {
@@ -45,9 +43,8 @@ func TestDigest(t *testing.T) {
 	var h [32]byte
 	a[0], a[3] = 0x0807060504030201, 0xff
 	Digest(&a, &h)
-	if !bytes.Equal(h[:9], []byte{1, 2, 3, 4, 5, 6, 7, 8, 0}) || h[24] != 0xff {
-		t.Fatalf("digest %x", h)
-	}
+	require.Equal(t, []byte{1, 2, 3, 4, 5, 6, 7, 8, 0}, h[:9], "digest %x", h)
+	require.Equal(t, byte(0xff), h[24], "digest %x", h)
 }
 
 func BenchmarkSum256(b *testing.B) {

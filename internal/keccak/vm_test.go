@@ -1,4 +1,4 @@
-package keccak
+package keccak_test
 
 import (
 	"bytes"
@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/faultproof/faultproof/internal/keccak"
 	"github.com/faultproof/faultproof/vm"
 )
 
@@ -19,24 +22,16 @@ func TestPermuteInsideTheVM(t *testing.T) {
 	elf := filepath.Join(t.TempDir(), "vmcheck")
 	build := exec.Command("go", "build", "-o", elf, "./testdata/vmcheck")
 	build.Env = append(os.Environ(), "GOOS=linux", "GOARCH=mips64", "GOMIPS64=softfloat", "CGO_ENABLED=0", "GOFLAGS=", "GOTOOLCHAIN=local")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v: %s", err, out)
-	}
+	buildOut, err := build.CombinedOutput()
+	require.NoError(t, err, "build: %s", buildOut)
 	data, err := os.ReadFile(elf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s, _, err := vm.LoadProgram(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var out bytes.Buffer
-	if err := vm.NewVM(s, vm.NewMemoryOracle(), &out, &out).Run(500_000_000); err != nil {
-		t.Fatal(err)
-	}
-	if !s.Exited || s.ExitCode != 0 {
-		t.Fatalf("exited %v with code %d: %s", s.Exited, s.ExitCode, out.String())
-	}
+	require.NoError(t, vm.NewVM(s, vm.NewMemoryOracle(), &out, &out).Run(500_000_000))
+	require.True(t, s.Exited, "exited %v with code %d: %s", s.Exited, s.ExitCode, out.String())
+	require.Equal(t, uint8(0), s.ExitCode, "exited %v with code %d: %s", s.Exited, s.ExitCode, out.String())
 	// The same states, permuted natively with the generic code.
 	var sum uint64
 	x := uint64(0x9e3779b97f4a7c15)
@@ -48,12 +43,10 @@ func TestPermuteInsideTheVM(t *testing.T) {
 			x ^= x << 17
 			a[i] = x
 		}
-		permuteGeneric(&a)
+		keccak.PermuteGeneric(&a)
 		sum ^= a[n%25]
 	}
 	want := fmt.Sprintf("checksum %016x", sum)
-	if !strings.Contains(out.String(), want) {
-		t.Fatalf("guest printed %q, want %q", out.String(), want)
-	}
+	require.Contains(t, out.String(), want, "guest printed %q, want %q", out.String(), want)
 	t.Logf("%d steps: %s", s.Step, strings.TrimSpace(out.String()))
 }

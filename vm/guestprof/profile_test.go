@@ -4,14 +4,15 @@ import (
 	"bytes"
 	"debug/elf"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/pprof/profile"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/vm"
+	"github.com/faultproof/faultproof/vm/vmtest"
 )
 
 // TestProfileOfGuest profiles the VM's hello guest sample by sample and checks that the profile accounts
@@ -20,51 +21,31 @@ import (
 // function its goroutine or thread started in.
 func TestProfileOfGuest(t *testing.T) {
 	dir := t.TempDir()
-	build := exec.Command("go", "build", "-trimpath", "-o", dir, "./hello")
-	build.Dir = filepath.Join("..", "testdata", "guest")
-	build.Env = append(os.Environ(), "GOOS=linux", "GOARCH=mips64", "GOMIPS64=softfloat", "CGO_ENABLED=0", "GOWORK=off", "GOFLAGS=", "GOTOOLCHAIN=local")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build the guest: %v: %s", err, out)
-	}
+	require.NoError(t, vmtest.BuildGuests(dir, "hello"))
 	data, err := os.ReadFile(filepath.Join(dir, "hello"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	f, err := elf.NewFile(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	syms, err := LoadSymbols(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s, _, err := vm.LoadProgram(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m := vm.NewVM(s, vm.NewMemoryOracle(), new(bytes.Buffer), new(bytes.Buffer))
 	p := NewProfiler(syms)
 	const period = 97
 	for last := uint64(0); !s.Exited; {
-		if err := m.Run(period); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, m.Run(period))
 		p.Sample(s, s.Step-last)
 		last = s.Step
 	}
 	samples, steps := p.Samples()
-	if steps != s.Step || samples < s.Step/period {
-		t.Fatalf("profile has %d samples of %d steps; the run took %d steps", samples, steps, s.Step)
-	}
+	require.Equal(t, s.Step, steps, "profile has %d samples of %d steps; the run took %d steps", samples, steps, s.Step)
+	require.GreaterOrEqual(t, samples, s.Step/period, "profile has %d samples of %d steps; the run took %d steps", samples, steps, s.Step)
 
 	var buf bytes.Buffer
-	if err := p.Write(&buf, period); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, p.Write(&buf, period))
 	prof, err := profile.Parse(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var total, inMain, inPrintln int64
 	roots := make(map[string]int64)
 	for _, smp := range prof.Sample {
@@ -77,32 +58,25 @@ func TestProfileOfGuest(t *testing.T) {
 			switch name {
 			case "main.main":
 				inMain += smp.Value[1]
-				if i+1 >= len(names) || names[i+1] != "runtime.main" {
-					t.Errorf("main.main called by %v, want runtime.main", names[i+1:])
-				}
+				require.Less(t, i+1, len(names), "main.main called by %v, want runtime.main", names[i+1:])
+				require.Equal(t, "runtime.main", names[i+1], "main.main called by %v, want runtime.main", names[i+1:])
 			case "fmt.Fprintln":
 				inPrintln += smp.Value[1]
-				if i+1 >= len(names) || names[i+1] != "main.main" {
-					t.Errorf("fmt.Fprintln called by %v, want main.main", names[i+1:])
-				}
+				require.Less(t, i+1, len(names), "fmt.Fprintln called by %v, want main.main", names[i+1:])
+				require.Equal(t, "main.main", names[i+1], "fmt.Fprintln called by %v, want main.main", names[i+1:])
 			}
 		}
-		if strings.HasPrefix(names[0], "0x") {
-			t.Errorf("sample at unnamed pc %s", names[0])
-		}
+		require.False(t, strings.HasPrefix(names[0], "0x"), "sample at unnamed pc %s", names[0])
 		roots[names[len(names)-1]] += smp.Value[1]
 	}
-	if total != int64(s.Step) {
-		t.Errorf("profile holds %d steps, the run took %d", total, s.Step)
-	}
-	if inMain == 0 || inPrintln == 0 || inPrintln > inMain {
-		t.Errorf("steps under main.main %d, under fmt.Fprintln %d", inMain, inPrintln)
-	}
+	require.Equal(t, int64(s.Step), total, "profile holds %d steps, the run took %d", total, s.Step)
+	require.NotEqual(t, int64(0), inMain, "steps under main.main %d, under fmt.Fprintln %d", inMain, inPrintln)
+	require.NotEqual(t, int64(0), inPrintln, "steps under main.main %d, under fmt.Fprintln %d", inMain, inPrintln)
+	require.LessOrEqual(t, inPrintln, inMain, "steps under main.main %d, under fmt.Fprintln %d", inMain, inPrintln)
 	for name := range roots {
 		f := syms.lookup(syms.entryOf(name))
-		if f == nil || f.flag&(funcFlagTopFrame|funcFlagSPWrite) == 0 {
-			t.Errorf("an unwind stopped at %s, which neither starts a stack nor switches stacks", name)
-		}
+		require.NotNil(t, f, "an unwind stopped at %s, which neither starts a stack nor switches stacks", name)
+		require.NotEqual(t, uint8(0), f.flag&(funcFlagTopFrame|funcFlagSPWrite), "an unwind stopped at %s, which neither starts a stack nor switches stacks", name)
 	}
 	t.Logf("stacks start in %v", roots)
 	t.Logf("%d steps, %d samples, %d under main.main, %d under fmt.Fprintln", s.Step, samples, inMain, inPrintln)

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/stretchr/testify/require"
 
 	"github.com/faultproof/faultproof/vm"
 )
@@ -70,23 +72,17 @@ func proofs(t *testing.T) (wits []*vm.StepWitness, posts []common.Hash) {
 	m := vm.NewVM(s, o, nil, nil)
 	for !s.Exited {
 		w, err := m.Step(true)
-		if err != nil {
-			t.Fatalf("step %d: %v", s.Step, err)
-		}
+		require.NoError(t, err, "step %d", s.Step)
 		wits = append(wits, w)
 		posts = append(posts, s.Hash())
 	}
-	if s.ExitCode != 3 {
-		t.Fatalf("exit code %d", s.ExitCode)
-	}
+	require.Equal(t, uint8(3), s.ExitCode, "exit code %d", s.ExitCode)
 	return wits, posts
 }
 
 func newChain(t *testing.T) *Chain {
 	c, err := New()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return c
 }
 
@@ -99,20 +95,15 @@ func TestEmbeddedArtifacts(t *testing.T) {
 			Version string `json:"version"`
 		} `json:"compiler"`
 	}
-	if err := json.Unmarshal(Provenance(), &prov); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(Provenance(), &prov))
 	for name, a := range map[string]*Artifact{"MIPS64": MIPS64(), "PreimageOracle": PreimageOracle()} {
-		if a.ContractName != name {
-			t.Errorf("%s.json names %s", name, a.ContractName)
-		}
+		require.Equal(t, name, a.ContractName, "%s.json names %s", name, a.ContractName)
 		if got, want := a.InitCodeHash(), prov.Contracts[name].InitCodeHash; got != want {
-			t.Errorf("%s: creation code hash %s, provenance.json says %s", name, got, want)
+			require.FailNow(t, fmt.Sprintf("%s: creation code hash %s, provenance.json says %s", name, got, want))
 		}
 	}
-	if _, ok := MIPS64().ABI.Methods["step"]; !ok {
-		t.Error("MIPS64 ABI has no step")
-	}
+	_, ok := MIPS64().ABI.Methods["step"]
+	require.True(t, ok, "MIPS64 ABI has no step")
 }
 
 // TestDeployedCode checks that the constructors leave the embedded deployed bytecode, with the
@@ -124,9 +115,7 @@ func TestDeployedCode(t *testing.T) {
 		addr common.Address
 	}{{MIPS64(), c.MIPSAddress()}, {PreimageOracle(), c.OracleAddress()}} {
 		code := c.Code(d.addr)
-		if len(code) != len(d.a.DeployedBytecode) {
-			t.Fatalf("%s: deployed %d bytes, compiled %d", d.a.ContractName, len(code), len(d.a.DeployedBytecode))
-		}
+		require.Len(t, code, len(d.a.DeployedBytecode), "%s: deployed %d bytes, compiled %d", d.a.ContractName, len(code), len(d.a.DeployedBytecode))
 		masked := bytes.Clone(code)
 		var values [][]byte
 		for _, refs := range d.a.ImmutableReferences {
@@ -135,18 +124,15 @@ func TestDeployedCode(t *testing.T) {
 				copy(masked[r.Start:r.Start+r.Length], make([]byte, r.Length))
 			}
 		}
-		if !bytes.Equal(masked, d.a.DeployedBytecode) {
-			t.Errorf("%s: deployed code differs from the compiled deployed bytecode outside the immutables", d.a.ContractName)
-		}
+		require.Equal(t, []byte(d.a.DeployedBytecode), masked, "%s: deployed code differs from the compiled deployed bytecode outside the immutables", d.a.ContractName)
 		if d.a.ContractName == "MIPS64" {
 			var sawOracle, sawVersion bool
 			for _, v := range values {
 				sawOracle = sawOracle || common.BytesToAddress(v) == c.OracleAddress()
 				sawVersion = sawVersion || common.BytesToHash(v) == common.BigToHash(common.Big0.SetUint64(StateVersion))
 			}
-			if !sawOracle || !sawVersion {
-				t.Errorf("MIPS64 immutables %x: want the oracle address and the state version", values)
-			}
+			require.True(t, sawOracle, "MIPS64 immutables %x: want the oracle address and the state version", values)
+			require.True(t, sawVersion, "MIPS64 immutables %x: want the oracle address and the state version", values)
 		}
 	}
 }
@@ -159,28 +145,19 @@ func TestStepsMatchContract(t *testing.T) {
 	for i, w := range wits {
 		if w.HasPreimage() {
 			how, err := c.LoadPreimagePart(w.PreimageKey, w.PreimageValue, w.PreimageOffset, local, nil)
-			if err != nil || how != LoadedKeccak256 {
-				t.Fatalf("step %d: loading the part (%s): %v", i, how, err)
-			}
+			require.NoError(t, err, "step %d: loading the part (%s)", i, how)
+			require.Equal(t, LoadedKeccak256, how, "step %d: loading the part (%s): %v", i, how, err)
 			reads++
 		}
 		post, gas, err := c.Step(w.State, w.ProofData, local)
-		if err != nil {
-			t.Fatalf("step %d: %v", i, err)
-		}
-		if post != posts[i] {
-			t.Fatalf("step %d: contract post %s, ours %s", i, post, posts[i])
-		}
-		if gas == 0 || gas > callGas {
-			t.Fatalf("step %d: gas %d", i, gas)
-		}
+		require.NoError(t, err, "step %d", i)
+		require.Equal(t, posts[i], post, "step %d: contract post %s, ours %s", i, post, posts[i])
+		require.NotEqual(t, uint64(0), gas, "step %d: gas %d", i, gas)
+		require.LessOrEqual(t, gas, uint64(callGas), "step %d: gas %d", i, gas)
 	}
-	if reads != 3 {
-		t.Fatalf("%d pre-image reads, want 3", reads)
-	}
-	if last := posts[len(posts)-1]; last[0] != 2 {
-		t.Fatalf("final post-state status byte %d, want 2 (exited with a code above 1)", last[0])
-	}
+	require.Equal(t, 3, reads, "%d pre-image reads, want 3", reads)
+	last := posts[len(posts)-1]
+	require.Equal(t, byte(2), last[0], "final post-state status byte %d, want 2 (exited with a code above 1)", last[0])
 }
 
 // TestTamperedProofs flips one bit in the memory proof, the state data and the instruction of a
@@ -219,9 +196,9 @@ func TestTamperedProofs(t *testing.T) {
 			case errors.As(err, &revert):
 				t.Logf("reverted: %s", revert.Reason)
 			case err != nil:
-				t.Fatal(err)
+				require.NoError(t, err)
 			case post == posts[storeStep]:
-				t.Fatal("the contract accepted the tampered proof with the same post-state")
+				require.FailNow(t, "the contract accepted the tampered proof with the same post-state")
 			default:
 				t.Logf("different post-state %s", post)
 			}
@@ -237,27 +214,24 @@ func TestSetPreimagePart(t *testing.T) {
 	value := append(make([]byte, 8), testPreimage...)
 	value[7] = byte(len(testPreimage))
 	for _, off := range []uint64{0, 1, 7, 8, 40, uint64(len(value)) - 1} {
-		if _, err := loaded.LoadPreimagePart(key, value, off, common.Hash{}, nil); err != nil {
-			t.Fatal(err)
-		}
-		if err := stored.SetPreimagePart(key, value, off); err != nil {
-			t.Fatal(err)
-		}
+		_, err := loaded.LoadPreimagePart(key, value, off, common.Hash{}, nil)
+		require.NoError(t, err)
+		require.NoError(t, stored.SetPreimagePart(key, value, off))
 		d1, n1, err1 := loaded.ReadPreimage(key, off)
 		d2, n2, err2 := stored.ReadPreimage(key, off)
-		if err1 != nil || err2 != nil || d1 != d2 || n1 != n2 {
-			t.Fatalf("offset %d: loader %x/%d/%v, storage %x/%d/%v", off, d1, n1, err1, d2, n2, err2)
-		}
+		require.NoError(t, err1, "offset %d: loader %x/%d/, storage %x/%d/%v", off, d1, n1, d2, n2, err2)
+		require.NoError(t, err2, "offset %d: loader %x/%d/%v, storage %x/%d/", off, d1, n1, err1, d2, n2)
+		require.Equal(t, d2, d1, "offset %d: loader %x/%d/%v, storage %x/%d/%v", off, d1, n1, err1, d2, n2, err2)
+		require.Equal(t, n2, n1, "offset %d: loader %x/%d/%v, storage %x/%d/%v", off, d1, n1, err1, d2, n2, err2)
 	}
 	// A value that is not the key's pre-image.
 	bad := bytes.Clone(value)
 	bad[len(bad)-1] ^= 1
-	if _, err := loaded.LoadPreimagePart(key, bad, 8, common.Hash{}, nil); err == nil {
-		t.Fatal("loaded a part of a value that does not hash to the key")
-	}
+	_, err := loaded.LoadPreimagePart(key, bad, 8, common.Hash{}, nil)
+	require.Error(t, err, "loaded a part of a value that does not hash to the key")
 	// Out of range.
 	var revert *RevertError
-	if err := loaded.LoadKeccak256PreimagePart(uint64(len(value)), testPreimage); !errors.As(err, &revert) || revert.Reason != "PartOffsetOOB()" {
-		t.Fatalf("part offset beyond the pre-image: %v", err)
-	}
+	err = loaded.LoadKeccak256PreimagePart(uint64(len(value)), testPreimage)
+	require.ErrorAs(t, err, &revert, "part offset beyond the pre-image: %v", err)
+	require.Equal(t, "PartOffsetOOB()", revert.Reason, "part offset beyond the pre-image: %v", err)
 }

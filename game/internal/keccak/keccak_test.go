@@ -4,7 +4,9 @@ import (
 	"math/rand"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/stretchr/testify/require"
 )
 
 // Sum256 is keccak256 at lengths around the block boundaries.
@@ -13,8 +15,7 @@ func TestSum256(t *testing.T) {
 	for _, n := range []int{0, 1, 31, 135, 136, 137, 271, 272, 273, 1000} {
 		data := make([]byte, n)
 		rng.Read(data)
-		if got, want := Sum256(data), crypto.Keccak256Hash(data); got != want {
-			t.Errorf("%d bytes: %x, want %s", n, got, want)
-		}
+		got, want := Sum256(data), crypto.Keccak256Hash(data)
+		require.Equal(t, want, common.Hash(got), "%d bytes: %x, want %s", n, got, want)
 	}
 }

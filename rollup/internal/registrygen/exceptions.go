@@ -3,7 +3,7 @@ package main
 // Why fault proofs cannot run on a registry chain. FromRegistry returns the reason as its error.
 const (
 	reasonAltDA   = "alt-DA (plasma) is not supported by fault proofs"
-	reasonInterop = "interop dependency sets are not supported by fault proofs yet"
+	reasonInterop = "its interop dependency set has other chains: super-root claims take the dependency set from the host (local key 8), which dispute games cannot serve"
 	reasonCelo    = "Celo's execution layer is not op-geth's (fee-currency transactions, base-fee floor): its blocks cannot be executed"
 	reasonStale   = "the registry's fork schedule is out of date: the chain activated Isthmus (2026-08-20) and Jovian (2026-08-25) outside the registry"
 )

@@ -195,8 +195,9 @@ func readSource(configsPath string) (*source, error) {
 	return &src, nil
 }
 
-// interopChains are the chains that share a dependency set with another chain (depsets.json) or declare
-// one of their own (an "interop" member in configs.json).
+// interopChains are the chains that share a dependency set with another chain: in depsets.json, or in
+// the "interop" member of configs.json. A set of the chain alone (sepolia-devnet-2 declares one) is every
+// chain's: not interop.
 func (s *source) interopChains() map[uint64]bool {
 	out := map[uint64]bool{}
 	for _, d := range s.depsets {
@@ -212,8 +213,13 @@ func (s *source) interopChains() map[uint64]bool {
 	}
 	for _, sc := range s.configs.Superchains {
 		for _, c := range sc.Chains {
-			if c.Interop != nil && len(c.Interop.Dependencies) > 0 {
-				out[c.ChainID] = true
+			if c.Interop == nil {
+				continue
+			}
+			for id := range c.Interop.Dependencies {
+				if id != fmt.Sprint(c.ChainID) {
+					out[c.ChainID] = true
+				}
 			}
 		}
 	}
