@@ -80,7 +80,7 @@ func TestOpProgramDatadirsReplayBothWays(t *testing.T) {
 				root common.Hash
 				want int
 			}{{honest, 0}, {wrong, 1}} {
-				args := append([]string{"host", "--exec", opClient}, n.oneBlockArgs(c.block, claim.root, opDir)...)
+				args := append([]string{"host", "--l2.custom", "--exec", opClient}, n.oneBlockArgs(c.block, claim.root, opDir)...)
 				check(fmt.Sprintf("op-program's client under faultproof's host (claim exit %d)", claim.want), runHost(t, fp, args...), claim.want)
 				args = append([]string{"--exec", fpClient}, n.oneBlockArgs(c.block, claim.root, fpDir)...)
 				check(fmt.Sprintf("faultproof's client under op-program's host (claim exit %d)", claim.want), runOpProgram(t, opHost, args...), claim.want)
