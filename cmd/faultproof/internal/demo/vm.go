@@ -3,9 +3,11 @@ package demo
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/faultproof/faultproof/vm"
@@ -17,6 +19,7 @@ type VMRun struct {
 	Steps   uint64        // VM steps to the program's exit
 	Memory  uint64        // bytes of memory the program touched (pages in the final state)
 	Elapsed time.Duration // wall time of the VM process
+	PeakRSS int64         // bytes: the largest max RSS of the VM process and its host
 }
 
 // RunInVM settles a dispute inside the VM: it runs 'exe vm run' on the prestate in the directory
@@ -37,6 +40,7 @@ func RunInVM(exe, prestate string, hostArgs []string, vmArgs ...string) (VMRun, 
 		return VMRun{}, fmt.Errorf("%w: %s", err, LastLine(stderr.String()))
 	}
 	elapsed := time.Since(t0)
+	rss := MaxRSS(cmd.ProcessState)
 	state, err := vm.LoadStateFile(final)
 	if err != nil {
 		return VMRun{}, err
@@ -44,7 +48,16 @@ func RunInVM(exe, prestate string, hostArgs []string, vmArgs ...string) (VMRun, 
 	if !state.Exited {
 		return VMRun{}, fmt.Errorf("the program did not exit (step %d)", state.Step)
 	}
-	return VMRun{Code: int(state.ExitCode), Steps: state.Step, Memory: uint64(state.Memory.PageCount()) * vm.PageSize, Elapsed: elapsed}, nil
+	return VMRun{Code: int(state.ExitCode), Steps: state.Step, Memory: uint64(state.Memory.PageCount()) * vm.PageSize, Elapsed: elapsed, PeakRSS: rss}, nil
+}
+
+// MaxRSS is the peak memory (max RSS) in bytes of an ended process, or of the largest of its children
+// it waited for; 0 if the system does not say.
+func MaxRSS(ps *os.ProcessState) int64 {
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		return ru.Maxrss * 1024
+	}
+	return 0
 }
 
 // LastLine is the last line of a process's output, which says why it failed.
