@@ -282,12 +282,12 @@ func runNativeClaim(ctx context.Context, dd *demoData, exe string, program host.
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
 			start := time.Now()
-			err := cmd.Run()
+			rss, err := demo.RunMeasured(cmd)
 			elapsed = time.Since(start)
 			if err != nil {
 				return res, fmt.Errorf("%s %s: %w: %s", exe, strings.Join(args, " "), err, demo.LastLine(stderr.String()))
 			}
-			res.PeakRSS = max(res.PeakRSS, demo.MaxRSS(cmd.ProcessState))
+			res.PeakRSS = max(res.PeakRSS, rss)
 		} else {
 			c := *cfg
 			c.DataDir, c.DataFormat = filepath.Join(dd.dir, "preimages"), kvstore.FormatPebble
@@ -329,10 +329,11 @@ func runCannonClaim(cannon, exe string, dd *demoData, prestate string, claims []
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	start := time.Now()
-	if err := cmd.Run(); err != nil {
+	rss, err := demo.RunMeasured(cmd)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %s", err, demo.LastLine(stderr.String()))
 	}
-	run := &demo.VMRun{Elapsed: time.Since(start), PeakRSS: demo.MaxRSS(cmd.ProcessState)}
+	run := &demo.VMRun{Elapsed: time.Since(start), PeakRSS: rss}
 	state, err := vm.LoadStateFile(final)
 	if err != nil {
 		return nil, err
@@ -413,7 +414,7 @@ func programRows(claims []ProgramClaim, cannon *demo.VMRun) []Row {
 			Value: float64(c.Steps) / c.Elapsed.Seconds(), Unit: "steps/s", Better: "higher", Anchor: &anchor})
 	}
 	if len(claims) > 0 {
-		rows = append(rows, Row{ID: "program.peak_rss", Name: "  peak RSS, VM process and its host (largest of the claims)",
+		rows = append(rows, Row{ID: "program.peak_rss", Name: "  peak RSS, VM process (largest of the claims; its host not included)",
 			Value: float64(rss) / mib, Unit: "MiB", Better: "lower"})
 	}
 	return rows
