@@ -10,10 +10,10 @@ var (
 	anchorOpProgramNativeClaim = Anchor{
 		Value: 0.64, Unit: "s", Kind: Recorded,
 		Source: "op-program v1.19.0, native, devnet one-block blob claim, whole process",
-		Provenance: "op-program v1.19.0 built from the Go module by crosscheck/refbuild, host with its client in " +
-			"process, deciding a one-block claim on the devnet whose batch is in a blob, timed as a whole process " +
-			"on the 2-core CI machine; issue #18 item 3, stop 23's closing note (\"native blob claim 0.51 s vs " +
-			"op-program's 0.64 s\")",
+		Provenance: "op-program v1.19.0 built from the Go module by crosscheck/refbuild, natively (no VM), on a " +
+			"one-block claim on the devnet whose batch is in a blob, as a whole process on the 2-core CI machine; " +
+			"issue #18 item 3, stop 23's closing note (\"native blob claim 0.51 s vs op-program's 0.64 s\"); the " +
+			"exact claim and whether the datadir was filled online are not recorded: --op-program measures it instead",
 	}
 
 	// op-program's VM steps on the devnet's 6-block claim (the demo's honest output root).

@@ -65,7 +65,9 @@ type Report struct {
 func (r *Report) WriteTable(out io.Writer) error {
 	fmt.Fprintf(out, "faultproof %s (%s), %s, %s/%s, %d CPUs, %s\n\n", r.Commit, r.Version, r.GoVersion, r.GOOS, r.GOARCH, r.CPUs, r.Date)
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "FIGURE\tFAULTPROOF\tANCHOR\tRATIO\tANCHOR FROM")
+	if len(r.Rows) > 0 {
+		fmt.Fprintln(w, "FIGURE\tFAULTPROOF\tANCHOR\tRATIO\tANCHOR FROM")
+	}
 	for _, row := range r.Rows {
 		anchor, ratio, from := "-", "-", "-"
 		if a := row.Anchor; a != nil {
