@@ -20,6 +20,7 @@ import (
 
 	"github.com/faultproof/faultproof/crosscheck/refbuild"
 	"github.com/faultproof/faultproof/devnet"
+	"github.com/faultproof/faultproof/devnet/sweep"
 )
 
 // opChallengerVersion is the op-challenger whose code drives faultproof in these tests.
@@ -92,7 +93,7 @@ func TestOpChallengerDrivesFaultproof(t *testing.T) {
 	driver := opChallengerDriver(t)
 	links := dropInLinks(t)
 	prestate, prestateHash := ourPrestate(t)
-	n := serveDevnet(t)
+	n := serveDevnet(t, "default", newDevnet(t, "default"))
 	const block = 47 // Holocene, its batch in a blob
 	honest := n.d.OutputRoot(block)
 	for _, kind := range []string{"op-program", "kona"} {
@@ -104,7 +105,7 @@ func TestOpChallengerDrivesFaultproof(t *testing.T) {
 			name   string
 			root   common.Hash
 			status uint8
-		}{{"honest", honest, 0}, {"wrong", wrongClaim(honest), 1}} {
+		}{{"honest", honest, 0}, {"wrong", sweep.WrongOutput(honest), 1}} {
 			t.Run(kind+"/"+claim.name, func(t *testing.T) {
 				dir := t.TempDir()
 				args := []string{"trace", "--kind", kind, "--vm", filepath.Join(links, "cannon"), "--server", server,
@@ -151,7 +152,7 @@ func TestOpChallengerRunTrace(t *testing.T) {
 	driver := opChallengerDriver(t)
 	links := dropInLinks(t)
 	prestate, _ := ourPrestate(t)
-	n := serveDevnet(t)
+	n := serveDevnet(t, "default", newDevnet(t, "default"))
 	rollupRPC := serveRollupNode(t, n)
 	for _, kind := range []string{"op-program", "kona"} {
 		t.Run(kind, func(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/faultproof/faultproof/crosscheck/refbuild"
 	"github.com/faultproof/faultproof/devnet"
+	"github.com/faultproof/faultproof/devnet/sweep"
 	"github.com/faultproof/faultproof/host/kvstore"
 	"github.com/faultproof/faultproof/interop"
 )
@@ -73,7 +74,7 @@ func opProgramComputed(t *testing.T, log string) common.Hash {
 		out, _ := rec["output"].(string)
 		return common.HexToHash(out)
 	}
-	t.Fatalf("op-program logged no claim validation:\n%s", log)
+	require.FailNow(t, "op-program logged no claim validation", log)
 	return common.Hash{}
 }
 
@@ -162,7 +163,7 @@ func TestOpProgramInterop(t *testing.T) {
 			if !s.diverges {
 				require.Equal(t, 0, theirs.verdict, "op-program: %s", theirs.tail())
 				require.Equal(t, claim, computed)
-				wrong := runOpProgram(t, opHost, args(files.theirs, pre, wrongClaim(claim))...)
+				wrong := runOpProgram(t, opHost, args(files.theirs, pre, sweep.WrongOutput(claim))...)
 				require.Equal(t, 1, wrong.verdict, "op-program on a wrong claim: %s", wrong.tail())
 				return
 			}

@@ -86,7 +86,7 @@ type batcherTx struct {
 func newBatcher(rcfg *rollup.Config, cfg Config, l1 *l1Chain, rejected func() ([]byte, error)) *batcher {
 	return &batcher{
 		rollup: rcfg, cfg: cfg.Batcher, seed: cfg.Seed, l1: l1, handedOver: map[uint64]uint64{},
-		faults: slices.Clone(cfg.Faults), rejected: rejected, futureRightParent: cfg.holoceneFutureRightParent,
+		faults: slices.Clone(cfg.Faults), rejected: rejected, futureRightParent: cfg.HoloceneFutureRightParent,
 	}
 }
 

@@ -104,9 +104,12 @@ type Config struct {
 	// cross-chain messages (see NewInterop). New refuses it.
 	Interop *InteropConfig
 
-	// holoceneFutureRightParent gives FaultFutureTimestamp's batch its right parent hash from Holocene on,
-	// which makes the block depend on where derivation starts (a test shows it).
-	holoceneFutureRightParent bool
+	// HoloceneFutureRightParent gives FaultFutureTimestamp's batch its right parent hash from Holocene on.
+	// The block then depends on where derivation starts (see FaultFutureTimestamp): the devnet's chain is
+	// what a derivation reset at the block's parent makes, and a claim about the block from an older
+	// agreed block gets another verdict. For showing that, with our program and op-program alike; a
+	// devnet to sweep leaves it off.
+	HoloceneFutureRightParent bool
 }
 
 // DefaultL2Blocks reaches every fork and a few blocks after Karst: 11 L1 epochs.

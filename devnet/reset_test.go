@@ -33,7 +33,7 @@ func TestHoloceneFutureBatchDependsOnReset(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a devnet and derives and executes L2 blocks")
 	}
-	d, err := New(Config{L2Blocks: 20, Forks: AllForksAtGenesis(), Faults: []Fault{{FaultFutureTimestamp, 15}}, holoceneFutureRightParent: true})
+	d, err := New(Config{L2Blocks: 20, Forks: AllForksAtGenesis(), Faults: []Fault{{FaultFutureTimestamp, 15}}, HoloceneFutureRightParent: true})
 	require.NoError(t, err)
 	decide := func(agreed uint64) error {
 		local, err := d.LocalPreimages(agreed, d.OutputRoot(15), 15)

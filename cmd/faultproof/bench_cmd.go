@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/urfave/cli/v2"
@@ -14,7 +15,67 @@ import (
 
 var benchCommand = &cli.Command{
 	Name:  "bench",
-	Usage: "Measure the headline numbers on the embedded devnet (no network)",
+	Usage: "Every headline figure beside its anchor, in one table (--json for tracking); no network",
+	Description: `Runs, on the embedded devnet: native block re-execution and a one-block claim with its batch in a blob
+as a whole 'faultproof run' process (native); the demo's claims inside the VM, the program built from the
+checkout in --src (program); the honest 6-block claim online with and without the witness fast path, and
+with the L1 head 100 blocks past the data (online). It prints one table: each figure, this build's value,
+its anchor (op-program's, Cannon's, or an earlier figure of ours), their ratio, and where the anchor comes
+from: "recorded" anchors are constants with their provenance (internal/bench/anchors.go), "measured" ones
+come from this run (--cannon measures Cannon on the honest claim, --op-program op-program's host on the native
+claim). A part that cannot run here is listed as
+skipped, with the reason. Progress goes to stderr. The subcommands are the harnesses behind the table.`,
+	Flags: append([]cli.Flag{
+		&cli.PathFlag{Name: "src", Usage: "Checkout of the faultproof repository, to build the program from", Value: "."},
+		&cli.PathFlag{Name: "cannon", Usage: "A cannon binary: measure its steps/s on the honest claim as the VM's anchor", TakesFile: true},
+		&cli.PathFlag{Name: "op-program", Usage: "An op-program binary: measure its native time on the same one-block claim as the anchor", TakesFile: true},
+		&cli.StringSliceFlag{Name: "skip", Usage: "Parts not to run: " + strings.Join(bench.Parts, ", ")},
+		&cli.StringFlag{Name: "json", Usage: "Also write the figures as JSON to this file (- for stdout, instead of the table)"},
+		&cli.IntFlag{Name: "l2.blocks", Usage: "Number of devnet L2 blocks re-executed natively", Value: 20},
+		&cli.IntFlag{Name: "rounds", Usage: "Runs of each native measurement; the median is reported", Value: 5},
+	}, logFlags...),
+	Before: setupLogging,
+	Action: func(ctx *cli.Context) error {
+		if ctx.NArg() > 0 {
+			return fmt.Errorf("%w: %v", errNoArgs, ctx.Args().Slice())
+		}
+		defer quietLogs(ctx)()
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		r, err := bench.Summary(ctx.Context, bench.SummaryOptions{
+			Src:           ctx.Path("src"),
+			BuildPrestate: buildDemoPrestate,
+			Exe:           exe,
+			Program:       inprocess.Program,
+			Cannon:        ctx.Path("cannon"),
+			OpProgram:     ctx.Path("op-program"),
+			Blocks:        ctx.Int("l2.blocks"),
+			Rounds:        ctx.Int("rounds"),
+			Skip:          ctx.StringSlice("skip"),
+		}, os.Stderr)
+		if err != nil {
+			return err
+		}
+		switch path := ctx.String("json"); path {
+		case "-":
+			return r.WriteJSON(os.Stdout)
+		case "":
+		default:
+			if err := writeOutput(path, r.WriteJSON); err != nil {
+				return fmt.Errorf("write --json: %w", err)
+			}
+		}
+		return r.WriteTable(os.Stdout)
+	},
+
+	Subcommands: []*cli.Command{benchNativeCommand, benchVMCommand, benchProgramCommand, benchOnlineCommand},
+}
+
+var benchNativeCommand = &cli.Command{
+	Name:  "native",
+	Usage: "Native block re-execution on the embedded devnet: time and oracle reads per block, peak memory",
 	Description: `Builds the devnet L2 chain with op-geth and re-executes every block through the preimage oracle from
 a cold start, as a one-block claim does, reporting the median time per block, the oracle reads per block and
 the process's peak memory.`,
@@ -27,8 +88,6 @@ the process's peak memory.`,
 		defer quietLogs(ctx)()
 		return bench.Native(ctx.Int("l2.blocks"), ctx.Int("rounds"), os.Stdout)
 	},
-
-	Subcommands: []*cli.Command{benchVMCommand, benchProgramCommand, benchOnlineCommand},
 }
 
 var benchProgramCommand = &cli.Command{

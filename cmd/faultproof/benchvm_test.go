@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -174,4 +175,43 @@ func TestBenchOnline(t *testing.T) {
 	}
 	require.Contains(t, stdout, "honest output root, L1 head 100 past: without/with: L2 requests")
 	t.Log("\n" + stdout)
+}
+
+// TestBenchSummary: 'faultproof bench' with the native part only writes its rows as JSON with the run's
+// facts, lists the parts skipped and why (a directory that is not a checkout, --skip), and refuses a part
+// it does not know in one line with exit code 2.
+func TestBenchSummary(t *testing.T) {
+	stdout, stderr, code := runCLI(t, "bench", "--skip", "online", "--src", t.TempDir(), "--l2.blocks", "3", "--rounds", "1", "--json", "-")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stderr, "native: one-block claim", "progress on stderr")
+	var report struct {
+		GoVersion string `json:"go_version"`
+		CPUs      int
+		Rows      []struct {
+			ID    string
+			Value float64
+		}
+		Skipped []struct{ Part, Reason string }
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &report), stdout)
+	require.NotEmpty(t, report.GoVersion)
+	require.Positive(t, report.CPUs)
+	ids := map[string]bool{}
+	for _, r := range report.Rows {
+		ids[r.ID] = true
+		require.Positive(t, r.Value, r.ID)
+	}
+	require.Equal(t, map[string]bool{"native.claim.seconds": true, "native.claim.peak_rss": true, "native.block.ms": true, "native.block.peak_rss": true}, ids)
+	require.Len(t, report.Skipped, 2, stdout)
+	require.Equal(t, "program", report.Skipped[0].Part)
+	require.Contains(t, report.Skipped[0].Reason, "is not a checkout")
+	require.Equal(t, "online", report.Skipped[1].Part)
+
+	stdout, stderr, code = runCLI(t, "bench", "--skip", "native,program,online")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "skipped: native: --skip native\nskipped: program: --skip program\nskipped: online: --skip online\n")
+
+	_, stderr, code = runCLI(t, "bench", "--skip", "vm")
+	require.Equal(t, 2, code)
+	require.Equal(t, `faultproof: invalid --skip "vm": the parts are native, program, online`, lastLine(stderr))
 }

@@ -50,6 +50,9 @@ func runDemo(ctx *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if cfg.Interop != nil && ctx.Bool("game") {
+		return errors.New("--game plays output-root games on one chain: super-root games on the interop devnet are not implemented")
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return err

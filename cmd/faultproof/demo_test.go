@@ -83,6 +83,14 @@ func TestDemoInterop(t *testing.T) {
 	require.Equal(t, 1, code, stderr)
 }
 
+// TestDemoInteropGameRefused: --game has no super-root games to play on the interop devnet, so the demo
+// refuses it before any work rather than ignoring it.
+func TestDemoInteropGameRefused(t *testing.T) {
+	_, stderr, code := runCLI(t, "demo", "--interop", "--game")
+	require.Equal(t, 2, code, stderr)
+	require.Contains(t, lastLine(stderr), "super-root games on the interop devnet are not implemented")
+}
+
 // TestDemoInteropInsideTheVM settles the interop demo's disputes natively and inside our VM, with the
 // interop program's prestate: the verdicts must agree (about a minute): FAULTPROOF_E2E=full.
 func TestDemoInteropInsideTheVM(t *testing.T) {

@@ -207,8 +207,8 @@ func mustRead(t *testing.T, path string) []byte {
 	return data
 }
 
-func TestBenchReportsBlockNumbers(t *testing.T) {
-	stdout, stderr, code := runCLI(t, "bench", "--l2.blocks", "4", "--rounds", "1")
+func TestBenchNativeReportsBlockNumbers(t *testing.T) {
+	stdout, stderr, code := runCLI(t, "bench", "native", "--l2.blocks", "4", "--rounds", "1")
 	require.Equal(t, 0, code, stderr)
 	require.Contains(t, stdout, "native block re-execution (cold, 4 blocks x 1 rounds")
 	require.Contains(t, stdout, "oracle reads")

@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -81,15 +82,29 @@ func Build(tb testing.TB, version string, bin Binary) string {
 // Cannon (GOOS=linux GOARCH=mips64 GOMIPS64=softfloat), with the ldflags of op-program's justfile.
 func OpProgram(tb testing.TB, version string) (host, clientNative, clientMIPS64 string) {
 	tb.Helper()
+	h, n, m := opProgramBinaries(version)
+	return Build(tb, version, h), Build(tb, version, n), Build(tb, version, m)
+}
+
+// OpProgramHostCached is the path of op-program's host of optimism@version if the cache holds it, and
+// false if it does not: it never builds, and never downloads the module unless a copy of it is cached.
+func OpProgramHostCached(version string) (string, bool, error) {
+	h, _, _ := opProgramBinaries(version)
+	return cached(version, h)
+}
+
+// opProgramBinaries are the host, the native client and the MIPS64 client of op-program, with the ldflags
+// of op-program's justfile.
+func opProgramBinaries(version string) (host, clientNative, clientMIPS64 Binary) {
 	const versionPkg = OptimismModule + "/op-program/version"
 	ldflags := func(v string) string {
 		return fmt.Sprintf("-X main.GitCommit= -X main.GitDate= -X %s.Version=%s -X %s.Meta=", versionPkg, v, versionPkg)
 	}
-	host = Build(tb, version, Binary{Name: "op-program", Package: "./op-program/host/cmd", LDFlags: ldflags(version)})
+	host = Binary{Name: "op-program", Package: "./op-program/host/cmd", LDFlags: ldflags(version)}
 	// The client's version is always v0.0.0, as op-program's own builds do, for a reproducible prestate.
-	clientNative = Build(tb, version, Binary{Name: "op-program-client", Package: "./op-program/client/cmd", LDFlags: ldflags("v0.0.0")})
-	clientMIPS64 = Build(tb, version, Binary{Name: "op-program-client64.elf", Package: "./op-program/client/cmd",
-		Env: []string{"GOOS=linux", "GOARCH=mips64", "GOMIPS64=softfloat"}, LDFlags: ldflags("v0.0.0")})
+	clientNative = Binary{Name: "op-program-client", Package: "./op-program/client/cmd", LDFlags: ldflags("v0.0.0")}
+	clientMIPS64 = Binary{Name: "op-program-client64.elf", Package: "./op-program/client/cmd",
+		Env: []string{"GOOS=linux", "GOARCH=mips64", "GOMIPS64=softfloat"}, LDFlags: ldflags("v0.0.0")}
 	return host, clientNative, clientMIPS64
 }
 
@@ -150,18 +165,48 @@ func moduleLocked(logf func(string, ...any), version string) (string, error) {
 	return dir, nil
 }
 
-func build(logf func(string, ...any), version string, bin Binary) (string, error) {
+// cached is the path of bin built from optimism@version if the cache holds it. Without a module copy of
+// version in the cache it answers false at once, before the module is looked up.
+func cached(version string, bin Binary) (string, bool, error) {
+	root, err := cacheRoot()
+	if err != nil {
+		return "", false, err
+	}
+	copies, err := filepath.Glob(filepath.Join(root, "optimism", version+"*"))
+	if err != nil {
+		return "", false, err
+	}
+	if !slices.ContainsFunc(copies, func(c string) bool {
+		name := filepath.Base(c)
+		fi, err := os.Stat(c)
+		return err == nil && fi.IsDir() && (name == version || strings.HasPrefix(name, version+"-")) && !strings.Contains(name, ".tmp-")
+	}) {
+		return "", false, nil
+	}
 	inProcess.Lock()
 	defer inProcess.Unlock()
-	modDir, err := moduleLocked(logf, version)
+	modDir, err := moduleLocked(func(string, ...any) {}, version)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
+	dir, err := binDir(modDir, version, bin)
+	if err != nil {
+		return "", false, err
+	}
+	path := filepath.Join(dir, bin.Name)
+	if _, err := os.Stat(path); err != nil {
+		return "", false, nil
+	}
+	return path, true, nil
+}
+
+// binDir is the cache directory of bin built from the module copy modDir of optimism@version. Everything
+// that changes the binary is in its name.
+func binDir(modDir, version string, bin Binary) (string, error) {
 	goVersion, err := goEnvValue("GOVERSION")
 	if err != nil {
 		return "", err
 	}
-	// Everything that changes the binary is in its cache key.
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n%s\n%s\n%q\n", filepath.Base(modDir), goVersion, bin.Package, bin.LDFlags, bin.Env)
 	names := make([]string, 0, len(bin.Files))
@@ -177,7 +222,20 @@ func build(logf func(string, ...any), version string, bin Binary) (string, error
 	if err != nil {
 		return "", err
 	}
-	dir := filepath.Join(root, "bin", version, bin.Name+"-"+key)
+	return filepath.Join(root, "bin", version, bin.Name+"-"+key), nil
+}
+
+func build(logf func(string, ...any), version string, bin Binary) (string, error) {
+	inProcess.Lock()
+	defer inProcess.Unlock()
+	modDir, err := moduleLocked(logf, version)
+	if err != nil {
+		return "", err
+	}
+	dir, err := binDir(modDir, version, bin)
+	if err != nil {
+		return "", err
+	}
 	err = makeOnce(dir, func(tmp string) error {
 		start := time.Now()
 		args := []string{"build", "-trimpath", "-o", filepath.Join(tmp, bin.Name)}

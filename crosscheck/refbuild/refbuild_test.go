@@ -168,3 +168,29 @@ func TestWriteOverlay(t *testing.T) {
 		require.Error(t, err, "%s accepted", bad)
 	}
 }
+
+// TestOpProgramHostCachedEmpty: with nothing of the version in the cache (a lock file or a half-made copy
+// at most), the host is not cached, and the answer comes without looking the module up.
+func TestOpProgramHostCachedEmpty(t *testing.T) {
+	root := t.TempDir()
+	t.Setenv(CacheEnv, root)
+	t.Setenv("GOPROXY", "off") // a module lookup would fail
+	t.Setenv("GOMODCACHE", t.TempDir())
+	for _, leftover := range []string{"", "v1.19.0-0123456789abcdef.lock", "v1.19.0-0123456789abcdef.tmp-42/", "v1.19.01/"} {
+		if leftover != "" {
+			p := filepath.Join(root, "optimism", leftover)
+			require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+			var err error
+			if strings.HasSuffix(leftover, "/") {
+				err = os.Mkdir(p, 0o755)
+			} else {
+				err = os.WriteFile(p, nil, 0o644)
+			}
+			require.NoError(t, err)
+		}
+		path, ok, err := OpProgramHostCached("v1.19.0")
+		require.NoError(t, err, "with %q in the cache", leftover)
+		require.False(t, ok, "with %q in the cache", leftover)
+		require.Empty(t, path, "with %q in the cache", leftover)
+	}
+}

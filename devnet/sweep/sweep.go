@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -119,15 +120,26 @@ type Selector func(d *devnet.Devnet, c Claim) bool
 // AcrossActivation selects the claims whose blocks (after the agreed block, up to the claimed one) include
 // the activation block of fork f, if the devnet activates f after genesis.
 func AcrossActivation(f rollup.Fork) Selector {
+	return AcrossAfterActivation(f, 0)
+}
+
+// AcrossAfterActivation selects the claims whose blocks include the k-th block after the activation block
+// of fork f (0: the activation block), if the devnet activates f after genesis.
+func AcrossAfterActivation(f rollup.Fork, k uint64) Selector {
 	return func(d *devnet.Devnet, c Claim) bool {
-		at := d.Rollup().ActivationTime(f)
-		r := d.Rollup()
-		if at == nil || *at <= r.Genesis.L2Time {
-			return false
-		}
-		block := (*at - r.Genesis.L2Time + r.BlockTime - 1) / r.BlockTime
-		return c.Agreed < block && block <= c.Block
+		n, ok := ActivationBlock(d, f)
+		return ok && c.Agreed < n+k && n+k <= c.Block
 	}
+}
+
+// ActivationBlock is the first L2 block of d with fork f active, if f activates after genesis.
+func ActivationBlock(d *devnet.Devnet, f rollup.Fork) (uint64, bool) {
+	r := d.Rollup()
+	at := r.ActivationTime(f)
+	if at == nil || *at <= r.Genesis.L2Time {
+		return 0, false
+	}
+	return (*at - r.Genesis.L2Time + r.BlockTime - 1) / r.BlockTime, true
 }
 
 // Across selects the claims whose blocks include block n.
@@ -165,12 +177,13 @@ type Result struct {
 
 // A Report is the outcome of a sweep of one configuration.
 type Report struct {
-	Config   string
-	Blocks   uint64 // L2 blocks of the devnet after genesis
-	Results  []Result
-	Took     time.Duration
-	Failures []string           // verdicts not the expected ones and not excused, one line each
-	Excused  map[*Exception]int // the verdicts each exception excused
+	Config     string
+	Blocks     uint64 // L2 blocks of the devnet after genesis
+	Results    []Result
+	Took       time.Duration
+	RunnerTime map[string]time.Duration // the time each runner spent deciding, summed over its claims
+	Failures   []string                 // verdicts not the expected ones and not excused, one line each
+	Excused    map[*Exception]int       // the verdicts each exception excused
 }
 
 // Err is nil if every verdict was the expected one or excused.
@@ -191,46 +204,96 @@ func (r *Report) Summary() string {
 		r.Took.Round(time.Millisecond), excused, len(r.Failures))
 }
 
-// Run decides every claim about d with every runner, in order, and checks each verdict against the
-// claim's expected one and the exceptions. It stops at the first error of a runner (not a verdict) or when
-// ctx ends.
+// Run decides every claim about d with every runner, one claim at a time. It is RunParallel with one
+// worker.
 func Run(ctx context.Context, d *devnet.Devnet, claims []Claim, runners []ClaimRunner, exceptions []Exception) (*Report, error) {
+	return RunParallel(ctx, d, claims, runners, exceptions, 1)
+}
+
+// RunParallel decides every claim about d with every runner, up to workers claims at a time (each claim's
+// runners one after the other), and checks each verdict against the claim's expected one and the
+// exceptions. The report lists the results in the order of claims, whatever order they were decided in.
+// It stops at the first error of a runner (not a verdict) or when ctx ends, with a report of the claims
+// decided by then. Runners must be safe for concurrent use when workers > 1.
+func RunParallel(ctx context.Context, d *devnet.Devnet, claims []Claim, runners []ClaimRunner, exceptions []Exception, workers int) (*Report, error) {
 	if len(runners) == 0 {
 		return nil, errors.New("sweep: no runners")
 	}
 	start := time.Now()
-	r := &Report{Blocks: d.L2Head().NumberU64(), Excused: map[*Exception]int{}}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	results := make([]*Result, len(claims))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range max(1, min(workers, len(claims))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				res, err := decide(ctx, claims[i], runners)
+				if err != nil {
+					cancel(err)
+					continue
+				}
+				results[i] = res
+			}
+		}()
+	}
+feed:
+	for i := range claims {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+
+	r := &Report{Blocks: d.L2Head().NumberU64(), RunnerTime: map[string]time.Duration{}, Excused: map[*Exception]int{}}
 	if len(claims) > 0 {
 		r.Config = claims[0].Config
 	}
-	for _, c := range claims {
-		res := Result{Claim: c}
-		for _, runner := range runners {
-			if err := ctx.Err(); err != nil {
-				return r, err
-			}
-			t0 := time.Now()
-			code, err := runner.Decide(ctx, c)
-			if err != nil {
-				return r, fmt.Errorf("%s on %s: %w", runner.Name(), c, err)
-			}
-			v := Verdict{Runner: runner.Name(), Code: code, Took: time.Since(t0)}
-			if code != c.Want() {
-				for i := range exceptions {
-					if e := &exceptions[i]; e.matches(runner.Name(), d, c) {
-						v.Excused = e
-						r.Excused[e]++
-						break
-					}
-				}
-				if v.Excused == nil {
-					r.Failures = append(r.Failures, fmt.Sprintf("%s: %s exits %d, want %d", c, runner.Name(), code, c.Want()))
-				}
-			}
-			res.Verdicts = append(res.Verdicts, v)
+	for _, res := range results {
+		if res == nil {
+			continue
 		}
-		r.Results = append(r.Results, res)
+		for i := range res.Verdicts {
+			v := &res.Verdicts[i]
+			r.RunnerTime[v.Runner] += v.Took
+			if v.Code == res.Claim.Want() {
+				continue
+			}
+			for j := range exceptions {
+				if e := &exceptions[j]; e.matches(v.Runner, d, res.Claim) {
+					v.Excused = e
+					r.Excused[e]++
+					break
+				}
+			}
+			if v.Excused == nil {
+				r.Failures = append(r.Failures, fmt.Sprintf("%s: %s exits %d, want %d", res.Claim, v.Runner, v.Code, res.Claim.Want()))
+			}
+		}
+		r.Results = append(r.Results, *res)
 	}
 	r.Took = time.Since(start)
-	return r, nil
+	return r, context.Cause(ctx)
+}
+
+// decide runs every runner on c, one after the other.
+func decide(ctx context.Context, c Claim, runners []ClaimRunner) (*Result, error) {
+	res := &Result{Claim: c}
+	for _, runner := range runners {
+		if err := ctx.Err(); err != nil {
+			return nil, context.Cause(ctx)
+		}
+		t0 := time.Now()
+		code, err := runner.Decide(ctx, c)
+		if err != nil {
+			return nil, fmt.Errorf("%s on %s: %w", runner.Name(), c, err)
+		}
+		res.Verdicts = append(res.Verdicts, Verdict{Runner: runner.Name(), Code: code, Took: time.Since(t0)})
+	}
+	return res, nil
 }

@@ -124,6 +124,18 @@ func TestRunExceptions(t *testing.T) {
 	}
 	require.Contains(t, r.Summary(), "3 excused")
 
+	n, ok := sweep.ActivationBlock(d, rollup.Canyon)
+	require.True(t, ok)
+	require.EqualValues(t, 13, n)
+	_, ok = sweep.ActivationBlock(d, rollup.Regolith)
+	require.False(t, ok, "Regolith is active at genesis")
+	after := sweep.AcrossAfterActivation(rollup.Canyon, 1)
+	for _, c := range claims {
+		require.Equal(t, c.Agreed < 14 && 14 <= c.Block, after(d, c), c.String())
+		require.Equal(t, c.Agreed < 13 && 13 <= c.Block, sweep.AcrossActivation(rollup.Canyon)(d, c), c.String())
+	}
+	require.False(t, sweep.AcrossAfterActivation(rollup.Regolith, 1)(d, claims[0]), "no activation after genesis")
+
 	// A runner that fails to run stops the sweep with its error.
 	_, err = sweep.Run(context.Background(), d, claims, []sweep.ClaimRunner{errRunner{}}, nil)
 	require.ErrorContains(t, err, "broken on alone-canyon 0->1 honest: no program")
@@ -140,4 +152,63 @@ func mustForks(t *testing.T, s string) devnet.ForkSchedule {
 	f, err := devnet.ParseForks(s)
 	require.NoError(t, err)
 	return f
+}
+
+// slowRunner answers like the truth after a pause, and records how many claims it decided at once.
+type slowRunner struct {
+	mu            sync.Mutex
+	running, most int
+}
+
+func (r *slowRunner) Name() string { return "slow" }
+func (r *slowRunner) Decide(_ context.Context, c sweep.Claim) (int, error) {
+	r.mu.Lock()
+	r.running++
+	r.most = max(r.most, r.running)
+	r.mu.Unlock()
+	time.Sleep(5 * time.Millisecond)
+	r.mu.Lock()
+	r.running--
+	r.mu.Unlock()
+	return c.Want(), nil
+}
+
+// TestRunParallel: workers decide claims at once, and the report is the one a sequential run gives, in the
+// order of the claims, with each runner's time.
+func TestRunParallel(t *testing.T) {
+	d, err := devnet.New(devnet.Config{L2Blocks: 12, Forks: mustForks(t, "canyon@5")})
+	require.NoError(t, err)
+	claims := sweep.Claims("alone-canyon", d)
+	exceptions := []sweep.Exception{{Runner: "always-valid", Select: sweep.AcrossActivation(rollup.Canyon), Reason: "test"}}
+	runners := func(slow *slowRunner) []sweep.ClaimRunner {
+		return []sweep.ClaimRunner{sweep.NewNativeRunner(d, nil), slow, fixedRunner{"always-valid", 0}}
+	}
+
+	seq, par := &slowRunner{}, &slowRunner{}
+	want, err := sweep.Run(context.Background(), d, claims, runners(seq), exceptions)
+	require.NoError(t, err)
+	got, err := sweep.RunParallel(context.Background(), d, claims, runners(par), exceptions, 3)
+	require.NoError(t, err)
+	require.Equal(t, 1, seq.most)
+	require.Equal(t, 3, par.most, "three workers decide three claims at once")
+
+	require.Len(t, got.Results, len(claims))
+	for i, res := range got.Results {
+		require.Equal(t, claims[i], res.Claim)
+		require.Len(t, res.Verdicts, 3)
+		for j, v := range res.Verdicts {
+			require.Equal(t, want.Results[i].Verdicts[j].Code, v.Code, "%s %s", res.Claim, v.Runner)
+			require.Equal(t, want.Results[i].Verdicts[j].Excused, v.Excused)
+		}
+	}
+	require.Equal(t, want.Failures, got.Failures, "the same failures, in the order of the claims")
+	require.NotEmpty(t, got.Failures)
+	require.Equal(t, want.Excused[&exceptions[0]], got.Excused[&exceptions[0]])
+	require.Equal(t, 3, got.Excused[&exceptions[0]], "the wrong claims 4->5, 0->10 and 2->12")
+	require.Greater(t, got.RunnerTime["slow"], time.Duration(len(claims))*5*time.Millisecond)
+
+	// A runner error stops the workers; the report holds the claims decided by then.
+	r, err := sweep.RunParallel(context.Background(), d, claims, []sweep.ClaimRunner{errRunner{}}, nil, 2)
+	require.ErrorContains(t, err, "broken on alone-canyon")
+	require.Empty(t, r.Results)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto/kzg4844"
 	"github.com/faultproof/faultproof/host/sources/wire"
+	"github.com/faultproof/faultproof/internal/kzgcommit"
 )
 
 // Blob is a blob with its KZG commitment, matched to the versioned hash it was asked for.
@@ -211,7 +212,7 @@ func (c *BeaconClient) blobsFromBlobs(ctx context.Context, slot uint64, vhs []co
 		if b == nil {
 			return nil, invalid("blobs: entry %d is null", i)
 		}
-		commitment, err := kzg4844.BlobToCommitment(b)
+		commitment, err := kzgcommit.BlobToCommitment(b)
 		if err != nil {
 			return nil, invalid("blobs: entry %d: commit: %v", i, err)
 		}
@@ -243,7 +244,7 @@ func (c *BeaconClient) blobsFromSidecars(ctx context.Context, slot uint64, want 
 		if sc.Blob == nil {
 			return nil, invalid("sidecar %d has no blob", sc.Index)
 		}
-		got, err := kzg4844.BlobToCommitment(sc.Blob)
+		got, err := kzgcommit.BlobToCommitment(sc.Blob)
 		if err != nil {
 			return nil, invalid("sidecar %d: commit: %v", sc.Index, err)
 		}

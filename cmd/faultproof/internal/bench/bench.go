@@ -2,7 +2,9 @@
 // preimage oracle (Native), the program's VM steps per claim on the demo's disputes (Program), our VM
 // against Cannon's binary on one ELF (VM), and the online host's RPC requests per derived block with and
 // without the witness fast path (Online). Each runs on the embedded devnet or a given ELF, needs no
-// network, and writes a table. Package main only turns the flags into options.
+// network, and writes a table; Summary runs them and puts every headline figure beside its anchor
+// (anchors.go) in one Report, written as a table or as JSON. Package main only turns the flags into
+// options.
 package bench
 
 import (

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -27,6 +28,7 @@ type OnlineOptions struct {
 	// L1Past are the numbers of empty L1 blocks between the data and the L1 head, one devnet each (none:
 	// one devnet, its L1 head at the data).
 	L1Past  []uint64
+	Claims  string // run only the claims whose names contain this
 	Program host.ProgramFunc
 }
 
@@ -42,6 +44,23 @@ type OnlineRun struct {
 	Executes uint64 // debug_executePayload
 }
 
+// OnlineResult is what one dispute cost online on one devnet: the median runs without and with the
+// witness fast path.
+type OnlineResult struct {
+	Claim      string
+	Blocks     uint64 // L2 blocks derived
+	L1Past     uint64 // empty L1 blocks between the data and the L1 head
+	Slow, Fast OnlineRun
+}
+
+// OnlineReport is what Online measured.
+type OnlineReport struct {
+	Rounds  int
+	Latency time.Duration
+	Results []OnlineResult
+	PeakRSS int64 // bytes, the whole process so far: devnets, server, host and program
+}
+
 // Online serves devnets over JSON-RPC and the beacon API on 127.0.0.1, one after another (the default
 // devnet with its L1 head o.L1Past blocks past the data), and decides the demo's disputes online into an
 // empty datadir each time, once with --l2 only (every state node is a debug_dbGet) and once with the same
@@ -49,8 +68,17 @@ type OnlineRun struct {
 // wall time per derived L2 block, medians over the rounds, and their ratios to out; progress goes to
 // progress.
 func Online(ctx context.Context, o OnlineOptions, out, progress io.Writer) error {
+	r, err := RunOnlineBench(ctx, o, progress)
+	if err != nil {
+		return err
+	}
+	return r.WriteTable(out)
+}
+
+// RunOnlineBench measures what Online writes.
+func RunOnlineBench(ctx context.Context, o OnlineOptions, progress io.Writer) (*OnlineReport, error) {
 	if o.Rounds < 1 || o.Latency < 0 {
-		return errors.New("--rounds must be at least 1 and --rpc.latency not negative")
+		return nil, errors.New("--rounds must be at least 1 and --rpc.latency not negative")
 	}
 	pasts := o.L1Past
 	if len(pasts) == 0 {
@@ -58,38 +86,70 @@ func Online(ctx context.Context, o OnlineOptions, out, progress io.Writer) error
 	}
 	dir, err := os.MkdirTemp("", "faultproof-bench-online-")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer os.RemoveAll(dir)
 
-	b := &onlineBench{o: o, w: tabwriter.NewWriter(out, 0, 4, 2, ' ', 0), progress: progress, dir: dir}
-	fmt.Fprintf(b.w, "CLAIM\tBLOCKS\tL1 PAST\tWITNESS\tREQUESTS\tL2\tdbGet\texecutePayload\tREQ/BLOCK\tL2/BLOCK\tTRIPS\tL1 TRIPS\tTIME\tTIME/BLOCK\tVERDICT\n")
+	b := &onlineBench{o: o, progress: progress, dir: dir, report: &OnlineReport{Rounds: o.Rounds, Latency: o.Latency}}
 	for _, past := range pasts {
 		if err := b.runDevnet(ctx, past); err != nil {
-			return err
+			return nil, err
 		}
 		debug.FreeOSMemory() // the devnet's memory is not counted in the next one's peak
 	}
-	if err := b.w.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "\nwitness fast path, ratios without/with (medians of %d, rpc latency %s):\n", o.Rounds, o.Latency)
-	for _, r := range b.ratios {
-		fmt.Fprintln(out, "  "+r)
-	}
-	fmt.Fprintf(out, "peak memory (max RSS, devnet + server + host + program, the %d devnets one after another): %.1f MiB\n",
-		len(pasts), float64(peakRSS())/(1<<20))
-	return nil
+	b.report.PeakRSS = peakRSS()
+	return b.report, nil
 }
 
-// onlineBench is the table of Online, filled one devnet at a time.
+// WriteTable writes r as 'faultproof bench online' shows it.
+func (r *OnlineReport) WriteTable(out io.Writer) error {
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "CLAIM\tBLOCKS\tL1 PAST\tWITNESS\tREQUESTS\tL2\tdbGet\texecutePayload\tREQ/BLOCK\tL2/BLOCK\tTRIPS\tL1 TRIPS\tTIME\tTIME/BLOCK\tVERDICT\n")
+	var ratios []string
+	pasts := map[uint64]bool{}
+	for _, res := range r.Results {
+		pasts[res.L1Past] = true
+		blocks := res.Blocks
+		perBlock := func(v float64) string {
+			if blocks == 0 {
+				return "-"
+			}
+			return fmt.Sprintf("%.1f", v/float64(blocks))
+		}
+		for i, m := range []OnlineRun{res.Slow, res.Fast} {
+			timePerBlock := "-"
+			if blocks > 0 {
+				timePerBlock = (m.Elapsed / time.Duration(blocks)).Round(time.Microsecond * 100).String()
+			}
+			fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", res.Claim, blocks, res.L1Past, yesNo(i == 1),
+				m.Total, m.L2, m.DBGet, m.Executes, perBlock(float64(m.Total)), perBlock(float64(m.L2)), m.Trips, m.L1Trips,
+				m.Elapsed.Round(time.Millisecond), timePerBlock, demo.Verdict(m.Code))
+		}
+		if blocks > 0 {
+			ratios = append(ratios, fmt.Sprintf("%s, L1 head %d past: without/with: L2 requests %.2f, all requests %.2f, wall time %.2f",
+				res.Claim, res.L1Past, float64(res.Slow.L2)/float64(res.Fast.L2), float64(res.Slow.Total)/float64(res.Fast.Total),
+				res.Slow.Elapsed.Seconds()/res.Fast.Elapsed.Seconds()))
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\nwitness fast path, ratios without/with (medians of %d, rpc latency %s):\n", r.Rounds, r.Latency)
+	for _, line := range ratios {
+		fmt.Fprintln(out, "  "+line)
+	}
+	_, err := fmt.Fprintf(out, "peak memory (max RSS, devnet + server + host + program, the %d devnets one after another): %.1f MiB\n",
+		len(pasts), float64(r.PeakRSS)/(1<<20))
+	return err
+}
+
+// onlineBench is the report of Online, filled one devnet at a time.
 type onlineBench struct {
 	o        OnlineOptions
-	w        *tabwriter.Writer
 	progress io.Writer
 	dir      string
 	runs     int
-	ratios   []string
+	report   *OnlineReport
 }
 
 // runDevnet serves a devnet whose L1 head is past empty blocks after the data and decides its disputes.
@@ -111,7 +171,9 @@ func (b *onlineBench) runDevnet(ctx context.Context, past uint64) error {
 		return err
 	}
 	for _, dp := range disputes {
-		blocks := dp.Blocks()
+		if !strings.Contains(dp.Name, b.o.Claims) {
+			continue
+		}
 		var med [2]OnlineRun
 		for mode, fast := range []bool{false, true} {
 			var all []OnlineRun
@@ -134,27 +196,9 @@ func (b *onlineBench) runDevnet(ctx context.Context, past uint64) error {
 				all = append(all, run)
 				_ = os.RemoveAll(cfg.DataDir)
 			}
-			m := medianRun(all)
-			med[mode] = m
-			perBlock := func(v float64) string {
-				if blocks == 0 {
-					return "-"
-				}
-				return fmt.Sprintf("%.1f", v/float64(blocks))
-			}
-			timePerBlock := "-"
-			if blocks > 0 {
-				timePerBlock = (m.Elapsed / time.Duration(blocks)).Round(time.Microsecond * 100).String()
-			}
-			fmt.Fprintf(b.w, "%s\t%d\t%d\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", dp.Name, blocks, past, yesNo(fast),
-				m.Total, m.L2, m.DBGet, m.Executes, perBlock(float64(m.Total)), perBlock(float64(m.L2)), m.Trips, m.L1Trips,
-				m.Elapsed.Round(time.Millisecond), timePerBlock, demo.Verdict(m.Code))
+			med[mode] = medianRun(all)
 		}
-		if blocks > 0 {
-			b.ratios = append(b.ratios, fmt.Sprintf("%s, L1 head %d past: without/with: L2 requests %.2f, all requests %.2f, wall time %.2f",
-				dp.Name, past, float64(med[0].L2)/float64(med[1].L2), float64(med[0].Total)/float64(med[1].Total),
-				med[0].Elapsed.Seconds()/med[1].Elapsed.Seconds()))
-		}
+		b.report.Results = append(b.report.Results, OnlineResult{Claim: dp.Name, Blocks: dp.Blocks(), L1Past: past, Slow: med[0], Fast: med[1]})
 	}
 	return nil
 }

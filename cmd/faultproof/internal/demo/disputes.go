@@ -100,14 +100,19 @@ func Verdict(code int) string {
 // WriteConfigs writes the devnet's configs into dir as ReplayArgs names them: rollup.json,
 // genesis-l2.json and genesis-l1.json.
 func WriteConfigs(dir string, d *devnet.Devnet) error {
-	for name, v := range map[string]any{
+	return writeJSONFiles(dir, map[string]any{
 		"rollup.json":     d.Rollup(),
 		"genesis-l2.json": map[string]any{"config": d.L2ChainConfig()},
 		"genesis-l1.json": map[string]any{"config": d.L1ChainConfig()},
-	} {
+	})
+}
+
+// writeJSONFiles writes each value of files, indented JSON, into dir under its name.
+func writeJSONFiles(dir string, files map[string]any) error {
+	for name, v := range files {
 		data, err := json.MarshalIndent(v, "", "  ")
 		if err != nil {
-			return err
+			return fmt.Errorf("encode %s: %w", name, err)
 		}
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			return err

@@ -2,9 +2,7 @@ package demo
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -189,16 +187,7 @@ func WriteInteropConfigs(dir string, x *devnet.Interop) error {
 		files[fmt.Sprintf("rollup-%d.json", id)] = d.Rollup()
 		files[fmt.Sprintf("genesis-l2-%d.json", id)] = map[string]any{"config": d.L2ChainConfig()}
 	}
-	for name, v := range files {
-		data, err := json.MarshalIndent(v, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
+	return writeJSONFiles(dir, files)
 }
 
 // InteropConfigArgs are the chain config flags of WriteInteropConfigs' files in dir.

@@ -1,9 +1,9 @@
 // Command kzgsetupgen writes the Lagrange-basis G1 points of Ethereum's KZG trusted setup (the 4096 points
 // a blob's commitment is a combination of) as uncompressed affine points, in the setup's order, for
-// client/l1's native commitment check. It reads the trusted_setup.json that op-geth's kzg4844 package
+// kzgcommit. It reads the trusted_setup.json that op-geth's kzg4844 package
 // embeds, from op-geth's module directory, so the output is the same on every machine:
 //
-//	go run ./client/l1/internal/kzgsetupgen -out client/l1/kzg_lagrange_g1.bin
+//	go generate ./internal/kzgcommit
 package main
 
 import (

@@ -1,0 +1,78 @@
+package bench
+
+// The recorded anchors of 'faultproof bench': figures measured once, by hand or by a test that is too heavy
+// (or needs binaries too big) to run with every 'faultproof bench', with where they come from. Each is
+// shown as "recorded" beside this build's figure; an anchor 'faultproof bench' measures in the same run
+// (without the witness fast path, or Cannon with --cannon) is shown as "measured" instead. Change one only
+// with a new measurement, and say in its provenance what was run where.
+var (
+	// op-program's native time on a one-block claim whose batch is in a blob.
+	anchorOpProgramNativeClaim = Anchor{
+		Value: 0.64, Unit: "s", Kind: Recorded,
+		Source: "op-program v1.19.0, native, devnet one-block blob claim, whole process",
+		Provenance: "op-program v1.19.0 built from the Go module by crosscheck/refbuild, natively (no VM), on a " +
+			"one-block claim on the devnet whose batch is in a blob, as a whole process on the 2-core CI machine; " +
+			"issue #18 item 3, stop 23's closing note (\"native blob claim 0.51 s vs op-program's 0.64 s\"); the " +
+			"exact claim and whether the datadir was filled online are not recorded: --op-program measures it instead",
+	}
+
+	// op-program's VM steps on the devnet's 6-block claim (the demo's honest output root).
+	anchorOpProgramSteps = Anchor{
+		Value: 1_805_854_331, Unit: "steps", Kind: Recorded,
+		Source: "op-program v1.19.0's MIPS64 client, same claim",
+		Provenance: "op-program v1.19.0's MIPS64 client built from the Go module (crosscheck), under Cannon v1.19.6 " +
+			"with op-program's host serving its own datadir, on the default devnet's 6-block claim (agreed block 64, " +
+			"claim 70); same final state in our VM; issue #18's opening measurements",
+	}
+
+	// Our own step counts of the demo's other claims, as README's "Benchmarks" recorded them (commit a704f28).
+	anchorReadmeStepsHolocene = readmeSteps(367e6, "5 blocks across Holocene")
+	anchorReadmeStepsBlobs    = readmeSteps(242e6, "2-block claim from blobs")
+	anchorReadmeStepsBehind   = readmeSteps(21e6, "claim behind the agreed block")
+
+	// Cannon's speed in its run loop.
+	anchorCannonStepsPerSecond = Anchor{
+		Value: 22.5e6, Unit: "steps/s", Kind: Recorded,
+		Source: "Cannon v1.19.6, bench vm, 221 M-step guest, run loop",
+		Provenance: "'faultproof bench vm --cannon' with Cannon v1.19.6 built from the Go module (crosscheck " +
+			"TestBenchVMAgainstCannon, the threads guest, 221 M steps), Cannon's process fixed cost subtracted, on " +
+			"the 2-core CI machine; README \"Benchmarks\" since commit 001e44d (ours 187 M steps/s then)",
+	}
+
+	// The native re-execution of one block, and the memory of the runs, as README recorded them (a704f28).
+	anchorReadmeNativeBlock = Anchor{
+		Value: 0.45, Unit: "ms", Kind: Recorded,
+		Source: "faultproof README (a704f28), same benchmark",
+		Provenance: "README \"Benchmarks\" at commit a704f28: 'faultproof bench' (now 'bench native'), 20 devnet " +
+			"blocks of ~5 transactions, median per block, on the 2-core CI machine",
+	}
+	anchorReadmeNativeRSS = Anchor{
+		Value: 59, Unit: "MiB", Kind: Recorded,
+		Source:     "faultproof README (a704f28), same benchmark",
+		Provenance: anchorReadmeNativeBlock.Provenance + "; peak RSS of the process",
+	}
+	anchorReadmeOnlineRSS = Anchor{
+		Value: 155, Unit: "MiB", Kind: Recorded,
+		Source: "faultproof README (a704f28), bench online",
+		Provenance: "README \"Benchmarks\" at commit a704f28: 'faultproof bench online', devnet + server + host + " +
+			"program in one process, on the 2-core CI machine",
+	}
+
+	// L1 round trips of the honest claim with the L1 head 100 blocks past the data, one header per request
+	// (before the walk back in batches).
+	anchorOneHeaderPerRequest = Anchor{
+		Value: 142, Unit: "round trips", Kind: Recorded,
+		Source: "one L1 header per request (before batching)",
+		Provenance: "'faultproof bench online --l1.past 100' before the L1 walk back in JSON-RPC batches (issue #18 " +
+			"item 4, stop 23's closing note: L1 round trips 142 -> 32 at 100 blocks past); README \"Benchmarks\"",
+	}
+)
+
+func readmeSteps(steps float64, claim string) Anchor {
+	return Anchor{
+		Value: steps, Unit: "steps", Kind: Recorded,
+		Source: "faultproof README (a704f28), same claim",
+		Provenance: "README \"Benchmarks\" at commit a704f28: 'faultproof bench program', " + claim +
+			" (rounded to millions)",
+	}
+}
