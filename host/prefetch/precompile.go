@@ -1,12 +1,15 @@
 package prefetch
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/vm"
+	"github.com/ethereum/go-ethereum/crypto/kzg4844"
 
+	"github.com/faultproof/faultproof/internal/blobkzg"
 	"github.com/faultproof/faultproof/preimage"
 	"github.com/faultproof/faultproof/preimage/layout"
 )
@@ -62,10 +65,47 @@ func RunPrecompile(typ string, data []byte) (*PrecompileAnswer, error) {
 	if !ok || !acceleratedPrecompiles[addr] {
 		return nil, fmt.Errorf("%s hint: precompile %s is %w (the host runs 0x01, 0x08, 0x0a-0x11)", typ, addr, ErrUnknownPrecompile)
 	}
-	out, err := contract.Run(data[head:])
+	run := contract.Run
+	if addr == pointEvaluationAddress {
+		run = pointEvaluation
+	}
+	out, err := run(data[head:])
 	return &PrecompileAnswer{
 		Key:    layout.PrecompileKeyOf(data),
 		Call:   common.CopyBytes(data),
 		Answer: layout.PrecompileAnswer(err == nil, out),
 	}, nil
+}
+
+// pointEvaluationAddress is the KZG point-evaluation precompile's.
+var pointEvaluationAddress = common.BytesToAddress([]byte{0x0a})
+
+// pointEvaluationOutput is what the point-evaluation precompile returns on success: the field elements
+// per blob and the BLS12-381 scalar field's modulus, 32 bytes each (EIP-4844).
+var pointEvaluationOutput = common.FromHex("0x000000000000000000000000000000000000000000000000000000000000100073eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001")
+
+// pointEvaluation is op-geth's point-evaluation precompile with the proof checked by blobkzg, whose
+// verification needs only [tau]G2: op-geth's kzg4844 builds EIP-7594's tables (seconds) on first use.
+// Input: versioned hash, z, y, commitment, proof (32+32+32+48+48 bytes).
+func pointEvaluation(input []byte) ([]byte, error) {
+	if len(input) != 192 {
+		return nil, fmt.Errorf("point evaluation: %d bytes of input, want 192", len(input))
+	}
+	var (
+		point      kzg4844.Point
+		claim      kzg4844.Claim
+		commitment kzg4844.Commitment
+		proof      kzg4844.Proof
+	)
+	copy(point[:], input[32:64])
+	copy(claim[:], input[64:96])
+	copy(commitment[:], input[96:144])
+	copy(proof[:], input[144:192])
+	if kzg4844.CalcBlobHashV1(sha256.New(), &commitment) != common.BytesToHash(input[:32]) {
+		return nil, errors.New("point evaluation: versioned hash does not match the commitment")
+	}
+	if err := blobkzg.VerifyProof(commitment, point, claim, proof); err != nil {
+		return nil, fmt.Errorf("point evaluation: %w", err)
+	}
+	return common.CopyBytes(pointEvaluationOutput), nil
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/ethereum/go-ethereum/params"
 
 	"github.com/faultproof/faultproof/host/kvstore"
-	"github.com/faultproof/faultproof/internal/kzgcommit"
+	"github.com/faultproof/faultproof/internal/blobkzg"
 	"github.com/faultproof/faultproof/preimage"
 	"github.com/faultproof/faultproof/preimage/layout"
 )
@@ -218,7 +218,7 @@ func (c *StoredCheck) verifyBlob(commitment *kzg4844.Commitment) (*verifiedBlob,
 		copy(vb.blob[i*32:], fe)
 		vb.index[k] = uint16(i)
 	}
-	got, err := kzgcommit.BlobToCommitment(&vb.blob)
+	got, err := blobkzg.BlobToCommitment(&vb.blob)
 	if err != nil {
 		return nil, fmt.Errorf("%w: the stored elements of blob %x are not a blob: %v", kvstore.ErrCorrupt, commitment, err)
 	}

@@ -16,7 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto/kzg4844"
 	"github.com/faultproof/faultproof/host/sources/wire"
-	"github.com/faultproof/faultproof/internal/kzgcommit"
+	"github.com/faultproof/faultproof/internal/blobkzg"
 )
 
 // Blob is a blob with its KZG commitment, matched to the versioned hash it was asked for.
@@ -212,7 +212,7 @@ func (c *BeaconClient) blobsFromBlobs(ctx context.Context, slot uint64, vhs []co
 		if b == nil {
 			return nil, invalid("blobs: entry %d is null", i)
 		}
-		commitment, err := kzgcommit.BlobToCommitment(b)
+		commitment, err := blobkzg.BlobToCommitment(b)
 		if err != nil {
 			return nil, invalid("blobs: entry %d: commit: %v", i, err)
 		}
@@ -244,7 +244,7 @@ func (c *BeaconClient) blobsFromSidecars(ctx context.Context, slot uint64, want 
 		if sc.Blob == nil {
 			return nil, invalid("sidecar %d has no blob", sc.Index)
 		}
-		got, err := kzgcommit.BlobToCommitment(sc.Blob)
+		got, err := blobkzg.BlobToCommitment(sc.Blob)
 		if err != nil {
 			return nil, invalid("sidecar %d: commit: %v", sc.Index, err)
 		}

@@ -1,9 +1,9 @@
 // Command kzgsetupgen writes the Lagrange-basis G1 points of Ethereum's KZG trusted setup (the 4096 points
 // a blob's commitment is a combination of) as uncompressed affine points, in the setup's order, for
-// kzgcommit. It reads the trusted_setup.json that op-geth's kzg4844 package
+// blobkzg. It reads the trusted_setup.json that op-geth's kzg4844 package
 // embeds, from op-geth's module directory, so the output is the same on every machine:
 //
-//	go generate ./internal/kzgcommit
+//	go generate ./internal/blobkzg
 package main
 
 import (

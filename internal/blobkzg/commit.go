@@ -1,9 +1,15 @@
-// Package kzgcommit computes the KZG commitment of a blob from the trusted setup's 4096 Lagrange points
-// alone. op-geth's kzg4844.BlobToCommitment gives the same commitment, but its first call also prepares
-// everything EIP-7594's cell proofs need, which takes seconds: too much for a host that checks a stored
-// blob before serving one field element, or for a one-block claim decided natively. The client (natively)
-// and the host use it; the VM's program never does (the on-chain oracle proves each field element).
-package kzgcommit
+// Package blobkzg does the two KZG computations on blobs that faultproof makes outside the VM, without
+// the set-up of op-geth's kzg4844 library: its first call also prepares everything EIP-7594's cell proofs
+// need (FK20 tables), which takes seconds of CPU, more than a one-block claim takes altogether.
+//
+//   - BlobToCommitment, from the trusted setup's 4096 Lagrange points alone: the native client checks a
+//     blob it reads, the host a stored blob before it serves one of its field elements.
+//   - VerifyProof, a pairing check with the setup's [tau]G2 alone: the host answers the point-evaluation
+//     precompile (0x0a) with it.
+//
+// Both give kzg4844's results, input for input (the tests compare them). The VM's program uses neither:
+// there the on-chain oracle proves each field element and runs the precompile.
+package blobkzg
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package kzgcommit
+package blobkzg
 
 import (
 	"math/rand/v2"
