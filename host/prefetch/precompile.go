@@ -43,7 +43,7 @@ type PrecompileAnswer struct {
 }
 
 // RunPrecompile computes the answer to an l1-precompile or l1-precompile-v2 hint (typ) with op-geth's
-// Prague precompiles, as op-program's host does: v2 data is address ++ required gas (8 bytes) ++ input,
+// Prague precompiles, as op-program's host does (the point evaluation's proof checked by blobkzg): v2 data is address ++ required gas (8 bytes) ++ input,
 // legacy data is address ++ input. Only the accelerated precompiles run (ErrUnknownPrecompile otherwise).
 // The required gas is the on-chain oracle's concern (it runs the call with that much gas); the answer
 // does not depend on it, and the program checked the call's gas against its own rules before asking. It
