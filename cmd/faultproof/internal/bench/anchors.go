@@ -8,12 +8,12 @@ package bench
 var (
 	// op-program's native time on a one-block claim whose batch is in a blob.
 	anchorOpProgramNativeClaim = Anchor{
-		Value: 0.64, Unit: "s", Kind: Recorded,
-		Source: "op-program v1.19.0, native, devnet one-block blob claim, whole process",
-		Provenance: "op-program v1.19.0 built from the Go module by crosscheck/refbuild, natively (no VM), on a " +
-			"one-block claim on the devnet whose batch is in a blob, as a whole process on the 2-core CI machine; " +
-			"issue #18 item 3, stop 23's closing note (\"native blob claim 0.51 s vs op-program's 0.64 s\"); the " +
-			"exact claim and whether the datadir was filled online are not recorded: --op-program measures it instead",
+		Value: 0.145, Unit: "s", Kind: Recorded,
+		Source: "op-program v1.19.0, native, devnet one-block blob claim (block 18), whole process",
+		Provenance: "'faultproof bench --op-program' at commit b38cc05 (2026-12-07, load average 1.1-1.5): op-program " +
+			"v1.19.0's host built from the Go module by crosscheck/refbuild, natively (no VM), offline on the same " +
+			"claim and datadir as this row, median of 3 whole processes on the 2-core CI machine; --op-program " +
+			"measures it again",
 	}
 
 	// op-program's VM steps on the devnet's 6-block claim (the demo's honest output root).
@@ -32,11 +32,12 @@ var (
 
 	// Cannon's speed in its run loop.
 	anchorCannonStepsPerSecond = Anchor{
-		Value: 22.5e6, Unit: "steps/s", Kind: Recorded,
+		Value: 26.4e6, Unit: "steps/s", Kind: Recorded,
 		Source: "Cannon v1.19.6, bench vm, 221 M-step guest, run loop",
-		Provenance: "'faultproof bench vm --cannon' with Cannon v1.19.6 built from the Go module (crosscheck " +
-			"TestBenchVMAgainstCannon, the threads guest, 221 M steps), Cannon's process fixed cost subtracted, on " +
-			"the 2-core CI machine; README \"Benchmarks\" since commit 001e44d (ours 187 M steps/s then)",
+		Provenance: "'faultproof bench vm --cannon' at commit 38e6473 (2026-12-07, quiet machine, load 0.15-0.7) with " +
+			"Cannon v1.19.6 built from the Go module (crosscheck TestBenchVMAgainstCannon, the long-run guest, " +
+			"221,407,025 steps), Cannon's process fixed cost subtracted, median of 5, on the 2-core CI machine " +
+			"(22.5 M in README since commit 001e44d, on a loaded machine)",
 	}
 
 	// The native re-execution of one block, and the memory of the runs, as README recorded them (a704f28).
