@@ -78,14 +78,10 @@ type faultEnv struct {
 	p     *prefetch.Prefetcher
 }
 
-// newFaultEnv serves the test chains on a server whose L1 and beacon nodes are told to fail; the L2 source
-// is unused.
-func newFaultEnv(t *testing.T, maxAttempts int) *faultEnv {
+// servedSources are L1, beacon and L2 clients of srv's nodes, counting their requests in stats; they are
+// closed when the test ends.
+func servedSources(t *testing.T, srv *devnet.Server, stats *prefetch.Stats) prefetch.Sources {
 	t.Helper()
-	chain, srv := devnettest.Serve(t)
-	e := &faultEnv{chain: chain.L1, srv: srv, kv: &recordingKV{KV: kvstore.NewMem()}, clock: &hookClock{}}
-
-	stats := prefetch.NewStats()
 	opts := sources.Options{OnRequest: stats.CountRPC, Timeout: clientTimeout}
 	rc, err := sources.Dial(context.Background(), srv.L1URL())
 	require.NoError(t, err)
@@ -97,7 +93,19 @@ func newFaultEnv(t *testing.T, maxAttempts int) *faultEnv {
 	t.Cleanup(l2c.Close)
 	bc, err := sources.NewBeaconClient(srv.BeaconURL(), opts)
 	require.NoError(t, err)
-	e.p, err = prefetch.New(log.NewLogger(log.DiscardHandler()), e.kv, prefetch.Sources{L1: l1c, Blobs: bc, L2: l2c},
+	return prefetch.Sources{L1: l1c, Blobs: bc, L2: l2c}
+}
+
+// newFaultEnv serves the test chains on a server whose L1 and beacon nodes are told to fail; the L2 source
+// is unused.
+func newFaultEnv(t *testing.T, maxAttempts int) *faultEnv {
+	t.Helper()
+	chain, srv := devnettest.Serve(t)
+	e := &faultEnv{chain: chain.L1, srv: srv, kv: &recordingKV{KV: kvstore.NewMem()}, clock: &hookClock{}}
+
+	stats := prefetch.NewStats()
+	var err error
+	e.p, err = prefetch.New(log.NewLogger(log.DiscardHandler()), e.kv, servedSources(t, srv, stats),
 		prefetch.Config{Stats: stats, Retry: prefetch.RetryPolicy{MaxAttempts: maxAttempts, Clock: e.clock}})
 	require.NoError(t, err)
 	return e

@@ -19,7 +19,6 @@ import (
 	"github.com/faultproof/faultproof/devnet/devnettest"
 	"github.com/faultproof/faultproof/host/kvstore"
 	"github.com/faultproof/faultproof/host/prefetch"
-	"github.com/faultproof/faultproof/host/sources"
 	"github.com/faultproof/faultproof/host/sources/wire"
 	"github.com/faultproof/faultproof/preimage"
 )
@@ -65,18 +64,7 @@ func newWalkEnv(t *testing.T, blocks []*types.Block) *walkEnv {
 
 	e := &walkEnv{blocks: blocks, srv: srv, kv: &recordingKV{KV: kvstore.NewMem()}}
 	stats := prefetch.NewStats()
-	opts := sources.Options{OnRequest: stats.CountRPC, Timeout: clientTimeout}
-	rc, err := sources.Dial(context.Background(), srv.L1URL())
-	require.NoError(t, err)
-	l1c := sources.NewL1Client(rc, sources.RPCKindStandard, opts)
-	t.Cleanup(l1c.Close)
-	rc2, err := sources.Dial(context.Background(), srv.L2URL())
-	require.NoError(t, err)
-	l2c := sources.NewL2Client(rc2, opts)
-	t.Cleanup(l2c.Close)
-	bc, err := sources.NewBeaconClient(srv.BeaconURL(), opts)
-	require.NoError(t, err)
-	e.p, err = prefetch.New(log.NewLogger(log.DiscardHandler()), e.kv, prefetch.Sources{L1: l1c, Blobs: bc, L2: l2c},
+	e.p, err = prefetch.New(log.NewLogger(log.DiscardHandler()), e.kv, servedSources(t, srv, stats),
 		prefetch.Config{Stats: stats, Retry: prefetch.RetryPolicy{MaxAttempts: 2, Clock: &hookClock{}}})
 	require.NoError(t, err)
 	return e
