@@ -133,41 +133,64 @@ func testRunBlocksMatchStep(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(7, 8))
 	for prog := 0; prog < programs; prog++ {
-		// The program straddles a page end now and then, so that blocks and delay slots meet it.
-		code := uint64(0x40_0000) + uint64(rng.IntN(3))*PageSize - uint64(rng.IntN(64))*4
-		data := uint64(0x80_0000)
-		n := 64 + rng.IntN(512)
-		s := NewState(code, HeapStart)
-		randomProgram(rng, s.Memory, code, data, n)
-		randomRegisters(rng, s.CurrentThread(), code, data, n)
-		if rng.IntN(3) == 0 {
-			s.LLReservationStatus, s.LLAddress, s.LLOwnerThread = 1, data+uint64(rng.IntN(64))*8, 0
-		}
-		fast, ref := s.Copy(), s.Copy()
-		fm, rm := NewVM(fast, NewMemoryOracle(), nil, nil), NewVM(ref, NewMemoryOracle(), nil, nil)
-		for chunk := 0; chunk < 40 && !ref.Exited; chunk++ {
-			steps := uint64(1 + rng.IntN(200))
-			fastErr := fm.Run(steps)
-			var refErr error
-			for range steps {
-				if _, refErr = rm.Step(false); refErr != nil || ref.Exited {
-					break
-				}
+		checkRandomProgram(t, rng, prog)
+	}
+}
+
+// FuzzRunBlocksMatchStep is TestRunBlocksMatchStep with the random programs drawn from the fuzzer's
+// seeds, for long runs (go test -run XXX -fuzz FuzzRunBlocksMatchStep ./vm), with each block executor.
+func FuzzRunBlocksMatchStep(f *testing.F) {
+	f.Add(uint64(7), uint64(8))
+	f.Add(uint64(1), uint64(2))
+	f.Fuzz(func(t *testing.T, seed1, seed2 uint64) {
+		defer func(was bool) { useAsm = was }(useAsm)
+		for _, asm := range []bool{false, true} {
+			if asm && !asmBuilt {
+				continue
 			}
-			if refErr != nil {
-				require.Error(t, fastErr, "program %d chunk %d: step %d: %v; fast at step %d pc %x", prog, chunk, ref.Step, refErr, fast.Step, fast.CurrentThread().Cpu.PC)
-				require.Equal(t, refErr.Error(), fastErr.Error(), "program %d chunk %d", prog, chunk)
+			useAsm = asm
+			checkRandomProgram(t, rand.New(rand.NewPCG(seed1, seed2)), 0)
+		}
+	})
+}
+
+// checkRandomProgram makes one random program from rng and runs it with Run in chunks of random sizes
+// next to Step, comparing the states after each chunk.
+func checkRandomProgram(t *testing.T, rng *rand.Rand, prog int) {
+	// The program straddles a page end now and then, so that blocks and delay slots meet it.
+	code := uint64(0x40_0000) + uint64(rng.IntN(3))*PageSize - uint64(rng.IntN(64))*4
+	data := uint64(0x80_0000)
+	n := 64 + rng.IntN(512)
+	s := NewState(code, HeapStart)
+	randomProgram(rng, s.Memory, code, data, n)
+	randomRegisters(rng, s.CurrentThread(), code, data, n)
+	if rng.IntN(3) == 0 {
+		s.LLReservationStatus, s.LLAddress, s.LLOwnerThread = 1, data+uint64(rng.IntN(64))*8, 0
+	}
+	fast, ref := s.Copy(), s.Copy()
+	fm, rm := NewVM(fast, NewMemoryOracle(), nil, nil), NewVM(ref, NewMemoryOracle(), nil, nil)
+	for chunk := 0; chunk < 40 && !ref.Exited; chunk++ {
+		steps := uint64(1 + rng.IntN(200))
+		fastErr := fm.Run(steps)
+		var refErr error
+		for range steps {
+			if _, refErr = rm.Step(false); refErr != nil || ref.Exited {
 				break
 			}
-			require.NoError(t, fastErr, "program %d chunk %d", prog, chunk)
-			require.NoError(t, sameStepState(fast, ref), "program %d chunk %d", prog, chunk)
-			if rng.IntN(4) == 0 {
-				// Hashes now valid must be invalidated by the writes that follow.
-				require.Equal(t, ref.Hash(), fast.Hash(), "program %d chunk %d", prog, chunk)
-			}
 		}
-		require.Equal(t, ref.Hash(), fast.Hash(), "program %d", prog)
+		if refErr != nil {
+			require.Error(t, fastErr, "program %d chunk %d: step %d: %v; fast at step %d pc %x", prog, chunk, ref.Step, refErr, fast.Step, fast.CurrentThread().Cpu.PC)
+			require.Equal(t, refErr.Error(), fastErr.Error(), "program %d chunk %d", prog, chunk)
+			break
+		}
+		require.NoError(t, fastErr, "program %d chunk %d", prog, chunk)
+		require.NoError(t, sameStepState(fast, ref), "program %d chunk %d", prog, chunk)
+		if rng.IntN(4) == 0 {
+			// Hashes now valid must be invalidated by the writes that follow.
+			require.Equal(t, ref.Hash(), fast.Hash(), "program %d chunk %d", prog, chunk)
+		}
 	}
+	require.Equal(t, ref.Hash(), fast.Hash(), "program %d", prog)
 }
 
 // TestRunWhileHashingInBackground runs guest programs from decoded states whose memory is hashed in the
