@@ -388,6 +388,33 @@ decode:
 	return end - i
 }
 
+// nextBlock finds the block of page p that starts at pc, decoding the page's code if it has none yet: its
+// decoded code c, the index i of its first op, and n, how many of its ops to run within left steps (a
+// prefix if the block is longer, never one that splits a branch or jump from its delay slot). n is 0 if
+// no block starts at pc or none fits.
+func nextBlock(p *page, pc, left uint64) (c *codePage, i, n uint32) {
+	c = p.code
+	if c == nil {
+		c = new(codePage)
+		p.code = c
+	}
+	i = uint32(pc&pageAddrMask) >> 2
+	n = uint32(c.run[i])
+	if n == 0 {
+		n = blockAt(p, c, i)
+	}
+	if n == noBlock {
+		return c, i, 0
+	}
+	if uint64(n) > left {
+		n = uint32(left)
+		if n > 0 && uint8(c.ops[i+n-1]) >= opBeq {
+			n--
+		}
+	}
+	return c, i, n
+}
+
 // runBlocks executes blocks of decoded code of thread t, one after the
 // other, for at most budget steps, and returns how many it executed. It
 // stops in front of the first instruction that starts no block, when the
@@ -413,29 +440,9 @@ func (m *VM) runBlocks(th *Thread, budget uint64) uint64 {
 	}
 	var done uint64
 	for {
-		c := p.code
-		if c == nil {
-			c = new(codePage)
-			p.code = c
-		}
-		i := uint32(pc&pageAddrMask) >> 2
-		n := uint32(c.run[i])
+		c, i, n := nextBlock(p, pc, budget-done)
 		if n == 0 {
-			n = blockAt(p, c, i)
-		}
-		if n == noBlock {
 			break
-		}
-		if left := budget - done; uint64(n) > left {
-			// Run a prefix that does not split a branch or jump from its
-			// delay slot.
-			n = uint32(left)
-			if uint8(c.ops[i+n-1]) >= opBeq {
-				n--
-			}
-			if n == 0 {
-				break
-			}
 		}
 		var exec uint64
 		pc, exec = m.runOps(th, p, c, c.ops[i:i+n], pc)

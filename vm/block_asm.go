@@ -65,28 +65,9 @@ func (m *VM) runBlocksAsm(th *Thread, budget uint64) uint64 {
 		if p == nil {
 			break
 		}
-		c := p.code
-		if c == nil {
-			c = new(codePage)
-			p.code = c
-		}
-		i := uint32(pc&pageAddrMask) >> 2
-		n := uint32(c.run[i])
+		c, i, n := nextBlock(p, pc, budget-f.done)
 		if n == 0 {
-			n = blockAt(p, c, i)
-		}
-		if n == noBlock {
 			break
-		}
-		if left := budget - f.done; uint64(n) > left {
-			// Run a prefix that does not split a branch or jump from its delay slot.
-			n = uint32(left)
-			if uint8(c.ops[i+n-1]) >= opBeq {
-				n--
-			}
-			if n == 0 {
-				break
-			}
 		}
 		f.page, f.code, f.codeIdx = p, c, idx
 		f.ops, f.end, f.start = &c.ops[i], (*uint64)(unsafe.Add(unsafe.Pointer(&c.ops[i]), 8*n)), pc
