@@ -90,10 +90,7 @@ func TestOpProgramInterop(t *testing.T) {
 	skipOpProgramInShort(t)
 	opHost, _, _ := refbuild.OpProgram(t, opProgramVersion)
 	fp := faultproofBinary(t)
-	n, err := devnet.InteropConfiguration("interop")
-	require.NoError(t, err)
-	x, err := devnet.NewInterop(n.Config)
-	require.NoError(t, err)
+	x := newInteropDevnet(t)
 	dir := t.TempDir()
 	files := writeInteropFiles(t, x, dir)
 	datadir := filepath.Join(dir, "preimages")
@@ -206,10 +203,7 @@ func TestOpProgramInteropOnline(t *testing.T) {
 	skipOpProgramInShort(t)
 	opHost, _, _ := refbuild.OpProgram(t, opProgramVersion)
 	fp := faultproofBinary(t)
-	n, err := devnet.InteropConfiguration("interop")
-	require.NoError(t, err)
-	x, err := devnet.NewInterop(n.Config)
-	require.NoError(t, err)
+	x := newInteropDevnet(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	srv, err := devnet.ServeInterop(ctx, x, "127.0.0.1:0")
@@ -264,4 +258,14 @@ func TestOpProgramInteropOnline(t *testing.T) {
 			require.Contains(t, r.log, "not found")
 		})
 	}
+}
+
+// newInteropDevnet is the interop devnet of configuration "interop" (faultproof devnet serve --interop).
+func newInteropDevnet(t *testing.T) *devnet.Interop {
+	t.Helper()
+	n, err := devnet.InteropConfiguration("interop")
+	require.NoError(t, err)
+	x, err := devnet.NewInterop(n.Config)
+	require.NoError(t, err)
+	return x
 }
